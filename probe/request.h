@@ -1,0 +1,52 @@
+/* What cmd/ asks probe/ to do: the endpoints to probe and how. Filled by cmd/ (options)
+ * and probe/plan.c (targets -> endpoints); read-only for the engine. */
+#ifndef MS_REQUEST_H
+#define MS_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/result.h"
+
+#define MS_MAX_HOST 255
+#define MS_MAX_PINS 32
+#define MS_MAX_ENDPOINTS 64
+
+enum ms_family { MS_FAMILY_ANY, MS_FAMILY_IPV4, MS_FAMILY_IPV6 };
+
+/* One endpoint to probe. */
+struct ms_endpoint_spec {
+    enum ms_protocol protocol;
+    enum ms_security security;
+    char host[MS_MAX_HOST + 1]; /* DNS name or IP literal (IPv6 without brackets) */
+    uint16_t port;
+    bool required;              /* named by a URL target: its failure is critical */
+};
+
+/* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
+struct ms_pin {
+    char host[MS_MAX_HOST + 1];
+    char address[64];           /* IPv4 or IPv6 literal, no brackets */
+};
+
+struct ms_request {
+    char target[512];           /* the targets as given, for the report */
+    bool bare_host;             /* endpoints came from a bare host name */
+    bool want_imap;
+    bool want_pop3;
+
+    struct ms_endpoint_spec endpoints[MS_MAX_ENDPOINTS];
+    size_t endpoint_count;
+
+    struct ms_pin pins[MS_MAX_PINS];
+    size_t pin_count;
+
+    const char *ca_file;        /* extra trust anchors (PEM), or NULL */
+    enum ms_family family;
+    double timeout_s;           /* bound on each phase of each endpoint */
+    double deadline_s;          /* bound on the whole run */
+    bool trace;                 /* protocol transcript to stderr */
+};
+
+#endif

@@ -1,0 +1,153 @@
+/* The result model: the one contract between probe/ (which fills it with facts seen on
+ * the network) and report/ (which judges and renders them). Plain structs, no verdicts.
+ * Adding a fact = one field here, filled in probe/, judged and rendered in report/.
+ *
+ * All strings are NUL-terminated printable ASCII (server bytes pass through
+ * ms_text_sanitize), so they can go straight into text or JSON. */
+#ifndef MS_RESULT_H
+#define MS_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/strlist.h"
+
+#define MS_MAX_CAPABILITIES 512 /* capabilities kept per list; more sets `truncated` */
+#define MS_MAX_CAPABILITY_LEN 256
+#define MS_MAX_ADDRESSES 16     /* resolved addresses kept per endpoint */
+#define MS_MAX_VERIFY_ERRORS 8  /* distinct certificate verification errors kept */
+
+enum ms_protocol { MS_PROTOCOL_IMAP, MS_PROTOCOL_POP3 };
+
+enum ms_security {
+    MS_SECURITY_IMPLICIT, /* TLS from the first byte (993, 995) */
+    MS_SECURITY_STARTTLS, /* plaintext, then STARTTLS (IMAP) / STLS (POP3) */
+    MS_SECURITY_NONE,     /* plaintext only (never chosen by default) */
+};
+
+/* Where an endpoint's session was when something happened. */
+enum ms_phase {
+    MS_PHASE_RESOLVE,
+    MS_PHASE_CONNECT,
+    MS_PHASE_TLS,        /* TLS handshake (implicit, or after STARTTLS) */
+    MS_PHASE_GREETING,
+    MS_PHASE_CAPABILITY, /* CAPABILITY / CAPA, before or after TLS */
+    MS_PHASE_STARTTLS,   /* the STARTTLS / STLS command and its answer */
+    MS_PHASE_LOGOUT,
+    MS_PHASE_DONE,
+};
+
+/* Why an endpoint's session stopped early: what was observed, not how bad it is. */
+enum ms_failure {
+    MS_FAILURE_NONE,
+    MS_FAILURE_DNS_NO_SUCH_HOST,   /* NXDOMAIN */
+    MS_FAILURE_DNS_NO_ADDRESS,     /* the name exists but has no A/AAAA (of the allowed family) */
+    MS_FAILURE_DNS_TIMEOUT,
+    MS_FAILURE_DNS_ERROR,          /* SERVFAIL, refused, or another resolver error */
+    MS_FAILURE_TCP_REFUSED,        /* every address answered RST */
+    MS_FAILURE_TCP_TIMEOUT,        /* no address answered within the timeout */
+    MS_FAILURE_TCP_UNREACHABLE,    /* network/host unreachable, or no route */
+    MS_FAILURE_TLS_HANDSHAKE,      /* the handshake failed (alert, garbage, close) */
+    MS_FAILURE_TLS_TIMEOUT,        /* the handshake did not finish in time */
+    MS_FAILURE_STARTTLS_NOT_OFFERED, /* STARTTLS/STLS absent from the capabilities */
+    MS_FAILURE_STARTTLS_REFUSED,   /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
+    MS_FAILURE_STARTTLS_INJECTED,  /* plaintext bytes followed the STARTTLS OK: an attack */
+    MS_FAILURE_PROTO_BYE,          /* IMAP * BYE instead of a greeting or an answer */
+    MS_FAILURE_PROTO_PREAUTH,      /* IMAP * PREAUTH on a plaintext connection */
+    MS_FAILURE_PROTO_UNEXPECTED_GREETING, /* not a greeting of this protocol (POP3 -ERR, HTTP...) */
+    MS_FAILURE_PROTO_MALFORMED,    /* bytes that break the protocol, or exceed a hard cap */
+    MS_FAILURE_PROTO_CLOSED,       /* the server closed the connection mid-session */
+    MS_FAILURE_PROTO_TIMEOUT,      /* the server stopped answering within the phase timeout */
+    MS_FAILURE_INTERNAL,           /* out of memory or a local system error */
+};
+
+struct ms_cert_facts {
+    char subject[256];             /* one-line RFC 2253 form */
+    char issuer[256];
+    struct ms_strlist san;         /* DNS names and IP addresses, as "DNS:x" / "IP:x" */
+    char not_before[32];           /* ISO 8601 UTC, e.g. 2026-01-31T12:00:00Z */
+    char not_after[32];
+    int64_t not_before_epoch;      /* seconds since 1970 */
+    int64_t not_after_epoch;
+    long days_left;                /* whole days from the probe's start to not_after (<0: expired) */
+    bool hostname_match;           /* the certificate covers the host name (or IP) asked for */
+    bool self_signed;
+    char key_type[16];             /* RSA, EC, ED25519, ED448, DSA, other */
+    int key_bits;
+    char signature_algorithm[64];  /* e.g. sha256WithRSAEncryption */
+    char sha256_fingerprint[96];   /* AA:BB:... upper-case hex */
+};
+
+struct ms_tls_facts {
+    bool attempted;                /* a handshake was started */
+    bool established;              /* the handshake completed */
+    char version[16];              /* TLSv1.3, TLSv1.2, ... */
+    char cipher[64];
+    bool verified;                 /* chain and host name verified: safe to send secrets */
+    int verify_errors[MS_MAX_VERIFY_ERRORS]; /* OpenSSL X509_V_ERR_* values seen, in order */
+    size_t verify_error_count;
+    char verify_error[160];        /* text of the first verification error, "" when verified */
+    char handshake_error[256];     /* why the handshake failed, "" otherwise */
+    bool has_certificate;          /* cert below is filled */
+    struct ms_cert_facts cert;
+};
+
+/* Milliseconds spent in each phase; -1 when the phase was not reached. */
+struct ms_timings {
+    double resolve;
+    double connect;
+    double tls;                    /* sum of handshakes (implicit or after STARTTLS) */
+    double greeting;               /* from connected (or TLS up) to the greeting */
+    double total;                  /* from the endpoint's start to its end */
+};
+
+struct ms_endpoint_result {
+    char id[300];                  /* stable name, a URL: "imaps://host:993" */
+    enum ms_protocol protocol;
+    enum ms_security security;
+    uint16_t port;
+    char host[256];                /* the name used for DNS, SNI and certificate checks */
+    bool required;                 /* named explicitly by the user (URL target) */
+
+    struct ms_strlist addresses;   /* every address resolved (or pinned), in order */
+    char address[64];              /* the address the session used, "" if none */
+
+    struct ms_timings timings_ms;
+    char greeting[512];            /* the server's greeting line, sanitized */
+    struct ms_strlist caps_before_tls; /* as sent; empty for implicit TLS */
+    struct ms_strlist caps_after_tls;
+    bool caps_before_tls_read;     /* a capability list was received before TLS */
+    bool caps_after_tls_read;      /* ... and after TLS */
+    bool caps_from_greeting;       /* IMAP: taken from the greeting's [CAPABILITY] code */
+    char starttls_response[256];   /* the server's answer to STARTTLS/STLS, "" if not sent */
+    int alerts_ignored_before_tls; /* IMAP [ALERT]s received before TLS and not shown */
+
+    struct ms_tls_facts tls;
+
+    bool completed_securely;       /* TLS up and capabilities read over TLS */
+    enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */
+    enum ms_phase failure_phase;   /* where it failed (meaningful when failure != NONE) */
+    char failure_message[256];     /* what happened, in words, with the server's text */
+};
+
+struct ms_result {
+    char target[512];              /* the target(s) as the user gave them, space-separated */
+    bool bare_host;                /* a bare host: the four standard endpoints */
+    bool want_imap;                /* protocols the user asked about */
+    bool want_pop3;
+    int64_t started_at;            /* epoch seconds */
+    double duration_ms;
+    struct ms_endpoint_result *endpoints;
+    size_t endpoint_count;
+};
+
+const char *ms_protocol_name(enum ms_protocol p);   /* "imap", "pop3" */
+const char *ms_security_name(enum ms_security s);   /* "implicit", "starttls", "none" */
+const char *ms_phase_name(enum ms_phase p);         /* "resolve", "connect", ... */
+const char *ms_failure_name(enum ms_failure f);     /* "none", "tcp_refused", ... */
+
+/* Free everything the result owns (not the struct itself). */
+void ms_result_free(struct ms_result *result);
+
+#endif

@@ -1,0 +1,54 @@
+/* The judge: a pure function from facts (struct ms_result) to findings, per-endpoint and
+ * overall status. Knows nothing about sockets or output formats. */
+#ifndef MS_ASSESS_H
+#define MS_ASSESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "probe/result.h"
+
+enum ms_severity { MS_SEVERITY_INFO, MS_SEVERITY_WARNING, MS_SEVERITY_CRITICAL };
+
+/* Nagios order: the exit code is the numeric value. */
+enum ms_status { MS_STATUS_OK = 0, MS_STATUS_WARNING = 1, MS_STATUS_CRITICAL = 2, MS_STATUS_UNKNOWN = 3 };
+
+struct ms_assess_options {
+    int cert_warn_days;            /* tls.cert_expires_soon when days_left < this (default 14) */
+};
+
+struct ms_finding {
+    enum ms_severity severity;
+    const char *code;              /* stable dotted code, static storage: "tls.cert_expired" */
+    const char *endpoint;          /* an endpoint id (points into the result), or NULL */
+    char message[640];             /* what is wrong, with the evidence */
+    char remedy[512];              /* what to do, in words a helpdesk can act on */
+};
+
+/* One line per requested protocol: can it be used securely? */
+struct ms_protocol_verdict {
+    enum ms_protocol protocol;
+    bool available;                /* at least one endpoint completed securely */
+    enum ms_status status;
+    char summary[256];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
+};
+
+struct ms_assessment {
+    enum ms_status status;         /* overall */
+    struct ms_finding *findings;   /* sorted worst first, then by endpoint order */
+    size_t finding_count;
+    enum ms_status *endpoint_status; /* parallel to result->endpoints */
+    struct ms_protocol_verdict verdicts[2];
+    size_t verdict_count;
+};
+
+/* Judge result. Returns 0 or MS_ENOMEM. */
+int ms_assess(const struct ms_result *result, const struct ms_assess_options *opt,
+              struct ms_assessment *out);
+
+void ms_assessment_free(struct ms_assessment *a);
+
+const char *ms_severity_name(enum ms_severity s); /* "info", "warning", "critical" */
+const char *ms_status_name(enum ms_status s);     /* "ok", "warning", "critical", "unknown" */
+
+#endif

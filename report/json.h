@@ -1,0 +1,16 @@
+/* The JSON report (jansson). Field names are API: see report/schema.json. */
+#ifndef MS_REPORT_JSON_H
+#define MS_REPORT_JSON_H
+
+#include <stdio.h>
+
+#include "probe/result.h"
+#include "report/assess.h"
+
+#define MS_SCHEMA_VERSION 1
+
+/* Write the report as one JSON document (indented, ending with a newline) to out.
+ * Returns 0, MS_ENOMEM, or MS_EIO. */
+int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
+
+#endif
