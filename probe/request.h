@@ -47,6 +47,7 @@ struct ms_request {
     double timeout_s;           /* bound on each phase of each endpoint */
     double deadline_s;          /* bound on the whole run */
     bool trace;                 /* protocol transcript to stderr */
+    char dns_servers[512];      /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
 
 #endif

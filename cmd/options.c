@@ -1,0 +1,192 @@
+#include "cmd/options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "probe/plan.h"
+
+enum {
+    OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
+    OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    {"ports", required_argument, NULL, OPT_PORTS},
+    {"protocols", required_argument, NULL, OPT_PROTOCOLS},
+    {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"deadline", required_argument, NULL, OPT_DEADLINE},
+    {"trace", no_argument, NULL, OPT_TRACE},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
+    {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+void ms_options_usage(FILE *out)
+{
+    fputs(
+        "Usage: mailscope [OPTIONS] TARGET...\n"
+        "\n"
+        "Check whether POP3 and IMAP4 work securely on a mail host: connect to every\n"
+        "endpoint in parallel, negotiate TLS (implicit and STARTTLS/STLS), read the\n"
+        "capabilities before and after TLS, and report what works, what is broken, why,\n"
+        "and how to fix it.\n"
+        "\n"
+        "TARGET is a host name (its four standard endpoints: IMAP 143 with STARTTLS,\n"
+        "IMAP 993, POP3 110 with STLS, POP3 995) or a URL naming one endpoint:\n"
+        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://.\n"
+        "\n"
+        "Options:\n"
+        "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s)\n"
+        "  --protocols imap|pop3    probe only this protocol (comma-separated list allowed)\n"
+        "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
+        "                           checks still use HOST (repeatable)\n"
+        "  --dns-server IP[:PORT]   ask this DNS server instead of the system's (repeatable)\n"
+        "  -4, --ipv4 / -6, --ipv6  use only IPv4 / only IPv6 addresses\n"
+        "  --ca-file FILE           also trust the CA certificates in FILE (PEM)\n"
+        "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
+        "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
+        "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
+        "  --format text|json       report format (text); --json is short for --format json\n"
+        "  --trace                  print the protocol transcript to stderr\n"
+        "  -h, --help               show this help\n"
+        "      --version            show the version\n"
+        "\n"
+        "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage or internal error).\n"
+        "Colour is used on a terminal unless NO_COLOR is set.\n"
+        "\n"
+        "Examples:\n"
+        "  mailscope mail.example.com\n"
+        "  mailscope --json mail.example.com\n"
+        "  mailscope imaps://mail.example.com pop3://mail.example.com:1110\n"
+        "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
+        "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
+        "  mailscope --protocols pop3 --trace mail.example.com\n",
+        out);
+}
+
+static int parse_seconds(const char *name, const char *text, double *out, struct ms_error *err)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (!*text || *end || !(v > 0) || v > 3600)
+        return ms_error_set(err, MS_EINVAL, "%s needs a number of seconds between 0 and 3600, got '%s'",
+                            name, text);
+    *out = v;
+    return 0;
+}
+
+static int parse_protocols(const char *text, bool *imap, bool *pop3, struct ms_error *err)
+{
+    *imap = *pop3 = false;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcasecmp(tok, "imap") == 0 || strcasecmp(tok, "imap4") == 0)
+            *imap = true;
+        else if (strcasecmp(tok, "pop3") == 0 || strcasecmp(tok, "pop") == 0)
+            *pop3 = true;
+        else
+            return ms_error_set(err, MS_EINVAL, "--protocols: unknown protocol '%s' (use imap or pop3)", tok);
+    }
+    if (!*imap && !*pop3)
+        return ms_error_set(err, MS_EINVAL, "--protocols needs imap, pop3 or both");
+    return 0;
+}
+
+static int add_dns_server(struct ms_request *req, const char *text, struct ms_error *err)
+{
+    size_t used = strlen(req->dns_servers), len = strlen(text);
+    if (len == 0 || strchr(text, ','))
+        return ms_error_set(err, MS_EINVAL, "--dns-server takes one IP[:PORT] each time");
+    if (used + len + 2 > sizeof req->dns_servers)
+        return ms_error_set(err, MS_EINVAL, "too many --dns-server options");
+    snprintf(req->dns_servers + used, sizeof req->dns_servers - used, "%s%s", used ? "," : "", text);
+    return 0;
+}
+
+int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_error *err)
+{
+    int rc = 0;
+    struct ms_request *req = &opt->request;
+    struct ms_ports ports = ms_plan_default_ports();
+    bool want_imap = true, want_pop3 = true;
+    memset(opt, 0, sizeof *opt);
+    req->timeout_s = MS_DEFAULT_TIMEOUT_S;
+    req->deadline_s = MS_DEFAULT_DEADLINE_S;
+    opt->assess.cert_warn_days = MS_DEFAULT_CERT_WARN_DAYS;
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":46h", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_PORTS: rc = ms_plan_parse_ports(optarg, &ports, err); break;
+        case OPT_PROTOCOLS: rc = parse_protocols(optarg, &want_imap, &want_pop3, err); break;
+        case OPT_RESOLVE:
+            if (req->pin_count >= MS_MAX_PINS)
+                return ms_error_set(err, MS_EINVAL, "too many --resolve options (at most %d)", MS_MAX_PINS);
+            rc = ms_plan_parse_pin(optarg, &req->pins[req->pin_count], err);
+            if (rc == 0)
+                req->pin_count++;
+            break;
+        case OPT_CA_FILE: req->ca_file = optarg; break;
+        case OPT_TIMEOUT: rc = parse_seconds("--timeout", optarg, &req->timeout_s, err); break;
+        case OPT_DEADLINE: rc = parse_seconds("--deadline", optarg, &req->deadline_s, err); break;
+        case OPT_TRACE: req->trace = true; break;
+        case OPT_JSON: opt->format = MS_FORMAT_JSON; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                opt->format = MS_FORMAT_JSON;
+            else if (strcmp(optarg, "text") == 0)
+                opt->format = MS_FORMAT_TEXT;
+            else
+                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text or json)", optarg);
+            break;
+        case OPT_CERT_WARN_DAYS: {
+            char *end = NULL;
+            long days = strtol(optarg, &end, 10);
+            if (!*optarg || *end || days < 0 || days > 3650)
+                rc = ms_error_set(err, MS_EINVAL, "--cert-warn-days needs a whole number of days (0-3650)");
+            else
+                opt->assess.cert_warn_days = (int)days;
+            break;
+        }
+        case OPT_DNS_SERVER: rc = add_dns_server(req, optarg, err); break;
+        case '4': req->family = MS_FAMILY_IPV4; break;
+        case '6': req->family = MS_FAMILY_IPV6; break;
+        case 'h': opt->show_help = true; return 0;
+        case OPT_VERSION: opt->show_version = true; return 0;
+        case ':': return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
+        default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (optind >= argc)
+        return ms_error_set(err, MS_EINVAL, "no target given (a host name or a URL such as imaps://host)");
+
+    size_t used = 0;
+    for (int i = optind; i < argc; i++) {
+        struct ms_target target;
+        rc = ms_plan_parse_target(argv[i], &target, err);
+        if (rc == 0)
+            rc = ms_plan_add(req, &target, &ports, want_imap, want_pop3, err);
+        if (rc < 0)
+            return rc;
+        used += (size_t)snprintf(req->target + used, used < sizeof req->target ? sizeof req->target - used : 0,
+                                 "%s%s", used ? " " : "", argv[i]);
+        if (used >= sizeof req->target)
+            used = sizeof req->target - 1;
+    }
+    return 0;
+}

@@ -1,0 +1,31 @@
+/* Command-line options -> a probe request plus how to report. */
+#ifndef MS_OPTIONS_H
+#define MS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "probe/error.h"
+#include "probe/request.h"
+#include "report/assess.h"
+
+enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON };
+
+struct ms_options {
+    struct ms_request request;
+    struct ms_assess_options assess;
+    enum ms_format format;
+    bool show_help;
+    bool show_version;
+};
+
+#define MS_DEFAULT_TIMEOUT_S 10.0
+#define MS_DEFAULT_DEADLINE_S 30.0
+#define MS_DEFAULT_CERT_WARN_DAYS 14
+
+/* Parse argv. Returns 0, or MS_EINVAL with err->message (a usage error), or MS_ENOMEM. */
+int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_error *err);
+
+void ms_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,206 @@
+#include "probe/dns.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* c-ares opens few sockets (one per server and transport); a fixed pool keeps watcher
+ * memory stable while the loop may still hold events for a closed one. */
+#define MS_DNS_MAX_SOCKETS 32
+
+struct ms_dns_socket {
+    struct ms_loop_watch watch;
+    struct ms_dns *dns;
+};
+
+struct ms_dns {
+    struct ms_loop *loop;
+    ares_channel channel;
+    bool channel_ready;
+    struct ms_loop_timer timer;
+    struct ms_dns_socket sockets[MS_DNS_MAX_SOCKETS];
+};
+
+struct ms_dns_query {
+    struct ms_dns *dns;
+    ms_dns_cb cb;
+    void *arg;
+};
+
+static void rearm_timer(struct ms_dns *dns);
+
+static void on_socket_event(void *arg, unsigned events)
+{
+    struct ms_dns_socket *s = arg;
+    int fd = s->watch.fd;
+    ares_process_fd(s->dns->channel, events & MS_LOOP_READ ? fd : ARES_SOCKET_BAD,
+                    events & MS_LOOP_WRITE ? fd : ARES_SOCKET_BAD);
+    rearm_timer(s->dns);
+}
+
+static void on_timer(void *arg)
+{
+    struct ms_dns *dns = arg;
+    ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    rearm_timer(dns);
+}
+
+static void rearm_timer(struct ms_dns *dns)
+{
+    struct timeval tv, *next = ares_timeout(dns->channel, NULL, &tv);
+    if (next)
+        ms_loop_timer_set(dns->loop, &dns->timer, (double)next->tv_sec + next->tv_usec / 1e6,
+                          on_timer, dns);
+    else
+        ms_loop_timer_cancel(dns->loop, &dns->timer);
+}
+
+static struct ms_dns_socket *find_socket(struct ms_dns *dns, int fd)
+{
+    for (size_t i = 0; i < MS_DNS_MAX_SOCKETS; i++)
+        if (dns->sockets[i].watch.fd == fd)
+            return &dns->sockets[i];
+    return NULL;
+}
+
+static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct ms_dns *dns = data;
+    struct ms_dns_socket *s = find_socket(dns, fd);
+    if (!readable && !writable) {
+        if (s)
+            ms_loop_unwatch(dns->loop, &s->watch);
+        return;
+    }
+    if (!s)
+        s = find_socket(dns, -1);
+    if (!s)
+        return; /* pool exhausted: the query will time out and say so */
+    s->dns = dns;
+    ms_loop_watch(dns->loop, &s->watch, fd,
+                  (readable ? MS_LOOP_READ : 0u) | (writable ? MS_LOOP_WRITE : 0u),
+                  on_socket_event, s);
+}
+
+int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s,
+               struct ms_dns **out, struct ms_error *err)
+{
+    int rc = 0;
+    struct ms_dns *dns = calloc(1, sizeof *dns);
+    if (!dns)
+        return ms_error_set(err, MS_ENOMEM, "out of memory");
+    dns->loop = loop;
+    ms_loop_timer_init(&dns->timer);
+    for (size_t i = 0; i < MS_DNS_MAX_SOCKETS; i++)
+        ms_loop_watch_init(&dns->sockets[i].watch);
+
+    int status = ares_library_init(ARES_LIB_INIT_ALL);
+    if (status != ARES_SUCCESS) {
+        rc = ms_error_set(err, MS_EDNS, "c-ares: %s", ares_strerror(status));
+        goto out;
+    }
+    struct ares_options opts = {0};
+    opts.sock_state_cb = on_sock_state;
+    opts.sock_state_cb_data = dns;
+    int timeout_ms = (int)(timeout_s * 1000.0 / 2.0);
+    opts.timeout = timeout_ms < 200 ? 200 : timeout_ms;
+    opts.tries = 2;
+    status = ares_init_options(&dns->channel, &opts,
+                               ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (status != ARES_SUCCESS) {
+        ares_library_cleanup();
+        rc = ms_error_set(err, MS_EDNS, "c-ares: %s", ares_strerror(status));
+        goto out;
+    }
+    dns->channel_ready = true;
+    if (servers_csv && *servers_csv) {
+        status = ares_set_servers_ports_csv(dns->channel, servers_csv);
+        if (status != ARES_SUCCESS) {
+            rc = ms_error_set(err, MS_EINVAL, "bad DNS server list '%s': %s", servers_csv,
+                              ares_strerror(status));
+            goto out;
+        }
+    }
+    *out = dns;
+    dns = NULL; /* transferred */
+out:
+    ms_dns_free(dns);
+    return rc;
+}
+
+static void add_address(struct ms_dns_answer *answer, const struct sockaddr *sa, socklen_t len)
+{
+    if (answer->count >= MS_DNS_MAX_ADDRESSES || len > sizeof answer->addrs[0])
+        return;
+    memcpy(&answer->addrs[answer->count], sa, len);
+    answer->addr_lens[answer->count] = len;
+    answer->count++;
+}
+
+static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *result)
+{
+    (void)timeouts;
+    struct ms_dns_query *q = arg;
+    struct ms_dns_answer *answer = calloc(1, sizeof *answer);
+    enum ms_dns_status st;
+    if (!answer) {
+        st = MS_DNS_ERROR;
+    } else if (status == ARES_SUCCESS) {
+        /* IPv6 first, then IPv4: the order a modern client tries them in. */
+        for (int pass = 0; pass < 2; pass++)
+            for (struct ares_addrinfo_node *n = result ? result->nodes : NULL; n; n = n->ai_next)
+                if ((pass == 0) == (n->ai_family == AF_INET6))
+                    add_address(answer, n->ai_addr, n->ai_addrlen);
+        st = answer->count ? MS_DNS_OK : MS_DNS_NO_ADDRESS;
+    } else {
+        switch (status) {
+        case ARES_ENOTFOUND: st = MS_DNS_NO_SUCH_HOST; break;
+        case ARES_ENODATA: st = MS_DNS_NO_ADDRESS; break;
+        case ARES_ETIMEOUT: st = MS_DNS_TIMEOUT; break;
+        case ARES_EDESTRUCTION:
+        case ARES_ECANCELLED: st = MS_DNS_CANCELLED; break;
+        default: st = MS_DNS_ERROR; break;
+        }
+        snprintf(answer->message, sizeof answer->message, "%s", ares_strerror(status));
+    }
+    if (result)
+        ares_freeaddrinfo(result);
+    q->cb(q->arg, answer ? st : MS_DNS_ERROR, answer);
+    free(answer);
+    free(q);
+}
+
+int ms_dns_resolve(struct ms_dns *dns, const char *host, enum ms_family family, ms_dns_cb cb,
+                   void *arg)
+{
+    struct ms_dns_query *q = malloc(sizeof *q);
+    if (!q)
+        return MS_ENOMEM;
+    *q = (struct ms_dns_query){.dns = dns, .cb = cb, .arg = arg};
+    struct ares_addrinfo_hints hints = {
+        .ai_family = family == MS_FAMILY_IPV4   ? AF_INET
+                     : family == MS_FAMILY_IPV6 ? AF_INET6
+                                                : AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+    };
+    ares_getaddrinfo(dns->channel, host, NULL, &hints, on_addrinfo, q);
+    rearm_timer(dns);
+    return 0;
+}
+
+void ms_dns_free(struct ms_dns *dns)
+{
+    if (!dns)
+        return;
+    if (dns->channel_ready) {
+        ares_destroy(dns->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
+        ares_library_cleanup();
+    }
+    for (size_t i = 0; i < MS_DNS_MAX_SOCKETS; i++)
+        ms_loop_unwatch(dns->loop, &dns->sockets[i].watch);
+    ms_loop_timer_cancel(dns->loop, &dns->timer);
+    free(dns);
+}

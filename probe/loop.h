@@ -1,0 +1,58 @@
+/* The single-threaded event loop: epoll for file descriptors, a binary heap of timers,
+ * a monotonic clock. It owns no sockets; watchers and timers are embedded in their
+ * owners, which must outlive their registration (unwatch / cancel before freeing). */
+#ifndef MS_LOOP_H
+#define MS_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum { MS_LOOP_READ = 1, MS_LOOP_WRITE = 2 };
+
+struct ms_loop;
+
+typedef void (*ms_loop_io_cb)(void *arg, unsigned events);
+typedef void (*ms_loop_timer_cb)(void *arg);
+
+struct ms_loop_watch {
+    int fd;              /* -1 when not registered */
+    unsigned events;     /* MS_LOOP_READ | MS_LOOP_WRITE currently asked for */
+    ms_loop_io_cb cb;
+    void *arg;
+};
+
+struct ms_loop_timer {
+    double when;         /* monotonic seconds */
+    size_t heap_index;   /* position in the heap, or SIZE_MAX when not armed */
+    ms_loop_timer_cb cb;
+    void *arg;
+};
+
+/* Returns 0, MS_ENOMEM or MS_EIO. */
+int ms_loop_new(struct ms_loop **out);
+void ms_loop_free(struct ms_loop *loop);
+
+/* Monotonic seconds (CLOCK_MONOTONIC). */
+double ms_loop_now(void);
+
+void ms_loop_watch_init(struct ms_loop_watch *w);
+/* Register fd or change its interest (events 0 keeps it registered but idle).
+ * Returns 0 or MS_EIO. */
+int ms_loop_watch(struct ms_loop *loop, struct ms_loop_watch *w, int fd, unsigned events,
+                  ms_loop_io_cb cb, void *arg);
+/* Stop watching (before closing the fd). Safe when not registered. */
+void ms_loop_unwatch(struct ms_loop *loop, struct ms_loop_watch *w);
+
+void ms_loop_timer_init(struct ms_loop_timer *t);
+/* Arm (or re-arm) t to fire delay seconds from now. Returns 0 or MS_ENOMEM. */
+int ms_loop_timer_set(struct ms_loop *loop, struct ms_loop_timer *t, double delay,
+                      ms_loop_timer_cb cb, void *arg);
+void ms_loop_timer_cancel(struct ms_loop *loop, struct ms_loop_timer *t);
+bool ms_loop_timer_armed(const struct ms_loop_timer *t);
+
+/* Run until ms_loop_stop, or until no watcher and no timer is left.
+ * Returns 0 or MS_EIO (epoll failed). */
+int ms_loop_run(struct ms_loop *loop);
+void ms_loop_stop(struct ms_loop *loop);
+
+#endif

@@ -1,0 +1,271 @@
+#include "probe/plan.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ms_ports ms_plan_default_ports(void)
+{
+    return (struct ms_ports){.imap = 143, .imaps = 993, .pop3 = 110, .pop3s = 995};
+}
+
+static bool is_ipv6(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* A DNS name (letters, digits, '-', '_', dots; labels 1..63) or an IPv4 literal. */
+static bool valid_hostname(const char *s)
+{
+    size_t len = strlen(s), label = 0;
+    if (len == 0 || len > 253)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        if (!isalnum(c) && c != '-' && c != '_')
+            return false;
+        if (++label > 63)
+            return false;
+    }
+    return true;
+}
+
+static int parse_port(const char *text, size_t len, uint16_t *port)
+{
+    if (len == 0 || len > 5)
+        return MS_EINVAL;
+    unsigned long value = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)text[i]))
+            return MS_EINVAL;
+        value = value * 10 + (unsigned long)(text[i] - '0');
+    }
+    if (value == 0 || value > 65535)
+        return MS_EINVAL;
+    *port = (uint16_t)value;
+    return 0;
+}
+
+/* host[:port] or [v6][:port] or a bare IPv6 literal (no port) into out. */
+static int parse_authority(const char *text, size_t len, bool allow_port, struct ms_target *out,
+                           struct ms_error *err)
+{
+    char buf[MS_MAX_HOST + 8];
+    if (len == 0)
+        return ms_error_set(err, MS_EINVAL, "the target has no host name");
+    if (len >= sizeof buf)
+        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters", MS_MAX_HOST);
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    const char *port = NULL;
+    char *host = buf;
+    if (buf[0] == '[') {
+        char *close = strchr(buf, ']');
+        if (!close)
+            return ms_error_set(err, MS_EINVAL, "'[' without ']' in '%s'", buf);
+        *close = '\0';
+        host = buf + 1;
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1] != '\0')
+            return ms_error_set(err, MS_EINVAL, "unexpected text after ']' in the target");
+        if (!is_ipv6(host))
+            return ms_error_set(err, MS_EINVAL, "'%s' is not an IPv6 address", host);
+    } else if (is_ipv6(buf)) {
+        host = buf; /* bare IPv6 literal: no port possible */
+    } else {
+        char *colon = strchr(buf, ':');
+        if (colon) {
+            *colon = '\0';
+            port = colon + 1;
+        }
+        if (!valid_hostname(host))
+            return ms_error_set(err, MS_EINVAL, "'%s' is not a valid host name", host);
+    }
+    if (port) {
+        if (!allow_port)
+            return ms_error_set(err, MS_EINVAL,
+                                "a bare host takes no port; use a URL such as imaps://%s:%s or --ports",
+                                host, port);
+        if (parse_port(port, strlen(port), &out->port) < 0)
+            return ms_error_set(err, MS_EINVAL, "'%s' is not a port number (1-65535)", port);
+    }
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    size_t host_len = strlen(host);
+    if (host_len > MS_MAX_HOST)
+        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters", MS_MAX_HOST);
+    memcpy(out->host, host, host_len + 1);
+    return 0;
+}
+
+int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_error *err)
+{
+    static const struct {
+        const char *scheme;
+        enum ms_protocol protocol;
+        enum ms_security security;
+    } schemes[] = {
+        {"imaps://", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT},
+        {"imap://", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS},
+        {"pop3s://", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT},
+        {"pop3://", MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS},
+    };
+    *out = (struct ms_target){0};
+    size_t len = strlen(text);
+    if (strstr(text, "://")) {
+        for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+            size_t n = strlen(schemes[i].scheme);
+            if (len < n || strncasecmp(text, schemes[i].scheme, n) != 0)
+                continue;
+            out->is_url = true;
+            out->protocol = schemes[i].protocol;
+            out->security = schemes[i].security;
+            const char *auth = text + n;
+            size_t auth_len = strcspn(auth, "/?#");
+            if (strchr(auth, '@') && strchr(auth, '@') < auth + auth_len)
+                return ms_error_set(err, MS_EINVAL,
+                                    "user names do not belong in the URL; use --user");
+            /* Allow a trailing "/" but no path: a path would mean a mailbox we do not probe. */
+            if (auth[auth_len] != '\0' && strcmp(auth + auth_len, "/") != 0)
+                return ms_error_set(err, MS_EINVAL, "'%s': a target URL takes no path or query", text);
+            return parse_authority(auth, auth_len, true, out, err);
+        }
+        return ms_error_set(err, MS_EINVAL,
+                            "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)", text);
+    }
+    if (strchr(text, '@'))
+        return ms_error_set(err, MS_EINVAL,
+                            "'%s' looks like an e-mail address; give the mail host name instead", text);
+    return parse_authority(text, len, false, out, err);
+}
+
+int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_error *err)
+{
+    const char *p = text;
+    if (!*p)
+        return ms_error_set(err, MS_EINVAL, "--ports needs NAME=PORT pairs");
+    while (*p) {
+        size_t item = strcspn(p, ",");
+        const char *eq = memchr(p, '=', item);
+        if (!eq)
+            return ms_error_set(err, MS_EINVAL, "--ports: '%.*s' is not NAME=PORT", (int)item, p);
+        size_t name_len = (size_t)(eq - p);
+        uint16_t value;
+        if (parse_port(eq + 1, item - name_len - 1, &value) < 0)
+            return ms_error_set(err, MS_EINVAL, "--ports: '%.*s' is not a port number (1-65535)",
+                                (int)(item - name_len - 1), eq + 1);
+        uint16_t *slot = NULL;
+        if (name_len == 4 && strncasecmp(p, "imap", 4) == 0)
+            slot = &ports->imap;
+        else if (name_len == 5 && strncasecmp(p, "imaps", 5) == 0)
+            slot = &ports->imaps;
+        else if (name_len == 4 && strncasecmp(p, "pop3", 4) == 0)
+            slot = &ports->pop3;
+        else if (name_len == 5 && strncasecmp(p, "pop3s", 5) == 0)
+            slot = &ports->pop3s;
+        if (!slot)
+            return ms_error_set(err, MS_EINVAL,
+                                "--ports: unknown name '%.*s' (use imap, imaps, pop3, pop3s)",
+                                (int)name_len, p);
+        *slot = value;
+        p += item;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int ms_plan_parse_pin(const char *text, struct ms_pin *out, struct ms_error *err)
+{
+    *out = (struct ms_pin){0};
+    const char *colon = strchr(text, ':');
+    if (!colon || colon == text)
+        return ms_error_set(err, MS_EINVAL, "--resolve needs HOST:ADDRESS, got '%s'", text);
+    size_t host_len = (size_t)(colon - text);
+    if (host_len > MS_MAX_HOST)
+        return ms_error_set(err, MS_EINVAL, "--resolve: host name too long");
+    memcpy(out->host, text, host_len);
+    out->host[host_len] = '\0';
+    if (!valid_hostname(out->host))
+        return ms_error_set(err, MS_EINVAL, "--resolve: '%s' is not a valid host name", out->host);
+    const char *addr = colon + 1;
+    size_t addr_len = strlen(addr);
+    if (addr_len >= 2 && addr[0] == '[' && addr[addr_len - 1] == ']') {
+        addr++;
+        addr_len -= 2;
+    }
+    if (addr_len == 0 || addr_len >= sizeof out->address)
+        return ms_error_set(err, MS_EINVAL, "--resolve: '%s' is not an IP address", colon + 1);
+    memcpy(out->address, addr, addr_len);
+    out->address[addr_len] = '\0';
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, out->address, buf) != 1 && inet_pton(AF_INET6, out->address, buf) != 1)
+        return ms_error_set(err, MS_EINVAL, "--resolve: '%s' is not an IP address", out->address);
+    return 0;
+}
+
+static int add_endpoint(struct ms_request *req, enum ms_protocol protocol, enum ms_security security,
+                        const char *host, uint16_t port, bool required, struct ms_error *err)
+{
+    for (size_t i = 0; i < req->endpoint_count; i++) {
+        struct ms_endpoint_spec *e = &req->endpoints[i];
+        if (e->protocol == protocol && e->security == security && e->port == port &&
+            strcmp(e->host, host) == 0) {
+            e->required = e->required || required;
+            return 0;
+        }
+    }
+    if (req->endpoint_count >= MS_MAX_ENDPOINTS)
+        return ms_error_set(err, MS_EINVAL, "too many endpoints (at most %d)", MS_MAX_ENDPOINTS);
+    struct ms_endpoint_spec *e = &req->endpoints[req->endpoint_count++];
+    *e = (struct ms_endpoint_spec){.protocol = protocol, .security = security, .port = port,
+                                   .required = required};
+    snprintf(e->host, sizeof e->host, "%s", host);
+    if (protocol == MS_PROTOCOL_IMAP)
+        req->want_imap = true;
+    else
+        req->want_pop3 = true;
+    return 0;
+}
+
+int ms_plan_add(struct ms_request *req, const struct ms_target *target, const struct ms_ports *ports,
+                bool want_imap, bool want_pop3, struct ms_error *err)
+{
+    int rc = 0;
+    if (target->is_url) {
+        bool wanted = target->protocol == MS_PROTOCOL_IMAP ? want_imap : want_pop3;
+        if (!wanted)
+            return ms_error_set(err, MS_EINVAL, "a %s URL was given, but --protocols excludes %s",
+                                ms_protocol_name(target->protocol), ms_protocol_name(target->protocol));
+        uint16_t port = target->port;
+        if (!port) {
+            bool implicit = target->security == MS_SECURITY_IMPLICIT;
+            port = target->protocol == MS_PROTOCOL_IMAP ? (implicit ? 993 : 143)
+                                                        : (implicit ? 995 : 110);
+        }
+        return add_endpoint(req, target->protocol, target->security, target->host, port, true, err);
+    }
+    req->bare_host = true;
+    if (want_imap) {
+        rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, target->host, ports->imaps, false, err);
+        if (rc == 0)
+            rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, target->host, ports->imap, false, err);
+    }
+    if (rc == 0 && want_pop3) {
+        rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, target->host, ports->pop3s, false, err);
+        if (rc == 0)
+            rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, target->host, ports->pop3, false, err);
+    }
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* Targets -> endpoints. A target is a bare host (the four standard endpoints) or a URL
+ * naming exactly one endpoint: imap:// (STARTTLS), imaps://, pop3:// (STLS), pop3s://,
+ * with an optional :port. Pure functions, unit-tested and fuzzed. */
+#ifndef MS_PLAN_H
+#define MS_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "probe/error.h"
+#include "probe/request.h"
+
+struct ms_target {
+    bool is_url;
+    enum ms_protocol protocol;   /* URL only */
+    enum ms_security security;   /* URL only */
+    char host[MS_MAX_HOST + 1];  /* IPv6 literals without brackets */
+    uint16_t port;               /* 0: the standard port */
+};
+
+/* Port numbers for a bare host's four endpoints. */
+struct ms_ports {
+    uint16_t imap, imaps, pop3, pop3s;
+};
+
+/* The standard ports: 143, 993, 110, 995. */
+struct ms_ports ms_plan_default_ports(void);
+
+/* Parse one target. Returns 0 or MS_EINVAL with err->message saying what is wrong. */
+int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_error *err);
+
+/* Parse "imap=10143,imaps=10993,pop3=10110,pop3s=10995" (any subset) into ports.
+ * Returns 0 or MS_EINVAL. */
+int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_error *err);
+
+/* Parse "host:address" (--resolve). The address may be bracketed IPv6. Returns 0 or MS_EINVAL. */
+int ms_plan_parse_pin(const char *text, struct ms_pin *out, struct ms_error *err);
+
+/* Append target's endpoints to req (bare host: each wanted protocol's two endpoints, in the
+ * order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets want_imap /
+ * want_pop3 / bare_host from what was added. Endpoints already present are not repeated.
+ * Returns 0, or MS_EINVAL (a URL of an unwanted protocol, too many endpoints). */
+int ms_plan_add(struct ms_request *req, const struct ms_target *target, const struct ms_ports *ports,
+                bool want_imap, bool want_pop3, struct ms_error *err);
+
+#endif

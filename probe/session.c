@@ -1,0 +1,589 @@
+#include "probe/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "probe/conn.h"
+#include "probe/text.h"
+#include "probe/tls.h"
+#include "probe/trace.h"
+
+static void on_io(void *arg, unsigned events);
+static void connect_next(struct ms_session *s);
+
+static double elapsed_ms(double since)
+{
+    return (ms_loop_now() - since) * 1000.0;
+}
+
+static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
+{
+    if (!s->env->request->trace)
+        return;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ms_trace_write(s->env->t0, s->res->id, dir, text, strlen(text));
+}
+
+static void on_timeout(void *arg)
+{
+    struct ms_session *s = arg;
+    static const enum ms_failure by_phase[] = {
+        [MS_PHASE_RESOLVE] = MS_FAILURE_DNS_TIMEOUT,
+        [MS_PHASE_CONNECT] = MS_FAILURE_TCP_TIMEOUT,
+        [MS_PHASE_TLS] = MS_FAILURE_TLS_TIMEOUT,
+    };
+    enum ms_failure f = (unsigned)s->phase < sizeof by_phase / sizeof by_phase[0] && by_phase[s->phase]
+                            ? by_phase[s->phase]
+                            : MS_FAILURE_PROTO_TIMEOUT;
+    ms_session_fail(s, f, "no progress within %g s during the %s phase",
+                    s->env->request->timeout_s, ms_phase_name(s->phase));
+}
+
+static void arm_timeout(struct ms_session *s)
+{
+    s->t_phase = ms_loop_now();
+    if (ms_loop_timer_set(s->env->loop, &s->timer, s->env->request->timeout_s, on_timeout, s) < 0)
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory arming a timer");
+}
+
+static void set_transport(struct ms_session *s, enum ms_transport_state t, enum ms_phase phase)
+{
+    s->transport = t;
+    s->phase = phase;
+    arm_timeout(s);
+}
+
+void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase)
+{
+    if (s->finished)
+        return;
+    trace(s, "--", "state %s -> %s", s->ops->state_names[s->state], s->ops->state_names[state]);
+    s->state = state;
+    s->phase = phase;
+    arm_timeout(s);
+}
+
+static void close_transport(struct ms_session *s, bool polite)
+{
+    ms_loop_unwatch(s->env->loop, &s->watch);
+    ms_loop_timer_cancel(s->env->loop, &s->timer);
+    if (s->fd >= 0 && polite) {
+        /* One best-effort attempt to send the queued LOGOUT/QUIT and a close_notify:
+         * waiting for the server's goodbye would only add a round trip. */
+        ms_line_flush(&s->line, NULL);
+        if (s->ssl)
+            SSL_shutdown(s->ssl);
+    }
+    if (s->ssl) {
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+        s->line.ssl = NULL;
+    }
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    ms_line_free(&s->line);
+    s->transport = MS_TRANSPORT_CLOSED;
+}
+
+static void finish(struct ms_session *s, bool polite)
+{
+    if (s->finished)
+        return;
+    close_transport(s, polite);
+    s->finished = true;
+    s->res->timings_ms.total = elapsed_ms(s->t_start);
+    if (--s->env->open_sessions == 0)
+        ms_loop_stop(s->env->loop);
+}
+
+void ms_session_fail(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
+{
+    if (s->finished)
+        return;
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    struct ms_endpoint_result *res = s->res;
+    res->failure = failure;
+    res->failure_phase = s->phase;
+    ms_text_sanitize(res->failure_message, sizeof res->failure_message, text, strlen(text));
+    res->completed_securely = false;
+    trace(s, "!!", "%s in %s: %s", ms_failure_name(failure), ms_phase_name(s->phase),
+          res->failure_message);
+    finish(s, false);
+}
+
+void ms_session_fail_parse(struct ms_session *s, int rc, const char *what)
+{
+    if (rc == MS_ENOMEM)
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory parsing %s", what);
+    else if (rc == MS_ETOOBIG)
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "%s exceeds the size limit (%zu bytes)",
+                        what, s->ops->max_response());
+    else
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "%s is not valid protocol syntax", what);
+}
+
+void ms_session_finish(struct ms_session *s)
+{
+    if (s->finished)
+        return;
+    trace(s, "--", "done");
+    s->phase = MS_PHASE_DONE;
+    finish(s, true);
+}
+
+void ms_session_send(struct ms_session *s, const char *line)
+{
+    if (s->finished)
+        return;
+    size_t len = strlen(line);
+    if (ms_line_queue(&s->line, line, len) < 0 || ms_line_queue(&s->line, "\r\n", 2) < 0) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory queueing a command");
+        return;
+    }
+    if (s->env->request->trace)
+        ms_trace_write(s->env->t0, s->res->id, "C:", line, len);
+}
+
+void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len)
+{
+    if (!s->env->request->trace)
+        return;
+    /* One trace line per protocol line, as the server sent them. */
+    while (len > 0) {
+        const char *eol = memchr(raw, '\n', len);
+        size_t line = eol ? (size_t)(eol - raw) : len;
+        size_t shown = line;
+        while (shown > 0 && raw[shown - 1] == '\r')
+            shown--;
+        ms_trace_write(s->env->t0, s->res->id, "S:", raw, shown);
+        size_t step = eol ? line + 1 : line;
+        raw += step;
+        len -= step;
+    }
+}
+
+void ms_session_greeting(struct ms_session *s, const char *raw, size_t len)
+{
+    const char *eol = memchr(raw, '\n', len);
+    if (eol)
+        len = (size_t)(eol - raw);
+    while (len > 0 && raw[len - 1] == '\r')
+        len--;
+    ms_text_sanitize(s->res->greeting, sizeof s->res->greeting, raw, len);
+    s->res->timings_ms.greeting = elapsed_ms(s->t_ready);
+}
+
+/* ---- TLS ---- */
+
+static void update_interest(struct ms_session *s, unsigned events)
+{
+    if (!s->finished && ms_loop_watch(s->env->loop, &s->watch, s->fd, events, on_io, s) < 0)
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "cannot watch the socket");
+}
+
+static void tls_step(struct ms_session *s)
+{
+    struct ms_error err = {0};
+    unsigned want = 0;
+    int rc = ms_tls_handshake(s->ssl, &want, &err);
+    if (rc == MS_EAGAIN) {
+        update_interest(s, want);
+        return;
+    }
+    s->res->timings_ms.tls = (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) +
+                             elapsed_ms(s->t_phase);
+    if (rc < 0) {
+        snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%s",
+                 err.message);
+        ms_session_fail(s, MS_FAILURE_TLS_HANDSHAKE, "TLS handshake failed: %s", err.message);
+        return;
+    }
+    ms_tls_collect_facts(s->ssl, s->spec->host, s->env->started_at, &s->res->tls);
+    trace(s, "--", "TLS up: %s %s, certificate %s", s->res->tls.version, s->res->tls.cipher,
+          s->res->tls.verified ? "verified" : s->res->tls.verify_error);
+    s->line.ssl = s->ssl;
+    s->transport = MS_TRANSPORT_OPEN;
+    update_interest(s, MS_LOOP_READ);
+    if (s->spec->security == MS_SECURITY_IMPLICIT) {
+        s->t_ready = ms_loop_now();
+        s->ops->begin(s);
+    } else {
+        s->ops->on_tls_up(s);
+    }
+    /* TLS 1.3 servers often send the greeting in the same flight as the handshake's end:
+     * those bytes may already sit in OpenSSL's buffer, where epoll cannot see them. */
+    if (!s->finished && SSL_pending(s->ssl) > 0)
+        on_io(s, MS_LOOP_READ);
+}
+
+static void start_handshake(struct ms_session *s)
+{
+    if (ms_tls_new(s->env->tls_ctx, s->fd, s->spec->host, &s->res->tls, &s->ssl) < 0) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "cannot create a TLS session");
+        return;
+    }
+    trace(s, "--", "TLS handshake");
+    set_transport(s, MS_TRANSPORT_HANDSHAKE, MS_PHASE_TLS);
+    tls_step(s);
+}
+
+void ms_session_start_tls(struct ms_session *s)
+{
+    if (s->finished)
+        return;
+    if (s->line.in_len > 0) {
+        char sample[120];
+        ms_text_sanitize(sample, sizeof sample, s->line.in, s->line.in_len);
+        ms_session_fail(s, MS_FAILURE_STARTTLS_INJECTED,
+                        "%zu plaintext bytes followed the server's STARTTLS answer before the "
+                        "TLS handshake (\"%s\"): someone may be injecting responses",
+                        s->line.in_len, sample);
+        return;
+    }
+    if (ms_line_flush(&s->line, NULL) != 0) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "unsent bytes before the TLS handshake");
+        return;
+    }
+    start_handshake(s);
+}
+
+/* ---- the I/O pump ---- */
+
+static void pump_input(struct ms_session *s)
+{
+    bool fresh = false;
+    for (;;) {
+        struct ms_error err = {0};
+        int rc = ms_line_fill(&s->line, &err);
+        if (rc > 0) {
+            fresh = true;
+            continue;
+        }
+        if (fresh || rc == MS_ETOOBIG) {
+            s->ops->on_input(s);
+            if (s->finished || s->transport != MS_TRANSPORT_OPEN)
+                return;
+            fresh = false;
+            if (rc == MS_ETOOBIG) {
+                if (s->line.in_len >= s->line.in_max) {
+                    ms_session_fail_parse(s, MS_ETOOBIG, "a server response");
+                    return;
+                }
+                continue;
+            }
+        }
+        if (rc == MS_EAGAIN)
+            return;
+        if (rc == MS_ECLOSED)
+            ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+                            ms_phase_name(s->phase));
+        else if (rc == MS_ENOMEM)
+            ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory reading a response");
+        else
+            ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+                            ms_phase_name(s->phase));
+        return;
+    }
+}
+
+static void pump(struct ms_session *s, unsigned events)
+{
+    struct ms_error err = {0};
+    if ((events & MS_LOOP_WRITE) || s->line.want_read_for_write) {
+        int rc = ms_line_flush(&s->line, &err);
+        if (rc < 0 && rc != MS_EAGAIN) {
+            ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+                            ms_phase_name(s->phase));
+            return;
+        }
+    }
+    if (events & MS_LOOP_READ)
+        pump_input(s);
+    if (s->finished || s->transport != MS_TRANSPORT_OPEN)
+        return;
+    /* Send what the protocol queued in answer. */
+    int rc = ms_line_flush(&s->line, &err);
+    if (rc < 0 && rc != MS_EAGAIN) {
+        ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+                        ms_phase_name(s->phase));
+        return;
+    }
+    update_interest(s, ms_line_interest(&s->line));
+}
+
+/* ---- connect ---- */
+
+static void on_connected(struct ms_session *s)
+{
+    s->res->timings_ms.connect = elapsed_ms(s->t_phase);
+    trace(s, "--", "connected to %s", s->res->address);
+    ms_line_init(&s->line, s->fd, s->ops->max_response());
+    if (s->spec->security == MS_SECURITY_IMPLICIT) {
+        start_handshake(s);
+        return;
+    }
+    s->transport = MS_TRANSPORT_OPEN;
+    s->t_ready = ms_loop_now();
+    update_interest(s, MS_LOOP_READ);
+    s->ops->begin(s);
+}
+
+static void note_connect_error(struct ms_session *s, const char *address, int err)
+{
+    size_t used = strlen(s->connect_errors);
+    snprintf(s->connect_errors + used, sizeof s->connect_errors - used, "%s%s: %s",
+             used ? "; " : "", address, strerror(err));
+}
+
+static void connect_failed(struct ms_session *s, int err)
+{
+    note_connect_error(s, s->res->address, err);
+    trace(s, "--", "connect to %s failed: %s", s->res->address, strerror(err));
+    ms_loop_unwatch(s->env->loop, &s->watch);
+    close(s->fd);
+    s->fd = -1;
+    if (s->next_addr < s->addrs->count) {
+        connect_next(s);
+        return;
+    }
+    ms_session_fail(s, ms_conn_failure(err), "cannot connect to port %u: %s",
+                    (unsigned)s->spec->port, s->connect_errors);
+}
+
+static void connect_next(struct ms_session *s)
+{
+    while (s->next_addr < s->addrs->count) {
+        size_t i = s->next_addr++;
+        struct sockaddr_storage *sa = &s->addrs->addrs[i];
+        if (sa->ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)sa)->sin6_port = htons(s->spec->port);
+        else
+            ((struct sockaddr_in *)sa)->sin_port = htons(s->spec->port);
+        ms_conn_format_address((struct sockaddr *)sa, s->res->address, sizeof s->res->address);
+        set_transport(s, MS_TRANSPORT_CONNECTING, MS_PHASE_CONNECT);
+        trace(s, "--", "connecting to %s port %u", s->res->address, (unsigned)s->spec->port);
+        int fd = ms_conn_start((struct sockaddr *)sa, s->addrs->addr_lens[i]);
+        if (fd < 0) {
+            note_connect_error(s, s->res->address, -fd);
+            if (s->next_addr >= s->addrs->count) {
+                ms_session_fail(s, ms_conn_failure(-fd), "cannot connect to port %u: %s",
+                                (unsigned)s->spec->port, s->connect_errors);
+                return;
+            }
+            continue;
+        }
+        s->fd = fd;
+        update_interest(s, MS_LOOP_WRITE);
+        return;
+    }
+}
+
+static void on_io(void *arg, unsigned events)
+{
+    struct ms_session *s = arg;
+    switch (s->transport) {
+    case MS_TRANSPORT_CONNECTING: {
+        int err = ms_conn_result(s->fd);
+        if (err)
+            connect_failed(s, err);
+        else
+            on_connected(s);
+        break;
+    }
+    case MS_TRANSPORT_HANDSHAKE:
+        tls_step(s);
+        break;
+    case MS_TRANSPORT_OPEN:
+        pump(s, events);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- resolve ---- */
+
+static void record_addresses(struct ms_session *s)
+{
+    for (size_t i = 0; i < s->addrs->count; i++) {
+        char text[64];
+        ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[i], text, sizeof text);
+        if (ms_strlist_append(&s->res->addresses, text, strlen(text), MS_MAX_ADDRESSES) < 0) {
+            ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+            return;
+        }
+    }
+}
+
+static void addresses_ready(struct ms_session *s)
+{
+    record_addresses(s);
+    if (!s->finished)
+        connect_next(s);
+}
+
+static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
+{
+    struct ms_session *s = arg;
+    if (status == MS_DNS_CANCELLED || s->finished || s->transport != MS_TRANSPORT_RESOLVING)
+        return;
+    s->res->timings_ms.resolve = elapsed_ms(s->t_start);
+    const char *host = s->spec->host;
+    const char *why = answer ? answer->message : "";
+    switch (status) {
+    case MS_DNS_OK:
+        break;
+    case MS_DNS_NO_SUCH_HOST:
+        ms_session_fail(s, MS_FAILURE_DNS_NO_SUCH_HOST, "%s does not exist in DNS (NXDOMAIN)", host);
+        return;
+    case MS_DNS_NO_ADDRESS:
+        ms_session_fail(s, MS_FAILURE_DNS_NO_ADDRESS, "%s exists but has no %s address", host,
+                        s->env->request->family == MS_FAMILY_IPV4   ? "IPv4 (A)"
+                        : s->env->request->family == MS_FAMILY_IPV6 ? "IPv6 (AAAA)"
+                                                                    : "A or AAAA");
+        return;
+    case MS_DNS_TIMEOUT:
+        ms_session_fail(s, MS_FAILURE_DNS_TIMEOUT, "no DNS answer for %s", host);
+        return;
+    default:
+        ms_session_fail(s, MS_FAILURE_DNS_ERROR, "resolving %s failed: %s", host, why);
+        return;
+    }
+    s->addrs = malloc(sizeof *s->addrs);
+    if (!s->addrs) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+        return;
+    }
+    *s->addrs = *answer;
+    addresses_ready(s);
+}
+
+static bool family_allowed(const struct ms_session *s, int af)
+{
+    enum ms_family f = s->env->request->family;
+    return f == MS_FAMILY_ANY || (f == MS_FAMILY_IPV4 && af == AF_INET) ||
+           (f == MS_FAMILY_IPV6 && af == AF_INET6);
+}
+
+/* Add a literal address; returns false when it is not an IP literal. */
+static bool add_literal(struct ms_session *s, const char *text)
+{
+    struct ms_dns_answer *a = s->addrs;
+    if (a->count >= MS_DNS_MAX_ADDRESSES)
+        return true;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&a->addrs[a->count];
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->addrs[a->count];
+    memset(&a->addrs[a->count], 0, sizeof a->addrs[a->count]);
+    if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        a->addr_lens[a->count] = sizeof *in4;
+    } else if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        a->addr_lens[a->count] = sizeof *in6;
+    } else {
+        return false;
+    }
+    if (family_allowed(s, a->addrs[a->count].ss_family))
+        a->count++;
+    return true;
+}
+
+/* IP literals and --resolve pins need no DNS. Returns true when handled. */
+static bool use_known_addresses(struct ms_session *s)
+{
+    const struct ms_request *req = s->env->request;
+    bool known = add_literal(s, s->spec->host);
+    for (size_t i = 0; !known && i < req->pin_count; i++)
+        if (strcasecmp(req->pins[i].host, s->spec->host) == 0)
+            known = add_literal(s, req->pins[i].address) || known;
+    if (!known)
+        return false;
+    s->res->timings_ms.resolve = 0;
+    if (s->addrs->count == 0) {
+        ms_session_fail(s, MS_FAILURE_DNS_NO_ADDRESS, "%s has no address of the family allowed (-4/-6)",
+                        s->spec->host);
+        return true;
+    }
+    trace(s, "--", "address known without DNS (IP literal or --resolve)");
+    addresses_ready(s);
+    return true;
+}
+
+static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
+{
+    static const char *const schemes[2][3] = {
+        [MS_PROTOCOL_IMAP] = {[MS_SECURITY_IMPLICIT] = "imaps", [MS_SECURITY_STARTTLS] = "imap",
+                              [MS_SECURITY_NONE] = "imap+plain"},
+        [MS_PROTOCOL_POP3] = {[MS_SECURITY_IMPLICIT] = "pop3s", [MS_SECURITY_STARTTLS] = "pop3",
+                              [MS_SECURITY_NONE] = "pop3+plain"},
+    };
+    bool v6 = strchr(spec->host, ':') != NULL;
+    snprintf(id, cap, "%s://%s%s%s:%u", schemes[spec->protocol][spec->security], v6 ? "[" : "",
+             spec->host, v6 ? "]" : "", (unsigned)spec->port);
+}
+
+void ms_session_start(struct ms_session *s, struct ms_session_env *env,
+                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res)
+{
+    extern const struct ms_proto_ops ms_imap_ops, ms_pop3_ops;
+    *s = (struct ms_session){.env = env, .spec = spec, .res = res, .fd = -1};
+    s->ops = spec->protocol == MS_PROTOCOL_IMAP ? &ms_imap_ops : &ms_pop3_ops;
+    ms_loop_watch_init(&s->watch);
+    ms_loop_timer_init(&s->timer);
+    s->t_start = ms_loop_now();
+    env->open_sessions++;
+
+    format_id(spec, res->id, sizeof res->id);
+    res->protocol = spec->protocol;
+    res->security = spec->security;
+    res->port = spec->port;
+    res->required = spec->required;
+    snprintf(res->host, sizeof res->host, "%s", spec->host);
+    res->timings_ms = (struct ms_timings){-1, -1, -1, -1, -1};
+    res->failure_phase = MS_PHASE_RESOLVE;
+
+    s->addrs = calloc(1, sizeof *s->addrs);
+    if (!s->addrs) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+        return;
+    }
+    if (use_known_addresses(s))
+        return;
+    free(s->addrs);
+    s->addrs = NULL;
+    set_transport(s, MS_TRANSPORT_RESOLVING, MS_PHASE_RESOLVE);
+    trace(s, "--", "resolving %s", spec->host);
+    if (env->need_dns(env) < 0) {
+        ms_session_fail(s, MS_FAILURE_DNS_ERROR, "cannot start the DNS resolver");
+        return;
+    }
+    if (ms_dns_resolve(env->dns, spec->host, env->request->family, on_resolved, s) < 0)
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+}
+
+void ms_session_cleanup(struct ms_session *s)
+{
+    if (!s->finished)
+        close_transport(s, false);
+    free(s->addrs);
+    s->addrs = NULL;
+}

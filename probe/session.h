@@ -1,0 +1,112 @@
+/* One endpoint's session: the transport part (resolve -> connect -> [TLS]) shared by
+ * both protocols, the I/O pump, the per-state timeout, and the calls a protocol state
+ * machine (imap.c, pop3.c) makes. Internal to probe/. */
+#ifndef MS_SESSION_H
+#define MS_SESSION_H
+
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "probe/dns.h"
+#include "probe/line.h"
+#include "probe/loop.h"
+#include "probe/request.h"
+#include "probe/result.h"
+
+struct ms_session;
+
+/* What the engine shares with every session. */
+struct ms_session_env {
+    struct ms_loop *loop;
+    struct ms_dns *dns;             /* NULL until first needed */
+    SSL_CTX *tls_ctx;
+    const struct ms_request *request;
+    double t0;                      /* monotonic start of the run, for trace stamps */
+    int64_t started_at;             /* epoch seconds of the run's start */
+    size_t open_sessions;           /* sessions not finished yet */
+    int (*need_dns)(struct ms_session_env *env); /* creates env->dns on first use */
+};
+
+/* A protocol's hooks. Each is called with the session in a consistent state and may call
+ * the ms_session_* functions below, including ones that finish the session. */
+struct ms_proto_ops {
+    const char *const *state_names; /* indexed by the protocol's state enum */
+    size_t (*max_response)(void);   /* input buffer cap */
+    void (*begin)(struct ms_session *s);     /* connected (and implicit TLS up): await greeting */
+    void (*on_input)(struct ms_session *s);  /* bytes are buffered in s->line.in */
+    void (*on_tls_up)(struct ms_session *s); /* the STARTTLS handshake completed */
+};
+
+enum ms_transport_state {
+    MS_TRANSPORT_IDLE,
+    MS_TRANSPORT_RESOLVING,
+    MS_TRANSPORT_CONNECTING,
+    MS_TRANSPORT_HANDSHAKE,
+    MS_TRANSPORT_OPEN,              /* the protocol owns the conversation */
+    MS_TRANSPORT_CLOSED,
+};
+
+struct ms_session {
+    struct ms_session_env *env;
+    const struct ms_endpoint_spec *spec;
+    struct ms_endpoint_result *res;
+    const struct ms_proto_ops *ops;
+
+    enum ms_transport_state transport;
+    int state;                      /* the protocol's state */
+    enum ms_phase phase;            /* what a timeout in this state means */
+    bool finished;
+
+    int fd;
+    SSL *ssl;
+    struct ms_line line;
+    struct ms_loop_watch watch;
+    struct ms_loop_timer timer;     /* the current state's timeout */
+
+    struct ms_dns_answer *addrs;    /* owned */
+    size_t next_addr;
+    double t_start, t_phase, t_ready;
+    char connect_errors[200];       /* per-address errors, for the failure message */
+    unsigned next_tag;              /* IMAP command tags */
+    char tag[16];                   /* IMAP: the tag awaited */
+};
+
+/* Set up a session for spec writing into res, and start it (resolving or connecting).
+ * Failures are recorded in res; the session may be finished on return. */
+void ms_session_start(struct ms_session *s, struct ms_session_env *env,
+                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res);
+
+/* Free what the session still holds (after the loop ran). */
+void ms_session_cleanup(struct ms_session *s);
+
+/* --- for protocol state machines --- */
+
+/* Enter a protocol state: logs the transition into the trace, records the phase a timeout
+ * would be charged to, and re-arms the state's timeout. */
+void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase);
+
+/* Queue one command line (CRLF added) and trace it. */
+void ms_session_send(struct ms_session *s, const char *line);
+
+/* The first response line arrived: record the greeting time and the line itself. */
+void ms_session_greeting(struct ms_session *s, const char *raw, size_t len);
+
+/* STARTTLS/STLS was accepted: refuse if plaintext bytes already follow the answer
+ * (injection), else start the handshake; the protocol's on_tls_up runs when it is done. */
+void ms_session_start_tls(struct ms_session *s);
+
+/* Trace a received response (raw bytes, sanitized for printing). */
+void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len);
+
+/* Record why the session stopped and close it. */
+void ms_session_fail(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The conversation is over: flush what is queued (best effort) and close. */
+void ms_session_finish(struct ms_session *s);
+
+/* Map a parser's error code to a failure with the standard wording. */
+void ms_session_fail_parse(struct ms_session *s, int rc, const char *what);
+
+#endif

@@ -1,0 +1,35 @@
+/* OpenSSL: one client context per run, one SSL per connection, non-blocking handshakes,
+ * and the facts a report needs about the negotiated session and the certificate. */
+#ifndef MS_TLS_H
+#define MS_TLS_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+#include "probe/error.h"
+#include "probe/result.h"
+
+/* A client context that trusts the system store plus ca_file (may be NULL). It accepts
+ * every protocol version OpenSSL can speak, so an outdated server is reported, not lost.
+ * Returns 0, MS_ENOMEM or MS_ETLS (with err->message naming the bad file). */
+int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err);
+
+/* A client SSL on fd for host: SNI (not for IP literals), host-name checks, and every
+ * verification error recorded into facts (which must outlive the SSL) instead of aborting
+ * the handshake, so the probe can read capabilities and report all problems at once.
+ * Returns 0 or MS_ENOMEM. */
+int ms_tls_new(SSL_CTX *ctx, int fd, const char *host, struct ms_tls_facts *facts, SSL **out);
+
+/* Advance the handshake. Returns 0 when done, MS_EAGAIN with *want (MS_LOOP_READ or
+ * MS_LOOP_WRITE) when it needs the socket, MS_ECLOSED when the peer closed, or MS_ETLS
+ * with err->message saying why (alert, protocol error). */
+int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err);
+
+/* Fill facts after a completed handshake: version, cipher, verification, certificate.
+ * now: epoch seconds of the probe's start (for days_left). */
+void ms_tls_collect_facts(SSL *ssl, const char *host, int64_t now, struct ms_tls_facts *facts);
+
+/* Describe the OpenSSL error queue (and clear it) into buf. */
+void ms_tls_describe_error(char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,185 @@
+/* Targets, ports and pins -> endpoints. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "probe/plan.h"
+
+static void test_bare_host(void **state)
+{
+    (void)state;
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("Mail.Example.COM", &t, &err), 0);
+    assert_false(t.is_url);
+    assert_string_equal(t.host, "mail.example.com");
+    assert_int_equal(t.port, 0);
+}
+
+static void test_urls(void **state)
+{
+    (void)state;
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
+    assert_true(t.is_url);
+    assert_int_equal(t.protocol, MS_PROTOCOL_IMAP);
+    assert_int_equal(t.security, MS_SECURITY_IMPLICIT);
+    assert_int_equal(t.port, 0);
+
+    assert_int_equal(ms_plan_parse_target("POP3://mail.example.com:1110/", &t, &err), 0);
+    assert_int_equal(t.protocol, MS_PROTOCOL_POP3);
+    assert_int_equal(t.security, MS_SECURITY_STARTTLS);
+    assert_int_equal(t.port, 1110);
+
+    assert_int_equal(ms_plan_parse_target("imap://[::1]:10143", &t, &err), 0);
+    assert_string_equal(t.host, "::1");
+    assert_int_equal(t.port, 10143);
+
+    assert_int_equal(ms_plan_parse_target("pop3s://127.0.0.2", &t, &err), 0);
+    assert_string_equal(t.host, "127.0.0.2");
+}
+
+static void test_bad_targets(void **state)
+{
+    (void)state;
+    struct ms_target t;
+    struct ms_error err = {0};
+    const char *bad[] = {
+        "", "http://example.com", "imaps://", "imaps://host:0", "imaps://host:65536",
+        "imaps://host:12x", "imaps://user@host", "imaps://host/INBOX", "host:993",
+        "bad host", "a..b", "[::1", "imap://[::1]x", "imap://[nothost]:1", "alice@example.com",
+        "-host-with-\x01", "imaps://host:99999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(ms_plan_parse_target(bad[i], &t, &err), MS_EINVAL);
+        assert_true(strlen(err.message) > 0);
+    }
+    char longname[400];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(ms_plan_parse_target(longname, &t, &err), MS_EINVAL);
+}
+
+static void test_ports(void **state)
+{
+    (void)state;
+    struct ms_ports p = ms_plan_default_ports();
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_ports("imap=10143,imaps=10993,pop3=10110,pop3s=10995", &p, &err), 0);
+    assert_int_equal(p.imap, 10143);
+    assert_int_equal(p.imaps, 10993);
+    assert_int_equal(p.pop3, 10110);
+    assert_int_equal(p.pop3s, 10995);
+    p = ms_plan_default_ports();
+    assert_int_equal(ms_plan_parse_ports("pop3=1110", &p, &err), 0);
+    assert_int_equal(p.pop3, 1110);
+    assert_int_equal(p.imaps, 993);
+    assert_int_equal(ms_plan_parse_ports("smtp=25", &p, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_ports("imap=", &p, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_ports("imap", &p, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_ports("imap=70000", &p, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_ports("", &p, &err), MS_EINVAL);
+}
+
+static void test_pins(void **state)
+{
+    (void)state;
+    struct ms_pin pin;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_pin("mail.test.example:127.0.0.2", &pin, &err), 0);
+    assert_string_equal(pin.host, "mail.test.example");
+    assert_string_equal(pin.address, "127.0.0.2");
+    assert_int_equal(ms_plan_parse_pin("mail.test.example:[::1]", &pin, &err), 0);
+    assert_string_equal(pin.address, "::1");
+    assert_int_equal(ms_plan_parse_pin("mail.test.example:::1", &pin, &err), 0);
+    assert_string_equal(pin.address, "::1");
+    assert_int_equal(ms_plan_parse_pin("mail.test.example", &pin, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_pin("mail.test.example:not-an-ip", &pin, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_parse_pin(":127.0.0.1", &pin, &err), MS_EINVAL);
+}
+
+static void test_plan_bare_and_urls(void **state)
+{
+    (void)state;
+    static struct ms_request req;
+    memset(&req, 0, sizeof req);
+    struct ms_ports ports = ms_plan_default_ports();
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(req.endpoint_count, 4);
+    assert_true(req.bare_host && req.want_imap && req.want_pop3);
+    assert_int_equal(req.endpoints[0].port, 993);
+    assert_int_equal(req.endpoints[0].security, MS_SECURITY_IMPLICIT);
+    assert_int_equal(req.endpoints[1].port, 143);
+    assert_int_equal(req.endpoints[1].security, MS_SECURITY_STARTTLS);
+    assert_int_equal(req.endpoints[2].port, 995);
+    assert_int_equal(req.endpoints[3].port, 110);
+    for (size_t i = 0; i < 4; i++)
+        assert_false(req.endpoints[i].required);
+
+    /* The same endpoint named again by URL is not repeated, but becomes required. */
+    assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(req.endpoint_count, 4);
+    assert_true(req.endpoints[0].required);
+
+    assert_int_equal(ms_plan_parse_target("pop3://other.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(req.endpoint_count, 5);
+    assert_int_equal(req.endpoints[4].port, 110);
+    assert_true(req.endpoints[4].required);
+}
+
+static void test_plan_protocol_filter(void **state)
+{
+    (void)state;
+    static struct ms_request req;
+    memset(&req, 0, sizeof req);
+    struct ms_ports ports = ms_plan_default_ports();
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, false, true, &err), 0);
+    assert_int_equal(req.endpoint_count, 2);
+    assert_false(req.want_imap);
+    assert_true(req.want_pop3);
+    assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, false, true, &err), MS_EINVAL);
+}
+
+static void test_plan_too_many(void **state)
+{
+    (void)state;
+    static struct ms_request req;
+    memset(&req, 0, sizeof req);
+    struct ms_ports ports = ms_plan_default_ports();
+    struct ms_error err = {0};
+    int rc = 0;
+    for (int i = 1; i <= MS_MAX_ENDPOINTS + 1 && rc == 0; i++) {
+        struct ms_target t;
+        char url[64];
+        snprintf(url, sizeof url, "imaps://h.example:%d", i);
+        assert_int_equal(ms_plan_parse_target(url, &t, &err), 0);
+        rc = ms_plan_add(&req, &t, &ports, true, true, &err);
+    }
+    assert_int_equal(rc, MS_EINVAL);
+    assert_int_equal(req.endpoint_count, MS_MAX_ENDPOINTS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bare_host),       cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_bad_targets),     cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_pins),            cmocka_unit_test(test_plan_bare_and_urls),
+        cmocka_unit_test(test_plan_protocol_filter), cmocka_unit_test(test_plan_too_many),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
