@@ -61,7 +61,8 @@ static void caps_known(struct ms_session *s)
 {
     mark_caps_read(s);
     if (tls_up(s)) {
-        s->res->completed_securely = true;
+        /* Secure means a mail program could use it: TLS up and the certificate verified. */
+        s->res->completed_securely = s->res->tls.verified;
         ms_session_set_state(s, IMAP_DONE, MS_PHASE_LOGOUT);
         snprintf(s->tag, sizeof s->tag, "M%u", ++s->next_tag);
         char line[64];

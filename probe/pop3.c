@@ -53,7 +53,8 @@ static void after_capa(struct ms_session *s, bool capa_worked)
 {
     if (tls_up(s)) {
         s->res->caps_after_tls_read = capa_worked;
-        s->res->completed_securely = true;
+        /* Secure means a mail program could use it: TLS up and the certificate verified. */
+        s->res->completed_securely = s->res->tls.verified;
         ms_session_set_state(s, POP3_DONE, MS_PHASE_LOGOUT);
         ms_session_send(s, "QUIT");
         ms_session_finish(s);

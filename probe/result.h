@@ -125,7 +125,7 @@ struct ms_endpoint_result {
 
     struct ms_tls_facts tls;
 
-    bool completed_securely;       /* TLS up and capabilities read over TLS */
+    bool completed_securely;       /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */
     enum ms_phase failure_phase;   /* where it failed (meaningful when failure != NONE) */
     char failure_message[256];     /* what happened, in words, with the server's text */

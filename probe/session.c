@@ -70,7 +70,8 @@ void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase)
 {
     if (s->finished)
         return;
-    trace(s, "--", "state %s -> %s", s->ops->state_names[s->state], s->ops->state_names[state]);
+    if (state != s->state)
+        trace(s, "--", "state %s -> %s", s->ops->state_names[s->state], s->ops->state_names[state]);
     s->state = state;
     s->phase = phase;
     arm_timeout(s);

@@ -13,6 +13,8 @@ enum ms_severity { MS_SEVERITY_INFO, MS_SEVERITY_WARNING, MS_SEVERITY_CRITICAL }
 /* Nagios order: the exit code is the numeric value. */
 enum ms_status { MS_STATUS_OK = 0, MS_STATUS_WARNING = 1, MS_STATUS_CRITICAL = 2, MS_STATUS_UNKNOWN = 3 };
 
+#define MS_ASSESS_DEFAULT_CERT_WARN_DAYS 14
+
 struct ms_assess_options {
     int cert_warn_days;            /* tls.cert_expires_soon when days_left < this (default 14) */
 };
@@ -23,12 +25,13 @@ struct ms_finding {
     const char *endpoint;          /* an endpoint id (points into the result), or NULL */
     char message[640];             /* what is wrong, with the evidence */
     char remedy[512];              /* what to do, in words a helpdesk can act on */
+    long endpoint_index;           /* index into result->endpoints, -1 when endpoint is NULL */
 };
 
 /* One line per requested protocol: can it be used securely? */
 struct ms_protocol_verdict {
     enum ms_protocol protocol;
-    bool available;                /* at least one endpoint completed securely */
+    bool available;                /* at least one endpoint is secure (ms_assess_endpoint_secure) */
     enum ms_status status;
     char summary[256];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
 };
@@ -42,9 +45,19 @@ struct ms_assessment {
     size_t verdict_count;
 };
 
-/* Judge result. Returns 0 or MS_ENOMEM. */
+/* Judge result. opt may be NULL (defaults). On error out is left empty (safe to free).
+ * Statuses: an endpoint's status is its worst finding (info -> ok); a finding
+ * internal.error makes a status unknown unless something else there is critical.
+ * Returns 0 or MS_ENOMEM. */
 int ms_assess(const struct ms_result *result, const struct ms_assess_options *opt,
               struct ms_assessment *out);
+
+/* An endpoint a mail program can use safely: it completed securely (TLS up, capabilities
+ * read over TLS) and its certificate chain and host name verified. */
+bool ms_assess_endpoint_secure(const struct ms_endpoint_result *ep);
+
+/* The finding code a session failure maps to ("tcp.refused"), NULL for MS_FAILURE_NONE. */
+const char *ms_assess_failure_code(enum ms_failure f);
 
 void ms_assessment_free(struct ms_assessment *a);
 

@@ -1,0 +1,299 @@
+/* The JSON report. Field names are API (report/schema.json): add, never rename.
+ * Every jansson constructor may return NULL (out of memory, or a string that is not
+ * UTF-8); json_object_set_new / json_array_append_new take ownership of the value even
+ * when they fail and fail on a NULL value, so one check per call covers both. */
+#include "report/json.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe/error.h"
+
+#ifndef MS_VERSION
+#define MS_VERSION "unknown"
+#endif
+
+/* Set key to value (stolen); returns -1 on any failure. */
+static int set(json_t *obj, const char *key, json_t *value)
+{
+    return json_object_set_new(obj, key, value);
+}
+
+static json_t *str(const char *s)
+{
+    return json_string(s ? s : "");
+}
+
+/* "" means "not seen": null, so scripts need not compare with the empty string. */
+static json_t *str_or_null(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+/* Milliseconds, rounded to 0.1; a phase not reached (<0) is null. */
+static json_t *ms_value(double v)
+{
+    if (v < 0)
+        return json_null();
+    return json_real((double)(long long)(v * 10.0 + 0.5) / 10.0);
+}
+
+static json_t *strlist(const struct ms_strlist *list)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < list->count; i++) {
+        if (json_array_append_new(arr, json_string(list->items[i]))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *timings(const struct ms_timings *t)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "resolve", ms_value(t->resolve)) || set(o, "connect", ms_value(t->connect)) ||
+        set(o, "tls", ms_value(t->tls)) || set(o, "greeting", ms_value(t->greeting)) ||
+        set(o, "total", ms_value(t->total))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *capabilities(const struct ms_endpoint_result *ep)
+{
+    json_t *o = json_object(), *trunc = NULL, *ret = NULL;
+    if (!o)
+        goto out;
+    if (set(o, "before_tls",
+            ep->caps_before_tls_read ? strlist(&ep->caps_before_tls) : json_null()) ||
+        set(o, "after_tls", ep->caps_after_tls_read ? strlist(&ep->caps_after_tls) : json_null()) ||
+        set(o, "from_greeting", json_boolean(ep->caps_from_greeting)))
+        goto out;
+    /* Truncation is a fact about the lists, kept apart so the arrays stay plain strings. */
+    if (!(trunc = json_object()) ||
+        set(trunc, "before_tls", json_boolean(ep->caps_before_tls.truncated)) ||
+        set(trunc, "after_tls", json_boolean(ep->caps_after_tls.truncated)))
+        goto out;
+    json_t *tr = trunc;
+    trunc = NULL; /* transferred (set steals it even when it fails) */
+    if (set(o, "truncated", tr))
+        goto out;
+    ret = o;
+    o = NULL; /* transferred to the caller */
+out:
+    json_decref(trunc);
+    json_decref(o);
+    return ret;
+}
+
+static json_t *certificate(const struct ms_cert_facts *c)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "subject", str(c->subject)) || set(o, "issuer", str(c->issuer)) ||
+        set(o, "san", strlist(&c->san)) || set(o, "not_before", str_or_null(c->not_before)) ||
+        set(o, "not_after", str_or_null(c->not_after)) ||
+        set(o, "days_left", json_integer(c->days_left)) ||
+        set(o, "hostname_match", json_boolean(c->hostname_match)) ||
+        set(o, "self_signed", json_boolean(c->self_signed)) ||
+        set(o, "key_type", str_or_null(c->key_type)) ||
+        set(o, "key_bits", json_integer(c->key_bits)) ||
+        set(o, "signature_algorithm", str_or_null(c->signature_algorithm)) ||
+        set(o, "sha256_fingerprint", str_or_null(c->sha256_fingerprint))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *tls(const struct ms_tls_facts *t)
+{
+    json_t *o = NULL, *codes = NULL, *ret = NULL;
+    if (!t->attempted)
+        return json_null();
+    if (!(o = json_object()) || !(codes = json_array()))
+        goto out;
+    for (size_t i = 0; i < t->verify_error_count && i < MS_MAX_VERIFY_ERRORS; i++)
+        if (json_array_append_new(codes, json_integer(t->verify_errors[i])))
+            goto out;
+    if (set(o, "established", json_boolean(t->established)) ||
+        set(o, "version", str_or_null(t->version)) || set(o, "cipher", str_or_null(t->cipher)) ||
+        set(o, "verified", json_boolean(t->verified)) ||
+        set(o, "verify_error", t->verified ? json_null() : str_or_null(t->verify_error)))
+        goto out;
+    json_t *c = codes;
+    codes = NULL; /* transferred (set steals it even when it fails) */
+    if (set(o, "verify_error_codes", c) ||
+        set(o, "handshake_error", str_or_null(t->handshake_error)) ||
+        set(o, "certificate", t->has_certificate ? certificate(&t->cert) : json_null()))
+        goto out;
+    ret = o;
+    o = NULL; /* transferred to the caller */
+out:
+    json_decref(codes);
+    json_decref(o);
+    return ret;
+}
+
+static json_t *error_obj(const struct ms_endpoint_result *ep)
+{
+    const char *code = ms_assess_failure_code(ep->failure);
+    json_t *o;
+    if (!code)
+        return json_null();
+    if (!(o = json_object()))
+        return NULL;
+    if (set(o, "code", json_string(code)) ||
+        set(o, "failure", json_string(ms_failure_name(ep->failure))) ||
+        set(o, "phase", json_string(ms_phase_name(ep->failure_phase))) ||
+        set(o, "message", str(ep->failure_message))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *endpoint(const struct ms_endpoint_result *ep, enum ms_status status)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "id", str(ep->id)) || set(o, "protocol", str(ms_protocol_name(ep->protocol))) ||
+        set(o, "port", json_integer(ep->port)) ||
+        set(o, "security", str(ms_security_name(ep->security))) || set(o, "host", str(ep->host)) ||
+        set(o, "address", str_or_null(ep->address)) ||
+        set(o, "addresses", strlist(&ep->addresses)) ||
+        set(o, "required", json_boolean(ep->required)) ||
+        set(o, "status", str(ms_status_name(status))) ||
+        set(o, "timings_ms", timings(&ep->timings_ms)) ||
+        set(o, "greeting", str_or_null(ep->greeting)) || set(o, "capabilities", capabilities(ep)) ||
+        set(o, "starttls_response", str_or_null(ep->starttls_response)) ||
+        set(o, "alerts_ignored_before_tls", json_integer(ep->alerts_ignored_before_tls)) ||
+        set(o, "tls", tls(&ep->tls)) ||
+        set(o, "completed_securely", json_boolean(ep->completed_securely)) ||
+        set(o, "error", error_obj(ep))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *finding(const struct ms_finding *f)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "severity", str(ms_severity_name(f->severity))) || set(o, "code", str(f->code)) ||
+        set(o, "endpoint", f->endpoint ? json_string(f->endpoint) : json_null()) ||
+        set(o, "message", str(f->message)) || set(o, "remedy", str(f->remedy))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *verdict(const struct ms_protocol_verdict *v)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "protocol", str(ms_protocol_name(v->protocol))) ||
+        set(o, "available", json_boolean(v->available)) ||
+        set(o, "status", str(ms_status_name(v->status))) || set(o, "summary", str(v->summary))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The whole document; NULL when out of memory. */
+static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
+{
+    json_t *root = NULL, *arr = NULL, *ret = NULL;
+    char started[32] = "";
+    time_t t = (time_t)r->started_at;
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm))
+        strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    if (!(root = json_object()))
+        goto out;
+    json_t *me = json_pack("{s:s}", "version", MS_VERSION);
+    if (set(root, "mailscope", me) ||
+        set(root, "schema_version", json_integer(MS_SCHEMA_VERSION)) ||
+        set(root, "target", str(r->target)) ||
+        set(root, "status", str(ms_status_name(a->status))) ||
+        set(root, "duration_ms", ms_value(r->duration_ms < 0 ? 0 : r->duration_ms)) ||
+        set(root, "started_at", str_or_null(started)))
+        goto out;
+
+    if (!(arr = json_array()))
+        goto out;
+    for (size_t i = 0; i < a->verdict_count; i++)
+        if (json_array_append_new(arr, verdict(&a->verdicts[i])))
+            goto out;
+    if (set(root, "verdicts", arr)) {
+        arr = NULL; /* consumed */
+        goto out;
+    }
+
+    if (!(arr = json_array()))
+        goto out;
+    for (size_t i = 0; i < r->endpoint_count; i++) {
+        enum ms_status st = a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN;
+        if (json_array_append_new(arr, endpoint(&r->endpoints[i], st)))
+            goto out;
+    }
+    if (set(root, "endpoints", arr)) {
+        arr = NULL;
+        goto out;
+    }
+
+    if (!(arr = json_array()))
+        goto out;
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (json_array_append_new(arr, finding(&a->findings[i])))
+            goto out;
+    if (set(root, "findings", arr)) {
+        arr = NULL;
+        goto out;
+    }
+    arr = NULL; /* transferred */
+    ret = root;
+    root = NULL; /* transferred to the caller */
+out:
+    json_decref(arr);
+    json_decref(root);
+    return ret;
+}
+
+int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
+{
+    int rc = 0;
+    json_t *root = build(result, a);
+    if (!root) {
+        rc = MS_ENOMEM;
+        goto out;
+    }
+    /* 15 significant digits: 0.1 ms values print as 12.3, not 12.300000000000001. */
+    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0) {
+        rc = ferror(out) ? MS_EIO : MS_ENOMEM;
+        goto out;
+    }
+    if (fputc('\n', out) == EOF || fflush(out) == EOF || ferror(out))
+        rc = MS_EIO;
+out:
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,350 @@
+/* The human report: verdicts first (the answer), then one block per endpoint (the
+ * evidence), then the findings worst first, each with its remedy. Wrapped at 80 columns;
+ * ANSI colours only when the caller asks. */
+#include "report/text.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "probe/error.h"
+
+#define WIDTH 80
+#define LABEL_WIDTH 16 /* "  caps over TLS " */
+
+/* Word wrapper: col is the current column; continuation lines start at indent. */
+struct wr {
+    FILE *f;
+    size_t col;
+    size_t indent;
+    bool fresh; /* nothing written on this line yet: no space before the next word */
+};
+
+static void wr_start(struct wr *w, FILE *f, size_t col, size_t indent)
+{
+    w->f = f;
+    w->col = col;
+    w->indent = indent;
+    w->fresh = true;
+}
+
+static void wr_word(struct wr *w, const char *word, size_t len)
+{
+    if (len == 0)
+        return;
+    if (!w->fresh && w->col + 1 + len > WIDTH) {
+        fprintf(w->f, "\n%*s", (int)w->indent, "");
+        w->col = w->indent;
+    } else if (!w->fresh) {
+        fputc(' ', w->f);
+        w->col++;
+    }
+    fwrite(word, 1, len, w->f);
+    w->col += len;
+    w->fresh = false;
+}
+
+static void wr_text(struct wr *w, const char *text)
+{
+    while (*text) {
+        while (*text == ' ')
+            text++;
+        size_t n = strcspn(text, " ");
+        wr_word(w, text, n);
+        text += n;
+    }
+}
+
+static void wr_fmt(struct wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wr_fmt(struct wr *w, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    wr_text(w, buf);
+}
+
+static void wr_end(struct wr *w)
+{
+    fputc('\n', w->f);
+    w->col = 0;
+}
+
+static const char *status_color(enum ms_status s)
+{
+    switch (s) {
+    case MS_STATUS_OK: return "\033[32m";
+    case MS_STATUS_WARNING: return "\033[33m";
+    case MS_STATUS_CRITICAL: return "\033[31m";
+    default: return "\033[35m";
+    }
+}
+
+static enum ms_status severity_status(enum ms_severity s)
+{
+    return s == MS_SEVERITY_CRITICAL  ? MS_STATUS_CRITICAL
+           : s == MS_SEVERITY_WARNING ? MS_STATUS_WARNING
+                                      : MS_STATUS_OK;
+}
+
+/* Print word in upper case, coloured by status when asked; returns its visible width. */
+static size_t print_tag(FILE *f, const char *word, enum ms_status s, bool color)
+{
+    size_t n = strlen(word);
+    if (color)
+        fputs(status_color(s), f);
+    for (size_t i = 0; i < n; i++)
+        fputc(word[i] >= 'a' && word[i] <= 'z' ? word[i] - 'a' + 'A' : word[i], f);
+    if (color)
+        fputs("\033[0m", f);
+    return n;
+}
+
+/* Start a "  label        value" line; returns a wrapper positioned at the value. */
+static void label(struct wr *w, FILE *f, const char *name)
+{
+    fprintf(f, "  %-*s", LABEL_WIDTH - 2, name);
+    wr_start(w, f, LABEL_WIDTH, LABEL_WIDTH);
+}
+
+static const char *security_words(enum ms_security s)
+{
+    switch (s) {
+    case MS_SECURITY_IMPLICIT: return "implicit TLS";
+    case MS_SECURITY_STARTTLS: return "plaintext, then STARTTLS";
+    default: return "plaintext only (no TLS)";
+    }
+}
+
+/* The value of "CN=" in an RFC 2253 name, else the whole name. */
+static void name_cn(const char *dn, char *buf, size_t cap)
+{
+    const char *p = dn;
+    while (p && *p) {
+        if (strncasecmp(p, "CN=", 3) == 0 && (p == dn || p[-1] == ',')) {
+            p += 3;
+            size_t n = 0;
+            while (p[n] && !(p[n] == ',' && (n == 0 || p[n - 1] != '\\')))
+                n++;
+            snprintf(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
+            return;
+        }
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    snprintf(buf, cap, "%s", dn[0] ? dn : "(none)");
+}
+
+static void print_caps(FILE *f, const char *name, const struct ms_strlist *caps, bool read,
+                       const char *not_read)
+{
+    struct wr w;
+    label(&w, f, name);
+    if (!read) {
+        wr_text(&w, not_read);
+    } else if (caps->count == 0) {
+        wr_text(&w, "(none)");
+    } else {
+        for (size_t i = 0; i < caps->count; i++)
+            wr_word(&w, caps->items[i], strlen(caps->items[i]));
+        if (caps->truncated)
+            wr_text(&w, "(list cut: too many)");
+    }
+    wr_end(&w);
+}
+
+static void print_timings(FILE *f, const struct ms_timings *t)
+{
+    static const char *const names[] = {"resolve", "connect", "TLS", "greeting", "total"};
+    const double v[] = {t->resolve, t->connect, t->tls, t->greeting, t->total};
+    struct wr w;
+    size_t last = 5;
+    label(&w, f, "timings");
+    for (size_t i = 0; i < 5; i++)
+        if (v[i] >= 0)
+            last = i;
+    for (size_t i = 0; i < 5; i++) {
+        if (v[i] < 0)
+            continue;
+        /* the comma ends an item so lines break after it, never before */
+        /* rounded like the JSON report, so both show the same number */
+        wr_fmt(&w, "%s %.1f ms%s", names[i], (double)(long long)(v[i] * 10.0 + 0.5) / 10.0,
+               i < last ? "," : "");
+    }
+    if (last == 5)
+        wr_text(&w, "(none)");
+    wr_end(&w);
+}
+
+static void print_tls(FILE *f, const struct ms_tls_facts *t)
+{
+    struct wr w;
+    label(&w, f, "TLS");
+    if (t->established)
+        wr_fmt(&w, "%s, %s", t->version[0] ? t->version : "(version unknown)",
+               t->cipher[0] ? t->cipher : "(cipher unknown)");
+    else
+        wr_fmt(&w, "handshake failed%s%s", t->handshake_error[0] ? ": " : "", t->handshake_error);
+    wr_end(&w);
+    if (!t->has_certificate)
+        return;
+
+    const struct ms_cert_facts *c = &t->cert;
+    char subj[256], iss[256];
+    name_cn(c->subject, subj, sizeof subj);
+    name_cn(c->issuer, iss, sizeof iss);
+    label(&w, f, "certificate");
+    wr_fmt(&w, "%s, issued by %s%s", subj, iss, c->self_signed ? " (self-signed)" : "");
+    wr_end(&w);
+    fprintf(f, "%*s", LABEL_WIDTH, "");
+    wr_start(&w, f, LABEL_WIDTH, LABEL_WIDTH);
+    if (c->days_left < 0)
+        wr_fmt(&w, "valid until %s (expired %ld day%s ago)", c->not_after, -c->days_left,
+               c->days_left == -1 ? "" : "s");
+    else
+        wr_fmt(&w, "valid until %s (%ld day%s left)", c->not_after, c->days_left,
+               c->days_left == 1 ? "" : "s");
+    wr_end(&w);
+    fprintf(f, "%*s", LABEL_WIDTH, "");
+    wr_start(&w, f, LABEL_WIDTH, LABEL_WIDTH);
+    if (c->key_type[0])
+        wr_fmt(&w, "key %s %d bits%s%s", c->key_type, c->key_bits,
+               c->signature_algorithm[0] ? ", signed with " : "", c->signature_algorithm);
+    else
+        wr_text(&w, "key unknown");
+    wr_end(&w);
+    fprintf(f, "%*s", LABEL_WIDTH, "");
+    wr_start(&w, f, LABEL_WIDTH, LABEL_WIDTH);
+    if (t->verified)
+        wr_text(&w, "verified (trusted chain, name matches)");
+    else
+        wr_fmt(&w, "NOT verified: %s%s", t->verify_error[0] ? t->verify_error : "reason unknown",
+               c->hostname_match ? "" : "; the name does not match");
+    wr_end(&w);
+}
+
+static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms_status st,
+                           bool color)
+{
+    struct wr w;
+    if (color)
+        fputs("\033[1m", f);
+    fputs(ep->id, f);
+    if (color)
+        fputs("\033[0m", f);
+    fputs("  ", f);
+    print_tag(f, ms_status_name(st), st, color);
+    /* closed while a sibling works: say why a failed endpoint is still OK */
+    if (st == MS_STATUS_OK && ep->failure != MS_FAILURE_NONE && !ep->completed_securely)
+        fprintf(f, " (not usable; another %s endpoint works)",
+                ep->protocol == MS_PROTOCOL_IMAP ? "IMAP" : "POP3");
+    fputc('\n', f);
+
+    label(&w, f, "address");
+    if (ep->address[0])
+        wr_text(&w, ep->address);
+    else
+        wr_text(&w, "none connected");
+    if (ep->addresses.count > 1 || (ep->addresses.count == 1 && !ep->address[0])) {
+        wr_text(&w, "(resolved:");
+        for (size_t i = 0; i < ep->addresses.count; i++)
+            wr_fmt(&w, "%s%s", ep->addresses.items[i], i + 1 < ep->addresses.count ? "," : ")");
+    }
+    wr_end(&w);
+
+    label(&w, f, "security");
+    wr_text(&w, security_words(ep->security));
+    wr_end(&w);
+    print_timings(f, &ep->timings_ms);
+    if (ep->greeting[0]) {
+        label(&w, f, "greeting");
+        wr_text(&w, ep->greeting);
+        wr_end(&w);
+    }
+    if (ep->security != MS_SECURITY_IMPLICIT)
+        print_caps(f, "caps pre-TLS", &ep->caps_before_tls, ep->caps_before_tls_read, "(not read)");
+    if (ep->starttls_response[0]) {
+        label(&w, f, "STARTTLS");
+        wr_text(&w, ep->starttls_response);
+        wr_end(&w);
+    }
+    if (ep->tls.attempted)
+        print_tls(f, &ep->tls);
+    if (ep->tls.established || ep->caps_after_tls_read)
+        print_caps(f, "caps over TLS", &ep->caps_after_tls, ep->caps_after_tls_read, "(not read)");
+    if (ep->failure != MS_FAILURE_NONE) {
+        label(&w, f, "stopped");
+        wr_fmt(&w, "%s (%s)%s%s", ms_assess_failure_code(ep->failure),
+               ms_phase_name(ep->failure_phase), ep->failure_message[0] ? ": " : "",
+               ep->failure_message);
+        wr_end(&w);
+    }
+    fputc('\n', f);
+}
+
+int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
+                   bool color)
+{
+    struct wr w;
+
+    /* The answer first: one line per protocol. */
+    for (size_t i = 0; i < a->verdict_count; i++) {
+        const struct ms_protocol_verdict *v = &a->verdicts[i];
+        size_t n = print_tag(out, ms_status_name(v->status), v->status, color);
+        fprintf(out, "%*s", (int)(10 - n), "");
+        wr_start(&w, out, 10, 10);
+        wr_text(&w, v->summary);
+        wr_end(&w);
+    }
+
+    char when[32] = "";
+    time_t t = (time_t)result->started_at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    fputs("Overall: ", out);
+    print_tag(out, ms_status_name(a->status), a->status, color);
+    fputc(' ', out);
+    wr_start(&w, out, 10 + strlen(ms_status_name(a->status)), 2);
+    wr_fmt(&w, "for %s (%s, %.0f ms)", result->target, when,
+           result->duration_ms < 0 ? 0.0 : result->duration_ms);
+    wr_end(&w);
+    fputc('\n', out);
+
+    for (size_t i = 0; i < result->endpoint_count; i++)
+        print_endpoint(out, &result->endpoints[i],
+                       a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN, color);
+
+    if (a->finding_count == 0) {
+        fputs("No findings.\n", out);
+    } else {
+        fputs("Findings, worst first:\n", out);
+        for (size_t i = 0; i < a->finding_count; i++) {
+            const struct ms_finding *fd = &a->findings[i];
+            fputs("  ", out);
+            size_t n = print_tag(out, ms_severity_name(fd->severity), severity_status(fd->severity),
+                                 color);
+            fprintf(out, "%*s", (int)(10 - n), "");
+            wr_start(&w, out, 12, 12);
+            wr_fmt(&w, "%s%s%s", fd->code, fd->endpoint ? "  " : "",
+                   fd->endpoint ? fd->endpoint : "");
+            wr_end(&w);
+            fprintf(out, "%12s", "");
+            wr_start(&w, out, 12, 12);
+            wr_text(&w, fd->message);
+            wr_end(&w);
+            fprintf(out, "%12s", "");
+            wr_start(&w, out, 12, 17);
+            wr_text(&w, "Fix:");
+            wr_text(&w, fd->remedy);
+            wr_end(&w);
+        }
+    }
+    if (fflush(out) == EOF || ferror(out))
+        return MS_EIO;
+    return 0;
+}

@@ -1,0 +1,1203 @@
+/* Unit tests of the assessor: hand-built facts in, findings, severities and statuses out. */
+#include <openssl/x509_vfy.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "probe/result.h"
+#include "report/assess.h"
+
+#define HOST "mail.example.com"
+#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+#define DAY 86400
+
+/* ---- fixtures -------------------------------------------------------------------- */
+
+static void add_strs(struct ms_strlist *l, const char *const *items)
+{
+    for (; *items; items++)
+        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
+}
+
+static void set_cert(struct ms_endpoint_result *ep, long days_left)
+{
+    struct ms_tls_facts *t = &ep->tls;
+    struct ms_cert_facts *c = &t->cert;
+    static const char *const san[] = {"DNS:" HOST, "DNS:imap.example.com", NULL};
+    ms_strlist_free(&c->san);
+    add_strs(&c->san, san);
+    t->has_certificate = true;
+    snprintf(c->subject, sizeof c->subject, "CN=%s", HOST);
+    snprintf(c->issuer, sizeof c->issuer, "CN=Example CA,O=Example Trust,C=US");
+    c->not_before_epoch = NOW - 60 * DAY;
+    c->not_after_epoch = NOW + days_left * DAY;
+    time_t nb = (time_t)c->not_before_epoch, na = (time_t)c->not_after_epoch;
+    struct tm tm;
+    strftime(c->not_before, sizeof c->not_before, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&nb, &tm));
+    strftime(c->not_after, sizeof c->not_after, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&na, &tm));
+    c->days_left = days_left;
+    c->hostname_match = true;
+    c->self_signed = false;
+    snprintf(c->key_type, sizeof c->key_type, "EC");
+    c->key_bits = 256;
+    snprintf(c->signature_algorithm, sizeof c->signature_algorithm, "ecdsa-with-SHA256");
+    snprintf(c->sha256_fingerprint, sizeof c->sha256_fingerprint, "AB:CD");
+}
+
+/* A healthy endpoint: TLS 1.3, verified certificate valid for a year, capabilities read. */
+static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
+                          uint16_t port)
+{
+    static const char *const imap_pre[] = {"IMAP4rev1", "LITERAL+", "STARTTLS", "LOGINDISABLED",
+                                           NULL};
+    static const char *const imap_post[] = {"IMAP4rev1", "LITERAL+", "IDLE", "AUTH=PLAIN", NULL};
+    static const char *const pop3_pre[] = {"CAPA", "TOP", "UIDL", "STLS", "PIPELINING", NULL};
+    static const char *const pop3_post[] = {"CAPA", "TOP", "UIDL", "USER", "SASL PLAIN LOGIN",
+                                            NULL};
+    static const char *const addrs[] = {"192.0.2.10", "2001:db8::10", NULL};
+
+    bool imap = p == MS_PROTOCOL_IMAP;
+    const char *scheme = imap ? (s == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
+                              : (s == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
+    snprintf(ep->id, sizeof ep->id, "%s://%s:%u", scheme, HOST, (unsigned)port);
+    ep->protocol = p;
+    ep->security = s;
+    ep->port = port;
+    snprintf(ep->host, sizeof ep->host, "%s", HOST);
+    add_strs(&ep->addresses, addrs);
+    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    ep->timings_ms = (struct ms_timings){1.5, 10.25, 20.0, 2.0, 40.0};
+    snprintf(ep->greeting, sizeof ep->greeting, "%s",
+             imap ? "* OK Dovecot ready." : "+OK Dovecot ready.");
+    if (s == MS_SECURITY_STARTTLS) {
+        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
+        ep->caps_before_tls_read = true;
+        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
+                 imap ? "a1 OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
+    }
+    add_strs(&ep->caps_after_tls, imap ? imap_post : pop3_post);
+    ep->caps_after_tls_read = true;
+    ep->tls.attempted = true;
+    ep->tls.established = true;
+    snprintf(ep->tls.version, sizeof ep->tls.version, "TLSv1.3");
+    snprintf(ep->tls.cipher, sizeof ep->tls.cipher, "TLS_AES_256_GCM_SHA384");
+    ep->tls.verified = true;
+    set_cert(ep, 365);
+    ep->completed_securely = true;
+    ep->failure = MS_FAILURE_NONE;
+    ep->failure_phase = MS_PHASE_DONE;
+}
+
+/* The four endpoints of a bare host, all healthy: 143, 993, 110, 995. */
+static void bare_host(struct ms_result *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, "%s", HOST);
+    r->bare_host = true;
+    r->want_imap = true;
+    r->want_pop3 = true;
+    r->started_at = NOW;
+    r->duration_ms = 55.5;
+    r->endpoints = calloc(4, sizeof *r->endpoints);
+    assert_non_null(r->endpoints);
+    r->endpoint_count = 4;
+    good_endpoint(&r->endpoints[0], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    good_endpoint(&r->endpoints[1], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good_endpoint(&r->endpoints[2], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    good_endpoint(&r->endpoints[3], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+}
+
+/* The session stopped at phase: facts of later phases were never gathered. */
+static void fail_at(struct ms_endpoint_result *ep, enum ms_failure f, enum ms_phase phase,
+                    const char *msg)
+{
+    ep->failure = f;
+    ep->failure_phase = phase;
+    snprintf(ep->failure_message, sizeof ep->failure_message, "%s", msg);
+    ep->completed_securely = false;
+    if (phase <= MS_PHASE_CONNECT) {
+        ep->address[0] = '\0';
+        ep->greeting[0] = '\0';
+        ep->timings_ms.tls = ep->timings_ms.greeting = -1;
+        if (phase == MS_PHASE_RESOLVE) {
+            ep->timings_ms.connect = -1;
+            ms_strlist_free(&ep->addresses);
+        }
+        ms_strlist_free(&ep->caps_before_tls);
+        ep->caps_before_tls_read = false;
+        ep->starttls_response[0] = '\0';
+    }
+    if (phase <= MS_PHASE_STARTTLS && phase != MS_PHASE_TLS) {
+        ms_strlist_free(&ep->tls.cert.san);
+        memset(&ep->tls, 0, sizeof ep->tls);
+    }
+    if (phase <= MS_PHASE_STARTTLS) {
+        ms_strlist_free(&ep->caps_after_tls);
+        ep->caps_after_tls_read = false;
+    }
+}
+
+/* A certificate problem: the handshake completed, verification failed. */
+static void bad_cert(struct ms_endpoint_result *ep, const int *errors, size_t n, const char *text)
+{
+    ep->tls.verified = false;
+    ep->completed_securely = false;
+    for (size_t i = 0; i < n; i++)
+        ep->tls.verify_errors[i] = errors[i];
+    ep->tls.verify_error_count = n;
+    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "%s", text);
+}
+
+static void assess(const struct ms_result *r, int warn_days, struct ms_assessment *a)
+{
+    struct ms_assess_options opt = {.cert_warn_days = warn_days};
+    assert_int_equal(ms_assess(r, &opt, a), 0);
+    /* Invariants of every assessment: sorted worst first, stable by endpoint then code,
+     * every finding complete, endpoints named by their id. */
+    for (size_t i = 0; i < a->finding_count; i++) {
+        const struct ms_finding *f = &a->findings[i];
+        assert_non_null(f->code);
+        assert_non_null(strchr(f->code, '.'));
+        assert_true(strlen(f->message) > 10);
+        assert_true(strlen(f->remedy) > 10);
+        if (f->endpoint_index >= 0) {
+            assert_true((size_t)f->endpoint_index < r->endpoint_count);
+            assert_ptr_equal(f->endpoint, r->endpoints[f->endpoint_index].id);
+        } else {
+            assert_null(f->endpoint);
+        }
+        if (i > 0) {
+            const struct ms_finding *p = &a->findings[i - 1];
+            assert_true(p->severity >= f->severity);
+            if (p->severity == f->severity) {
+                assert_true(p->endpoint_index <= f->endpoint_index);
+                if (p->endpoint_index == f->endpoint_index)
+                    assert_true(strcmp(p->code, f->code) <= 0);
+            }
+        }
+        /* one finding per problem per endpoint */
+        for (size_t j = 0; j < i; j++)
+            assert_false(a->findings[j].endpoint_index == f->endpoint_index &&
+                         strcmp(a->findings[j].code, f->code) == 0);
+    }
+}
+
+static size_t count_code(const struct ms_assessment *a, const char *code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strcmp(a->findings[i].code, code) == 0)
+            n++;
+    return n;
+}
+
+/* The finding with code about endpoint idx (-1: none), or fail. */
+static const struct ms_finding *find(const struct ms_assessment *a, const char *code, long idx)
+{
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
+            return &a->findings[i];
+    fail_msg("no finding %s for endpoint %ld", code, idx);
+    return NULL;
+}
+
+static bool has(const struct ms_assessment *a, const char *code, long idx)
+{
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
+            return true;
+    return false;
+}
+
+static const struct ms_protocol_verdict *verdict(const struct ms_assessment *a, enum ms_protocol p)
+{
+    for (size_t i = 0; i < a->verdict_count; i++)
+        if (a->verdicts[i].protocol == p)
+            return &a->verdicts[i];
+    fail_msg("no verdict for %s", ms_protocol_name(p));
+    return NULL;
+}
+
+static void done(struct ms_result *r, struct ms_assessment *a)
+{
+    ms_assessment_free(a);
+    ms_result_free(r);
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+static void test_all_fine(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(a.finding_count, 0);
+    assert_int_equal(a.verdict_count, 2);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(a.endpoint_status[i], MS_STATUS_OK);
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_IMAP);
+    assert_true(v->available);
+    assert_int_equal(v->status, MS_STATUS_OK);
+    assert_string_equal(v->summary,
+                        "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS).");
+    v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_true(v->available);
+    assert_string_equal(v->summary,
+                        "POP3 works securely on 995 (implicit TLS) and 110 (STARTTLS).");
+    assert_int_equal(a.verdicts[0].protocol, MS_PROTOCOL_IMAP);
+    done(&r, &a);
+}
+
+static void test_null_options_default_warn_days(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    set_cert(&r.endpoints[1], 13);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    assert_int_equal(count_code(&a, "tls.cert_expires_soon"), 1);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    ms_assessment_free(&a);
+    set_cert(&r.endpoints[1], MS_ASSESS_DEFAULT_CERT_WARN_DAYS);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    assert_int_equal(a.finding_count, 0);
+    done(&r, &a);
+}
+
+static void test_expired_cert(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
+    bare_host(&r);
+    for (size_t i = 0; i < 4; i++) {
+        set_cert(&r.endpoints[i], -31); /* 2025-12-01 */
+        bad_cert(&r.endpoints[i], errs, 1, "certificate has expired");
+    }
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(count_code(&a, "tls.cert_expired"), 4); /* one per endpoint */
+    assert_int_equal(count_code(&a, "tls.cert_expires_soon"), 0);
+    assert_int_equal(count_code(&a, "tls.cert_hostname_mismatch"), 0);
+    assert_int_equal(count_code(&a, "tls.cert_untrusted"), 0);
+    for (long i = 0; i < 4; i++) {
+        const struct ms_finding *f = find(&a, "tls.cert_expired", i);
+        assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+        assert_non_null(strstr(f->message, "2025-12-01T00:00:00Z"));
+        assert_non_null(strstr(f->message, "31 days ago"));
+        assert_non_null(
+            strstr(f->remedy, "Renew the certificate for mail.example.com (expired 2025-12-01)"));
+        assert_int_equal(a.endpoint_status[i], MS_STATUS_CRITICAL);
+    }
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_IMAP);
+    assert_false(v->available);
+    assert_int_equal(v->status, MS_STATUS_CRITICAL);
+    assert_string_equal(v->summary, "IMAP is not available securely: port 143 has an expired "
+                                    "certificate, port 993 has an expired certificate.");
+    /* The per-protocol findings already say it: no extra protocol-level finding. */
+    assert_int_equal(count_code(&a, "proto.unavailable"), 0);
+    done(&r, &a);
+}
+
+static void test_expired_by_date_only(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    /* expired two hours ago: days_left still 0, the dates decide */
+    set_cert(&r.endpoints[1], 0);
+    r.endpoints[1].tls.cert.not_after_epoch = NOW - 7200;
+    r.endpoints[1].tls.verified = false;
+    assess(&r, 14, &a);
+    assert_true(has(&a, "tls.cert_expired", 1));
+    assert_false(has(&a, "tls.cert_expires_soon", 1));
+    assert_false(has(&a, "tls.cert_untrusted", 1));
+    done(&r, &a);
+}
+
+static void test_chain_expired(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
+    bare_host(&r);
+    bad_cert(&r.endpoints[1], errs, 1, "certificate has expired");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "tls.cert_expired", 1);
+    assert_non_null(strstr(f->message, "chain"));
+    assert_non_null(strstr(f->remedy, "intermediate"));
+    done(&r, &a);
+}
+
+static void test_not_yet_valid(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_NOT_YET_VALID};
+    bare_host(&r);
+    r.endpoints[3].tls.cert.not_before_epoch = NOW + DAY;
+    snprintf(r.endpoints[3].tls.cert.not_before, 32, "2026-01-02T00:00:00Z");
+    bad_cert(&r.endpoints[3], errs, 1, "certificate is not yet valid");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "tls.cert_not_yet_valid", 3);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "2026-01-02"));
+    assert_int_equal(a.finding_count, 1);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    /* POP3 110 still works: the protocol is available but the run is critical */
+    assert_true(verdict(&a, MS_PROTOCOL_POP3)->available);
+    assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
+    assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
+    done(&r, &a);
+}
+
+static void test_hostname_mismatch(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_HOSTNAME_MISMATCH};
+    static const char *const san[] = {"DNS:other.example.net", "DNS:*.other.example.net", NULL};
+    bare_host(&r);
+    for (size_t i = 0; i < 4; i++) {
+        struct ms_cert_facts *c = &r.endpoints[i].tls.cert;
+        ms_strlist_free(&c->san);
+        add_strs(&c->san, san);
+        snprintf(c->subject, sizeof c->subject, "CN=other.example.net");
+        c->hostname_match = false;
+        bad_cert(&r.endpoints[i], errs, 1, "hostname mismatch");
+    }
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 4);
+    for (long i = 0; i < 4; i++) {
+        const struct ms_finding *f = find(&a, "tls.cert_hostname_mismatch", i);
+        assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+        assert_non_null(strstr(f->message, HOST));
+        assert_non_null(strstr(f->message, "other.example.net, *.other.example.net"));
+        assert_null(strstr(f->message, "DNS:"));
+        assert_non_null(strstr(f->remedy, HOST));
+    }
+    assert_int_equal(count_code(&a, "tls.cert_untrusted"), 0);
+    done(&r, &a);
+}
+
+static void test_mismatch_without_verify_error(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    /* only the fact says it; still one finding, and no "untrusted" on top */
+    r.endpoints[0].tls.cert.hostname_match = false;
+    r.endpoints[0].tls.verified = false;
+    r.endpoints[0].completed_securely = false;
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 1);
+    assert_true(has(&a, "tls.cert_hostname_mismatch", 0));
+    done(&r, &a);
+}
+
+static void test_self_signed(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT};
+    bare_host(&r);
+    for (size_t i = 0; i < 4; i++) {
+        struct ms_cert_facts *c = &r.endpoints[i].tls.cert;
+        c->self_signed = true;
+        snprintf(c->issuer, sizeof c->issuer, "%s", c->subject);
+        bad_cert(&r.endpoints[i], errs, 1, "self-signed certificate");
+    }
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 4);
+    for (long i = 0; i < 4; i++) {
+        const struct ms_finding *f = find(&a, "tls.cert_untrusted", i);
+        assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+        assert_non_null(strstr(f->message, "self-signed"));
+        assert_non_null(strstr(f->remedy, "public CA"));
+    }
+    assert_string_equal(verdict(&a, MS_PROTOCOL_POP3)->summary,
+                        "POP3 is not available securely: port 110 has an untrusted certificate, "
+                        "port 995 has an untrusted certificate.");
+    done(&r, &a);
+}
+
+static void test_self_signed_in_chain(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN};
+    bare_host(&r);
+    bad_cert(&r.endpoints[2], errs, 1, "self-signed certificate in certificate chain");
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 1);
+    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 2)->message, "self-signed root"));
+    done(&r, &a);
+}
+
+static void test_untrusted_issuer(void **state)
+{
+    (void)state;
+    const int cases[] = {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                         X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+                         X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT};
+    for (size_t k = 0; k < 3; k++) {
+        struct ms_result r;
+        struct ms_assessment a;
+        bare_host(&r);
+        for (size_t i = 0; i < 4; i++)
+            bad_cert(&r.endpoints[i], &cases[k], 1, "unable to get local issuer certificate");
+        assess(&r, 14, &a);
+        assert_int_equal(a.status, MS_STATUS_CRITICAL);
+        assert_int_equal(count_code(&a, "tls.cert_untrusted"), 4);
+        assert_int_equal(a.finding_count, 4);
+        const struct ms_finding *f = find(&a, "tls.cert_untrusted", 1);
+        assert_non_null(strstr(f->message, "Example CA"));
+        assert_non_null(strstr(f->remedy, "full chain"));
+        assert_non_null(strstr(f->remedy, "--ca-file"));
+        done(&r, &a);
+    }
+}
+
+static void test_untrusted_other_reason(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_REVOKED};
+    const int weird[] = {X509_V_ERR_PATH_LOOP};
+    bare_host(&r);
+    bad_cert(&r.endpoints[1], errs, 1, "certificate revoked");
+    bad_cert(&r.endpoints[3], weird, 1, "path loop");
+    /* not verified, no error code at all: still reported, never silently "fine" */
+    bad_cert(&r.endpoints[0], NULL, 0, "");
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 3);
+    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 1)->message, "revoked"));
+    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 3)->message, "path loop"));
+    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 0)->message, "no reason given"));
+    done(&r, &a);
+}
+
+static void test_several_cert_problems_no_duplicates(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                        X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_HOSTNAME_MISMATCH,
+                        X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE};
+    bare_host(&r);
+    set_cert(&r.endpoints[1], -2);
+    r.endpoints[1].tls.cert.hostname_match = false;
+    bad_cert(&r.endpoints[1], errs, 5, "certificate has expired");
+    assess(&r, 14, &a); /* assess() checks there are no duplicates */
+    assert_int_equal(a.finding_count, 3);
+    assert_true(has(&a, "tls.cert_expired", 1));
+    assert_true(has(&a, "tls.cert_hostname_mismatch", 1));
+    assert_true(has(&a, "tls.cert_untrusted", 1));
+    /* sorted by code within an endpoint */
+    assert_string_equal(a.findings[0].code, "tls.cert_expired");
+    assert_string_equal(a.findings[1].code, "tls.cert_hostname_mismatch");
+    assert_string_equal(a.findings[2].code, "tls.cert_untrusted");
+    done(&r, &a);
+}
+
+static void test_expires_soon(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    for (size_t i = 0; i < 4; i++)
+        set_cert(&r.endpoints[i], 5);
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.finding_count, 4);
+    for (long i = 0; i < 4; i++) {
+        const struct ms_finding *f = find(&a, "tls.cert_expires_soon", i);
+        assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+        assert_non_null(strstr(f->message, "in 5 days"));
+        assert_non_null(strstr(f->message, "2026-01-06"));
+        assert_int_equal(a.endpoint_status[i], MS_STATUS_WARNING);
+    }
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_IMAP);
+    assert_true(v->available);
+    assert_int_equal(v->status, MS_STATUS_WARNING);
+    assert_string_equal(v->summary, "IMAP works securely on 993 (implicit TLS) and 143 "
+                                    "(STARTTLS), with 2 warnings.");
+    ms_assessment_free(&a);
+
+    /* below the threshold: fine */
+    assess(&r, 2, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(a.finding_count, 0);
+    ms_assessment_free(&a);
+    /* exactly at the threshold: days_left < warn_days is false */
+    assess(&r, 5, &a);
+    assert_int_equal(a.finding_count, 0);
+    ms_assessment_free(&a);
+    assess(&r, 6, &a);
+    assert_int_equal(a.finding_count, 4);
+    ms_assessment_free(&a);
+    /* 0 turns the check off */
+    assess(&r, 0, &a);
+    assert_int_equal(a.finding_count, 0);
+    done(&r, &a);
+}
+
+static void test_expires_today(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    set_cert(&r.endpoints[1], 0);
+    r.endpoints[1].tls.cert.not_after_epoch = NOW + 3600;
+    assess(&r, 14, &a);
+    assert_non_null(strstr(find(&a, "tls.cert_expires_soon", 1)->message, "today"));
+    done(&r, &a);
+}
+
+static void test_tls_outdated(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    snprintf(r.endpoints[1].tls.version, 16, "TLSv1.1");
+    snprintf(r.endpoints[3].tls.version, 16, "TLSv1");
+    snprintf(r.endpoints[0].tls.version, 16, "TLSv1.2");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.finding_count, 2);
+    const struct ms_finding *f = find(&a, "tls.protocol_outdated", 1);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "TLSv1.1"));
+    assert_non_null(strstr(f->remedy, "TLS 1.2"));
+    assert_int_equal(find(&a, "tls.protocol_outdated", 3)->severity, MS_SEVERITY_WARNING);
+    assert_true(verdict(&a, MS_PROTOCOL_IMAP)->available);
+    ms_assessment_free(&a);
+
+    snprintf(r.endpoints[1].tls.version, 16, "SSLv3");
+    assess(&r, 14, &a);
+    assert_int_equal(find(&a, "tls.protocol_outdated", 1)->severity, MS_SEVERITY_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_closed_port_sibling_works(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT,
+            "192.0.2.10 port 110: Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(a.finding_count, 1);
+    const struct ms_finding *f = find(&a, "tcp.refused", 2);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_string_equal(f->endpoint, "pop3://mail.example.com:110");
+    assert_non_null(strstr(f->message, "POP3 on 110 is closed; POP3 on 995 works"));
+    assert_non_null(strstr(f->message, "Connection refused"));
+    assert_non_null(strstr(f->remedy, "995"));
+    assert_int_equal(a.endpoint_status[2], MS_STATUS_OK);
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_true(v->available);
+    assert_int_equal(v->status, MS_STATUS_OK);
+    assert_string_equal(v->summary,
+                        "POP3 works securely on 995 (implicit TLS); port 110 refused the connection.");
+    done(&r, &a);
+}
+
+static void test_closed_sibling_timeout_unreachable(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[0], MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer in 10 s");
+    fail_at(&r.endpoints[3], MS_FAILURE_TCP_UNREACHABLE, MS_PHASE_CONNECT, "no route to host");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(find(&a, "tcp.timeout", 0)->severity, MS_SEVERITY_INFO);
+    assert_int_equal(find(&a, "tcp.unreachable", 3)->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(find(&a, "tcp.timeout", 0)->message, "IMAP on 993 works"));
+    done(&r, &a);
+}
+
+static void test_both_pop3_refused(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 2);
+    for (long i = 2; i < 4; i++) {
+        const struct ms_finding *f = find(&a, "tcp.refused", i);
+        assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+        assert_non_null(strstr(f->remedy, "firewall"));
+        assert_int_equal(a.endpoint_status[i], MS_STATUS_CRITICAL);
+    }
+    assert_non_null(strstr(find(&a, "tcp.refused", 3)->remedy, "port 995"));
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_false(v->available);
+    assert_int_equal(v->status, MS_STATUS_CRITICAL);
+    assert_string_equal(v->summary, "POP3 is not available: port 110 refused the connection, port 995 "
+                                    "refused the connection.");
+    assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
+    done(&r, &a);
+}
+
+static void test_sibling_with_bad_cert_does_not_count(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
+    bare_host(&r);
+    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    set_cert(&r.endpoints[3], -1);
+    bad_cert(&r.endpoints[3], errs, 1, "certificate has expired");
+    assess(&r, 14, &a);
+    assert_int_equal(find(&a, "tcp.refused", 2)->severity, MS_SEVERITY_CRITICAL);
+    assert_false(verdict(&a, MS_PROTOCOL_POP3)->available);
+    done(&r, &a);
+}
+
+static void test_url_target_refused_is_critical(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    /* URL targets: pop3://...:110 and pop3s://...:995 named explicitly */
+    r.bare_host = false;
+    r.want_imap = false;
+    ms_strlist_free(&r.endpoints[0].addresses);
+    ms_strlist_free(&r.endpoints[0].caps_before_tls);
+    ms_strlist_free(&r.endpoints[0].caps_after_tls);
+    ms_strlist_free(&r.endpoints[0].tls.cert.san);
+    ms_strlist_free(&r.endpoints[1].addresses);
+    ms_strlist_free(&r.endpoints[1].caps_after_tls);
+    ms_strlist_free(&r.endpoints[1].tls.cert.san);
+    memmove(&r.endpoints[0], &r.endpoints[2], 2 * sizeof r.endpoints[0]);
+    r.endpoint_count = 2;
+    r.endpoints[0].required = r.endpoints[1].required = true;
+    fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 1);
+    assert_int_equal(find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(a.verdict_count, 1);
+    assert_true(verdict(&a, MS_PROTOCOL_POP3)->available);
+    assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
+    ms_assessment_free(&a);
+
+    /* a required endpoint on a bare host (mixed) is required too */
+    r.bare_host = true;
+    assess(&r, 14, &a);
+    assert_int_equal(find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_dns_no_such_host(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    for (size_t i = 0; i < 4; i++)
+        fail_at(&r.endpoints[i], MS_FAILURE_DNS_NO_SUCH_HOST, MS_PHASE_RESOLVE, "NXDOMAIN");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(count_code(&a, "dns.no_such_host"), 4);
+    assert_non_null(strstr(find(&a, "dns.no_such_host", 0)->message, HOST));
+    assert_non_null(strstr(find(&a, "dns.no_such_host", 0)->message, "NXDOMAIN"));
+    ms_assessment_free(&a);
+    /* the resolver's words name the host already: they are the message, not an echo */
+    snprintf(r.endpoints[1].failure_message, sizeof r.endpoints[1].failure_message,
+             "%s does not exist in DNS (NXDOMAIN)", HOST);
+    assess(&r, 14, &a);
+    assert_string_equal(find(&a, "dns.no_such_host", 1)->message,
+                        "IMAP on 993: mail.example.com does not exist in DNS (NXDOMAIN).");
+    assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
+                        "IMAP is not available: port 143 does not resolve (no such host), port 993 does "
+                        "not resolve (no such host).");
+    done(&r, &a);
+}
+
+static void test_failure_codes(void **state)
+{
+    (void)state;
+    static const struct {
+        enum ms_failure f;
+        enum ms_phase phase;
+        const char *code;
+    } cases[] = {
+        {MS_FAILURE_DNS_NO_ADDRESS, MS_PHASE_RESOLVE, "dns.no_address"},
+        {MS_FAILURE_DNS_TIMEOUT, MS_PHASE_RESOLVE, "dns.timeout"},
+        {MS_FAILURE_DNS_ERROR, MS_PHASE_RESOLVE, "dns.error"},
+        {MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "tcp.refused"},
+        {MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "tcp.timeout"},
+        {MS_FAILURE_TCP_UNREACHABLE, MS_PHASE_CONNECT, "tcp.unreachable"},
+        {MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "tls.handshake_failed"},
+        {MS_FAILURE_TLS_TIMEOUT, MS_PHASE_TLS, "tls.timeout"},
+        {MS_FAILURE_STARTTLS_NOT_OFFERED, MS_PHASE_CAPABILITY, "starttls.not_offered"},
+        {MS_FAILURE_STARTTLS_REFUSED, MS_PHASE_STARTTLS, "starttls.refused"},
+        {MS_FAILURE_STARTTLS_INJECTED, MS_PHASE_STARTTLS, "starttls.injected_data"},
+        {MS_FAILURE_PROTO_BYE, MS_PHASE_GREETING, "proto.bye"},
+        {MS_FAILURE_PROTO_PREAUTH, MS_PHASE_GREETING, "proto.preauth_without_tls"},
+        {MS_FAILURE_PROTO_UNEXPECTED_GREETING, MS_PHASE_GREETING, "proto.unexpected_greeting"},
+        {MS_FAILURE_PROTO_MALFORMED, MS_PHASE_CAPABILITY, "proto.malformed_response"},
+        {MS_FAILURE_PROTO_CLOSED, MS_PHASE_CAPABILITY, "proto.closed"},
+        {MS_FAILURE_PROTO_TIMEOUT, MS_PHASE_GREETING, "proto.timeout"},
+        {MS_FAILURE_INTERNAL, MS_PHASE_CONNECT, "internal.error"},
+    };
+    assert_null(ms_assess_failure_code(MS_FAILURE_NONE));
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct ms_result r;
+        struct ms_assessment a;
+        assert_string_equal(ms_assess_failure_code(cases[k].f), cases[k].code);
+        /* on a URL target (required) every failure is critical */
+        bare_host(&r);
+        r.bare_host = false;
+        for (size_t i = 0; i < 4; i++)
+            r.endpoints[i].required = true;
+        fail_at(&r.endpoints[0], cases[k].f, cases[k].phase, "evidence words");
+        assess(&r, 14, &a);
+        const struct ms_finding *f = find(&a, cases[k].code, 0);
+        assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+        assert_int_equal(a.findings[0].endpoint_index, 0);
+        if (cases[k].f != MS_FAILURE_STARTTLS_REFUSED &&
+            cases[k].f != MS_FAILURE_STARTTLS_NOT_OFFERED)
+            assert_non_null(strstr(f->message, "evidence words"));
+        if (cases[k].f == MS_FAILURE_INTERNAL) {
+            assert_int_equal(a.status, MS_STATUS_UNKNOWN);
+            assert_int_equal(a.endpoint_status[0], MS_STATUS_UNKNOWN);
+        } else {
+            assert_int_equal(a.status, MS_STATUS_CRITICAL);
+            assert_int_equal(a.endpoint_status[0], MS_STATUS_CRITICAL);
+        }
+        done(&r, &a);
+    }
+}
+
+static void test_starttls_not_offered(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const caps[] = {"IMAP4rev1", "LITERAL+", "LOGINDISABLED", NULL};
+    bare_host(&r);
+    struct ms_endpoint_result *ep = &r.endpoints[0];
+    fail_at(ep, MS_FAILURE_STARTTLS_NOT_OFFERED, MS_PHASE_CAPABILITY,
+            "STARTTLS is not in the capabilities");
+    ms_strlist_free(&ep->caps_before_tls);
+    add_strs(&ep->caps_before_tls, caps);
+    ep->starttls_response[0] = '\0';
+    assess(&r, 14, &a);
+    /* critical even though 993 works: the sibling rule is for closed ports only */
+    const struct ms_finding *f = find(&a, "starttls.not_offered", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "IMAP4rev1 LITERAL+ LOGINDISABLED"));
+    assert_non_null(strstr(f->remedy, "993"));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 1);
+    assert_true(verdict(&a, MS_PROTOCOL_IMAP)->available);
+    assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
+                        "IMAP works securely on 993 (implicit TLS); port 143 does not offer STARTTLS.");
+    done(&r, &a);
+}
+
+static void test_starttls_refused(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    struct ms_endpoint_result *ep = &r.endpoints[2];
+    fail_at(ep, MS_FAILURE_STARTTLS_REFUSED, MS_PHASE_STARTTLS, "STLS refused");
+    snprintf(ep->starttls_response, sizeof ep->starttls_response,
+             "-ERR TLS support not configured");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "starttls.refused", 2);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "STLS"));
+    assert_non_null(strstr(f->message, "-ERR TLS support not configured"));
+    done(&r, &a);
+}
+
+static void test_starttls_injected(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[0], MS_FAILURE_STARTTLS_INJECTED, MS_PHASE_STARTTLS,
+            "12 bytes followed the STARTTLS answer before TLS");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "starttls.injected_data", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "injection"));
+    assert_non_null(strstr(f->message, "12 bytes"));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_preauth(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[0], MS_FAILURE_PROTO_PREAUTH, MS_PHASE_GREETING,
+            "* PREAUTH IMAP4rev1 server logged in as admin");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "proto.preauth_without_tls", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "PREAUTH"));
+    assert_non_null(strstr(f->message, "logged in as admin"));
+    done(&r, &a);
+}
+
+static void test_bye(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[1], MS_FAILURE_PROTO_BYE, MS_PHASE_GREETING,
+            "* BYE Too many connections from your IP");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "proto.bye", 1);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "Too many connections from your IP"));
+    assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
+                        "IMAP works securely on 143 (STARTTLS); port 993 said BYE.");
+    done(&r, &a);
+}
+
+static void test_tls_handshake_failed(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    struct ms_endpoint_result *ep = &r.endpoints[3];
+    fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "handshake failed");
+    ms_strlist_free(&ep->tls.cert.san);
+    memset(&ep->tls, 0, sizeof ep->tls);
+    ep->tls.attempted = true;
+    snprintf(ep->tls.handshake_error, sizeof ep->tls.handshake_error, "wrong version number");
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 1); /* no certificate findings without a certificate */
+    const struct ms_finding *f = find(&a, "tls.handshake_failed", 3);
+    assert_non_null(strstr(f->message, "wrong version number"));
+    assert_non_null(strstr(f->remedy, "implicit TLS"));
+    done(&r, &a);
+}
+
+static void test_plaintext_login_imap(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const caps[] = {"IMAP4rev1", "STARTTLS", "AUTH=PLAIN", "AUTH=LOGIN", NULL};
+    static const char *const bare[] = {"IMAP4rev1", "STARTTLS", NULL};
+    bare_host(&r);
+    ms_strlist_free(&r.endpoints[0].caps_before_tls);
+    add_strs(&r.endpoints[0].caps_before_tls, caps);
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.finding_count, 1);
+    const struct ms_finding *f = find(&a, "auth.plaintext_login_allowed", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "LOGINDISABLED"));
+    assert_non_null(strstr(f->message, "AUTH=PLAIN AUTH=LOGIN"));
+    assert_non_null(strstr(f->remedy, "disable_plaintext_auth"));
+    ms_assessment_free(&a);
+
+    /* no AUTH= at all but no LOGINDISABLED: the LOGIN command is allowed */
+    ms_strlist_free(&r.endpoints[0].caps_before_tls);
+    add_strs(&r.endpoints[0].caps_before_tls, bare);
+    assess(&r, 14, &a);
+    assert_true(has(&a, "auth.plaintext_login_allowed", 0));
+    ms_assessment_free(&a);
+
+    /* capabilities not read before TLS: no evidence, no finding */
+    r.endpoints[0].caps_before_tls_read = false;
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 0);
+    done(&r, &a);
+}
+
+static void test_plaintext_login_pop3(void **state)
+{
+    (void)state;
+    static const char *const user[] = {"CAPA", "TOP", "USER", "STLS", NULL};
+    static const char *const sasl[] = {"CAPA", "STLS", "SASL SCRAM-SHA-256 PLAIN", NULL};
+    static const char *const login[] = {"STLS", "sasl login", NULL};
+    static const char *const safe[] = {"CAPA", "STLS", "SASL SCRAM-SHA-256 GSSAPI", "USERX", NULL};
+    const char *const *cases[] = {user, sasl, login, safe};
+    const bool expect[] = {true, true, true, false};
+    for (size_t k = 0; k < 4; k++) {
+        struct ms_result r;
+        struct ms_assessment a;
+        bare_host(&r);
+        ms_strlist_free(&r.endpoints[2].caps_before_tls);
+        add_strs(&r.endpoints[2].caps_before_tls, cases[k]);
+        assess(&r, 14, &a);
+        assert_int_equal(has(&a, "auth.plaintext_login_allowed", 2), expect[k]);
+        if (expect[k]) {
+            const struct ms_finding *f = find(&a, "auth.plaintext_login_allowed", 2);
+            assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+            assert_non_null(strstr(f->message, "before STLS"));
+            assert_int_equal(a.status, MS_STATUS_WARNING);
+        } else {
+            assert_int_equal(a.status, MS_STATUS_OK);
+        }
+        done(&r, &a);
+    }
+}
+
+static void test_alert_ignored(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    r.endpoints[0].alerts_ignored_before_tls = 2;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    const struct ms_finding *f = find(&a, "proto.alert_ignored", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "2 [ALERT] messages"));
+    done(&r, &a);
+}
+
+static void test_close_at_logout_is_info(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    r.endpoints[1].failure = MS_FAILURE_PROTO_CLOSED;
+    r.endpoints[1].failure_phase = MS_PHASE_LOGOUT;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(find(&a, "proto.closed", 1)->severity, MS_SEVERITY_INFO);
+    done(&r, &a);
+}
+
+static void test_internal_error_with_critical(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    fail_at(&r.endpoints[0], MS_FAILURE_INTERNAL, MS_PHASE_CONNECT, "out of memory");
+    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
+    fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
+    assess(&r, 14, &a);
+    /* something is definitely broken: critical beats "could not tell" */
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.endpoint_status[0], MS_STATUS_UNKNOWN);
+    assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_UNKNOWN);
+    assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_protocol_without_endpoints(void **state)
+{
+    (void)state;
+    struct ms_result r = {0};
+    struct ms_assessment a;
+    r.want_imap = true;
+    r.bare_host = true;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.finding_count, 1);
+    const struct ms_finding *f = find(&a, "proto.unavailable", -1);
+    assert_null(f->endpoint);
+    assert_int_equal(a.verdict_count, 1);
+    assert_false(a.verdicts[0].available);
+    assert_int_equal(a.verdicts[0].status, MS_STATUS_CRITICAL);
+    assert_null(a.endpoint_status);
+    done(&r, &a);
+}
+
+static void test_plaintext_only_endpoint(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    r.bare_host = false;
+    r.want_pop3 = false;
+    r.endpoint_count = 1; /* ms_result_free below only sees one; free the rest by hand */
+    for (size_t i = 1; i < 4; i++) {
+        ms_strlist_free(&r.endpoints[i].addresses);
+        ms_strlist_free(&r.endpoints[i].caps_before_tls);
+        ms_strlist_free(&r.endpoints[i].caps_after_tls);
+        ms_strlist_free(&r.endpoints[i].tls.cert.san);
+    }
+    struct ms_endpoint_result *ep = &r.endpoints[0];
+    ep->security = MS_SECURITY_NONE;
+    ep->required = true;
+    ms_strlist_free(&ep->caps_after_tls);
+    ep->caps_after_tls_read = false;
+    ms_strlist_free(&ep->tls.cert.san);
+    memset(&ep->tls, 0, sizeof ep->tls);
+    ep->completed_securely = false;
+    assess(&r, 14, &a);
+    assert_int_equal(find(&a, "tls.not_used", 0)->severity, MS_SEVERITY_CRITICAL);
+    assert_false(has(&a, "proto.unavailable", -1));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_sorting_and_several_hosts(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
+    static const char *const caps[] = {"IMAP4rev1", "STARTTLS", NULL};
+    bare_host(&r);
+    r.bare_host = false;
+    snprintf(r.endpoints[3].host, sizeof r.endpoints[3].host, "pop.example.org");
+    ms_strlist_free(&r.endpoints[0].caps_before_tls);
+    add_strs(&r.endpoints[0].caps_before_tls, caps); /* warning on 0 */
+    set_cert(&r.endpoints[1], -3);
+    bad_cert(&r.endpoints[1], errs, 1, "certificate has expired"); /* critical on 1 */
+    r.endpoints[2].alerts_ignored_before_tls = 1;                  /* info on 2 */
+    set_cert(&r.endpoints[3], 3);                                  /* warning on 3 */
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 4);
+    assert_string_equal(a.findings[0].code, "tls.cert_expired");
+    assert_string_equal(a.findings[1].code, "auth.plaintext_login_allowed");
+    assert_string_equal(a.findings[2].code, "tls.cert_expires_soon");
+    assert_string_equal(a.findings[3].code, "proto.alert_ignored");
+    /* several hosts: endpoints are named host:port */
+    assert_non_null(strstr(a.findings[2].message, "POP3 on pop.example.org:995"));
+    assert_non_null(strstr(a.findings[0].message, "IMAP on mail.example.com:993"));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(ms_status_name(MS_STATUS_OK), "ok");
+    assert_string_equal(ms_status_name(MS_STATUS_WARNING), "warning");
+    assert_string_equal(ms_status_name(MS_STATUS_CRITICAL), "critical");
+    assert_string_equal(ms_status_name(MS_STATUS_UNKNOWN), "unknown");
+    assert_string_equal(ms_severity_name(MS_SEVERITY_INFO), "info");
+    assert_string_equal(ms_severity_name(MS_SEVERITY_WARNING), "warning");
+    assert_string_equal(ms_severity_name(MS_SEVERITY_CRITICAL), "critical");
+    /* the exit code is the status value (Nagios) */
+    assert_int_equal(MS_STATUS_OK, 0);
+    assert_int_equal(MS_STATUS_WARNING, 1);
+    assert_int_equal(MS_STATUS_CRITICAL, 2);
+    assert_int_equal(MS_STATUS_UNKNOWN, 3);
+}
+
+static void test_status_is_worst_severity(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    /* info only -> ok */
+    r.endpoints[0].alerts_ignored_before_tls = 1;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    ms_assessment_free(&a);
+    /* info + warning -> warning */
+    set_cert(&r.endpoints[1], 1);
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.endpoint_status[0], MS_STATUS_OK);
+    assert_int_equal(a.endpoint_status[1], MS_STATUS_WARNING);
+    ms_assessment_free(&a);
+    /* + critical -> critical */
+    fail_at(&r.endpoints[2], MS_FAILURE_PROTO_TIMEOUT, MS_PHASE_GREETING, "");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(a.findings[0].severity, MS_SEVERITY_CRITICAL);
+    assert_string_equal(a.findings[0].code, "proto.timeout");
+    done(&r, &a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_all_fine),
+        cmocka_unit_test(test_null_options_default_warn_days),
+        cmocka_unit_test(test_expired_cert),
+        cmocka_unit_test(test_expired_by_date_only),
+        cmocka_unit_test(test_chain_expired),
+        cmocka_unit_test(test_not_yet_valid),
+        cmocka_unit_test(test_hostname_mismatch),
+        cmocka_unit_test(test_mismatch_without_verify_error),
+        cmocka_unit_test(test_self_signed),
+        cmocka_unit_test(test_self_signed_in_chain),
+        cmocka_unit_test(test_untrusted_issuer),
+        cmocka_unit_test(test_untrusted_other_reason),
+        cmocka_unit_test(test_several_cert_problems_no_duplicates),
+        cmocka_unit_test(test_expires_soon),
+        cmocka_unit_test(test_expires_today),
+        cmocka_unit_test(test_tls_outdated),
+        cmocka_unit_test(test_closed_port_sibling_works),
+        cmocka_unit_test(test_closed_sibling_timeout_unreachable),
+        cmocka_unit_test(test_both_pop3_refused),
+        cmocka_unit_test(test_sibling_with_bad_cert_does_not_count),
+        cmocka_unit_test(test_url_target_refused_is_critical),
+        cmocka_unit_test(test_dns_no_such_host),
+        cmocka_unit_test(test_failure_codes),
+        cmocka_unit_test(test_starttls_not_offered),
+        cmocka_unit_test(test_starttls_refused),
+        cmocka_unit_test(test_starttls_injected),
+        cmocka_unit_test(test_preauth),
+        cmocka_unit_test(test_bye),
+        cmocka_unit_test(test_tls_handshake_failed),
+        cmocka_unit_test(test_plaintext_login_imap),
+        cmocka_unit_test(test_plaintext_login_pop3),
+        cmocka_unit_test(test_alert_ignored),
+        cmocka_unit_test(test_close_at_logout_is_info),
+        cmocka_unit_test(test_internal_error_with_critical),
+        cmocka_unit_test(test_protocol_without_endpoints),
+        cmocka_unit_test(test_plaintext_only_endpoint),
+        cmocka_unit_test(test_sorting_and_several_hosts),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_status_is_worst_severity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,626 @@
+/* Unit tests of the renderers: the JSON report (parsed back with jansson, field by field,
+ * and validated against report/schema.json when python3-jsonschema is there) and the
+ * text report (layout, widths, colour). */
+#include <jansson.h>
+#include <openssl/x509_vfy.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "probe/error.h"
+#include "probe/result.h"
+#include "report/assess.h"
+#include "report/json.h"
+#include "report/text.h"
+
+#define HOST "mail.example.com"
+#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+
+/* ---- fixtures (the scenarios of test_assess.c, smaller) --------------------------- */
+
+static void add_strs(struct ms_strlist *l, const char *const *items)
+{
+    for (; *items; items++)
+        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
+}
+
+static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
+                          uint16_t port)
+{
+    static const char *const imap_pre[] = {
+        "IMAP4rev1", "SASL-IR",  "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
+        "LITERAL+",  "STARTTLS", "LOGINDISABLED",   NULL};
+    static const char *const imap_post[] = {
+        "IMAP4rev1",    "SASL-IR",  "LOGIN-REFERRALS", "ID",         "ENABLE",
+        "IDLE",         "LITERAL+", "AUTH=PLAIN",      "AUTH=LOGIN", "AUTH=OAUTHBEARER",
+        "AUTH=XOAUTH2", NULL};
+    static const char *const pop3_pre[] = {
+        "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", NULL};
+    static const char *const pop3_post[] = {"CAPA", "TOP", "UIDL", "USER", "SASL PLAIN LOGIN",
+                                            NULL};
+    static const char *const addrs[] = {"192.0.2.10", "2001:db8::10", NULL};
+    static const char *const san[] = {"DNS:" HOST, NULL};
+    bool imap = p == MS_PROTOCOL_IMAP;
+
+    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
+             s == MS_SECURITY_IMPLICIT ? "s" : "", HOST, (unsigned)port);
+    ep->protocol = p;
+    ep->security = s;
+    ep->port = port;
+    snprintf(ep->host, sizeof ep->host, HOST);
+    add_strs(&ep->addresses, addrs);
+    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    ep->timings_ms = (struct ms_timings){1.04, 12.345, 20.0, 2.25, 40.96};
+    snprintf(ep->greeting, sizeof ep->greeting, "%s",
+             imap ? "* OK Dovecot ready." : "+OK Dovecot ready.");
+    if (s == MS_SECURITY_STARTTLS) {
+        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
+        ep->caps_before_tls_read = true;
+        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
+                 imap ? "a1 OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
+    } else {
+        ep->timings_ms.greeting = 1.0;
+    }
+    add_strs(&ep->caps_after_tls, imap ? imap_post : pop3_post);
+    ep->caps_after_tls_read = true;
+    struct ms_tls_facts *t = &ep->tls;
+    t->attempted = t->established = t->verified = true;
+    snprintf(t->version, sizeof t->version, "TLSv1.3");
+    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_256_GCM_SHA384");
+    t->has_certificate = true;
+    struct ms_cert_facts *c = &t->cert;
+    add_strs(&c->san, san);
+    snprintf(c->subject, sizeof c->subject, "CN=%s", HOST);
+    snprintf(c->issuer, sizeof c->issuer, "CN=mailscope Test CA,O=mailscope");
+    snprintf(c->not_before, sizeof c->not_before, "2025-11-01T00:00:00Z");
+    snprintf(c->not_after, sizeof c->not_after, "2027-01-01T00:00:00Z");
+    c->not_before_epoch = NOW - 61 * 86400;
+    c->not_after_epoch = NOW + 365 * 86400;
+    c->days_left = 365;
+    c->hostname_match = true;
+    snprintf(c->key_type, sizeof c->key_type, "EC");
+    c->key_bits = 256;
+    snprintf(c->signature_algorithm, sizeof c->signature_algorithm, "ecdsa-with-SHA256");
+    char *fp = c->sha256_fingerprint;
+    for (int i = 0; i < 32; i++)
+        fp += sprintf(fp, "%s%02X", i ? ":" : "", (unsigned)(i * 7 + 1) & 0xff);
+    ep->completed_securely = true;
+    ep->failure_phase = MS_PHASE_DONE;
+}
+
+static void bare_host(struct ms_result *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, HOST);
+    r->bare_host = r->want_imap = r->want_pop3 = true;
+    r->started_at = NOW;
+    r->duration_ms = 123.456;
+    r->endpoints = calloc(4, sizeof *r->endpoints);
+    assert_non_null(r->endpoints);
+    r->endpoint_count = 4;
+    good_endpoint(&r->endpoints[0], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    good_endpoint(&r->endpoints[1], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good_endpoint(&r->endpoints[2], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    good_endpoint(&r->endpoints[3], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+}
+
+/* POP3 110 refused at connect: no address used, no TLS, nothing read. */
+static void refuse(struct ms_endpoint_result *ep)
+{
+    ms_strlist_free(&ep->caps_before_tls);
+    ms_strlist_free(&ep->caps_after_tls);
+    ms_strlist_free(&ep->tls.cert.san);
+    ep->caps_before_tls_read = ep->caps_after_tls_read = false;
+    memset(&ep->tls, 0, sizeof ep->tls);
+    ep->address[0] = ep->greeting[0] = ep->starttls_response[0] = '\0';
+    ep->timings_ms.tls = ep->timings_ms.greeting = -1;
+    ep->completed_securely = false;
+    ep->failure = MS_FAILURE_TCP_REFUSED;
+    ep->failure_phase = MS_PHASE_CONNECT;
+    snprintf(ep->failure_message, sizeof ep->failure_message, "192.0.2.10: Connection refused");
+}
+
+static void expire(struct ms_endpoint_result *ep)
+{
+    ep->tls.verified = false;
+    ep->completed_securely = false;
+    ep->tls.verify_errors[0] = X509_V_ERR_CERT_HAS_EXPIRED;
+    ep->tls.verify_error_count = 1;
+    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "certificate has expired");
+    ep->tls.cert.days_left = -31;
+    ep->tls.cert.not_after_epoch = NOW - 31 * 86400;
+    snprintf(ep->tls.cert.not_after, sizeof ep->tls.cert.not_after, "2025-12-01T00:00:00Z");
+}
+
+/* Render r as JSON into a string (caller frees). */
+static char *render_json(const struct ms_result *r, struct ms_assessment *a)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(ms_assess(r, NULL, a), 0);
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(ms_report_json(f, r, a), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_true(len > 0);
+    assert_int_equal(buf[len - 1], '\n');
+    return buf;
+}
+
+static json_t *parse(const char *s)
+{
+    json_error_t err;
+    json_t *doc = json_loads(s, 0, &err);
+    if (!doc)
+        fail_msg("report is not JSON: %s (line %d)", err.text, err.line);
+    return doc;
+}
+
+static char *render_text(const struct ms_result *r, const struct ms_assessment *a, bool color)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(ms_report_text(f, r, a, color), 0);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+/* Keys of obj, exactly, in this order. */
+static void assert_keys(const json_t *obj, const char *const *keys)
+{
+    assert_true(json_is_object(obj));
+    size_t n = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        (void)value;
+        assert_non_null(keys[n]);
+        if (strcmp(key, keys[n]) != 0)
+            fail_msg("key %zu is %s, expected %s", n, key, keys[n]);
+        n++;
+    }
+    assert_null(keys[n]);
+}
+
+static const char *sget(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v))
+        fail_msg("%s is not a string", key);
+    return json_string_value(v);
+}
+
+static void assert_null_at(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_null(v))
+        fail_msg("%s should be null", key);
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void test_json_all_fine(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+
+    static const char *const top[] = {
+        "mailscope",  "schema_version", "target",    "status",   "duration_ms",
+        "started_at", "verdicts",       "endpoints", "findings", NULL};
+    assert_keys(doc, top);
+    assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
+    assert_string_equal(sget(doc, "target"), HOST);
+    assert_string_equal(sget(doc, "status"), "ok");
+    assert_string_equal(sget(doc, "started_at"), "2026-01-01T00:00:00Z");
+    assert_true(json_real_value(json_object_get(doc, "duration_ms")) == 123.5);
+    assert_int_equal(json_array_size(json_object_get(doc, "findings")), 0);
+
+    json_t *verdicts = json_object_get(doc, "verdicts");
+    assert_int_equal(json_array_size(verdicts), 2);
+    static const char *const vkeys[] = {"protocol", "available", "status", "summary", NULL};
+    json_t *v = json_array_get(verdicts, 0);
+    assert_keys(v, vkeys);
+    assert_string_equal(sget(v, "protocol"), "imap");
+    assert_true(json_is_true(json_object_get(v, "available")));
+    assert_string_equal(sget(v, "status"), "ok");
+    assert_string_equal(sget(v, "summary"),
+                        "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS).");
+    assert_string_equal(sget(json_array_get(verdicts, 1), "protocol"), "pop3");
+
+    json_t *eps = json_object_get(doc, "endpoints");
+    assert_int_equal(json_array_size(eps), 4);
+    static const char *const ekeys[] = {"id",
+                                        "protocol",
+                                        "port",
+                                        "security",
+                                        "host",
+                                        "address",
+                                        "addresses",
+                                        "required",
+                                        "status",
+                                        "timings_ms",
+                                        "greeting",
+                                        "capabilities",
+                                        "starttls_response",
+                                        "alerts_ignored_before_tls",
+                                        "tls",
+                                        "completed_securely",
+                                        "error",
+                                        NULL};
+    json_t *e = json_array_get(eps, 0);
+    assert_keys(e, ekeys);
+    assert_string_equal(sget(e, "id"), "imap://mail.example.com:143");
+    assert_string_equal(sget(e, "protocol"), "imap");
+    assert_int_equal(json_integer_value(json_object_get(e, "port")), 143);
+    assert_string_equal(sget(e, "security"), "starttls");
+    assert_string_equal(sget(e, "host"), HOST);
+    assert_string_equal(sget(e, "address"), "192.0.2.10");
+    assert_int_equal(json_array_size(json_object_get(e, "addresses")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(e, "addresses"), 1)),
+                        "2001:db8::10");
+    assert_true(json_is_false(json_object_get(e, "required")));
+    assert_string_equal(sget(e, "status"), "ok");
+    assert_string_equal(sget(e, "greeting"), "* OK Dovecot ready.");
+    assert_string_equal(sget(e, "starttls_response"), "a1 OK Begin TLS negotiation now.");
+    assert_true(json_is_true(json_object_get(e, "completed_securely")));
+    assert_null_at(e, "error");
+
+    json_t *t = json_object_get(e, "timings_ms");
+    static const char *const tkeys[] = {"resolve", "connect", "tls", "greeting", "total", NULL};
+    assert_keys(t, tkeys);
+    assert_true(json_real_value(json_object_get(t, "resolve")) == 1.0);
+    assert_true(json_real_value(json_object_get(t, "connect")) == 12.3);
+    assert_true(json_real_value(json_object_get(t, "greeting")) == 2.3);
+    assert_true(json_real_value(json_object_get(t, "total")) == 41.0);
+    /* 0.1 ms resolution without binary noise in the text */
+    assert_non_null(strstr(s, "\"connect\": 12.3,"));
+    assert_null(strstr(s, "000000"));
+
+    json_t *caps = json_object_get(e, "capabilities");
+    json_t *before = json_object_get(caps, "before_tls");
+    assert_int_equal(json_array_size(before), 9);
+    assert_string_equal(json_string_value(json_array_get(before, 7)), "STARTTLS");
+    assert_string_equal(json_string_value(json_array_get(before, 8)), "LOGINDISABLED");
+    assert_int_equal(json_array_size(json_object_get(caps, "after_tls")), 11);
+    assert_true(json_is_false(json_object_get(json_object_get(caps, "truncated"), "before_tls")));
+
+    json_t *tls = json_object_get(e, "tls");
+    assert_string_equal(sget(tls, "version"), "TLSv1.3");
+    assert_string_equal(sget(tls, "cipher"), "TLS_AES_256_GCM_SHA384");
+    assert_true(json_is_true(json_object_get(tls, "verified")));
+    assert_null_at(tls, "verify_error");
+    assert_null_at(tls, "handshake_error");
+    json_t *cert = json_object_get(tls, "certificate");
+    static const char *const ckeys[] = {"subject",
+                                        "issuer",
+                                        "san",
+                                        "not_before",
+                                        "not_after",
+                                        "days_left",
+                                        "hostname_match",
+                                        "self_signed",
+                                        "key_type",
+                                        "key_bits",
+                                        "signature_algorithm",
+                                        "sha256_fingerprint",
+                                        NULL};
+    assert_keys(cert, ckeys);
+    assert_string_equal(sget(cert, "subject"), "CN=" HOST);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(cert, "san"), 0)),
+                        "DNS:" HOST);
+    assert_string_equal(sget(cert, "not_after"), "2027-01-01T00:00:00Z");
+    assert_int_equal(json_integer_value(json_object_get(cert, "days_left")), 365);
+    assert_true(json_is_true(json_object_get(cert, "hostname_match")));
+    assert_true(json_is_false(json_object_get(cert, "self_signed")));
+    assert_int_equal(json_integer_value(json_object_get(cert, "key_bits")), 256);
+    assert_int_equal(strlen(sget(cert, "sha256_fingerprint")), 95);
+
+    /* implicit TLS: nothing before TLS */
+    e = json_array_get(eps, 1);
+    assert_string_equal(sget(e, "security"), "implicit");
+    assert_null_at(json_object_get(e, "capabilities"), "before_tls");
+    assert_null_at(e, "starttls_response");
+
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+static void test_json_failures_and_nulls(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    refuse(&r.endpoints[2]);
+    expire(&r.endpoints[1]);
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+
+    assert_string_equal(sget(doc, "status"), "critical");
+    json_t *e = json_array_get(json_object_get(doc, "endpoints"), 2);
+    assert_string_equal(sget(e, "id"), "pop3://mail.example.com:110");
+    assert_null_at(e, "address");
+    assert_null_at(e, "greeting");
+    assert_null_at(e, "tls");
+    assert_null_at(e, "starttls_response");
+    assert_null_at(json_object_get(e, "capabilities"), "before_tls");
+    assert_null_at(json_object_get(e, "capabilities"), "after_tls");
+    assert_null_at(json_object_get(e, "timings_ms"), "tls");
+    assert_null_at(json_object_get(e, "timings_ms"), "greeting");
+    assert_true(json_is_real(json_object_get(json_object_get(e, "timings_ms"), "connect")));
+    assert_string_equal(sget(e, "status"), "ok"); /* closed, but 995 works: info */
+    json_t *err = json_object_get(e, "error");
+    assert_string_equal(sget(err, "code"), "tcp.refused");
+    assert_string_equal(sget(err, "failure"), "tcp_refused");
+    assert_string_equal(sget(err, "phase"), "connect");
+    assert_string_equal(sget(err, "message"), "192.0.2.10: Connection refused");
+
+    e = json_array_get(json_object_get(doc, "endpoints"), 1);
+    assert_string_equal(sget(e, "status"), "critical");
+    json_t *tls = json_object_get(e, "tls");
+    assert_true(json_is_false(json_object_get(tls, "verified")));
+    assert_string_equal(sget(tls, "verify_error"), "certificate has expired");
+    assert_int_equal(
+        json_integer_value(json_array_get(json_object_get(tls, "verify_error_codes"), 0)),
+        X509_V_ERR_CERT_HAS_EXPIRED);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(tls, "certificate"), "days_left")), -31);
+    assert_null_at(e, "error"); /* the session itself ran to the end */
+
+    json_t *findings = json_object_get(doc, "findings");
+    assert_int_equal(json_array_size(findings), 2);
+    static const char *const fkeys[] = {"severity", "code", "endpoint", "message", "remedy", NULL};
+    json_t *f = json_array_get(findings, 0);
+    assert_keys(f, fkeys);
+    assert_string_equal(sget(f, "severity"), "critical");
+    assert_string_equal(sget(f, "code"), "tls.cert_expired");
+    assert_string_equal(sget(f, "endpoint"), "imaps://mail.example.com:993");
+    assert_non_null(strstr(sget(f, "message"), "2025-12-01"));
+    f = json_array_get(findings, 1);
+    assert_string_equal(sget(f, "severity"), "info");
+    assert_string_equal(sget(f, "code"), "tcp.refused");
+    assert_string_equal(sget(f, "endpoint"), "pop3://mail.example.com:110");
+
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+static void test_json_null_endpoint_and_empty(void **state)
+{
+    (void)state;
+    struct ms_result r = {0};
+    struct ms_assessment a;
+    r.want_pop3 = true;
+    r.bare_host = true;
+    r.duration_ms = 0.04;
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+    assert_string_equal(sget(doc, "status"), "critical");
+    assert_int_equal(json_array_size(json_object_get(doc, "endpoints")), 0);
+    json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
+    assert_string_equal(sget(f, "code"), "proto.unavailable");
+    assert_null_at(f, "endpoint");
+    assert_true(json_real_value(json_object_get(doc, "duration_ms")) == 0.0);
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+}
+
+static void test_json_write_error(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    FILE *f = fopen("/dev/null", "r"); /* every write fails */
+    assert_non_null(f);
+    assert_int_equal(ms_report_json(f, &r, &a), MS_EIO);
+    assert_int_equal(ms_report_text(f, &r, &a, false), MS_EIO);
+    fclose(f);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+/* ---- schema ---------------------------------------------------------------------- */
+
+/* Write each scenario's report to a file and validate them all against report/schema.json
+ * with python3-jsonschema (skipped when it is not installed). */
+static void test_json_matches_schema(void **state)
+{
+    (void)state;
+    char root[1024], dir[] = "/tmp/ms_report_json_XXXXXX", cmd[4096];
+    snprintf(root, sizeof root, "%s", __FILE__);
+    char *cut = strstr(root, "tests/unit/test_report_json.c");
+    if (!cut || access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import jsonschema' 2>/dev/null") != 0) {
+        skip();
+        return;
+    }
+    *cut = '\0';
+    assert_non_null(mkdtemp(dir));
+
+    struct ms_result r;
+    struct ms_assessment a;
+    for (int k = 0; k < 4; k++) {
+        bare_host(&r);
+        if (k == 1) {
+            refuse(&r.endpoints[2]);
+            expire(&r.endpoints[1]);
+        } else if (k == 2) {
+            for (size_t i = 0; i < 4; i++) {
+                refuse(&r.endpoints[i]);
+                r.endpoints[i].failure = MS_FAILURE_DNS_NO_SUCH_HOST;
+                r.endpoints[i].failure_phase = MS_PHASE_RESOLVE;
+                ms_strlist_free(&r.endpoints[i].addresses);
+            }
+        } else if (k == 3) {
+            struct ms_endpoint_result *ep = &r.endpoints[3];
+            ep->failure = MS_FAILURE_TLS_HANDSHAKE;
+            ep->failure_phase = MS_PHASE_TLS;
+            ep->completed_securely = false;
+            ep->tls.established = false;
+            ep->tls.has_certificate = false;
+            ep->tls.verified = false;
+            snprintf(ep->tls.handshake_error, sizeof ep->tls.handshake_error,
+                     "wrong version number");
+            ep->caps_after_tls_read = false;
+            r.endpoints[0].alerts_ignored_before_tls = 1;
+        }
+        char *s = render_json(&r, &a);
+        char path[128];
+        snprintf(path, sizeof path, "%s/report%d.json", dir, k);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        assert_int_equal(fputs(s, f) >= 0, 1);
+        assert_int_equal(fclose(f), 0);
+        free(s);
+        ms_assessment_free(&a);
+        ms_result_free(&r);
+    }
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c '"
+             "import json, sys, glob, jsonschema\n"
+             "s = json.load(open(sys.argv[1]))\n"
+             "cls = jsonschema.validators.validator_for(s)\n"
+             "cls.check_schema(s)\n"
+             "v = cls(s)\n"
+             "files = sorted(glob.glob(sys.argv[2] + \"/*.json\"))\n"
+             "assert len(files) == 4, files\n"
+             "for p in files:\n"
+             "    v.validate(json.load(open(p)))\n"
+             "for bad in ({}, {\"status\": \"fine\"}):\n"
+             "    assert not v.is_valid(bad)\n"
+             "' %sreport/schema.json %s",
+             root, dir);
+    int rc = system(cmd);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        print_error("could not remove %s\n", dir);
+    assert_int_equal(rc, 0);
+}
+
+/* ---- text ------------------------------------------------------------------------ */
+
+static void assert_width(const char *s, size_t width)
+{
+    size_t col = 0, line = 1;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') {
+            col = 0;
+            line++;
+        } else if (++col > width) {
+            fail_msg("line %zu is wider than %zu columns", line, width);
+        }
+    }
+}
+
+static void test_text_layout(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    refuse(&r.endpoints[2]);
+    expire(&r.endpoints[1]);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *s = render_text(&r, &a, false);
+
+    /* verdicts lead */
+    assert_true(strncmp(s, "OK        IMAP", 14) == 0 || strncmp(s, "CRITICAL  IMAP", 14) == 0);
+    const char *pop = strstr(s, "\nOK        POP3 works securely on 995 (implicit TLS); port 110");
+    assert_non_null(pop);
+    const char *block = strstr(s, "\nimaps://mail.example.com:993  CRITICAL\n");
+    const char *findings = strstr(s, "Findings, worst first:");
+    assert_non_null(block);
+    assert_non_null(findings);
+    assert_true(pop < block && block < findings);
+    assert_non_null(
+        strstr(s, "\nOverall: CRITICAL for mail.example.com (2026-01-01 00:00:00 UTC, 123 ms)\n"));
+    assert_non_null(strstr(s, "greeting 2.3 ms,")); /* rounded like the JSON */
+    assert_non_null(
+        strstr(s, "pop3://mail.example.com:110  OK (not usable; another POP3 endpoint works)\n"));
+    assert_non_null(strstr(s, "none connected (resolved: 192.0.2.10, 2001:db8::10)"));
+    /* endpoint block facts */
+    assert_non_null(strstr(s, "192.0.2.10 (resolved: 192.0.2.10, 2001:db8::10)"));
+    assert_non_null(strstr(s, "TLSv1.3, TLS_AES_256_GCM_SHA384"));
+    assert_non_null(strstr(s, "mail.example.com, issued by mailscope Test CA"));
+    assert_non_null(strstr(s, "expired 31 days ago"));
+    assert_non_null(strstr(s, "NOT verified: certificate has expired"));
+    assert_non_null(strstr(s, "LOGINDISABLED"));
+    assert_non_null(strstr(s, "AUTH=XOAUTH2"));
+    assert_non_null(strstr(s, "tcp.refused (connect)"));
+    /* findings, worst first, each with its remedy */
+    const char *crit = strstr(findings, "CRITICAL  tls.cert_expired");
+    const char *info = strstr(findings, "INFO      tcp.refused");
+    assert_non_null(crit);
+    assert_non_null(info);
+    assert_true(crit < info);
+    assert_non_null(strstr(crit, "Fix: Renew the certificate"));
+    assert_null(strchr(s, '\033'));
+    assert_width(s, 80);
+    free(s);
+
+    s = render_text(&r, &a, true);
+    assert_non_null(strstr(s, "\033[31mCRITICAL\033[0m"));
+    assert_non_null(strstr(s, "\033[32mOK\033[0m"));
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+static void test_text_all_fine(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    r.endpoints[0].tls.cert.days_left = 3; /* one warning, yellow */
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *s = render_text(&r, &a, false);
+    assert_true(strncmp(s, "WARNING   IMAP works securely", 29) == 0);
+    assert_non_null(strstr(s, "\nOK        POP3 works securely on 995 (implicit TLS) and 110"));
+    assert_non_null(strstr(s, "verified (trusted chain, name matches)"));
+    assert_non_null(strstr(s, "tls.cert_expires_soon"));
+    assert_width(s, 80);
+    free(s);
+    s = render_text(&r, &a, true);
+    assert_non_null(strstr(s, "\033[33mWARNING\033[0m"));
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_all_fine),
+        cmocka_unit_test(test_json_failures_and_nulls),
+        cmocka_unit_test(test_json_null_endpoint_and_empty),
+        cmocka_unit_test(test_json_write_error),
+        cmocka_unit_test(test_json_matches_schema),
+        cmocka_unit_test(test_text_layout),
+        cmocka_unit_test(test_text_all_fine),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
