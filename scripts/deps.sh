@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install mailscope's build and test dependencies from Debian 12's packages, if missing.
+#
+# Runs `apt-get update` only when something is missing. While installing, a
+# /usr/sbin/policy-rc.d that exits 101 keeps apt from starting the system Dovecot on the
+# standard ports 110/143/993/995 (the tests run their own Dovecot); the file is removed
+# afterwards only if this script created it.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
+  dovecot-imapd dovecot-pop3d dnsmasq-base
+  python3 python3-jsonschema openssl valgrind
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "deps.sh: missing packages: ${missing[*]}" >&2
+  echo "deps.sh: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+cleanup() {
+  if ((created_policy)); then rm -f "$policy"; fi
+}
+trap cleanup EXIT
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\n# created by mailscope scripts/deps.sh: do not start services during install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  created_policy=1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null

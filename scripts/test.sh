@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# scripts/test.sh - install what is missing, build, and run the whole test suite twice:
+#   build/       normal build                      (ctest: unit, fuzz corpora, integration)
+#   build-asan/  ASan+UBSan build (-DMS_SANITIZE=ON, -fno-sanitize-recover)
+# The integration tests start their own Dovecot and dnsmasq on loopback (ctest fixtures)
+# and stop them again. Exits non-zero when anything fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/deps.sh
+
+# Whatever happens, leave no test server running (each script stops only its own).
+cleanup() {
+  local b
+  for b in build build-asan; do
+    if [[ -d $b/testenv ]]; then
+      bash tests/servers/dovecot.sh stop "$b/testenv/dovecot" || true
+      bash tests/servers/dnsmasq.sh stop "$b/testenv/dnsmasq" || true
+    fi
+  done
+}
+trap cleanup EXIT
+
+failed=()
+run_suite() { # run_suite DIR CMAKE-ARGS...
+  local dir=$1
+  shift
+  echo "=== $dir: configure and build ==="
+  if ! cmake -S . -B "$dir" "$@" || ! cmake --build "$dir" -j "$jobs"; then
+    echo "test.sh: $dir: the build failed" >&2
+    failed+=("$dir(build)")
+    return 0
+  fi
+  echo "=== $dir: ctest ==="
+  if ! ctest --test-dir "$dir" --output-on-failure -j "$jobs"; then
+    failed+=("$dir")
+  fi
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DMS_SANITIZE=ON
+
+if ((${#failed[@]})); then
+  echo "test.sh: FAILED in: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test.sh: all tests passed (normal and ASan+UBSan builds)"

@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# dovecot.sh start|stop|status DIR [CERTDIR]
+#
+# Runs the system's Dovecot 2.3 binary with its OWN configuration, base_dir, state_dir,
+# log file and mail store, all under DIR, listening on loopback only. The system
+# Dovecot service is neither used nor touched. `stop` ends exactly the Dovecot that
+# `start` started (its pid is kept in DIR/dovecot.pid) and waits for it, bounded.
+#
+# Layout: one instance listens on several loopback addresses and picks the certificate
+# by local address (CERTDIR defaults to DIR/certs; certs.sh fills it if needed):
+#   127.0.0.2 valid.pem     127.0.0.3 expired.pem     127.0.0.4 wronghost.pem
+#   127.0.0.5 selfsigned.pem                          127.0.0.6 soon.pem
+#   127.0.0.7 valid.pem, but plaintext sign-in allowed before TLS (disable_plaintext_auth=no)
+#   127.0.0.8 no TLS at all (ssl=no): no STARTTLS/STLS offered, implicit-TLS ports fail
+# on every address: IMAP  $MS_IMAP_PORT  (default 10143, STARTTLS)
+#                   IMAPS $MS_IMAPS_PORT (default 10993, implicit TLS)
+#                   POP3  $MS_POP3_PORT  (default 10110, STLS)
+#                   POP3S $MS_POP3S_PORT (default 10995, implicit TLS)
+# $MS_DOVECOT_ADDRS overrides the address list (e.g. "127.0.0.2" for the demo).
+#
+# Clients must connect from another address than the one Dovecot listens on (they do:
+# a client's source on loopback is 127.0.0.1): Dovecot counts a connection whose remote
+# address equals its local address as secured and then drops LOGINDISABLED.
+#
+# Test users (passwd-file DIR/users): alice / canary-pw-7Q2x, bob / bob-pw-3Kd9
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 start|stop|status DIR [CERTDIR]" >&2
+  exit 2
+}
+[[ $# -ge 2 ]] || usage
+cmd=$1
+dir=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+IMAP_PORT=${MS_IMAP_PORT:-10143}
+IMAPS_PORT=${MS_IMAPS_PORT:-10993}
+POP3_PORT=${MS_POP3_PORT:-10110}
+POP3S_PORT=${MS_POP3S_PORT:-10995}
+ADDRS=${MS_DOVECOT_ADDRS:-"127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8"}
+DOVECOT=${MS_DOVECOT_BIN:-/usr/sbin/dovecot}
+START_TIMEOUT=${MS_DOVECOT_START_TIMEOUT:-30}
+STOP_TIMEOUT=${MS_DOVECOT_STOP_TIMEOUT:-15}
+
+cert_for() {
+  case $1 in
+    127.0.0.2) echo valid ;;
+    127.0.0.3) echo expired ;;
+    127.0.0.4) echo wronghost ;;
+    127.0.0.5) echo selfsigned ;;
+    127.0.0.6) echo soon ;;
+    *) echo valid ;;
+  esac
+}
+
+log() { echo "dovecot.sh: $*" >&2; }
+
+# Is PID a live process of the Dovecot instance configured in $conf?
+is_ours() {
+  local pid=$1
+  [[ -n "$pid" && -r /proc/$pid/cmdline ]] || return 1
+  local cmdline
+  cmdline=$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null) || return 1
+  [[ "$cmdline" == *dovecot*"$conf"* ]]
+}
+
+# Children of PID that are Dovecot processes (imap-login, auth, log, ...).
+children_of() {
+  local pid=$1 c
+  # shellcheck disable=SC2013 # the file holds one line of pids separated by spaces
+  for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    if [[ -r /proc/$c/comm ]] && grep -q '^dovecot\|^imap\|^pop3\|^auth\|^anvil\|^log\|^config\|^stats' /proc/"$c"/comm 2>/dev/null; then
+      echo "$c"
+    fi
+  done
+}
+
+alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
+
+wait_gone() { # wait_gone SECONDS PID...
+  local limit=$1 i p left
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    left=0
+    for p in "$@"; do alive "$p" && left=1; done
+    ((left)) || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+do_stop() {
+  local pidfile=$dir/dovecot.pid pid="" kids=() p
+  [[ -f $pidfile ]] && pid=$(cat "$pidfile")
+  if is_ours "$pid"; then
+    mapfile -t kids < <(children_of "$pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
+      log "master $pid did not stop in ${STOP_TIMEOUT}s, killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone 5 "$pid" || log "master $pid still alive"
+    fi
+    # the master normally takes its children with it; make sure of it
+    if ((${#kids[@]})); then
+      if ! wait_gone 5 "${kids[@]}"; then
+        for p in "${kids[@]}"; do
+          if alive "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
+        done
+        wait_gone 5 "${kids[@]}" || log "some children are still alive: ${kids[*]}"
+      fi
+    fi
+  fi
+  rm -f "$pidfile"
+  if [[ -f $dir/base_dir_path ]]; then
+    local base
+    base=$(cat "$dir/base_dir_path")
+    [[ $base == /tmp/ms-dovecot.* ]] && rm -rf "$base"
+    rm -f "$dir/base_dir_path"
+  fi
+}
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+write_config() {
+  local certdir=$1 base=$2 uid user group login_user a kind listen chroot_line=""
+  uid=$(id -u)
+  if ((uid == 0)); then
+    user=dovecot group=dovecot login_user=dovenull
+    getent passwd dovecot >/dev/null || { log "no 'dovecot' user: is dovecot-core installed?"; exit 1; }
+    getent passwd dovenull >/dev/null || login_user=dovecot
+  else
+    # unprivileged run: every Dovecot process runs as the calling user, no chroot
+    user=$(id -un) group=$(id -gn) login_user=$(id -un)
+    chroot_line="chroot ="
+  fi
+  local muid mgid
+  muid=$(id -u "$user")
+  mgid=$(getent group "$group" | cut -d: -f3)
+
+  local addrs
+  read -r -a addrs <<<"$ADDRS"
+  listen=$(IFS=,; echo "${addrs[*]}")
+  listen=${listen//,/, }
+  mkdir -p "$dir/state" "$dir/mail" "$base"
+  chown "$muid:$mgid" "$dir/mail"
+
+  # users: name:{scheme}password:uid:gid::home::extra
+  cat >"$dir/users" <<USERS
+alice:{PLAIN}canary-pw-7Q2x:$muid:$mgid::$dir/mail/alice::
+bob:{PLAIN}bob-pw-3Kd9:$muid:$mgid::$dir/mail/bob::
+USERS
+  chmod 640 "$dir/users"
+  chgrp "$mgid" "$dir/users" 2>/dev/null || true
+
+  # RFC 7919 ffdhe2048 group, generated instantly (no prime search)
+  [[ -s $dir/dh.pem ]] || openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$dir/dh.pem" 2>/dev/null
+
+  {
+    cat <<CONF
+# mailscope integration tests: private Dovecot instance (generated by dovecot.sh)
+instance_name = mailscope-test
+base_dir = $base
+state_dir = $dir/state
+protocols = imap pop3
+listen = $listen
+shutdown_clients = yes
+
+log_path = $dir/dovecot.log
+info_log_path = $dir/dovecot.log
+auth_verbose = yes
+
+default_internal_user = $user
+default_internal_group = $group
+default_login_user = $login_user
+first_valid_uid = $muid
+last_valid_uid = 0
+first_valid_gid = 0
+
+ssl = yes
+ssl_cert = <$certdir/valid.pem
+ssl_key = <$certdir/valid.key
+ssl_dh = <$dir/dh.pem
+ssl_min_protocol = TLSv1.2
+ssl_prefer_server_ciphers = yes
+
+disable_plaintext_auth = yes
+login_trusted_networks =
+auth_mechanisms = plain login
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $dir/users
+}
+mail_location = maildir:~/Maildir
+pop3_uidl_format = %08Xu%08Xv
+
+service imap-login {
+  inet_listener imap {
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = $IMAPS_PORT
+    ssl = yes
+  }
+  process_min_avail = 2
+  $chroot_line
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = $POP3_PORT
+  }
+  inet_listener pop3s {
+    port = $POP3S_PORT
+    ssl = yes
+  }
+  process_min_avail = 2
+  $chroot_line
+}
+service anvil {
+  $chroot_line
+}
+service auth {
+  unix_listener auth-userdb {
+    mode = 0600
+    user = $user
+  }
+}
+CONF
+    for a in $ADDRS; do
+      kind=$(cert_for "$a")
+      echo "local $a {"
+      echo "  ssl_cert = <$certdir/$kind.pem"
+      echo "  ssl_key = <$certdir/$kind.key"
+      case $a in
+        127.0.0.7) echo "  disable_plaintext_auth = no" ;;
+        127.0.0.8) echo "  ssl = no" ;;
+      esac
+      echo "}"
+    done
+  } >"$dir/dovecot.conf"
+}
+
+do_start() {
+  local certdir=${1:-$dir/certs} base pid i a p greeting ok
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  conf=$dir/dovecot.conf
+  do_stop # a leftover instance of ours from an earlier run
+
+  if [[ ! -s $certdir/valid.pem ]] || [[ $certdir == "$dir/certs" ]]; then
+    "$here/certs.sh" "$certdir"
+  fi
+  certdir=$(cd "$certdir" && pwd)
+
+  # unix socket paths must stay short (sun_path is 108 bytes)
+  base=$dir/run
+  if ((${#base} > 60)); then
+    base=$(mktemp -d /tmp/ms-dovecot.XXXXXX)
+    echo "$base" >"$dir/base_dir_path"
+  fi
+
+  for a in $ADDRS; do
+    for p in "$IMAP_PORT" "$IMAPS_PORT" "$POP3_PORT" "$POP3S_PORT"; do
+      if port_open "$a" "$p"; then
+        log "$a:$p is already in use by another process; not starting"
+        exit 1
+      fi
+    done
+  done
+
+  write_config "$certdir" "$base"
+  : >>"$dir/dovecot.log"
+  # Daemon mode; stdio away from the caller so ctest does not wait on our pipes.
+  if ! "$DOVECOT" -c "$conf" </dev/null >>"$dir/dovecot.log" 2>&1; then
+    log "dovecot failed to start; last log lines:"
+    tail -n 20 "$dir/dovecot.log" >&2
+    exit 1
+  fi
+  for ((i = 0; i < 50; i++)); do
+    [[ -s $base/master.pid ]] && break
+    sleep 0.1
+  done
+  pid=$(cat "$base/master.pid" 2>/dev/null || true)
+  if ! is_ours "$pid"; then
+    log "dovecot did not write a usable $base/master.pid"
+    tail -n 20 "$dir/dovecot.log" >&2
+    exit 1
+  fi
+  echo "$pid" >"$dir/dovecot.pid"
+
+  # Wait, bounded, until every listener accepts and login processes are warm
+  # (a cold imap-login may greet with "Waiting for authentication process to respond..").
+  for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+    ok=1
+    for a in $ADDRS; do
+      for p in "$IMAP_PORT" "$IMAPS_PORT" "$POP3_PORT" "$POP3S_PORT"; do
+        port_open "$a" "$p" || { ok=0; break 2; }
+      done
+    done
+    if ((ok)); then
+      a=${ADDRS%% *}
+      greeting=$(timeout 3 bash -c "exec 3<>/dev/tcp/$a/$IMAP_PORT; IFS= read -r -t 2 line <&3; printf '%s' \"\$line\"; printf 'x LOGOUT\r\n' >&3" 2>/dev/null || true)
+      if [[ $greeting == "* OK "* && $greeting != *"Waiting for authentication"* ]]; then
+        log "dovecot $pid ready on ${ADDRS// /,} ports $IMAP_PORT,$IMAPS_PORT,$POP3_PORT,$POP3S_PORT (log: $dir/dovecot.log)"
+        return 0
+      fi
+    fi
+    alive "$pid" || break
+    sleep 0.2
+  done
+  log "dovecot did not become ready in ${START_TIMEOUT}s; last log lines:"
+  tail -n 20 "$dir/dovecot.log" >&2
+  do_stop
+  exit 1
+}
+
+case $cmd in
+  start)
+    do_start "${3:-}"
+    ;;
+  stop)
+    [[ -d $dir ]] || exit 0
+    dir=$(cd "$dir" && pwd)
+    conf=$dir/dovecot.conf
+    do_stop
+    ;;
+  status)
+    dir=$(cd "$dir" && pwd)
+    conf=$dir/dovecot.conf
+    pid=$(cat "$dir/dovecot.pid" 2>/dev/null || true)
+    if is_ours "$pid"; then echo "running: $pid"; else echo "not running"; exit 1; fi
+    ;;
+  *) usage ;;
+esac
