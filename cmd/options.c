@@ -10,6 +10,7 @@
 enum {
     OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
     OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
+    OPT_DISCOVER,
 };
 
 static const struct option long_options[] = {
@@ -24,6 +25,7 @@ static const struct option long_options[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
     {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+    {"discover", required_argument, NULL, OPT_DISCOVER},
     {"ipv4", no_argument, NULL, '4'},
     {"ipv6", no_argument, NULL, '6'},
     {"help", no_argument, NULL, 'h'},
@@ -42,10 +44,13 @@ void ms_options_usage(FILE *out)
         "and how to fix it.\n"
         "\n"
         "TARGET is a host name (its four standard endpoints: IMAP 143 with STARTTLS,\n"
-        "IMAP 993, POP3 110 with STLS, POP3 995) or a URL naming one endpoint:\n"
-        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://.\n"
+        "IMAP 993, POP3 110 with STLS, POP3 995), a URL naming one endpoint:\n"
+        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://, or an\n"
+        "e-mail address: its domain's servers are found from DNS (SRV, MX and the\n"
+        "usual names imap., pop., mail.) and the best settings are recommended.\n"
         "\n"
         "Options:\n"
+        "  --discover DOMAIN        find the servers of a mail domain (like an e-mail address)\n"
         "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s)\n"
         "  --protocols imap|pop3    probe only this protocol (comma-separated list allowed)\n"
         "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
@@ -67,6 +72,7 @@ void ms_options_usage(FILE *out)
         "Examples:\n"
         "  mailscope mail.example.com\n"
         "  mailscope --json mail.example.com\n"
+        "  mailscope alice@example.com\n"
         "  mailscope imaps://mail.example.com pop3://mail.example.com:1110\n"
         "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
         "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
@@ -120,6 +126,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     struct ms_request *req = &opt->request;
     struct ms_ports ports = ms_plan_default_ports();
     bool want_imap = true, want_pop3 = true;
+    const char *discover = NULL;
     memset(opt, 0, sizeof *opt);
     req->timeout_s = MS_DEFAULT_TIMEOUT_S;
     req->deadline_s = MS_DEFAULT_DEADLINE_S;
@@ -162,6 +169,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             break;
         }
         case OPT_DNS_SERVER: rc = add_dns_server(req, optarg, err); break;
+        case OPT_DISCOVER: discover = optarg; break;
         case '4': req->family = MS_FAMILY_IPV4; break;
         case '6': req->family = MS_FAMILY_IPV6; break;
         case 'h': opt->show_help = true; return 0;
@@ -172,10 +180,22 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         if (rc < 0)
             return rc;
     }
-    if (optind >= argc)
-        return ms_error_set(err, MS_EINVAL, "no target given (a host name or a URL such as imaps://host)");
+    if (optind >= argc && !discover)
+        return ms_error_set(err, MS_EINVAL,
+                            "no target given (a host name, an e-mail address or a URL such as imaps://host)");
 
     size_t used = 0;
+    if (discover) {
+        struct ms_target target;
+        rc = ms_plan_parse_domain(discover, &target, err);
+        if (rc == 0)
+            rc = ms_plan_add(req, &target, &ports, want_imap, want_pop3, err);
+        if (rc < 0)
+            return rc;
+        used = (size_t)snprintf(req->target, sizeof req->target, "%s", target.host);
+        if (used >= sizeof req->target)
+            used = sizeof req->target - 1;
+    }
     for (int i = optind; i < argc; i++) {
         struct ms_target target;
         rc = ms_plan_parse_target(argv[i], &target, err);

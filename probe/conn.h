@@ -5,7 +5,46 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "probe/dns.h"
+#include "probe/loop.h"
 #include "probe/result.h"
+
+#define MS_CONN_MAX_ATTEMPTS 4     /* connects in flight at once for one endpoint */
+#define MS_CONN_ATTEMPT_DELAY 0.25 /* RFC 8305: start the next address 250 ms later */
+
+struct ms_connector;
+
+/* Called once: with a connected fd (ownership passes) and its address index, or with
+ * fd -1, the last errno and a summary of every address's error. */
+typedef void (*ms_connector_done_cb)(void *arg, int fd, size_t addr_index, int err,
+                                     const char *errors);
+/* Called as each attempt starts (for the trace). */
+typedef void (*ms_connector_attempt_cb)(void *arg, size_t addr_index);
+
+struct ms_connect_attempt {
+    struct ms_connector *connector;
+    int fd;
+    size_t addr_index;
+    struct ms_loop_watch watch;
+};
+
+/* Happy Eyeballs (RFC 8305) over a list of addresses: the first attempt starts at once, the
+ * next one 250 ms later or as soon as one fails, the first to connect wins. Embedded in its
+ * owner; the owner bounds the whole race with its own timer and cancels. */
+struct ms_connector {
+    struct ms_loop *loop;
+    struct ms_dns_answer *addrs;   /* not owned; ports are set in place */
+    size_t next;
+    struct ms_connect_attempt attempts[MS_CONN_MAX_ATTEMPTS];
+    size_t active;
+    struct ms_loop_timer delay;
+    int last_err;
+    char errors[200];
+    bool done;
+    ms_connector_done_cb on_done;
+    ms_connector_attempt_cb on_attempt;
+    void *arg;
+};
 
 /* Start a non-blocking connect. Returns a socket fd (connect in progress or done) or a
  * negative errno value when the attempt failed at once. */
@@ -16,6 +55,18 @@ int ms_conn_result(int fd);
 
 /* What a connect errno means for the report. */
 enum ms_failure ms_conn_failure(int err);
+
+/* Order addrs the RFC 8305 way: families interleaved, the first family first. */
+void ms_conn_interleave(struct ms_dns_answer *addrs);
+
+/* Start racing connects to addrs on port. on_done runs later from the loop, or before this
+ * returns when every address fails at once. */
+void ms_connector_start(struct ms_connector *c, struct ms_loop *loop, struct ms_dns_answer *addrs,
+                        uint16_t port, ms_connector_done_cb on_done,
+                        ms_connector_attempt_cb on_attempt, void *arg);
+
+/* Close every attempt still in flight; on_done will not run. Safe to call twice. */
+void ms_connector_cancel(struct ms_connector *c);
 
 /* "127.0.0.1" / "::1" for addr, into buf. */
 void ms_conn_format_address(const struct sockaddr *addr, char *buf, size_t cap);

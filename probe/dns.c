@@ -1,6 +1,7 @@
 #include "probe/dns.h"
 
 #include <ares.h>
+#include <arpa/nameser.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct ms_dns_query {
 };
 
 static void rearm_timer(struct ms_dns *dns);
+static enum ms_dns_status status_of(int status);
 
 static void on_socket_event(void *arg, unsigned events)
 {
@@ -156,14 +158,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
                     add_address(answer, n->ai_addr, n->ai_addrlen);
         st = answer->count ? MS_DNS_OK : MS_DNS_NO_ADDRESS;
     } else {
-        switch (status) {
-        case ARES_ENOTFOUND: st = MS_DNS_NO_SUCH_HOST; break;
-        case ARES_ENODATA: st = MS_DNS_NO_ADDRESS; break;
-        case ARES_ETIMEOUT: st = MS_DNS_TIMEOUT; break;
-        case ARES_EDESTRUCTION:
-        case ARES_ECANCELLED: st = MS_DNS_CANCELLED; break;
-        default: st = MS_DNS_ERROR; break;
-        }
+        st = status_of(status);
         snprintf(answer->message, sizeof answer->message, "%s", ares_strerror(status));
     }
     if (result)
@@ -187,6 +182,105 @@ int ms_dns_resolve(struct ms_dns *dns, const char *host, enum ms_family family, 
         .ai_socktype = SOCK_STREAM,
     };
     ares_getaddrinfo(dns->channel, host, NULL, &hints, on_addrinfo, q);
+    rearm_timer(dns);
+    return 0;
+}
+
+struct ms_dns_record_query {
+    enum ms_dns_type type;
+    ms_dns_records_cb cb;
+    void *arg;
+};
+
+static enum ms_dns_status status_of(int status)
+{
+    switch (status) {
+    case ARES_SUCCESS: return MS_DNS_OK;
+    case ARES_ENOTFOUND: return MS_DNS_NO_SUCH_HOST;
+    case ARES_ENODATA: return MS_DNS_NO_ADDRESS;
+    case ARES_ETIMEOUT: return MS_DNS_TIMEOUT;
+    case ARES_EDESTRUCTION:
+    case ARES_ECANCELLED: return MS_DNS_CANCELLED;
+    default: return MS_DNS_ERROR;
+    }
+}
+
+static void copy_host(char *dst, size_t cap, const char *src)
+{
+    /* c-ares gives "" for the root; an SRV target of "." means "not offered" (RFC 2782). */
+    size_t len = strlen(src);
+    while (len > 0 && src[len - 1] == '.')
+        len--;
+    if (len == 0) {
+        snprintf(dst, cap, ".");
+        return;
+    }
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static void parse_records(enum ms_dns_type type, const unsigned char *abuf, int alen,
+                          struct ms_dns_records *out, int *status)
+{
+    if (type == MS_DNS_SRV) {
+        struct ares_srv_reply *srv = NULL;
+        *status = ares_parse_srv_reply(abuf, alen, &srv);
+        for (struct ares_srv_reply *r = srv; *status == ARES_SUCCESS && r; r = r->next) {
+            if (out->count >= MS_DNS_MAX_RECORDS)
+                break;
+            struct ms_dns_record *rec = &out->items[out->count++];
+            copy_host(rec->host, sizeof rec->host, r->host);
+            rec->priority = r->priority;
+            rec->weight = r->weight;
+            rec->port = r->port;
+        }
+        ares_free_data(srv);
+    } else {
+        struct ares_mx_reply *mx = NULL;
+        *status = ares_parse_mx_reply(abuf, alen, &mx);
+        for (struct ares_mx_reply *r = mx; *status == ARES_SUCCESS && r; r = r->next) {
+            if (out->count >= MS_DNS_MAX_RECORDS)
+                break;
+            struct ms_dns_record *rec = &out->items[out->count++];
+            copy_host(rec->host, sizeof rec->host, r->host);
+            rec->priority = r->priority;
+            rec->weight = -1;
+        }
+        ares_free_data(mx);
+    }
+    if (*status == ARES_SUCCESS && out->count == 0)
+        *status = ARES_ENODATA;
+}
+
+static void on_records(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    struct ms_dns_record_query *q = arg;
+    struct ms_dns_records *records = calloc(1, sizeof *records);
+    if (!records) {
+        q->cb(q->arg, MS_DNS_ERROR, NULL);
+        free(q);
+        return;
+    }
+    if (status == ARES_SUCCESS)
+        parse_records(q->type, abuf, alen, records, &status);
+    if (status != ARES_SUCCESS)
+        snprintf(records->message, sizeof records->message, "%s", ares_strerror(status));
+    q->cb(q->arg, status_of(status), records);
+    free(records);
+    free(q);
+}
+
+int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type,
+                 ms_dns_records_cb cb, void *arg)
+{
+    struct ms_dns_record_query *q = malloc(sizeof *q);
+    if (!q)
+        return MS_ENOMEM;
+    *q = (struct ms_dns_record_query){.type = type, .cb = cb, .arg = arg};
+    ares_query(dns->channel, name, ns_c_in, type == MS_DNS_SRV ? ns_t_srv : ns_t_mx, on_records, q);
     rearm_timer(dns);
     return 0;
 }

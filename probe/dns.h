@@ -43,6 +43,33 @@ int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s,
 int ms_dns_resolve(struct ms_dns *dns, const char *host, enum ms_family family, ms_dns_cb cb,
                    void *arg);
 
+#define MS_DNS_MAX_RECORDS 16
+
+enum ms_dns_type { MS_DNS_SRV, MS_DNS_MX };
+
+/* One SRV (priority, weight, port, host) or MX (priority = preference, host) record. */
+struct ms_dns_record {
+    char host[256];      /* without the final dot; "." for an SRV "service not offered" */
+    int priority;
+    int weight;
+    unsigned port;
+};
+
+struct ms_dns_records {
+    struct ms_dns_record items[MS_DNS_MAX_RECORDS];
+    size_t count;
+    char message[128];   /* c-ares's words when status is not OK */
+};
+
+typedef void (*ms_dns_records_cb)(void *arg, enum ms_dns_status status,
+                                  const struct ms_dns_records *records);
+
+/* Ask for name's SRV or MX records (no search domains). cb runs exactly once, from the
+ * loop (MS_DNS_CANCELLED when ms_dns_free comes first); NODATA is MS_DNS_NO_ADDRESS.
+ * Returns 0 or MS_ENOMEM. */
+int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type,
+                 ms_dns_records_cb cb, void *arg);
+
 void ms_dns_free(struct ms_dns *dns);
 
 #endif

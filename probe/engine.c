@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "probe/discover.h"
 #include "probe/dns.h"
 #include "probe/loop.h"
 #include "probe/session.h"
@@ -14,9 +15,26 @@ struct ms_engine {
     struct ms_session_env env;      /* first: sessions reach the engine through it */
     struct ms_error *dns_error;
     struct ms_loop_timer deadline;
+    struct ms_result *result;       /* endpoints has room for MS_MAX_ENDPOINTS */
+    struct ms_endpoint_spec *specs; /* stable copies of every endpoint's spec */
     struct ms_session *sessions;
     size_t session_count;
+    struct ms_discover *discover;
 };
+
+static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
+                         const struct ms_dns_answer *known, double resolve_ms)
+{
+    struct ms_engine *engine = (struct ms_engine *)env;
+    if (engine->session_count >= MS_MAX_ENDPOINTS)
+        return -1;
+    size_t i = engine->session_count++;
+    engine->specs[i] = *spec;
+    engine->result->endpoint_count = engine->session_count;
+    ms_session_start(&engine->sessions[i], env, &engine->specs[i], &engine->result->endpoints[i],
+                     known, resolve_ms);
+    return (long)i;
+}
 
 static int need_dns(struct ms_session_env *env)
 {
@@ -27,21 +45,13 @@ static int need_dns(struct ms_session_env *env)
                       env->request->timeout_s, &env->dns, engine->dns_error);
 }
 
-/* The whole run is out of time: every open session ends now, charged to its phase. */
+/* The whole run is out of time: everything still open ends now, charged to its phase. */
 static void on_deadline(void *arg)
 {
     struct ms_engine *engine = arg;
-    for (size_t i = 0; i < engine->session_count; i++) {
-        struct ms_session *s = &engine->sessions[i];
-        if (s->finished)
-            continue;
-        enum ms_failure f = s->phase == MS_PHASE_RESOLVE   ? MS_FAILURE_DNS_TIMEOUT
-                            : s->phase == MS_PHASE_CONNECT ? MS_FAILURE_TCP_TIMEOUT
-                            : s->phase == MS_PHASE_TLS     ? MS_FAILURE_TLS_TIMEOUT
-                                                           : MS_FAILURE_PROTO_TIMEOUT;
-        ms_session_fail(s, f, "the run's deadline (%g s) passed during the %s phase",
-                        engine->env.request->deadline_s, ms_phase_name(s->phase));
-    }
+    ms_discover_abort(engine->discover);
+    for (size_t i = 0; i < engine->session_count; i++)
+        ms_session_deadline(&engine->sessions[i]);
 }
 
 int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms_error *err)
@@ -58,6 +68,8 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
 
     engine.env.request = req;
     engine.env.need_dns = need_dns;
+    engine.env.add_endpoint = add_endpoint;
+    engine.result = out;
     engine.env.started_at = out->started_at;
     engine.env.t0 = ms_loop_now();
     engine.dns_error = &dns_error;
@@ -79,14 +91,13 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
             goto out;
         }
     }
-    out->endpoints = calloc(req->endpoint_count ? req->endpoint_count : 1, sizeof *out->endpoints);
-    engine.sessions = calloc(req->endpoint_count ? req->endpoint_count : 1, sizeof *engine.sessions);
-    if (!out->endpoints || !engine.sessions) {
+    out->endpoints = calloc(MS_MAX_ENDPOINTS, sizeof *out->endpoints);
+    engine.sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.sessions);
+    engine.specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.specs);
+    if (!out->endpoints || !engine.sessions || !engine.specs) {
         rc = ms_error_set(err, MS_ENOMEM, "out of memory");
         goto out;
     }
-    out->endpoint_count = req->endpoint_count;
-    engine.session_count = req->endpoint_count;
 
     rc = ms_loop_timer_set(engine.env.loop, &engine.deadline, req->deadline_s, on_deadline, &engine);
     if (rc < 0) {
@@ -94,7 +105,14 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
         goto out;
     }
     for (size_t i = 0; i < req->endpoint_count; i++)
-        ms_session_start(&engine.sessions[i], &engine.env, &req->endpoints[i], &out->endpoints[i]);
+        add_endpoint(&engine.env, &req->endpoints[i], NULL, 0);
+    if (req->discover_domain[0]) {
+        rc = ms_discover_start(&engine.env, &out->discovery, &engine.discover);
+        if (rc < 0) {
+            ms_error_set(err, rc, "out of memory");
+            goto out;
+        }
+    }
     if (engine.env.open_sessions > 0) {
         rc = ms_loop_run(engine.env.loop);
         if (rc < 0) {
@@ -108,7 +126,9 @@ out:
     for (size_t i = 0; i < engine.session_count; i++)
         ms_session_cleanup(&engine.sessions[i]);
     ms_dns_free(engine.env.dns); /* after the loop: pending callbacks see finished sessions */
+    ms_discover_free(engine.discover);
     free(engine.sessions);
+    free(engine.specs);
     SSL_CTX_free(engine.env.tls_ctx);
     ms_loop_free(engine.env.loop);
     out->duration_ms = (ms_loop_now() - engine.env.t0) * 1000.0;

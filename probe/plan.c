@@ -144,10 +144,45 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
         return ms_error_set(err, MS_EINVAL,
                             "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)", text);
     }
-    if (strchr(text, '@'))
-        return ms_error_set(err, MS_EINVAL,
-                            "'%s' looks like an e-mail address; give the mail host name instead", text);
+    const char *at = strrchr(text, '@');
+    if (at) {
+        size_t user_len = (size_t)(at - text);
+        if (user_len == 0 || user_len > 64)
+            return ms_error_set(err, MS_EINVAL, "'%s' is not an e-mail address (bad local part)", text);
+        for (size_t i = 0; i < user_len; i++) {
+            unsigned char c = (unsigned char)text[i];
+            if (c <= 0x20 || c >= 0x7f || c == '@')
+                return ms_error_set(err, MS_EINVAL, "'%s' is not an e-mail address (bad local part)", text);
+        }
+        int rc = ms_plan_parse_domain(at + 1, out, err);
+        if (rc == 0) {
+            memcpy(out->user, text, user_len);
+            out->user[user_len] = '\0';
+        }
+        return rc;
+    }
     return parse_authority(text, len, false, out, err);
+}
+
+int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_error *err)
+{
+    *out = (struct ms_target){0};
+    size_t len = strlen(text);
+    while (len > 0 && text[len - 1] == '.')
+        len--; /* "example.com." is the same domain */
+    if (len == 0 || len > MS_MAX_HOST)
+        return ms_error_set(err, MS_EINVAL, "'%s' is not a domain name", text);
+    memcpy(out->host, text, len);
+    out->host[len] = '\0';
+    if (!valid_hostname(out->host) || !strchr(out->host, '.'))
+        return ms_error_set(err, MS_EINVAL, "'%s' is not a domain name", text);
+    unsigned char buf[4];
+    if (inet_pton(AF_INET, out->host, buf) == 1)
+        return ms_error_set(err, MS_EINVAL, "'%s' is an address, not a domain name", text);
+    for (char *p = out->host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    out->is_discovery = true;
+    return 0;
 }
 
 int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_error *err)
@@ -230,7 +265,8 @@ static int add_endpoint(struct ms_request *req, enum ms_protocol protocol, enum 
         return ms_error_set(err, MS_EINVAL, "too many endpoints (at most %d)", MS_MAX_ENDPOINTS);
     struct ms_endpoint_spec *e = &req->endpoints[req->endpoint_count++];
     *e = (struct ms_endpoint_spec){.protocol = protocol, .security = security, .port = port,
-                                   .required = required};
+                                   .required = required, .source = MS_SOURCE_TARGET,
+                                   .srv_priority = -1, .srv_weight = -1};
     snprintf(e->host, sizeof e->host, "%s", host);
     if (protocol == MS_PROTOCOL_IMAP)
         req->want_imap = true;
@@ -243,6 +279,17 @@ int ms_plan_add(struct ms_request *req, const struct ms_target *target, const st
                 bool want_imap, bool want_pop3, struct ms_error *err)
 {
     int rc = 0;
+    if (target->is_discovery || req->discover_domain[0]) {
+        if (!target->is_discovery || req->discover_domain[0] || req->endpoint_count > 0)
+            return ms_error_set(err, MS_EINVAL,
+                                "an e-mail address or --discover must be the only target");
+        memcpy(req->discover_domain, target->host, sizeof req->discover_domain);
+        memcpy(req->discover_user, target->user, sizeof req->discover_user);
+        req->want_imap = want_imap;
+        req->want_pop3 = want_pop3;
+        req->ports = *ports;
+        return 0;
+    }
     if (target->is_url) {
         bool wanted = target->protocol == MS_PROTOCOL_IMAP ? want_imap : want_pop3;
         if (!wanted)

@@ -1,6 +1,7 @@
 /* Targets -> endpoints. A target is a bare host (the four standard endpoints) or a URL
  * naming exactly one endpoint: imap:// (STARTTLS), imaps://, pop3:// (STLS), pop3s://,
- * with an optional :port. Pure functions, unit-tested and fuzzed. */
+ * with an optional :port, or an e-mail address (discovery of its domain's servers).
+ * Pure functions, unit-tested and fuzzed. */
 #ifndef MS_PLAN_H
 #define MS_PLAN_H
 
@@ -12,15 +13,12 @@
 
 struct ms_target {
     bool is_url;
+    bool is_discovery;           /* an e-mail address or --discover: host is the domain */
+    char user[MS_MAX_HOST + 1];  /* the local part of an e-mail address, or "" */
     enum ms_protocol protocol;   /* URL only */
     enum ms_security security;   /* URL only */
     char host[MS_MAX_HOST + 1];  /* IPv6 literals without brackets */
     uint16_t port;               /* 0: the standard port */
-};
-
-/* Port numbers for a bare host's four endpoints. */
-struct ms_ports {
-    uint16_t imap, imaps, pop3, pop3s;
 };
 
 /* The standard ports: 143, 993, 110, 995. */
@@ -36,7 +34,11 @@ int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_erro
 /* Parse "host:address" (--resolve). The address may be bracketed IPv6. Returns 0 or MS_EINVAL. */
 int ms_plan_parse_pin(const char *text, struct ms_pin *out, struct ms_error *err);
 
-/* Append target's endpoints to req (bare host: each wanted protocol's two endpoints, in the
+/* Discovery target for the domain (--discover DOMAIN). Returns 0 or MS_EINVAL. */
+int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_error *err);
+
+/* Append target's endpoints to req (discovery target: records the domain for the engine,
+ * which finds endpoints at run time; it must be the only target) (bare host: each wanted protocol's two endpoints, in the
  * order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets want_imap /
  * want_pop3 / bare_host from what was added. Endpoints already present are not repeated.
  * Returns 0, or MS_EINVAL (a URL of an unwanted protocol, too many endpoints). */

@@ -22,6 +22,15 @@ struct ms_endpoint_spec {
     char host[MS_MAX_HOST + 1]; /* DNS name or IP literal (IPv6 without brackets) */
     uint16_t port;
     bool required;              /* named by a URL target: its failure is critical */
+    enum ms_source source;      /* how it was found */
+    char source_name[300];
+    int srv_priority;           /* SRV only, else -1 */
+    int srv_weight;
+};
+
+/* Port numbers for a bare host's (or a guessed host's) four endpoints. */
+struct ms_ports {
+    uint16_t imap, imaps, pop3, pop3s;
 };
 
 /* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
@@ -38,6 +47,10 @@ struct ms_request {
 
     struct ms_endpoint_spec endpoints[MS_MAX_ENDPOINTS];
     size_t endpoint_count;
+
+    char discover_domain[MS_MAX_HOST + 1]; /* non-empty: find the endpoints from DNS */
+    char discover_user[MS_MAX_HOST + 1];   /* local part of the e-mail address given */
+    struct ms_ports ports;      /* standard ports for bare and guessed hosts */
 
     struct ms_pin pins[MS_MAX_PINS];
     size_t pin_count;

@@ -54,8 +54,27 @@ const char *ms_failure_name(enum ms_failure f)
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
 }
 
+const char *ms_source_name(enum ms_source s)
+{
+    switch (s) {
+    case MS_SOURCE_SRV: return "srv";
+    case MS_SOURCE_MX: return "mx";
+    case MS_SOURCE_CONVENTIONAL: return "conventional";
+    default: return "target";
+    }
+}
+
 void ms_result_free(struct ms_result *result)
 {
+    struct ms_discovery *d = &result->discovery;
+    for (size_t i = 0; i < d->query_count; i++)
+        ms_strlist_free(&d->queries[i].answers);
+    free(d->queries);
+    free(d->candidates);
+    ms_strlist_free(&d->srv_not_offered);
+    ms_strlist_free(&d->srv_unresolvable);
+    ms_strlist_free(&d->submission);
+    *d = (struct ms_discovery){0};
     for (size_t i = 0; i < result->endpoint_count; i++) {
         struct ms_endpoint_result *ep = &result->endpoints[i];
         ms_strlist_free(&ep->addresses);

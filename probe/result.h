@@ -102,6 +102,24 @@ struct ms_timings {
     double total;                  /* from the endpoint's start to its end */
 };
 
+/* How an endpoint (or a discovery candidate) came to be probed. */
+enum ms_source {
+    MS_SOURCE_TARGET,       /* named by the user (bare host or URL) */
+    MS_SOURCE_SRV,          /* an RFC 6186 / 8314 SRV record */
+    MS_SOURCE_MX,           /* a host named by an MX record, on the standard ports */
+    MS_SOURCE_CONVENTIONAL, /* a guessed name: imap.<domain>, pop.<domain>, mail.<domain>, ... */
+};
+
+/* A TCP connect to the first address of one family, made beside the main session so the
+ * report can say when one family works and the other does not. */
+struct ms_family_check {
+    bool tried;
+    char address[64];
+    enum ms_failure failure;       /* MS_FAILURE_NONE: connected */
+    double connect_ms;             /* -1 when it did not connect */
+    char message[128];
+};
+
 struct ms_endpoint_result {
     char id[300];                  /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
@@ -109,6 +127,10 @@ struct ms_endpoint_result {
     uint16_t port;
     char host[256];                /* the name used for DNS, SNI and certificate checks */
     bool required;                 /* named explicitly by the user (URL target) */
+    enum ms_source source;         /* the first source that named it */
+    char source_name[300];         /* e.g. "_imaps._tcp.example.com" or "example.com MX"; "" for targets */
+    int srv_priority;              /* SRV only; -1 otherwise */
+    int srv_weight;
 
     struct ms_strlist addresses;   /* every address resolved (or pinned), in order */
     char address[64];              /* the address the session used, "" if none */
@@ -125,10 +147,50 @@ struct ms_endpoint_result {
 
     struct ms_tls_facts tls;
 
+    struct ms_family_check ipv4, ipv6; /* tried only when the host has both families */
+
     bool completed_securely;       /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */
     enum ms_phase failure_phase;   /* where it failed (meaningful when failure != NONE) */
     char failure_message[256];     /* what happened, in words, with the server's text */
+};
+
+/* One DNS question asked during discovery. */
+struct ms_dns_query_fact {
+    char name[300];                /* "_imaps._tcp.example.com" */
+    char type[8];                  /* "SRV", "MX", "A+AAAA" */
+    char status[16];               /* "ok", "nxdomain", "nodata", "timeout", "error" */
+    char message[128];             /* resolver's words when not ok */
+    double duration_ms;
+    struct ms_strlist answers;     /* "0 1 993 imap.example.com", "10 mx.example.com", "192.0.2.1" */
+};
+
+/* A host/port/protocol that discovery considered. */
+struct ms_candidate {
+    char host[256];
+    uint16_t port;
+    enum ms_protocol protocol;
+    enum ms_security security;
+    enum ms_source source;
+    char source_name[300];
+    int priority;                  /* SRV priority / MX preference; -1 for guesses */
+    int weight;                    /* SRV weight; -1 otherwise */
+    long endpoint_index;           /* index into endpoints[] when probed, else -1 */
+    char dropped[64];              /* why not probed: "does not resolve", "limit reached", "" */
+};
+
+struct ms_discovery {
+    bool performed;
+    char domain[256];
+    char user[256];                /* the local part when the target was an e-mail address */
+    struct ms_dns_query_fact *queries;
+    size_t query_count;
+    struct ms_candidate *candidates;
+    size_t candidate_count;
+    struct ms_strlist srv_not_offered;        /* services whose SRV target is ".": "_pop3._tcp" */
+    struct ms_strlist srv_unresolvable;       /* SRV targets without addresses: "_imaps._tcp -> x.example.com" */
+    struct ms_strlist submission;             /* reported only: "_submissions._tcp: 0 1 465 smtp.example.com" */
+    double duration_ms;                       /* from the first query to the last answer */
 };
 
 struct ms_result {
@@ -140,12 +202,14 @@ struct ms_result {
     double duration_ms;
     struct ms_endpoint_result *endpoints;
     size_t endpoint_count;
+    struct ms_discovery discovery; /* performed only for e-mail / --discover targets */
 };
 
 const char *ms_protocol_name(enum ms_protocol p);   /* "imap", "pop3" */
 const char *ms_security_name(enum ms_security s);   /* "implicit", "starttls", "none" */
 const char *ms_phase_name(enum ms_phase p);         /* "resolve", "connect", ... */
 const char *ms_failure_name(enum ms_failure f);     /* "none", "tcp_refused", ... */
+const char *ms_source_name(enum ms_source s);       /* "target", "srv", "mx", "conventional" */
 
 /* Free everything the result owns (not the struct itself). */
 void ms_result_free(struct ms_result *result);

@@ -15,7 +15,6 @@
 #include "probe/trace.h"
 
 static void on_io(void *arg, unsigned events);
-static void connect_next(struct ms_session *s);
 
 static double elapsed_ms(double since)
 {
@@ -79,6 +78,7 @@ void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase)
 
 static void close_transport(struct ms_session *s, bool polite)
 {
+    ms_connector_cancel(&s->connector);
     ms_loop_unwatch(s->env->loop, &s->watch);
     ms_loop_timer_cancel(s->env->loop, &s->timer);
     if (s->fd >= 0 && polite) {
@@ -348,68 +348,112 @@ static void on_connected(struct ms_session *s)
     s->ops->begin(s);
 }
 
-static void note_connect_error(struct ms_session *s, const char *address, int err)
+static void on_connect_attempt(void *arg, size_t index)
 {
-    size_t used = strlen(s->connect_errors);
-    snprintf(s->connect_errors + used, sizeof s->connect_errors - used, "%s%s: %s",
-             used ? "; " : "", address, strerror(err));
+    struct ms_session *s = arg;
+    /* Until one connects, the report names the address tried last. */
+    ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], s->res->address,
+                           sizeof s->res->address);
+    trace(s, "--", "connecting to %s port %u", s->res->address, (unsigned)s->spec->port);
 }
 
-static void connect_failed(struct ms_session *s, int err)
+static void on_connect_done(void *arg, int fd, size_t index, int err, const char *errors)
 {
-    note_connect_error(s, s->res->address, err);
-    trace(s, "--", "connect to %s failed: %s", s->res->address, strerror(err));
-    ms_loop_unwatch(s->env->loop, &s->watch);
-    close(s->fd);
-    s->fd = -1;
-    if (s->next_addr < s->addrs->count) {
-        connect_next(s);
+    struct ms_session *s = arg;
+    if (fd < 0) {
+        ms_session_fail(s, ms_conn_failure(err), "cannot connect to port %u: %s",
+                        (unsigned)s->spec->port, errors);
         return;
     }
-    ms_session_fail(s, ms_conn_failure(err), "cannot connect to port %u: %s",
-                    (unsigned)s->spec->port, s->connect_errors);
+    s->fd = fd;
+    ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], s->res->address,
+                           sizeof s->res->address);
+    on_connected(s);
 }
 
-static void connect_next(struct ms_session *s)
+/* ---- per-family checks ---- */
+
+static void family_end(struct ms_family_probe *p, enum ms_failure failure, const char *message)
 {
-    while (s->next_addr < s->addrs->count) {
-        size_t i = s->next_addr++;
-        struct sockaddr_storage *sa = &s->addrs->addrs[i];
-        if (sa->ss_family == AF_INET6)
-            ((struct sockaddr_in6 *)sa)->sin6_port = htons(s->spec->port);
-        else
-            ((struct sockaddr_in *)sa)->sin_port = htons(s->spec->port);
-        ms_conn_format_address((struct sockaddr *)sa, s->res->address, sizeof s->res->address);
-        set_transport(s, MS_TRANSPORT_CONNECTING, MS_PHASE_CONNECT);
-        trace(s, "--", "connecting to %s port %u", s->res->address, (unsigned)s->spec->port);
-        int fd = ms_conn_start((struct sockaddr *)sa, s->addrs->addr_lens[i]);
-        if (fd < 0) {
-            note_connect_error(s, s->res->address, -fd);
-            if (s->next_addr >= s->addrs->count) {
-                ms_session_fail(s, ms_conn_failure(-fd), "cannot connect to port %u: %s",
-                                (unsigned)s->spec->port, s->connect_errors);
-                return;
-            }
-            continue;
-        }
-        s->fd = fd;
-        update_interest(s, MS_LOOP_WRITE);
+    if (!p->active)
+        return;
+    p->active = false;
+    ms_loop_unwatch(p->s->env->loop, &p->watch);
+    ms_loop_timer_cancel(p->s->env->loop, &p->timer);
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+    p->out->failure = failure;
+    p->out->connect_ms = failure == MS_FAILURE_NONE ? elapsed_ms(p->t0) : -1;
+    snprintf(p->out->message, sizeof p->out->message, "%s", message);
+    trace(p->s, "--", "family check %s: %s", p->out->address, failure ? message : "connected");
+    if (--p->s->env->open_sessions == 0)
+        ms_loop_stop(p->s->env->loop);
+}
+
+static void on_family_io(void *arg, unsigned events)
+{
+    (void)events;
+    struct ms_family_probe *p = arg;
+    int err = ms_conn_result(p->fd);
+    family_end(p, err ? ms_conn_failure(err) : MS_FAILURE_NONE, err ? strerror(err) : "connected");
+}
+
+static void on_family_timeout(void *arg)
+{
+    family_end(arg, MS_FAILURE_TCP_TIMEOUT, "no answer to the connection attempt");
+}
+
+static void family_start(struct ms_session *s, struct ms_family_probe *p, struct ms_family_check *out,
+                         size_t index)
+{
+    *p = (struct ms_family_probe){.s = s, .out = out, .fd = -1, .t0 = ms_loop_now()};
+    ms_loop_watch_init(&p->watch);
+    ms_loop_timer_init(&p->timer);
+    out->tried = true;
+    ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], out->address, sizeof out->address);
+    p->active = true;
+    s->env->open_sessions++;
+    int fd = ms_conn_start((struct sockaddr *)&s->addrs->addrs[index], s->addrs->addr_lens[index]);
+    if (fd < 0) {
+        family_end(p, ms_conn_failure(-fd), strerror(-fd));
         return;
     }
+    p->fd = fd;
+    if (ms_loop_watch(s->env->loop, &p->watch, fd, MS_LOOP_WRITE, on_family_io, p) < 0 ||
+        ms_loop_timer_set(s->env->loop, &p->timer, s->env->request->timeout_s, on_family_timeout, p) < 0)
+        family_end(p, MS_FAILURE_INTERNAL, "cannot watch the socket");
+}
+
+/* When the host has both families, check each one's first address on its own, so the
+ * report can say "IPv6 is broken" even when Happy Eyeballs hid it. */
+static void start_family_checks(struct ms_session *s)
+{
+    long first[2] = {-1, -1};
+    for (size_t i = 0; i < s->addrs->count; i++) {
+        int fam = s->addrs->addrs[i].ss_family == AF_INET6 ? 1 : 0;
+        if (first[fam] < 0)
+            first[fam] = (long)i;
+    }
+    if (first[0] < 0 || first[1] < 0)
+        return;
+    family_start(s, &s->family[0], &s->res->ipv4, (size_t)first[0]);
+    family_start(s, &s->family[1], &s->res->ipv6, (size_t)first[1]);
+}
+
+static void connect_start(struct ms_session *s)
+{
+    set_transport(s, MS_TRANSPORT_CONNECTING, MS_PHASE_CONNECT);
+    ms_conn_interleave(s->addrs);
+    ms_connector_start(&s->connector, s->env->loop, s->addrs, s->spec->port, on_connect_done,
+                       on_connect_attempt, s);
+    start_family_checks(s);
 }
 
 static void on_io(void *arg, unsigned events)
 {
     struct ms_session *s = arg;
     switch (s->transport) {
-    case MS_TRANSPORT_CONNECTING: {
-        int err = ms_conn_result(s->fd);
-        if (err)
-            connect_failed(s, err);
-        else
-            on_connected(s);
-        break;
-    }
     case MS_TRANSPORT_HANDSHAKE:
         tls_step(s);
         break;
@@ -439,7 +483,7 @@ static void addresses_ready(struct ms_session *s)
 {
     record_addresses(s);
     if (!s->finished)
-        connect_next(s);
+        connect_start(s);
 }
 
 static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
@@ -512,10 +556,14 @@ static bool add_literal(struct ms_session *s, const char *text)
 static bool use_known_addresses(struct ms_session *s)
 {
     const struct ms_request *req = s->env->request;
+    /* An IP literal is its own address; otherwise every --resolve pin for the host. */
     bool known = add_literal(s, s->spec->host);
     for (size_t i = 0; !known && i < req->pin_count; i++)
         if (strcasecmp(req->pins[i].host, s->spec->host) == 0)
-            known = add_literal(s, req->pins[i].address) || known;
+            add_literal(s, req->pins[i].address);
+    for (size_t i = 0; !known && i < req->pin_count; i++)
+        if (strcasecmp(req->pins[i].host, s->spec->host) == 0)
+            known = true;
     if (!known)
         return false;
     s->res->timings_ms.resolve = 0;
@@ -543,7 +591,8 @@ static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
 }
 
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,
-                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res)
+                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res,
+                      const struct ms_dns_answer *known, double resolve_ms)
 {
     extern const struct ms_proto_ops ms_imap_ops, ms_pop3_ops;
     *s = (struct ms_session){.env = env, .spec = spec, .res = res, .fd = -1};
@@ -558,6 +607,10 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     res->security = spec->security;
     res->port = spec->port;
     res->required = spec->required;
+    res->source = spec->source;
+    snprintf(res->source_name, sizeof res->source_name, "%s", spec->source_name);
+    res->srv_priority = spec->srv_priority;
+    res->srv_weight = spec->srv_weight;
     snprintf(res->host, sizeof res->host, "%s", spec->host);
     res->timings_ms = (struct ms_timings){-1, -1, -1, -1, -1};
     res->failure_phase = MS_PHASE_RESOLVE;
@@ -565,6 +618,12 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     s->addrs = calloc(1, sizeof *s->addrs);
     if (!s->addrs) {
         ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+        return;
+    }
+    if (known) {
+        *s->addrs = *known;
+        res->timings_ms.resolve = resolve_ms;
+        addresses_ready(s);
         return;
     }
     if (use_known_addresses(s))
@@ -581,8 +640,25 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
         ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
 }
 
+void ms_session_deadline(struct ms_session *s)
+{
+    for (int i = 0; i < 2; i++)
+        family_end(&s->family[i], MS_FAILURE_TCP_TIMEOUT, "no answer before the run's deadline");
+    if (s->finished)
+        return;
+    enum ms_failure f = s->phase == MS_PHASE_RESOLVE   ? MS_FAILURE_DNS_TIMEOUT
+                        : s->phase == MS_PHASE_CONNECT ? MS_FAILURE_TCP_TIMEOUT
+                        : s->phase == MS_PHASE_TLS     ? MS_FAILURE_TLS_TIMEOUT
+                                                       : MS_FAILURE_PROTO_TIMEOUT;
+    ms_session_fail(s, f, "the run's deadline (%g s) passed during the %s phase",
+                    s->env->request->deadline_s, ms_phase_name(s->phase));
+}
+
 void ms_session_cleanup(struct ms_session *s)
 {
+    for (int i = 0; i < 2; i++)
+        if (s->family[i].active && s->family[i].fd >= 0)
+            close(s->family[i].fd);
     if (!s->finished)
         close_transport(s, false);
     free(s->addrs);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "probe/conn.h"
 #include "probe/dns.h"
 #include "probe/line.h"
 #include "probe/loop.h"
@@ -26,6 +27,11 @@ struct ms_session_env {
     int64_t started_at;             /* epoch seconds of the run's start */
     size_t open_sessions;           /* sessions not finished yet */
     int (*need_dns)(struct ms_session_env *env); /* creates env->dns on first use */
+    /* Add and start an endpoint found at run time (discovery), its addresses already known
+     * (or NULL: resolve or use --resolve). Returns its index in the result, or -1 when the
+     * endpoint table is full. */
+    long (*add_endpoint)(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
+                         const struct ms_dns_answer *known, double resolve_ms);
 };
 
 /* A protocol's hooks. Each is called with the session in a consistent state and may call
@@ -47,6 +53,17 @@ enum ms_transport_state {
     MS_TRANSPORT_CLOSED,
 };
 
+/* A connect-only check of one address family, beside the main session. */
+struct ms_family_probe {
+    struct ms_session *s;
+    struct ms_family_check *out;   /* res->ipv4 or res->ipv6 */
+    int fd;
+    struct ms_loop_watch watch;
+    struct ms_loop_timer timer;
+    double t0;
+    bool active;
+};
+
 struct ms_session {
     struct ms_session_env *env;
     const struct ms_endpoint_spec *spec;
@@ -65,17 +82,22 @@ struct ms_session {
     struct ms_loop_timer timer;     /* the current state's timeout */
 
     struct ms_dns_answer *addrs;    /* owned */
-    size_t next_addr;
+    struct ms_connector connector;
+    struct ms_family_probe family[2]; /* [0] IPv4, [1] IPv6 */
     double t_start, t_phase, t_ready;
-    char connect_errors[200];       /* per-address errors, for the failure message */
     unsigned next_tag;              /* IMAP command tags */
     char tag[16];                   /* IMAP: the tag awaited */
 };
 
 /* Set up a session for spec writing into res, and start it (resolving or connecting).
+ * known: addresses already resolved (resolve_ms is what that took), or NULL.
  * Failures are recorded in res; the session may be finished on return. */
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,
-                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res);
+                      const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res,
+                      const struct ms_dns_answer *known, double resolve_ms);
+
+/* The run's deadline passed: end the session (charged to its phase) and its checks. */
+void ms_session_deadline(struct ms_session *s);
 
 /* Free what the session still holds (after the loop ran). */
 void ms_session_cleanup(struct ms_session *s);

@@ -52,7 +52,8 @@ static void test_bad_targets(void **state)
     const char *bad[] = {
         "", "http://example.com", "imaps://", "imaps://host:0", "imaps://host:65536",
         "imaps://host:12x", "imaps://user@host", "imaps://host/INBOX", "host:993",
-        "bad host", "a..b", "[::1", "imap://[::1]x", "imap://[nothost]:1", "alice@example.com",
+        "bad host", "a..b", "[::1", "imap://[::1]x", "imap://[nothost]:1", "@example.com", "al ice@example.com", "alice@localhost",
+        "alice@127.0.0.1", "alice@",
         "-host-with-\x01", "imaps://host:99999999999999999999",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -64,6 +65,41 @@ static void test_bad_targets(void **state)
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     assert_int_equal(ms_plan_parse_target(longname, &t, &err), MS_EINVAL);
+}
+
+static void test_email_and_domain(void **state)
+{
+    (void)state;
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("Alice.Smith+tag@Example.COM", &t, &err), 0);
+    assert_true(t.is_discovery);
+    assert_false(t.is_url);
+    assert_string_equal(t.host, "example.com");
+    assert_string_equal(t.user, "Alice.Smith+tag");
+    assert_int_equal(ms_plan_parse_domain("example.org.", &t, &err), 0);
+    assert_true(t.is_discovery);
+    assert_string_equal(t.host, "example.org");
+    assert_string_equal(t.user, "");
+    assert_int_equal(ms_plan_parse_domain("nodot", &t, &err), MS_EINVAL);
+
+    /* A discovery target must stand alone. */
+    static struct ms_request req;
+    memset(&req, 0, sizeof req);
+    struct ms_ports ports = ms_plan_default_ports();
+    assert_int_equal(ms_plan_parse_target("bob@example.net", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, false, &err), 0);
+    assert_string_equal(req.discover_domain, "example.net");
+    assert_string_equal(req.discover_user, "bob");
+    assert_true(req.want_imap);
+    assert_false(req.want_pop3);
+    assert_int_equal(req.endpoint_count, 0);
+    assert_int_equal(ms_plan_parse_target("mail.example.net", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
+    memset(&req, 0, sizeof req);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(ms_plan_parse_target("bob@example.net", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
 }
 
 static void test_ports(void **state)
@@ -179,6 +215,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bare_host),       cmocka_unit_test(test_urls),
         cmocka_unit_test(test_bad_targets),     cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_email_and_domain),
         cmocka_unit_test(test_pins),            cmocka_unit_test(test_plan_bare_and_urls),
         cmocka_unit_test(test_plan_protocol_filter), cmocka_unit_test(test_plan_too_many),
     };

@@ -1,0 +1,113 @@
+#include "probe/caps.h"
+
+#include <string.h>
+
+#include "probe/error.h"
+#include "probe/result.h"
+#include "probe/text.h"
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+    if (!a || !b || alen != strlen(b))
+        return false;
+    for (size_t i = 0; i < alen; i++)
+        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+            return false;
+    return true;
+}
+
+/* Append one capability as sent when it is printable ASCII, else its ms_text_sanitize
+ * form (the result model holds printable ASCII only). One that does not fit in
+ * MS_MAX_CAPABILITY_LEN bytes (after escaping) is dropped and marks the list truncated:
+ * a cut capability name would be a wrong fact. */
+static int add_cap(struct ms_strlist *list, const char *s, size_t len)
+{
+    char clean[MS_MAX_CAPABILITY_LEN + 1];
+    size_t need = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        need += c >= 0x20 && c <= 0x7e ? 1 : 4;
+    }
+    if (need > MS_MAX_CAPABILITY_LEN) {
+        list->truncated = true;
+        return 0;
+    }
+    if (need != len) {
+        len = ms_text_sanitize(clean, sizeof clean, s, len);
+        s = clean;
+    }
+    return ms_strlist_append(list, s, len, MS_MAX_CAPABILITIES);
+}
+
+/* The values that hold capabilities, or NULL: "* CAPABILITY ..." data, or the code args
+ * of "[CAPABILITY ...]" in a greeting (untagged OK/PREAUTH) or a tagged OK. */
+static const struct ms_imap_value *imap_caps_values(const struct ms_imap_response *r)
+{
+    if (r->kind == MS_IMAP_UNTAGGED && !r->has_number && r->keyword &&
+        ieq(r->keyword, strlen(r->keyword), "CAPABILITY"))
+        return &r->data;
+    if (!r->code || !ieq(r->code, strlen(r->code), "CAPABILITY"))
+        return NULL;
+    if (r->kind == MS_IMAP_UNTAGGED &&
+        (r->status == MS_IMAP_STATUS_OK || r->status == MS_IMAP_STATUS_PREAUTH))
+        return &r->code_args;
+    if (r->kind == MS_IMAP_TAGGED && r->status == MS_IMAP_STATUS_OK)
+        return &r->code_args;
+    return NULL;
+}
+
+int ms_caps_from_imap(const struct ms_imap_response *r, struct ms_strlist *list)
+{
+    int rc = 0;
+    const struct ms_imap_value *v = r ? imap_caps_values(r) : NULL;
+    if (!v || v->type != MS_IMAP_VALUE_LIST)
+        goto out;
+    for (size_t i = 0; i < v->count; i++) {
+        const struct ms_imap_value *item = &v->items[i];
+        if (item->type != MS_IMAP_VALUE_ATOM || !item->str || !item->len)
+            continue;
+        rc = add_cap(list, item->str, item->len);
+        if (rc)
+            goto out;
+    }
+    rc = 1;
+out:
+    return rc;
+}
+
+int ms_caps_from_pop3(const struct ms_pop3_response *r, struct ms_strlist *list)
+{
+    int rc = 0;
+    if (!r || r->status != MS_POP3_OK)
+        goto out;
+    for (size_t i = 0; i < r->line_count; i++) {
+        const char *line = r->lines[i];
+        size_t len = strlen(line); /* lines hold no NUL: the parser rejects them */
+        if (!len)
+            continue; /* an empty line names no capability */
+        rc = add_cap(list, line, len);
+        if (rc)
+            goto out;
+    }
+out:
+    return rc;
+}
+
+const char *ms_caps_pop3_find(const struct ms_strlist *caps, const char *name)
+{
+    if (!caps || !name)
+        return NULL;
+    for (size_t i = 0; i < caps->count; i++) {
+        const char *item = caps->items[i];
+        const char *sp = strchr(item, ' ');
+        size_t word = sp ? (size_t)(sp - item) : strlen(item);
+        if (ieq(item, word, name))
+            return item;
+    }
+    return NULL;
+}

@@ -1,0 +1,496 @@
+#include "probe/discover.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "probe/conn.h"
+#include "probe/dns.h"
+#include "probe/trace.h"
+
+#define MAX_HOSTS (MS_DISCOVERY_MAX_HOSTS + 5) /* + the conventional names */
+#define MAX_QUERIES 32
+#define MAX_CANDIDATES 64
+
+enum service { SVC_IMAPS, SVC_IMAP, SVC_POP3S, SVC_POP3, SVC_SUBMISSIONS, SVC_SUBMISSION, SVC_COUNT };
+
+static const struct {
+    const char *label;
+    enum ms_protocol protocol;
+    enum ms_security security;
+    bool probed; /* submission is reported only: mailscope checks the receiving side */
+} services[SVC_COUNT] = {
+    [SVC_IMAPS] = {"_imaps._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, true},
+    [SVC_IMAP] = {"_imap._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, true},
+    [SVC_POP3S] = {"_pop3s._tcp", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, true},
+    [SVC_POP3] = {"_pop3._tcp", MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, true},
+    [SVC_SUBMISSIONS] = {"_submissions._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, false},
+    [SVC_SUBMISSION] = {"_submission._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, false},
+};
+
+enum query_kind { Q_SRV, Q_MX, Q_HOST };
+
+struct query_ctx {
+    struct ms_discover *d;
+    enum query_kind kind;
+    size_t index;      /* service (Q_SRV) or host (Q_HOST) */
+    size_t fact;       /* index into facts->queries */
+    double t0;
+    bool answered;
+};
+
+struct host_entry {
+    char name[MS_MAX_HOST + 1];
+    bool pinned;       /* --resolve knows it: the session needs no DNS */
+    bool asked, done, ok;
+    double resolve_ms;
+    struct ms_dns_answer answer;
+};
+
+struct ms_discover {
+    struct ms_session_env *env;
+    struct ms_discovery *facts;
+    double t0;
+    size_t pending;
+    bool planned;      /* candidates built (SRV and MX answered) */
+    bool finished;
+    struct ms_dns_records records[SVC_COUNT];
+    bool srv_found[SVC_COUNT];    /* the service has SRV records (maybe ".") */
+    struct ms_dns_records mx;
+    struct host_entry hosts[MAX_HOSTS];
+    size_t host_count;
+    struct query_ctx queries[MAX_QUERIES];
+    size_t endpoints_added;
+};
+
+static void maybe_finish(struct ms_discover *d);
+static void plan_candidates(struct ms_discover *d);
+
+static const char *status_word(enum ms_dns_status st)
+{
+    switch (st) {
+    case MS_DNS_OK: return "ok";
+    case MS_DNS_NO_SUCH_HOST: return "nxdomain";
+    case MS_DNS_NO_ADDRESS: return "nodata";
+    case MS_DNS_TIMEOUT: return "timeout";
+    default: return "error";
+    }
+}
+
+static struct query_ctx *new_query(struct ms_discover *d, enum query_kind kind, size_t index,
+                                   const char *name, const char *type)
+{
+    struct ms_discovery *f = d->facts;
+    if (f->query_count >= MAX_QUERIES)
+        return NULL;
+    struct query_ctx *q = &d->queries[f->query_count];
+    struct ms_dns_query_fact *fact = &f->queries[f->query_count];
+    *q = (struct query_ctx){.d = d, .kind = kind, .index = index, .fact = f->query_count,
+                            .t0 = ms_loop_now()};
+    snprintf(fact->name, sizeof fact->name, "%s", name);
+    snprintf(fact->type, sizeof fact->type, "%s", type);
+    snprintf(fact->status, sizeof fact->status, "pending");
+    f->query_count++;
+    d->pending++;
+    return q;
+}
+
+/* Record the end of a query; false when the answer comes too late to matter. */
+static bool answer_query(struct query_ctx *q, enum ms_dns_status status, const char *message)
+{
+    struct ms_discover *d = q->d;
+    if (status == MS_DNS_CANCELLED || q->answered || d->finished)
+        return false;
+    q->answered = true;
+    d->pending--;
+    struct ms_dns_query_fact *fact = &d->facts->queries[q->fact];
+    fact->duration_ms = (ms_loop_now() - q->t0) * 1000.0;
+    snprintf(fact->status, sizeof fact->status, "%s", status_word(status));
+    if (status != MS_DNS_OK && message)
+        snprintf(fact->message, sizeof fact->message, "%s", message);
+    return true;
+}
+
+static void trace_query(const struct ms_discover *d, size_t fact)
+{
+    if (!d->env->request->trace)
+        return;
+    const struct ms_dns_query_fact *f = &d->facts->queries[fact];
+    char line[900];
+    int n = snprintf(line, sizeof line, "%s %s: %s (%.1f ms)", f->type, f->name, f->status,
+                     f->duration_ms);
+    for (size_t i = 0; i < f->answers.count && n > 0 && (size_t)n < sizeof line; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ", f->answers.items[i]);
+    ms_trace_write(d->env->t0, "discovery", "--", line, strlen(line));
+}
+
+static void add_answer(struct ms_discover *d, size_t fact, const char *text)
+{
+    ms_strlist_append(&d->facts->queries[fact].answers, text, strlen(text), MS_DNS_MAX_RECORDS * 2);
+}
+
+/* ---- hosts ---- */
+
+static struct host_entry *find_host(struct ms_discover *d, const char *name)
+{
+    for (size_t i = 0; i < d->host_count; i++)
+        if (strcasecmp(d->hosts[i].name, name) == 0)
+            return &d->hosts[i];
+    return NULL;
+}
+
+static bool is_pinned(const struct ms_discover *d, const char *name)
+{
+    const struct ms_request *req = d->env->request;
+    for (size_t i = 0; i < req->pin_count; i++)
+        if (strcasecmp(req->pins[i].host, name) == 0)
+            return true;
+    return false;
+}
+
+static void start_waiting_candidates(struct ms_discover *d, const struct host_entry *h);
+
+static void on_host_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
+{
+    struct query_ctx *q = arg;
+    struct ms_discover *d = q->d;
+    if (!answer_query(q, status, answer ? answer->message : NULL))
+        return;
+    struct host_entry *h = &d->hosts[q->index];
+    h->done = true;
+    h->ok = status == MS_DNS_OK && answer && answer->count > 0;
+    h->resolve_ms = d->facts->queries[q->fact].duration_ms;
+    if (h->ok) {
+        h->answer = *answer;
+        for (size_t i = 0; i < answer->count; i++) {
+            char text[64];
+            ms_conn_format_address((const struct sockaddr *)&answer->addrs[i], text, sizeof text);
+            add_answer(d, q->fact, text);
+        }
+    }
+    trace_query(d, q->fact);
+    if (d->planned)
+        start_waiting_candidates(d, h);
+    maybe_finish(d);
+}
+
+/* The host entry for name, asking DNS for it if nobody has. NULL when the table is full. */
+static struct host_entry *want_host(struct ms_discover *d, const char *name)
+{
+    struct host_entry *h = find_host(d, name);
+    if (h)
+        return h;
+    if (d->host_count >= MAX_HOSTS)
+        return NULL;
+    size_t index = d->host_count++;
+    h = &d->hosts[index];
+    *h = (struct host_entry){0};
+    snprintf(h->name, sizeof h->name, "%s", name);
+    if (is_pinned(d, name)) {
+        h->pinned = h->done = h->ok = true;
+        return h;
+    }
+    struct query_ctx *q = new_query(d, Q_HOST, index, name, "A+AAAA");
+    h->asked = true;
+    if (!q || ms_dns_resolve(d->env->dns, name, d->env->request->family, on_host_resolved, q) < 0) {
+        if (q) {
+            q->answered = true;
+            d->pending--;
+        }
+        h->done = true; /* treated as not resolving */
+    }
+    return h;
+}
+
+/* ---- SRV and MX ---- */
+
+static void on_srv(void *arg, enum ms_dns_status status, const struct ms_dns_records *records)
+{
+    struct query_ctx *q = arg;
+    struct ms_discover *d = q->d;
+    if (!answer_query(q, status, records ? records->message : NULL))
+        return;
+    if (status == MS_DNS_OK && records) {
+        d->records[q->index] = *records;
+        d->srv_found[q->index] = records->count > 0;
+        for (size_t i = 0; i < records->count; i++) {
+            const struct ms_dns_record *r = &records->items[i];
+            char text[300];
+            snprintf(text, sizeof text, "%d %d %u %s", r->priority, r->weight, r->port, r->host);
+            add_answer(d, q->fact, text);
+            if (!services[q->index].probed) {
+                char line[340];
+                snprintf(line, sizeof line, "%s: %s", services[q->index].label, text);
+                ms_strlist_append(&d->facts->submission, line, strlen(line), 32);
+            }
+        }
+    }
+    trace_query(d, q->fact);
+    plan_candidates(d);
+    maybe_finish(d);
+}
+
+static void on_mx(void *arg, enum ms_dns_status status, const struct ms_dns_records *records)
+{
+    struct query_ctx *q = arg;
+    struct ms_discover *d = q->d;
+    if (!answer_query(q, status, records ? records->message : NULL))
+        return;
+    if (status == MS_DNS_OK && records) {
+        d->mx = *records;
+        for (size_t i = 0; i < records->count; i++) {
+            char text[300];
+            snprintf(text, sizeof text, "%d %s", records->items[i].priority, records->items[i].host);
+            add_answer(d, q->fact, text);
+        }
+    }
+    trace_query(d, q->fact);
+    plan_candidates(d);
+    maybe_finish(d);
+}
+
+/* ---- candidates ---- */
+
+static bool wanted(const struct ms_discover *d, enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_IMAP ? d->env->request->want_imap : d->env->request->want_pop3;
+}
+
+static uint16_t standard_port(const struct ms_discover *d, enum ms_protocol p, enum ms_security s)
+{
+    const struct ms_ports *ports = &d->env->request->ports;
+    if (p == MS_PROTOCOL_IMAP)
+        return s == MS_SECURITY_IMPLICIT ? ports->imaps : ports->imap;
+    return s == MS_SECURITY_IMPLICIT ? ports->pop3s : ports->pop3;
+}
+
+static void add_candidate(struct ms_discover *d, const char *host, uint16_t port,
+                          enum ms_protocol protocol, enum ms_security security,
+                          enum ms_source source, const char *source_name, int priority, int weight)
+{
+    struct ms_discovery *f = d->facts;
+    for (size_t i = 0; i < f->candidate_count; i++) {
+        const struct ms_candidate *c = &f->candidates[i];
+        if (c->port == port && c->protocol == protocol && c->security == security &&
+            strcasecmp(c->host, host) == 0)
+            return; /* each endpoint is probed once, under its first (best) source */
+    }
+    if (f->candidate_count >= MAX_CANDIDATES)
+        return;
+    struct ms_candidate *c = &f->candidates[f->candidate_count++];
+    *c = (struct ms_candidate){.port = port, .protocol = protocol, .security = security,
+                               .source = source, .priority = priority, .weight = weight,
+                               .endpoint_index = -1};
+    snprintf(c->host, sizeof c->host, "%s", host);
+    snprintf(c->source_name, sizeof c->source_name, "%s", source_name);
+}
+
+/* Guessed endpoints of a host: every wanted service that SRV did not speak for. */
+static void add_guesses(struct ms_discover *d, const char *host, bool imap, bool pop3,
+                        enum ms_source source, const char *source_name, int priority)
+{
+    static const enum service order[] = {SVC_IMAPS, SVC_IMAP, SVC_POP3S, SVC_POP3};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        enum service svc = order[i];
+        enum ms_protocol p = services[svc].protocol;
+        if (d->srv_found[svc] || !wanted(d, p) || (p == MS_PROTOCOL_IMAP ? !imap : !pop3))
+            continue;
+        add_candidate(d, host, standard_port(d, p, services[svc].security), p,
+                      services[svc].security, source, source_name, priority, -1);
+    }
+}
+
+static int compare_records(const void *a, const void *b)
+{
+    const struct ms_dns_record *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    if (x->weight != y->weight) /* within a priority, the heavier record first */
+        return x->weight > y->weight ? -1 : 1;
+    return strcmp(x->host, y->host);
+}
+
+static void start_candidate(struct ms_discover *d, struct ms_candidate *c, const struct host_entry *h)
+{
+    if (!h->ok) {
+        snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+        if (c->source == MS_SOURCE_SRV) {
+            char line[600];
+            snprintf(line, sizeof line, "%s -> %s", c->source_name, c->host);
+            if (!ms_strlist_has(&d->facts->srv_unresolvable, line))
+                ms_strlist_append(&d->facts->srv_unresolvable, line, strlen(line), 32);
+        }
+        return;
+    }
+    struct ms_endpoint_spec spec = {.protocol = c->protocol, .security = c->security,
+                                    .port = c->port, .source = c->source,
+                                    .srv_priority = c->source == MS_SOURCE_SRV ? c->priority : -1,
+                                    .srv_weight = c->source == MS_SOURCE_SRV ? c->weight : -1};
+    snprintf(spec.host, sizeof spec.host, "%s", c->host);
+    snprintf(spec.source_name, sizeof spec.source_name, "%s", c->source_name);
+    c->endpoint_index = d->env->add_endpoint(d->env, &spec, h->pinned ? NULL : &h->answer, h->resolve_ms);
+    if (c->endpoint_index < 0)
+        snprintf(c->dropped, sizeof c->dropped, "limit reached");
+}
+
+static void start_waiting_candidates(struct ms_discover *d, const struct host_entry *h)
+{
+    struct ms_discovery *f = d->facts;
+    for (size_t i = 0; i < f->candidate_count; i++) {
+        struct ms_candidate *c = &f->candidates[i];
+        if (c->endpoint_index < 0 && !c->dropped[0] && strcasecmp(c->host, h->name) == 0)
+            start_candidate(d, c, h);
+    }
+}
+
+/* Once SRV and MX have answered: order the candidates, cap them, and start each whose host
+ * is known; the others start when their host resolves. */
+static void plan_candidates(struct ms_discover *d)
+{
+    struct ms_discovery *f = d->facts;
+    if (d->planned || d->finished)
+        return;
+    for (size_t i = 0; i < f->query_count; i++)
+        if (d->queries[i].kind != Q_HOST && !d->queries[i].answered)
+            return;
+    d->planned = true;
+
+    for (int svc = 0; svc < SVC_COUNT; svc++) {
+        struct ms_dns_records *r = &d->records[svc];
+        char source[300];
+        snprintf(source, sizeof source, "%s.%s", services[svc].label, f->domain);
+        qsort(r->items, r->count, sizeof r->items[0], compare_records);
+        for (size_t i = 0; i < r->count; i++) {
+            if (strcmp(r->items[i].host, ".") == 0) {
+                if (services[svc].probed && !ms_strlist_has(&f->srv_not_offered, services[svc].label))
+                    ms_strlist_append(&f->srv_not_offered, services[svc].label,
+                                      strlen(services[svc].label), SVC_COUNT);
+                continue;
+            }
+            if (!services[svc].probed || !wanted(d, services[svc].protocol) || r->items[i].port == 0 ||
+                r->items[i].port > 65535)
+                continue;
+            add_candidate(d, r->items[i].host, (uint16_t)r->items[i].port, services[svc].protocol,
+                          services[svc].security, MS_SOURCE_SRV, source, r->items[i].priority,
+                          r->items[i].weight);
+        }
+    }
+    qsort(d->mx.items, d->mx.count, sizeof d->mx.items[0], compare_records);
+    for (size_t i = 0; i < d->mx.count; i++) {
+        char source[300];
+        snprintf(source, sizeof source, "%s MX", f->domain);
+        if (strcmp(d->mx.items[i].host, ".") != 0) /* RFC 7505 null MX */
+            add_guesses(d, d->mx.items[i].host, true, true, MS_SOURCE_MX, source, d->mx.items[i].priority);
+    }
+    static const struct {
+        const char *prefix;
+        bool imap, pop3;
+    } names[] = {{"imap.", true, false}, {"pop.", false, true}, {"pop3.", false, true},
+                 {"mail.", true, true}, {"", true, true}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char host[MS_MAX_HOST + 8];
+        snprintf(host, sizeof host, "%s%s", names[i].prefix, f->domain);
+        if (strlen(host) <= MS_MAX_HOST)
+            add_guesses(d, host, names[i].imap, names[i].pop3, MS_SOURCE_CONVENTIONAL,
+                        "conventional name", -1);
+    }
+
+    size_t kept = 0;
+    for (size_t i = 0; i < f->candidate_count; i++) {
+        struct ms_candidate *c = &f->candidates[i];
+        if (kept >= MS_DISCOVERY_MAX_ENDPOINTS) {
+            snprintf(c->dropped, sizeof c->dropped, "limit reached");
+            continue;
+        }
+        struct host_entry *h = want_host(d, c->host);
+        if (!h) {
+            snprintf(c->dropped, sizeof c->dropped, "limit reached");
+            continue;
+        }
+        kept++;
+        if (h->done)
+            start_candidate(d, c, h);
+    }
+}
+
+static void maybe_finish(struct ms_discover *d)
+{
+    if (d->finished || !d->planned || d->pending > 0)
+        return;
+    d->finished = true;
+    d->facts->duration_ms = (ms_loop_now() - d->t0) * 1000.0;
+    if (--d->env->open_sessions == 0)
+        ms_loop_stop(d->env->loop);
+}
+
+void ms_discover_abort(struct ms_discover *d)
+{
+    if (!d || d->finished)
+        return;
+    for (size_t i = 0; i < d->facts->query_count; i++) {
+        struct query_ctx *q = &d->queries[i];
+        if (q->answered)
+            continue;
+        answer_query(q, MS_DNS_TIMEOUT, "no answer before the run's deadline");
+    }
+    d->planned = true;
+    maybe_finish(d);
+}
+
+int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts, struct ms_discover **out)
+{
+    const struct ms_request *req = env->request;
+    struct ms_discover *d = calloc(1, sizeof *d);
+    if (!d)
+        return MS_ENOMEM;
+    facts->queries = calloc(MAX_QUERIES, sizeof *facts->queries);
+    facts->candidates = calloc(MAX_CANDIDATES, sizeof *facts->candidates);
+    if (!facts->queries || !facts->candidates) {
+        free(d);
+        return MS_ENOMEM;
+    }
+    facts->performed = true;
+    snprintf(facts->domain, sizeof facts->domain, "%s", req->discover_domain);
+    snprintf(facts->user, sizeof facts->user, "%s", req->discover_user);
+    d->env = env;
+    d->facts = facts;
+    d->t0 = ms_loop_now();
+    env->open_sessions++;
+    *out = d;
+    if (env->need_dns(env) < 0) {
+        ms_discover_abort(d);
+        return 0;
+    }
+    /* Every question at once: SRV for each service, MX, and the conventional names. */
+    for (int svc = 0; svc < SVC_COUNT; svc++) {
+        if (services[svc].probed && !wanted(d, services[svc].protocol))
+            continue;
+        char name[300];
+        snprintf(name, sizeof name, "%s.%s", services[svc].label, facts->domain);
+        struct query_ctx *q = new_query(d, Q_SRV, (size_t)svc, name, "SRV");
+        if (q && ms_dns_query(env->dns, name, MS_DNS_SRV, on_srv, q) < 0)
+            answer_query(q, MS_DNS_ERROR, "out of memory");
+    }
+    struct query_ctx *q = new_query(d, Q_MX, 0, facts->domain, "MX");
+    if (q && ms_dns_query(env->dns, facts->domain, MS_DNS_MX, on_mx, q) < 0)
+        answer_query(q, MS_DNS_ERROR, "out of memory");
+    static const char *const prefixes[] = {"imap.", "pop.", "pop3.", "mail.", ""};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        bool pop = strncmp(prefixes[i], "pop", 3) == 0, imap = strcmp(prefixes[i], "imap.") == 0;
+        if ((imap && !req->want_imap) || (pop && !req->want_pop3))
+            continue;
+        char host[MS_MAX_HOST + 8];
+        snprintf(host, sizeof host, "%s%s", prefixes[i], facts->domain);
+        if (strlen(host) <= MS_MAX_HOST)
+            want_host(d, host);
+    }
+    plan_candidates(d); /* in case every answer came synchronously */
+    maybe_finish(d);
+    return 0;
+}
+
+void ms_discover_free(struct ms_discover *d)
+{
+    free(d);
+}
