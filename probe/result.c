@@ -81,6 +81,11 @@ void ms_result_free(struct ms_result *result)
         ms_strlist_free(&ep->caps_before_tls);
         ms_strlist_free(&ep->caps_after_tls);
         ms_strlist_free(&ep->tls.cert.san);
+        ms_strlist_free(&ep->caps_after_login);
+        ms_strlist_free(&ep->account.ns_personal);
+        ms_strlist_free(&ep->account.ns_other_users);
+        ms_strlist_free(&ep->account.ns_shared);
+        free(ep->account.folders);
     }
     free(result->endpoints);
     result->endpoints = NULL;

@@ -120,6 +120,53 @@ struct ms_family_check {
     char message[128];
 };
 
+#define MS_MAX_FOLDERS 500       /* folders kept from LIST; more sets folders_truncated */
+
+/* Sign-in: what was tried and what the server said (never the secret). */
+struct ms_auth_facts {
+    bool wanted;                   /* credentials were given */
+    bool chosen;                   /* this endpoint was picked to sign in for its protocol */
+    bool attempted;                /* credentials were sent */
+    bool ok;
+    char not_attempted_reason[160];/* why credentials were not sent, "" when they were */
+    char mechanism[24];            /* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER" (POP3
+                                      USER/PASS), "IMAP LOGIN" */
+    char status[8];                /* the server's verdict word: "OK", "NO", "BAD", "+OK", "-ERR" */
+    char code[48];                 /* RFC 5530 / RFC 2449+3206 response code, e.g.
+                                      "AUTHENTICATIONFAILED", "SYS/TEMP", "" when none */
+    char server_response[320];     /* the server's final text, sanitized */
+    char oauth_error[200];         /* XOAUTH2/OAUTHBEARER error JSON challenge, sanitized */
+};
+
+struct ms_folder {
+    char name[200];                /* as sent (modified UTF-7 for IMAP), sanitized */
+    char special_use[64];          /* "\\Sent" etc. (space-separated), "" when none */
+    bool noselect;
+};
+
+/* What the account offers, read after a successful sign-in (read-only). */
+struct ms_account_facts {
+    bool read;                     /* sign-in worked and the queries ran */
+    /* IMAP */
+    struct ms_folder *folders;     /* owned */
+    size_t folder_count;
+    bool folders_truncated;
+    bool list_special_use;         /* LIST RETURN (SPECIAL-USE) was used */
+    bool namespace_read;
+    struct ms_strlist ns_personal, ns_other_users, ns_shared; /* prefixes ("" is a prefix) */
+    long inbox_messages, inbox_unseen;            /* -1 when not known */
+    bool quota_read;
+    long long quota_storage_used_kb, quota_storage_limit_kb; /* -1 when not known */
+    char quota_root[128];
+    /* POP3 */
+    long pop3_messages;            /* STAT; -1 when not known */
+    long long pop3_octets;
+    bool pop3_uidl_works, pop3_top_works;
+    bool pop3_uidl_tried, pop3_top_tried;
+    long pop3_expire_days;         /* EXPIRE after sign-in: -1 NEVER, -2 not said */
+    long pop3_login_delay_s;       /* LOGIN-DELAY after sign-in; -1 not said */
+};
+
 struct ms_endpoint_result {
     char id[300];                  /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
@@ -139,6 +186,8 @@ struct ms_endpoint_result {
     char greeting[512];            /* the server's greeting line, sanitized */
     struct ms_strlist caps_before_tls; /* as sent; empty for implicit TLS */
     struct ms_strlist caps_after_tls;
+    struct ms_strlist caps_after_login; /* IMAP CAPABILITY / POP3 CAPA after sign-in */
+    bool caps_after_login_read;
     bool caps_before_tls_read;     /* a capability list was received before TLS */
     bool caps_after_tls_read;      /* ... and after TLS */
     bool caps_from_greeting;       /* IMAP: taken from the greeting's [CAPABILITY] code */
@@ -148,6 +197,9 @@ struct ms_endpoint_result {
     struct ms_tls_facts tls;
 
     struct ms_family_check ipv4, ipv6; /* tried only when the host has both families */
+
+    struct ms_auth_facts auth;
+    struct ms_account_facts account;
 
     bool completed_securely;       /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */
@@ -198,6 +250,8 @@ struct ms_result {
     bool bare_host;                /* a bare host: the four standard endpoints */
     bool want_imap;                /* protocols the user asked about */
     bool want_pop3;
+    bool credentials_given;        /* --user and a secret: sign-in was asked for */
+    char user[256];                /* the user name (not a secret) */
     int64_t started_at;            /* epoch seconds */
     double duration_ms;
     struct ms_endpoint_result *endpoints;
