@@ -21,6 +21,7 @@ int main(int argc, char **argv)
     struct ms_result result = {0};
     struct ms_assessment assessment = {0};
     struct ms_error err = {0};
+    struct ms_credentials secrets = {0};
     int exit_code = MS_STATUS_UNKNOWN;
     if (!opt) {
         fputs("mailscope: out of memory\n", stderr);
@@ -40,6 +41,15 @@ int main(int argc, char **argv)
         exit_code = MS_STATUS_OK;
         goto out;
     }
+    if (ms_credentials_load(&opt->secrets, &secrets, &err) < 0) {
+        fprintf(stderr, "mailscope: %s\n", err.message);
+        goto out;
+    }
+    if (opt->secrets.user && (secrets.password || secrets.token)) {
+        opt->request.auth_user = opt->secrets.user;
+        opt->request.auth_password = secrets.password;
+        opt->request.auth_token = secrets.token;
+    }
     if (ms_engine_run(&opt->request, &result, &err) < 0) {
         fprintf(stderr, "mailscope: %s\n", err.message);
         goto out;
@@ -56,6 +66,7 @@ int main(int argc, char **argv)
     }
     exit_code = (int)assessment.status;
 out:
+    ms_credentials_wipe(&secrets);
     ms_assessment_free(&assessment);
     ms_result_free(&result);
     free(opt);

@@ -10,7 +10,8 @@
 enum {
     OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
     OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
-    OPT_DISCOVER,
+    OPT_DISCOVER, OPT_USER, OPT_PASSWORD_FILE, OPT_TOKEN_FILE, OPT_AUTH_MECH, OPT_ALLOW_INSECURE,
+    OPT_SECRET_ON_ARGV,
 };
 
 static const struct option long_options[] = {
@@ -26,6 +27,16 @@ static const struct option long_options[] = {
     {"cert-warn-days", required_argument, NULL, OPT_CERT_WARN_DAYS},
     {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
     {"discover", required_argument, NULL, OPT_DISCOVER},
+    {"user", required_argument, NULL, OPT_USER},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"auth-mech", required_argument, NULL, OPT_AUTH_MECH},
+    {"allow-insecure-auth", no_argument, NULL, OPT_ALLOW_INSECURE},
+    /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
+    {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
+    {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
+    {"oauth2-token", optional_argument, NULL, OPT_SECRET_ON_ARGV},
+    {"token", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"ipv4", no_argument, NULL, '4'},
     {"ipv6", no_argument, NULL, '6'},
     {"help", no_argument, NULL, 'h'},
@@ -58,6 +69,15 @@ void ms_options_usage(FILE *out)
         "  --dns-server IP[:PORT]   ask this DNS server instead of the system's (repeatable)\n"
         "  -4, --ipv4 / -6, --ipv6  use only IPv4 / only IPv6 addresses\n"
         "  --ca-file FILE           also trust the CA certificates in FILE (PEM)\n"
+        "  --user NAME              sign in as NAME (one endpoint per protocol) and report\n"
+        "                           what the account can do; the password comes from\n"
+        "                           MAILSCOPE_PASSWORD, --password-file, or a prompt\n"
+        "  --password-file FILE     read the password from FILE's first line\n"
+        "  --oauth2-token-file FILE sign in with this OAuth2 access token (XOAUTH2 or\n"
+        "                           OAUTHBEARER); or set MAILSCOPE_OAUTH2_TOKEN\n"
+        "  --auth-mech NAME         PLAIN, LOGIN, XOAUTH2, OAUTHBEARER or USER (POP3\n"
+        "                           USER/PASS, IMAP LOGIN command)\n"
+        "  --allow-insecure-auth    also send credentials without verified TLS\n"
         "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
         "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
         "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
@@ -76,7 +96,8 @@ void ms_options_usage(FILE *out)
         "  mailscope imaps://mail.example.com pop3://mail.example.com:1110\n"
         "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
         "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
-        "  mailscope --protocols pop3 --trace mail.example.com\n",
+        "  mailscope --protocols pop3 --trace mail.example.com\n"
+        "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n",
         out);
 }
 
@@ -170,6 +191,33 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         }
         case OPT_DNS_SERVER: rc = add_dns_server(req, optarg, err); break;
         case OPT_DISCOVER: discover = optarg; break;
+        case OPT_USER:
+            if (!*optarg || strlen(optarg) > MS_MAX_HOST || strpbrk(optarg, "\r\n"))
+                return ms_error_set(err, MS_EINVAL, "--user needs a user name (at most %d characters)", MS_MAX_HOST);
+            opt->secrets.user = optarg;
+            break;
+        case OPT_PASSWORD_FILE: opt->secrets.password_file = optarg; break;
+        case OPT_TOKEN_FILE: opt->secrets.token_file = optarg; break;
+        case OPT_AUTH_MECH: {
+            static const char *const known[] = {"PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER"};
+            bool ok = false;
+            for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+                if (strcasecmp(optarg, known[k]) == 0) {
+                    snprintf(req->auth_mech, sizeof req->auth_mech, "%s", known[k]);
+                    ok = true;
+                }
+            if (!ok)
+                return ms_error_set(err, MS_EINVAL,
+                                    "--auth-mech: unknown mechanism '%s' (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, USER)",
+                                    optarg);
+            break;
+        }
+        case OPT_ALLOW_INSECURE: req->allow_insecure_auth = true; break;
+        case OPT_SECRET_ON_ARGV:
+            return ms_error_set(err, MS_EINVAL,
+                                "secrets are never taken on the command line (other users can read it); "
+                                "use MAILSCOPE_PASSWORD / --password-file or MAILSCOPE_OAUTH2_TOKEN / "
+                                "--oauth2-token-file");
         case '4': req->family = MS_FAMILY_IPV4; break;
         case '6': req->family = MS_FAMILY_IPV6; break;
         case 'h': opt->show_help = true; return 0;
@@ -207,6 +255,14 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                                  "%s%s", used ? " " : "", argv[i]);
         if (used >= sizeof req->target)
             used = sizeof req->target - 1;
+    }
+    /* An e-mail target signs in as that address when a secret is at hand (providers use
+     * the full address as the user name); --user says otherwise. */
+    if (!opt->secrets.user && req->discover_user[0] &&
+        (getenv("MAILSCOPE_PASSWORD") || getenv("MAILSCOPE_OAUTH2_TOKEN") ||
+         opt->secrets.password_file || opt->secrets.token_file)) {
+        snprintf(opt->email_user, sizeof opt->email_user, "%s@%s", req->discover_user, req->discover_domain);
+        opt->secrets.user = opt->email_user;
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cmd/credentials.h"
 #include "probe/error.h"
 #include "probe/request.h"
 #include "report/assess.h"
@@ -15,6 +16,8 @@ struct ms_options {
     struct ms_request request;
     struct ms_assess_options assess;
     enum ms_format format;
+    struct ms_credential_sources secrets; /* where sign-in secrets come from */
+    char email_user[2 * MS_MAX_HOST + 2];  /* user name taken from an e-mail target */
     bool show_help;
     bool show_version;
 };

@@ -18,7 +18,6 @@ struct ms_engine {
     struct ms_result *result;       /* endpoints has room for MS_MAX_ENDPOINTS */
     struct ms_endpoint_spec *specs; /* stable copies of every endpoint's spec */
     struct ms_session *sessions;
-    size_t session_count;
     struct ms_discover *discover;
 };
 
@@ -26,11 +25,11 @@ static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_sp
                          const struct ms_dns_answer *known, double resolve_ms)
 {
     struct ms_engine *engine = (struct ms_engine *)env;
-    if (engine->session_count >= MS_MAX_ENDPOINTS)
+    if (engine->env.session_count >= MS_MAX_ENDPOINTS)
         return -1;
-    size_t i = engine->session_count++;
+    size_t i = engine->env.session_count++;
     engine->specs[i] = *spec;
-    engine->result->endpoint_count = engine->session_count;
+    engine->result->endpoint_count = engine->env.session_count;
     ms_session_start(&engine->sessions[i], env, &engine->specs[i], &engine->result->endpoints[i],
                      known, resolve_ms);
     return (long)i;
@@ -50,7 +49,7 @@ static void on_deadline(void *arg)
 {
     struct ms_engine *engine = arg;
     ms_discover_abort(engine->discover);
-    for (size_t i = 0; i < engine->session_count; i++)
+    for (size_t i = 0; i < engine->env.session_count; i++)
         ms_session_deadline(&engine->sessions[i]);
 }
 
@@ -64,6 +63,9 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
     out->bare_host = req->bare_host;
     out->want_imap = req->want_imap;
     out->want_pop3 = req->want_pop3;
+    out->credentials_given = req->auth_user != NULL;
+    if (req->auth_user)
+        snprintf(out->user, sizeof out->user, "%s", req->auth_user);
     out->started_at = (int64_t)time(NULL);
 
     engine.env.request = req;
@@ -93,6 +95,7 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
     }
     out->endpoints = calloc(MS_MAX_ENDPOINTS, sizeof *out->endpoints);
     engine.sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.sessions);
+    engine.env.sessions = engine.sessions;
     engine.specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.specs);
     if (!out->endpoints || !engine.sessions || !engine.specs) {
         rc = ms_error_set(err, MS_ENOMEM, "out of memory");
@@ -123,7 +126,7 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
 out:
     if (engine.env.loop)
         ms_loop_timer_cancel(engine.env.loop, &engine.deadline);
-    for (size_t i = 0; i < engine.session_count; i++)
+    for (size_t i = 0; i < engine.env.session_count; i++)
         ms_session_cleanup(&engine.sessions[i]);
     ms_dns_free(engine.env.dns); /* after the loop: pending callbacks see finished sessions */
     ms_discover_free(engine.discover);

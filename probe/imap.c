@@ -1,18 +1,29 @@
-/* The IMAP4 session: greeting -> [CAPABILITY] -> STARTTLS -> TLS -> CAPABILITY -> LOGOUT.
- * One handler per state; the pure parser (imap_parse.c) does all the byte work. */
+/* The IMAP4 session: greeting -> [CAPABILITY] -> STARTTLS -> TLS -> CAPABILITY ->
+ * [sign in -> CAPABILITY -> NAMESPACE, LIST, STATUS, GETQUOTAROOT (pipelined)] -> LOGOUT.
+ * Read-only: never SELECT, STORE or EXPUNGE. One handler per state; the pure parser
+ * (imap_parse.c) does all the byte work. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "probe/caps.h"
+#include "probe/imap_account.h"
 #include "probe/imap_parse.h"
+#include "probe/sasl.h"
 #include "probe/session.h"
 #include "probe/text.h"
+
+#define MAX_CHALLENGES 4 /* no mechanism we use needs more: the rest is a server stalling */
 
 enum imap_state {
     IMAP_GREETING,
     IMAP_CAPABILITY,      /* CAPABILITY sent (before or after TLS) */
     IMAP_STARTTLS,        /* STARTTLS sent */
+    IMAP_AUTH_WAIT,       /* waiting to learn whether this endpoint signs in */
+    IMAP_AUTHENTICATE,    /* AUTHENTICATE or LOGIN sent */
+    IMAP_LOGIN_CAPABILITY,/* CAPABILITY after sign-in */
+    IMAP_ACCOUNT,         /* account queries in flight */
     IMAP_DONE,
 };
 
@@ -20,8 +31,14 @@ static const char *const imap_state_names[] = {
     [IMAP_GREETING] = "greeting",
     [IMAP_CAPABILITY] = "capability",
     [IMAP_STARTTLS] = "starttls",
+    [IMAP_AUTH_WAIT] = "auth-wait",
+    [IMAP_AUTHENTICATE] = "authenticate",
+    [IMAP_LOGIN_CAPABILITY] = "login-capability",
+    [IMAP_ACCOUNT] = "account",
     [IMAP_DONE] = "done",
 };
+
+static void start_sign_in(struct ms_session *s);
 
 static size_t imap_max_response(void)
 {
@@ -35,12 +52,16 @@ static bool tls_up(const struct ms_session *s)
 
 static struct ms_strlist *current_caps(struct ms_session *s)
 {
+    if (s->res->auth.ok)
+        return &s->res->caps_after_login;
     return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
 }
 
 static void mark_caps_read(struct ms_session *s)
 {
-    if (tls_up(s))
+    if (s->res->auth.ok)
+        s->res->caps_after_login_read = true;
+    else if (tls_up(s))
         s->res->caps_after_tls_read = true;
     else
         s->res->caps_before_tls_read = true;
@@ -56,6 +77,16 @@ static void send_tagged(struct ms_session *s, const char *command, enum imap_sta
     ms_session_send(s, line);
 }
 
+static void logout(struct ms_session *s)
+{
+    ms_session_set_state(s, IMAP_DONE, MS_PHASE_LOGOUT);
+    char line[64];
+    snprintf(s->tag, sizeof s->tag, "M%u", ++s->next_tag);
+    snprintf(line, sizeof line, "%s LOGOUT", s->tag);
+    ms_session_send(s, line);
+    ms_session_finish(s);
+}
+
 /* Capabilities are known (from the greeting or CAPABILITY): take the next step. */
 static void caps_known(struct ms_session *s)
 {
@@ -63,15 +94,17 @@ static void caps_known(struct ms_session *s)
     if (tls_up(s)) {
         /* Secure means a mail program could use it: TLS up and the certificate verified. */
         s->res->completed_securely = s->res->tls.verified;
-        ms_session_set_state(s, IMAP_DONE, MS_PHASE_LOGOUT);
-        snprintf(s->tag, sizeof s->tag, "M%u", ++s->next_tag);
-        char line[64];
-        snprintf(line, sizeof line, "%s LOGOUT", s->tag);
-        ms_session_send(s, line);
-        ms_session_finish(s);
+        start_sign_in(s);
         return;
     }
     if (!ms_strlist_has(&s->res->caps_before_tls, "STARTTLS")) {
+        if (s->env->request->auth_user && s->env->request->allow_insecure_auth) {
+            /* The user accepted a plaintext sign-in: say what is wrong and go on. */
+            ms_session_note_failure(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
+                                    "the server does not offer STARTTLS before sign-in");
+            start_sign_in(s);
+            return;
+        }
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STARTTLS before sign-in");
         return;
@@ -153,6 +186,246 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
 }
 
 /* A tagged or untagged response while a command of ours is outstanding. */
+/* ---- sign-in ---- */
+
+/* Capabilities that describe the session as it is now (pre-TLS ones are never trusted
+ * once TLS is up). */
+static const struct ms_strlist *auth_caps(struct ms_session *s)
+{
+    return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+}
+
+static void not_attempted(struct ms_session *s, const char *why)
+{
+    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s", why);
+    logout(s);
+}
+
+/* The mechanism to use, or MS_SASL_NONE with *login_cmd for the LOGIN command; NULL reason
+ * when one was found. */
+static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mech, bool *login_cmd)
+{
+    const struct ms_request *req = s->env->request;
+    const struct ms_strlist *caps = auth_caps(s);
+    *mech = MS_SASL_NONE;
+    *login_cmd = false;
+    if (req->auth_mech[0]) {
+        if (strcasecmp(req->auth_mech, "USER") == 0 || strcasecmp(req->auth_mech, "LOGIN-COMMAND") == 0)
+            *login_cmd = true;
+        else
+            *mech = ms_sasl_from_name(req->auth_mech);
+        return NULL;
+    }
+    if (req->auth_token) {
+        if (ms_strlist_has(caps, "AUTH=XOAUTH2"))
+            *mech = MS_SASL_XOAUTH2;
+        else if (ms_strlist_has(caps, "AUTH=OAUTHBEARER"))
+            *mech = MS_SASL_OAUTHBEARER;
+        else
+            return "the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)";
+        return NULL;
+    }
+    if (ms_strlist_has(caps, "AUTH=PLAIN"))
+        *mech = MS_SASL_PLAIN;
+    else if (ms_strlist_has(caps, "AUTH=LOGIN"))
+        *mech = MS_SASL_LOGIN;
+    else if (!ms_strlist_has(caps, "LOGINDISABLED"))
+        *login_cmd = true;
+    else if (ms_strlist_has(caps, "AUTH=XOAUTH2") || ms_strlist_has(caps, "AUTH=OAUTHBEARER"))
+        return "the server offers only OAuth2 sign-in (password sign-in is turned off)";
+    else
+        return "the server offers no password sign-in mechanism this tool knows (LOGINDISABLED)";
+    return NULL;
+}
+
+static void begin_auth(struct ms_session *s)
+{
+    const struct ms_request *req = s->env->request;
+    struct ms_auth_facts *auth = &s->res->auth;
+    enum ms_sasl_mech mech;
+    bool login_cmd;
+    const char *why = choose_mechanism(s, &mech, &login_cmd);
+    if (why) {
+        not_attempted(s, why);
+        return;
+    }
+    const char *secret = req->auth_token ? req->auth_token : req->auth_password;
+    char line[600];
+    snprintf(s->tag, sizeof s->tag, "M%u", ++s->next_tag);
+    if (login_cmd) {
+        char user[300], pass[600];
+        if (ms_imap_quote(req->auth_user, user, sizeof user) < 0 ||
+            ms_imap_quote(secret, pass, sizeof pass) < 0) {
+            explicit_bzero(pass, sizeof pass);
+            not_attempted(s, "the user name or password has characters the IMAP LOGIN command "
+                             "cannot carry; try --auth-mech PLAIN");
+            return;
+        }
+        snprintf(auth->mechanism, sizeof auth->mechanism, "IMAP LOGIN");
+        s->auth_mech = -1;
+        snprintf(line, sizeof line, "%s LOGIN %s ", s->tag, user);
+        auth->attempted = true;
+        ms_session_set_state(s, IMAP_AUTHENTICATE, MS_PHASE_AUTH);
+        ms_session_send_secret(s, line, pass);
+        explicit_bzero(pass, sizeof pass);
+        return;
+    }
+    if (mech == MS_SASL_NONE) {
+        not_attempted(s, "--auth-mech names a mechanism this tool does not know");
+        return;
+    }
+    snprintf(auth->mechanism, sizeof auth->mechanism, "%s", ms_sasl_name(mech));
+    s->auth_mech = mech;
+    s->auth_step = 0;
+    char *ir = NULL;
+    if (mech != MS_SASL_LOGIN) {
+        int rc = ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host, s->spec->port, &ir);
+        if (rc < 0) {
+            not_attempted(s, rc == MS_EINVAL ? "the user name or secret has bytes this mechanism cannot carry"
+                                             : "out of memory");
+            return;
+        }
+    }
+    auth->attempted = true;
+    ms_session_set_state(s, IMAP_AUTHENTICATE, MS_PHASE_AUTH);
+    if (ir && ms_strlist_has(auth_caps(s), "SASL-IR")) {
+        snprintf(line, sizeof line, "%s AUTHENTICATE %s ", s->tag, ms_sasl_name(mech));
+        ms_session_send_secret(s, line, ir);
+        ms_sasl_free_secret(ir);
+        return;
+    }
+    s->auth_pending = ir; /* sent at the server's "+" */
+    snprintf(line, sizeof line, "%s AUTHENTICATE %s", s->tag, ms_sasl_name(mech));
+    ms_session_send(s, line);
+}
+
+static void imap_on_auth_turn(struct ms_session *s, bool chosen)
+{
+    if (!chosen) {
+        not_attempted(s, "another endpoint of this protocol was chosen to sign in");
+        return;
+    }
+    begin_auth(s);
+}
+
+/* After the capabilities over TLS: sign in when asked and allowed, else log out. */
+static void start_sign_in(struct ms_session *s)
+{
+    if (!s->env->request->auth_user) {
+        logout(s);
+        return;
+    }
+    char reason[200];
+    if (!ms_session_auth_allowed(s, reason, sizeof reason)) {
+        ms_session_auth_pass(s);
+        not_attempted(s, reason);
+        return;
+    }
+    int turn = ms_session_auth_turn(s);
+    if (turn == 0) {
+        ms_session_set_state(s, IMAP_AUTH_WAIT, MS_PHASE_AUTH);
+        return;
+    }
+    imap_on_auth_turn(s, turn == 1);
+}
+
+/* A "+" while signing in: the next part of the exchange. */
+static void on_challenge(struct ms_session *s, const struct ms_imap_response *r)
+{
+    const struct ms_request *req = s->env->request;
+    if (++s->challenges > MAX_CHALLENGES) {
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
+                        "the server sent more than %d sign-in challenges", MAX_CHALLENGES);
+        return;
+    }
+    if (s->auth_pending) {
+        ms_session_send_secret(s, "", s->auth_pending);
+        ms_sasl_free_secret(s->auth_pending);
+        s->auth_pending = NULL;
+        return;
+    }
+    if (s->auth_mech == MS_SASL_LOGIN && s->auth_step < 2) {
+        char *reply = NULL;
+        if (ms_sasl_login_reply(s->auth_step++, req->auth_user, req->auth_password ? req->auth_password : "",
+                                &reply) < 0) {
+            ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+            return;
+        }
+        ms_session_send_secret(s, "", reply);
+        ms_sasl_free_secret(reply);
+        return;
+    }
+    /* OAuth2 error challenge (RFC 7628 3.2.2 / XOAUTH2): note it and end the exchange. */
+    const char *text = r->text ? r->text : "";
+    ms_sasl_describe_challenge(text, strlen(text), s->res->auth.oauth_error,
+                               sizeof s->res->auth.oauth_error);
+    ms_session_send(s, s->auth_mech == MS_SASL_OAUTHBEARER ? "AQ==" : "");
+}
+
+static void queue_query(struct ms_session *s, const char *command)
+{
+    if (s->pending_count >= sizeof s->pending / sizeof s->pending[0])
+        return;
+    char line[128];
+    snprintf(s->pending[s->pending_count], sizeof s->pending[0], "M%u", ++s->next_tag);
+    snprintf(line, sizeof line, "%s %s", s->pending[s->pending_count], command);
+    s->pending_count++;
+    ms_session_send(s, line);
+}
+
+/* Independent read-only queries, pipelined: one round trip for all of them. */
+static void start_account_queries(struct ms_session *s)
+{
+    const struct ms_strlist *caps = &s->res->caps_after_login;
+    ms_session_set_state(s, IMAP_ACCOUNT, MS_PHASE_ACCOUNT);
+    s->pending_count = 0;
+    if (ms_strlist_has(caps, "NAMESPACE"))
+        queue_query(s, "NAMESPACE");
+    bool extended = ms_strlist_has(caps, "LIST-EXTENDED") && ms_strlist_has(caps, "SPECIAL-USE");
+    s->res->account.list_special_use = extended;
+    queue_query(s, extended ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"");
+    queue_query(s, "STATUS INBOX (MESSAGES UNSEEN)");
+    if (ms_strlist_has(caps, "QUOTA") || ms_strlist_find_prefix(caps, "QUOTA="))
+        queue_query(s, "GETQUOTAROOT INBOX");
+}
+
+static void on_auth_result(struct ms_session *s, const struct ms_imap_response *r, const char *text)
+{
+    struct ms_auth_facts *auth = &s->res->auth;
+    ms_sasl_free_secret(s->auth_pending);
+    s->auth_pending = NULL;
+    snprintf(auth->status, sizeof auth->status, "%s", status_word(r->status));
+    if (r->code)
+        ms_text_sanitize(auth->code, sizeof auth->code, r->code, strlen(r->code));
+    ms_text_sanitize(auth->server_response, sizeof auth->server_response, text, strlen(text));
+    if (r->status != MS_IMAP_STATUS_OK) {
+        logout(s);
+        return;
+    }
+    auth->ok = true;
+    if (take_caps(s, r) < 0)
+        return;
+    if (s->res->caps_after_login.count > 0) {
+        s->res->caps_after_login_read = true;
+        start_account_queries(s);
+        return;
+    }
+    send_tagged(s, "CAPABILITY", IMAP_LOGIN_CAPABILITY, MS_PHASE_CAPABILITY);
+}
+
+static bool take_pending(struct ms_session *s, const char *tag)
+{
+    for (size_t i = 0; i < s->pending_count; i++) {
+        if (strcmp(s->pending[i], tag) == 0) {
+            memmove(&s->pending[i], &s->pending[i + 1], (s->pending_count - i - 1) * sizeof s->pending[0]);
+            s->pending_count--;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A tagged or untagged response while a command of ours is outstanding. */
 static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
 {
     char text[300];
@@ -163,24 +436,32 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
             return;
         }
         note_alert(s, r);
-        if (s->state == IMAP_CAPABILITY && take_caps(s, r) < 0)
+        if ((s->state == IMAP_CAPABILITY || s->state == IMAP_LOGIN_CAPABILITY) && take_caps(s, r) < 0)
             return;
-        return; /* other untagged data is allowed at any time and not needed here */
+        if (s->state == IMAP_ACCOUNT && ms_imap_account_take(r, &s->res->account) < 0)
+            ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing account facts");
+        return; /* other untagged data is allowed at any time */
     }
     if (r->kind == MS_IMAP_CONTINUATION) {
+        if (s->state == IMAP_AUTHENTICATE) {
+            on_challenge(s, r);
+            return;
+        }
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
                         "unexpected continuation request (\"+ %s\")", text);
         return;
     }
-    if (strcmp(r->tag, s->tag) != 0) {
+    bool ours = s->state == IMAP_ACCOUNT ? take_pending(s, r->tag) : strcmp(r->tag, s->tag) == 0;
+    if (!ours) {
         char tag[80];
         ms_text_sanitize(tag, sizeof tag, r->tag, strlen(r->tag));
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
                         "tagged response for a command never sent (tag \"%s\", expected \"%s\")",
-                        tag, s->tag);
+                        tag, s->state == IMAP_ACCOUNT ? "a query's" : s->tag);
         return;
     }
-    if (s->state == IMAP_STARTTLS) {
+    switch ((enum imap_state)s->state) {
+    case IMAP_STARTTLS: {
         if (r->status != MS_IMAP_STATUS_OK) {
             ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
                              strlen(text));
@@ -195,15 +476,37 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
         ms_session_start_tls(s);
         return;
     }
-    /* IMAP_CAPABILITY */
-    if (r->status != MS_IMAP_STATUS_OK) {
-        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "the server answered CAPABILITY with %s %s",
-                        status_word(r->status), text);
+    case IMAP_AUTHENTICATE:
+        on_auth_result(s, r, text);
+        return;
+    case IMAP_ACCOUNT:
+        /* A query the server refuses (NO) just leaves that fact unknown. */
+        if (s->pending_count == 0) {
+            s->res->account.read = true;
+            logout(s);
+        }
+        return;
+    case IMAP_CAPABILITY:
+    case IMAP_LOGIN_CAPABILITY:
+        if (r->status != MS_IMAP_STATUS_OK) {
+            ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "the server answered CAPABILITY with %s %s",
+                            status_word(r->status), text);
+            return;
+        }
+        if (take_caps(s, r) < 0) /* a [CAPABILITY] code in the tagged OK counts too */
+            return;
+        if (s->state == IMAP_LOGIN_CAPABILITY) {
+            s->res->caps_after_login_read = true;
+            start_account_queries(s);
+            return;
+        }
+        caps_known(s);
+        return;
+    default:
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "a tagged response arrived in state %s",
+                        imap_state_names[s->state]);
         return;
     }
-    if (take_caps(s, r) < 0) /* a [CAPABILITY] code in the tagged OK counts too */
-        return;
-    caps_known(s);
 }
 
 static void imap_on_input(struct ms_session *s)
@@ -255,4 +558,5 @@ const struct ms_proto_ops ms_imap_ops = {
     .begin = imap_begin,
     .on_input = imap_on_input,
     .on_tls_up = imap_on_tls_up,
+    .on_auth_turn = imap_on_auth_turn,
 };

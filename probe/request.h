@@ -60,6 +60,15 @@ struct ms_request {
     double timeout_s;           /* bound on each phase of each endpoint */
     double deadline_s;          /* bound on the whole run */
     bool trace;                 /* protocol transcript to stderr */
+
+    /* Sign-in (optional). The secrets point into memory cmd/ owns and wipes; they never
+     * reach the result, the trace or a message. */
+    const char *auth_user;      /* NULL: no sign-in */
+    const char *auth_password;  /* NULL when a token is used */
+    const char *auth_token;     /* OAuth2 access token, or NULL */
+    char auth_mech[16];         /* forced mechanism ("PLAIN", "LOGIN", "XOAUTH2",
+                                   "OAUTHBEARER", "USER"), "" = best offered */
+    bool allow_insecure_auth;   /* send credentials without verified TLS too */
     char dns_servers[512];      /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
 

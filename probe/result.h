@@ -34,6 +34,8 @@ enum ms_phase {
     MS_PHASE_GREETING,
     MS_PHASE_CAPABILITY, /* CAPABILITY / CAPA, before or after TLS */
     MS_PHASE_STARTTLS,   /* the STARTTLS / STLS command and its answer */
+    MS_PHASE_AUTH,       /* signing in */
+    MS_PHASE_ACCOUNT,    /* the read-only account queries after sign-in */
     MS_PHASE_LOGOUT,
     MS_PHASE_DONE,
 };
@@ -128,7 +130,7 @@ struct ms_auth_facts {
     bool chosen;                   /* this endpoint was picked to sign in for its protocol */
     bool attempted;                /* credentials were sent */
     bool ok;
-    char not_attempted_reason[160];/* why credentials were not sent, "" when they were */
+    char not_attempted_reason[240];/* why credentials were not sent, "" when they were */
     char mechanism[24];            /* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER" (POP3
                                       USER/PASS), "IMAP LOGIN" */
     char status[8];                /* the server's verdict word: "OK", "NO", "BAD", "+OK", "-ERR" */

@@ -101,15 +101,32 @@ static void close_transport(struct ms_session *s, bool polite)
     s->transport = MS_TRANSPORT_CLOSED;
 }
 
+static void auth_poke(struct ms_session_env *env);
+
 static void finish(struct ms_session *s, bool polite)
 {
     if (s->finished)
         return;
     close_transport(s, polite);
     s->finished = true;
+    auth_poke(s->env);
     s->res->timings_ms.total = elapsed_ms(s->t_start);
     if (--s->env->open_sessions == 0)
         ms_loop_stop(s->env->loop);
+}
+
+void ms_session_note_failure(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    s->res->failure = failure;
+    s->res->failure_phase = s->phase;
+    ms_text_sanitize(s->res->failure_message, sizeof s->res->failure_message, text, strlen(text));
+    trace(s, "!!", "%s in %s: %s (going on)", ms_failure_name(failure), ms_phase_name(s->phase),
+          s->res->failure_message);
 }
 
 void ms_session_fail(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
@@ -162,6 +179,102 @@ void ms_session_send(struct ms_session *s, const char *line)
     }
     if (s->env->request->trace)
         ms_trace_write(s->env->t0, s->res->id, "C:", line, len);
+}
+
+void ms_session_send_secret(struct ms_session *s, const char *visible, const char *secret)
+{
+    if (s->finished)
+        return;
+    size_t vlen = strlen(visible);
+    if (ms_line_queue(&s->line, visible, vlen) < 0 ||
+        ms_line_queue(&s->line, secret, strlen(secret)) < 0 ||
+        ms_line_queue(&s->line, "\r\n", 2) < 0) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory queueing a command");
+        return;
+    }
+    if (s->env->request->trace) {
+        char shown[300];
+        snprintf(shown, sizeof shown, "%s<redacted>", visible);
+        ms_trace_write(s->env->t0, s->res->id, "C:", shown, strlen(shown));
+    }
+}
+
+/* ---- who signs in ---- */
+
+static bool preferred(const struct ms_session *a, const struct ms_session *b)
+{
+    bool ai = a->spec->security == MS_SECURITY_IMPLICIT, bi = b->spec->security == MS_SECURITY_IMPLICIT;
+    if (ai != bi)
+        return ai; /* implicit TLS first (RFC 8314) */
+    return a < b;  /* then the order endpoints were planned in */
+}
+
+static int evaluate_turn(struct ms_session *s)
+{
+    struct ms_session_env *env = s->env;
+    int p = s->spec->protocol;
+    if (env->auth_claimed[p])
+        return -1;
+    for (size_t i = 0; i < env->session_count; i++) {
+        const struct ms_session *t = &env->sessions[i];
+        if (t != s && t->spec && (int)t->spec->protocol == p && !t->finished &&
+            t->auth_turn != MS_AUTH_DECIDED && preferred(t, s))
+            return 0;
+    }
+    env->auth_claimed[p] = true;
+    return 1;
+}
+
+int ms_session_auth_turn(struct ms_session *s)
+{
+    int turn = evaluate_turn(s);
+    s->auth_turn = turn == 0 ? MS_AUTH_WAITING : MS_AUTH_DECIDED;
+    s->res->auth.chosen = turn == 1;
+    if (turn == 0)
+        trace(s, "--", "waiting: a preferred endpoint may sign in first");
+    if (turn != 0)
+        auth_poke(s->env);
+    return turn;
+}
+
+void ms_session_auth_pass(struct ms_session *s)
+{
+    s->auth_turn = MS_AUTH_DECIDED;
+    auth_poke(s->env);
+}
+
+/* Something changed (a session finished or decided): tell waiting sessions their turn. */
+static void auth_poke(struct ms_session_env *env)
+{
+    for (size_t i = 0; i < env->session_count; i++) {
+        struct ms_session *w = &env->sessions[i];
+        if (w->finished || w->auth_turn != MS_AUTH_WAITING)
+            continue;
+        int turn = evaluate_turn(w);
+        if (turn == 0)
+            continue;
+        w->auth_turn = MS_AUTH_DECIDED;
+        w->res->auth.chosen = turn == 1;
+        w->ops->on_auth_turn(w, turn == 1);
+    }
+}
+
+bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap)
+{
+    const struct ms_endpoint_result *res = s->res;
+    if (s->env->request->allow_insecure_auth)
+        return true;
+    if (!s->line.ssl) {
+        snprintf(reason, cap, "the connection is not encrypted; mailscope sends credentials only "
+                              "over verified TLS (--allow-insecure-auth overrides)");
+        return false;
+    }
+    if (!res->tls.verified) {
+        snprintf(reason, cap, "the certificate did not verify (%s); credentials are sent only over "
+                              "verified TLS (--allow-insecure-auth overrides)", res->tls.verify_error);
+        return false;
+    }
+    return true;
 }
 
 void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len)
@@ -613,6 +726,13 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     res->srv_weight = spec->srv_weight;
     snprintf(res->host, sizeof res->host, "%s", spec->host);
     res->timings_ms = (struct ms_timings){-1, -1, -1, -1, -1};
+    res->account.inbox_messages = res->account.inbox_unseen = -1;
+    res->account.quota_storage_used_kb = res->account.quota_storage_limit_kb = -1;
+    res->account.pop3_messages = -1;
+    res->account.pop3_octets = -1;
+    res->account.pop3_expire_days = -2;
+    res->account.pop3_login_delay_s = -1;
+    res->auth.wanted = env->request->auth_user != NULL;
     res->failure_phase = MS_PHASE_RESOLVE;
 
     s->addrs = calloc(1, sizeof *s->addrs);
@@ -656,6 +776,11 @@ void ms_session_deadline(struct ms_session *s)
 
 void ms_session_cleanup(struct ms_session *s)
 {
+    if (s->auth_pending) {
+        explicit_bzero(s->auth_pending, strlen(s->auth_pending));
+        free(s->auth_pending);
+        s->auth_pending = NULL;
+    }
     for (int i = 0; i < 2; i++)
         if (s->family[i].active && s->family[i].fd >= 0)
             close(s->family[i].fd);

@@ -32,6 +32,9 @@ struct ms_session_env {
      * endpoint table is full. */
     long (*add_endpoint)(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
                          const struct ms_dns_answer *known, double resolve_ms);
+    struct ms_session *sessions;    /* every session, for choosing who signs in */
+    size_t session_count;
+    bool auth_claimed[2];           /* per protocol: an endpoint is signing in */
 };
 
 /* A protocol's hooks. Each is called with the session in a consistent state and may call
@@ -42,7 +45,12 @@ struct ms_proto_ops {
     void (*begin)(struct ms_session *s);     /* connected (and implicit TLS up): await greeting */
     void (*on_input)(struct ms_session *s);  /* bytes are buffered in s->line.in */
     void (*on_tls_up)(struct ms_session *s); /* the STARTTLS handshake completed */
+    /* A session that waited for its turn to sign in learns it: true = go ahead. */
+    void (*on_auth_turn)(struct ms_session *s, bool chosen);
 };
+
+/* Where a session is on the way to signing in (one endpoint per protocol signs in). */
+enum ms_auth_turn { MS_AUTH_NOT_YET, MS_AUTH_WAITING, MS_AUTH_DECIDED };
 
 enum ms_transport_state {
     MS_TRANSPORT_IDLE,
@@ -85,6 +93,14 @@ struct ms_session {
     struct ms_connector connector;
     struct ms_family_probe family[2]; /* [0] IPv4, [1] IPv6 */
     double t_start, t_phase, t_ready;
+    enum ms_auth_turn auth_turn;
+    char *auth_pending;             /* a secret reply awaiting the server's "+" (wiped) */
+    unsigned auth_step;             /* SASL LOGIN step */
+    unsigned challenges;            /* continuation requests seen while signing in */
+    int auth_mech;                  /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
+    char pending[8][16];            /* commands in flight: IMAP tags / POP3 command names */
+    size_t pending_count;
+    size_t pending_sent;            /* POP3: planned commands sent so far */
     unsigned next_tag;              /* IMAP command tags */
     char tag[16];                   /* IMAP: the tag awaited */
 };
@@ -117,6 +133,26 @@ void ms_session_greeting(struct ms_session *s, const char *raw, size_t len);
 /* STARTTLS/STLS was accepted: refuse if plaintext bytes already follow the answer
  * (injection), else start the handshake; the protocol's on_tls_up runs when it is done. */
 void ms_session_start_tls(struct ms_session *s);
+
+/* Queue a command whose tail is secret: the trace shows `visible <redacted>`. */
+void ms_session_send_secret(struct ms_session *s, const char *visible, const char *secret);
+
+/* The session reached the point of signing in. Returns 1: sign in now; 0: wait (a better
+ * endpoint of the same protocol may still sign in; ops->on_auth_turn will say); -1: another
+ * endpoint signs in for this protocol. */
+int ms_session_auth_turn(struct ms_session *s);
+
+/* The session will not sign in (no credentials, insecure): let waiting siblings go. */
+void ms_session_auth_pass(struct ms_session *s);
+
+/* Whether credentials may be sent here: verified TLS, or --allow-insecure-auth. When not,
+ * fills reason. */
+bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap);
+
+/* Record a problem as the endpoint's failure without ending the session (the session goes
+ * on, e.g. to sign in on an endpoint the user allowed to be insecure). */
+void ms_session_note_failure(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Trace a received response (raw bytes, sanitized for printing). */
 void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len);
