@@ -11,7 +11,7 @@ enum {
     OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
     OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
     OPT_DISCOVER, OPT_USER, OPT_PASSWORD_FILE, OPT_TOKEN_FILE, OPT_AUTH_MECH, OPT_ALLOW_INSECURE,
-    OPT_SECRET_ON_ARGV,
+    OPT_SECRET_ON_ARGV, OPT_INJECTION_TEST,
 };
 
 static const struct option long_options[] = {
@@ -32,6 +32,7 @@ static const struct option long_options[] = {
     {"oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE},
     {"auth-mech", required_argument, NULL, OPT_AUTH_MECH},
     {"allow-insecure-auth", no_argument, NULL, OPT_ALLOW_INSECURE},
+    {"injection-test", no_argument, NULL, OPT_INJECTION_TEST},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -78,6 +79,9 @@ void ms_options_usage(FILE *out)
         "  --auth-mech NAME         PLAIN, LOGIN, XOAUTH2, OAUTHBEARER or USER (POP3\n"
         "                           USER/PASS, IMAP LOGIN command)\n"
         "  --allow-insecure-auth    also send credentials without verified TLS\n"
+        "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
+        "                           connection) whether the server executes commands\n"
+        "                           injected before the TLS handshake\n"
         "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
         "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
         "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
@@ -213,6 +217,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             break;
         }
         case OPT_ALLOW_INSECURE: req->allow_insecure_auth = true; break;
+        case OPT_INJECTION_TEST: req->injection_test = true; break;
         case OPT_SECRET_ON_ARGV:
             return ms_error_set(err, MS_EINVAL,
                                 "secrets are never taken on the command line (other users can read it); "

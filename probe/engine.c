@@ -19,7 +19,55 @@ struct ms_engine {
     struct ms_endpoint_spec *specs; /* stable copies of every endpoint's spec */
     struct ms_session *sessions;
     struct ms_discover *discover;
+    /* --injection-test: one extra connection per STARTTLS endpoint, reported into it. */
+    struct ms_session *aux_sessions;
+    struct ms_endpoint_spec *aux_specs;
+    struct ms_endpoint_result *aux_results;
+    size_t *aux_for;
+    size_t aux_count;
 };
+
+static void start_injection_probe(struct ms_engine *engine, size_t main_index)
+{
+    if (!engine->aux_sessions || engine->aux_count >= MS_MAX_ENDPOINTS)
+        return;
+    size_t k = engine->aux_count++;
+    engine->aux_specs[k] = engine->specs[main_index];
+    engine->aux_specs[k].injection_probe = true;
+    engine->aux_for[k] = main_index;
+    ms_session_start(&engine->aux_sessions[k], &engine->env, &engine->aux_specs[k],
+                     &engine->aux_results[k], NULL, 0);
+}
+
+/* Move each injection probe's verdict into the endpoint it tested; free the rest. */
+static void collect_injection_probes(struct ms_engine *engine, bool keep_verdicts)
+{
+    for (size_t k = 0; k < engine->aux_count; k++) {
+        struct ms_endpoint_result *aux = &engine->aux_results[k];
+        if (keep_verdicts) {
+            struct ms_injection_facts *dst = &engine->result->endpoints[engine->aux_for[k]].injection;
+            *dst = aux->injection;
+            bool dropped = aux->starttls_response[0] && (aux->failure == MS_FAILURE_TLS_HANDSHAKE ||
+                                                         aux->failure == MS_FAILURE_PROTO_CLOSED);
+            if (!dst->tested && dropped) {
+                /* Refusing the handshake after injected bytes is the safe reaction. */
+                dst->tested = true;
+                snprintf(dst->note, sizeof dst->note,
+                         "the server ended the connection when a command followed STARTTLS (safe)");
+            } else if (!dst->tested && !dst->note[0]) {
+                char note[sizeof aux->failure_message + 16];
+                snprintf(note, sizeof note, "no verdict: %s",
+                         aux->failure != MS_FAILURE_NONE ? aux->failure_message : "the check did not finish");
+                snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
+            }
+        }
+        ms_strlist_free(&aux->addresses);
+        ms_strlist_free(&aux->caps_before_tls);
+        ms_strlist_free(&aux->caps_after_tls);
+        ms_strlist_free(&aux->caps_after_login);
+        ms_strlist_free(&aux->tls.cert.san);
+    }
+}
 
 static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
                          const struct ms_dns_answer *known, double resolve_ms)
@@ -32,6 +80,8 @@ static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_sp
     engine->result->endpoint_count = engine->env.session_count;
     ms_session_start(&engine->sessions[i], env, &engine->specs[i], &engine->result->endpoints[i],
                      known, resolve_ms);
+    if (env->request->injection_test && spec->security == MS_SECURITY_STARTTLS)
+        start_injection_probe(engine, i);
     return (long)i;
 }
 
@@ -51,6 +101,8 @@ static void on_deadline(void *arg)
     ms_discover_abort(engine->discover);
     for (size_t i = 0; i < engine->env.session_count; i++)
         ms_session_deadline(&engine->sessions[i]);
+    for (size_t i = 0; i < engine->aux_count; i++)
+        ms_session_deadline(&engine->aux_sessions[i]);
 }
 
 int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms_error *err)
@@ -97,6 +149,16 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
     engine.sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.sessions);
     engine.env.sessions = engine.sessions;
     engine.specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.specs);
+    if (req->injection_test) {
+        engine.aux_sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_sessions);
+        engine.aux_specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_specs);
+        engine.aux_results = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_results);
+        engine.aux_for = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_for);
+        if (!engine.aux_sessions || !engine.aux_specs || !engine.aux_results || !engine.aux_for) {
+            rc = ms_error_set(err, MS_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
     if (!out->endpoints || !engine.sessions || !engine.specs) {
         rc = ms_error_set(err, MS_ENOMEM, "out of memory");
         goto out;
@@ -128,10 +190,17 @@ out:
         ms_loop_timer_cancel(engine.env.loop, &engine.deadline);
     for (size_t i = 0; i < engine.env.session_count; i++)
         ms_session_cleanup(&engine.sessions[i]);
+    for (size_t i = 0; i < engine.aux_count; i++)
+        ms_session_cleanup(&engine.aux_sessions[i]);
+    collect_injection_probes(&engine, rc == 0);
     ms_dns_free(engine.env.dns); /* after the loop: pending callbacks see finished sessions */
     ms_discover_free(engine.discover);
     free(engine.sessions);
     free(engine.specs);
+    free(engine.aux_sessions);
+    free(engine.aux_specs);
+    free(engine.aux_results);
+    free(engine.aux_for);
     SSL_CTX_free(engine.env.tls_ctx);
     ms_loop_free(engine.env.loop);
     out->duration_ms = (ms_loop_now() - engine.env.t0) * 1000.0;

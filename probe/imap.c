@@ -2,6 +2,7 @@
  * [sign in -> CAPABILITY -> NAMESPACE, LIST, STATUS, GETQUOTAROOT (pipelined)] -> LOGOUT.
  * Read-only: never SELECT, STORE or EXPUNGE. One handler per state; the pure parser
  * (imap_parse.c) does all the byte work. */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ enum imap_state {
     IMAP_AUTHENTICATE,    /* AUTHENTICATE or LOGIN sent */
     IMAP_LOGIN_CAPABILITY,/* CAPABILITY after sign-in */
     IMAP_ACCOUNT,         /* account queries in flight */
+    IMAP_INJECTION_WAIT,  /* injection probe: does the pipelined NOOP get an answer in TLS? */
     IMAP_DONE,
 };
 
@@ -35,6 +37,7 @@ static const char *const imap_state_names[] = {
     [IMAP_AUTHENTICATE] = "authenticate",
     [IMAP_LOGIN_CAPABILITY] = "login-capability",
     [IMAP_ACCOUNT] = "account",
+    [IMAP_INJECTION_WAIT] = "injection-wait",
     [IMAP_DONE] = "done",
 };
 
@@ -97,6 +100,11 @@ static void caps_known(struct ms_session *s)
         start_sign_in(s);
         return;
     }
+    if (!ms_strlist_has(&s->res->caps_before_tls, "STARTTLS") && s->spec->injection_probe) {
+        snprintf(s->res->injection.note, sizeof s->res->injection.note, "STARTTLS is not offered");
+        logout(s);
+        return;
+    }
     if (!ms_strlist_has(&s->res->caps_before_tls, "STARTTLS")) {
         if (s->env->request->auth_user && s->env->request->allow_insecure_auth) {
             /* The user accepted a plaintext sign-in: say what is wrong and go on. */
@@ -107,6 +115,18 @@ static void caps_known(struct ms_session *s)
         }
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STARTTLS before sign-in");
+        return;
+    }
+    if (s->spec->injection_probe) {
+        /* STARTTLS and a harmless command in one segment: a server that keeps the second
+         * in its buffer across the switch answers it inside TLS (CVE-2011-0411 class). */
+        unsigned char rnd[4] = {0};
+        RAND_bytes(rnd, sizeof rnd);
+        snprintf(s->pending[0], sizeof s->pending[0], "I%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+        send_tagged(s, "STARTTLS", IMAP_STARTTLS, MS_PHASE_STARTTLS);
+        char line[64];
+        snprintf(line, sizeof line, "%s NOOP", s->pending[0]);
+        ms_session_send(s, line);
         return;
     }
     send_tagged(s, "STARTTLS", IMAP_STARTTLS, MS_PHASE_STARTTLS);
@@ -430,6 +450,16 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
 {
     char text[300];
     response_text(r, text, sizeof text);
+    if (s->state == IMAP_INJECTION_WAIT) {
+        /* Nothing was sent inside TLS yet: any answer is to the injected command. */
+        struct ms_injection_facts *inj = &s->res->injection;
+        inj->tested = true;
+        inj->vulnerable = true;
+        snprintf(inj->evidence, sizeof inj->evidence, "%.20s %s %.200s",
+                 r->kind == MS_IMAP_TAGGED ? r->tag : "*", status_word(r->status), text);
+        logout(s);
+        return;
+    }
     if (r->kind == MS_IMAP_UNTAGGED) {
         if (r->status == MS_IMAP_STATUS_BYE) {
             ms_session_fail(s, MS_FAILURE_PROTO_BYE, "the server closed the session: %s", text);
@@ -547,8 +577,22 @@ static void imap_begin(struct ms_session *s)
     ms_session_set_state(s, IMAP_GREETING, MS_PHASE_GREETING);
 }
 
+static bool imap_on_state_timeout(struct ms_session *s)
+{
+    if (s->state != IMAP_INJECTION_WAIT)
+        return false;
+    s->res->injection.tested = true; /* silence inside TLS: the injected command was dropped */
+    logout(s);
+    return true;
+}
+
 static void imap_on_tls_up(struct ms_session *s)
 {
+    if (s->spec->injection_probe) {
+        double wait = s->env->request->timeout_s < 2.0 ? s->env->request->timeout_s : 2.0;
+        ms_session_set_state_timeout(s, IMAP_INJECTION_WAIT, MS_PHASE_STARTTLS, wait);
+        return;
+    }
     send_tagged(s, "CAPABILITY", IMAP_CAPABILITY, MS_PHASE_CAPABILITY);
 }
 
@@ -559,4 +603,5 @@ const struct ms_proto_ops ms_imap_ops = {
     .on_input = imap_on_input,
     .on_tls_up = imap_on_tls_up,
     .on_auth_turn = imap_on_auth_turn,
+    .on_state_timeout = imap_on_state_timeout,
 };

@@ -22,13 +22,14 @@ enum pop3_state {
     POP3_AUTH_WAIT, /* waiting to learn whether this endpoint signs in */
     POP3_AUTH,      /* AUTH, or USER then PASS */
     POP3_ACCOUNT,   /* account queries in flight */
+    POP3_INJECTION_WAIT, /* injection probe: does the pipelined CAPA get an answer in TLS? */
     POP3_DONE,
 };
 
 static const char *const pop3_state_names[] = {
     [POP3_GREETING] = "greeting", [POP3_CAPA] = "capa",       [POP3_STLS] = "stls",
     [POP3_AUTH_WAIT] = "auth-wait", [POP3_AUTH] = "auth",     [POP3_ACCOUNT] = "account",
-    [POP3_DONE] = "done",
+    [POP3_INJECTION_WAIT] = "injection-wait", [POP3_DONE] = "done",
 };
 
 static size_t pop3_max_response(void)
@@ -360,6 +361,17 @@ static void after_capa(struct ms_session *s, bool capa_worked)
         return;
     }
     s->res->caps_before_tls_read = capa_worked;
+    if (s->spec->injection_probe) {
+        if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
+            snprintf(s->res->injection.note, sizeof s->res->injection.note, "STLS is not offered");
+            quit(s);
+            return;
+        }
+        /* STLS and CAPA in one segment (see imap.c). */
+        send_command(s, "STLS", POP3_STLS, MS_PHASE_STARTTLS);
+        ms_session_send(s, "CAPA");
+        return;
+    }
     /* A server without CAPA (RFC 1939 only) may still know STLS: ask it directly. */
     if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
         if (s->env->request->auth_user && s->env->request->allow_insecure_auth) {
@@ -380,6 +392,13 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
 {
     char text[300];
     response_text(r, text, sizeof text);
+    if (s->state == POP3_INJECTION_WAIT) {
+        s->res->injection.tested = true;
+        s->res->injection.vulnerable = true;
+        snprintf(s->res->injection.evidence, sizeof s->res->injection.evidence, "%.250s", text);
+        quit(s);
+        return;
+    }
     if (r->status == MS_POP3_CONTINUE && s->state != POP3_AUTH) {
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation (\"+ %s\")", r->text);
         return;
@@ -478,8 +497,22 @@ static void pop3_begin(struct ms_session *s)
     ms_session_set_state(s, POP3_GREETING, MS_PHASE_GREETING);
 }
 
+static bool pop3_on_state_timeout(struct ms_session *s)
+{
+    if (s->state != POP3_INJECTION_WAIT)
+        return false;
+    s->res->injection.tested = true;
+    quit(s);
+    return true;
+}
+
 static void pop3_on_tls_up(struct ms_session *s)
 {
+    if (s->spec->injection_probe) {
+        double wait = s->env->request->timeout_s < 2.0 ? s->env->request->timeout_s : 2.0;
+        ms_session_set_state_timeout(s, POP3_INJECTION_WAIT, MS_PHASE_STARTTLS, wait);
+        return;
+    }
     send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
 }
 
@@ -490,4 +523,5 @@ const struct ms_proto_ops ms_pop3_ops = {
     .on_input = pop3_on_input,
     .on_tls_up = pop3_on_tls_up,
     .on_auth_turn = pop3_on_auth_turn,
+    .on_state_timeout = pop3_on_state_timeout,
 };

@@ -26,6 +26,7 @@ struct ms_endpoint_spec {
     char source_name[300];
     int srv_priority;           /* SRV only, else -1 */
     int srv_weight;
+    bool injection_probe;       /* a separate connection testing STARTTLS command injection */
 };
 
 /* Port numbers for a bare host's (or a guessed host's) four endpoints. */
@@ -69,6 +70,7 @@ struct ms_request {
     char auth_mech[16];         /* forced mechanism ("PLAIN", "LOGIN", "XOAUTH2",
                                    "OAUTHBEARER", "USER"), "" = best offered */
     bool allow_insecure_auth;   /* send credentials without verified TLS too */
+    bool injection_test;        /* --injection-test on every STARTTLS endpoint */
     char dns_servers[512];      /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
 

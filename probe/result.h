@@ -169,6 +169,15 @@ struct ms_account_facts {
     long pop3_login_delay_s;       /* LOGIN-DELAY after sign-in; -1 not said */
 };
 
+/* --injection-test: STARTTLS plus a second command in one segment, on its own connection
+ * (the USENIX Security 2021 STARTTLS study). */
+struct ms_injection_facts {
+    bool tested;                   /* the check reached a verdict */
+    bool vulnerable;               /* the server answered the injected command inside TLS */
+    char evidence[256];            /* what came back inside TLS, sanitized */
+    char note[200];                /* why there is no verdict, or what else was seen */
+};
+
 struct ms_endpoint_result {
     char id[300];                  /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
@@ -202,6 +211,7 @@ struct ms_endpoint_result {
 
     struct ms_auth_facts auth;
     struct ms_account_facts account;
+    struct ms_injection_facts injection;
 
     bool completed_securely;       /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */

@@ -39,6 +39,8 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
 static void on_timeout(void *arg)
 {
     struct ms_session *s = arg;
+    if (s->transport == MS_TRANSPORT_OPEN && s->ops->on_state_timeout && s->ops->on_state_timeout(s))
+        return;
     static const enum ms_failure by_phase[] = {
         [MS_PHASE_RESOLVE] = MS_FAILURE_DNS_TIMEOUT,
         [MS_PHASE_CONNECT] = MS_FAILURE_TCP_TIMEOUT,
@@ -63,6 +65,14 @@ static void set_transport(struct ms_session *s, enum ms_transport_state t, enum 
     s->transport = t;
     s->phase = phase;
     arm_timeout(s);
+}
+
+void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase, double timeout)
+{
+    ms_session_set_state(s, state, phase);
+    if (!s->finished &&
+        ms_loop_timer_set(s->env->loop, &s->timer, timeout, on_timeout, s) < 0)
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory arming a timer");
 }
 
 void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase)
@@ -364,7 +374,13 @@ void ms_session_start_tls(struct ms_session *s)
 {
     if (s->finished)
         return;
-    if (s->line.in_len > 0) {
+    if (s->line.in_len > 0 && s->spec->injection_probe) {
+        char sample[120];
+        ms_text_sanitize(sample, sizeof sample, s->line.in, s->line.in_len);
+        snprintf(s->res->injection.note, sizeof s->res->injection.note,
+                 "the server answered the pipelined command in plaintext before TLS (\"%s\")", sample);
+        ms_line_consume(&s->line, s->line.in_len);
+    } else if (s->line.in_len > 0) {
         char sample[120];
         ms_text_sanitize(sample, sizeof sample, s->line.in, s->line.in_len);
         ms_session_fail(s, MS_FAILURE_STARTTLS_INJECTED,
@@ -699,8 +715,8 @@ static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
                               [MS_SECURITY_NONE] = "pop3+plain"},
     };
     bool v6 = strchr(spec->host, ':') != NULL;
-    snprintf(id, cap, "%s://%s%s%s:%u", schemes[spec->protocol][spec->security], v6 ? "[" : "",
-             spec->host, v6 ? "]" : "", (unsigned)spec->port);
+    snprintf(id, cap, "%s://%s%s%s:%u%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
+             spec->host, v6 ? "]" : "", (unsigned)spec->port, spec->injection_probe ? "#injection-test" : "");
 }
 
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,

@@ -47,6 +47,8 @@ struct ms_proto_ops {
     void (*on_tls_up)(struct ms_session *s); /* the STARTTLS handshake completed */
     /* A session that waited for its turn to sign in learns it: true = go ahead. */
     void (*on_auth_turn)(struct ms_session *s, bool chosen);
+    /* The state's timeout fired; return true when that is an answer, not a failure. */
+    bool (*on_state_timeout)(struct ms_session *s);
 };
 
 /* Where a session is on the way to signing in (one endpoint per protocol signs in). */
@@ -105,6 +107,9 @@ struct ms_session {
     char tag[16];                   /* IMAP: the tag awaited */
 };
 
+/* Enter a state with its own timeout (seconds) instead of the phase timeout. */
+void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase, double timeout);
+
 /* Set up a session for spec writing into res, and start it (resolving or connecting).
  * known: addresses already resolved (resolve_ms is what that took), or NULL.
  * Failures are recorded in res; the session may be finished on return. */
@@ -131,7 +136,8 @@ void ms_session_send(struct ms_session *s, const char *line);
 void ms_session_greeting(struct ms_session *s, const char *raw, size_t len);
 
 /* STARTTLS/STLS was accepted: refuse if plaintext bytes already follow the answer
- * (injection), else start the handshake; the protocol's on_tls_up runs when it is done. */
+ * (injection), else start the handshake; the protocol's on_tls_up runs when it is done.
+ * An injection probe expects its own pipelined command's answer there and drops it. */
 void ms_session_start_tls(struct ms_session *s);
 
 /* Queue a command whose tail is secret: the trace shows `visible <redacted>`. */
