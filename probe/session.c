@@ -540,10 +540,18 @@ static void family_start(struct ms_session *s, struct ms_family_probe *p, struct
     ms_loop_watch_init(&p->watch);
     ms_loop_timer_init(&p->timer);
     out->tried = true;
+    out->connect_ms = -1;
+    out->failure = MS_FAILURE_TCP_TIMEOUT; /* until it answers */
     ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], out->address, sizeof out->address);
     p->active = true;
     s->env->open_sessions++;
     int fd = ms_conn_start((struct sockaddr *)&s->addrs->addrs[index], s->addrs->addr_lens[index]);
+    if (fd == -ENETUNREACH || fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
+        /* This machine has no route for the family: that says nothing about the server. */
+        family_end(p, MS_FAILURE_NONE, "not checked: this machine has no route for this address family");
+        out->tried = false;
+        return;
+    }
     if (fd < 0) {
         family_end(p, ms_conn_failure(-fd), strerror(-fd));
         return;

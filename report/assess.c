@@ -4,6 +4,7 @@
 #include "report/assess.h"
 
 /* Only the X509_V_ERR_* numbers (macros): report/ links no OpenSSL. */
+#include <limits.h>
 #include <openssl/x509_vfy.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,7 +18,8 @@
 struct ctx {
     const struct ms_result *r;
     int warn_days;
-    bool one_host; /* all endpoints share one host: name them by port only */
+    bool one_host;       /* all endpoints share one host: name them by port only */
+    bool not_offered[2]; /* by enum ms_protocol: the domain's SRV records say "not offered" */
     struct ms_finding *f;
     size_t n;
     size_t cap;
@@ -323,6 +325,28 @@ static int judge_closed_sibling(struct ctx *c, long i, const char *code)
     return 0;
 }
 
+/* Discovery: the domain says the protocol is not offered, so a guessed endpoint of it that
+ * is closed is expected, not an alarm. */
+static int judge_closed_not_offered(struct ctx *c, long i, const char *code)
+{
+    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
+    char lab[320], ev[300];
+    struct ms_finding *f = add(c, MS_SEVERITY_INFO, code, i);
+    if (!f)
+        return MS_ENOMEM;
+    ep_label(c, ep, lab, sizeof lab);
+    evidence(ep->failure_message, ev, sizeof ev);
+    put(f->message, sizeof f->message,
+        "%s %s%s; expected, since %s says %s is not offered (SRV target '.').", lab,
+        strncmp(code, "dns.", 4) == 0 ? "does not resolve" : "is closed", ev,
+        c->r->discovery.domain, proto_upper(ep->protocol));
+    put(f->remedy, sizeof f->remedy,
+        "Nothing to do if %s is meant to be off. If it should work, publish SRV records that "
+        "name the server and open port %u.",
+        proto_upper(ep->protocol), (unsigned)ep->port);
+    return 0;
+}
+
 static int judge_failure(struct ctx *c, long i)
 {
     const struct ms_result *r = c->r;
@@ -333,10 +357,12 @@ static int judge_failure(struct ctx *c, long i)
 
     if (!code)
         return 0;
-    if (r->bare_host && !ep->required && is_closure(ep->failure)) {
+    if ((r->bare_host || r->discovery.performed) && !ep->required && is_closure(ep->failure)) {
         int rc = judge_closed_sibling(c, i, code);
         if (rc <= 0)
             return rc;
+        if (c->not_offered[ep->protocol])
+            return judge_closed_not_offered(c, i, code);
     }
 
     ep_label(c, ep, lab, sizeof lab);
@@ -756,6 +782,15 @@ static int judge_cert(struct ctx *c, long i)
             ep->host, t->has_certificate && cert->san.count ? " (" : "",
             t->has_certificate && cert->san.count ? names : "",
             t->has_certificate && cert->san.count ? ")" : "");
+        if (ep->source == MS_SOURCE_SRV && ep->source_name[0]) {
+            app(f->message, sizeof f->message,
+                " The SRV record %s names this host, so mail programs that follow it will "
+                "refuse the connection.",
+                ep->source_name);
+            app(f->remedy, sizeof f->remedy,
+                " Or change the SRV record %s to name a host the certificate covers.",
+                ep->source_name);
+        }
     }
     int rc = judge_untrusted(c, i, expired || nyv || mismatch);
     if (rc)
@@ -912,6 +947,236 @@ static int judge_misc(struct ctx *c, long i)
     return 0;
 }
 
+/* One family connects and the other does not (checked on the first address of each, when
+ * the host has both): mail programs that pick the broken one first hang or fail. */
+static int judge_families(struct ctx *c, long i)
+{
+    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
+    const struct ms_family_check *v4 = &ep->ipv4, *v6 = &ep->ipv6;
+    if (!v4->tried || !v6->tried)
+        return 0;
+    bool ok4 = v4->failure == MS_FAILURE_NONE, ok6 = v6->failure == MS_FAILURE_NONE;
+    if (ok4 == ok6)
+        return 0;
+    const struct ms_family_check *good = ok4 ? v4 : v6, *bad = ok4 ? v6 : v4;
+    const char *gname = ok4 ? "IPv4" : "IPv6", *bname = ok4 ? "IPv6" : "IPv4";
+    const char *code = ms_assess_failure_code(bad->failure);
+    char lab[320], ms[48] = "";
+    struct ms_finding *f =
+        add(c, MS_SEVERITY_WARNING, ok4 ? "tcp.ipv6_unreachable" : "tcp.ipv4_unreachable", i);
+    if (!f)
+        return MS_ENOMEM;
+    ep_label(c, ep, lab, sizeof lab);
+    if (good->connect_ms >= 0)
+        put(ms, sizeof ms, " in %.1f ms", good->connect_ms);
+    put(f->message, sizeof f->message, "%s: %s (%s) connects%s but %s (%s) does not: %s%s%s%s. %s",
+        lab, gname, good->address[0] ? good->address : "first address", ms, bname,
+        bad->address[0] ? bad->address : "first address",
+        bad->message[0] ? bad->message : "no connection", code ? " (" : "", code ? code : "",
+        code ? ")" : "",
+        ok4 ? "Mail programs that try IPv6 first may hang."
+            : "Mail programs that try IPv4 first may hang, and those on networks without IPv6 "
+              "cannot connect at all.");
+    if (ok4)
+        put(f->remedy, sizeof f->remedy,
+            "Fix IPv6 for %s: check that its AAAA record (%s) points to the mail server, that "
+            "the server listens on port %u over IPv6, and that firewalls and routes let IPv6 "
+            "through to that port; or remove the AAAA record.",
+            ep->host, bad->address, (unsigned)ep->port);
+    else
+        put(f->remedy, sizeof f->remedy,
+            "Fix IPv4 for %s: check that its A record (%s) points to the mail server, that the "
+            "server listens on port %u over IPv4, and that firewalls and routes let IPv4 "
+            "through to that port.",
+            ep->host, bad->address, (unsigned)ep->port);
+    if (bad->failure == MS_FAILURE_TCP_UNREACHABLE)
+        app(f->remedy, sizeof f->remedy,
+            " \"Unreachable\" can also mean this machine has no %s route: check from another "
+            "network.",
+            bname);
+    return 0;
+}
+
+/* The SRV services of a protocol (implicit TLS first). */
+static const char *const imap_services[] = {"_imaps._tcp", "_imap._tcp", NULL};
+static const char *const pop3_services[] = {"_pop3s._tcp", "_pop3._tcp", NULL};
+
+static const char *const *services_of(enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_IMAP ? imap_services : pop3_services;
+}
+
+/* True when the SRV query name ("_imaps._tcp.example.com") is of service label. */
+static bool query_is_service(const char *name, const char *label)
+{
+    size_t n = strlen(label);
+    return strncasecmp(name, label, n) == 0 && name[n] == '.';
+}
+
+/* Some SRV record of protocol p names a real server (a target other than "."). */
+static bool srv_names_server(const struct ms_result *r, enum ms_protocol p)
+{
+    const struct ms_discovery *d = &r->discovery;
+    for (size_t k = 0; k < d->candidate_count; k++)
+        if (d->candidates[k].source == MS_SOURCE_SRV && d->candidates[k].protocol == p)
+            return true;
+    for (size_t q = 0; q < d->query_count; q++) {
+        const struct ms_dns_query_fact *qf = &d->queries[q];
+        if (strcmp(qf->type, "SRV") != 0)
+            continue;
+        bool ours = false;
+        for (const char *const *l = services_of(p); *l; l++)
+            if (query_is_service(qf->name, *l))
+                ours = true;
+        if (!ours)
+            continue;
+        /* answers are "priority weight port target" */
+        for (size_t a = 0; a < qf->answers.count; a++) {
+            const char *target = strrchr(qf->answers.items[a], ' ');
+            target = target ? target + 1 : qf->answers.items[a];
+            if (strcmp(target, ".") != 0 && target[0])
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Which of p's services the domain declared not offered, as "_pop3._tcp, _pop3s._tcp". */
+static size_t not_offered_labels(const struct ms_result *r, enum ms_protocol p, char *buf,
+                                 size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (const char *const *l = services_of(p); *l; l++)
+        if (ms_strlist_has(&r->discovery.srv_not_offered, *l))
+            app(buf, cap, "%s%s", n++ ? ", " : "", *l);
+    return n;
+}
+
+/* The domain says p is not offered: some service of it has the SRV target "." and no SRV
+ * record of p names a server. Services without SRV records say nothing either way. */
+static bool protocol_not_offered(const struct ms_result *r, enum ms_protocol p)
+{
+    char labels[64];
+    return r->discovery.performed && not_offered_labels(r, p, labels, sizeof labels) > 0 &&
+           !srv_names_server(r, p);
+}
+
+/* The discovery query asking for host's addresses, or NULL. */
+static const struct ms_dns_query_fact *host_query(const struct ms_result *r, const char *host)
+{
+    for (size_t q = 0; q < r->discovery.query_count; q++) {
+        const struct ms_dns_query_fact *qf = &r->discovery.queries[q];
+        if (strcmp(qf->type, "SRV") != 0 && strcmp(qf->type, "MX") != 0 &&
+            strcasecmp(qf->name, host) == 0)
+            return qf;
+    }
+    return NULL;
+}
+
+/* Findings about the domain's DNS, not about one endpoint. */
+static int judge_discovery(struct ctx *c)
+{
+    const struct ms_result *r = c->r;
+    const struct ms_discovery *d = &r->discovery;
+    struct ms_finding *f;
+    if (!d->performed)
+        return 0;
+
+    for (int p = 0; p < 2; p++) {
+        enum ms_protocol proto = p == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+        enum ms_protocol other = p == 0 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP;
+        char labels[64];
+        if (not_offered_labels(r, proto, labels, sizeof labels) == 0)
+            continue;
+        if (!(f = add(c, MS_SEVERITY_INFO, "dns.srv_not_offered", -1)))
+            return MS_ENOMEM;
+        /* a secure endpoint of it, found another way, although the domain says "no" */
+        long works = -1;
+        for (size_t i = 0; i < r->endpoint_count && works < 0; i++)
+            if (r->endpoints[i].protocol == proto && ms_assess_endpoint_secure(&r->endpoints[i]))
+                works = (long)i;
+        if (c->not_offered[proto] && works >= 0) {
+            const struct ms_endpoint_result *ep = &r->endpoints[works];
+            put(f->message, sizeof f->message,
+                "%s says %s (%s) is not offered (SRV target '.'), yet %s works on %s:%u (found "
+                "by %s); mail programs that follow SRV records will not use it.",
+                d->domain, proto_upper(proto), labels, proto_upper(proto), ep->host,
+                (unsigned)ep->port, ep->source_name[0] ? ep->source_name : "its name");
+            put(f->remedy, sizeof f->remedy,
+                "If %s is meant to be offered, replace the '.' record with one that names the "
+                "server, e.g. %s.%s. SRV 0 1 %u %s.; if it is meant to be off, turn it off on "
+                "the server too.",
+                proto_upper(proto),
+                services_of(proto)[ep->security == MS_SECURITY_IMPLICIT ? 0 : 1], d->domain,
+                (unsigned)ep->port, ep->host);
+        } else if (c->not_offered[proto]) {
+            put(f->message, sizeof f->message, "%s says %s (%s) is not offered (SRV target '.').",
+                d->domain, proto_upper(proto), labels);
+            put(f->remedy, sizeof f->remedy,
+                "Nothing to do if %s is meant to be off%s%s. If it should work, replace the "
+                "'.' record with one that names the server, e.g. %s.%s. SRV 0 1 %u "
+                "%s.%s.",
+                proto_upper(proto), c->not_offered[other] ? "" : ": mail programs should use ",
+                c->not_offered[other] ? "" : proto_upper(other), services_of(proto)[0], d->domain,
+                proto == MS_PROTOCOL_IMAP ? 993u : 995u, proto == MS_PROTOCOL_IMAP ? "imap" : "pop",
+                d->domain);
+        } else {
+            put(f->message, sizeof f->message,
+                "%s says %s (%s) is not offered (SRV target '.'); other SRV records name %s "
+                "servers, so mail programs use those.",
+                d->domain, proto_upper(proto), labels, proto_upper(proto));
+            put(f->remedy, sizeof f->remedy,
+                "Nothing to do if that way of reaching %s is meant to be off (RFC 8314 "
+                "recommends implicit TLS on port %u). If it should work, replace the '.' record "
+                "with one that names the server.",
+                proto_upper(proto), proto == MS_PROTOCOL_IMAP ? 993u : 995u);
+        }
+    }
+
+    for (size_t k = 0; k < d->srv_unresolvable.count; k++) {
+        const char *line = d->srv_unresolvable.items[k]; /* "_imaps._tcp.example.com -> host" */
+        const char *arrow = strstr(line, " -> ");
+        char service[300], host[300], how[200] = "", port[32] = "";
+        if (arrow) {
+            put(service, sizeof service, "%.*s", (int)(arrow - line), line);
+            put(host, sizeof host, "%s", arrow + 4);
+        } else {
+            put(service, sizeof service, "an SRV record");
+            put(host, sizeof host, "%s", line);
+        }
+        for (size_t j = 0; j < d->candidate_count; j++) {
+            const struct ms_candidate *cd = &d->candidates[j];
+            if (cd->source == MS_SOURCE_SRV && strcasecmp(cd->host, host) == 0 &&
+                strcasecmp(cd->source_name, service) == 0) {
+                put(port, sizeof port, " (port %u)", (unsigned)cd->port);
+                break;
+            }
+        }
+        const struct ms_dns_query_fact *qf = host_query(r, host);
+        if (qf && strcmp(qf->status, "nxdomain") == 0)
+            put(how, sizeof how, "the name does not exist (NXDOMAIN)");
+        else if (qf && strcmp(qf->status, "nodata") == 0)
+            put(how, sizeof how, "the name has no A or AAAA record");
+        else if (qf && strcmp(qf->status, "ok") != 0)
+            put(how, sizeof how, "looking it up failed: %s%s%s", qf->status,
+                qf->message[0] ? ", " : "", qf->message);
+        else
+            put(how, sizeof how, "it has no address");
+        if (!(f = add(c, MS_SEVERITY_WARNING, "dns.srv_target_unresolvable", -1)))
+            return MS_ENOMEM;
+        put(f->message, sizeof f->message,
+            "%s names %s%s, but %s; mail programs that follow the SRV record cannot connect "
+            "there.",
+            service, host, port, how);
+        put(f->remedy, sizeof f->remedy,
+            "Add an A and/or AAAA record for %s, or correct the SRV record %s to name the "
+            "mail server's real host name (an existing name, not an alias).",
+            host, service);
+    }
+    return 0;
+}
+
 /* ---- ordering and statuses ----------------------------------------------------------- */
 
 /* Worst first; then endpoint order (findings about no endpoint first); then code. */
@@ -1023,6 +1288,34 @@ static const char *endpoint_reason(const struct ctx *c, const struct ms_assessme
     return reason_words("");
 }
 
+/* Discovery found no endpoint of p to probe: why, from its candidates. */
+static void no_server_words(const struct ctx *c, enum ms_protocol p, char *buf, size_t cap)
+{
+    const struct ms_discovery *d = &c->r->discovery;
+    size_t n = 0, unresolved = 0;
+    const char *reason = NULL, *first = "";
+    for (size_t k = 0; k < d->candidate_count; k++) {
+        const struct ms_candidate *cd = &d->candidates[k];
+        if (cd->protocol != p)
+            continue;
+        if (n++ == 0)
+            first = cd->host;
+        if (strcmp(cd->dropped, "does not resolve") == 0)
+            unresolved++;
+        else if (cd->dropped[0] && !reason)
+            reason = cd->dropped;
+    }
+    if (n == 0)
+        put(buf, cap, "no server was found (no candidate from SRV, MX or conventional names)");
+    else if (unresolved == n && n == 1)
+        put(buf, cap, "no server was found (the only candidate, %s, does not resolve)", first);
+    else if (unresolved == n)
+        put(buf, cap, "no server was found (none of the %zu candidates resolves)", n);
+    else
+        put(buf, cap, "no server was found (candidates not probed: %s)",
+            reason ? reason : "unknown reason");
+}
+
 static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
                          const struct ms_assessment *a)
 {
@@ -1068,6 +1361,7 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
         n_broken++;
     }
     const char *name = proto_upper(v->protocol);
+    const char *domain = r->discovery.performed ? r->discovery.domain : "";
     if (v->available) {
         put(v->summary, sizeof v->summary, "%s works securely on %s", name, works);
         if (warnings)
@@ -1076,12 +1370,175 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
         if (n_broken)
             app(v->summary, sizeof v->summary, "; %s", broken);
         app(v->summary, sizeof v->summary, ".");
+    } else if (v->not_offered) {
+        char labels[64];
+        not_offered_labels(r, v->protocol, labels, sizeof labels);
+        put(v->summary, sizeof v->summary, "%s is not offered by %s (%s SRV target '.')", name,
+            domain, labels);
+        if (n_broken)
+            app(v->summary, sizeof v->summary, "; %s", broken);
+        app(v->summary, sizeof v->summary, ".");
     } else if (n_broken) {
-        put(v->summary, sizeof v->summary, "%s is not available%s: %s.", name,
-            tls_up ? " securely" : "", broken);
+        put(v->summary, sizeof v->summary, "%s is not available%s%s%s: %s.", name,
+            tls_up ? " securely" : "", domain[0] ? " for " : "", domain, broken);
+    } else if (domain[0]) {
+        char why[200];
+        no_server_words(c, v->protocol, why, sizeof why);
+        put(v->summary, sizeof v->summary, "%s is not available for %s: %s.", name, domain, why);
     } else {
         put(v->summary, sizeof v->summary, "%s is not available: no endpoint was checked.", name);
     }
+}
+
+/* ---- best settings ------------------------------------------------------------------ */
+
+static int security_rank(enum ms_security s)
+{
+    return s == MS_SECURITY_IMPLICIT ? 0 : s == MS_SECURITY_STARTTLS ? 1 : 2;
+}
+
+static int source_rank(enum ms_source s)
+{
+    switch (s) {
+    case MS_SOURCE_SRV: return 0;
+    case MS_SOURCE_MX: return 1;
+    case MS_SOURCE_CONVENTIONAL: return 2;
+    default: return 3;
+    }
+}
+
+/* The MX preference of the host of endpoint i (from its discovery candidate). */
+static long mx_preference(const struct ms_result *r, size_t i)
+{
+    for (size_t k = 0; k < r->discovery.candidate_count; k++) {
+        const struct ms_candidate *cd = &r->discovery.candidates[k];
+        if (cd->endpoint_index == (long)i && cd->source == MS_SOURCE_MX && cd->priority >= 0)
+            return cd->priority;
+    }
+    return LONG_MAX;
+}
+
+/* <0 when endpoint i is the better one to configure, >0 when j is: implicit TLS before
+ * STARTTLS; SRV (priority, then weight) before MX (preference) before conventional names
+ * before others; ok before warning (st may be NULL); then endpoint order. */
+static int rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j)
+{
+    const struct ms_endpoint_result *a = &r->endpoints[i], *b = &r->endpoints[j];
+    int x = security_rank(a->security), y = security_rank(b->security);
+    if (x != y)
+        return x < y ? -1 : 1;
+    x = source_rank(a->source);
+    y = source_rank(b->source);
+    if (x != y)
+        return x < y ? -1 : 1;
+    if (a->source == MS_SOURCE_SRV) {
+        long pa = a->srv_priority < 0 ? LONG_MAX : a->srv_priority;
+        long pb = b->srv_priority < 0 ? LONG_MAX : b->srv_priority;
+        if (pa != pb)
+            return pa < pb ? -1 : 1;
+        if (a->srv_weight != b->srv_weight) /* the heavier record first */
+            return a->srv_weight > b->srv_weight ? -1 : 1;
+    } else if (a->source == MS_SOURCE_MX) {
+        long pa = mx_preference(r, i), pb = mx_preference(r, j);
+        if (pa != pb)
+            return pa < pb ? -1 : 1;
+    }
+    if (st && st[i] != st[j])
+        return st[i] < st[j] ? -1 : 1;
+    return i < j ? -1 : i > j ? 1 : 0;
+}
+
+/* How far endpoint i got: a secure session (but a critical finding) > TLS up > connected. */
+static int progress(const struct ms_endpoint_result *ep)
+{
+    if (ms_assess_endpoint_secure(ep))
+        return 3;
+    if (ep->tls.established)
+        return 2;
+    return ep->address[0] ? 1 : 0;
+}
+
+/* Why protocol p has no recommendation, in one phrase. */
+static void why_not(const struct ctx *c, const struct ms_assessment *a, enum ms_protocol p,
+                    bool not_offered, char *buf, size_t cap)
+{
+    const struct ms_result *r = c->r;
+    long best = -1;
+    size_t others = 0;
+    if (not_offered) {
+        put(buf, cap, "%s says it is not offered (SRV target '.')", r->discovery.domain);
+        return;
+    }
+    for (size_t i = 0; i < r->endpoint_count; i++) {
+        const struct ms_endpoint_result *ep = &r->endpoints[i];
+        if (ep->protocol != p)
+            continue;
+        if (best < 0) {
+            best = (long)i;
+            continue;
+        }
+        others++;
+        int gi = progress(ep), gb = progress(&r->endpoints[best]);
+        if (gi > gb || (gi == gb && rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
+            best = (long)i;
+    }
+    if (best < 0) {
+        if (r->discovery.performed) {
+            char why[200];
+            no_server_words(c, p, why, sizeof why);
+            put(buf, cap, "%s", why);
+        } else {
+            put(buf, cap, "no endpoint was checked");
+        }
+        return;
+    }
+    char port[300];
+    ep_port(c, &r->endpoints[best], port, sizeof port);
+    put(buf, cap, "%s%s %s", c->one_host ? "port " : "", port, endpoint_reason(c, a, (size_t)best));
+    if (others)
+        app(buf, cap, " (%zu other endpoint%s failed too)", others, others == 1 ? "" : "s");
+}
+
+static void recommend(const struct ctx *c, struct ms_assessment *a)
+{
+    const struct ms_result *r = c->r;
+    a->recommended[0] = a->recommended[1] = -1;
+    a->preferred = -1;
+    for (size_t i = 0; i < r->endpoint_count; i++) {
+        const struct ms_endpoint_result *ep = &r->endpoints[i];
+        enum ms_status st = a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN;
+        if (!ms_assess_endpoint_secure(ep) || ep->security == MS_SECURITY_NONE ||
+            (st != MS_STATUS_OK && st != MS_STATUS_WARNING))
+            continue;
+        long *best = &a->recommended[ep->protocol == MS_PROTOCOL_IMAP ? 0 : 1];
+        if (*best < 0 || rank_cmp(r, a->endpoint_status, i, (size_t)*best) < 0)
+            *best = (long)i;
+    }
+    /* IMAP first (several devices, folders, push), unless only POP3 was asked for. */
+    const enum ms_protocol order[2] = {
+        r->want_imap || !r->want_pop3 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3,
+        r->want_imap || !r->want_pop3 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP};
+    for (int k = 0; k < 2 && a->preferred < 0; k++)
+        if (a->recommended[order[k]] >= 0)
+            a->preferred = (int)order[k];
+    for (size_t k = 0; k < a->verdict_count; k++) {
+        const struct ms_protocol_verdict *v = &a->verdicts[k];
+        if (a->recommended[v->protocol] < 0)
+            why_not(c, a, v->protocol, v->not_offered, a->not_recommended[v->protocol],
+                    sizeof a->not_recommended[v->protocol]);
+    }
+}
+
+const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *result,
+                                                       const struct ms_assessment *a,
+                                                       enum ms_protocol p)
+{
+    if ((unsigned)p > 1)
+        return NULL;
+    long i = a->recommended[p];
+    if (i < 0 || (size_t)i >= result->endpoint_count)
+        return NULL;
+    return &result->endpoints[i];
 }
 
 /* ---- entry points ------------------------------------------------------------------ */
@@ -1094,19 +1551,25 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     int rc = 0;
 
     memset(out, 0, sizeof *out);
+    out->recommended[0] = out->recommended[1] = -1;
+    out->preferred = -1;
     if (opt)
         c.warn_days = opt->cert_warn_days;
     for (size_t i = 1; i < result->endpoint_count; i++)
         if (strcasecmp(result->endpoints[i].host, result->endpoints[0].host) != 0)
             c.one_host = false;
+    c.not_offered[MS_PROTOCOL_IMAP] = protocol_not_offered(result, MS_PROTOCOL_IMAP);
+    c.not_offered[MS_PROTOCOL_POP3] = protocol_not_offered(result, MS_PROTOCOL_POP3);
 
     for (size_t i = 0; i < result->endpoint_count; i++) {
         long idx = (long)i;
         if ((rc = judge_failure(&c, idx)) || (rc = judge_cert(&c, idx)) ||
             (rc = judge_tls_version(&c, idx)) || (rc = judge_plaintext_login(&c, idx)) ||
-            (rc = judge_misc(&c, idx)))
+            (rc = judge_misc(&c, idx)) || (rc = judge_families(&c, idx)))
             goto out;
     }
+    if ((rc = judge_discovery(&c)))
+        goto out;
 
     /* Which protocols get a verdict: the requested ones, and any that was probed. */
     bool want[2] = {result->want_imap, result->want_pop3};
@@ -1124,27 +1587,48 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             if (ms_assess_endpoint_secure(&result->endpoints[i]))
                 v->available = true;
         }
+        v->not_offered = !v->available && c.not_offered[v->protocol];
         for (size_t k = 0; k < c.n; k++)
             if (c.f[k].endpoint_index >= 0 &&
                 result->endpoints[c.f[k].endpoint_index].protocol == v->protocol &&
                 c.f[k].severity == MS_SEVERITY_CRITICAL)
                 critical = true;
-        /* Unavailable must be critical; say so when no endpoint finding already does. */
-        if (!v->available && !critical) {
+        /* Unavailable must be critical (unless the domain says it is not offered); say so
+         * when no endpoint finding already does. */
+        if (!v->available && !v->not_offered && !critical) {
             struct ms_finding *f = add(&c, MS_SEVERITY_CRITICAL, "proto.unavailable", -1);
             if (!f) {
                 rc = MS_ENOMEM;
                 goto out;
             }
-            put(f->message, sizeof f->message,
-                "%s is not available securely: no %s endpoint completed a TLS session with a "
-                "verified certificate.",
-                proto_upper(v->protocol), proto_upper(v->protocol));
-            put(f->remedy, sizeof f->remedy,
-                "Offer %s on port %u with implicit TLS (or STARTTLS on port %u) and a valid "
-                "certificate; run mailscope --trace to see what the server does.",
-                proto_upper(v->protocol), v->protocol == MS_PROTOCOL_IMAP ? 993u : 995u,
-                v->protocol == MS_PROTOCOL_IMAP ? 143u : 110u);
+            const char *name = proto_upper(v->protocol);
+            unsigned implicit = v->protocol == MS_PROTOCOL_IMAP ? 993u : 995u;
+            bool probed = false;
+            for (size_t i = 0; i < result->endpoint_count; i++)
+                if (result->endpoints[i].protocol == v->protocol)
+                    probed = true;
+            if (result->discovery.performed && !probed) {
+                char why[200];
+                no_server_words(&c, v->protocol, why, sizeof why);
+                put(f->message, sizeof f->message, "%s is not available for %s: %s.", name,
+                    result->discovery.domain, why);
+                put(f->remedy, sizeof f->remedy,
+                    "Publish SRV records for the mail domain (e.g. %s.%s. SRV 0 1 %u "
+                    "mail.%s.) and an A/AAAA record for the server, or ask the provider "
+                    "for the server's name and run mailscope on it.",
+                    services_of(v->protocol)[0], result->discovery.domain, implicit,
+                    result->discovery.domain);
+            } else {
+                put(f->message, sizeof f->message,
+                    "%s is not available securely%s%s: no %s endpoint completed a TLS session "
+                    "with a verified certificate.",
+                    name, result->discovery.performed ? " for " : "",
+                    result->discovery.performed ? result->discovery.domain : "", name);
+                put(f->remedy, sizeof f->remedy,
+                    "Offer %s on port %u with implicit TLS (or STARTTLS on port %u) and a "
+                    "valid certificate; run mailscope --trace to see what the server does.",
+                    name, implicit, v->protocol == MS_PROTOCOL_IMAP ? 143u : 110u);
+            }
         }
     }
 
@@ -1186,10 +1670,11 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
                 acc_add(&s, f);
         }
         v->status = acc_status(&s);
-        if (!v->available && v->status != MS_STATUS_UNKNOWN)
+        if (!v->available && !v->not_offered && v->status != MS_STATUS_UNKNOWN)
             v->status = MS_STATUS_CRITICAL;
         make_verdict(&c, v, out);
     }
+    recommend(&c, out);
 
 out:
     free(c.f);
@@ -1197,6 +1682,8 @@ out:
     if (rc) {
         ms_assessment_free(out);
         memset(out, 0, sizeof *out);
+        out->recommended[0] = out->recommended[1] = -1;
+        out->preferred = -1;
     }
     return rc;
 }
@@ -1210,4 +1697,6 @@ void ms_assessment_free(struct ms_assessment *a)
     a->findings = NULL;
     a->endpoint_status = NULL;
     a->finding_count = 0;
+    a->recommended[0] = a->recommended[1] = -1;
+    a->preferred = -1;
 }

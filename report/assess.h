@@ -32,6 +32,8 @@ struct ms_finding {
 struct ms_protocol_verdict {
     enum ms_protocol protocol;
     bool available;                /* at least one endpoint is secure (ms_assess_endpoint_secure) */
+    bool not_offered;              /* discovery: the domain's SRV records say the protocol is not
+                                    * offered (target "."), and none names a real server */
     enum ms_status status;
     char summary[256];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
 };
@@ -43,6 +45,17 @@ struct ms_assessment {
     enum ms_status *endpoint_status; /* parallel to result->endpoints */
     struct ms_protocol_verdict verdicts[2];
     size_t verdict_count;
+
+    /* Best settings, ranked like a careful client (RFC 8314): only endpoints that are secure
+     * (ms_assess_endpoint_secure) and not critical; implicit TLS before STARTTLS; then SRV
+     * (lower priority, then higher weight) before MX (lower preference) before conventional
+     * names before other endpoints; then ok before warning; then endpoint order. Never
+     * plaintext. Indexed by enum ms_protocol: the index into result->endpoints, or -1. */
+    long recommended[2];
+    int preferred;                 /* enum ms_protocol to set up first, -1 when none: IMAP over
+                                    * POP3 unless IMAP was not requested */
+    char not_recommended[2][320];  /* why recommended[p] is -1 for a requested protocol, in one
+                                    * phrase ("port 993 has an expired certificate"); "" else */
 };
 
 /* Judge result. opt may be NULL (defaults). On error out is left empty (safe to free).
@@ -55,6 +68,12 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
 /* An endpoint a mail program can use safely: it completed securely (TLS up, capabilities
  * read over TLS) and its certificate chain and host name verified. */
 bool ms_assess_endpoint_secure(const struct ms_endpoint_result *ep);
+
+/* The endpoint recommended for protocol p, or NULL (bounds-checked: safe on any assessment
+ * that ms_assess filled or ms_assessment_free emptied). */
+const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *result,
+                                                       const struct ms_assessment *a,
+                                                       enum ms_protocol p);
 
 /* The finding code a session failure maps to ("tcp.refused"), NULL for MS_FAILURE_NONE. */
 const char *ms_assess_failure_code(enum ms_failure f);

@@ -163,6 +163,52 @@ static json_t *error_obj(const struct ms_endpoint_result *ep)
     return o;
 }
 
+/* An integer that is null when negative (-1: not known / not applicable). */
+static json_t *int_or_null(long v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+/* The TCP check on one family's first address; null when it was not tried. */
+static json_t *family(const struct ms_family_check *fc)
+{
+    json_t *o;
+    if (!fc->tried)
+        return json_null();
+    if (!(o = json_object()))
+        return NULL;
+    bool ok = fc->failure == MS_FAILURE_NONE;
+    const char *code = ms_assess_failure_code(fc->failure);
+    if (set(o, "address", str_or_null(fc->address)) || set(o, "ok", json_boolean(ok)) ||
+        set(o, "error", code ? json_string(code) : json_null()) ||
+        set(o, "connect_ms", ok ? ms_value(fc->connect_ms) : json_null()) ||
+        set(o, "message", str_or_null(fc->message))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *families(const struct ms_endpoint_result *ep)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "ipv4", family(&ep->ipv4)) || set(o, "ipv6", family(&ep->ipv6))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *srv(const struct ms_endpoint_result *ep)
+{
+    if (ep->source != MS_SOURCE_SRV || ep->srv_priority < 0)
+        return json_null();
+    return json_pack("{s:i,s:o}", "priority", ep->srv_priority, "weight",
+                     int_or_null(ep->srv_weight));
+}
+
 static json_t *endpoint(const struct ms_endpoint_result *ep, enum ms_status status)
 {
     json_t *o = json_object();
@@ -172,8 +218,10 @@ static json_t *endpoint(const struct ms_endpoint_result *ep, enum ms_status stat
         set(o, "port", json_integer(ep->port)) ||
         set(o, "security", str(ms_security_name(ep->security))) || set(o, "host", str(ep->host)) ||
         set(o, "address", str_or_null(ep->address)) ||
-        set(o, "addresses", strlist(&ep->addresses)) ||
+        set(o, "addresses", strlist(&ep->addresses)) || set(o, "families", families(ep)) ||
         set(o, "required", json_boolean(ep->required)) ||
+        set(o, "source", str(ms_source_name(ep->source))) ||
+        set(o, "source_name", str_or_null(ep->source_name)) || set(o, "srv", srv(ep)) ||
         set(o, "status", str(ms_status_name(status))) ||
         set(o, "timings_ms", timings(&ep->timings_ms)) ||
         set(o, "greeting", str_or_null(ep->greeting)) || set(o, "capabilities", capabilities(ep)) ||
@@ -209,7 +257,111 @@ static json_t *verdict(const struct ms_protocol_verdict *v)
         return NULL;
     if (set(o, "protocol", str(ms_protocol_name(v->protocol))) ||
         set(o, "available", json_boolean(v->available)) ||
+        set(o, "offered", json_boolean(!v->not_offered)) ||
         set(o, "status", str(ms_status_name(v->status))) || set(o, "summary", str(v->summary))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *query(const struct ms_dns_query_fact *q)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = strcmp(q->status, "ok") == 0;
+    if (set(o, "name", str(q->name)) || set(o, "type", str(q->type)) ||
+        set(o, "status", str(q->status[0] ? q->status : "error")) ||
+        set(o, "message", ok ? json_null() : str_or_null(q->message)) ||
+        set(o, "duration_ms", ms_value(q->duration_ms)) ||
+        set(o, "answers", strlist(&q->answers))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *candidate(const struct ms_result *r, const struct ms_candidate *cd)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool probed = cd->endpoint_index >= 0 && (size_t)cd->endpoint_index < r->endpoint_count;
+    if (set(o, "host", str(cd->host)) || set(o, "port", json_integer(cd->port)) ||
+        set(o, "protocol", str(ms_protocol_name(cd->protocol))) ||
+        set(o, "security", str(ms_security_name(cd->security))) ||
+        set(o, "source", str(ms_source_name(cd->source))) ||
+        set(o, "source_name", str_or_null(cd->source_name)) ||
+        set(o, "priority", int_or_null(cd->priority)) ||
+        set(o, "weight", int_or_null(cd->weight)) ||
+        set(o, "endpoint", probed ? str(r->endpoints[cd->endpoint_index].id) : json_null()) ||
+        set(o, "dropped", str_or_null(cd->dropped))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The discovery facts; null when the target was not a domain or an e-mail address. */
+static json_t *discovery(const struct ms_result *r)
+{
+    const struct ms_discovery *d = &r->discovery;
+    json_t *o = NULL, *arr = NULL, *ret = NULL;
+    if (!d->performed)
+        return json_null();
+    if (!(o = json_object()))
+        goto out;
+    if (set(o, "domain", str(d->domain)) || set(o, "user", str_or_null(d->user)) ||
+        set(o, "duration_ms", ms_value(d->duration_ms)))
+        goto out;
+    if (!(arr = json_array()))
+        goto out;
+    for (size_t i = 0; i < d->query_count; i++)
+        if (json_array_append_new(arr, query(&d->queries[i])))
+            goto out;
+    json_t *a = arr;
+    arr = NULL; /* transferred (set steals it even when it fails) */
+    if (set(o, "queries", a) || !(arr = json_array()))
+        goto out;
+    for (size_t i = 0; i < d->candidate_count; i++)
+        if (json_array_append_new(arr, candidate(r, &d->candidates[i])))
+            goto out;
+    a = arr;
+    arr = NULL; /* transferred */
+    if (set(o, "candidates", a) || set(o, "srv_not_offered", strlist(&d->srv_not_offered)) ||
+        set(o, "srv_unresolvable", strlist(&d->srv_unresolvable)) ||
+        set(o, "submission", strlist(&d->submission)))
+        goto out;
+    ret = o;
+    o = NULL; /* transferred to the caller */
+out:
+    json_decref(arr);
+    json_decref(o);
+    return ret;
+}
+
+static json_t *setting(const struct ms_endpoint_result *ep)
+{
+    if (!ep)
+        return json_null();
+    return json_pack("{s:s,s:i,s:s,s:s}", "host", ep->host, "port", (int)ep->port, "security",
+                     ms_security_name(ep->security), "endpoint", ep->id);
+}
+
+/* The settings to type into a mail program. */
+static json_t *recommended(const struct ms_result *r, const struct ms_assessment *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool pref = a->preferred == MS_PROTOCOL_IMAP || a->preferred == MS_PROTOCOL_POP3;
+    if (set(o, "imap", setting(ms_assess_recommended(r, a, MS_PROTOCOL_IMAP))) ||
+        set(o, "pop3", setting(ms_assess_recommended(r, a, MS_PROTOCOL_POP3))) ||
+        set(o, "preferred",
+            pref && ms_assess_recommended(r, a, (enum ms_protocol)a->preferred)
+                ? json_string(ms_protocol_name((enum ms_protocol)a->preferred))
+                : json_null())) {
         json_decref(o);
         return NULL;
     }
@@ -247,6 +399,9 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
         arr = NULL; /* consumed */
         goto out;
     }
+    arr = NULL; /* transferred */
+    if (set(root, "recommended", recommended(r, a)) || set(root, "discovery", discovery(r)))
+        goto out;
 
     if (!(arr = json_array()))
         goto out;

@@ -227,6 +227,46 @@ static void print_tls(FILE *f, const struct ms_tls_facts *t)
     wr_end(&w);
 }
 
+/* "SRV _imaps._tcp.example.com (priority 0, weight 1)", "MX of example.com", ... */
+static void print_source(FILE *f, const struct ms_endpoint_result *ep)
+{
+    struct wr w;
+    label(&w, f, "found by");
+    switch (ep->source) {
+    case MS_SOURCE_SRV:
+        wr_fmt(&w, "SRV %s", ep->source_name[0] ? ep->source_name : "record");
+        if (ep->srv_priority >= 0)
+            wr_fmt(&w, "(priority %d, weight %d)", ep->srv_priority, ep->srv_weight);
+        break;
+    case MS_SOURCE_MX:
+        wr_fmt(&w, "MX (%s)", ep->source_name[0] ? ep->source_name : "record");
+        break;
+    case MS_SOURCE_CONVENTIONAL: wr_text(&w, "conventional name (a guess)"); break;
+    default: wr_text(&w, "target"); break;
+    }
+    wr_end(&w);
+}
+
+static void print_family(FILE *f, const char *name, const struct ms_family_check *fc)
+{
+    struct wr w;
+    if (!fc->tried)
+        return;
+    label(&w, f, name);
+    if (fc->failure == MS_FAILURE_NONE) {
+        if (fc->connect_ms >= 0)
+            wr_fmt(&w, "%s connects (%.1f ms)", fc->address,
+                   (double)(long long)(fc->connect_ms * 10.0 + 0.5) / 10.0);
+        else
+            wr_fmt(&w, "%s connects", fc->address);
+    } else {
+        wr_fmt(&w, "%s FAILS: %s", fc->address, ms_assess_failure_code(fc->failure));
+        if (fc->message[0])
+            wr_fmt(&w, "(%s)", fc->message);
+    }
+    wr_end(&w);
+}
+
 static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms_status st,
                            bool color)
 {
@@ -255,6 +295,11 @@ static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms
             wr_fmt(&w, "%s%s", ep->addresses.items[i], i + 1 < ep->addresses.count ? "," : ")");
     }
     wr_end(&w);
+
+    print_family(f, "IPv4", &ep->ipv4);
+    print_family(f, "IPv6", &ep->ipv6);
+    if (ep->source != MS_SOURCE_TARGET)
+        print_source(f, ep);
 
     label(&w, f, "security");
     wr_text(&w, security_words(ep->security));
@@ -286,6 +331,156 @@ static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms
     fputc('\n', f);
 }
 
+/* What discovery asked and found: one line per question, then the candidates it dropped,
+ * grouped by host and reason. */
+static void print_discovery(FILE *f, const struct ms_result *r)
+{
+    const struct ms_discovery *d = &r->discovery;
+    struct wr w;
+    fputs("Discovery for ", f);
+    wr_start(&w, f, 14, 2);
+    wr_fmt(&w, "%s (%s%s%s%.0f ms)", d->domain, d->user[0] ? "user " : "", d->user,
+           d->user[0] ? ", " : "", d->duration_ms < 0 ? 0.0 : d->duration_ms);
+    wr_end(&w);
+    for (size_t i = 0; i < d->query_count; i++) {
+        const struct ms_dns_query_fact *q = &d->queries[i];
+        bool ok = strcmp(q->status, "ok") == 0;
+        fprintf(f, "  %-6s ", q->type);
+        wr_start(&w, f, 9, 11);
+        wr_fmt(&w, "%s %s", q->name, q->status[0] ? q->status : "error");
+        if (!ok && q->message[0])
+            wr_fmt(&w, "(%s)", q->message);
+        if (q->duration_ms >= 0)
+            wr_fmt(&w, "%.1f ms%s", (double)(long long)(q->duration_ms * 10.0 + 0.5) / 10.0,
+                   q->answers.count ? ":" : "");
+        else if (q->answers.count)
+            wr_text(&w, ":");
+        /* an answer ("0 1 993 imap.example.com") is kept on one line */
+        for (size_t k = 0; k < q->answers.count; k++) {
+            char ans[320];
+            int n = snprintf(ans, sizeof ans, "%s%s", q->answers.items[k],
+                             k + 1 < q->answers.count ? "," : "");
+            wr_word(&w, ans, n < 0 ? 0 : (size_t)n >= sizeof ans ? sizeof ans - 1 : (size_t)n);
+        }
+        wr_end(&w);
+    }
+    /* dropped candidates: one line per host and reason, with the ports */
+    for (size_t i = 0; i < d->candidate_count; i++) {
+        const struct ms_candidate *c = &d->candidates[i];
+        bool seen = false;
+        if (!c->dropped[0])
+            continue;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = d->candidates[j].dropped[0] && strcasecmp(d->candidates[j].host, c->host) == 0 &&
+                   strcmp(d->candidates[j].dropped, c->dropped) == 0;
+        if (seen)
+            continue;
+        char ports[128] = "";
+        size_t np = 0;
+        for (size_t j = i; j < d->candidate_count; j++) {
+            const struct ms_candidate *o = &d->candidates[j];
+            size_t len = strlen(ports);
+            if (strcasecmp(o->host, c->host) == 0 && strcmp(o->dropped, c->dropped) == 0 &&
+                len + 8 < sizeof ports) {
+                snprintf(ports + len, sizeof ports - len, "%s%u", np ? " " : "", (unsigned)o->port);
+                np++;
+            }
+        }
+        fputs("  dropped ", f);
+        wr_start(&w, f, 10, 12);
+        wr_fmt(&w, "%s (%s, port%s %s): %s", c->host, ms_source_name(c->source), np > 1 ? "s" : "",
+               ports, c->dropped);
+        wr_end(&w);
+    }
+    if (d->submission.count) {
+        fputs("  submission ", f);
+        wr_start(&w, f, 13, 13);
+        for (size_t k = 0; k < d->submission.count; k++)
+            wr_fmt(&w, "%s%s", d->submission.items[k], k + 1 < d->submission.count ? ";" : "");
+        wr_text(&w, "(reported only)");
+        wr_end(&w);
+    }
+    fputc('\n', f);
+}
+
+static const char *setting_security(enum ms_security s)
+{
+    return s == MS_SECURITY_IMPLICIT ? "SSL/TLS" : "STARTTLS";
+}
+
+/* The block a helpdesk reads out on the phone: server, port and security per protocol. */
+static void print_settings(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
+{
+    const struct ms_endpoint_result *rec[2] = {ms_assess_recommended(r, a, MS_PROTOCOL_IMAP),
+                                               ms_assess_recommended(r, a, MS_PROTOCOL_POP3)};
+    bool wanted[2] = {false, false};
+    struct wr w;
+    for (size_t i = 0; i < a->verdict_count; i++)
+        wanted[a->verdicts[i].protocol == MS_PROTOCOL_IMAP ? 0 : 1] = true;
+
+    fputs("\nUse these settings\n", f);
+    if (!rec[0] && !rec[1]) {
+        char line[800] = "No secure setting was found:";
+        bool first = true;
+        for (int p = 0; p < 2; p++) {
+            size_t len = strlen(line);
+            if (!wanted[p] || !a->not_recommended[p][0])
+                continue;
+            snprintf(line + len, sizeof line - len, "%s %s %s", first ? "" : ";",
+                     p == 0 ? "IMAP:" : "POP3:", a->not_recommended[p]);
+            first = false;
+        }
+        size_t len = strlen(line);
+        snprintf(line + len, sizeof line - len, "%s.", first ? " no endpoint was checked" : "");
+        fputs("  ", f);
+        wr_start(&w, f, 2, 4);
+        wr_text(&w, line);
+        wr_end(&w);
+        return;
+    }
+    int order[2] = {a->preferred == MS_PROTOCOL_POP3 ? 1 : 0,
+                    a->preferred == MS_PROTOCOL_POP3 ? 0 : 1};
+    size_t host_w = 0;
+    int port_w = 0;
+    for (int p = 0; p < 2; p++) {
+        if (!rec[p])
+            continue;
+        char digits[8];
+        int n = snprintf(digits, sizeof digits, "%u", (unsigned)rec[p]->port);
+        if (strlen(rec[p]->host) > host_w)
+            host_w = strlen(rec[p]->host);
+        if (n > port_w)
+            port_w = n;
+    }
+    for (int k = 0; k < 2; k++) {
+        int p = order[k];
+        const char *name = p == 0 ? "IMAP" : "POP3";
+        char head[32];
+        snprintf(head, sizeof head, "%s (%s):", k == 0 ? "Incoming mail" : "Alternative", name);
+        if (rec[p]) {
+            char line[1024]; /* host_w <= 255: always fits */
+            snprintf(line, sizeof line, "  %-22s server %-*.255s  port %-*u  security %s", head,
+                     (int)(host_w > 255 ? 255 : host_w), rec[p]->host, port_w > 5 ? 5 : port_w,
+                     (unsigned)rec[p]->port, setting_security(rec[p]->security));
+            if (strlen(line) <= WIDTH) {
+                fprintf(f, "%s\n", line);
+            } else { /* a very long host name: let the words wrap instead */
+                fprintf(f, "  %-22s ", head);
+                wr_start(&w, f, 25, 27);
+                wr_fmt(&w, "server %s port %u security %s", rec[p]->host, (unsigned)rec[p]->port,
+                       setting_security(rec[p]->security));
+                wr_end(&w);
+            }
+        } else if (wanted[p]) {
+            fprintf(f, "  %-22s ", head);
+            wr_start(&w, f, 25, 27);
+            wr_fmt(&w, "none secure: %s",
+                   a->not_recommended[p][0] ? a->not_recommended[p] : "not checked");
+            wr_end(&w);
+        }
+    }
+}
+
 int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
                    bool color)
 {
@@ -314,6 +509,9 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
            result->duration_ms < 0 ? 0.0 : result->duration_ms);
     wr_end(&w);
     fputc('\n', out);
+
+    if (result->discovery.performed)
+        print_discovery(out, result);
 
     for (size_t i = 0; i < result->endpoint_count; i++)
         print_endpoint(out, &result->endpoints[i],
@@ -344,6 +542,7 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
             wr_end(&w);
         }
     }
+    print_settings(out, result, a);
     if (fflush(out) == EOF || ferror(out))
         return MS_EIO;
     return 0;

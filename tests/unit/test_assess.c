@@ -183,8 +183,9 @@ static void assess(const struct ms_result *r, int warn_days, struct ms_assessmen
                     assert_true(strcmp(p->code, f->code) <= 0);
             }
         }
-        /* one finding per problem per endpoint */
-        for (size_t j = 0; j < i; j++)
+        /* one finding per problem per endpoint (findings about the domain, endpoint -1, may
+         * repeat a code: one per SRV record or protocol) */
+        for (size_t j = 0; j < i && f->endpoint_index >= 0; j++)
             assert_false(a->findings[j].endpoint_index == f->endpoint_index &&
                          strcmp(a->findings[j].code, f->code) == 0);
     }
@@ -230,6 +231,90 @@ static void done(struct ms_result *r, struct ms_assessment *a)
 {
     ms_assessment_free(a);
     ms_result_free(r);
+}
+
+/* Discovery of example.com for alice: IMAP on imap.example.com:993 (from SRV) works; the
+ * caller adds queries, candidates and more endpoints. */
+static void discovered(struct ms_result *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, "alice@example.com");
+    r->want_imap = r->want_pop3 = true;
+    r->started_at = NOW;
+    r->endpoints = calloc(8, sizeof *r->endpoints);
+    assert_non_null(r->endpoints);
+    r->endpoint_count = 1;
+    struct ms_endpoint_result *ep = &r->endpoints[0];
+    good_endpoint(ep, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    snprintf(ep->host, sizeof ep->host, "imap.example.com");
+    snprintf(ep->id, sizeof ep->id, "imaps://imap.example.com:993");
+    ep->source = MS_SOURCE_SRV;
+    snprintf(ep->source_name, sizeof ep->source_name, "_imaps._tcp.example.com");
+    ep->srv_priority = 0;
+    ep->srv_weight = 1;
+    struct ms_discovery *d = &r->discovery;
+    d->performed = true;
+    snprintf(d->domain, sizeof d->domain, "example.com");
+    snprintf(d->user, sizeof d->user, "alice");
+    d->queries = calloc(16, sizeof *d->queries);
+    d->candidates = calloc(16, sizeof *d->candidates);
+    assert_non_null(d->queries);
+    assert_non_null(d->candidates);
+    d->duration_ms = 12.5;
+}
+
+/* A discovery query; answers NULL-terminated. */
+static void query(struct ms_result *r, const char *name, const char *type, const char *status,
+                  const char *const *answers)
+{
+    struct ms_dns_query_fact *q = &r->discovery.queries[r->discovery.query_count++];
+    snprintf(q->name, sizeof q->name, "%s", name);
+    snprintf(q->type, sizeof q->type, "%s", type);
+    snprintf(q->status, sizeof q->status, "%s", status);
+    q->duration_ms = 3.25;
+    if (strcmp(status, "ok") != 0)
+        snprintf(q->message, sizeof q->message, "%s", status);
+    if (answers)
+        add_strs(&q->answers, answers);
+}
+
+/* A further endpoint of the discovered domain, with its candidate. */
+static struct ms_endpoint_result *discovered_endpoint(struct ms_result *r, const char *host,
+                                                      enum ms_protocol p, enum ms_security s,
+                                                      uint16_t port, enum ms_source source)
+{
+    size_t i = r->endpoint_count++;
+    struct ms_endpoint_result *ep = &r->endpoints[i];
+    bool imap = p == MS_PROTOCOL_IMAP;
+    good_endpoint(ep, p, s, port);
+    snprintf(ep->host, sizeof ep->host, "%s", host);
+    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
+             s == MS_SECURITY_IMPLICIT ? "s" : "", host, (unsigned)port);
+    ep->source = source;
+    snprintf(ep->source_name, sizeof ep->source_name, "%s",
+             source == MS_SOURCE_MX ? "example.com MX" : "conventional name");
+    ep->srv_priority = ep->srv_weight = -1;
+    struct ms_candidate *c = &r->discovery.candidates[r->discovery.candidate_count++];
+    snprintf(c->host, sizeof c->host, "%s", host);
+    c->port = port;
+    c->protocol = p;
+    c->security = s;
+    c->source = source;
+    snprintf(c->source_name, sizeof c->source_name, "%s", ep->source_name);
+    c->priority = source == MS_SOURCE_MX ? 10 : -1;
+    c->weight = -1;
+    c->endpoint_index = (long)i;
+    return ep;
+}
+
+static void family(struct ms_family_check *fc, const char *address, enum ms_failure f,
+                   const char *msg)
+{
+    fc->tried = true;
+    snprintf(fc->address, sizeof fc->address, "%s", address);
+    fc->failure = f;
+    fc->connect_ms = f == MS_FAILURE_NONE ? 4.25 : -1;
+    snprintf(fc->message, sizeof fc->message, "%s", msg);
 }
 
 /* ---- tests ----------------------------------------------------------------------- */
@@ -627,8 +712,8 @@ static void test_closed_port_sibling_works(void **state)
     const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
     assert_true(v->available);
     assert_int_equal(v->status, MS_STATUS_OK);
-    assert_string_equal(v->summary,
-                        "POP3 works securely on 995 (implicit TLS); port 110 refused the connection.");
+    assert_string_equal(
+        v->summary, "POP3 works securely on 995 (implicit TLS); port 110 refused the connection.");
     done(&r, &a);
 }
 
@@ -669,8 +754,9 @@ static void test_both_pop3_refused(void **state)
     const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
     assert_false(v->available);
     assert_int_equal(v->status, MS_STATUS_CRITICAL);
-    assert_string_equal(v->summary, "POP3 is not available: port 110 refused the connection, port 995 "
-                                    "refused the connection.");
+    assert_string_equal(v->summary,
+                        "POP3 is not available: port 110 refused the connection, port 995 "
+                        "refused the connection.");
     assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
     done(&r, &a);
 }
@@ -747,9 +833,10 @@ static void test_dns_no_such_host(void **state)
     assess(&r, 14, &a);
     assert_string_equal(find(&a, "dns.no_such_host", 1)->message,
                         "IMAP on 993: mail.example.com does not exist in DNS (NXDOMAIN).");
-    assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
-                        "IMAP is not available: port 143 does not resolve (no such host), port 993 does "
-                        "not resolve (no such host).");
+    assert_string_equal(
+        verdict(&a, MS_PROTOCOL_IMAP)->summary,
+        "IMAP is not available: port 143 does not resolve (no such host), port 993 does "
+        "not resolve (no such host).");
     done(&r, &a);
 }
 
@@ -831,8 +918,9 @@ static void test_starttls_not_offered(void **state)
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 1);
     assert_true(verdict(&a, MS_PROTOCOL_IMAP)->available);
-    assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
-                        "IMAP works securely on 993 (implicit TLS); port 143 does not offer STARTTLS.");
+    assert_string_equal(
+        verdict(&a, MS_PROTOCOL_IMAP)->summary,
+        "IMAP works securely on 993 (implicit TLS); port 143 does not offer STARTTLS.");
     done(&r, &a);
 }
 
@@ -1156,6 +1244,342 @@ static void test_status_is_worst_severity(void **state)
     done(&r, &a);
 }
 
+/* ---- discovery, families ------------------------------------------------------------ */
+
+static void test_srv_not_offered_not_critical(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const dot[] = {"0 0 0 .", NULL};
+    static const char *const imaps[] = {"0 1 993 imap.example.com", NULL};
+    discovered(&r);
+    query(&r, "_imaps._tcp.example.com", "SRV", "ok", imaps);
+    query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
+    query(&r, "_pop3s._tcp.example.com", "SRV", "nxdomain", NULL);
+    add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
+    assess(&r, 14, &a);
+
+    assert_int_equal(a.status, MS_STATUS_OK);
+    const struct ms_finding *f = find(&a, "dns.srv_not_offered", -1);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_null(f->endpoint);
+    assert_string_equal(f->message,
+                        "example.com says POP3 (_pop3._tcp) is not offered (SRV target '.').");
+    assert_non_null(strstr(f->remedy, "mail programs should use IMAP"));
+    assert_false(has(&a, "proto.unavailable", -1));
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_false(v->available);
+    assert_true(v->not_offered);
+    assert_int_equal(v->status, MS_STATUS_OK);
+    assert_string_equal(v->summary,
+                        "POP3 is not offered by example.com (_pop3._tcp SRV target '.').");
+    assert_false(verdict(&a, MS_PROTOCOL_IMAP)->not_offered);
+    assert_string_equal(a.not_recommended[MS_PROTOCOL_POP3],
+                        "example.com says it is not offered (SRV target '.')");
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    ms_assessment_free(&a);
+
+    /* a guessed POP3 endpoint that is closed is expected, not an alarm */
+    struct ms_endpoint_result *ep = discovered_endpoint(
+        &r, "pop.example.com", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995, MS_SOURCE_CONVENTIONAL);
+    fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    f = find(&a, "tcp.refused", 1);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "says POP3 is not offered"));
+    assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_OK);
+    assert_string_equal(verdict(&a, MS_PROTOCOL_POP3)->summary,
+                        "POP3 is not offered by example.com (_pop3._tcp SRV target '.'); "
+                        "pop.example.com:995 refused the connection.");
+    ms_assessment_free(&a);
+
+    /* ... but one that answers with a broken certificate is still judged */
+    fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "wrong version number");
+    assess(&r, 14, &a);
+    assert_int_equal(find(&a, "tls.handshake_failed", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_srv_not_offered_both_protocols(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const dot[] = {"0 0 0 .", NULL};
+    discovered(&r);
+    /* nothing probed: the endpoint of the fixture goes */
+    ms_strlist_free(&r.endpoints[0].addresses);
+    ms_strlist_free(&r.endpoints[0].caps_after_tls);
+    ms_strlist_free(&r.endpoints[0].tls.cert.san);
+    r.endpoint_count = 0;
+    query(&r, "_imaps._tcp.example.com", "SRV", "ok", dot);
+    query(&r, "_imap._tcp.example.com", "SRV", "ok", dot);
+    query(&r, "_pop3s._tcp.example.com", "SRV", "ok", dot);
+    query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
+    add_strs(&r.discovery.srv_not_offered,
+             (const char *const[]){"_imaps._tcp", "_imap._tcp", "_pop3s._tcp", "_pop3._tcp", NULL});
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(count_code(&a, "dns.srv_not_offered"), 2);
+    assert_int_equal(count_code(&a, "proto.unavailable"), 0);
+    assert_string_equal(a.findings[0].message, "example.com says IMAP (_imaps._tcp, _imap._tcp) is "
+                                               "not offered (SRV target '.').");
+    assert_null(strstr(a.findings[0].remedy, "should use"));
+    for (size_t k = 0; k < a.verdict_count; k++) {
+        assert_true(a.verdicts[k].not_offered);
+        assert_int_equal(a.verdicts[k].status, MS_STATUS_OK);
+    }
+    assert_int_equal(a.preferred, -1);
+    done(&r, &a);
+}
+
+static void test_srv_not_offered_one_service_only(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const dot[] = {"0 0 0 .", NULL};
+    static const char *const pop3s[] = {"0 0 995 pop.example.com", NULL};
+    discovered(&r);
+    query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
+    query(&r, "_pop3s._tcp.example.com", "SRV", "ok", pop3s);
+    add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
+    struct ms_endpoint_result *ep = discovered_endpoint(&r, "pop.example.com", MS_PROTOCOL_POP3,
+                                                        MS_SECURITY_IMPLICIT, 995, MS_SOURCE_SRV);
+    fail_at(ep, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
+    assess(&r, 14, &a);
+    /* _pop3s._tcp names a server: POP3 is offered, and broken */
+    const struct ms_finding *f = find(&a, "dns.srv_not_offered", -1);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "other SRV records name POP3 servers"));
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_false(v->not_offered);
+    assert_int_equal(v->status, MS_STATUS_CRITICAL);
+    assert_string_equal(v->summary, "POP3 is not available for example.com: pop.example.com:995 "
+                                    "did not answer (connection timed out).");
+    assert_int_equal(find(&a, "tcp.timeout", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    done(&r, &a);
+}
+
+static void test_discovery_nothing_found_is_critical(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    discovered(&r);
+    query(&r, "_pop3s._tcp.example.com", "SRV", "nxdomain", NULL);
+    query(&r, "pop.example.com", "A+AAAA", "nxdomain", NULL);
+    struct ms_candidate *c = &r.discovery.candidates[r.discovery.candidate_count++];
+    *c = (struct ms_candidate){.port = 995,
+                               .protocol = MS_PROTOCOL_POP3,
+                               .security = MS_SECURITY_IMPLICIT,
+                               .source = MS_SOURCE_CONVENTIONAL,
+                               .priority = -1,
+                               .weight = -1,
+                               .endpoint_index = -1};
+    snprintf(c->host, sizeof c->host, "pop.example.com");
+    snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+    c[1] = c[0];
+    c[1].port = 110;
+    r.discovery.candidate_count++;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
+    assert_false(v->available);
+    assert_false(v->not_offered);
+    assert_int_equal(v->status, MS_STATUS_CRITICAL);
+    assert_string_equal(v->summary, "POP3 is not available for example.com: no server was found "
+                                    "(none of the 2 candidates resolves).");
+    const struct ms_finding *f = find(&a, "proto.unavailable", -1);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_string_equal(f->message, "POP3 is not available for example.com: no server was found "
+                                    "(none of the 2 candidates resolves).");
+    assert_non_null(strstr(f->remedy, "_pop3s._tcp.example.com. SRV 0 1 995"));
+    assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
+    done(&r, &a);
+}
+
+static void test_srv_target_unresolvable_warning(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const imaps[] = {"0 1 993 imap.example.com", "5 1 993 gone.example.com",
+                                        NULL};
+    discovered(&r);
+    query(&r, "_imaps._tcp.example.com", "SRV", "ok", imaps);
+    query(&r, "gone.example.com", "A+AAAA", "nxdomain", NULL);
+    struct ms_candidate *c = &r.discovery.candidates[r.discovery.candidate_count++];
+    *c = (struct ms_candidate){.port = 993,
+                               .protocol = MS_PROTOCOL_IMAP,
+                               .security = MS_SECURITY_IMPLICIT,
+                               .source = MS_SOURCE_SRV,
+                               .priority = 5,
+                               .weight = 1,
+                               .endpoint_index = -1};
+    snprintf(c->host, sizeof c->host, "gone.example.com");
+    snprintf(c->source_name, sizeof c->source_name, "_imaps._tcp.example.com");
+    snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+    add_strs(&r.discovery.srv_unresolvable,
+             (const char *const[]){"_imaps._tcp.example.com -> gone.example.com", NULL});
+    r.want_pop3 = false;
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.finding_count, 1);
+    const struct ms_finding *f = find(&a, "dns.srv_target_unresolvable", -1);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_string_equal(f->message,
+                        "_imaps._tcp.example.com names gone.example.com (port 993), but the name "
+                        "does not exist (NXDOMAIN); mail programs that follow the SRV record "
+                        "cannot connect there.");
+    assert_non_null(strstr(f->remedy, "Add an A and/or AAAA record for gone.example.com"));
+    /* IMAP itself works, through the other record */
+    assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    ms_assessment_free(&a);
+
+    /* no data, and an entry without an arrow, still say something useful */
+    snprintf(r.discovery.queries[1].status, sizeof r.discovery.queries[1].status, "nodata");
+    add_strs(&r.discovery.srv_unresolvable, (const char *const[]){"odd.example.com", NULL});
+    assess(&r, 14, &a);
+    assert_int_equal(count_code(&a, "dns.srv_target_unresolvable"), 2);
+    assert_non_null(strstr(a.findings[0].message, "has no A or AAAA record"));
+    assert_non_null(strstr(a.findings[1].message, "an SRV record names odd.example.com"));
+    done(&r, &a);
+}
+
+static void test_discovery_sibling_rule(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    discovered(&r);
+    r.want_pop3 = false;
+    struct ms_endpoint_result *a143 =
+        discovered_endpoint(&r, "imap.example.com", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143,
+                            MS_SOURCE_CONVENTIONAL);
+    struct ms_endpoint_result *mx = discovered_endpoint(&r, "mx.example.com", MS_PROTOCOL_IMAP,
+                                                        MS_SECURITY_IMPLICIT, 993, MS_SOURCE_MX);
+    fail_at(a143, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fail_at(mx, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
+    assess(&r, 14, &a);
+    assert_false(r.endpoints[1].required);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    const struct ms_finding *f = find(&a, "tcp.refused", 1);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "IMAP on imap.example.com:143 is closed; IMAP on "
+                                       "imap.example.com:993 works"));
+    assert_int_equal(find(&a, "tcp.timeout", 2)->severity, MS_SEVERITY_INFO);
+    ms_assessment_free(&a);
+
+    /* the working one breaks too: nothing works, and that is critical */
+    fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    assert_int_equal(find(&a, "tcp.refused", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_true(strncmp(verdict(&a, MS_PROTOCOL_IMAP)->summary,
+                        "IMAP is not available for example.com: imap.example.com:993 refused",
+                        66) == 0);
+    done(&r, &a);
+}
+
+static void test_srv_certificate_mismatch(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    const int errs[] = {X509_V_ERR_HOSTNAME_MISMATCH};
+    discovered(&r);
+    r.want_pop3 = false;
+    r.endpoints[0].tls.cert.hostname_match = false; /* the cert is for mail.example.com */
+    bad_cert(&r.endpoints[0], errs, 1, "hostname mismatch");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = find(&a, "tls.cert_hostname_mismatch", 0);
+    assert_non_null(strstr(f->message, "does not cover the name imap.example.com"));
+    assert_non_null(strstr(f->message, "The SRV record _imaps._tcp.example.com names this host"));
+    assert_non_null(strstr(f->remedy, "change the SRV record _imaps._tcp.example.com"));
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    done(&r, &a);
+}
+
+static void test_ipv6_unreachable(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    family(&r.endpoints[1].ipv4, "192.0.2.10", MS_FAILURE_NONE, "connected");
+    family(&r.endpoints[1].ipv6, "2001:db8::10", MS_FAILURE_TCP_TIMEOUT,
+           "no answer to the connection attempt");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    assert_int_equal(a.finding_count, 1);
+    const struct ms_finding *f = find(&a, "tcp.ipv6_unreachable", 1);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_string_equal(f->message, "IMAP on 993: IPv4 (192.0.2.10) connects in 4.2 ms but IPv6 "
+                                    "(2001:db8::10) does not: no answer to the connection attempt "
+                                    "(tcp.timeout). Mail programs that try IPv6 first may hang.");
+    assert_non_null(strstr(f->remedy, "AAAA record (2001:db8::10)"));
+    assert_non_null(strstr(f->remedy, "firewalls and routes"));
+    assert_null(strstr(f->remedy, "no IPv6 route"));
+    assert_int_equal(a.endpoint_status[1], MS_STATUS_WARNING);
+    /* a warning does not stop the endpoint from being the one to use */
+    assert_true(verdict(&a, MS_PROTOCOL_IMAP)->available);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    ms_assessment_free(&a);
+
+    /* "unreachable" may be this machine's fault: the remedy says so */
+    family(&r.endpoints[1].ipv6, "2001:db8::10", MS_FAILURE_TCP_UNREACHABLE,
+           "Network is unreachable");
+    assess(&r, 14, &a);
+    f = find(&a, "tcp.ipv6_unreachable", 1);
+    assert_non_null(strstr(f->message, "(tcp.unreachable)"));
+    assert_non_null(strstr(f->remedy, "this machine has no IPv6 route"));
+    done(&r, &a);
+}
+
+static void test_ipv4_unreachable(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    family(&r.endpoints[3].ipv4, "192.0.2.10", MS_FAILURE_TCP_REFUSED, "Connection refused");
+    family(&r.endpoints[3].ipv6, "2001:db8::10", MS_FAILURE_NONE, "connected");
+    assess(&r, 14, &a);
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    const struct ms_finding *f = find(&a, "tcp.ipv4_unreachable", 3);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "IPv6 (2001:db8::10) connects in 4.2 ms but IPv4 "
+                                       "(192.0.2.10) does not: Connection refused (tcp.refused)"));
+    assert_non_null(strstr(f->message, "networks without IPv6 cannot connect"));
+    assert_non_null(strstr(f->remedy, "A record (192.0.2.10)"));
+    assert_false(has(&a, "tcp.ipv6_unreachable", 3));
+    ms_assessment_free(&a);
+
+    /* both work, both fail, or only one tried: nothing to say about families */
+    family(&r.endpoints[3].ipv4, "192.0.2.10", MS_FAILURE_NONE, "connected");
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 0);
+    ms_assessment_free(&a);
+    family(&r.endpoints[3].ipv4, "192.0.2.10", MS_FAILURE_TCP_REFUSED, "Connection refused");
+    family(&r.endpoints[3].ipv6, "2001:db8::10", MS_FAILURE_TCP_REFUSED, "Connection refused");
+    assess(&r, 14, &a);
+    assert_int_equal(
+        count_code(&a, "tcp.ipv4_unreachable") + count_code(&a, "tcp.ipv6_unreachable"), 0);
+    ms_assessment_free(&a);
+    r.endpoints[3].ipv6.tried = false;
+    r.endpoints[3].ipv6.failure = MS_FAILURE_NONE;
+    assess(&r, 14, &a);
+    assert_int_equal(a.finding_count, 0);
+    done(&r, &a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1198,6 +1622,15 @@ int main(void)
         cmocka_unit_test(test_sorting_and_several_hosts),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_status_is_worst_severity),
+        cmocka_unit_test(test_srv_not_offered_not_critical),
+        cmocka_unit_test(test_srv_not_offered_both_protocols),
+        cmocka_unit_test(test_srv_not_offered_one_service_only),
+        cmocka_unit_test(test_discovery_nothing_found_is_critical),
+        cmocka_unit_test(test_srv_target_unresolvable_warning),
+        cmocka_unit_test(test_discovery_sibling_rule),
+        cmocka_unit_test(test_srv_certificate_mismatch),
+        cmocka_unit_test(test_ipv6_unreachable),
+        cmocka_unit_test(test_ipv4_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,6 +140,150 @@ static void expire(struct ms_endpoint_result *ep)
     snprintf(ep->tls.cert.not_after, sizeof ep->tls.cert.not_after, "2025-12-01T00:00:00Z");
 }
 
+/* alice@example.com: SRV names imap.example.com:993 (works; its IPv6 does not connect) and
+ * gone.example.com (does not resolve); _pop3._tcp is "."; the MX host does not resolve;
+ * the conventional pop.example.com:995 works. */
+static void discovered(struct ms_result *r)
+{
+    static const char *const imaps[] = {"0 1 993 imap.example.com", "10 5 993 gone.example.com",
+                                        NULL};
+    static const char *const dot[] = {"0 0 0 .", NULL};
+    static const char *const mx[] = {"10 mx.example.com", NULL};
+    static const char *const sub[] = {"0 1 465 smtp.example.com", NULL};
+    static const char *const addrs[] = {"192.0.2.20", "2001:db8::20", NULL};
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, "alice@example.com");
+    r->want_imap = r->want_pop3 = true;
+    r->started_at = NOW;
+    r->duration_ms = 250.0;
+    r->endpoints = calloc(2, sizeof *r->endpoints);
+    assert_non_null(r->endpoints);
+    r->endpoint_count = 2;
+    for (size_t i = 0; i < 2; i++) {
+        struct ms_endpoint_result *ep = &r->endpoints[i];
+        bool imap = i == 0;
+        const char *host = imap ? "imap.example.com" : "pop.example.com";
+        good_endpoint(ep, imap ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT,
+                      imap ? 993 : 995);
+        snprintf(ep->host, sizeof ep->host, "%s", host);
+        snprintf(ep->id, sizeof ep->id, "%s://%s:%u", imap ? "imaps" : "pop3s", host,
+                 (unsigned)ep->port);
+        ms_strlist_free(&ep->tls.cert.san);
+        char san[64];
+        snprintf(san, sizeof san, "DNS:%s", host);
+        assert_int_equal(ms_strlist_append(&ep->tls.cert.san, san, strlen(san), 8), 0);
+    }
+    struct ms_endpoint_result *ep = &r->endpoints[0];
+    ep->source = MS_SOURCE_SRV;
+    snprintf(ep->source_name, sizeof ep->source_name, "_imaps._tcp.example.com");
+    ep->srv_priority = 0;
+    ep->srv_weight = 1;
+    ep->ipv4 = (struct ms_family_check){.tried = true,
+                                        .address = "192.0.2.10",
+                                        .failure = MS_FAILURE_NONE,
+                                        .connect_ms = 3.14,
+                                        .message = "connected"};
+    ep->ipv6 = (struct ms_family_check){.tried = true,
+                                        .address = "2001:db8::10",
+                                        .failure = MS_FAILURE_TCP_TIMEOUT,
+                                        .connect_ms = -1,
+                                        .message = "no answer to the connection attempt"};
+    ep = &r->endpoints[1];
+    ep->source = MS_SOURCE_CONVENTIONAL;
+    snprintf(ep->source_name, sizeof ep->source_name, "conventional name");
+    ep->srv_priority = ep->srv_weight = -1;
+
+    struct ms_discovery *d = &r->discovery;
+    d->performed = true;
+    snprintf(d->domain, sizeof d->domain, "example.com");
+    snprintf(d->user, sizeof d->user, "alice");
+    d->duration_ms = 41.26;
+    d->queries = calloc(8, sizeof *d->queries);
+    d->candidates = calloc(8, sizeof *d->candidates);
+    assert_non_null(d->queries);
+    assert_non_null(d->candidates);
+    static const struct {
+        const char *name, *type, *status, *message;
+        const char *const *answers;
+    } qs[] = {
+        {"_imaps._tcp.example.com", "SRV", "ok", "", imaps},
+        {"_pop3._tcp.example.com", "SRV", "ok", "", dot},
+        {"_pop3s._tcp.example.com", "SRV", "nxdomain", "Domain name not found", NULL},
+        {"_submissions._tcp.example.com", "SRV", "ok", "", sub},
+        {"example.com", "MX", "ok", "", mx},
+        {"imap.example.com", "A+AAAA", "ok", "", addrs},
+        {"gone.example.com", "A+AAAA", "nxdomain", "Domain name not found", NULL},
+    };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        struct ms_dns_query_fact *q = &d->queries[d->query_count++];
+        snprintf(q->name, sizeof q->name, "%s", qs[i].name);
+        snprintf(q->type, sizeof q->type, "%s", qs[i].type);
+        snprintf(q->status, sizeof q->status, "%s", qs[i].status);
+        snprintf(q->message, sizeof q->message, "%s", qs[i].message);
+        q->duration_ms = 2.5 + (double)i;
+        if (qs[i].answers)
+            add_strs(&q->answers, qs[i].answers);
+    }
+    static const struct ms_candidate cs[] = {
+        {.host = "imap.example.com",
+         .port = 993,
+         .protocol = MS_PROTOCOL_IMAP,
+         .security = MS_SECURITY_IMPLICIT,
+         .source = MS_SOURCE_SRV,
+         .source_name = "_imaps._tcp.example.com",
+         .priority = 0,
+         .weight = 1,
+         .endpoint_index = 0},
+        {.host = "gone.example.com",
+         .port = 993,
+         .protocol = MS_PROTOCOL_IMAP,
+         .security = MS_SECURITY_IMPLICIT,
+         .source = MS_SOURCE_SRV,
+         .source_name = "_imaps._tcp.example.com",
+         .priority = 10,
+         .weight = 5,
+         .endpoint_index = -1,
+         .dropped = "does not resolve"},
+        {.host = "mx.example.com",
+         .port = 995,
+         .protocol = MS_PROTOCOL_POP3,
+         .security = MS_SECURITY_IMPLICIT,
+         .source = MS_SOURCE_MX,
+         .source_name = "example.com MX",
+         .priority = 10,
+         .weight = -1,
+         .endpoint_index = -1,
+         .dropped = "does not resolve"},
+        {.host = "mx.example.com",
+         .port = 143,
+         .protocol = MS_PROTOCOL_IMAP,
+         .security = MS_SECURITY_STARTTLS,
+         .source = MS_SOURCE_MX,
+         .source_name = "example.com MX",
+         .priority = 10,
+         .weight = -1,
+         .endpoint_index = -1,
+         .dropped = "does not resolve"},
+        {.host = "pop.example.com",
+         .port = 995,
+         .protocol = MS_PROTOCOL_POP3,
+         .security = MS_SECURITY_IMPLICIT,
+         .source = MS_SOURCE_CONVENTIONAL,
+         .source_name = "conventional name",
+         .priority = -1,
+         .weight = -1,
+         .endpoint_index = 1},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+        d->candidates[d->candidate_count++] = cs[i];
+    static const char *const no[] = {"_pop3._tcp", NULL};
+    static const char *const unres[] = {"_imaps._tcp.example.com -> gone.example.com", NULL};
+    static const char *const subm[] = {"_submissions._tcp: 0 1 465 smtp.example.com", NULL};
+    add_strs(&d->srv_not_offered, no);
+    add_strs(&d->srv_unresolvable, unres);
+    add_strs(&d->submission, subm);
+}
+
 /* Render r as JSON into a string (caller frees). */
 static char *render_json(const struct ms_result *r, struct ms_assessment *a)
 {
@@ -172,6 +316,8 @@ static char *render_text(const struct ms_result *r, const struct ms_assessment *
     assert_non_null(f);
     assert_int_equal(ms_report_text(f, r, a, color), 0);
     assert_int_equal(fclose(f), 0);
+    if (getenv("MS_DUMP"))
+        fputs(buf, stderr);
     return buf;
 }
 
@@ -219,9 +365,9 @@ static void test_json_all_fine(void **state)
     char *s = render_json(&r, &a);
     json_t *doc = parse(s);
 
-    static const char *const top[] = {
-        "mailscope",  "schema_version", "target",    "status",   "duration_ms",
-        "started_at", "verdicts",       "endpoints", "findings", NULL};
+    static const char *const top[] = {"mailscope",   "schema_version", "target",   "status",
+                                      "duration_ms", "started_at",     "verdicts", "recommended",
+                                      "discovery",   "endpoints",      "findings", NULL};
     assert_keys(doc, top);
     assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
@@ -230,14 +376,29 @@ static void test_json_all_fine(void **state)
     assert_string_equal(sget(doc, "started_at"), "2026-01-01T00:00:00Z");
     assert_true(json_real_value(json_object_get(doc, "duration_ms")) == 123.5);
     assert_int_equal(json_array_size(json_object_get(doc, "findings")), 0);
+    assert_null_at(doc, "discovery");
+    json_t *rec = json_object_get(doc, "recommended");
+    static const char *const rkeys[] = {"imap", "pop3", "preferred", NULL};
+    static const char *const skeys[] = {"host", "port", "security", "endpoint", NULL};
+    assert_keys(rec, rkeys);
+    assert_keys(json_object_get(rec, "imap"), skeys);
+    assert_string_equal(sget(json_object_get(rec, "imap"), "host"), HOST);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(rec, "imap"), "port")),
+                     993);
+    assert_string_equal(sget(json_object_get(rec, "imap"), "security"), "implicit");
+    assert_string_equal(sget(json_object_get(rec, "imap"), "endpoint"), "imaps://" HOST ":993");
+    assert_string_equal(sget(json_object_get(rec, "pop3"), "endpoint"), "pop3s://" HOST ":995");
+    assert_string_equal(sget(rec, "preferred"), "imap");
 
     json_t *verdicts = json_object_get(doc, "verdicts");
     assert_int_equal(json_array_size(verdicts), 2);
-    static const char *const vkeys[] = {"protocol", "available", "status", "summary", NULL};
+    static const char *const vkeys[] = {"protocol", "available", "offered",
+                                        "status",   "summary",   NULL};
     json_t *v = json_array_get(verdicts, 0);
     assert_keys(v, vkeys);
     assert_string_equal(sget(v, "protocol"), "imap");
     assert_true(json_is_true(json_object_get(v, "available")));
+    assert_true(json_is_true(json_object_get(v, "offered")));
     assert_string_equal(sget(v, "status"), "ok");
     assert_string_equal(sget(v, "summary"),
                         "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS).");
@@ -252,7 +413,11 @@ static void test_json_all_fine(void **state)
                                         "host",
                                         "address",
                                         "addresses",
+                                        "families",
                                         "required",
+                                        "source",
+                                        "source_name",
+                                        "srv",
                                         "status",
                                         "timings_ms",
                                         "greeting",
@@ -275,6 +440,13 @@ static void test_json_all_fine(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(e, "addresses"), 1)),
                         "2001:db8::10");
     assert_true(json_is_false(json_object_get(e, "required")));
+    assert_string_equal(sget(e, "source"), "target");
+    assert_null_at(e, "source_name");
+    assert_null_at(e, "srv");
+    static const char *const famkeys[] = {"ipv4", "ipv6", NULL};
+    assert_keys(json_object_get(e, "families"), famkeys);
+    assert_null_at(json_object_get(e, "families"), "ipv4"); /* not tried */
+    assert_null_at(json_object_get(e, "families"), "ipv6");
     assert_string_equal(sget(e, "status"), "ok");
     assert_string_equal(sget(e, "greeting"), "* OK Dovecot ready.");
     assert_string_equal(sget(e, "starttls_response"), "a1 OK Begin TLS negotiation now.");
@@ -426,6 +598,198 @@ static void test_json_null_endpoint_and_empty(void **state)
     ms_assessment_free(&a);
 }
 
+static void test_json_discovery(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    discovered(&r);
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+    assert_string_equal(sget(doc, "status"), "warning");
+
+    json_t *d = json_object_get(doc, "discovery");
+    static const char *const dkeys[] = {"domain",           "user",       "duration_ms",
+                                        "queries",          "candidates", "srv_not_offered",
+                                        "srv_unresolvable", "submission", NULL};
+    assert_keys(d, dkeys);
+    assert_string_equal(sget(d, "domain"), "example.com");
+    assert_string_equal(sget(d, "user"), "alice");
+    assert_true(json_real_value(json_object_get(d, "duration_ms")) == 41.3);
+
+    json_t *qs = json_object_get(d, "queries");
+    assert_int_equal(json_array_size(qs), 7);
+    static const char *const qkeys[] = {"name",        "type",    "status", "message",
+                                        "duration_ms", "answers", NULL};
+    json_t *q = json_array_get(qs, 0);
+    assert_keys(q, qkeys);
+    assert_string_equal(sget(q, "name"), "_imaps._tcp.example.com");
+    assert_string_equal(sget(q, "type"), "SRV");
+    assert_string_equal(sget(q, "status"), "ok");
+    assert_null_at(q, "message");
+    assert_true(json_real_value(json_object_get(q, "duration_ms")) == 2.5);
+    assert_int_equal(json_array_size(json_object_get(q, "answers")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(q, "answers"), 1)),
+                        "10 5 993 gone.example.com");
+    q = json_array_get(qs, 2);
+    assert_string_equal(sget(q, "status"), "nxdomain");
+    assert_string_equal(sget(q, "message"), "Domain name not found");
+    assert_int_equal(json_array_size(json_object_get(q, "answers")), 0);
+
+    json_t *cs = json_object_get(d, "candidates");
+    assert_int_equal(json_array_size(cs), 5);
+    static const char *const ckeys[] = {"host",     "port",        "protocol", "security",
+                                        "source",   "source_name", "priority", "weight",
+                                        "endpoint", "dropped",     NULL};
+    json_t *c = json_array_get(cs, 0);
+    assert_keys(c, ckeys);
+    assert_string_equal(sget(c, "host"), "imap.example.com");
+    assert_int_equal(json_integer_value(json_object_get(c, "port")), 993);
+    assert_string_equal(sget(c, "protocol"), "imap");
+    assert_string_equal(sget(c, "security"), "implicit");
+    assert_string_equal(sget(c, "source"), "srv");
+    assert_string_equal(sget(c, "source_name"), "_imaps._tcp.example.com");
+    assert_int_equal(json_integer_value(json_object_get(c, "priority")), 0);
+    assert_int_equal(json_integer_value(json_object_get(c, "weight")), 1);
+    assert_string_equal(sget(c, "endpoint"), "imaps://imap.example.com:993");
+    assert_null_at(c, "dropped");
+    c = json_array_get(cs, 2);
+    assert_string_equal(sget(c, "source"), "mx");
+    assert_int_equal(json_integer_value(json_object_get(c, "priority")), 10);
+    assert_null_at(c, "weight");
+    assert_null_at(c, "endpoint");
+    assert_string_equal(sget(c, "dropped"), "does not resolve");
+    c = json_array_get(cs, 4);
+    assert_string_equal(sget(c, "source"), "conventional");
+    assert_null_at(c, "priority");
+    assert_string_equal(sget(c, "endpoint"), "pop3s://pop.example.com:995");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "srv_not_offered"), 0)),
+                        "_pop3._tcp");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(d, "srv_unresolvable"), 0)),
+        "_imaps._tcp.example.com -> gone.example.com");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(d, "submission"), 0)),
+                        "_submissions._tcp: 0 1 465 smtp.example.com");
+
+    /* endpoints: source, srv, families */
+    json_t *e = json_array_get(json_object_get(doc, "endpoints"), 0);
+    assert_string_equal(sget(e, "source"), "srv");
+    assert_string_equal(sget(e, "source_name"), "_imaps._tcp.example.com");
+    static const char *const srvkeys[] = {"priority", "weight", NULL};
+    assert_keys(json_object_get(e, "srv"), srvkeys);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "srv"), "priority")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(e, "srv"), "weight")), 1);
+    json_t *fam = json_object_get(e, "families");
+    static const char *const fkeys[] = {"address", "ok", "error", "connect_ms", "message", NULL};
+    json_t *v4 = json_object_get(fam, "ipv4"), *v6 = json_object_get(fam, "ipv6");
+    assert_keys(v4, fkeys);
+    assert_keys(v6, fkeys);
+    assert_string_equal(sget(v4, "address"), "192.0.2.10");
+    assert_true(json_is_true(json_object_get(v4, "ok")));
+    assert_null_at(v4, "error");
+    assert_true(json_real_value(json_object_get(v4, "connect_ms")) == 3.1);
+    assert_string_equal(sget(v6, "address"), "2001:db8::10");
+    assert_true(json_is_false(json_object_get(v6, "ok")));
+    assert_string_equal(sget(v6, "error"), "tcp.timeout");
+    assert_null_at(v6, "connect_ms");
+    assert_string_equal(sget(v6, "message"), "no answer to the connection attempt");
+    e = json_array_get(json_object_get(doc, "endpoints"), 1);
+    assert_string_equal(sget(e, "source"), "conventional");
+    assert_null_at(e, "srv");
+    assert_null_at(json_object_get(e, "families"), "ipv4");
+
+    /* verdicts: POP3 is offered (only _pop3._tcp is "."), IMAP works */
+    json_t *v = json_array_get(json_object_get(doc, "verdicts"), 1);
+    assert_string_equal(sget(v, "protocol"), "pop3");
+    assert_true(json_is_true(json_object_get(v, "offered")));
+
+    /* recommended */
+    json_t *rec = json_object_get(doc, "recommended");
+    assert_string_equal(sget(json_object_get(rec, "imap"), "host"), "imap.example.com");
+    assert_string_equal(sget(json_object_get(rec, "pop3"), "host"), "pop.example.com");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(rec, "pop3"), "port")),
+                     995);
+    assert_string_equal(sget(rec, "preferred"), "imap");
+
+    /* findings: the family, the unresolvable SRV target, the partial not-offered */
+    json_t *fs = json_object_get(doc, "findings");
+    bool v6f = false, unres = false, notoff = false;
+    for (size_t i = 0; i < json_array_size(fs); i++) {
+        json_t *f = json_array_get(fs, i);
+        const char *code = sget(f, "code");
+        if (strcmp(code, "tcp.ipv6_unreachable") == 0) {
+            v6f = true;
+            assert_string_equal(sget(f, "severity"), "warning");
+            assert_string_equal(sget(f, "endpoint"), "imaps://imap.example.com:993");
+        } else if (strcmp(code, "dns.srv_target_unresolvable") == 0) {
+            unres = true;
+            assert_string_equal(sget(f, "severity"), "warning");
+            assert_null_at(f, "endpoint");
+        } else if (strcmp(code, "dns.srv_not_offered") == 0) {
+            notoff = true;
+            assert_string_equal(sget(f, "severity"), "info");
+            assert_null_at(f, "endpoint");
+        }
+    }
+    assert_true(v6f && unres && notoff);
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+
+    /* nothing secure: both recommendations null, preferred null; POP3 only asked for */
+    r.want_imap = false;
+    r.endpoints[0].tls.verified = false;
+    r.endpoints[0].completed_securely = false;
+    r.endpoints[1].tls.verified = false;
+    r.endpoints[1].completed_securely = false;
+    s = render_json(&r, &a);
+    doc = parse(s);
+    rec = json_object_get(doc, "recommended");
+    assert_null_at(rec, "imap");
+    assert_null_at(rec, "pop3");
+    assert_null_at(rec, "preferred");
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+
+    /* only POP3 asked for and both work: POP3 first */
+    r.endpoints[0].tls.verified = r.endpoints[0].completed_securely = true;
+    r.endpoints[1].tls.verified = r.endpoints[1].completed_securely = true;
+    s = render_json(&r, &a);
+    doc = parse(s);
+    assert_string_equal(sget(json_object_get(doc, "recommended"), "preferred"), "pop3");
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
+static void test_json_not_offered_verdict(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    discovered(&r);
+    /* _pop3s._tcp is "." too, and pop.example.com is only a closed guess */
+    snprintf(r.discovery.queries[2].status, sizeof r.discovery.queries[2].status, "ok");
+    assert_int_equal(ms_strlist_append(&r.discovery.queries[2].answers, "0 0 0 .", 7, 8), 0);
+    assert_int_equal(ms_strlist_append(&r.discovery.srv_not_offered, "_pop3s._tcp", 11, 8), 0);
+    refuse(&r.endpoints[1]);
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+    json_t *v = json_array_get(json_object_get(doc, "verdicts"), 1);
+    assert_string_equal(sget(v, "protocol"), "pop3");
+    assert_true(json_is_false(json_object_get(v, "available")));
+    assert_true(json_is_false(json_object_get(v, "offered")));
+    assert_string_equal(sget(v, "status"), "ok");
+    assert_null_at(json_object_get(doc, "recommended"), "pop3");
+    assert_string_equal(sget(doc, "status"), "warning"); /* IPv6 and the SRV target only */
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
 static void test_json_write_error(void **state)
 {
     (void)state;
@@ -462,9 +826,28 @@ static void test_json_matches_schema(void **state)
 
     struct ms_result r;
     struct ms_assessment a;
-    for (int k = 0; k < 4; k++) {
-        bare_host(&r);
-        if (k == 1) {
+    for (int k = 0; k < 7; k++) {
+        if (k >= 4)
+            discovered(&r);
+        else
+            bare_host(&r);
+        if (k == 5) { /* nothing secure, families failing both ways, nothing resolves */
+            r.endpoints[0].ipv4.failure = MS_FAILURE_TCP_REFUSED;
+            r.endpoints[0].ipv4.connect_ms = -1;
+            r.endpoints[0].ipv6.failure = MS_FAILURE_NONE;
+            r.endpoints[0].ipv6.connect_ms = 1.5;
+            r.endpoints[0].ipv6.message[0] = '\0';
+            expire(&r.endpoints[0]);
+            refuse(&r.endpoints[1]);
+            r.discovery.user[0] = '\0';
+        } else if (k == 6) { /* discovery that found nothing at all */
+            for (size_t i = 0; i < r.endpoint_count; i++)
+                refuse(&r.endpoints[i]);
+            ms_result_free(&r);
+            r.discovery.performed = true;
+            snprintf(r.discovery.domain, sizeof r.discovery.domain, "example.com");
+            r.discovery.duration_ms = -1;
+        } else if (k == 1) {
             refuse(&r.endpoints[2]);
             expire(&r.endpoints[1]);
         } else if (k == 2) {
@@ -506,7 +889,7 @@ static void test_json_matches_schema(void **state)
              "cls.check_schema(s)\n"
              "v = cls(s)\n"
              "files = sorted(glob.glob(sys.argv[2] + \"/*.json\"))\n"
-             "assert len(files) == 4, files\n"
+             "assert len(files) == 7, files\n"
              "for p in files:\n"
              "    v.validate(json.load(open(p)))\n"
              "for bad in ({}, {\"status\": \"fine\"}):\n"
@@ -611,16 +994,173 @@ static void test_text_all_fine(void **state)
     ms_result_free(&r);
 }
 
+static void test_text_settings_block(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *s = render_text(&r, &a, false);
+    const char *block = strstr(s, "\nUse these settings\n");
+    assert_non_null(block);
+    assert_true(block > strstr(s, "No findings."));
+    assert_string_equal(block, "\nUse these settings\n"
+                               "  Incoming mail (IMAP):  server mail.example.com  port 993  "
+                               "security SSL/TLS\n"
+                               "  Alternative (POP3):    server mail.example.com  port 995  "
+                               "security SSL/TLS\n");
+    free(s);
+    ms_assessment_free(&a);
+
+    /* 993 has an expired certificate: STARTTLS on 143 is the setting */
+    expire(&r.endpoints[1]);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_non_null(strstr(s, "\n  Incoming mail (IMAP):  server mail.example.com  port 143  "
+                              "security STARTTLS\n"));
+    assert_true(strstr(s, "Use these settings") > strstr(s, "Findings, worst first:"));
+    free(s);
+    ms_assessment_free(&a);
+
+    /* only POP3 asked for (with an IMAP endpoint named too): POP3 first */
+    r.want_imap = false;
+    refuse(&r.endpoints[1]);
+    r.endpoints[1].failure = MS_FAILURE_NONE; /* re-enable 993 below */
+    ms_result_free(&r);
+    bare_host(&r);
+    r.want_imap = false;
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_non_null(strstr(s, "Use these settings\n"
+                              "  Incoming mail (POP3):  server mail.example.com  port 995  "
+                              "security SSL/TLS\n"
+                              "  Alternative (IMAP):    server mail.example.com  port 993  "));
+    free(s);
+    ms_assessment_free(&a);
+
+    /* IMAP works, POP3 does not: say why on the alternative line */
+    r.want_imap = true;
+    refuse(&r.endpoints[2]);
+    refuse(&r.endpoints[3]);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_non_null(strstr(s, "  Alternative (POP3):    none secure: port 995 refused the "
+                              "connection (1 other\n"
+                              "                           endpoint failed too)\n"));
+    assert_width(s, 80);
+    free(s);
+    ms_assessment_free(&a);
+
+    /* nothing works: one line that says so and why */
+    for (size_t i = 0; i < 2; i++)
+        expire(&r.endpoints[i]);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    block = strstr(s, "\nUse these settings\n");
+    assert_non_null(block);
+    assert_string_equal(block, "\nUse these settings\n"
+                               "  No secure setting was found: IMAP: port 993 has an expired "
+                               "certificate (1\n"
+                               "    other endpoint failed too); POP3: port 995 refused the "
+                               "connection (1 other\n"
+                               "    endpoint failed too).\n");
+    assert_null(strstr(s, "Incoming mail"));
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+
+    /* nothing checked at all */
+    struct ms_result empty = {0};
+    empty.want_imap = true;
+    assert_int_equal(ms_assess(&empty, NULL, &a), 0);
+    s = render_text(&empty, &a, false);
+    assert_non_null(strstr(s, "No secure setting was found: IMAP: no endpoint was checked.\n"));
+    free(s);
+    ms_assessment_free(&a);
+}
+
+static void test_text_discovery(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    discovered(&r);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *s = render_text(&r, &a, false);
+    const char *disc = strstr(s, "\nDiscovery for example.com (user alice, 41 ms)\n");
+    const char *ep = strstr(s, "\nimaps://imap.example.com:993  WARNING\n");
+    const char *findings = strstr(s, "Findings, worst first:");
+    const char *settings = strstr(s, "\nUse these settings\n");
+    assert_non_null(disc);
+    assert_non_null(ep);
+    assert_non_null(findings);
+    assert_non_null(settings);
+    assert_true(strstr(s, "Overall:") < disc && disc < ep && ep < findings && findings < settings);
+    /* one line per question: status, time, answers */
+    assert_non_null(strstr(disc, "\n  SRV    _imaps._tcp.example.com ok 2.5 ms: 0 1 993 "
+                                 "imap.example.com,\n           10 5 993 gone.example.com\n"));
+    assert_non_null(strstr(disc, "\n  SRV    _pop3s._tcp.example.com nxdomain (Domain name not "
+                                 "found) 4.5 ms\n"));
+    assert_non_null(strstr(disc, "\n  MX     example.com ok 6.5 ms: 10 mx.example.com\n"));
+    assert_non_null(strstr(disc, "\n  A+AAAA imap.example.com ok 7.5 ms: 192.0.2.20, "
+                                 "2001:db8::20\n"));
+    /* dropped candidates, grouped by host and reason */
+    assert_non_null(strstr(disc, "\n  dropped gone.example.com (srv, port 993): does not "
+                                 "resolve\n"));
+    assert_non_null(strstr(disc, "\n  dropped mx.example.com (mx, ports 995 143): does not "
+                                 "resolve\n"));
+    assert_null(strstr(strstr(disc, "mx.example.com (mx") + 1, "dropped mx.example.com"));
+    assert_non_null(strstr(disc, "\n  submission _submissions._tcp: 0 1 465 smtp.example.com "
+                                 "(reported only)\n"));
+    /* endpoint block: how it was found, both families */
+    assert_non_null(strstr(ep, "\n  found by      SRV _imaps._tcp.example.com (priority 0, "
+                               "weight 1)\n"));
+    assert_non_null(strstr(ep, "\n  IPv4          192.0.2.10 connects (3.1 ms)\n"));
+    assert_non_null(strstr(ep, "\n  IPv6          2001:db8::10 FAILS: tcp.timeout (no answer to "
+                               "the connection\n                attempt)\n"));
+    assert_non_null(strstr(s, "\n  found by      conventional name (a guess)\n"));
+    assert_non_null(strstr(findings, "WARNING   tcp.ipv6_unreachable "
+                                     "imaps://imap.example.com:993"));
+    assert_non_null(strstr(findings, "WARNING   dns.srv_target_unresolvable"));
+    assert_non_null(strstr(findings, "INFO      dns.srv_not_offered"));
+    /* POP3 works on a guessed name although SRV says no: said, not hidden */
+    assert_non_null(strstr(findings, "yet POP3 works on pop.example.com:995"));
+    assert_string_equal(settings, "\nUse these settings\n"
+                                  "  Incoming mail (IMAP):  server imap.example.com  port 993  "
+                                  "security SSL/TLS\n"
+                                  "  Alternative (POP3):    server pop.example.com   port 995  "
+                                  "security SSL/TLS\n");
+    assert_width(s, 80);
+    free(s);
+    ms_assessment_free(&a);
+
+    /* a bare host has no discovery block */
+    ms_result_free(&r);
+    bare_host(&r);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_null(strstr(s, "Discovery for"));
+    assert_null(strstr(s, "found by"));
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_all_fine),
         cmocka_unit_test(test_json_failures_and_nulls),
         cmocka_unit_test(test_json_null_endpoint_and_empty),
+        cmocka_unit_test(test_json_discovery),
+        cmocka_unit_test(test_json_not_offered_verdict),
         cmocka_unit_test(test_json_write_error),
         cmocka_unit_test(test_json_matches_schema),
         cmocka_unit_test(test_text_layout),
         cmocka_unit_test(test_text_all_fine),
+        cmocka_unit_test(test_text_settings_block),
+        cmocka_unit_test(test_text_discovery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

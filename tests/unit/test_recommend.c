@@ -1,0 +1,473 @@
+/* Unit tests of the best-settings ranking in the assessor (struct ms_assessment
+ * recommended / preferred / not_recommended): which endpoint a careful client (RFC 8314)
+ * would configure, from hand-built facts. */
+#include <openssl/x509_vfy.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "probe/result.h"
+#include "report/assess.h"
+
+#define DOMAIN "example.com"
+#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+#define DAY 86400
+
+/* ---- fixtures -------------------------------------------------------------------- */
+
+static void add_str(struct ms_strlist *l, const char *s)
+{
+    assert_int_equal(ms_strlist_append(l, s, strlen(s), MS_MAX_CAPABILITIES), 0);
+}
+
+/* A healthy endpoint on host: TLS 1.3, certificate for host verified, valid for a year. */
+static void good(struct ms_endpoint_result *ep, const char *host, enum ms_protocol p,
+                 enum ms_security s, uint16_t port)
+{
+    bool imap = p == MS_PROTOCOL_IMAP;
+    const char *scheme = imap ? (s == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
+                              : (s == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
+    char san[300];
+    memset(ep, 0, sizeof *ep);
+    snprintf(ep->id, sizeof ep->id, "%s://%s:%u", scheme, host, (unsigned)port);
+    ep->protocol = p;
+    ep->security = s;
+    ep->port = port;
+    snprintf(ep->host, sizeof ep->host, "%s", host);
+    ep->source = MS_SOURCE_TARGET;
+    ep->srv_priority = ep->srv_weight = -1;
+    add_str(&ep->addresses, "192.0.2.10");
+    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    ep->timings_ms = (struct ms_timings){1, 2, 3, 4, 10};
+    snprintf(ep->greeting, sizeof ep->greeting, "%s", imap ? "* OK ready" : "+OK ready");
+    if (s == MS_SECURITY_STARTTLS) {
+        add_str(&ep->caps_before_tls, imap ? "STARTTLS" : "STLS");
+        add_str(&ep->caps_before_tls, imap ? "LOGINDISABLED" : "TOP");
+        ep->caps_before_tls_read = true;
+        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
+                 imap ? "a1 OK go" : "+OK go");
+    }
+    add_str(&ep->caps_after_tls, imap ? "IMAP4rev1" : "UIDL");
+    ep->caps_after_tls_read = true;
+    struct ms_tls_facts *t = &ep->tls;
+    t->attempted = t->established = t->verified = true;
+    snprintf(t->version, sizeof t->version, "TLSv1.3");
+    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_128_GCM_SHA256");
+    t->has_certificate = true;
+    snprintf(san, sizeof san, "DNS:%s", host);
+    add_str(&t->cert.san, san);
+    snprintf(t->cert.subject, sizeof t->cert.subject, "CN=%s", host);
+    snprintf(t->cert.issuer, sizeof t->cert.issuer, "CN=Test CA");
+    t->cert.not_before_epoch = NOW - 10 * DAY;
+    t->cert.not_after_epoch = NOW + 365 * DAY;
+    snprintf(t->cert.not_after, sizeof t->cert.not_after, "2027-01-01T00:00:00Z");
+    t->cert.days_left = 365;
+    t->cert.hostname_match = true;
+    ep->completed_securely = true;
+    ep->failure_phase = MS_PHASE_DONE;
+}
+
+static void from_srv(struct ms_endpoint_result *ep, const char *service, int priority, int weight)
+{
+    ep->source = MS_SOURCE_SRV;
+    snprintf(ep->source_name, sizeof ep->source_name, "%s.%s", service, DOMAIN);
+    ep->srv_priority = priority;
+    ep->srv_weight = weight;
+}
+
+static void from_mx(struct ms_endpoint_result *ep)
+{
+    ep->source = MS_SOURCE_MX;
+    snprintf(ep->source_name, sizeof ep->source_name, "%s MX", DOMAIN);
+}
+
+static void guessed(struct ms_endpoint_result *ep)
+{
+    ep->source = MS_SOURCE_CONVENTIONAL;
+    snprintf(ep->source_name, sizeof ep->source_name, "conventional name");
+}
+
+/* A result with n endpoints (filled by the test); discovery performed when domain. */
+static void result(struct ms_result *r, size_t n, bool discovery)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, "%s", discovery ? "alice@" DOMAIN : "mail." DOMAIN);
+    r->want_imap = r->want_pop3 = true;
+    r->bare_host = !discovery;
+    r->started_at = NOW;
+    if (n) {
+        r->endpoints = calloc(n, sizeof *r->endpoints);
+        assert_non_null(r->endpoints);
+    }
+    r->endpoint_count = n;
+    if (discovery) {
+        r->discovery.performed = true;
+        snprintf(r->discovery.domain, sizeof r->discovery.domain, DOMAIN);
+        snprintf(r->discovery.user, sizeof r->discovery.user, "alice");
+        r->discovery.candidates = calloc(16, sizeof *r->discovery.candidates);
+        assert_non_null(r->discovery.candidates);
+    }
+}
+
+/* The discovery candidate behind endpoint i (MX preference lives there). */
+static void candidate_for(struct ms_result *r, size_t i, int priority)
+{
+    const struct ms_endpoint_result *ep = &r->endpoints[i];
+    struct ms_candidate *c = &r->discovery.candidates[r->discovery.candidate_count++];
+    snprintf(c->host, sizeof c->host, "%s", ep->host);
+    c->port = ep->port;
+    c->protocol = ep->protocol;
+    c->security = ep->security;
+    c->source = ep->source;
+    snprintf(c->source_name, sizeof c->source_name, "%s", ep->source_name);
+    c->priority = priority;
+    c->weight = ep->source == MS_SOURCE_SRV ? ep->srv_weight : -1;
+    c->endpoint_index = (long)i;
+}
+
+static void unverified(struct ms_endpoint_result *ep)
+{
+    ep->tls.verified = false;
+    ep->completed_securely = false;
+    ep->tls.verify_errors[0] = X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+    ep->tls.verify_error_count = 1;
+    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "self-signed certificate");
+}
+
+static void refused(struct ms_endpoint_result *ep)
+{
+    ep->completed_securely = false;
+    ep->failure = MS_FAILURE_TCP_REFUSED;
+    ep->failure_phase = MS_PHASE_CONNECT;
+    ep->address[0] = '\0';
+    ep->tls.attempted = ep->tls.established = ep->tls.verified = false;
+    ep->tls.has_certificate = false;
+    ep->caps_after_tls_read = ep->caps_before_tls_read = false;
+    snprintf(ep->failure_message, sizeof ep->failure_message, "Connection refused");
+}
+
+static void assess(const struct ms_result *r, struct ms_assessment *a)
+{
+    assert_int_equal(ms_assess(r, NULL, a), 0);
+    /* invariants: a recommendation is a secure endpoint of its protocol, never plaintext */
+    for (int p = 0; p < 2; p++) {
+        long i = a->recommended[p];
+        if (i < 0) {
+            assert_int_equal(i, -1);
+            assert_null(ms_assess_recommended(r, a, (enum ms_protocol)p));
+            continue;
+        }
+        assert_true((size_t)i < r->endpoint_count);
+        const struct ms_endpoint_result *ep = &r->endpoints[i];
+        assert_ptr_equal(ms_assess_recommended(r, a, (enum ms_protocol)p), ep);
+        assert_int_equal(ep->protocol, p);
+        assert_true(ms_assess_endpoint_secure(ep));
+        assert_int_not_equal(ep->security, MS_SECURITY_NONE);
+        assert_string_equal(a->not_recommended[p], "");
+    }
+    if (a->preferred >= 0)
+        assert_true(a->recommended[a->preferred] >= 0);
+    else
+        assert_true(a->recommended[0] < 0 && a->recommended[1] < 0);
+}
+
+static void done(struct ms_result *r, struct ms_assessment *a)
+{
+    ms_assessment_free(a);
+    ms_result_free(r);
+}
+
+/* ---- tests ----------------------------------------------------------------------- */
+
+static void test_implicit_beats_starttls(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 4, false);
+    good(&r.endpoints[0], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good(&r.endpoints[2], "mail." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    good(&r.endpoints[3], "mail." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    assert_int_equal(a.recommended[MS_PROTOCOL_POP3], 3);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
+    ms_assessment_free(&a);
+
+    /* implicit TLS broken: STARTTLS is the fallback, never nothing */
+    refused(&r.endpoints[1]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    assert_int_equal(r.endpoints[a.recommended[MS_PROTOCOL_IMAP]].security, MS_SECURITY_STARTTLS);
+    done(&r, &a);
+}
+
+static void test_implicit_beats_srv_starttls(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    /* SRV only for _imap._tcp (STARTTLS); a guessed host answers on 993 */
+    result(&r, 2, true);
+    good(&r.endpoints[0], "imap." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    from_srv(&r.endpoints[0], "_imap._tcp", 0, 1);
+    good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    guessed(&r.endpoints[1]);
+    r.want_pop3 = false;
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    assert_int_equal(a.recommended[MS_PROTOCOL_POP3], -1);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
+    done(&r, &a);
+}
+
+static void test_srv_priority_then_weight(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 4, true);
+    good(&r.endpoints[0], "a." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_srv(&r.endpoints[0], "_imaps._tcp", 10, 100);
+    good(&r.endpoints[1], "b." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_srv(&r.endpoints[1], "_imaps._tcp", 5, 1);
+    good(&r.endpoints[2], "c." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_srv(&r.endpoints[2], "_imaps._tcp", 5, 10);
+    good(&r.endpoints[3], "d." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_srv(&r.endpoints[3], "_imaps._tcp", 5, 10);
+    for (size_t i = 0; i < 4; i++)
+        candidate_for(&r, i, r.endpoints[i].srv_priority);
+    r.want_pop3 = false;
+    assess(&r, &a);
+    /* priority 5 before 10; within 5 the heavier (10) first; equal: endpoint order */
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 2);
+    ms_assessment_free(&a);
+
+    unverified(&r.endpoints[2]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 3);
+    ms_assessment_free(&a);
+
+    unverified(&r.endpoints[3]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    ms_assessment_free(&a);
+
+    refused(&r.endpoints[1]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    done(&r, &a);
+}
+
+static void test_srv_beats_mx_beats_conventional(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    /* endpoint order is the opposite of the preference */
+    result(&r, 5, true);
+    good(&r.endpoints[0], "imap." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    guessed(&r.endpoints[0]);
+    good(&r.endpoints[1], "mx2." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_mx(&r.endpoints[1]);
+    good(&r.endpoints[2], "mx1." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_mx(&r.endpoints[2]);
+    good(&r.endpoints[3], "srv." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    from_srv(&r.endpoints[3], "_imaps._tcp", 20, 0);
+    good(&r.endpoints[4], "target." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    candidate_for(&r, 0, -1);
+    candidate_for(&r, 1, 20); /* MX preference 20 */
+    candidate_for(&r, 2, 10); /* MX preference 10: the better MX */
+    candidate_for(&r, 3, 20);
+    r.want_pop3 = false;
+
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 3); /* SRV, although priority 20 */
+    ms_assessment_free(&a);
+
+    refused(&r.endpoints[3]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 2); /* the lower MX preference */
+    ms_assessment_free(&a);
+
+    unverified(&r.endpoints[2]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    ms_assessment_free(&a);
+
+    refused(&r.endpoints[1]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0); /* conventional before others */
+    ms_assessment_free(&a);
+
+    refused(&r.endpoints[0]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 4);
+    done(&r, &a);
+}
+
+static void test_unverified_never_recommended(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 3, false);
+    good(&r.endpoints[0], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good(&r.endpoints[2], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_NONE, 143);
+    r.want_pop3 = false;
+    unverified(&r.endpoints[0]);
+    unverified(&r.endpoints[1]);
+    /* a plaintext session that "worked" */
+    ms_strlist_free(&r.endpoints[2].tls.cert.san);
+    r.endpoints[2].tls = (struct ms_tls_facts){0};
+    r.endpoints[2].completed_securely = false;
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    assert_int_equal(a.preferred, -1);
+    /* why: the endpoint that got furthest, implicit TLS first */
+    assert_string_equal(a.not_recommended[MS_PROTOCOL_IMAP],
+                        "port 993 has an untrusted certificate (2 other endpoints failed too)");
+    assert_string_equal(a.not_recommended[MS_PROTOCOL_POP3], "");
+    ms_assessment_free(&a);
+
+    /* chain verified but the host name does not match: still not recommended */
+    r.endpoints[1].tls.verified = true;
+    r.endpoints[1].tls.verify_error_count = 0;
+    r.endpoints[1].tls.verify_error[0] = '\0';
+    r.endpoints[1].completed_securely = true;
+    r.endpoints[1].tls.cert.hostname_match = false;
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    assert_non_null(strstr(a.not_recommended[MS_PROTOCOL_IMAP], "certificate for another name"));
+    ms_assessment_free(&a);
+
+    /* secure session, verified, but a critical finding (SSLv3): not recommended either */
+    r.endpoints[1].tls.cert.hostname_match = true;
+    snprintf(r.endpoints[1].tls.version, sizeof r.endpoints[1].tls.version, "SSLv3");
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    assert_non_null(strstr(a.not_recommended[MS_PROTOCOL_IMAP], "outdated TLS version"));
+    ms_assessment_free(&a);
+
+    /* fixed: now it is the one */
+    snprintf(r.endpoints[1].tls.version, sizeof r.endpoints[1].tls.version, "TLSv1.2");
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
+    done(&r, &a);
+}
+
+static void test_ok_before_warning(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 2, false);
+    good(&r.endpoints[0], "a." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    good(&r.endpoints[1], "b." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    r.want_imap = false;
+    r.endpoints[0].tls.cert.days_left = 3; /* tls.cert_expires_soon: warning */
+    assess(&r, &a);
+    assert_int_equal(a.endpoint_status[0], MS_STATUS_WARNING);
+    assert_int_equal(a.recommended[MS_PROTOCOL_POP3], 1);
+    ms_assessment_free(&a);
+    /* a warning alone never disqualifies */
+    r.endpoints[1].tls.cert.days_left = 2;
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_POP3], 0);
+    done(&r, &a);
+}
+
+static void test_pop3_only_request_prefers_pop3(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 2, false);
+    good(&r.endpoints[0], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    assess(&r, &a);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP); /* both asked for: IMAP first */
+    ms_assessment_free(&a);
+
+    r.want_imap = false; /* --protocols pop3 (an IMAP URL target was named too) */
+    assess(&r, &a);
+    assert_int_equal(a.preferred, MS_PROTOCOL_POP3);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    assert_int_equal(a.recommended[MS_PROTOCOL_POP3], 1);
+    ms_assessment_free(&a);
+
+    /* IMAP wanted but broken: POP3 is what works */
+    r.want_imap = true;
+    refused(&r.endpoints[0]);
+    assess(&r, &a);
+    assert_int_equal(a.preferred, MS_PROTOCOL_POP3);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    assert_string_equal(a.not_recommended[MS_PROTOCOL_IMAP], "port 993 refused the connection");
+    done(&r, &a);
+}
+
+static void test_nothing_found_by_discovery(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    result(&r, 0, true);
+    struct ms_candidate *c = &r.discovery.candidates[r.discovery.candidate_count++];
+    snprintf(c->host, sizeof c->host, "imap." DOMAIN);
+    c->port = 993;
+    c->protocol = MS_PROTOCOL_IMAP;
+    c->source = MS_SOURCE_CONVENTIONAL;
+    c->priority = c->weight = -1;
+    c->endpoint_index = -1;
+    snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+    assess(&r, &a);
+    assert_int_equal(a.preferred, -1);
+    assert_string_equal(
+        a.not_recommended[MS_PROTOCOL_IMAP],
+        "no server was found (the only candidate, imap.example.com, does not resolve)");
+    assert_string_equal(a.not_recommended[MS_PROTOCOL_POP3],
+                        "no server was found (no candidate from SRV, MX or conventional names)");
+    done(&r, &a);
+}
+
+static void test_error_leaves_no_recommendation(void **state)
+{
+    (void)state;
+    struct ms_assessment a;
+    memset(&a, 0, sizeof a);
+    ms_assessment_free(&a);
+    assert_int_equal(a.recommended[0], -1);
+    assert_int_equal(a.recommended[1], -1);
+    assert_int_equal(a.preferred, -1);
+    struct ms_result r = {0};
+    assert_null(ms_assess_recommended(&r, &a, MS_PROTOCOL_IMAP));
+    a.recommended[0] = 5; /* out of range: never dereferenced */
+    assert_null(ms_assess_recommended(&r, &a, MS_PROTOCOL_IMAP));
+    assert_null(ms_assess_recommended(&r, &a, (enum ms_protocol)7));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_implicit_beats_starttls),
+        cmocka_unit_test(test_implicit_beats_srv_starttls),
+        cmocka_unit_test(test_srv_priority_then_weight),
+        cmocka_unit_test(test_srv_beats_mx_beats_conventional),
+        cmocka_unit_test(test_unverified_never_recommended),
+        cmocka_unit_test(test_ok_before_warning),
+        cmocka_unit_test(test_pop3_only_request_prefers_pop3),
+        cmocka_unit_test(test_nothing_found_by_discovery),
+        cmocka_unit_test(test_error_leaves_no_recommendation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
