@@ -37,7 +37,8 @@ struct query_ctx {
     size_t index;      /* service (Q_SRV) or host (Q_HOST) */
     size_t fact;       /* index into facts->queries */
     double t0;
-    bool answered;
+    bool answered;     /* its fact is recorded */
+    bool returned;     /* the resolver is done with it (its callback ran) */
 };
 
 struct host_entry {
@@ -60,7 +61,7 @@ struct ms_discover {
     struct ms_dns_records mx;
     struct host_entry hosts[MAX_HOSTS];
     size_t host_count;
-    struct query_ctx queries[MAX_QUERIES];
+    struct query_ctx *queries[MAX_QUERIES]; /* heap: an answer may outlive the run */
     size_t endpoints_added;
 };
 
@@ -84,7 +85,10 @@ static struct query_ctx *new_query(struct ms_discover *d, enum query_kind kind, 
     struct ms_discovery *f = d->facts;
     if (f->query_count >= MAX_QUERIES)
         return NULL;
-    struct query_ctx *q = &d->queries[f->query_count];
+    struct query_ctx *q = malloc(sizeof *q);
+    if (!q)
+        return NULL;
+    d->queries[f->query_count] = q;
     struct ms_dns_query_fact *fact = &f->queries[f->query_count];
     *q = (struct query_ctx){.d = d, .kind = kind, .index = index, .fact = f->query_count,
                             .t0 = ms_loop_now()};
@@ -94,6 +98,17 @@ static struct query_ctx *new_query(struct ms_discover *d, enum query_kind kind, 
     f->query_count++;
     d->pending++;
     return q;
+}
+
+/* The resolver called back with q: from now on q is ours to free. Returns false (and frees
+ * q) when its run is gone. */
+static bool returned(struct query_ctx *q)
+{
+    q->returned = true;
+    if (q->d)
+        return true;
+    free(q);
+    return false;
 }
 
 /* Record the end of a query; false when the answer comes too late to matter. */
@@ -154,6 +169,8 @@ static void start_waiting_candidates(struct ms_discover *d, const struct host_en
 static void on_host_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
 {
     struct query_ctx *q = arg;
+    if (!returned(q))
+        return;
     struct ms_discover *d = q->d;
     if (!answer_query(q, status, answer ? answer->message : NULL))
         return;
@@ -195,7 +212,7 @@ static struct host_entry *want_host(struct ms_discover *d, const char *name)
     h->asked = true;
     if (!q || ms_dns_resolve(d->env->dns, name, d->env->request->family, on_host_resolved, q) < 0) {
         if (q) {
-            q->answered = true;
+            q->answered = q->returned = true;
             d->pending--;
         }
         h->done = true; /* treated as not resolving */
@@ -208,6 +225,8 @@ static struct host_entry *want_host(struct ms_discover *d, const char *name)
 static void on_srv(void *arg, enum ms_dns_status status, const struct ms_dns_records *records)
 {
     struct query_ctx *q = arg;
+    if (!returned(q))
+        return;
     struct ms_discover *d = q->d;
     if (!answer_query(q, status, records ? records->message : NULL))
         return;
@@ -234,6 +253,8 @@ static void on_srv(void *arg, enum ms_dns_status status, const struct ms_dns_rec
 static void on_mx(void *arg, enum ms_dns_status status, const struct ms_dns_records *records)
 {
     struct query_ctx *q = arg;
+    if (!returned(q))
+        return;
     struct ms_discover *d = q->d;
     if (!answer_query(q, status, records ? records->message : NULL))
         return;
@@ -352,7 +373,7 @@ static void plan_candidates(struct ms_discover *d)
     if (d->planned || d->finished)
         return;
     for (size_t i = 0; i < f->query_count; i++)
-        if (d->queries[i].kind != Q_HOST && !d->queries[i].answered)
+        if (d->queries[i]->kind != Q_HOST && !d->queries[i]->answered)
             return;
     d->planned = true;
 
@@ -420,8 +441,7 @@ static void maybe_finish(struct ms_discover *d)
         return;
     d->finished = true;
     d->facts->duration_ms = (ms_loop_now() - d->t0) * 1000.0;
-    if (--d->env->open_sessions == 0)
-        ms_loop_stop(d->env->loop);
+    ms_session_env_release(d->env);
 }
 
 void ms_discover_abort(struct ms_discover *d)
@@ -429,7 +449,7 @@ void ms_discover_abort(struct ms_discover *d)
     if (!d || d->finished)
         return;
     for (size_t i = 0; i < d->facts->query_count; i++) {
-        struct query_ctx *q = &d->queries[i];
+        struct query_ctx *q = d->queries[i];
         if (q->answered)
             continue;
         answer_query(q, MS_DNS_TIMEOUT, "no answer before the run's deadline");
@@ -470,11 +490,17 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts, st
         snprintf(name, sizeof name, "%s.%s", services[svc].label, facts->domain);
         struct query_ctx *q = new_query(d, Q_SRV, (size_t)svc, name, "SRV");
         if (q && ms_dns_query(env->dns, name, MS_DNS_SRV, on_srv, q) < 0)
+        {
+            q->returned = true;
             answer_query(q, MS_DNS_ERROR, "out of memory");
+        }
     }
     struct query_ctx *q = new_query(d, Q_MX, 0, facts->domain, "MX");
     if (q && ms_dns_query(env->dns, facts->domain, MS_DNS_MX, on_mx, q) < 0)
+    {
+        q->returned = true;
         answer_query(q, MS_DNS_ERROR, "out of memory");
+    }
     static const char *const prefixes[] = {"imap.", "pop.", "pop3.", "mail.", ""};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         bool pop = strncmp(prefixes[i], "pop", 3) == 0, imap = strcmp(prefixes[i], "imap.") == 0;
@@ -492,5 +518,13 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts, st
 
 void ms_discover_free(struct ms_discover *d)
 {
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->facts->query_count; i++) {
+        if (d->queries[i]->returned)
+            free(d->queries[i]);
+        else
+            d->queries[i]->d = NULL; /* its callback frees it */
+    }
     free(d);
 }

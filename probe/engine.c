@@ -11,13 +11,19 @@
 #include "probe/session.h"
 #include "probe/tls.h"
 
-struct ms_engine {
-    struct ms_session_env env;      /* first: sessions reach the engine through it */
-    struct ms_error *dns_error;
-    struct ms_loop_timer deadline;
-    struct ms_result *result;       /* endpoints has room for MS_MAX_ENDPOINTS */
+struct ms_engine;
+
+/* One request being probed: its sessions, its result, its deadline. */
+struct ms_run {
+    struct ms_session_env env;      /* first: sessions reach the run through it */
+    struct ms_engine *engine;
+    struct ms_request *request;     /* owned copy */
+    struct ms_result *result;       /* owned until handed to the caller */
     struct ms_endpoint_spec *specs; /* stable copies of every endpoint's spec */
     struct ms_session *sessions;
+    size_t capacity;                /* room in specs, sessions and result->endpoints */
+    size_t weight;                  /* endpoints counted against the concurrency bound */
+    struct ms_loop_timer deadline;
     struct ms_discover *discover;
     /* --injection-test: one extra connection per STARTTLS endpoint, reported into it. */
     struct ms_session *aux_sessions;
@@ -25,92 +31,203 @@ struct ms_engine {
     struct ms_endpoint_result *aux_results;
     size_t *aux_for;
     size_t aux_count;
+    struct ms_run *next_done;       /* finished runs waiting to be handed back */
 };
 
-static void start_injection_probe(struct ms_engine *engine, size_t main_index)
+struct ms_engine {
+    struct ms_loop *loop;
+    struct ms_dns *dns;
+    SSL_CTX *tls_ctx;
+    const struct ms_fleet_settings *settings;
+    struct ms_error *dns_error;
+    struct ms_request_source source;
+    bool source_done;
+    int source_error;
+    ms_result_cb done;
+    void *done_arg;
+    size_t inflight;                /* endpoints of the runs in progress */
+    size_t runs;                    /* runs in progress */
+    struct ms_run *finished;        /* runs to hand back from the loop's next turn */
+    struct ms_loop_timer reap;
+};
+
+static void start_injection_probe(struct ms_run *run, size_t main_index)
 {
-    if (!engine->aux_sessions || engine->aux_count >= MS_MAX_ENDPOINTS)
+    if (run->aux_count >= run->capacity)
         return;
-    size_t k = engine->aux_count++;
-    engine->aux_specs[k] = engine->specs[main_index];
-    engine->aux_specs[k].injection_probe = true;
-    engine->aux_for[k] = main_index;
-    ms_session_start(&engine->aux_sessions[k], &engine->env, &engine->aux_specs[k],
-                     &engine->aux_results[k], NULL, 0);
+    size_t k = run->aux_count++;
+    run->aux_specs[k] = run->specs[main_index];
+    run->aux_specs[k].injection_probe = true;
+    run->aux_for[k] = main_index;
+    ms_session_start(&run->aux_sessions[k], &run->env, &run->aux_specs[k], &run->aux_results[k],
+                     NULL, 0);
 }
 
 /* Move each injection probe's verdict into the endpoint it tested; free the rest. */
-static void collect_injection_probes(struct ms_engine *engine, bool keep_verdicts)
+static void collect_injection_probes(struct ms_run *run)
 {
-    for (size_t k = 0; k < engine->aux_count; k++) {
-        struct ms_endpoint_result *aux = &engine->aux_results[k];
-        if (keep_verdicts) {
-            struct ms_injection_facts *dst = &engine->result->endpoints[engine->aux_for[k]].injection;
-            *dst = aux->injection;
-            bool dropped = aux->starttls_response[0] && (aux->failure == MS_FAILURE_TLS_HANDSHAKE ||
-                                                         aux->failure == MS_FAILURE_PROTO_CLOSED);
-            if (!dst->tested && dropped) {
-                /* Refusing the handshake after injected bytes is the safe reaction. */
-                dst->tested = true;
-                snprintf(dst->note, sizeof dst->note,
-                         "the server ended the connection when a command followed STARTTLS (safe)");
-            } else if (!dst->tested && !dst->note[0]) {
-                char note[sizeof aux->failure_message + 16];
-                snprintf(note, sizeof note, "no verdict: %s",
-                         aux->failure != MS_FAILURE_NONE ? aux->failure_message : "the check did not finish");
-                snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
-            }
+    for (size_t k = 0; k < run->aux_count; k++) {
+        struct ms_endpoint_result *aux = &run->aux_results[k];
+        struct ms_injection_facts *dst = &run->result->endpoints[run->aux_for[k]].injection;
+        *dst = aux->injection;
+        bool dropped = aux->starttls_response[0] && (aux->failure == MS_FAILURE_TLS_HANDSHAKE ||
+                                                     aux->failure == MS_FAILURE_PROTO_CLOSED);
+        if (!dst->tested && dropped) {
+            /* Refusing the handshake after injected bytes is the safe reaction. */
+            dst->tested = true;
+            snprintf(dst->note, sizeof dst->note,
+                     "the server ended the connection when a command followed STARTTLS (safe)");
+        } else if (!dst->tested && !dst->note[0]) {
+            char note[sizeof aux->failure_message + 16];
+            snprintf(note, sizeof note, "no verdict: %s",
+                     aux->failure != MS_FAILURE_NONE ? aux->failure_message : "the check did not finish");
+            snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
         }
         ms_strlist_free(&aux->addresses);
         ms_strlist_free(&aux->caps_before_tls);
         ms_strlist_free(&aux->caps_after_tls);
         ms_strlist_free(&aux->caps_after_login);
         ms_strlist_free(&aux->tls.cert.san);
+        ms_strlist_free(&aux->account.ns_personal);
+        ms_strlist_free(&aux->account.ns_other_users);
+        ms_strlist_free(&aux->account.ns_shared);
+        free(aux->account.folders);
     }
 }
 
 static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
                          const struct ms_dns_answer *known, double resolve_ms)
 {
-    struct ms_engine *engine = (struct ms_engine *)env;
-    if (engine->env.session_count >= MS_MAX_ENDPOINTS)
+    struct ms_run *run = (struct ms_run *)env;
+    if (env->session_count >= run->capacity)
         return -1;
-    size_t i = engine->env.session_count++;
-    engine->specs[i] = *spec;
-    engine->result->endpoint_count = engine->env.session_count;
-    ms_session_start(&engine->sessions[i], env, &engine->specs[i], &engine->result->endpoints[i],
-                     known, resolve_ms);
+    size_t i = env->session_count++;
+    run->specs[i] = *spec;
+    run->result->endpoint_count = env->session_count;
+    ms_session_start(&run->sessions[i], env, &run->specs[i], &run->result->endpoints[i], known,
+                     resolve_ms);
     if (env->request->injection_test && spec->security == MS_SECURITY_STARTTLS)
-        start_injection_probe(engine, i);
+        start_injection_probe(run, i);
     return (long)i;
 }
 
 static int need_dns(struct ms_session_env *env)
 {
-    struct ms_engine *engine = (struct ms_engine *)env;
-    if (env->dns)
-        return 0;
-    return ms_dns_new(env->loop, env->request->dns_servers[0] ? env->request->dns_servers : NULL,
-                      env->request->timeout_s, &env->dns, engine->dns_error);
+    struct ms_engine *engine = ((struct ms_run *)env)->engine;
+    if (!engine->dns) {
+        const struct ms_request *base = engine->settings->base;
+        int rc = ms_dns_new(engine->loop, base->dns_servers[0] ? base->dns_servers : NULL,
+                            base->timeout_s, &engine->dns, engine->dns_error);
+        if (rc < 0)
+            return rc;
+    }
+    env->dns = engine->dns;
+    return 0;
 }
 
-/* The whole run is out of time: everything still open ends now, charged to its phase. */
+/* The run is out of time: everything still open ends now, charged to its phase. */
 static void on_deadline(void *arg)
 {
-    struct ms_engine *engine = arg;
-    ms_discover_abort(engine->discover);
-    for (size_t i = 0; i < engine->env.session_count; i++)
-        ms_session_deadline(&engine->sessions[i]);
-    for (size_t i = 0; i < engine->aux_count; i++)
-        ms_session_deadline(&engine->aux_sessions[i]);
+    struct ms_run *run = arg;
+    ms_discover_abort(run->discover);
+    for (size_t i = 0; i < run->env.session_count; i++)
+        ms_session_deadline(&run->sessions[i]);
+    for (size_t i = 0; i < run->aux_count; i++)
+        ms_session_deadline(&run->aux_sessions[i]);
 }
 
-int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms_error *err)
+static void free_run(struct ms_run *run)
 {
-    int rc = 0;
-    struct ms_engine engine = {0};
-    struct ms_error dns_error = {0};
-    *out = (struct ms_result){0};
+    if (!run)
+        return;
+    if (run->engine)
+        ms_loop_timer_cancel(run->engine->loop, &run->deadline);
+    for (size_t i = 0; i < run->env.session_count; i++)
+        ms_session_cleanup(&run->sessions[i]);
+    for (size_t i = 0; i < run->aux_count; i++)
+        ms_session_cleanup(&run->aux_sessions[i]);
+    ms_discover_free(run->discover);
+    if (run->result) {
+        ms_result_free(run->result);
+        free(run->result);
+    }
+    free(run->sessions);
+    free(run->specs);
+    free(run->aux_sessions);
+    free(run->aux_specs);
+    free(run->aux_results);
+    free(run->aux_for);
+    free(run->request);
+    free(run);
+}
+
+static void admit_runs(struct ms_engine *engine);
+
+/* Hand finished runs back outside the callbacks that finished them (their sessions may
+ * still be on the stack), then admit more. */
+static void on_reap(void *arg)
+{
+    struct ms_engine *engine = arg;
+    while (engine->finished) {
+        struct ms_run *run = engine->finished;
+        engine->finished = run->next_done;
+        collect_injection_probes(run);
+        run->result->duration_ms = (ms_loop_now() - run->env.t0) * 1000.0;
+        struct ms_result *result = run->result;
+        run->result = NULL; /* transferred */
+        engine->inflight -= run->weight;
+        engine->runs--;
+        engine->done(engine->done_arg, run->request, result);
+        free_run(run);
+    }
+    admit_runs(engine);
+}
+
+static void on_run_idle(struct ms_session_env *env)
+{
+    struct ms_run *run = (struct ms_run *)env;
+    struct ms_engine *engine = run->engine;
+    ms_loop_timer_cancel(engine->loop, &run->deadline);
+    run->next_done = engine->finished;
+    engine->finished = run;
+    ms_loop_timer_set(engine->loop, &engine->reap, 0, on_reap, engine);
+}
+
+static size_t run_capacity(const struct ms_request *req)
+{
+    return req->discover_domain[0] ? MS_MAX_ENDPOINTS : (req->endpoint_count ? req->endpoint_count : 1);
+}
+
+/* Set up and start one request. Returns 0 or MS_ENOMEM; on error nothing is left running. */
+static int start_run(struct ms_engine *engine, struct ms_request *req)
+{
+    struct ms_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        free(req);
+        return MS_ENOMEM;
+    }
+    run->engine = engine;
+    run->request = req;
+    run->capacity = run_capacity(req);
+    run->weight = req->discover_domain[0] ? 8 : req->endpoint_count;
+    run->result = calloc(1, sizeof *run->result);
+    run->sessions = calloc(run->capacity, sizeof *run->sessions);
+    run->specs = calloc(run->capacity, sizeof *run->specs);
+    if (run->result)
+        run->result->endpoints = calloc(run->capacity, sizeof *run->result->endpoints);
+    bool ok = run->result && run->result->endpoints && run->sessions && run->specs;
+    if (ok && req->injection_test) {
+        run->aux_sessions = calloc(run->capacity, sizeof *run->aux_sessions);
+        run->aux_specs = calloc(run->capacity, sizeof *run->aux_specs);
+        run->aux_results = calloc(run->capacity, sizeof *run->aux_results);
+        run->aux_for = calloc(run->capacity, sizeof *run->aux_for);
+        ok = run->aux_sessions && run->aux_specs && run->aux_results && run->aux_for;
+    }
+    if (!ok) {
+        free_run(run);
+        return MS_ENOMEM;
+    }
+    struct ms_result *out = run->result;
     snprintf(out->target, sizeof out->target, "%s", req->target);
     out->bare_host = req->bare_host;
     out->want_imap = req->want_imap;
@@ -120,90 +237,156 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
         snprintf(out->user, sizeof out->user, "%s", req->auth_user);
     out->started_at = (int64_t)time(NULL);
 
-    engine.env.request = req;
-    engine.env.need_dns = need_dns;
-    engine.env.add_endpoint = add_endpoint;
-    engine.result = out;
-    engine.env.started_at = out->started_at;
-    engine.env.t0 = ms_loop_now();
-    engine.dns_error = &dns_error;
-    ms_loop_timer_init(&engine.deadline);
+    struct ms_session_env *env = &run->env;
+    env->loop = engine->loop;
+    env->dns = engine->dns;
+    env->tls_ctx = engine->tls_ctx;
+    env->request = req;
+    env->t0 = ms_loop_now();
+    env->started_at = out->started_at;
+    env->need_dns = need_dns;
+    env->add_endpoint = add_endpoint;
+    env->sessions = run->sessions;
+    env->on_idle = on_run_idle;
+    ms_loop_timer_init(&run->deadline);
 
-    rc = ms_loop_new(&engine.env.loop);
+    engine->inflight += run->weight;
+    engine->runs++;
+    /* Held open while starting, so a run whose endpoints all fail at once ends cleanly. */
+    env->open_sessions++;
+    if (ms_loop_timer_set(engine->loop, &run->deadline, req->deadline_s, on_deadline, run) < 0) {
+        env->open_sessions--;
+        engine->inflight -= run->weight;
+        engine->runs--;
+        free_run(run);
+        return MS_ENOMEM;
+    }
+    for (size_t i = 0; i < req->endpoint_count; i++)
+        add_endpoint(env, &req->endpoints[i], NULL, 0);
+    int rc = 0;
+    if (req->discover_domain[0])
+        rc = ms_discover_start(env, &out->discovery, &run->discover);
+    ms_session_env_release(env);
+    return rc;
+}
+
+static void admit_runs(struct ms_engine *engine)
+{
+    size_t limit = engine->settings->concurrency ? engine->settings->concurrency : 1;
+    while (!engine->source_done && (engine->runs == 0 || engine->inflight < limit)) {
+        struct ms_request *req = calloc(1, sizeof *req);
+        if (!req) {
+            engine->source_error = MS_ENOMEM;
+            engine->source_done = true;
+            break;
+        }
+        int got = engine->source.next(engine->source.arg, req);
+        if (got <= 0) {
+            free(req);
+            engine->source_done = true;
+            if (got < 0)
+                engine->source_error = got;
+            break;
+        }
+        int rc = start_run(engine, req); /* takes req */
+        if (rc < 0) {
+            engine->source_error = rc;
+            engine->source_done = true;
+        }
+    }
+    if (engine->source_done && engine->runs == 0)
+        ms_loop_stop(engine->loop);
+}
+
+int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_request_source source,
+                       ms_result_cb done, void *arg, struct ms_error *err)
+{
+    int rc = 0;
+    struct ms_error dns_error = {0};
+    struct ms_engine engine = {.settings = settings, .source = source, .done = done,
+                               .done_arg = arg, .dns_error = &dns_error};
+    ms_loop_timer_init(&engine.reap);
+    rc = ms_loop_new(&engine.loop);
     if (rc < 0) {
         ms_error_set(err, rc, "cannot create the event loop");
         goto out;
     }
-    rc = ms_tls_context_new(req->ca_file, &engine.env.tls_ctx, err);
+    rc = ms_tls_context_new(settings->base->ca_file, &engine.tls_ctx, err);
     if (rc < 0)
         goto out;
-    if (req->dns_servers[0]) {
+    if (settings->base->dns_servers[0]) {
         /* A bad --dns-server is the user's mistake: say so before probing anything. */
-        rc = need_dns(&engine.env);
+        rc = ms_dns_new(engine.loop, settings->base->dns_servers, settings->base->timeout_s,
+                        &engine.dns, &dns_error);
         if (rc < 0) {
             *err = dns_error;
             goto out;
         }
     }
-    out->endpoints = calloc(MS_MAX_ENDPOINTS, sizeof *out->endpoints);
-    engine.sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.sessions);
-    engine.env.sessions = engine.sessions;
-    engine.specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.specs);
-    if (req->injection_test) {
-        engine.aux_sessions = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_sessions);
-        engine.aux_specs = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_specs);
-        engine.aux_results = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_results);
-        engine.aux_for = calloc(MS_MAX_ENDPOINTS, sizeof *engine.aux_for);
-        if (!engine.aux_sessions || !engine.aux_specs || !engine.aux_results || !engine.aux_for) {
-            rc = ms_error_set(err, MS_ENOMEM, "out of memory");
-            goto out;
-        }
-    }
-    if (!out->endpoints || !engine.sessions || !engine.specs) {
-        rc = ms_error_set(err, MS_ENOMEM, "out of memory");
-        goto out;
-    }
-
-    rc = ms_loop_timer_set(engine.env.loop, &engine.deadline, req->deadline_s, on_deadline, &engine);
-    if (rc < 0) {
-        ms_error_set(err, rc, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < req->endpoint_count; i++)
-        add_endpoint(&engine.env, &req->endpoints[i], NULL, 0);
-    if (req->discover_domain[0]) {
-        rc = ms_discover_start(&engine.env, &out->discovery, &engine.discover);
-        if (rc < 0) {
-            ms_error_set(err, rc, "out of memory");
-            goto out;
-        }
-    }
-    if (engine.env.open_sessions > 0) {
-        rc = ms_loop_run(engine.env.loop);
+    admit_runs(&engine);
+    if (engine.runs > 0 || engine.finished) {
+        rc = ms_loop_run(engine.loop);
         if (rc < 0) {
             ms_error_set(err, rc, "the event loop failed");
             goto out;
         }
     }
+    if (engine.source_error < 0) {
+        rc = engine.source_error;
+        if (!err || !err->message[0])
+            ms_error_set(err, rc, "%s", ms_strerror(rc));
+    }
 out:
-    if (engine.env.loop)
-        ms_loop_timer_cancel(engine.env.loop, &engine.deadline);
-    for (size_t i = 0; i < engine.env.session_count; i++)
-        ms_session_cleanup(&engine.sessions[i]);
-    for (size_t i = 0; i < engine.aux_count; i++)
-        ms_session_cleanup(&engine.aux_sessions[i]);
-    collect_injection_probes(&engine, rc == 0);
-    ms_dns_free(engine.env.dns); /* after the loop: pending callbacks see finished sessions */
-    ms_discover_free(engine.discover);
-    free(engine.sessions);
-    free(engine.specs);
-    free(engine.aux_sessions);
-    free(engine.aux_specs);
-    free(engine.aux_results);
-    free(engine.aux_for);
-    SSL_CTX_free(engine.env.tls_ctx);
-    ms_loop_free(engine.env.loop);
-    out->duration_ms = (ms_loop_now() - engine.env.t0) * 1000.0;
+    while (engine.finished) { /* only on an error path */
+        struct ms_run *run = engine.finished;
+        engine.finished = run->next_done;
+        free_run(run);
+    }
+    ms_dns_free(engine.dns); /* last: late answers find only orphaned tickets */
+    if (engine.loop)
+        ms_loop_timer_cancel(engine.loop, &engine.reap);
+    SSL_CTX_free(engine.tls_ctx);
+    ms_loop_free(engine.loop);
+    return rc;
+}
+
+/* ---- one request ---- */
+
+struct single {
+    const struct ms_request *req;
+    bool given;
+    struct ms_result *out;
+    bool got;
+};
+
+static int single_next(void *arg, struct ms_request *req)
+{
+    struct single *one = arg;
+    if (one->given)
+        return 0;
+    one->given = true;
+    *req = *one->req;
+    return 1;
+}
+
+static void single_done(void *arg, const struct ms_request *req, struct ms_result *result)
+{
+    (void)req;
+    struct single *one = arg;
+    *one->out = *result;
+    one->got = true;
+    free(result); /* the contents moved to *out */
+}
+
+int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms_error *err)
+{
+    *out = (struct ms_result){0};
+    struct single one = {.req = req, .out = out};
+    struct ms_fleet_settings settings = {.base = req, .concurrency = MS_MAX_ENDPOINTS};
+    int rc = ms_engine_run_many(&settings, (struct ms_request_source){single_next, &one},
+                                single_done, &one, err);
+    if (rc == 0 && !one.got)
+        rc = ms_error_set(err, MS_EIO, "the probe ended without a result");
     if (rc < 0)
         ms_result_free(out);
     return rc;

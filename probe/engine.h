@@ -1,11 +1,36 @@
 /* The probe: runs every endpoint of a request concurrently in one event loop and returns
- * the facts. */
+ * the facts. Many requests (a fleet) share the loop, the resolver and the TLS context,
+ * with a bound on the endpoints in flight; each finished request is handed back at once
+ * and its memory freed, so memory does not grow with the number of targets. */
 #ifndef MS_ENGINE_H
 #define MS_ENGINE_H
+
+#include <stddef.h>
 
 #include "probe/error.h"
 #include "probe/request.h"
 #include "probe/result.h"
+
+/* Where the requests come from: next() fills *req (zeroed by the caller) and returns 1,
+ * 0 when there are no more, or a negative MS_E* code to stop with an error. */
+struct ms_request_source {
+    int (*next)(void *arg, struct ms_request *req);
+    void *arg;
+};
+
+/* One request finished: its result (free it with ms_result_free when done). */
+typedef void (*ms_result_cb)(void *arg, const struct ms_request *req, struct ms_result *result);
+
+struct ms_fleet_settings {
+    const struct ms_request *base; /* ca_file, dns_servers, timeout, family, trace shared by all */
+    size_t concurrency;            /* endpoints in flight at most (a request is started whole) */
+};
+
+/* Probe every request of source, at most settings->concurrency endpoints at a time, calling
+ * done for each as it finishes. Returns 0, or a set-up error (bad CA file, bad DNS server,
+ * out of memory) with err->message. */
+int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_request_source source,
+                       ms_result_cb done, void *arg, struct ms_error *err);
 
 /* Probe every endpoint of req, bounded by req->deadline_s in all. On return 0, *out holds
  * one result per endpoint, in request order (free with ms_result_free). Failures of

@@ -121,8 +121,7 @@ static void finish(struct ms_session *s, bool polite)
     s->finished = true;
     auth_poke(s->env);
     s->res->timings_ms.total = elapsed_ms(s->t_start);
-    if (--s->env->open_sessions == 0)
-        ms_loop_stop(s->env->loop);
+    ms_session_env_release(s->env);
 }
 
 void ms_session_note_failure(struct ms_session *s, enum ms_failure failure, const char *fmt, ...)
@@ -516,8 +515,7 @@ static void family_end(struct ms_family_probe *p, enum ms_failure failure, const
     p->out->connect_ms = failure == MS_FAILURE_NONE ? elapsed_ms(p->t0) : -1;
     snprintf(p->out->message, sizeof p->out->message, "%s", message);
     trace(p->s, "--", "family check %s: %s", p->out->address, failure ? message : "connected");
-    if (--p->s->env->open_sessions == 0)
-        ms_loop_stop(p->s->env->loop);
+    ms_session_env_release(p->s->env);
 }
 
 static void on_family_io(void *arg, unsigned events)
@@ -625,7 +623,12 @@ static void addresses_ready(struct ms_session *s)
 
 static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
 {
-    struct ms_session *s = arg;
+    struct ms_dns_ticket *ticket = arg;
+    struct ms_session *s = ticket->s;
+    free(ticket);
+    if (!s)
+        return; /* the session ended while the resolver worked */
+    s->ticket = NULL;
     if (status == MS_DNS_CANCELLED || s->finished || s->transport != MS_TRANSPORT_RESOLVING)
         return;
     s->res->timings_ms.resolve = elapsed_ms(s->t_start);
@@ -780,8 +783,17 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
         ms_session_fail(s, MS_FAILURE_DNS_ERROR, "cannot start the DNS resolver");
         return;
     }
-    if (ms_dns_resolve(env->dns, spec->host, env->request->family, on_resolved, s) < 0)
+    s->ticket = malloc(sizeof *s->ticket);
+    if (!s->ticket) {
         ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+        return;
+    }
+    s->ticket->s = s;
+    if (ms_dns_resolve(env->dns, spec->host, env->request->family, on_resolved, s->ticket) < 0) {
+        free(s->ticket);
+        s->ticket = NULL;
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
+    }
 }
 
 void ms_session_deadline(struct ms_session *s)
@@ -798,16 +810,33 @@ void ms_session_deadline(struct ms_session *s)
                     s->env->request->deadline_s, ms_phase_name(s->phase));
 }
 
+void ms_session_env_release(struct ms_session_env *env)
+{
+    if (--env->open_sessions == 0 && env->on_idle)
+        env->on_idle(env);
+}
+
 void ms_session_cleanup(struct ms_session *s)
 {
+    if (s->ticket) {
+        s->ticket->s = NULL; /* the resolver's answer, if it ever comes, frees it */
+        s->ticket = NULL;
+    }
     if (s->auth_pending) {
         explicit_bzero(s->auth_pending, strlen(s->auth_pending));
         free(s->auth_pending);
         s->auth_pending = NULL;
     }
-    for (int i = 0; i < 2; i++)
-        if (s->family[i].active && s->family[i].fd >= 0)
-            close(s->family[i].fd);
+    for (int i = 0; i < 2; i++) {
+        if (s->family[i].active) {
+            ms_loop_unwatch(s->env->loop, &s->family[i].watch);
+            ms_loop_timer_cancel(s->env->loop, &s->family[i].timer);
+            if (s->family[i].fd >= 0)
+                close(s->family[i].fd);
+        }
+        s->family[i].fd = -1;
+        s->family[i].active = false;
+    }
     if (!s->finished)
         close_transport(s, false);
     free(s->addrs);

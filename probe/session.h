@@ -25,7 +25,8 @@ struct ms_session_env {
     const struct ms_request *request;
     double t0;                      /* monotonic start of the run, for trace stamps */
     int64_t started_at;             /* epoch seconds of the run's start */
-    size_t open_sessions;           /* sessions not finished yet */
+    size_t open_sessions;           /* sessions, checks and discovery not finished yet */
+    void (*on_idle)(struct ms_session_env *env); /* open_sessions dropped to 0 */
     int (*need_dns)(struct ms_session_env *env); /* creates env->dns on first use */
     /* Add and start an endpoint found at run time (discovery), its addresses already known
      * (or NULL: resolve or use --resolve). Returns its index in the result, or -1 when the
@@ -74,6 +75,12 @@ struct ms_family_probe {
     bool active;
 };
 
+/* A DNS question's link back to its session: the session may end (and its memory go)
+ * before the resolver answers, so the answer finds the ticket, not the session. */
+struct ms_dns_ticket {
+    struct ms_session *s;           /* NULL once the session no longer waits */
+};
+
 struct ms_session {
     struct ms_session_env *env;
     const struct ms_endpoint_spec *spec;
@@ -92,6 +99,7 @@ struct ms_session {
     struct ms_loop_timer timer;     /* the current state's timeout */
 
     struct ms_dns_answer *addrs;    /* owned */
+    struct ms_dns_ticket *ticket;   /* the question in flight, or NULL */
     struct ms_connector connector;
     struct ms_family_probe family[2]; /* [0] IPv4, [1] IPv6 */
     double t_start, t_phase, t_ready;
@@ -116,6 +124,9 @@ void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,
                       const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res,
                       const struct ms_dns_answer *known, double resolve_ms);
+
+/* One thing counted in open_sessions is over; calls env->on_idle at zero. */
+void ms_session_env_release(struct ms_session_env *env);
 
 /* The run's deadline passed: end the session (charged to its phase) and its checks. */
 void ms_session_deadline(struct ms_session *s);
