@@ -106,6 +106,20 @@ int ms_credentials_load(const struct ms_credential_sources *src, struct ms_crede
     if ((rc = from_env("MAILSCOPE_PASSWORD", &env_password)) < 0 ||
         (rc = from_env("MAILSCOPE_OAUTH2_TOKEN", &env_token)) < 0)
         goto out;
+    if (!src->user && src->per_target_users) {
+        if (src->token_file)
+            rc = from_file(src->token_file, "OAuth2 token", &out->token, err);
+        else if (env_token) {
+            out->token = env_token;
+            env_token = NULL; /* transferred */
+        } else if (src->password_file)
+            rc = from_file(src->password_file, "password", &out->password, err);
+        else if (env_password) {
+            out->password = env_password;
+            env_password = NULL; /* transferred */
+        }
+        goto out;
+    }
     if (!src->user) {
         if (src->password_file || src->token_file)
             rc = ms_error_set(err, MS_EINVAL, "a password or token file needs --user");

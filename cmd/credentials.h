@@ -3,6 +3,8 @@
 #ifndef MS_CREDENTIALS_H
 #define MS_CREDENTIALS_H
 
+#include <stdbool.h>
+
 #include "probe/error.h"
 
 #define MS_MAX_SECRET 4096
@@ -17,6 +19,7 @@ struct ms_credential_sources {
     const char *user;             /* --user (NULL: no sign-in) */
     const char *password_file;    /* --password-file */
     const char *token_file;       /* --oauth2-token-file */
+    bool per_target_users;        /* a targets file may name users: read a secret without --user */
 };
 
 /* Read the secret for src->user: token (MAILSCOPE_OAUTH2_TOKEN, --oauth2-token-file) or

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cmd/fleet.h"
 #include "cmd/options.h"
 #include "probe/engine.h"
 #include "report/assess.h"
@@ -15,11 +16,39 @@ static bool want_color(void)
     return isatty(STDOUT_FILENO) && !(no_color && *no_color);
 }
 
+/* Judge and print one target's result; returns its status (0..3). */
+static int render(void *arg, const struct ms_request *req, const struct ms_result *result)
+{
+    (void)req;
+    const struct ms_options *opt = arg;
+    struct ms_assessment assessment = {0};
+    if (ms_assess(result, &opt->assess, &assessment) < 0) {
+        fputs("mailscope: out of memory\n", stderr);
+        return MS_STATUS_UNKNOWN;
+    }
+    int rc;
+    switch (opt->format) {
+    case MS_FORMAT_JSON: rc = ms_report_json(stdout, result, &assessment); break;
+    case MS_FORMAT_JSONL: rc = ms_report_json_line(stdout, result, &assessment); break;
+    default:
+        rc = ms_report_text(stdout, result, &assessment, want_color());
+        if (rc == 0 && opt->targets_file)
+            rc = fputs("\n", stdout) < 0 ? MS_EIO : 0;
+        break;
+    }
+    int status = (int)assessment.status;
+    ms_assessment_free(&assessment);
+    if (rc < 0 || fflush(stdout) != 0) {
+        fputs("mailscope: cannot write the report\n", stderr);
+        return MS_STATUS_UNKNOWN;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct ms_options *opt = calloc(1, sizeof *opt);
     struct ms_result result = {0};
-    struct ms_assessment assessment = {0};
     struct ms_error err = {0};
     struct ms_credentials secrets = {0};
     int exit_code = MS_STATUS_UNKNOWN;
@@ -41,33 +70,33 @@ int main(int argc, char **argv)
         exit_code = MS_STATUS_OK;
         goto out;
     }
+    opt->secrets.per_target_users = opt->targets_file != NULL;
     if (ms_credentials_load(&opt->secrets, &secrets, &err) < 0) {
         fprintf(stderr, "mailscope: %s\n", err.message);
         goto out;
     }
-    if (opt->secrets.user && (secrets.password || secrets.token)) {
-        opt->request.auth_user = opt->secrets.user;
+    if (secrets.password || secrets.token) {
+        opt->request.auth_user = opt->secrets.user; /* may be NULL: per-target users */
         opt->request.auth_password = secrets.password;
         opt->request.auth_token = secrets.token;
     }
+    if (opt->targets_file) {
+        exit_code = ms_fleet_run(opt, render, opt, &err);
+        if (exit_code < 0) {
+            fprintf(stderr, "mailscope: %s\n", err.message);
+            exit_code = MS_STATUS_UNKNOWN;
+        }
+        goto out;
+    }
+    if (!opt->request.auth_password && !opt->request.auth_token)
+        opt->request.auth_user = NULL;
     if (ms_engine_run(&opt->request, &result, &err) < 0) {
         fprintf(stderr, "mailscope: %s\n", err.message);
         goto out;
     }
-    if (ms_assess(&result, &opt->assess, &assessment) < 0) {
-        fputs("mailscope: out of memory\n", stderr);
-        goto out;
-    }
-    int rc = opt->format == MS_FORMAT_JSON ? ms_report_json(stdout, &result, &assessment)
-                                           : ms_report_text(stdout, &result, &assessment, want_color());
-    if (rc < 0 || fflush(stdout) != 0) {
-        fputs("mailscope: cannot write the report\n", stderr);
-        goto out;
-    }
-    exit_code = (int)assessment.status;
+    exit_code = render(opt, &opt->request, &result);
 out:
     ms_credentials_wipe(&secrets);
-    ms_assessment_free(&assessment);
     ms_result_free(&result);
     free(opt);
     return exit_code;

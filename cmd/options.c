@@ -11,7 +11,7 @@ enum {
     OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
     OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
     OPT_DISCOVER, OPT_USER, OPT_PASSWORD_FILE, OPT_TOKEN_FILE, OPT_AUTH_MECH, OPT_ALLOW_INSECURE,
-    OPT_SECRET_ON_ARGV, OPT_INJECTION_TEST,
+    OPT_SECRET_ON_ARGV, OPT_INJECTION_TEST, OPT_TARGETS_FILE, OPT_CONCURRENCY,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +33,9 @@ static const struct option long_options[] = {
     {"auth-mech", required_argument, NULL, OPT_AUTH_MECH},
     {"allow-insecure-auth", no_argument, NULL, OPT_ALLOW_INSECURE},
     {"injection-test", no_argument, NULL, OPT_INJECTION_TEST},
+    {"targets-file", required_argument, NULL, OPT_TARGETS_FILE},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"quiet", no_argument, NULL, 'q'},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -85,7 +88,12 @@ void ms_options_usage(FILE *out)
         "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
         "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
         "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
-        "  --format text|json       report format (text); --json is short for --format json\n"
+        "  --format FORMAT          text (default), json, or jsonl (one JSON report per\n"
+        "                           target per line, as each finishes); --json = json\n"
+        "  --targets-file FILE      many targets, one per line (host, URL or e-mail address,\n"
+        "                           optionally followed by user=NAME; # comments; - = stdin)\n"
+        "  --concurrency N          endpoints in flight at most with --targets-file (100)\n"
+        "  -q, --quiet              no progress line on the terminal\n"
         "  --trace                  print the protocol transcript to stderr\n"
         "  -h, --help               show this help\n"
         "      --version            show the version\n"
@@ -160,7 +168,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":46h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":46hq", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_PORTS: rc = ms_plan_parse_ports(optarg, &ports, err); break;
         case OPT_PROTOCOLS: rc = parse_protocols(optarg, &want_imap, &want_pop3, err); break;
@@ -181,8 +189,10 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                 opt->format = MS_FORMAT_JSON;
             else if (strcmp(optarg, "text") == 0)
                 opt->format = MS_FORMAT_TEXT;
+            else if (strcmp(optarg, "jsonl") == 0)
+                opt->format = MS_FORMAT_JSONL;
             else
-                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text or json)", optarg);
+                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text, json or jsonl)", optarg);
             break;
         case OPT_CERT_WARN_DAYS: {
             char *end = NULL;
@@ -218,6 +228,17 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         }
         case OPT_ALLOW_INSECURE: req->allow_insecure_auth = true; break;
         case OPT_INJECTION_TEST: req->injection_test = true; break;
+        case OPT_TARGETS_FILE: opt->targets_file = optarg; break;
+        case 'q': opt->quiet = true; break;
+        case OPT_CONCURRENCY: {
+            char *end = NULL;
+            long n = strtol(optarg, &end, 10);
+            if (!*optarg || *end || n < 1 || n > MS_MAX_CONCURRENCY)
+                return ms_error_set(err, MS_EINVAL, "--concurrency needs a whole number from 1 to %d",
+                                    MS_MAX_CONCURRENCY);
+            opt->concurrency = (size_t)n;
+            break;
+        }
         case OPT_SECRET_ON_ARGV:
             return ms_error_set(err, MS_EINVAL,
                                 "secrets are never taken on the command line (other users can read it); "
@@ -232,6 +253,16 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         }
         if (rc < 0)
             return rc;
+    }
+    opt->ports = ports;
+    opt->want_imap = want_imap;
+    opt->want_pop3 = want_pop3;
+    if (!opt->concurrency)
+        opt->concurrency = MS_DEFAULT_CONCURRENCY;
+    if (opt->targets_file) {
+        if (optind < argc || discover)
+            return ms_error_set(err, MS_EINVAL, "give targets either on the command line or in --targets-file, not both");
+        return 0;
     }
     if (optind >= argc && !discover)
         return ms_error_set(err, MS_EINVAL,

@@ -10,7 +10,7 @@
 #include "probe/request.h"
 #include "report/assess.h"
 
-enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON };
+enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON, MS_FORMAT_JSONL };
 
 struct ms_options {
     struct ms_request request;
@@ -18,6 +18,11 @@ struct ms_options {
     enum ms_format format;
     struct ms_credential_sources secrets; /* where sign-in secrets come from */
     char email_user[2 * MS_MAX_HOST + 2];  /* user name taken from an e-mail target */
+    const char *targets_file;      /* --targets-file: many targets, one per line ("-": stdin) */
+    size_t concurrency;            /* endpoints in flight at most */
+    bool quiet;                    /* no progress line */
+    struct ms_ports ports;         /* for planning targets read later */
+    bool want_imap, want_pop3;
     bool show_help;
     bool show_version;
 };
@@ -25,6 +30,8 @@ struct ms_options {
 #define MS_DEFAULT_TIMEOUT_S 10.0
 #define MS_DEFAULT_DEADLINE_S 30.0
 #define MS_DEFAULT_CERT_WARN_DAYS 14
+#define MS_DEFAULT_CONCURRENCY 100
+#define MS_MAX_CONCURRENCY 10000
 
 /* Parse argv. Returns 0, or MS_EINVAL with err->message (a usage error), or MS_ENOMEM. */
 int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_error *err);

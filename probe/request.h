@@ -65,6 +65,7 @@ struct ms_request {
     /* Sign-in (optional). The secrets point into memory cmd/ owns and wipes; they never
      * reach the result, the trace or a message. */
     const char *auth_user;      /* NULL: no sign-in */
+    char auth_user_storage[MS_MAX_HOST + 1]; /* holds auth_user when it came from a targets file */
     const char *auth_password;  /* NULL when a token is used */
     const char *auth_token;     /* OAuth2 access token, or NULL */
     char auth_mech[16];         /* forced mechanism ("PLAIN", "LOGIN", "XOAUTH2",

@@ -433,7 +433,7 @@ out:
     return ret;
 }
 
-int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
+static int dump(FILE *out, const struct ms_result *result, const struct ms_assessment *a, size_t flags)
 {
     int rc = 0;
     json_t *root = build(result, a);
@@ -442,7 +442,7 @@ int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_as
         goto out;
     }
     /* 15 significant digits: 0.1 ms values print as 12.3, not 12.300000000000001. */
-    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0) {
+    if (json_dumpf(root, out, flags | JSON_REAL_PRECISION(15)) != 0) {
         rc = ferror(out) ? MS_EIO : MS_ENOMEM;
         goto out;
     }
@@ -451,4 +451,14 @@ int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_as
 out:
     json_decref(root);
     return rc;
+}
+
+int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
+{
+    return dump(out, result, a, JSON_INDENT(2));
+}
+
+int ms_report_json_line(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
+{
+    return dump(out, result, a, JSON_COMPACT);
 }

@@ -13,4 +13,7 @@
  * Returns 0, MS_ENOMEM, or MS_EIO. */
 int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
 
+/* The same document on one line (JSON Lines), for one target of many. */
+int ms_report_json_line(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
+
 #endif

@@ -1,0 +1,183 @@
+#include "cmd/fleet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/engine.h"
+#include "probe/loop.h"
+#include "probe/plan.h"
+
+#define MS_FLEET_MAX_LINE 1024
+
+struct fleet {
+    const struct ms_options *opt;
+    ms_render_fn render;
+    void *render_arg;
+    FILE *in;
+    size_t line_no;
+    size_t total;            /* targets in the file, 0 when unknown (stdin) */
+    size_t started, finished;
+    size_t by_status[4];
+    int worst;
+    bool progress;
+    double t0;
+};
+
+/* Count the targets up front so the progress line can show a total and an ETA. */
+static size_t count_targets(FILE *f)
+{
+    char line[MS_FLEET_MAX_LINE];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line + strspn(line, " \t");
+        if (*p && *p != '#' && *p != '\n' && *p != '\r')
+            n++;
+    }
+    rewind(f);
+    return n;
+}
+
+static void show_progress(struct fleet *fl, bool final)
+{
+    if (!fl->progress)
+        return;
+    double elapsed = ms_loop_now() - fl->t0;
+    double rate = elapsed > 0 ? (double)fl->finished / elapsed : 0;
+    size_t failures = fl->by_status[2] + fl->by_status[3];
+    char eta[32] = "";
+    if (fl->total && rate > 0 && fl->finished < fl->total)
+        snprintf(eta, sizeof eta, ", ETA %.0f s", (double)(fl->total - fl->finished) / rate);
+    if (fl->total)
+        fprintf(stderr, "\r\033[K%zu/%zu done, %zu failing, %.1f/s%s", fl->finished, fl->total,
+                failures, rate, eta);
+    else
+        fprintf(stderr, "\r\033[K%zu done, %zu failing, %.1f/s", fl->finished, failures, rate);
+    if (final)
+        fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+/* "target [user=NAME]" -> a request planned like a command-line target. Returns 1, 0 at
+ * the end of the file, or MS_EINVAL for a bad line (reported and skipped by the caller). */
+static int parse_line(struct fleet *fl, struct ms_request *req, char *line, struct ms_error *err)
+{
+    const struct ms_options *opt = fl->opt;
+    char *save = NULL;
+    char *target_text = strtok_r(line, " \t\r\n", &save);
+    if (!target_text || target_text[0] == '#')
+        return 0;
+    *req = opt->request; /* the shared options; no endpoints yet */
+    req->endpoint_count = 0;
+    req->bare_host = req->want_imap = req->want_pop3 = false;
+    req->discover_domain[0] = req->discover_user[0] = '\0';
+    req->auth_user = NULL;
+    for (char *word = strtok_r(NULL, " \t\r\n", &save); word; word = strtok_r(NULL, " \t\r\n", &save)) {
+        if (word[0] == '#')
+            break;
+        if (strncmp(word, "user=", 5) != 0 || !word[5] || strlen(word + 5) > MS_MAX_HOST)
+            return ms_error_set(err, MS_EINVAL, "unexpected '%s' (only user=NAME may follow the target)", word);
+        snprintf(req->auth_user_storage, sizeof req->auth_user_storage, "%s", word + 5);
+    }
+    struct ms_target target;
+    int rc = ms_plan_parse_target(target_text, &target, err);
+    if (rc == 0)
+        rc = ms_plan_add(req, &target, &opt->ports, opt->want_imap, opt->want_pop3, err);
+    if (rc < 0)
+        return rc;
+    snprintf(req->target, sizeof req->target, "%s", target_text);
+    /* Sign in when the line names a user (or an e-mail target) and a secret was given. */
+    if (opt->request.auth_password || opt->request.auth_token) {
+        if (req->auth_user_storage[0])
+            req->auth_user = req->auth_user_storage;
+        else if (target.is_discovery && target.user[0]) {
+            char address[2 * (MS_MAX_HOST + 1)];
+            snprintf(address, sizeof address, "%s@%s", target.user, target.host);
+            if (strlen(address) > MS_MAX_HOST)
+                return ms_error_set(err, MS_EINVAL, "the e-mail address is too long to sign in with");
+            memcpy(req->auth_user_storage, address, strlen(address) + 1);
+            req->auth_user = req->auth_user_storage;
+        } else
+            req->auth_user = opt->request.auth_user;
+    }
+    return 1;
+}
+
+static int next_request(void *arg, struct ms_request *req)
+{
+    struct fleet *fl = arg;
+    char line[MS_FLEET_MAX_LINE];
+    while (fgets(line, sizeof line, fl->in)) {
+        fl->line_no++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            fprintf(stderr, "mailscope: targets file line %zu is longer than %d characters: skipped\n",
+                    fl->line_no, MS_FLEET_MAX_LINE - 2);
+            int c;
+            while ((c = fgetc(fl->in)) != EOF && c != '\n')
+                ;
+            fl->by_status[3]++;
+            fl->worst = 3;
+            continue;
+        }
+        struct ms_error err = {0};
+        int rc = parse_line(fl, req, line, &err);
+        if (rc == 1) {
+            fl->started++;
+            return 1;
+        }
+        if (rc < 0) {
+            /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
+            fprintf(stderr, "mailscope: targets file line %zu: %s\n", fl->line_no, err.message);
+            fl->by_status[3]++;
+            fl->finished++;
+            fl->worst = 3;
+        }
+    }
+    return 0;
+}
+
+static void on_result(void *arg, const struct ms_request *req, struct ms_result *result)
+{
+    struct fleet *fl = arg;
+    int status = fl->render(fl->render_arg, req, result);
+    ms_result_free(result);
+    free(result);
+    if (status < 0 || status > 3)
+        status = 3;
+    fl->by_status[status]++;
+    if (status > fl->worst)
+        fl->worst = status;
+    fl->finished++;
+    show_progress(fl, false);
+}
+
+int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render_arg,
+                 struct ms_error *err)
+{
+    struct fleet fl = {.opt = opt, .render = render, .render_arg = render_arg, .t0 = ms_loop_now()};
+    bool from_stdin = strcmp(opt->targets_file, "-") == 0;
+    fl.in = from_stdin ? stdin : fopen(opt->targets_file, "r");
+    if (!fl.in) {
+        ms_error_set(err, MS_EINVAL, "cannot read the targets file '%s': %s", opt->targets_file,
+                     strerror(errno));
+        return -1;
+    }
+    if (!from_stdin)
+        fl.total = count_targets(fl.in);
+    fl.progress = !opt->quiet && isatty(STDERR_FILENO);
+    struct ms_fleet_settings settings = {.base = &opt->request, .concurrency = opt->concurrency};
+    int rc = ms_engine_run_many(&settings, (struct ms_request_source){next_request, &fl}, on_result,
+                                &fl, err);
+    show_progress(&fl, true);
+    if (!from_stdin)
+        fclose(fl.in);
+    if (rc < 0)
+        return -1;
+    fprintf(stderr, "mailscope: %zu target%s: %zu ok, %zu warning, %zu critical, %zu unknown\n",
+            fl.finished, fl.finished == 1 ? "" : "s", fl.by_status[0], fl.by_status[1],
+            fl.by_status[2], fl.by_status[3]);
+    return fl.worst;
+}
