@@ -89,6 +89,7 @@ void ms_session_set_state(struct ms_session *s, int state, enum ms_phase phase)
 static void close_transport(struct ms_session *s, bool polite)
 {
     ms_connector_cancel(&s->connector);
+    ms_loop_timer_cancel(s->env->loop, &s->resume);
     ms_loop_unwatch(s->env->loop, &s->watch);
     ms_loop_timer_cancel(s->env->loop, &s->timer);
     if (s->fd >= 0 && polite) {
@@ -323,6 +324,21 @@ static void update_interest(struct ms_session *s, unsigned events)
         ms_session_fail(s, MS_FAILURE_INTERNAL, "cannot watch the socket");
 }
 
+/* Send what a protocol hook queued outside the pump, and watch for what comes next. */
+static void send_queued(struct ms_session *s)
+{
+    if (s->finished || s->transport != MS_TRANSPORT_OPEN)
+        return;
+    struct ms_error err = {0};
+    int rc = ms_line_flush(&s->line, &err);
+    if (rc < 0 && rc != MS_EAGAIN) {
+        ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+                        ms_phase_name(s->phase));
+        return;
+    }
+    update_interest(s, ms_line_interest(&s->line));
+}
+
 static void tls_step(struct ms_session *s)
 {
     struct ms_error err = {0};
@@ -352,6 +368,7 @@ static void tls_step(struct ms_session *s)
     } else {
         s->ops->on_tls_up(s);
     }
+    send_queued(s);
     /* TLS 1.3 servers often send the greeting in the same flight as the handshake's end:
      * those bytes may already sit in OpenSSL's buffer, where epoll cannot see them. */
     if (!s->finished && SSL_pending(s->ssl) > 0)
@@ -397,11 +414,29 @@ void ms_session_start_tls(struct ms_session *s)
 
 /* ---- the I/O pump ---- */
 
+static void on_resume(void *arg)
+{
+    on_io(arg, MS_LOOP_READ);
+}
+
+/* Read what is there and hand it to the protocol, but at most a few buffers per turn: a
+ * server that floods must not starve the loop (and with it every timeout and the
+ * deadline). epoll reports the socket again; bytes OpenSSL already holds do not wake
+ * epoll, so they get a zero-delay timer. */
 static void pump_input(struct ms_session *s)
 {
     bool fresh = false;
-    for (;;) {
+    for (int fills = 0;; fills++) {
         struct ms_error err = {0};
+        if (fills >= MS_SESSION_FILLS_PER_TURN) {
+            if (fresh)
+                s->ops->on_input(s);
+            if (!s->finished && s->transport == MS_TRANSPORT_OPEN && s->line.ssl &&
+                SSL_pending(s->line.ssl) > 0 &&
+                ms_loop_timer_set(s->env->loop, &s->resume, 0, on_resume, s) < 0)
+                ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory arming a timer");
+            return;
+        }
         int rc = ms_line_fill(&s->line, &err);
         if (rc > 0) {
             fresh = true;
@@ -474,6 +509,7 @@ static void on_connected(struct ms_session *s)
     s->t_ready = ms_loop_now();
     update_interest(s, MS_LOOP_READ);
     s->ops->begin(s);
+    send_queued(s);
 }
 
 static void on_connect_attempt(void *arg, size_t index)
@@ -739,6 +775,7 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     s->ops = spec->protocol == MS_PROTOCOL_IMAP ? &ms_imap_ops : &ms_pop3_ops;
     ms_loop_watch_init(&s->watch);
     ms_loop_timer_init(&s->timer);
+    ms_loop_timer_init(&s->resume);
     s->t_start = ms_loop_now();
     env->open_sessions++;
 

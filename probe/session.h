@@ -55,6 +55,8 @@ struct ms_proto_ops {
 /* Where a session is on the way to signing in (one endpoint per protocol signs in). */
 enum ms_auth_turn { MS_AUTH_NOT_YET, MS_AUTH_WAITING, MS_AUTH_DECIDED };
 
+#define MS_SESSION_FILLS_PER_TURN 8 /* buffer reads per readiness event before yielding */
+
 enum ms_transport_state {
     MS_TRANSPORT_IDLE,
     MS_TRANSPORT_RESOLVING,
@@ -97,6 +99,7 @@ struct ms_session {
     struct ms_line line;
     struct ms_loop_watch watch;
     struct ms_loop_timer timer;     /* the current state's timeout */
+    struct ms_loop_timer resume;    /* more input is waiting inside OpenSSL */
 
     struct ms_dns_answer *addrs;    /* owned */
     struct ms_dns_ticket *ticket;   /* the question in flight, or NULL */

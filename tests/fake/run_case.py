@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""run_case.py - run one fake-server case against mailscope and check what it reports.
+
+  run_case.py [-q] [--keep] CASE.case
+
+Environment: MAILSCOPE (the binary, default "mailscope"), MS_SCHEMA (report/schema.json;
+validated when python3-jsonschema is importable).
+
+The runner is generic; cases are data (see README.md). For each case it generates the
+certificates the script needs (a test CA plus CA-signed / expired / wrong-host /
+self-signed leaves) into a temporary directory, starts fakeserver.FakeServer in a thread
+on an ephemeral 127.0.0.1 port, runs mailscope with --json (and --trace, for the log)
+and the case's arguments ({port}, {ca}, {host} substituted), and checks:
+
+  - mailscope exited by itself with a code 0-3 (never a signal), within --deadline + 0.5 s
+    and the case's max_seconds, without a sanitizer report on stderr;
+  - stdout is exactly one JSON document, valid against the schema, whose status agrees
+    with the exit code;
+  - the exit code, the endpoint's error code and phase, the findings required (code,
+    severity, on the endpoint), the findings that must be absent, and any field checks;
+  - a failed endpoint has a finding with its error code (the report names the problem);
+  - the fake server ran its script without error (unless the case allows it).
+
+Exit status: 0 pass, 1 fail, 77 skip (a requirement the machine lacks: ctest
+SKIP_RETURN_CODE).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakeserver  # noqa: E402
+
+SKIP = 77
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer",
+                     "ThreadSanitizer", "MemorySanitizer")
+STATUS_EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+DEFAULT_DEADLINE = 30.0
+
+
+class Failure(Exception):
+    pass
+
+
+def load_case(path):
+    with open(path, encoding="utf-8") as f:
+        case = json.load(f)
+    for key in ("name", "protocol", "args", "server", "expect"):
+        if key not in case:
+            raise Failure("case %s lacks %r" % (path, key))
+    if case["protocol"] not in ("imap", "pop3"):
+        raise Failure("case %s: protocol must be imap or pop3" % path)
+    return case
+
+
+def option_value(args, name, default):
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return float(args[i + 1])
+        if a.startswith(name + "="):
+            return float(a.split("=", 1)[1])
+    return default
+
+
+def lookup(doc, path):
+    """"endpoints.0.error.code" -> value; raises KeyError when absent."""
+    cur = doc
+    for part in path.split("."):
+        if isinstance(cur, list):
+            cur = cur[int(part)]
+        elif isinstance(cur, dict):
+            cur = cur[part]
+        else:
+            raise KeyError(path)
+    return cur
+
+
+def check_field(doc, chk, problems):
+    path = chk["path"]
+    try:
+        value = lookup(doc, path)
+    except (KeyError, IndexError, ValueError):
+        if "absent" in chk and chk["absent"]:
+            return
+        problems.append("%s: missing in the report" % path)
+        return
+    if chk.get("absent"):
+        problems.append("%s: should be absent, is %r" % (path, value))
+    if "equals" in chk and value != chk["equals"]:
+        problems.append("%s: expected %r, got %r" % (path, chk["equals"], value))
+    if "not_equals" in chk and value == chk["not_equals"]:
+        problems.append("%s: must not be %r" % (path, value))
+    if "contains" in chk:
+        want = chk["contains"] if isinstance(chk["contains"], list) else [chk["contains"]]
+        for w in want:
+            if value is None or w not in value:
+                problems.append("%s: expected to contain %r, got %s" % (path, w, short(value)))
+    if "not_contains" in chk:
+        bad = chk["not_contains"] if isinstance(chk["not_contains"], list) else [chk["not_contains"]]
+        for b in bad:
+            if value is not None and b in value:
+                problems.append("%s: must not contain %r, got %s" % (path, b, short(value)))
+    if "matches" in chk:
+        if not isinstance(value, str) or not re.search(chk["matches"], value):
+            problems.append("%s: %s does not match /%s/" % (path, short(value), chk["matches"]))
+    if "min_len" in chk and (value is None or len(value) < chk["min_len"]):
+        problems.append("%s: expected at least %d items, got %s" %
+                        (path, chk["min_len"], None if value is None else len(value)))
+    if "max_len" in chk and (value is None or len(value) > chk["max_len"]):
+        problems.append("%s: expected at most %d items, got %s" %
+                        (path, chk["max_len"], None if value is None else len(value)))
+    if "gte" in chk and not (isinstance(value, (int, float)) and value >= chk["gte"]):
+        problems.append("%s: expected >= %r, got %r" % (path, chk["gte"], value))
+    if "lte" in chk and not (isinstance(value, (int, float)) and value <= chk["lte"]):
+        problems.append("%s: expected <= %r, got %r" % (path, chk["lte"], value))
+
+
+def short(value, limit=200):
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def validate_schema(doc, problems, notes):
+    schema_path = os.environ.get("MS_SCHEMA")
+    if not schema_path:
+        notes.append("schema not checked (MS_SCHEMA unset)")
+        return
+    try:
+        import jsonschema
+    except ImportError:
+        notes.append("schema not checked (python3-jsonschema missing)")
+        return
+    with open(schema_path, encoding="utf-8") as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    validator = cls(schema, format_checker=getattr(cls, "FORMAT_CHECKER", None))
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(e.path))[:5]:
+        where = "/".join(str(p) for p in err.path) or "(top)"
+        problems.append("schema: %s: %s" % (where, err.message[:300]))
+
+
+def check_findings(doc, expect, endpoint_id, problems):
+    findings = doc.get("findings") or []
+
+    def on_endpoint(f, want):
+        ep = want.get("endpoint", "own")
+        if ep == "own":
+            return f.get("endpoint") == endpoint_id
+        return ep == "any" or f.get("endpoint") == ep
+
+    for want in expect.get("findings", []):
+        codes = want.get("code_any") or [want["code"]]
+        hits = [f for f in findings if f.get("code") in codes and on_endpoint(f, want)]
+        if not hits:
+            problems.append("finding %s missing (got: %s)" % (
+                " or ".join(codes), ", ".join("%s/%s" % (f.get("code"), f.get("severity"))
+                                             for f in findings) or "none"))
+            continue
+        if "severity" in want and not any(f.get("severity") == want["severity"] for f in hits):
+            problems.append("finding %s has severity %s, expected %s" % (
+                hits[0]["code"], "/".join(sorted({f.get("severity") for f in hits})),
+                want["severity"]))
+        if "message_matches" in want and not any(
+                re.search(want["message_matches"], f.get("message", "")) for f in hits):
+            problems.append("finding %s: no message matches /%s/ (got %r)" % (
+                hits[0]["code"], want["message_matches"], hits[0].get("message")))
+    for code in expect.get("absent", []):
+        hits = [f for f in findings if f.get("code") == code]
+        if hits:
+            problems.append("finding %s must be absent (message: %s)" % (code, hits[0].get("message")))
+
+
+def run(case_path, quiet=False, keep=False):
+    case = load_case(case_path)
+    name = case["name"]
+    expect = case["expect"]
+    mailscope = os.environ.get("MAILSCOPE", "mailscope")
+
+    for req in case.get("requires", []):
+        m = re.fullmatch(r"(TLSv1(?:\.[0-3])?)", req)
+        if m and not fakeserver.can_speak(m.group(1)):
+            print("SKIP %s: this OpenSSL cannot negotiate %s even at @SECLEVEL=0" % (name, req))
+            return SKIP
+        if not m:
+            raise Failure("unknown requirement %r" % req)
+
+    tmp = tempfile.mkdtemp(prefix="msfake.%s." % name)
+    server = None
+    problems, notes = [], []
+    proc = None
+    cmd = []
+    elapsed = 0.0
+    try:
+        certs = fakeserver.generate_certs(os.path.join(tmp, "certs"),
+                                          fakeserver.cert_kinds(case["server"]))
+        server = fakeserver.FakeServer(case["server"], certs)
+        if case["server"].get("backlog_full") and not server.backlog_blocks():
+            print("SKIP %s: a connect to a full listen backlog completes on this kernel" % name)
+            return SKIP
+        server.start()
+        subst = {"{port}": str(server.port), "{ca}": certs["ca"], "{host}": fakeserver.HOST}
+        args = []
+        for a in case["args"]:
+            for k, v in subst.items():
+                a = a.replace(k, v)
+            args.append(a)
+        cmd = [mailscope, "--json"] + (["--trace"] if case.get("trace", True) else []) + args
+        deadline = option_value(args, "--deadline", DEFAULT_DEADLINE)
+        bound = deadline + 0.5
+        max_seconds = float(expect.get("max_seconds", bound))
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env.pop("NO_COLOR", None)
+        t0 = time.monotonic()
+        if not shutil.which(mailscope):
+            raise Failure("mailscope binary %r not found (set MAILSCOPE)" % mailscope)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            out, err = proc.communicate(timeout=max(bound, max_seconds) + 10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            problems.append("mailscope hung: killed after %.1f s" % (time.monotonic() - t0))
+        elapsed = time.monotonic() - t0
+        server.stop()
+        stdout = out.decode("utf-8", errors="replace")
+        stderr = err.decode("utf-8", errors="replace")
+        rc = proc.returncode
+
+        # --- the invariants every case shares ---
+        if rc < 0:
+            problems.append("mailscope died of signal %d" % -rc)
+        elif rc > 3:
+            problems.append("exit code %d is outside 0-3" % rc)
+        for marker in SANITIZER_MARKERS:
+            if marker in stderr:
+                problems.append("sanitizer report on stderr (%s)" % marker)
+                break
+        if elapsed > bound:
+            problems.append("took %.2f s, more than --deadline + 0.5 s (%.1f s)" % (elapsed, bound))
+        if elapsed > max_seconds:
+            problems.append("took %.2f s, more than the case's max_seconds %.2f" %
+                            (elapsed, max_seconds))
+        doc = None
+        try:
+            doc = json.loads(stdout)
+            if not isinstance(doc, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            problems.append("stdout is not one JSON document (%s): %r" % (e, stdout[:200]))
+        if doc is not None:
+            validate_schema(doc, problems, notes)
+            status = doc.get("status")
+            if STATUS_EXIT.get(status) != rc and rc >= 0:
+                problems.append("status %r does not match exit code %d" % (status, rc))
+            eps = doc.get("endpoints") or []
+            if len(eps) != 1:
+                problems.append("expected one endpoint, got %d" % len(eps))
+            ep = eps[0] if eps else {}
+            ep_id = ep.get("id")
+            error = ep.get("error") or None
+            if error:
+                codes = {f.get("code") for f in doc.get("findings", []) if f.get("endpoint") == ep_id}
+                if error.get("code") not in codes:
+                    problems.append("the endpoint failed with %s but no finding names it" %
+                                    error.get("code"))
+            # --- the case's expectations ---
+            if "exit" in expect:
+                want = expect["exit"] if isinstance(expect["exit"], list) else [expect["exit"]]
+                if rc not in want:
+                    problems.append("exit code %d, expected %s" % (rc, " or ".join(map(str, want))))
+            if "error" in expect:
+                got = error.get("code") if error else None
+                want = expect["error"]
+                ok = got in want if isinstance(want, list) else got == want
+                if not ok:
+                    problems.append("endpoint error %s, expected %s%s" % (
+                        got, want, " (%s)" % error.get("message") if error else ""))
+            if "phase" in expect:
+                got = error.get("phase") if error else None
+                if got != expect["phase"]:
+                    problems.append("failure phase %s, expected %s" % (got, expect["phase"]))
+            check_findings(doc, expect, ep_id, problems)
+            for chk in expect.get("checks", []):
+                check_field(doc, chk, problems)
+        if server.errors and not expect.get("server_errors_ok"):
+            problems.extend("fake server: %s" % e for e in server.errors)
+
+        verdict = "FAIL" if problems else "PASS"
+        print("%s %s (%.2f s, exit %s)" % (verdict, name, elapsed, rc))
+        for p in problems:
+            print("  - " + p)
+        for n in notes:
+            print("  note: " + n)
+        if problems or not quiet:  # ctest shows it on failure (--output-on-failure) or -V
+            print("command: " + " ".join(cmd))
+            if doc is not None:
+                summary = [(f.get("severity"), f.get("code"), f.get("message"))
+                           for f in doc.get("findings", [])]
+                print("findings: " + json.dumps(summary, indent=1))
+            elif stdout:
+                print("stdout (first 2000 chars):\n" + stdout[:2000])
+            print("stderr (last 60 lines):")
+            print("\n".join(stderr.splitlines()[-60:]))
+            print("fake server log:")
+            print("\n".join(server.log[-60:]))
+        return 1 if problems else 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if server is not None:
+            server.stop()
+        if keep:
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description="Run one fake-server case against mailscope.")
+    ap.add_argument("case")
+    ap.add_argument("-q", "--quiet", action="store_true",
+                    help="print only the verdict when the case passes")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args(argv)
+    try:
+        return run(args.case, args.quiet, args.keep)
+    except Failure as e:
+        print("FAIL %s: %s" % (args.case, e))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
