@@ -49,6 +49,7 @@ ADDR_SELFSIGNED = "127.0.0.5"
 ADDR_SOON = "127.0.0.6"
 ADDR_PLAINTEXT = "127.0.0.7"
 ADDR_NOTLS = "127.0.0.8"
+ADDR_PLAINONLY = "127.0.0.10"  # no TLS at all, and plaintext sign-in allowed
 
 # endpoint id -> (protocol, port, security) for a bare host with PORTS
 def standard_endpoints(host=HOST):
@@ -330,6 +331,354 @@ def closed_port(addr="127.0.0.2", start=10111):
         if port_refuses(addr, p):
             return p
     raise unittest.SkipTest("no closed port found on %s" % addr)
+
+
+# ---- sign-in: the test accounts and alice's mailbox (tests/servers/dovecot.sh) -----------
+
+DOVECOT_DIR = os.path.join(TESTENV, "dovecot")
+DOVECOT_LOG = os.path.join(DOVECOT_DIR, "dovecot.log")
+
+ALICE = "alice"
+ALICE_PASSWORD = "canary-pw-7Q2x"      # the canary: must never appear in anything mailscope writes
+BOB = "bob"
+BOB_PASSWORD = "bob-pw-3Kd9"
+IMAPONLY = "imaponly"                  # POP3 denied for this account
+IMAPONLY_PASSWORD = "imaponly-pw-5Rm2"
+POP3ONLY = "pop3only"                  # IMAP denied for this account
+POP3ONLY_PASSWORD = "pop3only-pw-8Vt4"
+# What Dovecot answers a correct password of a denied account with (dovecot.sh):
+#   IMAP: <tag> NO [CONTACTADMIN] IMAP access is disabled for this account
+#   POP3: -ERR [AUTH] POP3 access is disabled for this account
+# and a wrong password with:
+#   IMAP: <tag> NO [AUTHENTICATIONFAILED] Authentication failed.
+#   POP3: -ERR [AUTH] Authentication failed.
+DENY_IMAP_TEXT = os.environ.get("MS_DENY_IMAP_TEXT", "IMAP access is disabled for this account")
+DENY_POP3_TEXT = os.environ.get("MS_DENY_POP3_TEXT", "POP3 access is disabled for this account")
+AUTH_FAILED_TEXT = "Authentication failed."
+
+# alice's folders as LIST shows them, with their RFC 6154 special-use flags
+ALICE_FOLDERS = {
+    "INBOX": [],
+    "Sent": ["\\Sent"],
+    "Drafts": ["\\Drafts"],
+    "Trash": ["\\Trash"],
+    "Junk": ["\\Junk"],
+    "Archive": ["\\Archive"],
+    "Projects": [],
+    "Projects/2026": [],
+    "Public/Announcements": [],   # in the public namespace
+}
+# LIST also shows the public namespace's prefix as a non-selectable "Public"
+# (\Noselect, or \NonExistent with RETURN (SPECIAL-USE)); a report may leave it out.
+ALICE_OPTIONAL_FOLDERS = {"Public"}
+ALICE_INBOX_MESSAGES = 5
+ALICE_INBOX_UNSEEN = 2
+ALICE_NAMESPACES = {"personal": [""], "other_users": [], "shared": ["Public/"]}
+QUOTA_ROOT = "User quota"
+QUOTA_LIMIT_KB = 10240                 # quota_rule = *:storage=10M
+
+FEATURE_IDS = ("protocol_enabled", "leave_mail_on_server", "server_folders", "sent_items_on_server",
+               "shared_folders", "headers_only_download", "push_mail", "min_poll_interval",
+               "secure_connection", "sign_in_methods", "quota")
+ANSWER_WORDS = ("yes", "no", "unknown", "n/a")
+
+
+def pending(what):
+    """Mark a test that depends on a feature not implemented yet (issue 4 is in progress).
+    The test still runs and still fails; its failure message names what it waits for, so
+    that a red test reads as "not built yet" rather than as a regression."""
+    def wrap(fn):
+        import functools
+
+        @functools.wraps(fn)
+        def inner(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except AssertionError as e:
+                raise AssertionError("[depends on: %s] %s" % (what, e)) from None
+            except (KeyError, TypeError, IndexError) as e:  # a report field that is not there yet
+                raise AssertionError("[depends on: %s] %s: %s" % (what, type(e).__name__, e)) from None
+        # first docstring line = what unittest prints beside the test's name, also in FAIL headers
+        inner.__doc__ = "[depends on: %s] %s" % (what, (fn.__doc__ or "").strip())
+        return inner
+    return wrap
+
+
+def signin(user, password, args, extra_env=None, json=True, **kw):
+    """Run mailscope --user USER with the password in MAILSCOPE_PASSWORD; ARGS as for run()."""
+    env = {"MAILSCOPE_PASSWORD": password}
+    if extra_env:
+        env.update(extra_env)
+    full = ["--user", user] + list(args)
+    return probe_json(full, env=env, **kw) if json else run(full, env=env, **kw)
+
+
+def exit_for_status(doc):
+    return {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}[doc["status"]]
+
+
+def auth_of(ep):
+    return ep.get("auth")
+
+
+def chosen_endpoints(doc, protocol=None):
+    """Endpoints picked to sign in (auth.chosen true), optionally of one protocol."""
+    out = []
+    for e in doc["endpoints"]:
+        a = e.get("auth")
+        if isinstance(a, dict) and a.get("chosen") is True and (protocol is None or e["protocol"] == protocol):
+            out.append(e)
+    return out
+
+
+def feature(doc, id_):
+    """The summary entry with this id (asserting there is exactly one)."""
+    s = doc.get("summary")
+    if not isinstance(s, dict):
+        raise AssertionError("no top-level 'summary' object in the report (keys: %s)" % sorted(doc))
+    hits = [f for f in s.get("features", []) if f.get("id") == id_]
+    if len(hits) != 1:
+        raise AssertionError("summary.features has %d entries with id %r: %s"
+                             % (len(hits), id_, [f.get("id") for f in s.get("features", [])]))
+    return hits[0]
+
+
+def answer(doc, id_, protocol):
+    """The summary answer of feature ID_ for PROTOCOL ("imap" or "pop3")."""
+    return feature(doc, id_)[protocol]
+
+
+def prefix_of(ns):
+    """A namespace entry as a prefix string (entries may be strings or {"prefix": ...})."""
+    if isinstance(ns, dict):
+        return ns.get("prefix")
+    return ns
+
+
+def ms_tls_context():
+    ctx = ssl.create_default_context(cafile=CA)
+    return ctx
+
+
+def imap_client(addr=ADDR_VALID, port=None, host=HOST, timeout=10):
+    """imaplib over implicit TLS to ADDR, verified against the test CA with SNI HOST."""
+    import imaplib
+
+    port = port or IMAPS_PORT
+    ctx = ms_tls_context()
+
+    class Client(imaplib.IMAP4_SSL):
+        def _create_socket(self, timeout_):
+            sock = socket.create_connection((addr, port), timeout)
+            return ctx.wrap_socket(sock, server_hostname=host)
+
+    return Client(host, port, ssl_context=ctx, timeout=timeout)
+
+
+def pop3_client(addr=ADDR_VALID, port=None, host=HOST, timeout=10):
+    """poplib over implicit TLS to ADDR, verified against the test CA with SNI HOST."""
+    import poplib
+
+    port = port or POP3S_PORT
+    ctx = ms_tls_context()
+
+    class Client(poplib.POP3_SSL):
+        def _create_socket(self, timeout_):
+            sock = socket.create_connection((addr, port), timeout)
+            return ctx.wrap_socket(sock, server_hostname=host)
+
+    return Client(host, port, context=ctx, timeout=timeout)
+
+
+_IMAP_TOKEN = re.compile(r'\s*(\(|\)|"(?:[^"\\]|\\.)*"|[^\s()"]+)')
+
+
+def imap_parse(text):
+    """A tiny parser of IMAP data: lists become Python lists, quoted strings str, NIL None,
+    atoms str. Returns the list of top-level items."""
+    stack = [[]]
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _IMAP_TOKEN.match(text, pos)
+        if not m:
+            break
+        tok = m.group(1)
+        pos = m.end()
+        if tok == "(":
+            stack.append([])
+        elif tok == ")":
+            done = stack.pop()
+            stack[-1].append(done)
+        elif tok.startswith('"'):
+            stack[-1].append(re.sub(r"\\(.)", r"\1", tok[1:-1]))
+        elif tok.upper() == "NIL":
+            stack[-1].append(None)
+        else:
+            stack[-1].append(tok)
+    return stack[0]
+
+
+def _ok(typ, data, what):
+    if typ != "OK":
+        raise AssertionError("oracle: %s failed: %s %r" % (what, typ, data))
+    return data
+
+
+def imap_oracle(user=ALICE, password=ALICE_PASSWORD, flags=True):
+    """What the account looks like to Python's own IMAP client (read-only: EXAMINE only).
+    Returns {"capabilities": [...after login...], "folders": {name: [special-use...]},
+    "noselect": set, "namespaces": {"personal": [prefixes], ...}, "inbox": (messages, unseen),
+    "quota": (used_kb, limit_kb) or None, "flags": {folder: {uid: sorted flags}} }."""
+    m = imap_client()
+    try:
+        _ok(*m.login(user, password), what="LOGIN")
+        out = {}
+        typ, data = m.capability()
+        out["capabilities"] = _ok(typ, data, "CAPABILITY")[-1].decode().split()
+        typ, data = m.namespace()
+        ns = imap_parse(_ok(typ, data, "NAMESPACE")[0].decode())
+        out["namespaces"] = {k: [e[0] for e in (g or [])]
+                             for k, g in zip(("personal", "other_users", "shared"), ns)}
+        tag = m._command("LIST", '""', '"*"', "RETURN", "(SPECIAL-USE)")
+        _ok(*m._command_complete("LIST", tag), what="LIST RETURN (SPECIAL-USE)")
+        typ, data = m._untagged_response("OK", [None], "LIST")
+        folders, noselect = {}, set()
+        for line in data:
+            if line is None:
+                continue
+            fl, _sep, name = imap_parse(line.decode())
+            lower = [f.lower() for f in fl]
+            if "\\noselect" in lower or "\\nonexistent" in lower:
+                noselect.add(name)
+            folders[name] = sorted(f for f in fl if f.lower() in (
+                "\\all", "\\archive", "\\drafts", "\\flagged", "\\junk", "\\sent", "\\trash"))
+        out["folders"] = folders
+        out["noselect"] = noselect
+        typ, data = m.status("INBOX", "(MESSAGES UNSEEN)")
+        st = imap_parse(_ok(typ, data, "STATUS")[0].decode())[1]
+        st = dict(zip(st[::2], st[1::2]))
+        out["inbox"] = (int(st["MESSAGES"]), int(st["UNSEEN"]))
+        out["quota"] = None
+        if "QUOTA" in out["capabilities"]:
+            typ, data = m.getquotaroot("INBOX")
+            for item in _ok(typ, data, "GETQUOTAROOT")[1]:
+                q = imap_parse(item.decode())
+                res = q[1] if len(q) > 1 else []
+                for i in range(0, len(res) - 2, 3):
+                    if res[i].upper() == "STORAGE":
+                        out["quota"] = (int(res[i + 1]), int(res[i + 2]))
+        if flags:
+            out["flags"] = {}
+            for name in sorted(folders):
+                if name in noselect:
+                    continue
+                typ, data = m.select('"%s"' % name, readonly=True)  # EXAMINE
+                _ok(typ, data, "EXAMINE %s" % name)
+                typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+                per = {}
+                for item in _ok(typ, data, "FETCH"):
+                    if not item:
+                        continue
+                    mm = re.search(rb"UID (\d+).*FLAGS \(([^)]*)\)", item) or \
+                        re.search(rb"FLAGS \(([^)]*)\).*UID (\d+)", item)
+                    if not mm:
+                        continue
+                    if mm.re.pattern.startswith(rb"UID"):
+                        uid, fl = mm.group(1), mm.group(2)
+                    else:
+                        fl, uid = mm.group(1), mm.group(2)
+                    per[int(uid)] = sorted(f for f in fl.decode().split() if f != "\\Recent")
+                out["flags"][name] = per
+        return out
+    finally:
+        try:
+            m.logout()
+        except Exception:
+            pass
+
+
+def pop3_oracle(user=ALICE, password=ALICE_PASSWORD):
+    """STAT, UIDL and CAPA after sign-in, as Python's POP3 client sees them (no RETR, no DELE)."""
+    p = pop3_client()
+    try:
+        p.user(user)
+        p.pass_(password)
+        resp, lines, _ = p._longcmd("CAPA")
+        caps = [" ".join(l.decode().split()) for l in lines]
+        count, octets = p.stat()
+        resp, uidl, _ = p.uidl()
+        return {"capabilities": caps, "messages": count, "octets": octets,
+                "uidl": [l.decode().split()[1] for l in uidl]}
+    finally:
+        try:
+            p.quit()
+        except Exception:
+            pass
+
+
+def maildir_snapshot(user=ALICE):
+    """Every message file of USER's Maildir and of the public namespace, as relative paths
+    (the name carries the flags: ...:2,FS), plus the folder directories. Dovecot's own
+    dovecot* index/uidlist files are left out: they may change on any read."""
+    out = []
+    for root in (os.path.join(DOVECOT_DIR, "mail", user, "Maildir"), os.path.join(DOVECOT_DIR, "public")):
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel = os.path.relpath(dirpath, DOVECOT_DIR)
+            base = os.path.basename(dirpath)
+            if base in ("cur", "new", "tmp"):
+                for f in filenames:
+                    out.append(os.path.join(rel, f))
+            elif not base.startswith("dovecot"):
+                out.append(rel + "/")
+    return sorted(out)
+
+
+class DovecotLog:
+    """The part of the test Dovecot's log written after this object was made."""
+
+    def __init__(self, path=DOVECOT_LOG):
+        self.path = path
+        try:
+            self.start = os.path.getsize(path)
+        except OSError:
+            raise AssertionError("Dovecot log %s not found" % path)
+
+    def text(self):
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            return f.read().decode("utf-8", "replace")
+
+    def wait(self, pattern, timeout=5.0, count=1):
+        """The new text, once PATTERN (a regex) matches COUNT times in it (or TIMEOUT runs out)."""
+        import time
+
+        end = time.monotonic() + timeout
+        while True:
+            t = self.text()
+            if len(re.findall(pattern, t)) >= count or time.monotonic() > end:
+                return t
+            time.sleep(0.05)
+
+
+def trace_lines(stderr):
+    """(endpoint id, "C" or "S", text) for every client and server line of a --trace transcript."""
+    out = []
+    for line in stderr.splitlines():
+        m = re.match(r"^\[\s*[\d.]+\]\s+(\S+)\s+([CS]):\s?(.*)$", line)
+        if m:
+            out.append((m.group(1), m.group(2), m.group(3)))
+    return out
+
+
+def trace_commands(stderr):
+    """(endpoint id, command line) for every client line of a --trace transcript."""
+    out = []
+    for line in stderr.splitlines():
+        m = re.match(r"^\[\s*[\d.]+\]\s+(\S+)\s+C:\s?(.*)$", line)
+        if m:
+            out.append((m.group(1), m.group(2)))
+    return out
 
 
 def main():

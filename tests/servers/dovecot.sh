@@ -12,6 +12,9 @@
 #   127.0.0.5 selfsigned.pem                          127.0.0.6 soon.pem
 #   127.0.0.7 valid.pem, but plaintext sign-in allowed before TLS (disable_plaintext_auth=no)
 #   127.0.0.8 no TLS at all (ssl=no): no STARTTLS/STLS offered, implicit-TLS ports fail
+#   127.0.0.10 no TLS at all AND plaintext sign-in allowed (ssl=no, disable_plaintext_auth=no):
+#             the only place where credentials can travel in clear text (sign-in tests of
+#             --allow-insecure-auth); 127.0.0.9 stays closed (dnsmasq.sh: closed.test.example)
 # on every address: IMAP  $MS_IMAP_PORT  (default 10143, STARTTLS)
 #                   IMAPS $MS_IMAPS_PORT (default 10993, implicit TLS)
 #                   POP3  $MS_POP3_PORT  (default 10110, STLS)
@@ -22,7 +25,35 @@
 # a client's source on loopback is 127.0.0.1): Dovecot counts a connection whose remote
 # address equals its local address as secured and then drops LOGINDISABLED.
 #
-# Test users (passwd-file DIR/users): alice / canary-pw-7Q2x, bob / bob-pw-3Kd9
+# Test users (userdb: passwd-file DIR/users; passdb: DIR/passwd.imap and DIR/passwd.pop3,
+# chosen per service by the %s variable, so an account can be denied one protocol):
+#   alice    / canary-pw-7Q2x    IMAP and POP3; the mailbox below
+#   bob      / bob-pw-3Kd9       IMAP and POP3; an empty mailbox
+#   imaponly / imaponly-pw-5Rm2  IMAP only: POP3 refuses the correct password with
+#                                "POP3 access is disabled for this account" (nologin=y reason=)
+#   pop3only / pop3only-pw-8Vt4  POP3 only: IMAP refuses the correct password with
+#                                "IMAP access is disabled for this account"
+# (passwd-file splits extra fields at spaces, so the reason texts reach the auth process
+# through its environment: import_environment + reason=%{env:...}.)
+# A wrong password gets Dovecot's usual "Authentication failed." after
+# auth_failure_delay (2 s); the anvil auth penalty is switched off (see service anvil),
+# so that one test's failures do not slow the next test's sign-in from 127.0.0.1.
+#
+# alice's mailbox is written afresh by every `start` (deterministic: fixed file names,
+# flags and dates; tests/integration/mstest.py ALICE_* describes it):
+#   INBOX 5 messages, 2 unseen (\Seen: 3); Sent 2, Drafts 1, Trash 1, Junk 1, Archive 2
+#   with RFC 6154 special-use flags (\Sent \Drafts \Trash \Junk \Archive);
+#   Projects 1 and Projects/2026 1 (ordinary, one nested); hierarchy separator "/".
+#   A public namespace "Public/" (type=public, list=yes) with the folder
+#   Public/Announcements (1 message): NAMESPACE shows it as the shared namespace.
+#   Quota (count backend, imap_quota): "User quota" root, 10 MiB storage limit
+#   (GETQUOTAROOT INBOX -> STORAGE <used> 10240).
+# Every message file is in cur/ with its final flags, so a read-only client changes no
+# file name (Dovecot only adds its own dovecot* index files).
+#
+# Not covered by Dovecot 2.3: it cannot advertise the POP3 EXPIRE or LOGIN-DELAY
+# capabilities (RFC 2449) at all, neither before nor after sign-in; the fake server
+# (tests/fake) covers those.
 set -euo pipefail
 
 usage() {
@@ -38,9 +69,13 @@ IMAP_PORT=${MS_IMAP_PORT:-10143}
 IMAPS_PORT=${MS_IMAPS_PORT:-10993}
 POP3_PORT=${MS_POP3_PORT:-10110}
 POP3S_PORT=${MS_POP3S_PORT:-10995}
-ADDRS=${MS_DOVECOT_ADDRS:-"127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8"}
+ADDRS=${MS_DOVECOT_ADDRS:-"127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.10"}
 DOVECOT=${MS_DOVECOT_BIN:-/usr/sbin/dovecot}
 START_TIMEOUT=${MS_DOVECOT_START_TIMEOUT:-30}
+# The words a denied protocol answers with (also read by tests/integration/mstest.py)
+MS_DENY_IMAP_TEXT=${MS_DENY_IMAP_TEXT:-"IMAP access is disabled for this account"}
+MS_DENY_POP3_TEXT=${MS_DENY_POP3_TEXT:-"POP3 access is disabled for this account"}
+export MS_DENY_IMAP_TEXT MS_DENY_POP3_TEXT
 STOP_TIMEOUT=${MS_DOVECOT_STOP_TIMEOUT:-15}
 
 cert_for() {
@@ -122,6 +157,72 @@ do_stop() {
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 
+# msg MAILDIR N FLAGS SUBJECT - write message N into MAILDIR/cur with the maildir flags
+# FLAGS ("S" seen, "F" flagged, "R" answered, "D" draft, "" unseen); fixed name and date
+msg() {
+  local md=$1 n=$2 flags=$3 subject=$4 t file
+  t=$((1767261600 + n * 3600)) # 2026-01-01 10:00 UTC + n hours
+  mkdir -p "$md/cur" "$md/new" "$md/tmp"
+  file=$md/cur/$t.M${n}P1000.mailscope-test:2,$flags
+  {
+    printf 'Return-Path: <sender@test.example>\n'
+    printf 'Date: %s\n' "$(LC_ALL=C date -u -d "@$t" '+%a, %d %b %Y %H:%M:%S +0000')"
+    printf 'From: Sender %d <sender@test.example>\n' "$n"
+    printf 'To: Alice <alice@test.example>\n'
+    printf 'Subject: %s\n' "$subject"
+    printf 'Message-ID: <%d.mailscope-test@test.example>\n' "$n"
+    printf 'MIME-Version: 1.0\n'
+    printf 'Content-Type: text/plain; charset=us-ascii\n'
+    printf '\n'
+    printf 'Message %d of the mailscope test mailbox.\n' "$n"
+    printf 'Line two of the body.\nLine three of the body.\n'
+  } >"$file"
+  touch -d "@$t" "$file"
+}
+
+# folder MAILDIR NAME - an empty Maildir++ folder (NAME uses "." for the hierarchy)
+folder() {
+  mkdir -p "$1/.$2/cur" "$1/.$2/new" "$1/.$2/tmp"
+  : >"$1/.$2/maildirfolder"
+}
+
+# write_mail UID GID - the mail store, afresh: alice's mailbox, the public namespace,
+# empty Maildirs for the others
+write_mail() {
+  local muid=$1 mgid=$2 m u
+  rm -rf "$dir/mail" "$dir/public"
+  mkdir -p "$dir/mail" "$dir/public"
+  m=$dir/mail/alice/Maildir
+  msg "$m" 1 S "Welcome to the test mailbox"
+  msg "$m" 2 RS "Re: Lunch on Friday"
+  msg "$m" 3 FS "Invoice 2026-001"
+  msg "$m" 4 "" "Unread: meeting notes"
+  msg "$m" 5 F "Unread and flagged: contract draft"
+  folder "$m" Sent
+  msg "$m/.Sent" 11 S "Sent: reply to Bob"
+  msg "$m/.Sent" 12 S "Sent: holiday plans"
+  folder "$m" Drafts
+  msg "$m/.Drafts" 21 DS "Draft: quarterly report"
+  folder "$m" Trash
+  msg "$m/.Trash" 31 S "Deleted: old newsletter"
+  folder "$m" Junk
+  msg "$m/.Junk" 41 "" "You have won"
+  folder "$m" Archive
+  msg "$m/.Archive" 51 S "Archived: 2025 taxes"
+  msg "$m/.Archive" 52 S "Archived: 2025 travel"
+  folder "$m" Projects
+  msg "$m/.Projects" 61 S "Project overview"
+  folder "$m" Projects.2026
+  msg "$m/.Projects.2026" 71 "" "Plan for 2026"
+  printf '%s\n' Sent Drafts Trash Junk Archive Projects Projects/2026 >"$m/subscriptions"
+  for u in bob imaponly pop3only; do
+    mkdir -p "$dir/mail/$u/Maildir/cur" "$dir/mail/$u/Maildir/new" "$dir/mail/$u/Maildir/tmp"
+  done
+  folder "$dir/public" Announcements
+  msg "$dir/public/.Announcements" 81 "" "Office closed on 1 May"
+  chown -R "$muid:$mgid" "$dir/mail" "$dir/public"
+}
+
 write_config() {
   local certdir=$1 base=$2 uid user group login_user a kind listen chroot_line=""
   uid=$(id -u)
@@ -145,13 +246,33 @@ write_config() {
   mkdir -p "$dir/state" "$dir/mail" "$base"
   chown "$muid:$mgid" "$dir/mail"
 
-  # users: name:{scheme}password:uid:gid::home::extra
+  # userdb: name:{scheme}password:uid:gid::home::extra
   cat >"$dir/users" <<USERS
 alice:{PLAIN}canary-pw-7Q2x:$muid:$mgid::$dir/mail/alice::
 bob:{PLAIN}bob-pw-3Kd9:$muid:$mgid::$dir/mail/bob::
+imaponly:{PLAIN}imaponly-pw-5Rm2:$muid:$mgid::$dir/mail/imaponly::
+pop3only:{PLAIN}pop3only-pw-8Vt4:$muid:$mgid::$dir/mail/pop3only::
 USERS
-  chmod 640 "$dir/users"
-  chgrp "$mgid" "$dir/users" 2>/dev/null || true
+  # passdb, one file per service (%s): the denied account passes the password check and
+  # is then refused with nologin=y and the reason (expanded from the auth environment)
+  cat >"$dir/passwd.imap" <<'USERS'
+alice:{PLAIN}canary-pw-7Q2x
+bob:{PLAIN}bob-pw-3Kd9
+imaponly:{PLAIN}imaponly-pw-5Rm2
+pop3only:{PLAIN}pop3only-pw-8Vt4::::::nologin=y reason=%{env:MS_DENY_IMAP_TEXT}
+USERS
+  cat >"$dir/passwd.pop3" <<'USERS'
+alice:{PLAIN}canary-pw-7Q2x
+bob:{PLAIN}bob-pw-3Kd9
+imaponly:{PLAIN}imaponly-pw-5Rm2::::::nologin=y reason=%{env:MS_DENY_POP3_TEXT}
+pop3only:{PLAIN}pop3only-pw-8Vt4
+USERS
+  local f
+  for f in users passwd.imap passwd.pop3; do
+    chmod 640 "$dir/$f"
+    chgrp "$mgid" "$dir/$f" 2>/dev/null || true
+  done
+  write_mail "$muid" "$mgid"
 
   # RFC 7919 ffdhe2048 group, generated instantly (no prime search)
   [[ -s $dir/dh.pem ]] || openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$dir/dh.pem" 2>/dev/null
@@ -190,14 +311,58 @@ auth_mechanisms = plain login
 
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u $dir/users
+  args = scheme=PLAIN username_format=%u $dir/passwd.%s
 }
 userdb {
   driver = passwd-file
   args = username_format=%u $dir/users
 }
+# the reasons of the per-protocol denials (passwd-file cannot hold a value with spaces)
+import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS MS_DENY_IMAP_TEXT MS_DENY_POP3_TEXT
+
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %08Xu%08Xv
+mail_plugins = \$mail_plugins quota
+protocol imap {
+  mail_plugins = \$mail_plugins imap_quota
+}
+plugin {
+  quota = count:User quota
+  quota_rule = *:storage=10M
+  quota_vsizes = yes
+}
+
+namespace inbox {
+  type = private
+  separator = /
+  prefix =
+  inbox = yes
+  list = yes
+  subscriptions = yes
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+  mailbox Archive {
+    special_use = \\Archive
+  }
+}
+namespace public {
+  type = public
+  separator = /
+  prefix = Public/
+  location = maildir:$dir/public:INDEX=~/public-index
+  list = yes
+  subscriptions = no
+}
 
 service imap-login {
   inet_listener imap {
@@ -223,6 +388,11 @@ service pop3-login {
 }
 service anvil {
   $chroot_line
+  # no auth penalty: failed sign-ins in one test must not delay the next test's sign-in
+  # from the same client address (127.0.0.1) beyond mailscope's timeouts
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service auth {
   unix_listener auth-userdb {
@@ -239,6 +409,10 @@ CONF
       case $a in
         127.0.0.7) echo "  disable_plaintext_auth = no" ;;
         127.0.0.8) echo "  ssl = no" ;;
+        127.0.0.10)
+          echo "  ssl = no"
+          echo "  disable_plaintext_auth = no"
+          ;;
       esac
       echo "}"
     done
