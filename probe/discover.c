@@ -62,6 +62,7 @@ struct ms_discover {
     struct host_entry hosts[MAX_HOSTS];
     size_t host_count;
     struct query_ctx *queries[MAX_QUERIES]; /* heap: an answer may outlive the run */
+    size_t query_count;                    /* here too: facts may be gone at free time */
     size_t endpoints_added;
 };
 
@@ -89,6 +90,7 @@ static struct query_ctx *new_query(struct ms_discover *d, enum query_kind kind, 
     if (!q)
         return NULL;
     d->queries[f->query_count] = q;
+    d->query_count = f->query_count + 1;
     struct ms_dns_query_fact *fact = &f->queries[f->query_count];
     *q = (struct query_ctx){.d = d, .kind = kind, .index = index, .fact = f->query_count,
                             .t0 = ms_loop_now()};
@@ -520,7 +522,7 @@ void ms_discover_free(struct ms_discover *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->facts->query_count; i++) {
+    for (size_t i = 0; i < d->query_count; i++) {
         if (d->queries[i]->returned)
             free(d->queries[i]);
         else

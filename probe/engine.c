@@ -173,6 +173,8 @@ static void on_reap(void *arg)
         engine->finished = run->next_done;
         collect_injection_probes(run);
         run->result->duration_ms = (ms_loop_now() - run->env.t0) * 1000.0;
+        ms_discover_free(run->discover); /* it points into the result handed back below */
+        run->discover = NULL;
         struct ms_result *result = run->result;
         run->result = NULL; /* transferred */
         engine->inflight -= run->weight;

@@ -230,10 +230,19 @@ static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mec
     *mech = MS_SASL_NONE;
     *login_cmd = false;
     if (req->auth_mech[0]) {
-        if (strcasecmp(req->auth_mech, "USER") == 0 || strcasecmp(req->auth_mech, "LOGIN-COMMAND") == 0)
+        if (strcasecmp(req->auth_mech, "USER") == 0 || strcasecmp(req->auth_mech, "LOGIN-COMMAND") == 0) {
+            if (ms_strlist_has(caps, "LOGINDISABLED"))
+                return "the server offers no mechanism for --auth-mech USER (LOGINDISABLED)";
             *login_cmd = true;
-        else
-            *mech = ms_sasl_from_name(req->auth_mech);
+            return NULL;
+        }
+        /* Forcing picks among what the server offers: a secret never goes to a mechanism
+         * the server did not announce. */
+        char wanted[32];
+        snprintf(wanted, sizeof wanted, "AUTH=%s", req->auth_mech);
+        if (!ms_strlist_has(caps, wanted))
+            return "the server offers no such mechanism (--auth-mech names one it does not announce)";
+        *mech = ms_sasl_from_name(req->auth_mech);
         return NULL;
     }
     if (req->auth_token) {

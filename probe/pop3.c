@@ -103,10 +103,16 @@ static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mec
     *mech = MS_SASL_NONE;
     *user_pass = false;
     if (req->auth_mech[0]) {
-        if (strcasecmp(req->auth_mech, "USER") == 0)
+        if (strcasecmp(req->auth_mech, "USER") == 0) {
+            if (capa && !ms_caps_pop3_find(caps, "USER"))
+                return "the server offers no mechanism for --auth-mech USER (no USER capability)";
             *user_pass = true;
-        else
-            *mech = ms_sasl_from_name(req->auth_mech);
+            return NULL;
+        }
+        /* Forcing picks among what the server offers (see imap.c). */
+        if (capa && !sasl_offers(caps, req->auth_mech))
+            return "the server offers no such mechanism (--auth-mech names one it does not announce)";
+        *mech = ms_sasl_from_name(req->auth_mech);
         return NULL;
     }
     if (req->auth_token) {

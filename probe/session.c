@@ -807,6 +807,7 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     if (known) {
         *s->addrs = *known;
         res->timings_ms.resolve = resolve_ms;
+        s->t_start -= resolve_ms / 1000.0; /* the total includes the lookup done for it */
         addresses_ready(s);
         return;
     }

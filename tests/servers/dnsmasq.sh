@@ -13,6 +13,31 @@
 #   notls.test.example       A 127.0.0.8   (no STARTTLS/STLS)
 #   closed.test.example      A 127.0.0.9   (nothing listens there)
 #   noaddr.test.example      TXT only      (for dns.no_address: NOERROR, no A/AAAA)
+#   v6only.test.example      AAAA ::1 only (the test Dovecot listens on IPv4 only: refused)
+#   dual.test.example        A 127.0.0.2 + AAAA ::1 (IPv4 works, IPv6 refused; the valid
+#                            certificate does not name dual.test.example)
+# Discovery zones (tests/integration/test_discovery.py). SRV ports are the test Dovecot's,
+# from $MS_IMAP_PORT $MS_IMAPS_PORT $MS_POP3_PORT $MS_POP3S_PORT (dovecot.sh's defaults
+# 10143 10993 10110 10995 when unset); guessed hosts (MX, conventional) need --ports:
+#   srv.test.example     SRV for all four services and both submission services, MX:
+#                        _imaps  0 10 closed.test.example (dead) / 10 5 mail.test.example
+#                        _imap  20 0 mail; _pop3s 0 60 mail / 0 10 closed (weights);
+#                        _pop3  10 0 mail; _submissions 465, _submission 587; MX 10 mail
+#   nopop.test.example   _pop3s/_pop3 target "." (not offered); _imaps/_imap -> mail;
+#                        pop.nopop and mail.nopop resolve to 127.0.0.2 (must not be guessed)
+#   badsrv.test.example  _imaps -> nowhere.badsrv.test.example (NXDOMAIN), _pop3s ->
+#                        noaddr.test.example (no address); _imap/_pop3 -> mail
+#   mxonly.test.example  MX 10 mail.test.example, MX 20 mx2.mxonly.test.example (NXDOMAIN)
+#   conv.test.example    no SRV/MX: imap.conv and mail.conv -> 127.0.0.2 (certificate for
+#                        mail.test.example: host name mismatch on purpose)
+#   weights.test.example _imaps 0 10 mail / 0 60 soon.test.example (same priority)
+#   families.test.example  _imaps -> dual.test.example, _pop3s -> v6only.test.example
+#   many.test.example    16 _imaps and 16 _pop3s records (prio 0 -> mail, the others ->
+#                        closed.test.example on distinct ports): more than the 24 candidates
+#   dedup.test.example   _imaps twice to the same endpoint (priorities 0 and 5), _imap ->
+#                        mail; MX 10 mail.dedup.test.example (-> 127.0.0.2), which is also
+#                        the conventional mail.<domain>: each endpoint is listed once
+#   nosuchdomain.test.example  nothing at all (NXDOMAIN)
 # Extra dnsmasq options may be appended one per line in DIR/extra.conf (or passed in
 # $MS_DNSMASQ_EXTRA, one per line), e.g. srv-host= or mx-host= records.
 # `stop` ends exactly the dnsmasq that `start` started (DIR/dnsmasq.pid).
@@ -27,6 +52,10 @@ cmd=$1
 dir=$2
 port=${3:-}
 DNSMASQ=${MS_DNSMASQ_BIN:-/usr/sbin/dnsmasq}
+IMAP_PORT=${MS_IMAP_PORT:-10143}
+IMAPS_PORT=${MS_IMAPS_PORT:-10993}
+POP3_PORT=${MS_POP3_PORT:-10110}
+POP3S_PORT=${MS_POP3S_PORT:-10995}
 log() { echo "dnsmasq.sh: $*" >&2; }
 
 alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
@@ -103,7 +132,48 @@ host-record=plaintext.test.example,127.0.0.7
 host-record=notls.test.example,127.0.0.8
 host-record=closed.test.example,127.0.0.9
 txt-record=noaddr.test.example,"mailscope test: this name has no address"
+host-record=v6only.test.example,::1
+host-record=dual.test.example,127.0.0.2,::1
+# --- discovery zones (srv-host=NAME,TARGET,PORT,PRIORITY,WEIGHT; mx-host=NAME,HOST,PREF)
+srv-host=_imaps._tcp.srv.test.example,closed.test.example,$IMAPS_PORT,0,10
+srv-host=_imaps._tcp.srv.test.example,mail.test.example,$IMAPS_PORT,10,5
+srv-host=_imap._tcp.srv.test.example,mail.test.example,$IMAP_PORT,20,0
+srv-host=_pop3s._tcp.srv.test.example,mail.test.example,$POP3S_PORT,0,60
+srv-host=_pop3s._tcp.srv.test.example,closed.test.example,$POP3S_PORT,0,10
+srv-host=_pop3._tcp.srv.test.example,mail.test.example,$POP3_PORT,10,0
+srv-host=_submissions._tcp.srv.test.example,mail.test.example,465,0,1
+srv-host=_submission._tcp.srv.test.example,mail.test.example,587,0,1
+mx-host=srv.test.example,mail.test.example,10
+srv-host=_imaps._tcp.nopop.test.example,mail.test.example,$IMAPS_PORT,0,1
+srv-host=_imap._tcp.nopop.test.example,mail.test.example,$IMAP_PORT,10,1
+srv-host=_pop3s._tcp.nopop.test.example
+srv-host=_pop3._tcp.nopop.test.example
+host-record=pop.nopop.test.example,127.0.0.2
+host-record=mail.nopop.test.example,127.0.0.2
+srv-host=_imaps._tcp.badsrv.test.example,nowhere.badsrv.test.example,$IMAPS_PORT,0,1
+srv-host=_pop3s._tcp.badsrv.test.example,noaddr.test.example,$POP3S_PORT,0,1
+srv-host=_imap._tcp.badsrv.test.example,mail.test.example,$IMAP_PORT,0,1
+srv-host=_pop3._tcp.badsrv.test.example,mail.test.example,$POP3_PORT,0,1
+mx-host=mxonly.test.example,mail.test.example,10
+mx-host=mxonly.test.example,mx2.mxonly.test.example,20
+host-record=imap.conv.test.example,127.0.0.2
+host-record=mail.conv.test.example,127.0.0.2
+srv-host=_imaps._tcp.weights.test.example,mail.test.example,$IMAPS_PORT,0,10
+srv-host=_imaps._tcp.weights.test.example,soon.test.example,$IMAPS_PORT,0,60
+srv-host=_imaps._tcp.families.test.example,dual.test.example,$IMAPS_PORT,0,1
+srv-host=_pop3s._tcp.families.test.example,v6only.test.example,$POP3S_PORT,0,1
+srv-host=_imaps._tcp.many.test.example,mail.test.example,$IMAPS_PORT,0,1
+srv-host=_pop3s._tcp.many.test.example,mail.test.example,$POP3S_PORT,0,1
+srv-host=_imaps._tcp.dedup.test.example,mail.test.example,$IMAPS_PORT,0,1
+srv-host=_imaps._tcp.dedup.test.example,mail.test.example,$IMAPS_PORT,5,1
+srv-host=_imap._tcp.dedup.test.example,mail.test.example,$IMAP_PORT,0,1
+mx-host=dedup.test.example,mail.dedup.test.example,10
+host-record=mail.dedup.test.example,127.0.0.2
 CONF
+    for ((i = 1; i <= 15; i++)); do
+      echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
+      echo "srv-host=_pop3s._tcp.many.test.example,closed.test.example,$((2000 + i)),$i,1"
+    done
     [[ -f $dir/extra.conf ]] && cat "$dir/extra.conf"
     [[ -n ${MS_DNSMASQ_EXTRA:-} ]] && printf '%s\n' "$MS_DNSMASQ_EXTRA"
     true
