@@ -235,6 +235,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     out->want_imap = req->want_imap;
     out->want_pop3 = req->want_pop3;
     out->credentials_given = req->auth_user != NULL;
+    out->only_family = req->family == MS_FAMILY_IPV4 ? 4 : req->family == MS_FAMILY_IPV6 ? 6 : 0;
     if (req->auth_user)
         snprintf(out->user, sizeof out->user, "%s", req->auth_user);
     out->started_at = (int64_t)time(NULL);

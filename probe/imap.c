@@ -19,13 +19,13 @@
 
 enum imap_state {
     IMAP_GREETING,
-    IMAP_CAPABILITY,      /* CAPABILITY sent (before or after TLS) */
-    IMAP_STARTTLS,        /* STARTTLS sent */
-    IMAP_AUTH_WAIT,       /* waiting to learn whether this endpoint signs in */
-    IMAP_AUTHENTICATE,    /* AUTHENTICATE or LOGIN sent */
-    IMAP_LOGIN_CAPABILITY,/* CAPABILITY after sign-in */
-    IMAP_ACCOUNT,         /* account queries in flight */
-    IMAP_INJECTION_WAIT,  /* injection probe: does the pipelined NOOP get an answer in TLS? */
+    IMAP_CAPABILITY,       /* CAPABILITY sent (before or after TLS) */
+    IMAP_STARTTLS,         /* STARTTLS sent */
+    IMAP_AUTH_WAIT,        /* waiting to learn whether this endpoint signs in */
+    IMAP_AUTHENTICATE,     /* AUTHENTICATE or LOGIN sent */
+    IMAP_LOGIN_CAPABILITY, /* CAPABILITY after sign-in */
+    IMAP_ACCOUNT,          /* account queries in flight */
+    IMAP_INJECTION_WAIT,   /* injection probe: does the pipelined NOOP get an answer in TLS? */
     IMAP_DONE,
 };
 
@@ -113,6 +113,7 @@ static void caps_known(struct ms_session *s)
             start_sign_in(s);
             return;
         }
+        ms_session_refuse_plaintext_sign_in(s);
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STARTTLS before sign-in");
         return;
@@ -122,7 +123,8 @@ static void caps_known(struct ms_session *s)
          * in its buffer across the switch answers it inside TLS (CVE-2011-0411 class). */
         unsigned char rnd[4] = {0};
         RAND_bytes(rnd, sizeof rnd);
-        snprintf(s->pending[0], sizeof s->pending[0], "I%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+        snprintf(s->pending[0], sizeof s->pending[0], "I%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+                 rnd[3]);
         send_tagged(s, "STARTTLS", IMAP_STARTTLS, MS_PHASE_STARTTLS);
         char line[64];
         snprintf(line, sizeof line, "%s NOOP", s->pending[0]);
@@ -179,8 +181,8 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
     if (r->kind != MS_IMAP_UNTAGGED ||
         (r->status != MS_IMAP_STATUS_OK && r->status != MS_IMAP_STATUS_PREAUTH &&
          r->status != MS_IMAP_STATUS_BYE)) {
-        ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING,
-                        "not an IMAP greeting: \"%s\"", s->res->greeting);
+        ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING, "not an IMAP greeting: \"%s\"",
+                        s->res->greeting);
         return;
     }
     if (r->status == MS_IMAP_STATUS_BYE) {
@@ -217,7 +219,8 @@ static const struct ms_strlist *auth_caps(struct ms_session *s)
 
 static void not_attempted(struct ms_session *s, const char *why)
 {
-    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s", why);
+    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s",
+             why);
     logout(s);
 }
 
@@ -230,7 +233,8 @@ static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mec
     *mech = MS_SASL_NONE;
     *login_cmd = false;
     if (req->auth_mech[0]) {
-        if (strcasecmp(req->auth_mech, "USER") == 0 || strcasecmp(req->auth_mech, "LOGIN-COMMAND") == 0) {
+        if (strcasecmp(req->auth_mech, "USER") == 0 ||
+            strcasecmp(req->auth_mech, "LOGIN-COMMAND") == 0) {
             if (ms_strlist_has(caps, "LOGINDISABLED"))
                 return "the server offers no mechanism for --auth-mech USER (LOGINDISABLED)";
             *login_cmd = true;
@@ -241,7 +245,7 @@ static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mec
         char wanted[32];
         snprintf(wanted, sizeof wanted, "AUTH=%s", req->auth_mech);
         if (!ms_strlist_has(caps, wanted))
-            return "the server offers no such mechanism (--auth-mech names one it does not announce)";
+            return ms_session_forced_not_offered(s);
         *mech = ms_sasl_from_name(req->auth_mech);
         return NULL;
     }
@@ -308,10 +312,12 @@ static void begin_auth(struct ms_session *s)
     s->auth_step = 0;
     char *ir = NULL;
     if (mech != MS_SASL_LOGIN) {
-        int rc = ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host, s->spec->port, &ir);
+        int rc = ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host,
+                                          s->spec->port, &ir);
         if (rc < 0) {
-            not_attempted(s, rc == MS_EINVAL ? "the user name or secret has bytes this mechanism cannot carry"
-                                             : "out of memory");
+            not_attempted(s, rc == MS_EINVAL
+                                 ? "the user name or secret has bytes this mechanism cannot carry"
+                                 : "out of memory");
             return;
         }
     }
@@ -375,8 +381,8 @@ static void on_challenge(struct ms_session *s, const struct ms_imap_response *r)
     }
     if (s->auth_mech == MS_SASL_LOGIN && s->auth_step < 2) {
         char *reply = NULL;
-        if (ms_sasl_login_reply(s->auth_step++, req->auth_user, req->auth_password ? req->auth_password : "",
-                                &reply) < 0) {
+        if (ms_sasl_login_reply(s->auth_step++, req->auth_user,
+                                req->auth_password ? req->auth_password : "", &reply) < 0) {
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
             return;
         }
@@ -446,7 +452,8 @@ static bool take_pending(struct ms_session *s, const char *tag)
 {
     for (size_t i = 0; i < s->pending_count; i++) {
         if (strcmp(s->pending[i], tag) == 0) {
-            memmove(&s->pending[i], &s->pending[i + 1], (s->pending_count - i - 1) * sizeof s->pending[0]);
+            memmove(&s->pending[i], &s->pending[i + 1],
+                    (s->pending_count - i - 1) * sizeof s->pending[0]);
             s->pending_count--;
             return true;
         }
@@ -475,7 +482,8 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
             return;
         }
         note_alert(s, r);
-        if ((s->state == IMAP_CAPABILITY || s->state == IMAP_LOGIN_CAPABILITY) && take_caps(s, r) < 0)
+        if ((s->state == IMAP_CAPABILITY || s->state == IMAP_LOGIN_CAPABILITY) &&
+            take_caps(s, r) < 0)
             return;
         if (s->state == IMAP_ACCOUNT && ms_imap_account_take(r, &s->res->account) < 0)
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing account facts");
@@ -486,8 +494,8 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
             on_challenge(s, r);
             return;
         }
-        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
-                        "unexpected continuation request (\"+ %s\")", text);
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation request (\"+ %s\")",
+                        text);
         return;
     }
     bool ours = s->state == IMAP_ACCOUNT ? take_pending(s, r->tag) : strcmp(r->tag, s->tag) == 0;
@@ -504,6 +512,7 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
         if (r->status != MS_IMAP_STATUS_OK) {
             ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
                              strlen(text));
+            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STARTTLS was refused: %s %s",
                             status_word(r->status), text);
             return;
@@ -515,9 +524,7 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
         ms_session_start_tls(s);
         return;
     }
-    case IMAP_AUTHENTICATE:
-        on_auth_result(s, r, text);
-        return;
+    case IMAP_AUTHENTICATE: on_auth_result(s, r, text); return;
     case IMAP_ACCOUNT:
         /* A query the server refuses (NO) just leaves that fact unknown. */
         if (s->pending_count == 0) {
@@ -528,8 +535,9 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
     case IMAP_CAPABILITY:
     case IMAP_LOGIN_CAPABILITY:
         if (r->status != MS_IMAP_STATUS_OK) {
-            ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "the server answered CAPABILITY with %s %s",
-                            status_word(r->status), text);
+            ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
+                            "the server answered CAPABILITY with %s %s", status_word(r->status),
+                            text);
             return;
         }
         if (take_caps(s, r) < 0) /* a [CAPABILITY] code in the tagged OK counts too */

@@ -17,19 +17,24 @@
 
 enum pop3_state {
     POP3_GREETING,
-    POP3_CAPA,      /* CAPA sent (before or after TLS) */
-    POP3_STLS,      /* STLS sent */
-    POP3_AUTH_WAIT, /* waiting to learn whether this endpoint signs in */
-    POP3_AUTH,      /* AUTH, or USER then PASS */
-    POP3_ACCOUNT,   /* account queries in flight */
+    POP3_CAPA,           /* CAPA sent (before or after TLS) */
+    POP3_STLS,           /* STLS sent */
+    POP3_AUTH_WAIT,      /* waiting to learn whether this endpoint signs in */
+    POP3_AUTH,           /* AUTH, or USER then PASS */
+    POP3_ACCOUNT,        /* account queries in flight */
     POP3_INJECTION_WAIT, /* injection probe: does the pipelined CAPA get an answer in TLS? */
     POP3_DONE,
 };
 
 static const char *const pop3_state_names[] = {
-    [POP3_GREETING] = "greeting", [POP3_CAPA] = "capa",       [POP3_STLS] = "stls",
-    [POP3_AUTH_WAIT] = "auth-wait", [POP3_AUTH] = "auth",     [POP3_ACCOUNT] = "account",
-    [POP3_INJECTION_WAIT] = "injection-wait", [POP3_DONE] = "done",
+    [POP3_GREETING] = "greeting",
+    [POP3_CAPA] = "capa",
+    [POP3_STLS] = "stls",
+    [POP3_AUTH_WAIT] = "auth-wait",
+    [POP3_AUTH] = "auth",
+    [POP3_ACCOUNT] = "account",
+    [POP3_INJECTION_WAIT] = "injection-wait",
+    [POP3_DONE] = "done",
 };
 
 static size_t pop3_max_response(void)
@@ -73,7 +78,8 @@ static void quit(struct ms_session *s)
 
 static void not_attempted(struct ms_session *s, const char *why)
 {
-    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s", why);
+    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s",
+             why);
     quit(s);
 }
 
@@ -111,7 +117,7 @@ static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mec
         }
         /* Forcing picks among what the server offers (see imap.c). */
         if (capa && !sasl_offers(caps, req->auth_mech))
-            return "the server offers no such mechanism (--auth-mech names one it does not announce)";
+            return ms_session_forced_not_offered(s);
         *mech = ms_sasl_from_name(req->auth_mech);
         return NULL;
     }
@@ -149,7 +155,8 @@ static void begin_auth(struct ms_session *s)
         return;
     }
     if (user_pass) {
-        if (strpbrk(req->auth_user, "\r\n") || (req->auth_password && strpbrk(req->auth_password, "\r\n"))) {
+        if (strpbrk(req->auth_user, "\r\n") ||
+            (req->auth_password && strpbrk(req->auth_password, "\r\n"))) {
             not_attempted(s, "the user name or password contains a line break");
             return;
         }
@@ -179,11 +186,13 @@ static void begin_auth(struct ms_session *s)
     }
     const char *secret = req->auth_token ? req->auth_token : req->auth_password;
     char *ir = NULL;
-    int rc = ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host, s->spec->port, &ir);
+    int rc =
+        ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host, s->spec->port, &ir);
     if (rc < 0) {
         auth->attempted = false;
-        not_attempted(s, rc == MS_EINVAL ? "the user name or secret has bytes this mechanism cannot carry"
-                                         : "out of memory");
+        not_attempted(s, rc == MS_EINVAL
+                             ? "the user name or secret has bytes this mechanism cannot carry"
+                             : "out of memory");
         return;
     }
     /* RFC 5034: the initial response rides on the AUTH line. */
@@ -264,7 +273,8 @@ static void take_login_caps(struct ms_session *s)
     struct ms_account_facts *a = &s->res->account;
     const char *expire = ms_caps_pop3_find(&s->res->caps_after_login, "EXPIRE");
     if (expire && strlen(expire) > 7)
-        a->pop3_expire_days = strncasecmp(expire + 7, "NEVER", 5) == 0 ? -1 : parse_long(expire + 7, -2);
+        a->pop3_expire_days =
+            strncasecmp(expire + 7, "NEVER", 5) == 0 ? -1 : parse_long(expire + 7, -2);
     const char *delay = ms_caps_pop3_find(&s->res->caps_after_login, "LOGIN-DELAY");
     if (delay && strlen(delay) > 12)
         a->pop3_login_delay_s = parse_long(delay + 12, -1);
@@ -334,7 +344,8 @@ static void on_auth_reply(struct ms_session *s, const struct ms_pop3_response *r
             return;
         }
         /* An OAuth2 error challenge: note it and end the exchange (RFC 7628 3.2.3). */
-        ms_sasl_describe_challenge(r->text, strlen(r->text), auth->oauth_error, sizeof auth->oauth_error);
+        ms_sasl_describe_challenge(r->text, strlen(r->text), auth->oauth_error,
+                                   sizeof auth->oauth_error);
         ms_session_send(s, s->auth_mech == MS_SASL_OAUTHBEARER ? "AQ==" : "");
         return;
     }
@@ -386,6 +397,7 @@ static void after_capa(struct ms_session *s, bool capa_worked)
             start_sign_in(s);
             return;
         }
+        ms_session_refuse_plaintext_sign_in(s);
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STLS before sign-in");
         return;
@@ -406,7 +418,8 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
         return;
     }
     if (r->status == MS_POP3_CONTINUE && s->state != POP3_AUTH) {
-        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation (\"+ %s\")", r->text);
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation (\"+ %s\")",
+                        r->text);
         return;
     }
     switch ((enum pop3_state)s->state) {
@@ -421,7 +434,8 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
         return;
     case POP3_CAPA:
         if (r->status == MS_POP3_OK) {
-            struct ms_strlist *caps = tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+            struct ms_strlist *caps =
+                tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
             if (ms_caps_from_pop3(r, caps) < 0) {
                 ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing capabilities");
                 return;
@@ -435,18 +449,16 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
         if (r->status == MS_POP3_OK) {
             ms_session_start_tls(s);
         } else if (!s->res->caps_before_tls_read) {
+            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                             "the server knows neither CAPA nor STLS: %s", text);
         } else {
+            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STLS was refused: %s", text);
         }
         return;
-    case POP3_AUTH:
-        on_auth_reply(s, r, text);
-        return;
-    case POP3_ACCOUNT:
-        on_account_reply(s, r);
-        return;
+    case POP3_AUTH: on_auth_reply(s, r, text); return;
+    case POP3_ACCOUNT: on_account_reply(s, r); return;
     default:
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected response in state %s: %s",
                         pop3_state_names[s->state], text);

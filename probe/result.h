@@ -264,6 +264,7 @@ struct ms_result {
     bool want_pop3;
     bool credentials_given;        /* --user and a secret: sign-in was asked for */
     char user[256];                /* the user name (not a secret) */
+    int only_family;               /* 4 with -4, 6 with -6, 0 when both families were asked */
     int64_t started_at;            /* epoch seconds */
     double duration_ms;
     struct ms_endpoint_result *endpoints;

@@ -39,18 +39,20 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
 static void on_timeout(void *arg)
 {
     struct ms_session *s = arg;
-    if (s->transport == MS_TRANSPORT_OPEN && s->ops->on_state_timeout && s->ops->on_state_timeout(s))
+    if (s->transport == MS_TRANSPORT_OPEN && s->ops->on_state_timeout &&
+        s->ops->on_state_timeout(s))
         return;
     static const enum ms_failure by_phase[] = {
         [MS_PHASE_RESOLVE] = MS_FAILURE_DNS_TIMEOUT,
         [MS_PHASE_CONNECT] = MS_FAILURE_TCP_TIMEOUT,
         [MS_PHASE_TLS] = MS_FAILURE_TLS_TIMEOUT,
     };
-    enum ms_failure f = (unsigned)s->phase < sizeof by_phase / sizeof by_phase[0] && by_phase[s->phase]
-                            ? by_phase[s->phase]
-                            : MS_FAILURE_PROTO_TIMEOUT;
-    ms_session_fail(s, f, "no progress within %g s during the %s phase",
-                    s->env->request->timeout_s, ms_phase_name(s->phase));
+    enum ms_failure f =
+        (unsigned)s->phase < sizeof by_phase / sizeof by_phase[0] && by_phase[s->phase]
+            ? by_phase[s->phase]
+            : MS_FAILURE_PROTO_TIMEOUT;
+    ms_session_fail(s, f, "no progress within %g s during the %s phase", s->env->request->timeout_s,
+                    ms_phase_name(s->phase));
 }
 
 static void arm_timeout(struct ms_session *s)
@@ -67,11 +69,11 @@ static void set_transport(struct ms_session *s, enum ms_transport_state t, enum 
     arm_timeout(s);
 }
 
-void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase, double timeout)
+void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase,
+                                  double timeout)
 {
     ms_session_set_state(s, state, phase);
-    if (!s->finished &&
-        ms_loop_timer_set(s->env->loop, &s->timer, timeout, on_timeout, s) < 0)
+    if (!s->finished && ms_loop_timer_set(s->env->loop, &s->timer, timeout, on_timeout, s) < 0)
         ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory arming a timer");
 }
 
@@ -213,7 +215,8 @@ void ms_session_send_secret(struct ms_session *s, const char *visible, const cha
 
 static bool preferred(const struct ms_session *a, const struct ms_session *b)
 {
-    bool ai = a->spec->security == MS_SECURITY_IMPLICIT, bi = b->spec->security == MS_SECURITY_IMPLICIT;
+    bool ai = a->spec->security == MS_SECURITY_IMPLICIT,
+         bi = b->spec->security == MS_SECURITY_IMPLICIT;
     if (ai != bi)
         return ai; /* implicit TLS first (RFC 8314) */
     return a < b;  /* then the order endpoints were planned in */
@@ -275,16 +278,37 @@ bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap)
     if (s->env->request->allow_insecure_auth)
         return true;
     if (!s->line.ssl) {
-        snprintf(reason, cap, "the connection is not encrypted; mailscope sends credentials only "
-                              "over verified TLS (--allow-insecure-auth overrides)");
+        snprintf(reason, cap,
+                 "the connection is not encrypted; mailscope sends credentials only "
+                 "over verified TLS (--allow-insecure-auth overrides)");
         return false;
     }
     if (!res->tls.verified) {
-        snprintf(reason, cap, "the certificate did not verify (%s); credentials are sent only over "
-                              "verified TLS (--allow-insecure-auth overrides)", res->tls.verify_error);
+        snprintf(reason, cap,
+                 "the certificate did not verify (%s); credentials are sent only over "
+                 "verified TLS (--allow-insecure-auth overrides)",
+                 res->tls.verify_error);
         return false;
     }
     return true;
+}
+
+void ms_session_refuse_plaintext_sign_in(struct ms_session *s)
+{
+    if (!s->env->request->auth_user)
+        return;
+    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason,
+             "the server offers no way to encrypt this connection; mailscope sends credentials "
+             "only over verified TLS (--allow-insecure-auth overrides)");
+    ms_session_auth_pass(s);
+}
+
+const char *ms_session_forced_not_offered(struct ms_session *s)
+{
+    snprintf(s->why, sizeof s->why,
+             "the server does not offer the mechanism %s that --auth-mech asks for",
+             s->env->request->auth_mech);
+    return s->why;
 }
 
 void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len)
@@ -348,8 +372,8 @@ static void tls_step(struct ms_session *s)
         update_interest(s, want);
         return;
     }
-    s->res->timings_ms.tls = (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) +
-                             elapsed_ms(s->t_phase);
+    s->res->timings_ms.tls =
+        (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) + elapsed_ms(s->t_phase);
     if (rc < 0) {
         snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%s",
                  err.message);
@@ -394,7 +418,8 @@ void ms_session_start_tls(struct ms_session *s)
         char sample[120];
         ms_text_sanitize(sample, sizeof sample, s->line.in, s->line.in_len);
         snprintf(s->res->injection.note, sizeof s->res->injection.note,
-                 "the server answered the pipelined command in plaintext before TLS (\"%s\")", sample);
+                 "the server answered the pipelined command in plaintext before TLS (\"%s\")",
+                 sample);
         ms_line_consume(&s->line, s->line.in_len);
     } else if (s->line.in_len > 0) {
         char sample[120];
@@ -567,8 +592,8 @@ static void on_family_timeout(void *arg)
     family_end(arg, MS_FAILURE_TCP_TIMEOUT, "no answer to the connection attempt");
 }
 
-static void family_start(struct ms_session *s, struct ms_family_probe *p, struct ms_family_check *out,
-                         size_t index)
+static void family_start(struct ms_session *s, struct ms_family_probe *p,
+                         struct ms_family_check *out, size_t index)
 {
     *p = (struct ms_family_probe){.s = s, .out = out, .fd = -1, .t0 = ms_loop_now()};
     ms_loop_watch_init(&p->watch);
@@ -576,13 +601,15 @@ static void family_start(struct ms_session *s, struct ms_family_probe *p, struct
     out->tried = true;
     out->connect_ms = -1;
     out->failure = MS_FAILURE_TCP_TIMEOUT; /* until it answers */
-    ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], out->address, sizeof out->address);
+    ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], out->address,
+                           sizeof out->address);
     p->active = true;
     s->env->open_sessions++;
     int fd = ms_conn_start((struct sockaddr *)&s->addrs->addrs[index], s->addrs->addr_lens[index]);
     if (fd == -ENETUNREACH || fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
         /* This machine has no route for the family: that says nothing about the server. */
-        family_end(p, MS_FAILURE_NONE, "not checked: this machine has no route for this address family");
+        family_end(p, MS_FAILURE_NONE,
+                   "not checked: this machine has no route for this address family");
         out->tried = false;
         return;
     }
@@ -592,7 +619,8 @@ static void family_start(struct ms_session *s, struct ms_family_probe *p, struct
     }
     p->fd = fd;
     if (ms_loop_watch(s->env->loop, &p->watch, fd, MS_LOOP_WRITE, on_family_io, p) < 0 ||
-        ms_loop_timer_set(s->env->loop, &p->timer, s->env->request->timeout_s, on_family_timeout, p) < 0)
+        ms_loop_timer_set(s->env->loop, &p->timer, s->env->request->timeout_s, on_family_timeout,
+                          p) < 0)
         family_end(p, MS_FAILURE_INTERNAL, "cannot watch the socket");
 }
 
@@ -625,14 +653,9 @@ static void on_io(void *arg, unsigned events)
 {
     struct ms_session *s = arg;
     switch (s->transport) {
-    case MS_TRANSPORT_HANDSHAKE:
-        tls_step(s);
-        break;
-    case MS_TRANSPORT_OPEN:
-        pump(s, events);
-        break;
-    default:
-        break;
+    case MS_TRANSPORT_HANDSHAKE: tls_step(s); break;
+    case MS_TRANSPORT_OPEN: pump(s, events); break;
+    default: break;
     }
 }
 
@@ -671,10 +694,10 @@ static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dn
     const char *host = s->spec->host;
     const char *why = answer ? answer->message : "";
     switch (status) {
-    case MS_DNS_OK:
-        break;
+    case MS_DNS_OK: break;
     case MS_DNS_NO_SUCH_HOST:
-        ms_session_fail(s, MS_FAILURE_DNS_NO_SUCH_HOST, "%s does not exist in DNS (NXDOMAIN)", host);
+        ms_session_fail(s, MS_FAILURE_DNS_NO_SUCH_HOST, "%s does not exist in DNS (NXDOMAIN)",
+                        host);
         return;
     case MS_DNS_NO_ADDRESS:
         ms_session_fail(s, MS_FAILURE_DNS_NO_ADDRESS, "%s exists but has no %s address", host,
@@ -685,9 +708,7 @@ static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dn
     case MS_DNS_TIMEOUT:
         ms_session_fail(s, MS_FAILURE_DNS_TIMEOUT, "no DNS answer for %s", host);
         return;
-    default:
-        ms_session_fail(s, MS_FAILURE_DNS_ERROR, "resolving %s failed: %s", host, why);
-        return;
+    default: ms_session_fail(s, MS_FAILURE_DNS_ERROR, "resolving %s failed: %s", host, why); return;
     }
     s->addrs = malloc(sizeof *s->addrs);
     if (!s->addrs) {
@@ -744,8 +765,8 @@ static bool use_known_addresses(struct ms_session *s)
         return false;
     s->res->timings_ms.resolve = 0;
     if (s->addrs->count == 0) {
-        ms_session_fail(s, MS_FAILURE_DNS_NO_ADDRESS, "%s has no address of the family allowed (-4/-6)",
-                        s->spec->host);
+        ms_session_fail(s, MS_FAILURE_DNS_NO_ADDRESS,
+                        "%s has no address of the family allowed (-4/-6)", s->spec->host);
         return true;
     }
     trace(s, "--", "address known without DNS (IP literal or --resolve)");
@@ -756,14 +777,17 @@ static bool use_known_addresses(struct ms_session *s)
 static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
 {
     static const char *const schemes[2][3] = {
-        [MS_PROTOCOL_IMAP] = {[MS_SECURITY_IMPLICIT] = "imaps", [MS_SECURITY_STARTTLS] = "imap",
+        [MS_PROTOCOL_IMAP] = {[MS_SECURITY_IMPLICIT] = "imaps",
+                              [MS_SECURITY_STARTTLS] = "imap",
                               [MS_SECURITY_NONE] = "imap+plain"},
-        [MS_PROTOCOL_POP3] = {[MS_SECURITY_IMPLICIT] = "pop3s", [MS_SECURITY_STARTTLS] = "pop3",
+        [MS_PROTOCOL_POP3] = {[MS_SECURITY_IMPLICIT] = "pop3s",
+                              [MS_SECURITY_STARTTLS] = "pop3",
                               [MS_SECURITY_NONE] = "pop3+plain"},
     };
     bool v6 = strchr(spec->host, ':') != NULL;
     snprintf(id, cap, "%s://%s%s%s:%u%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
-             spec->host, v6 ? "]" : "", (unsigned)spec->port, spec->injection_probe ? "#injection-test" : "");
+             spec->host, v6 ? "]" : "", (unsigned)spec->port,
+             spec->injection_probe ? "#injection-test" : "");
 }
 
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,

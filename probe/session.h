@@ -112,6 +112,7 @@ struct ms_session {
     unsigned challenges;            /* continuation requests seen while signing in */
     int auth_mech;                  /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
     char pending[8][16];            /* commands in flight: IMAP tags / POP3 command names */
+    char why[160];                  /* a composed reason handed to not_attempted() */
     size_t pending_count;
     size_t pending_sent;            /* POP3: planned commands sent so far */
     unsigned next_tag;              /* IMAP command tags */
@@ -168,6 +169,11 @@ void ms_session_auth_pass(struct ms_session *s);
 /* Whether credentials may be sent here: verified TLS, or --allow-insecure-auth. When not,
  * fills reason. */
 bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap);
+/* The endpoint stays plaintext (no STARTTLS): when credentials were given, record why they
+ * were not sent and let another endpoint sign in. */
+void ms_session_refuse_plaintext_sign_in(struct ms_session *s);
+/* The reason for an --auth-mech the server does not announce (names both sides). */
+const char *ms_session_forced_not_offered(struct ms_session *s);
 
 /* Record a problem as the endpoint's failure without ending the session (the session goes
  * on, e.g. to sign in on an endpoint the user allowed to be insecure). */

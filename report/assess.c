@@ -169,6 +169,8 @@ static const char *phase_words(enum ms_phase p)
     case MS_PHASE_GREETING: return "before its greeting";
     case MS_PHASE_CAPABILITY: return "while listing its capabilities";
     case MS_PHASE_STARTTLS: return "in answer to STARTTLS";
+    case MS_PHASE_AUTH: return "while signing in";
+    case MS_PHASE_ACCOUNT: return "while its folders and quota were read after sign-in";
     case MS_PHASE_LOGOUT: return "while logging out";
     default: return "at the end of the session";
     }
@@ -261,8 +263,9 @@ static bool is_closure(enum ms_failure f)
     }
 }
 
-/* The secure siblings of endpoint i (same protocol), as "995" or "995 and 1995"; returns
- * how many there are. The first one's security goes to *first. */
+/* The secure siblings of endpoint i (same protocol), each with its own security, as
+ * "h:995 (implicit TLS) and h:110 (STARTTLS)"; returns how many there are. The first one
+ * goes to *first. */
 static size_t secure_siblings(const struct ctx *c, size_t i, char *buf, size_t cap,
                               const struct ms_endpoint_result **first)
 {
@@ -281,7 +284,11 @@ static size_t secure_siblings(const struct ctx *c, size_t i, char *buf, size_t c
         char port[300];
         ep_port(c, s, port, sizeof port);
         count++;
-        app(buf, cap, "%s%s", count == 1 ? "" : count == total ? " and " : ", ", port);
+        app(buf, cap, "%s%s (%s)",
+            count == 1       ? ""
+            : count == total ? " and "
+                             : ", ",
+            port, security_words(s->security));
         if (!*first)
             *first = s;
     }
@@ -318,10 +325,10 @@ static int judge_closed_sibling(struct ctx *c, long i, const char *code)
         dns ? "does not resolve" : "is closed", proto_upper(ep->protocol), sibs,
         n == 1 ? "works" : "work", ev);
     put(f->remedy, sizeof f->remedy,
-        "Nothing to do if port %u is closed on purpose: mail programs should use %s (%s). "
+        "Nothing to do if port %u is closed on purpose: mail programs should use %s. "
         "If port %u should work, check that the server listens on it and that the firewall "
         "allows it.",
-        (unsigned)ep->port, sibs, security_words(first->security), (unsigned)ep->port);
+        (unsigned)ep->port, sibs, (unsigned)ep->port);
     return 0;
 }
 
@@ -368,6 +375,12 @@ static int judge_failure(struct ctx *c, long i)
     ep_label(c, ep, lab, sizeof lab);
     evidence(ep->failure_message, ev, sizeof ev);
 
+    /* BYE in answer to the credentials is the server's verdict on them: the auth.* finding
+     * (judge_auth) quotes it. */
+    if (ep->failure == MS_FAILURE_PROTO_BYE && ep->failure_phase == MS_PHASE_AUTH &&
+        ep->auth.attempted)
+        return 0;
+
     /* A session that worked and only stumbled while saying goodbye is not an alarm. */
     if (ep->completed_securely &&
         (ep->failure_phase == MS_PHASE_LOGOUT || ep->failure_phase == MS_PHASE_DONE) &&
@@ -381,6 +394,24 @@ static int judge_failure(struct ctx *c, long i)
         put(f->remedy, sizeof f->remedy,
             "Nothing to do for users. Admins may check the server logs for errors at "
             "logout.");
+        return 0;
+    }
+
+    /* Signed in, then the read-only account queries failed: the account works, some of its
+     * facts are missing. */
+    if (ep->completed_securely && ep->auth.ok && ep->failure != MS_FAILURE_INTERNAL &&
+        (ep->failure_phase == MS_PHASE_ACCOUNT || ep->failure_phase == MS_PHASE_CAPABILITY)) {
+        struct ms_finding *f = add(c, MS_SEVERITY_WARNING, code, i);
+        if (!f)
+            return MS_ENOMEM;
+        put(f->message, sizeof f->message,
+            "%s signed in, then failed %s%s; the account's features are partly unknown.", lab,
+            ep->failure_phase == MS_PHASE_ACCOUNT ? "while its folders and quota were read"
+                                                  : "to list its capabilities after sign-in",
+            ev);
+        put(f->remedy, sizeof f->remedy,
+            "Check the server's logs for errors after sign-in (mail storage, permissions, "
+            "quota backend); mailscope --trace shows the exchange.");
         return 0;
     }
 
@@ -997,6 +1028,763 @@ static int judge_families(struct ctx *c, long i)
     return 0;
 }
 
+/* ---- sign-in ------------------------------------------------------------------------ */
+
+/* needle occurs in hay, ignoring ASCII case. */
+static bool has_text(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; p && *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* A size given in KiB, the way people read it: "512 KB", "2.0 MB", "10 MB", "1.5 GB". */
+static void fmt_kb(long long kb, char *buf, size_t cap)
+{
+    if (kb < 1024) {
+        put(buf, cap, "%lld KB", kb < 0 ? 0 : kb);
+        return;
+    }
+    double v = (double)kb / 1024.0;
+    const char *unit = "MB";
+    if (v >= 1024.0) {
+        v /= 1024.0;
+        unit = "GB";
+    }
+    if (v >= 1024.0) {
+        v /= 1024.0;
+        unit = "TB";
+    }
+    if (v < 9.95)
+        put(buf, cap, "%.1f %s", v, unit);
+    else
+        put(buf, cap, "%.0f %s", v, unit);
+}
+
+/* A variant of a finding's remedy, picked by the rule that decided the outcome. */
+enum auth_hint {
+    HINT_NONE,
+    HINT_PRIVACY,      /* PRIVACYREQUIRED: no sign-in without TLS */
+    HINT_AUTHZ,        /* AUTHORIZATIONFAILED: accepted, but may not act as that user */
+    HINT_PERM,         /* SYS/PERM without further words */
+    HINT_WEB_LOGIN,    /* the provider wants a browser sign-in first */
+    HINT_APP_PASSWORD, /* the provider wants an app password */
+    HINT_EXCHANGE,     /* Exchange / Microsoft 365 words */
+};
+
+enum rule_kind {
+    RULE_CODE,         /* the response code equals match (ASCII case ignored) */
+    RULE_PHRASE,       /* the text holds match as whole words (ASCII case ignored) */
+    RULE_PROTO_PHRASE, /* ... and names a protocol (IMAP, IMAP4, POP, POP3) */
+};
+
+struct auth_rule {
+    const char *match;
+    enum rule_kind kind;
+    enum ms_auth_outcome outcome;
+    enum auth_hint hint;
+};
+
+/* How a refused sign-in is read: the first rule that matches wins. The order matters:
+ * "not now" answers before anything about the account (an [IN-USE] mailbox is not a wrong
+ * password), the protocol before the account ("IMAP access is disabled for this account"),
+ * the account before the generic credential codes ([AUTH] and AUTHENTICATIONFAILED also
+ * come with Dovecot's nologin reasons and Gmail's "not enabled for POP access"). */
+static const struct auth_rule auth_rules[] = {
+    /* 1. not now: the same sign-in may work later */
+    {"IN-USE", RULE_CODE, MS_AUTH_IN_USE, HINT_NONE},           /* POP3 RFC 2449 */
+    {"INUSE", RULE_CODE, MS_AUTH_IN_USE, HINT_NONE},            /* IMAP RFC 5530 */
+    {"LOGIN-DELAY", RULE_CODE, MS_AUTH_LOGIN_DELAY, HINT_NONE}, /* POP3 RFC 2449 */
+    {"SYS/TEMP", RULE_CODE, MS_AUTH_TEMPORARY, HINT_NONE},      /* POP3 RFC 3206 */
+    {"UNAVAILABLE", RULE_CODE, MS_AUTH_TEMPORARY, HINT_NONE},   /* IMAP RFC 5530 */
+    {"SERVERBUG", RULE_CODE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"LIMIT", RULE_CODE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"lock maildrop", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE}, /* POP3 servers without codes */
+    {"maildrop locked", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"maildrop is locked", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"maildrop already locked", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"mailbox locked", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"mailbox is locked", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"mailbox in use", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"mailbox is in use", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"already in use", RULE_PHRASE, MS_AUTH_IN_USE, HINT_NONE},
+    {"temporarily", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"temporary", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"try again later", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"try later", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"too many connections", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    {"maximum number of connections", RULE_PHRASE, MS_AUTH_TEMPORARY, HINT_NONE},
+    /* 2. password sign-in or the mechanism is off (here: no cleartext password without TLS
+     * is not a wrong password) */
+    {"PRIVACYREQUIRED", RULE_CODE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_PRIVACY},
+    {"plaintext authentication disallowed", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE,
+     HINT_PRIVACY},
+    {"cleartext authentication disallowed", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE,
+     HINT_PRIVACY},
+    {"basic authentication", RULE_PHRASE, MS_AUTH_BASIC_AUTH_DISABLED, HINT_NONE},
+    {"basic auth", RULE_PHRASE, MS_AUTH_BASIC_AUTH_DISABLED, HINT_NONE},
+    {"unsupported authentication mechanism", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_NONE},
+    {"unknown authentication mechanism", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_NONE},
+    {"unsupported mechanism", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_NONE},
+    {"mechanism not supported", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_NONE},
+    {"mechanism is not supported", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE, HINT_NONE},
+    /* 3. this account may not use this protocol */
+    {"user is authenticated but not connected", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED,
+     HINT_EXCHANGE}, /* Exchange / Microsoft 365 */
+    {"not enabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE}, /* Gmail, Zimbra */
+    {"not allowed to use", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"access is disabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE}, /* nologin reasons */
+    {"access disabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"access is not allowed", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"access not allowed", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"disabled", RULE_PROTO_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"not allowed", RULE_PROTO_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"not permitted", RULE_PROTO_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    {"denied", RULE_PROTO_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    /* 4. the account itself */
+    {"EXPIRED", RULE_CODE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},      /* IMAP RFC 5530 */
+    {"CONTACTADMIN", RULE_CODE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE}, /* IMAP RFC 5530 */
+    {"account disabled", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"account is disabled", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"account has been disabled", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"user disabled", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"user is disabled", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"locked", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"expired", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"suspended", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    {"deactivated", RULE_PHRASE, MS_AUTH_LOCKED_OR_EXPIRED, HINT_NONE},
+    /* 5. "disabled" naming neither the account nor a protocol: most often the protocol */
+    {"disabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, HINT_NONE},
+    /* 6. the credentials */
+    {"AUTHORIZATIONFAILED", RULE_CODE, MS_AUTH_FAILED, HINT_AUTHZ},
+    {"SYS/PERM", RULE_CODE, MS_AUTH_FAILED, HINT_PERM},
+    {"WEBALERT", RULE_CODE, MS_AUTH_FAILED, HINT_WEB_LOGIN},
+    {"web browser", RULE_PHRASE, MS_AUTH_FAILED, HINT_WEB_LOGIN},
+    {"application-specific password", RULE_PHRASE, MS_AUTH_FAILED, HINT_APP_PASSWORD},
+    {"app password", RULE_PHRASE, MS_AUTH_FAILED, HINT_APP_PASSWORD},
+    {"AUTHENTICATIONFAILED", RULE_CODE, MS_AUTH_FAILED, HINT_NONE},
+    {"AUTH", RULE_CODE, MS_AUTH_FAILED, HINT_NONE},
+};
+
+/* Why the probe did not send the credentials (its own words, probe/imap.c and pop3.c). */
+static const struct {
+    const char *words;
+    enum ms_auth_outcome outcome;
+} not_sent_rules[] = {
+    {"another endpoint", MS_AUTH_NOT_CHOSEN},
+    {"not encrypted", MS_AUTH_NOT_ATTEMPTED_INSECURE},
+    {"did not verify", MS_AUTH_NOT_ATTEMPTED_INSECURE},
+    {"verified TLS", MS_AUTH_NOT_ATTEMPTED_INSECURE},
+    {"only OAuth2", MS_AUTH_BASIC_AUTH_DISABLED},
+    {"password sign-in is turned off", MS_AUTH_BASIC_AUTH_DISABLED},
+    {"cannot carry", MS_AUTH_NOT_ATTEMPTED},
+    {"line break", MS_AUTH_NOT_ATTEMPTED},
+    {"no OAuth2 mechanism", MS_AUTH_MECHANISM_UNAVAILABLE},
+    {"no password sign-in", MS_AUTH_MECHANISM_UNAVAILABLE},
+    {"mechanism", MS_AUTH_MECHANISM_UNAVAILABLE},
+};
+
+static bool word_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* phrase occurs in text as whole words, ignoring ASCII case ("in use" not in "in user"). */
+static bool has_phrase(const char *text, const char *phrase)
+{
+    size_t n = strlen(phrase);
+    if (!text || n == 0)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (strncasecmp(p, phrase, n) == 0 && (p == text || !word_char(p[-1])) && !word_char(p[n]))
+            return true;
+    return false;
+}
+
+static bool names_protocol(const char *text)
+{
+    return has_phrase(text, "imap") || has_phrase(text, "imap4") || has_phrase(text, "pop") ||
+           has_phrase(text, "pop3");
+}
+
+/* The response code's name: the first word of code ("SYS/TEMP"), else of a "[CODE ...]" in
+ * text. */
+static void code_name(const char *code, const char *text, char *buf, size_t cap)
+{
+    const char *src = code && code[0] ? code : NULL;
+    buf[0] = '\0';
+    if (!src && text) {
+        const char *b = strchr(text, '[');
+        src = b ? b + 1 : NULL;
+    }
+    if (!src)
+        return;
+    size_t n = strcspn(src, " ]");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, src, n);
+    buf[n] = '\0';
+}
+
+static enum ms_auth_outcome classify_answer(const char *code, const char *text,
+                                            enum auth_hint *hint)
+{
+    char name[64];
+    if (!text)
+        text = "";
+    code_name(code, text, name, sizeof name);
+    bool proto = names_protocol(text);
+    for (size_t k = 0; k < sizeof auth_rules / sizeof auth_rules[0]; k++) {
+        const struct auth_rule *r = &auth_rules[k];
+        bool hit = r->kind == RULE_CODE
+                       ? name[0] && strcasecmp(name, r->match) == 0
+                       : has_phrase(text, r->match) && (r->kind == RULE_PHRASE || proto);
+        if (hit) {
+            *hint = r->hint;
+            return r->outcome;
+        }
+    }
+    *hint = HINT_NONE;
+    return MS_AUTH_FAILED;
+}
+
+enum ms_auth_outcome ms_assess_auth_answer(const char *code, const char *text)
+{
+    enum auth_hint hint;
+    return classify_answer(code, text, &hint);
+}
+
+static bool is_token_mech(const char *mech)
+{
+    return strcasecmp(mech, "XOAUTH2") == 0 || strcasecmp(mech, "OAUTHBEARER") == 0;
+}
+
+/* The session ended before sign-in because TLS could not be set up (no STARTTLS, STARTTLS
+ * refused, a failed handshake). */
+static bool stopped_for_tls(const struct ms_endpoint_result *ep)
+{
+    return ep->failure == MS_FAILURE_STARTTLS_NOT_OFFERED ||
+           ep->failure == MS_FAILURE_STARTTLS_REFUSED || ep->failure == MS_FAILURE_TLS_HANDSHAKE ||
+           ep->failure == MS_FAILURE_TLS_TIMEOUT;
+}
+
+static enum ms_auth_outcome auth_outcome(const struct ms_endpoint_result *ep, enum auth_hint *hint)
+{
+    const struct ms_auth_facts *au = &ep->auth;
+    *hint = HINT_NONE;
+    if (!au->wanted)
+        return MS_AUTH_NONE;
+    if (au->attempted && au->ok) {
+        /* Exchange accepts the password of a mailbox whose protocol is off, then answers
+         * every command with these words. */
+        if (ep->failure != MS_FAILURE_NONE &&
+            has_phrase(ep->failure_message, "user is authenticated but not connected")) {
+            *hint = HINT_EXCHANGE;
+            return MS_AUTH_PROTOCOL_DISABLED;
+        }
+        return MS_AUTH_OK;
+    }
+    if (au->attempted) {
+        if (au->status[0])
+            return classify_answer(au->code, au->server_response, hint);
+        /* BYE instead of a verdict: its words are the verdict. */
+        if (ep->failure == MS_FAILURE_PROTO_BYE && ep->failure_phase == MS_PHASE_AUTH)
+            return classify_answer("", ep->failure_message, hint);
+        return MS_AUTH_UNFINISHED;
+    }
+    if (!au->not_attempted_reason[0]) {
+        /* The session stopped because TLS could not be had: that is why nothing was sent. */
+        if (stopped_for_tls(ep))
+            return MS_AUTH_NOT_ATTEMPTED_INSECURE;
+        return au->chosen || ep->failure != MS_FAILURE_NONE ? MS_AUTH_NONE : MS_AUTH_NOT_CHOSEN;
+    }
+    for (size_t k = 0; k < sizeof not_sent_rules / sizeof not_sent_rules[0]; k++)
+        if (has_text(au->not_attempted_reason, not_sent_rules[k].words))
+            return not_sent_rules[k].outcome;
+    /* a reason in other words, on a connection without verified TLS */
+    if (!ep->tls.established || !ep->tls.verified)
+        return MS_AUTH_NOT_ATTEMPTED_INSECURE;
+    return MS_AUTH_NOT_ATTEMPTED;
+}
+
+enum ms_auth_outcome ms_assess_auth(const struct ms_endpoint_result *ep)
+{
+    enum auth_hint hint;
+    return auth_outcome(ep, &hint);
+}
+
+const char *ms_auth_outcome_code(enum ms_auth_outcome o)
+{
+    switch (o) {
+    case MS_AUTH_FAILED: return "auth.failed";
+    case MS_AUTH_PROTOCOL_DISABLED: return "auth.protocol_disabled";
+    case MS_AUTH_BASIC_AUTH_DISABLED: return "auth.basic_auth_disabled";
+    case MS_AUTH_MECHANISM_UNAVAILABLE: return "auth.mechanism_unavailable";
+    case MS_AUTH_LOCKED_OR_EXPIRED: return "auth.account_locked_or_expired";
+    case MS_AUTH_LOGIN_DELAY: return "auth.login_delay";
+    case MS_AUTH_IN_USE: return "auth.mailbox_in_use";
+    case MS_AUTH_TEMPORARY: return "auth.temporary_failure";
+    case MS_AUTH_NOT_ATTEMPTED_INSECURE: return "auth.not_attempted_insecure";
+    case MS_AUTH_NOT_ATTEMPTED: return "auth.not_attempted";
+    default: return NULL;
+    }
+}
+
+const char *ms_auth_outcome_name(enum ms_auth_outcome o)
+{
+    switch (o) {
+    case MS_AUTH_OK: return "ok";
+    case MS_AUTH_NOT_CHOSEN: return "not_chosen";
+    case MS_AUTH_UNFINISHED: return "unfinished";
+    case MS_AUTH_NONE: return "none";
+    default: break;
+    }
+    const char *code = ms_auth_outcome_code(o);
+    return code ? code + 5 : "none";
+}
+
+static enum ms_severity auth_severity(enum ms_auth_outcome o)
+{
+    switch (o) {
+    case MS_AUTH_LOGIN_DELAY:
+    case MS_AUTH_IN_USE:
+    case MS_AUTH_TEMPORARY: return MS_SEVERITY_WARNING;
+    case MS_AUTH_NOT_ATTEMPTED_INSECURE:
+    case MS_AUTH_NOT_ATTEMPTED: return MS_SEVERITY_INFO;
+    default: return MS_SEVERITY_CRITICAL;
+    }
+}
+
+/* Findings about the account (its credentials, its rights, its state) rather than the
+ * server: they do not change which server settings are best. */
+static bool is_account_code(const char *code)
+{
+    static const char *const codes[] = {
+        "auth.failed",
+        "auth.protocol_disabled",
+        "auth.basic_auth_disabled",
+        "auth.mechanism_unavailable",
+        "auth.account_locked_or_expired",
+        "auth.login_delay",
+        "auth.mailbox_in_use",
+        "auth.temporary_failure",
+        "auth.not_attempted",
+        "auth.not_attempted_insecure",
+        "account.quota_nearly_full",
+    };
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+        if (strcmp(code, codes[k]) == 0)
+            return true;
+    return false;
+}
+
+/* The outcome in a few words, for verdicts and the summary. */
+static const char *outcome_words(enum ms_auth_outcome o)
+{
+    switch (o) {
+    case MS_AUTH_OK: return "signed in";
+    case MS_AUTH_FAILED: return "the server rejected the credentials";
+    case MS_AUTH_PROTOCOL_DISABLED: return "the account may not use this protocol";
+    case MS_AUTH_BASIC_AUTH_DISABLED: return "password sign-in is turned off (OAuth2 only)";
+    case MS_AUTH_MECHANISM_UNAVAILABLE: return "no sign-in mechanism fits the secret given";
+    case MS_AUTH_LOCKED_OR_EXPIRED: return "the account is locked, disabled or expired";
+    case MS_AUTH_LOGIN_DELAY: return "too soon after the last sign-in (LOGIN-DELAY)";
+    case MS_AUTH_IN_USE: return "the mailbox is in use by another session";
+    case MS_AUTH_TEMPORARY: return "the server failed temporarily";
+    case MS_AUTH_NOT_ATTEMPTED_INSECURE: return "not tried: no verified TLS";
+    case MS_AUTH_NOT_ATTEMPTED: return "not tried";
+    case MS_AUTH_UNFINISHED: return "the session ended before the server answered";
+    case MS_AUTH_NOT_CHOSEN: return "another endpoint signs in";
+    default: return "no sign-in";
+    }
+}
+
+/* The server's answer as it reads on the wire: the verdict word, then its text (IMAP's
+ * text lacks the word, POP3's has it). */
+static void server_words(const struct ms_auth_facts *au, char *buf, size_t cap)
+{
+    const char *t = au->server_response;
+    size_t sl = strlen(au->status);
+    if (!t[0])
+        put(buf, cap, "%s", au->status[0] ? au->status : "(no words)");
+    else if (sl && strncasecmp(t, au->status, sl) != 0)
+        put(buf, cap, "%s %s", au->status, t);
+    else
+        put(buf, cap, "%s", t);
+}
+
+size_t ms_assess_mechanisms(const struct ms_endpoint_result *ep, char (*names)[32], size_t max,
+                            bool with_user_command)
+{
+    const struct ms_strlist *caps =
+        ep->tls.established && ep->caps_after_tls_read ? &ep->caps_after_tls : &ep->caps_before_tls;
+    size_t n = 0;
+    if (ep->protocol == MS_PROTOCOL_IMAP) {
+        for (size_t k = 0; k < caps->count && n < max; k++)
+            if (strncasecmp(caps->items[k], "AUTH=", 5) == 0 && caps->items[k][5])
+                snprintf(names[n++], 32, "%.31s", caps->items[k] + 5);
+        return n;
+    }
+    const char *sasl = pop3_cap(caps, "SASL");
+    for (const char *p = sasl ? sasl + 4 : NULL; p && *p && n < max;) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (len)
+            snprintf(names[n++], 32, "%.*s", (int)(len > 31 ? 31 : len), p);
+        p += len;
+    }
+    if (with_user_command && pop3_cap(caps, "USER") && n < max)
+        snprintf(names[n++], 32, "USER");
+    return n;
+}
+
+/* "PLAIN, LOGIN, XOAUTH2" of an endpoint's offered mechanisms; "" when none. */
+static void mechanisms_line(const struct ms_endpoint_result *ep, char *buf, size_t cap)
+{
+    char names[32][32];
+    size_t n = ms_assess_mechanisms(ep, names, 32, true);
+    buf[0] = '\0';
+    for (size_t k = 0; k < n; k++)
+        app(buf, cap, "%s%s", k ? ", " : "", names[k]);
+}
+
+static bool offers_oauth(const struct ms_endpoint_result *ep)
+{
+    char names[32][32];
+    size_t n = ms_assess_mechanisms(ep, names, 32, true);
+    for (size_t k = 0; k < n; k++)
+        if (is_token_mech(names[k]))
+            return true;
+    return false;
+}
+
+static int judge_auth(struct ctx *c, long i)
+{
+    const struct ms_result *r = c->r;
+    const struct ms_endpoint_result *ep = &r->endpoints[i];
+    const struct ms_auth_facts *au = &ep->auth;
+    enum auth_hint hint;
+    enum ms_auth_outcome o = auth_outcome(ep, &hint);
+    const char *code = ms_auth_outcome_code(o);
+    if (!code)
+        return 0;
+    struct ms_finding *f = add(c, auth_severity(o), code, i);
+    if (!f)
+        return MS_ENOMEM;
+    char lab[320], words[400], mechs[200], oauth[260] = "";
+    const char *who = r->user[0] ? r->user : "the user";
+    const char *proto = proto_upper(ep->protocol);
+    bool imap = ep->protocol == MS_PROTOCOL_IMAP;
+    bool token = is_token_mech(au->mechanism);
+    char *m = f->message, *rm = f->remedy;
+    size_t mc = sizeof f->message, rc = sizeof f->remedy;
+    ep_label(c, ep, lab, sizeof lab);
+    if (au->attempted && au->status[0])
+        server_words(au, words, sizeof words);
+    else if (au->attempted && ep->failure_message[0])
+        put(words, sizeof words, "%s", ep->failure_message);
+    else if (au->not_attempted_reason[0])
+        put(words, sizeof words, "%s", au->not_attempted_reason);
+    else
+        put(words, sizeof words,
+            "the session stopped before sign-in (%s%s%s); credentials are "
+            "sent only over verified TLS",
+            ms_assess_failure_code(ep->failure), ep->failure_message[0] ? ": " : "",
+            ep->failure_message);
+    mechanisms_line(ep, mechs, sizeof mechs);
+    if (au->oauth_error[0])
+        put(oauth, sizeof oauth, " The OAuth2 error was: %s.", au->oauth_error);
+
+    switch (o) {
+    case MS_AUTH_FAILED:
+        if (hint == HINT_AUTHZ) {
+            put(m, mc,
+                "Signing in as %s on %s failed: the credentials were accepted, but the "
+                "server will not let them open this mailbox (\"%s\").",
+                who, lab, words);
+            put(rm, rc,
+                "Check the user name (some servers want the full e-mail address, others "
+                "only the local part) and, for a shared or delegated mailbox, the "
+                "rights of the signing-in account.");
+        } else if (hint == HINT_PERM) {
+            put(m, mc,
+                "Signing in as %s on %s failed: the server reports a permanent problem "
+                "with this account (\"%s\").",
+                who, lab, words);
+            put(rm, rc,
+                "This is not necessarily a wrong password: ask the mail admin to check "
+                "the account and the server's logs for %s.",
+                who);
+        } else if (token) {
+            put(m, mc,
+                "Signing in as %s on %s with an OAuth2 token (%s) failed: the server "
+                "rejected the token (\"%s\").%s",
+                who, lab, au->mechanism, words, oauth);
+            put(rm, rc,
+                "Get a fresh access token (they expire, often after an hour) with the "
+                "mail scope (Google: https://mail.google.com/; Microsoft 365: "
+                "https://outlook.office.com/%s), and check that the user name is the "
+                "token's account.",
+                imap ? "IMAP.AccessAsUser.All" : "POP.AccessAsUser.All");
+        } else {
+            put(m, mc,
+                "Signing in as %s on %s failed: the server rejected the credentials "
+                "(%s): \"%s\".%s",
+                who, lab, au->mechanism[0] ? au->mechanism : "password", words, oauth);
+            if (hint == HINT_WEB_LOGIN)
+                put(rm, rc,
+                    "The provider wants a sign-in in a web browser first (a security "
+                    "check): sign in to webmail from this network, then try again. If "
+                    "it persists, use an app password or OAuth2.");
+            else if (hint == HINT_APP_PASSWORD)
+                put(rm, rc,
+                    "The account has multi-factor authentication on: create an app "
+                    "password in the account's security settings and use it instead "
+                    "of the normal password, or use OAuth2.");
+            else
+                put(rm, rc,
+                    "Check the user name and password (try them in webmail). If they are "
+                    "right, the account may need an app password (when multi-factor "
+                    "authentication is on), or the provider turned password sign-in "
+                    "off for mail programs%s.",
+                    offers_oauth(ep) ? " (the server offers OAuth2: try --oauth2-token-file)" : "");
+        }
+        break;
+    case MS_AUTH_PROTOCOL_DISABLED:
+        if (hint == HINT_EXCHANGE && au->ok)
+            put(m, mc,
+                "The account %s may not use %s: %s accepted the password, then refused "
+                "every command with \"User is authenticated but not connected.\" "
+                "(Exchange and Microsoft 365 say this when %s is disabled for the "
+                "mailbox).",
+                who, proto, lab, proto);
+        else
+            put(m, mc, "The account %s may not use %s: signing in on %s was refused with \"%s\".",
+                who, proto, lab, words);
+        put(rm, rc,
+            "Ask the mail admin to enable %s for this mailbox (Microsoft 365/Exchange: "
+            "Set-CASMailbox -Identity %s -%sEnabled $true; Google: enable %s in Gmail's "
+            "settings and the admin console; Dovecot: the user's nologin or per-protocol "
+            "passdb), or use %s if it works.",
+            proto, who, imap ? "Imap" : "Pop", imap ? "IMAP" : "POP", imap ? "POP3" : "IMAP");
+        break;
+    case MS_AUTH_BASIC_AUTH_DISABLED:
+        if (au->attempted)
+            put(m, mc,
+                "Signing in as %s on %s was refused: password sign-in (basic "
+                "authentication) is turned off (\"%s\").",
+                who, lab, words);
+        else
+            put(m, mc,
+                "%s offers only OAuth2 sign-in (%s): password sign-in (basic "
+                "authentication) is turned off, so mailscope did not send the password.",
+                lab, mechs[0] ? mechs : "no password mechanism");
+        put(rm, rc,
+            "Use OAuth2 (modern authentication): a mail program that supports it, and "
+            "mailscope --oauth2-token-file with a token for %s; or ask the admin to "
+            "allow basic authentication for %s.",
+            who, proto);
+        break;
+    case MS_AUTH_MECHANISM_UNAVAILABLE:
+        if (hint == HINT_PRIVACY) {
+            put(m, mc,
+                "Signing in as %s on %s was refused: the server takes passwords only over "
+                "TLS (\"%s\"); the password was not judged.",
+                who, lab, words);
+            put(rm, rc,
+                "Sign in over TLS: use port %u (implicit TLS) or STARTTLS, never "
+                "plaintext.",
+                implicit_port(c, ep->protocol));
+            break;
+        }
+        if (au->attempted)
+            put(m, mc,
+                "Signing in as %s on %s failed: the server does not take the mechanism "
+                "%s (\"%s\"); it offers %s.",
+                who, lab, au->mechanism, words, mechs[0] ? mechs : "no mechanism");
+        else
+            put(m, mc, "mailscope could not sign in as %s on %s: %s (offered: %s).", who, lab,
+                words, mechs[0] ? mechs : "none");
+        if (has_text(au->not_attempted_reason, "OAuth2"))
+            put(rm, rc,
+                "This server does not take OAuth2 tokens for %s: sign in with the "
+                "password (MAILSCOPE_PASSWORD or --password-file) instead, or ask the "
+                "provider which host takes OAuth2.",
+                proto);
+        else if (au->attempted)
+            put(rm, rc,
+                "Choose a mechanism the server offers (--auth-mech), or leave the choice "
+                "to mailscope.");
+        else
+            put(rm, rc,
+                "Ask the admin to offer password sign-in over TLS with PLAIN or LOGIN "
+                "(Dovecot: auth_mechanisms = plain login), or sign in with an OAuth2 "
+                "token if the server takes one.");
+        break;
+    case MS_AUTH_LOCKED_OR_EXPIRED:
+        put(m, mc,
+            "Signing in as %s on %s was refused: the account is locked, disabled or its "
+            "password has expired (\"%s\").",
+            who, lab, words);
+        put(rm, rc,
+            "Ask the mail admin or helpdesk to unlock the account or reset the password; "
+            "sign in to webmail to see whether it asks for a new password.");
+        break;
+    case MS_AUTH_LOGIN_DELAY:
+        put(m, mc,
+            "Signing in as %s on %s was refused because the last sign-in was too recent "
+            "(\"%s\").",
+            who, lab, words);
+        put(rm, rc,
+            "Wait a few minutes and try again; set mail programs to check for mail no "
+            "more often than the server's LOGIN-DELAY allows.");
+        break;
+    case MS_AUTH_IN_USE:
+        put(m, mc,
+            "Signing in as %s on %s was refused because the mailbox is in use by another "
+            "session (\"%s\").",
+            who, lab, words);
+        put(rm, rc,
+            "Another program (a phone, another computer) has the mailbox open%s: close "
+            "it or wait until it is done, then try again.",
+            imap ? "" : " over POP3, which allows one session at a time");
+        break;
+    case MS_AUTH_TEMPORARY:
+        put(m, mc,
+            "Signing in as %s on %s failed because of a temporary problem on the "
+            "server's side (\"%s\").",
+            who, lab, words);
+        put(rm, rc,
+            "Try again in a few minutes. If it persists, the admin should check the "
+            "server's logs (authentication backend, storage, connection limits).");
+        break;
+    case MS_AUTH_NOT_ATTEMPTED_INSECURE:
+        put(m, mc, "mailscope did not sign in as %s on %s: %s.", who, lab, words);
+        put(rm, rc,
+            "Fix the endpoint's TLS (see the other findings) or use an endpoint with "
+            "verified TLS; --allow-insecure-auth sends the credentials anyway, on a "
+            "network you trust only.");
+        break;
+    default:
+        put(m, mc, "mailscope did not sign in as %s on %s: %s.", who, lab,
+            words[0] ? words : "no reason given");
+        put(rm, rc,
+            "Check the user name and the secret; --auth-mech PLAIN (or LOGIN, XOAUTH2, "
+            "OAUTHBEARER) picks the mechanism; --trace shows the exchange without the "
+            "secret.");
+        break;
+    }
+    return 0;
+}
+
+/* The account's quota after sign-in: nearly full is a warning (new mail will bounce). */
+static int judge_quota(struct ctx *c, long i)
+{
+    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
+    const struct ms_account_facts *a = &ep->account;
+    if (!a->read || !a->quota_read || a->quota_storage_limit_kb <= 0 ||
+        a->quota_storage_used_kb < 0)
+        return 0;
+    long long pct = a->quota_storage_used_kb * 100 / a->quota_storage_limit_kb;
+    if (pct < 90)
+        return 0;
+    struct ms_finding *f = add(c, MS_SEVERITY_WARNING, "account.quota_nearly_full", i);
+    if (!f)
+        return MS_ENOMEM;
+    char used[32], limit[32];
+    fmt_kb(a->quota_storage_used_kb, used, sizeof used);
+    fmt_kb(a->quota_storage_limit_kb, limit, sizeof limit);
+    put(f->message, sizeof f->message,
+        "The mailbox of %s is %s: %s of %s used (%lld%%, quota root \"%s\"); new mail will be "
+        "refused when it is full.",
+        c->r->user[0] ? c->r->user : "the user", pct >= 100 ? "full" : "nearly full", used, limit,
+        pct, a->quota_root);
+    put(f->remedy, sizeof f->remedy,
+        "Delete or archive old mail (empty Trash and Junk too), or ask the mail admin for a "
+        "larger quota.");
+    return 0;
+}
+
+/* --injection-test: the server answered a command injected before STARTTLS inside TLS. */
+static int judge_injection(struct ctx *c, long i)
+{
+    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
+    if (!ep->injection.vulnerable)
+        return 0;
+    struct ms_finding *f = add(c, MS_SEVERITY_CRITICAL, "starttls.command_injection", i);
+    if (!f)
+        return MS_ENOMEM;
+    char lab[320];
+    const char *cmd = starttls_cmd(ep->protocol);
+    ep_label(c, ep, lab, sizeof lab);
+    put(f->message, sizeof f->message,
+        "%s executes commands injected before %s: a %s sent in the same packet as %s was "
+        "answered inside the TLS session (\"%s\"). An attacker on the network path can run "
+        "commands in the user's encrypted session (STARTTLS command injection, CVE-2011-0411 "
+        "class).",
+        lab, cmd, ep->protocol == MS_PROTOCOL_IMAP ? "NOOP" : "CAPA", cmd,
+        ep->injection.evidence[0] ? ep->injection.evidence : "no text");
+    put(f->remedy, sizeof f->remedy,
+        "Update the mail server, or the proxy or load balancer in front of it: after %s it "
+        "must discard everything received before the TLS handshake. Until then configure mail "
+        "programs for port %u (implicit TLS) and close port %u.",
+        cmd, implicit_port(c, ep->protocol), (unsigned)ep->port);
+    return 0;
+}
+
+/* The sign-in that speaks for protocol p: the endpoint that sent credentials (one that
+ * signed in first), else the one whose reason for not sending them is a finding (the chosen
+ * one first), else none. Returns its outcome; *idx is the endpoint or -1. */
+static enum ms_auth_outcome protocol_auth(const struct ms_result *r, enum ms_protocol p, long *idx,
+                                          enum auth_hint *hint)
+{
+    long best = -1;
+    int best_rank = 0;
+    enum ms_auth_outcome out = MS_AUTH_NONE;
+    *hint = HINT_NONE;
+    for (size_t i = 0; i < r->endpoint_count; i++) {
+        const struct ms_endpoint_result *ep = &r->endpoints[i];
+        enum auth_hint h;
+        if (ep->protocol != p)
+            continue;
+        enum ms_auth_outcome o = auth_outcome(ep, &h);
+        int rank = o == MS_AUTH_OK                       ? 6
+                   : ep->auth.attempted                  ? 5
+                   : !ms_auth_outcome_code(o)            ? 0
+                   : ep->auth.chosen                     ? 4
+                   : o == MS_AUTH_NOT_ATTEMPTED_INSECURE ? 2
+                                                         : 3;
+        bool better_tie = rank == best_rank && rank > 0 && best >= 0 &&
+                          ep->security == MS_SECURITY_IMPLICIT &&
+                          r->endpoints[best].security != MS_SECURITY_IMPLICIT;
+        if (rank > best_rank || better_tie) {
+            best = (long)i;
+            best_rank = rank;
+            out = o;
+            *hint = h;
+        }
+    }
+    *idx = best;
+    return out;
+}
+
+/* The endpoint works for mail programs: secure, and no critical finding about the server
+ * (findings about the account, such as a rejected password, do not count). */
+static bool endpoint_works(const struct ms_result *r, const struct ms_finding *f, size_t n,
+                           size_t i)
+{
+    if (!ms_assess_endpoint_secure(&r->endpoints[i]))
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (f[k].endpoint_index == (long)i && f[k].severity == MS_SEVERITY_CRITICAL &&
+            !is_account_code(f[k].code))
+            return false;
+    return true;
+}
+
 /* The SRV services of a protocol (implicit TLS first). */
 static const char *const imap_services[] = {"_imaps._tcp", "_imap._tcp", NULL};
 static const char *const pop3_services[] = {"_pop3s._tcp", "_pop3._tcp", NULL};
@@ -1075,6 +1863,51 @@ static const struct ms_dns_query_fact *host_query(const struct ms_result *r, con
 }
 
 /* Findings about the domain's DNS, not about one endpoint. */
+/* How many of discovery's DNS questions timed out; *asked gets how many were asked. */
+static size_t dns_timeouts(const struct ms_discovery *d, size_t *asked)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < d->query_count; k++)
+        if (strcmp(d->queries[k].status, "timeout") == 0)
+            n++;
+    *asked = d->query_count;
+    return n;
+}
+
+/* Questions that got no answer at all: the resolver, not the domain, is the problem. */
+static int judge_dns_silence(struct ctx *c)
+{
+    const struct ms_discovery *d = &c->r->discovery;
+    size_t asked, silent = dns_timeouts(d, &asked);
+    if (silent == 0)
+        return 0;
+    bool all = silent == asked;
+    struct ms_finding *f =
+        add(c, all ? MS_SEVERITY_CRITICAL : MS_SEVERITY_WARNING, "dns.timeout", -1);
+    if (!f)
+        return MS_ENOMEM;
+    char names[300] = "";
+    for (size_t k = 0, shown = 0; k < d->query_count && shown < 3; k++)
+        if (strcmp(d->queries[k].status, "timeout") == 0)
+            app(names, sizeof names, "%s%s %s", shown++ ? ", " : "", d->queries[k].name,
+                d->queries[k].type);
+    if (all)
+        put(f->message, sizeof f->message,
+            "DNS did not answer: all %zu questions about %s timed out (%s%s), so mailscope "
+            "could not find the mail servers.",
+            asked, d->domain, names, silent > 3 ? ", ..." : "");
+    else
+        put(f->message, sizeof f->message,
+            "DNS did not answer %zu of %zu questions about %s (%s%s); servers named only "
+            "there were not found.",
+            silent, asked, d->domain, names, silent > 3 ? ", ..." : "");
+    put(f->remedy, sizeof f->remedy,
+        "Check this machine's resolver (/etc/resolv.conf) or the --dns-server given, and that "
+        "UDP and TCP port 53 reach it; a server name instead of an e-mail address, with "
+        "--resolve HOST:ADDRESS, bypasses discovery.");
+    return 0;
+}
+
 static int judge_discovery(struct ctx *c)
 {
     const struct ms_result *r = c->r;
@@ -1082,6 +1915,8 @@ static int judge_discovery(struct ctx *c)
     struct ms_finding *f;
     if (!d->performed)
         return 0;
+    if (judge_dns_silence(c) < 0)
+        return MS_ENOMEM;
 
     for (int p = 0; p < 2; p++) {
         enum ms_protocol proto = p == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
@@ -1156,6 +1991,10 @@ static int judge_discovery(struct ctx *c)
         const struct ms_dns_query_fact *qf = host_query(r, host);
         if (qf && strcmp(qf->status, "nxdomain") == 0)
             put(how, sizeof how, "the name does not exist (NXDOMAIN)");
+        else if (qf && strcmp(qf->status, "nodata") == 0 && r->only_family)
+            put(how, sizeof how, "the name has no %s record (only %s was asked for, by -%d)",
+                r->only_family == 4 ? "IPv4 (A)" : "IPv6 (AAAA)",
+                r->only_family == 4 ? "IPv4" : "IPv6", r->only_family);
         else if (qf && strcmp(qf->status, "nodata") == 0)
             put(how, sizeof how, "the name has no A or AAAA record");
         else if (qf && strcmp(qf->status, "ok") != 0)
@@ -1266,6 +2105,12 @@ static const char *reason_words(const char *code)
         {"proto.closed", "closed the connection"},
         {"proto.timeout", "stopped answering"},
         {"internal.error", "could not be checked (internal error)"},
+        {"starttls.command_injection", "executes commands injected before STARTTLS"},
+        {"auth.failed", "rejected the credentials"},
+        {"auth.protocol_disabled", "refused this account the protocol"},
+        {"auth.basic_auth_disabled", "allows only OAuth2 sign-in"},
+        {"auth.mechanism_unavailable", "offers no usable sign-in mechanism"},
+        {"auth.account_locked_or_expired", "says the account is locked or expired"},
     };
     for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++)
         if (strcmp(tab[k].code, code) == 0)
@@ -1281,6 +2126,11 @@ static const char *endpoint_reason(const struct ctx *c, const struct ms_assessme
     const char *code = ms_assess_failure_code(ep->failure);
     if (code)
         return reason_words(code);
+    for (size_t k = 0; k < a->finding_count; k++)
+        if (a->findings[k].endpoint_index == (long)i &&
+            a->findings[k].severity == MS_SEVERITY_CRITICAL &&
+            !is_account_code(a->findings[k].code))
+            return reason_words(a->findings[k].code);
     for (size_t k = 0; k < a->finding_count; k++)
         if (a->findings[k].endpoint_index == (long)i &&
             a->findings[k].severity == MS_SEVERITY_CRITICAL)
@@ -1305,7 +2155,10 @@ static void no_server_words(const struct ctx *c, enum ms_protocol p, char *buf, 
         else if (cd->dropped[0] && !reason)
             reason = cd->dropped;
     }
-    if (n == 0)
+    size_t asked, silent = dns_timeouts(d, &asked);
+    if (asked > 0 && silent == asked)
+        put(buf, cap, "no server was found because DNS did not answer");
+    else if (n == 0)
         put(buf, cap, "no server was found (no candidate from SRV, MX or conventional names)");
     else if (unresolved == n && n == 1)
         put(buf, cap, "no server was found (the only candidate, %s, does not resolve)", first);
@@ -1325,14 +2178,16 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
     bool tls_up = false;
 
     for (size_t i = 0; i < r->endpoint_count; i++)
-        if (r->endpoints[i].protocol == v->protocol && ms_assess_endpoint_secure(&r->endpoints[i]))
+        if (r->endpoints[i].protocol == v->protocol &&
+            endpoint_works(r, a->findings, a->finding_count, i))
             n_total_works++;
     /* Working endpoints: implicit TLS first (what to recommend), then in endpoint order. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < r->endpoint_count; i++) {
             const struct ms_endpoint_result *ep = &r->endpoints[i];
             char port[300];
-            if (ep->protocol != v->protocol || !ms_assess_endpoint_secure(ep) ||
+            if (ep->protocol != v->protocol ||
+                !endpoint_works(r, a->findings, a->finding_count, i) ||
                 (ep->security == MS_SECURITY_IMPLICIT) != (pass == 0))
                 continue;
             ep_port(c, ep, port, sizeof port);
@@ -1351,7 +2206,7 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
     for (size_t i = 0; i < r->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &r->endpoints[i];
         char port[300];
-        if (ep->protocol != v->protocol || ms_assess_endpoint_secure(ep))
+        if (ep->protocol != v->protocol || endpoint_works(r, a->findings, a->finding_count, i))
             continue;
         ep_port(c, ep, port, sizeof port);
         if (ep->tls.established)
@@ -1387,6 +2242,21 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
         put(v->summary, sizeof v->summary, "%s is not available for %s: %s.", name, domain, why);
     } else {
         put(v->summary, sizeof v->summary, "%s is not available: no endpoint was checked.", name);
+    }
+    /* The account's side: a sign-in that went wrong is part of the answer. */
+    long at;
+    enum auth_hint hint;
+    enum ms_auth_outcome o = protocol_auth(r, v->protocol, &at, &hint);
+    const char *code = ms_auth_outcome_code(o);
+    if (code && auth_severity(o) != MS_SEVERITY_INFO) {
+        char port[300];
+        ep_port(c, &r->endpoints[at], port, sizeof port);
+        app(v->summary, sizeof v->summary, " Signing in as %s on %s failed: %s.",
+            r->user[0] ? r->user : "the user", port,
+            o == MS_AUTH_PROTOCOL_DISABLED
+                ? (v->protocol == MS_PROTOCOL_IMAP ? "IMAP is disabled for this account"
+                                                   : "POP3 is disabled for this account")
+                : outcome_words(o));
     }
 }
 
@@ -1499,19 +2369,21 @@ static void why_not(const struct ctx *c, const struct ms_assessment *a, enum ms_
         app(buf, cap, " (%zu other endpoint%s failed too)", others, others == 1 ? "" : "s");
 }
 
-static void recommend(const struct ctx *c, struct ms_assessment *a)
+/* srv: each endpoint's status without the findings about the account (a rejected password
+ * does not make other server settings better); NULL when there are no endpoints. */
+static void recommend(const struct ctx *c, struct ms_assessment *a, const enum ms_status *srv)
 {
     const struct ms_result *r = c->r;
     a->recommended[0] = a->recommended[1] = -1;
     a->preferred = -1;
     for (size_t i = 0; i < r->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &r->endpoints[i];
-        enum ms_status st = a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN;
+        enum ms_status st = srv ? srv[i] : MS_STATUS_UNKNOWN;
         if (!ms_assess_endpoint_secure(ep) || ep->security == MS_SECURITY_NONE ||
             (st != MS_STATUS_OK && st != MS_STATUS_WARNING))
             continue;
         long *best = &a->recommended[ep->protocol == MS_PROTOCOL_IMAP ? 0 : 1];
-        if (*best < 0 || rank_cmp(r, a->endpoint_status, i, (size_t)*best) < 0)
+        if (*best < 0 || rank_cmp(r, srv, i, (size_t)*best) < 0)
             *best = (long)i;
     }
     /* IMAP first (several devices, folders, push), unless only POP3 was asked for. */
@@ -1541,6 +2413,749 @@ const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *r
     return &result->endpoints[i];
 }
 
+/* ---- the account-feature summary ------------------------------------------------------ */
+
+static const struct {
+    const char *id, *question, *label;
+} feature_text[MS_FEATURE_COUNT] = {
+    [MS_FEATURE_PROTOCOL_ENABLED] = {"protocol_enabled", "Is POP3/IMAP enabled for this account?",
+                                     "Enabled for this account?"},
+    [MS_FEATURE_LEAVE_MAIL_ON_SERVER] = {"leave_mail_on_server",
+                                         "Can mail stay on the server so several computers see "
+                                         "it?",
+                                         "Mail stays on the server?"},
+    [MS_FEATURE_SERVER_FOLDERS] = {"server_folders", "Can I use several server folders?",
+                                   "Several server folders?"},
+    [MS_FEATURE_SENT_ITEMS_ON_SERVER] = {"sent_items_on_server",
+                                         "Are sent items kept on the server?",
+                                         "Sent items on the server?"},
+    [MS_FEATURE_SHARED_FOLDERS] = {"shared_folders", "Can I reach public/shared folders?",
+                                   "Public/shared folders?"},
+    [MS_FEATURE_HEADERS_ONLY_DOWNLOAD] = {"headers_only_download", "Can I read only headers first?",
+                                          "Headers-only download?"},
+    [MS_FEATURE_PUSH_MAIL] = {"push_mail", "Does new mail arrive by push?", "Push mail?"},
+    [MS_FEATURE_MIN_POLL_INTERVAL] = {"min_poll_interval",
+                                      "How often may a mail program check for new mail?",
+                                      "Shortest poll interval"},
+    [MS_FEATURE_SECURE_CONNECTION] = {"secure_connection", "Is the connection secure?",
+                                      "Secure connection?"},
+    [MS_FEATURE_SIGN_IN_METHODS] = {"sign_in_methods", "How can I sign in?", "Sign-in methods"},
+    [MS_FEATURE_QUOTA] = {"quota", "Is the mailbox near full?", "Mailbox quota"},
+};
+
+#define DEFAULT_POLL_S 300 /* 5 minutes: more often only adds load */
+
+/* What the summary knows about one protocol. */
+struct pview {
+    enum ms_protocol p;
+    bool in_play;
+    const struct ms_endpoint_result *ep; /* the endpoint whose facts answer, or NULL */
+    const struct ms_endpoint_result *au; /* the endpoint whose sign-in decides, or NULL */
+    enum ms_auth_outcome outcome;
+    bool signed_in;  /* ep signed in */
+    bool account;    /* ... and its account facts were read */
+    char needs[240]; /* the evidence of answers that need sign-in */
+};
+
+/* Capabilities after sign-in (NULL when not read), before it (over TLS when TLS was up),
+ * and the best of both. */
+static const struct ms_strlist *caps_login(const struct ms_endpoint_result *ep)
+{
+    return ep->caps_after_login_read && ep->caps_after_login.count ? &ep->caps_after_login : NULL;
+}
+
+static const struct ms_strlist *caps_pre(const struct ms_endpoint_result *ep)
+{
+    if (ep->caps_after_tls_read)
+        return &ep->caps_after_tls;
+    return ep->caps_before_tls_read && !ep->tls.established ? &ep->caps_before_tls : NULL;
+}
+
+static const struct ms_strlist *caps_best(const struct ms_endpoint_result *ep)
+{
+    const struct ms_strlist *l = caps_login(ep);
+    return l ? l : caps_pre(ep);
+}
+
+static bool has_cap(const struct ms_endpoint_result *ep, const struct ms_strlist *caps,
+                    const char *name)
+{
+    if (!caps)
+        return false;
+    return ep->protocol == MS_PROTOCOL_IMAP ? ms_strlist_has(caps, name)
+                                            : pop3_cap(caps, name) != NULL;
+}
+
+/* A POP3 "EXPIRE 30 [USER]" / "LOGIN-DELAY 900 [USER]" value: -1 for NEVER, -2 unreadable. */
+static long pop3_cap_value(const char *line, bool *per_user)
+{
+    const char *p = strchr(line, ' ');
+    *per_user = false;
+    if (!p)
+        return -2;
+    while (*p == ' ')
+        p++;
+    if (strncasecmp(p, "NEVER", 5) == 0 && (p[5] == '\0' || p[5] == ' ')) {
+        *per_user = has_phrase(p + 5, "USER");
+        return -1;
+    }
+    char *end = NULL;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 0 || (*end != '\0' && *end != ' '))
+        return -2;
+    *per_user = has_phrase(end, "USER");
+    return v;
+}
+
+/* POP3 EXPIRE: -1 never, -2 not said, else days; *after: said after sign-in (per user). */
+static long pop3_expire(const struct pview *v, bool *after, bool *per_user)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    const struct ms_strlist *l = caps_login(ep);
+    const char *line;
+    *after = true;
+    *per_user = false;
+    if (v->account && ep->account.pop3_expire_days != -2)
+        return ep->account.pop3_expire_days;
+    if (l && (line = pop3_cap(l, "EXPIRE")))
+        return pop3_cap_value(line, per_user);
+    *after = false;
+    const struct ms_strlist *pre = caps_pre(ep);
+    if (pre && (line = pop3_cap(pre, "EXPIRE")))
+        return pop3_cap_value(line, per_user);
+    return -2;
+}
+
+/* POP3 LOGIN-DELAY in seconds: -1 not known, 0 none said after sign-in. */
+static long pop3_login_delay(const struct pview *v, bool *after)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    const struct ms_strlist *l = caps_login(ep);
+    const char *line;
+    bool per_user;
+    *after = true;
+    if (v->account && ep->account.pop3_login_delay_s >= 0)
+        return ep->account.pop3_login_delay_s;
+    if (l && (line = pop3_cap(l, "LOGIN-DELAY"))) {
+        long d = pop3_cap_value(line, &per_user);
+        return d < 0 ? -1 : d;
+    }
+    if (v->signed_in && ep->caps_after_login_read)
+        return 0;
+    *after = false;
+    const struct ms_strlist *pre = caps_pre(ep);
+    if (pre && (line = pop3_cap(pre, "LOGIN-DELAY"))) {
+        long d = pop3_cap_value(line, &per_user);
+        return d < 0 ? -1 : d;
+    }
+    return -1;
+}
+
+/* The answer and evidence of one protocol. */
+static void answer(struct ms_feature *f, enum ms_protocol p, bool positive, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void answer(struct ms_feature *f, enum ms_protocol p, bool positive, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vput(f->answer[p], sizeof f->answer[p], fmt, ap);
+    va_end(ap);
+    f->positive[p] = positive;
+}
+
+/* The words of a sign-in: the server's answer, else why it did not happen. */
+static void sign_in_words(const struct ms_endpoint_result *ep, char *buf, size_t cap)
+{
+    const struct ms_auth_facts *au = &ep->auth;
+    if (au->attempted && au->status[0])
+        server_words(au, buf, cap);
+    else if (au->attempted && ep->failure_message[0])
+        put(buf, cap, "%s", ep->failure_message);
+    else if (au->not_attempted_reason[0])
+        put(buf, cap, "%s", au->not_attempted_reason);
+    else if (stopped_for_tls(ep))
+        put(buf, cap, "the session stopped before sign-in (%s)",
+            ms_assess_failure_code(ep->failure));
+    else
+        put(buf, cap, "no words");
+}
+
+static void f_protocol_enabled(const struct ctx *c, const struct pview *v, struct ms_feature *f,
+                               char *ev, size_t evc)
+{
+    enum ms_protocol p = v->p;
+    char words[400] = "";
+    if (v->au)
+        sign_in_words(v->au, words, sizeof words);
+    switch (v->outcome) {
+    case MS_AUTH_OK:
+        answer(f, p, true, "yes");
+        put(ev, evc, "signed in on %s (%s)", v->au->id, v->au->auth.mechanism);
+        break;
+    case MS_AUTH_FAILED: /* a wrong password says nothing about the protocol */
+        answer(f, p, false, "unknown");
+        put(ev, evc, "sign-in failed, credentials rejected: \"%s\"", words);
+        break;
+    case MS_AUTH_PROTOCOL_DISABLED:
+        answer(f, p, false, "no");
+        put(ev, evc, "refused on %s: \"%s\"", v->au->id, words);
+        break;
+    case MS_AUTH_BASIC_AUTH_DISABLED:
+        answer(f, p, false, "OAuth2 only");
+        put(ev, evc, "%s", words);
+        break;
+    case MS_AUTH_LOCKED_OR_EXPIRED:
+    case MS_AUTH_LOGIN_DELAY:
+    case MS_AUTH_IN_USE:
+    case MS_AUTH_TEMPORARY:
+        answer(f, p, false, "unknown");
+        put(ev, evc, "sign-in refused, %s: \"%s\"", outcome_words(v->outcome), words);
+        break;
+    case MS_AUTH_MECHANISM_UNAVAILABLE:
+    case MS_AUTH_NOT_ATTEMPTED_INSECURE:
+    case MS_AUTH_NOT_ATTEMPTED:
+        answer(f, p, false, "unknown");
+        put(ev, evc, "not signed in: %s", words);
+        break;
+    case MS_AUTH_UNFINISHED:
+        answer(f, p, false, "unknown");
+        put(ev, evc, "sign-in did not finish: %s", words);
+        break;
+    default:
+        answer(f, p, false, "unknown");
+        if (!c->r->credentials_given)
+            put(ev, evc, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+        else
+            put(ev, evc, "no %s endpoint got as far as sign-in", proto_upper(p));
+        break;
+    }
+}
+
+static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    if (v->p == MS_PROTOCOL_IMAP) {
+        answer(f, v->p, true, "yes");
+        put(ev, evc, "IMAP keeps mail on the server");
+        return;
+    }
+    const struct ms_strlist *caps = caps_best(ep);
+    int uidl = -1; /* unknown */
+    char uidl_ev[64] = "";
+    if (v->account && ep->account.pop3_uidl_tried) {
+        uidl = ep->account.pop3_uidl_works;
+        put(uidl_ev, sizeof uidl_ev, "UIDL %s after sign-in", uidl ? "works" : "failed");
+    } else if (caps) {
+        uidl = has_cap(ep, caps, "UIDL");
+        put(uidl_ev, sizeof uidl_ev, "%s", uidl ? "UIDL offered" : "no UIDL in CAPA");
+    }
+    bool after, per_user;
+    long expire = pop3_expire(v, &after, &per_user);
+    const char *when = after ? " after sign-in" : " before sign-in";
+    if (expire == 0) {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "EXPIRE 0%s: the server deletes mail once it is downloaded", when);
+    } else if (uidl < 0) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "CAPA was not read");
+    } else if (!uidl) {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "%s: mail programs cannot tell which messages they already downloaded",
+            uidl_ev);
+    } else if (expire > 0) {
+        answer(f, v->p, true, "yes, %ld days", expire);
+        put(ev, evc, "%s; EXPIRE %ld%s: downloaded mail is deleted after %ld days", uidl_ev, expire,
+            when, expire);
+    } else {
+        answer(f, v->p, true, "yes");
+        put(ev, evc, "%s; EXPIRE %s%s%s", uidl_ev, expire == -1 ? "NEVER" : "not said",
+            expire == -1 ? when : "",
+            after || v->signed_in ? "" : " (the per-user EXPIRE shows only after sign-in)");
+    }
+}
+
+static bool is_sent_name(const char *name)
+{
+    static const char *const names[] = {"Sent", "Sent Items", "Sent Messages", "Sent Mail"};
+    const char *leaf = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '/' || *p == '.')
+            leaf = p + 1;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcasecmp(leaf, names[k]) == 0)
+            return true;
+    return false;
+}
+
+static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_feature *f, char *ev,
+                      size_t evc)
+{
+    const struct ms_account_facts *a = &v->ep->account;
+    if (!v->account) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "%s", v->needs);
+        return;
+    }
+    if (id == MS_FEATURE_SERVER_FOLDERS) {
+        size_t selectable = 0;
+        for (size_t k = 0; k < a->folder_count; k++)
+            if (!a->folders[k].noselect)
+                selectable++;
+        answer(f, v->p, a->folder_count > 1, "%zu%s folder%s", a->folder_count,
+               a->folders_truncated ? "+" : "", a->folder_count == 1 ? "" : "s");
+        put(ev, evc, "LIST after sign-in: %zu folder%s%s", a->folder_count,
+            a->folder_count == 1 ? "" : "s", a->folders_truncated ? " (list cut at the cap)" : "");
+        if (selectable != a->folder_count)
+            app(ev, evc, ", %zu not selectable", a->folder_count - selectable);
+        return;
+    }
+    if (id == MS_FEATURE_SENT_ITEMS_ON_SERVER) {
+        const struct ms_folder *by_name = NULL;
+        for (size_t k = 0; k < a->folder_count; k++) {
+            const struct ms_folder *fo = &a->folders[k];
+            if (has_phrase(fo->special_use, "Sent") && strstr(fo->special_use, "\\")) {
+                answer(f, v->p, true, "yes");
+                put(ev, evc, "\\Sent folder \"%s\" (SPECIAL-USE)", fo->name);
+                return;
+            }
+            if (!by_name && !fo->noselect && is_sent_name(fo->name))
+                by_name = fo;
+        }
+        if (by_name) {
+            answer(f, v->p, true, "yes");
+            put(ev, evc, "folder \"%s\" (by its name; no \\Sent flag)", by_name->name);
+            return;
+        }
+        answer(f, v->p, false, "no");
+        put(ev, evc, "no folder is flagged \\Sent or named Sent%s",
+            a->list_special_use ? "" : " (the server lists no SPECIAL-USE flags)");
+        return;
+    }
+    /* shared folders */
+    if (!a->namespace_read) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "%s",
+            has_cap(v->ep, caps_login(v->ep), "NAMESPACE") ? "NAMESPACE gave no answer"
+                                                           : "no NAMESPACE capability");
+        return;
+    }
+    if (a->ns_other_users.count == 0 && a->ns_shared.count == 0) {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "NAMESPACE lists personal folders only");
+        return;
+    }
+    answer(f, v->p, true, "yes");
+    put(ev, evc, "NAMESPACE");
+    if (a->ns_other_users.count)
+        app(ev, evc, " other users \"%s\"", a->ns_other_users.items[0]);
+    if (a->ns_shared.count)
+        app(ev, evc, "%s shared \"%s\"", a->ns_other_users.count ? "," : "", a->ns_shared.items[0]);
+}
+
+static void f_headers_only(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    if (v->p == MS_PROTOCOL_IMAP) {
+        answer(f, v->p, true, "yes");
+        put(ev, evc, "IMAP FETCH BODY.PEEK[HEADER]");
+        return;
+    }
+    const struct ms_strlist *caps = caps_best(ep);
+    if (v->account && ep->account.pop3_top_tried) {
+        answer(f, v->p, ep->account.pop3_top_works, "%s",
+               ep->account.pop3_top_works ? "yes" : "no");
+        put(ev, evc, "TOP %s after sign-in", ep->account.pop3_top_works ? "works" : "failed");
+    } else if (caps) {
+        bool top = has_cap(ep, caps, "TOP");
+        answer(f, v->p, top, "%s", top ? "yes" : "no");
+        put(ev, evc, "%s", top ? "TOP offered" : "no TOP in CAPA");
+    } else {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "CAPA was not read");
+    }
+}
+
+static void f_push(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    if (v->p == MS_PROTOCOL_POP3) {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "POP3 has no push: mail programs poll");
+        return;
+    }
+    const struct ms_strlist *login = caps_login(ep), *pre = caps_pre(ep);
+    if (has_cap(ep, login, "IDLE") || has_cap(ep, pre, "IDLE")) {
+        answer(f, v->p, true, "yes");
+        put(ev, evc, "IDLE %s sign-in", has_cap(ep, login, "IDLE") ? "after" : "before");
+    } else if (login) {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "no IDLE after sign-in");
+    } else {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "no IDLE before sign-in (servers may add it after); %s", v->needs);
+    }
+}
+
+static void f_poll(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    if (v->p == MS_PROTOCOL_IMAP) {
+        bool idle = has_cap(v->ep, caps_best(v->ep), "IDLE");
+        answer(f, v->p, true, "none");
+        put(ev, evc, "IMAP has no LOGIN-DELAY%s", idle ? "; IDLE pushes new mail" : "");
+        return;
+    }
+    bool after;
+    long d = pop3_login_delay(v, &after);
+    if (d < 0) {
+        answer(f, v->p, false, "unknown");
+        if (v->signed_in)
+            put(ev, evc, "CAPA after sign-in was not read");
+        else
+            put(ev, evc, "%s (the per-user LOGIN-DELAY shows only after sign-in)", v->needs);
+    } else if (d == 0) {
+        answer(f, v->p, true, "none");
+        put(ev, evc, "no LOGIN-DELAY after sign-in");
+    } else {
+        answer(f, v->p, true, "%ld s", d);
+        put(ev, evc, "LOGIN-DELAY %ld %s sign-in%s", d, after ? "after" : "before",
+            after ? "" : " (server-wide)");
+    }
+}
+
+static void f_secure(const struct ctx *c, const struct ms_assessment *a, const struct pview *v,
+                     struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_protocol_verdict *vd = NULL;
+    for (size_t k = 0; k < a->verdict_count; k++)
+        if (a->verdicts[k].protocol == v->p)
+            vd = &a->verdicts[k];
+    const struct ms_endpoint_result *rec = ms_assess_recommended(c->r, a, v->p);
+    if (vd && vd->available) {
+        answer(f, v->p, true, "yes");
+        if (rec)
+            put(ev, evc, "%s on %u, %s, certificate verified", security_words(rec->security),
+                (unsigned)rec->port, rec->tls.version[0] ? rec->tls.version : "TLS");
+        else
+            put(ev, evc, "%s", vd->summary);
+    } else {
+        answer(f, v->p, false, "no");
+        put(ev, evc, "%s",
+            a->not_recommended[v->p][0] ? a->not_recommended[v->p]
+            : vd                        ? vd->summary
+                                        : "no endpoint was checked");
+    }
+}
+
+static bool is_password_mech(const char *m)
+{
+    return !is_token_mech(m) && strcasecmp(m, "GSSAPI") != 0 && strcasecmp(m, "EXTERNAL") != 0 &&
+           strcasecmp(m, "ANONYMOUS") != 0;
+}
+
+static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    const struct ms_strlist *pre = caps_pre(ep);
+    char names[32][32], list[200] = "", pw[160] = "", oauth[80] = "";
+    size_t n = ms_assess_mechanisms(ep, names, 32, true);
+    for (size_t k = 0; k < n; k++) {
+        app(list, sizeof list, "%s%s", k ? ", " : "", names[k]);
+        if (is_token_mech(names[k]))
+            app(oauth, sizeof oauth, "%s%s", oauth[0] ? ", " : "", names[k]);
+        else if (is_password_mech(names[k]))
+            app(pw, sizeof pw, "%s%s", pw[0] ? ", " : "", names[k]);
+    }
+    const char *where = ep->tls.established ? "over TLS" : "without TLS";
+    if (v->p == MS_PROTOCOL_IMAP && !n && pre && !ms_strlist_has(pre, "LOGINDISABLED")) {
+        answer(f, v->p, true, "IMAP LOGIN");
+        put(ev, evc, "no AUTH= mechanism, LOGIN command allowed %s on %u", where,
+            (unsigned)ep->port);
+        return;
+    }
+    if (v->p == MS_PROTOCOL_POP3 && !pre) {
+        answer(f, v->p, true, "USER (assumed)");
+        put(ev, evc, "no CAPA: RFC 1939 servers take USER/PASS");
+        return;
+    }
+    if (!pre) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "capabilities were not read");
+        return;
+    }
+    if (!n) {
+        answer(f, v->p, false, "none");
+        put(ev, evc, "%s offered %s on %u",
+            v->p == MS_PROTOCOL_IMAP ? "LOGINDISABLED and no AUTH= mechanism"
+                                     : "no USER and no SASL mechanism",
+            where, (unsigned)ep->port);
+        return;
+    }
+    answer(f, v->p, true, "%s", list);
+    put(ev, evc, "%s on %u: password %s%s%s, OAuth2 %s%s%s", where, (unsigned)ep->port,
+        pw[0] ? "yes (" : "no", pw, pw[0] ? ")" : "", oauth[0] ? "yes (" : "no", oauth,
+        oauth[0] ? ")" : "");
+}
+
+static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    const struct ms_account_facts *a = &ep->account;
+    if (v->p == MS_PROTOCOL_POP3) {
+        answer(f, v->p, false, "n/a");
+        put(ev, evc, "POP3 cannot ask for a quota");
+        if (v->account && a->pop3_messages >= 0 && a->pop3_octets >= 0) {
+            char size[32];
+            fmt_kb((a->pop3_octets + 1023) / 1024, size, sizeof size);
+            app(ev, evc, "; STAT: %ld message%s, %s", a->pop3_messages,
+                a->pop3_messages == 1 ? "" : "s", size);
+        }
+        return;
+    }
+    if (!v->account) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "%s", v->needs);
+        return;
+    }
+    if (!a->quota_read || a->quota_storage_used_kb < 0) {
+        answer(f, v->p, false, "unknown");
+        put(ev, evc, "%s",
+            has_cap(ep, caps_login(ep), "QUOTA")
+                ? "QUOTA offered, but GETQUOTAROOT INBOX gave no storage quota"
+                : "the server offers no QUOTA extension");
+        return;
+    }
+    char used[32], limit[32];
+    fmt_kb(a->quota_storage_used_kb, used, sizeof used);
+    if (a->quota_storage_limit_kb > 0) {
+        fmt_kb(a->quota_storage_limit_kb, limit, sizeof limit);
+        answer(f, v->p, true, "%s of %s (%lld%%)", used, limit,
+               a->quota_storage_used_kb * 100 / a->quota_storage_limit_kb);
+        put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld of %lld KB", a->quota_root,
+            a->quota_storage_used_kb, a->quota_storage_limit_kb);
+    } else {
+        answer(f, v->p, true, "%s used, no limit", used);
+        put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld KB, no limit", a->quota_root,
+            a->quota_storage_used_kb);
+    }
+}
+
+/* The endpoint whose facts answer for p: the one that tried to sign in, else the
+ * recommended one, else the one that got furthest (capabilities read) and ranks best. */
+static long summary_source(const struct ctx *c, const struct ms_assessment *a, enum ms_protocol p,
+                           long auth_at)
+{
+    const struct ms_result *r = c->r;
+    if (auth_at >= 0 && r->endpoints[auth_at].auth.attempted && caps_pre(&r->endpoints[auth_at]))
+        return auth_at;
+    if (a->recommended[p] >= 0)
+        return a->recommended[p];
+    long best = -1;
+    for (size_t i = 0; i < r->endpoint_count; i++) {
+        const struct ms_endpoint_result *ep = &r->endpoints[i];
+        if (ep->protocol != p || !caps_pre(ep))
+            continue;
+        if (best < 0) {
+            best = (long)i;
+            continue;
+        }
+        bool si = ms_assess_endpoint_secure(ep),
+             sb = ms_assess_endpoint_secure(&r->endpoints[best]);
+        if ((si && !sb) || (si == sb && rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
+            best = (long)i;
+    }
+    return best;
+}
+
+static void make_schedule(const struct ctx *c, struct ms_assessment *a, struct pview *v)
+{
+    const struct ms_result *r = c->r;
+    struct ms_summary *s = &a->summary;
+    bool usable[2];
+    for (int p = 0; p < 2; p++)
+        usable[p] = v[p].in_play && v[p].ep && a->recommended[p] >= 0 &&
+                    (!r->credentials_given || v[p].outcome == MS_AUTH_OK);
+    struct pview *im = &v[MS_PROTOCOL_IMAP], *po = &v[MS_PROTOCOL_POP3];
+    bool push = usable[MS_PROTOCOL_IMAP] && has_cap(im->ep, caps_best(im->ep), "IDLE");
+    bool after;
+    long delay = po->ep ? pop3_login_delay(po, &after) : -1;
+    bool per_user;
+    long expire = po->in_play && po->ep ? pop3_expire(po, &after, &per_user) : -2;
+    bool use_pop3 = false;
+
+    if (push) {
+        s->poll_interval_s = 0;
+        put(s->schedule, sizeof s->schedule,
+            "Push: use IMAP with IDLE; new mail arrives at once, no polling needed (where IDLE "
+            "is not used, check every %d minutes).",
+            DEFAULT_POLL_S / 60);
+    } else if (usable[MS_PROTOCOL_IMAP] &&
+               (a->preferred != MS_PROTOCOL_POP3 || !usable[MS_PROTOCOL_POP3])) {
+        s->poll_interval_s = DEFAULT_POLL_S;
+        put(s->schedule, sizeof s->schedule,
+            "Poll: IMAP offers no IDLE (push) here; check for new mail every %d minutes.",
+            DEFAULT_POLL_S / 60);
+    } else if (usable[MS_PROTOCOL_POP3]) {
+        use_pop3 = true;
+        long secs = delay > DEFAULT_POLL_S ? delay : DEFAULT_POLL_S;
+        long minutes = (secs + 59) / 60;
+        s->poll_interval_s = minutes * 60;
+        put(s->schedule, sizeof s->schedule, "Poll: check POP3 every %ld minutes", minutes);
+        if (delay > DEFAULT_POLL_S)
+            app(s->schedule, sizeof s->schedule,
+                " (the server allows one sign-in per %ld s: LOGIN-DELAY).", delay);
+        else if (delay > 0)
+            app(s->schedule, sizeof s->schedule,
+                " (LOGIN-DELAY %ld s; checking more often only adds load).", delay);
+        else if (delay == 0)
+            app(s->schedule, sizeof s->schedule,
+                " (no LOGIN-DELAY; checking more often only adds load).");
+        else
+            app(s->schedule, sizeof s->schedule,
+                " (the LOGIN-DELAY is not known%s; checking more often only adds load).",
+                r->credentials_given ? "" : " without sign-in");
+    } else {
+        bool refused = false;
+        for (int p = 0; p < 2; p++)
+            if (v[p].in_play && ms_auth_outcome_code(v[p].outcome) &&
+                auth_severity(v[p].outcome) != MS_SEVERITY_INFO)
+                refused = true;
+        s->poll_interval_s = -1;
+        put(s->schedule, sizeof s->schedule, "No schedule: %s.",
+            refused ? "signing in failed wherever it was tried (see the findings)"
+                    : "no protocol can be used securely (see the findings)");
+    }
+    if (expire == 0)
+        app(s->schedule, sizeof s->schedule,
+            " Warning: the POP3 server deletes mail after download (EXPIRE 0): use IMAP, or do "
+            "not rely on POP3 to keep copies on the server.");
+    else if (use_pop3 && expire > 0)
+        app(s->schedule, sizeof s->schedule,
+            " POP3 keeps downloaded mail for %ld days only (EXPIRE %ld).", expire, expire);
+}
+
+static void make_summary(const struct ctx *c, struct ms_assessment *a)
+{
+    const struct ms_result *r = c->r;
+    struct ms_summary *s = &a->summary;
+    struct pview v[2];
+    memset(v, 0, sizeof v);
+    for (int k = 0; k < 2; k++) {
+        enum ms_protocol p = k == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+        struct pview *pv = &v[p];
+        enum auth_hint hint;
+        long at;
+        pv->p = p;
+        pv->in_play = p == MS_PROTOCOL_IMAP ? r->want_imap : r->want_pop3;
+        for (size_t i = 0; i < r->endpoint_count; i++)
+            if (r->endpoints[i].protocol == p)
+                pv->in_play = true;
+        pv->outcome = protocol_auth(r, p, &at, &hint);
+        pv->au = at >= 0 ? &r->endpoints[at] : NULL;
+        long src = pv->in_play ? summary_source(c, a, p, at) : -1;
+        pv->ep = src >= 0 ? &r->endpoints[src] : NULL;
+        pv->signed_in = pv->outcome == MS_AUTH_OK && src == at;
+        pv->account = pv->signed_in && pv->ep->account.read;
+        if (!r->credentials_given)
+            put(pv->needs, sizeof pv->needs, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+        else if (pv->signed_in)
+            put(pv->needs, sizeof pv->needs, "signed in, but the account queries did not finish");
+        else if (pv->outcome == MS_AUTH_NONE || pv->outcome == MS_AUTH_NOT_CHOSEN)
+            put(pv->needs, sizeof pv->needs, "needs sign-in (no %s endpoint got as far as sign-in)",
+                proto_upper(p));
+        else
+            put(pv->needs, sizeof pv->needs, "needs sign-in (%s)", outcome_words(pv->outcome));
+        s->in_play[p] = pv->in_play;
+        s->source[p] = src;
+        s->auth_endpoint[p] = at;
+        s->auth[p] = pv->outcome;
+        s->signed_in[p] = pv->outcome == MS_AUTH_OK ? at : -1;
+    }
+
+    for (int id = 0; id < MS_FEATURE_COUNT; id++) {
+        struct ms_feature *f = &s->features[id];
+        char ev[2][400];
+        f->id = feature_text[id].id;
+        f->question = feature_text[id].question;
+        f->label = feature_text[id].label;
+        f->evidence[0] = '\0';
+        for (int k = 0; k < 2; k++) {
+            struct pview *pv = &v[k];
+            enum ms_protocol p = pv->p;
+            ev[p][0] = '\0';
+            if (!pv->in_play) {
+                answer(f, p, false, "n/a");
+                continue;
+            }
+            /* questions that do not apply to POP3 */
+            if (p == MS_PROTOCOL_POP3 && id == MS_FEATURE_SERVER_FOLDERS) {
+                answer(f, p, false, "no");
+                put(ev[p], sizeof ev[p], "POP3 reads only the inbox");
+                continue;
+            }
+            if (p == MS_PROTOCOL_POP3 &&
+                (id == MS_FEATURE_SENT_ITEMS_ON_SERVER || id == MS_FEATURE_SHARED_FOLDERS)) {
+                answer(f, p, false, "n/a");
+                put(ev[p], sizeof ev[p], "POP3 has no folders%s",
+                    id == MS_FEATURE_SENT_ITEMS_ON_SERVER
+                        ? ": mail programs keep sent items on the computer"
+                        : "");
+                continue;
+            }
+            if (id == MS_FEATURE_PROTOCOL_ENABLED) {
+                if (!pv->au && !pv->ep && r->credentials_given) {
+                    answer(f, p, false, "unknown");
+                    put(ev[p], sizeof ev[p], "no %s endpoint worked", proto_upper(p));
+                } else {
+                    f_protocol_enabled(c, pv, f, ev[p], sizeof ev[p]);
+                }
+                continue;
+            }
+            if (id == MS_FEATURE_SECURE_CONNECTION) {
+                f_secure(c, a, pv, f, ev[p], sizeof ev[p]);
+                continue;
+            }
+            if (!pv->ep) {
+                answer(f, p, false, "unknown");
+                put(ev[p], sizeof ev[p], "no %s endpoint answered", proto_upper(p));
+                continue;
+            }
+            switch (id) {
+            case MS_FEATURE_LEAVE_MAIL_ON_SERVER: f_leave_mail(pv, f, ev[p], sizeof ev[p]); break;
+            case MS_FEATURE_SERVER_FOLDERS:
+            case MS_FEATURE_SENT_ITEMS_ON_SERVER:
+            case MS_FEATURE_SHARED_FOLDERS:
+                f_folders(pv, (enum ms_feature_id)id, f, ev[p], sizeof ev[p]);
+                break;
+            case MS_FEATURE_HEADERS_ONLY_DOWNLOAD:
+                f_headers_only(pv, f, ev[p], sizeof ev[p]);
+                break;
+            case MS_FEATURE_PUSH_MAIL: f_push(pv, f, ev[p], sizeof ev[p]); break;
+            case MS_FEATURE_MIN_POLL_INTERVAL: f_poll(pv, f, ev[p], sizeof ev[p]); break;
+            case MS_FEATURE_SIGN_IN_METHODS: f_sign_in(pv, f, ev[p], sizeof ev[p]); break;
+            default: f_quota(pv, f, ev[p], sizeof ev[p]); break;
+            }
+        }
+        for (int p = 0; p < 2; p++)
+            if (ev[p][0])
+                app(f->evidence, sizeof f->evidence, "%s%s: %s", f->evidence[0] ? "; " : "",
+                    p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3", ev[p]);
+        if (!f->evidence[0])
+            put(f->evidence, sizeof f->evidence, "no protocol was checked");
+    }
+    make_schedule(c, a, v);
+}
+
+bool ms_assess_feature_holds(const struct ms_assessment *a, const char *id)
+{
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        const struct ms_feature *f = &a->summary.features[k];
+        if (f->id && strcmp(f->id, id) == 0)
+            return (a->summary.in_play[0] && f->positive[0]) ||
+                   (a->summary.in_play[1] && f->positive[1]);
+    }
+    return false;
+}
+
 /* ---- entry points ------------------------------------------------------------------ */
 
 int ms_assess(const struct ms_result *result, const struct ms_assess_options *opt,
@@ -1548,6 +3163,7 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
 {
     struct ctx c = {.r = result, .warn_days = MS_ASSESS_DEFAULT_CERT_WARN_DAYS, .one_host = true};
     enum ms_status *ep_status = NULL;
+    enum ms_status *srv_status = NULL; /* without findings about the account */
     int rc = 0;
 
     memset(out, 0, sizeof *out);
@@ -1565,7 +3181,9 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
         long idx = (long)i;
         if ((rc = judge_failure(&c, idx)) || (rc = judge_cert(&c, idx)) ||
             (rc = judge_tls_version(&c, idx)) || (rc = judge_plaintext_login(&c, idx)) ||
-            (rc = judge_misc(&c, idx)) || (rc = judge_families(&c, idx)))
+            (rc = judge_misc(&c, idx)) || (rc = judge_families(&c, idx)) ||
+            (rc = judge_auth(&c, idx)) || (rc = judge_injection(&c, idx)) ||
+            (rc = judge_quota(&c, idx)))
             goto out;
     }
     if ((rc = judge_discovery(&c)))
@@ -1584,7 +3202,7 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
         for (size_t i = 0; i < result->endpoint_count; i++) {
             if (result->endpoints[i].protocol != v->protocol)
                 continue;
-            if (ms_assess_endpoint_secure(&result->endpoints[i]))
+            if (endpoint_works(result, c.f, c.n, i))
                 v->available = true;
         }
         v->not_offered = !v->available && c.not_offered[v->protocol];
@@ -1612,12 +3230,17 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
                 no_server_words(&c, v->protocol, why, sizeof why);
                 put(f->message, sizeof f->message, "%s is not available for %s: %s.", name,
                     result->discovery.domain, why);
-                put(f->remedy, sizeof f->remedy,
-                    "Publish SRV records for the mail domain (e.g. %s.%s. SRV 0 1 %u "
-                    "mail.%s.) and an A/AAAA record for the server, or ask the provider "
-                    "for the server's name and run mailscope on it.",
-                    services_of(v->protocol)[0], result->discovery.domain, implicit,
-                    result->discovery.domain);
+                size_t asked, silent = dns_timeouts(&result->discovery, &asked);
+                if (asked > 0 && silent == asked)
+                    put(f->remedy, sizeof f->remedy,
+                        "Fix DNS first (see dns.timeout), then run mailscope again.");
+                else
+                    put(f->remedy, sizeof f->remedy,
+                        "Publish SRV records for the mail domain (e.g. %s.%s. SRV 0 1 %u "
+                        "mail.%s.) and an A/AAAA record for the server, or ask the provider "
+                        "for the server's name and run mailscope on it.",
+                        services_of(v->protocol)[0], result->discovery.domain, implicit,
+                        result->discovery.domain);
             } else {
                 put(f->message, sizeof f->message,
                     "%s is not available securely%s%s: no %s endpoint completed a TLS session "
@@ -1636,18 +3259,24 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
 
     if (result->endpoint_count) {
         ep_status = calloc(result->endpoint_count, sizeof *ep_status);
-        if (!ep_status) {
+        srv_status = calloc(result->endpoint_count, sizeof *srv_status);
+        if (!ep_status || !srv_status) {
             rc = MS_ENOMEM;
             goto out;
         }
     }
     struct status_acc all = {MS_STATUS_OK, false};
     for (size_t i = 0; i < result->endpoint_count; i++) {
-        struct status_acc s = {MS_STATUS_OK, false};
-        for (size_t k = 0; k < c.n; k++)
-            if (c.f[k].endpoint_index == (long)i)
-                acc_add(&s, &c.f[k]);
+        struct status_acc s = {MS_STATUS_OK, false}, srv = {MS_STATUS_OK, false};
+        for (size_t k = 0; k < c.n; k++) {
+            if (c.f[k].endpoint_index != (long)i)
+                continue;
+            acc_add(&s, &c.f[k]);
+            if (!is_account_code(c.f[k].code))
+                acc_add(&srv, &c.f[k]);
+        }
         ep_status[i] = acc_status(&s);
+        srv_status[i] = acc_status(&srv);
     }
     for (size_t k = 0; k < c.n; k++)
         acc_add(&all, &c.f[k]);
@@ -1674,11 +3303,13 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             v->status = MS_STATUS_CRITICAL;
         make_verdict(&c, v, out);
     }
-    recommend(&c, out);
+    recommend(&c, out, srv_status);
+    make_summary(&c, out);
 
 out:
     free(c.f);
     free(ep_status);
+    free(srv_status);
     if (rc) {
         ms_assessment_free(out);
         memset(out, 0, sizeof *out);

@@ -31,11 +31,109 @@ struct ms_finding {
 /* One line per requested protocol: can it be used securely? */
 struct ms_protocol_verdict {
     enum ms_protocol protocol;
-    bool available;                /* at least one endpoint is secure (ms_assess_endpoint_secure) */
+    bool available;                /* at least one endpoint is secure (ms_assess_endpoint_secure)
+                                    * and has no critical finding about the server (findings
+                                    * about the account, auth.*, do not count) */
     bool not_offered;              /* discovery: the domain's SRV records say the protocol is not
                                     * offered (target "."), and none names a real server */
     enum ms_status status;
-    char summary[256];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
+    char summary[400];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
+};
+
+/* ---- sign-in ------------------------------------------------------------------------
+ * What a sign-in (or its absence) on one endpoint means, decided from the server's own
+ * words: response codes (RFC 5530 IMAP, RFC 2449/3206 POP3) and well-known phrases (one
+ * table in assess.c; README: report/FINDINGS.md "Sign-in"). */
+enum ms_auth_outcome {
+    MS_AUTH_NONE,                  /* nothing to judge: no credentials, or the session ended
+                                    * before sign-in */
+    MS_AUTH_OK,                    /* signed in */
+    MS_AUTH_NOT_CHOSEN,            /* another endpoint of the protocol signs in: no finding */
+    MS_AUTH_UNFINISHED,            /* credentials sent, but the session failed before the
+                                    * server's verdict (the failure's own finding says why) */
+    MS_AUTH_FAILED,                /* auth.failed: credentials rejected */
+    MS_AUTH_PROTOCOL_DISABLED,     /* auth.protocol_disabled: the account may not use it */
+    MS_AUTH_BASIC_AUTH_DISABLED,   /* auth.basic_auth_disabled: only OAuth2 */
+    MS_AUTH_MECHANISM_UNAVAILABLE, /* auth.mechanism_unavailable */
+    MS_AUTH_LOCKED_OR_EXPIRED,     /* auth.account_locked_or_expired */
+    MS_AUTH_LOGIN_DELAY,           /* auth.login_delay: too soon after the last sign-in */
+    MS_AUTH_IN_USE,                /* auth.mailbox_in_use */
+    MS_AUTH_TEMPORARY,             /* auth.temporary_failure */
+    MS_AUTH_NOT_ATTEMPTED_INSECURE, /* auth.not_attempted_insecure: no verified TLS */
+    MS_AUTH_NOT_ATTEMPTED,         /* auth.not_attempted: another local reason */
+};
+
+/* Classify a refused sign-in from the server's answer: code is the response code as the
+ * probe stored it ("AUTHENTICATIONFAILED", "SYS/TEMP"; "" when none, then a "[CODE]" in text
+ * counts), text the server's words. Never returns NONE, OK, NOT_CHOSEN or UNFINISHED; an
+ * answer no rule recognises is MS_AUTH_FAILED. NULL strings count as "". */
+enum ms_auth_outcome ms_assess_auth_answer(const char *code, const char *text);
+
+/* The outcome of sign-in on one endpoint, from its auth facts (and, for a session that
+ * ended while signing in, its failure). */
+enum ms_auth_outcome ms_assess_auth(const struct ms_endpoint_result *ep);
+
+/* The finding code of an outcome ("auth.failed"), NULL for NONE, OK, NOT_CHOSEN, UNFINISHED. */
+const char *ms_auth_outcome_code(enum ms_auth_outcome o);
+
+/* Stable lower-case name for JSON: "none", "ok", "not_chosen", "unfinished", "failed",
+ * "protocol_disabled", ... (the finding code without "auth."). */
+const char *ms_auth_outcome_name(enum ms_auth_outcome o);
+
+/* The sign-in mechanisms an endpoint offers, as sent: IMAP AUTH=X from the capabilities the
+ * sign-in would use (over TLS when TLS is up, else before), POP3 the words of its SASL line
+ * and, with_user_command, "USER" when USER is offered (a command, not a SASL mechanism: the
+ * JSON "mechanisms" list leaves it out). Fills up to max names (each cut to 31 bytes);
+ * returns how many. */
+size_t ms_assess_mechanisms(const struct ms_endpoint_result *ep, char (*names)[32], size_t max,
+                            bool with_user_command);
+
+/* ---- the account-feature summary (DESIGN.md) --------------------------------------- */
+
+enum ms_feature_id {
+    MS_FEATURE_PROTOCOL_ENABLED,
+    MS_FEATURE_LEAVE_MAIL_ON_SERVER,
+    MS_FEATURE_SERVER_FOLDERS,
+    MS_FEATURE_SENT_ITEMS_ON_SERVER,
+    MS_FEATURE_SHARED_FOLDERS,
+    MS_FEATURE_HEADERS_ONLY_DOWNLOAD,
+    MS_FEATURE_PUSH_MAIL,
+    MS_FEATURE_MIN_POLL_INTERVAL,
+    MS_FEATURE_SECURE_CONNECTION,
+    MS_FEATURE_SIGN_IN_METHODS,
+    MS_FEATURE_QUOTA,
+    MS_FEATURE_COUNT,
+};
+
+#define MS_NEEDS_SIGN_IN_NO_CREDENTIALS "needs sign-in (no credentials given)"
+
+struct ms_feature {
+    const char *id;                /* "protocol_enabled" (static storage) */
+    const char *question;          /* the helpdesk's question, in words (static) */
+    const char *label;             /* a short form of it for the text table (static) */
+    /* Indexed by enum ms_protocol: "yes", "no", "unknown", "n/a" (the question does not
+     * apply, or the protocol was not checked), or a value ("12 folders", "900 s",
+     * "PLAIN, LOGIN", "2.0 MB of 10 MB (20%)"). */
+    char answer[2][96];
+    bool positive[2];              /* the answer says the feature is there (yes or a value
+                                    * that is not a refusal); false for no/unknown/n/a */
+    char evidence[512];            /* what decided it, "IMAP: ...; POP3: ..." */
+};
+
+struct ms_summary {
+    struct ms_feature features[MS_FEATURE_COUNT]; /* in enum ms_feature_id order */
+    bool in_play[2];               /* by enum ms_protocol: requested or probed */
+    long source[2];                /* the endpoint whose facts answer for the protocol: the
+                                    * one that signed in, else the recommended one, else the
+                                    * best one that read capabilities; -1 when none */
+    long auth_endpoint[2];         /* the endpoint whose sign-in decides the protocol's
+                                    * outcome (the one that tried, else the one that says why
+                                    * it did not); -1 when none */
+    enum ms_auth_outcome auth[2];  /* that outcome (MS_AUTH_NONE without credentials) */
+    long signed_in[2];             /* the endpoint where sign-in worked, -1 */
+    long poll_interval_s;          /* the recommended poll interval; 0 with push, -1 when
+                                    * there is no schedule */
+    char schedule[640];            /* the recommended send/receive schedule, in words */
 };
 
 struct ms_assessment {
@@ -56,7 +154,15 @@ struct ms_assessment {
                                     * POP3 unless IMAP was not requested */
     char not_recommended[2][320];  /* why recommended[p] is -1 for a requested protocol, in one
                                     * phrase ("port 993 has an expired certificate"); "" else */
+
+    /* The account-feature summary and schedule: a pure function of the result, so the text
+     * and JSON reports agree. */
+    struct ms_summary summary;
 };
+
+/* True when feature id (e.g. "push_mail") is answered yes, or with a value that is not a
+ * refusal, for some protocol in play. False for unknown ids. */
+bool ms_assess_feature_holds(const struct ms_assessment *a, const char *id);
 
 /* Judge result. opt may be NULL (defaults). On error out is left empty (safe to free).
  * Statuses: an endpoint's status is its worst finding (info -> ok); a finding

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "probe/error.h"
@@ -76,12 +77,15 @@ static json_t *capabilities(const struct ms_endpoint_result *ep)
     if (set(o, "before_tls",
             ep->caps_before_tls_read ? strlist(&ep->caps_before_tls) : json_null()) ||
         set(o, "after_tls", ep->caps_after_tls_read ? strlist(&ep->caps_after_tls) : json_null()) ||
+        set(o, "after_login",
+            ep->caps_after_login_read ? strlist(&ep->caps_after_login) : json_null()) ||
         set(o, "from_greeting", json_boolean(ep->caps_from_greeting)))
         goto out;
     /* Truncation is a fact about the lists, kept apart so the arrays stay plain strings. */
     if (!(trunc = json_object()) ||
         set(trunc, "before_tls", json_boolean(ep->caps_before_tls.truncated)) ||
-        set(trunc, "after_tls", json_boolean(ep->caps_after_tls.truncated)))
+        set(trunc, "after_tls", json_boolean(ep->caps_after_tls.truncated)) ||
+        set(trunc, "after_login", json_boolean(ep->caps_after_login.truncated)))
         goto out;
     json_t *tr = trunc;
     trunc = NULL; /* transferred (set steals it even when it fails) */
@@ -209,7 +213,247 @@ static json_t *srv(const struct ms_endpoint_result *ep)
                      int_or_null(ep->srv_weight));
 }
 
-static json_t *endpoint(const struct ms_endpoint_result *ep, enum ms_status status)
+/* A count or size that is null when negative (-1: not known). */
+static json_t *ll_or_null(long long v)
+{
+    return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+/* The response code's name ("SYS/TEMP"); null when none, or when it only carried data
+ * (IMAP's [CAPABILITY ...] in a tagged OK is not a verdict). */
+static json_t *code_or_null(const char *code)
+{
+    size_t n = strcspn(code, " ");
+    if (n == 0 || (n == 10 && strncasecmp(code, "CAPABILITY", 10) == 0))
+        return json_null();
+    return json_stringn(code, n);
+}
+
+/* Sign-in on this endpoint; null when no credentials were given for the run. */
+static json_t *auth_obj(const struct ms_result *r, const struct ms_endpoint_result *ep)
+{
+    const struct ms_auth_facts *au = &ep->auth;
+    json_t *o = NULL, *mechs = NULL;
+    char names[32][32];
+    if (!r->credentials_given)
+        return json_null();
+    size_t n = ms_assess_mechanisms(ep, names, 32, false);
+    if (!(o = json_object()) || !(mechs = json_array()))
+        goto fail;
+    for (size_t k = 0; k < n; k++)
+        if (json_array_append_new(mechs, json_string(names[k])))
+            goto fail;
+    json_t *m = mechs;
+    mechs = NULL; /* transferred (set steals it even when it fails) */
+    if (set(o, "mechanisms", m) || set(o, "chosen", json_boolean(au->chosen)) ||
+        set(o, "attempted", json_boolean(au->attempted)) || set(o, "ok", json_boolean(au->ok)) ||
+        set(o, "outcome", json_string(ms_auth_outcome_name(ms_assess_auth(ep)))) ||
+        set(o, "mechanism", str_or_null(au->mechanism)) ||
+        set(o, "status", str_or_null(au->status)) || set(o, "code", code_or_null(au->code)) ||
+        set(o, "server_response", str_or_null(au->server_response)) ||
+        set(o, "oauth_error", str_or_null(au->oauth_error)) ||
+        set(o, "not_attempted_reason", str_or_null(au->not_attempted_reason)))
+        goto fail;
+    return o;
+fail:
+    json_decref(mechs);
+    json_decref(o);
+    return NULL;
+}
+
+/* "\\Sent \\Archive" -> ["\\Sent", "\\Archive"] */
+static json_t *words(const char *s)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        size_t n = strcspn(s, " ");
+        if (n && json_array_append_new(arr, json_stringn(s, n))) {
+            json_decref(arr);
+            return NULL;
+        }
+        s += n;
+    }
+    return arr;
+}
+
+static json_t *folders(const struct ms_account_facts *a)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < a->folder_count; i++) {
+        const struct ms_folder *f = &a->folders[i];
+        json_t *o = json_object();
+        if (!o || set(o, "name", str(f->name)) || set(o, "special_use", words(f->special_use)) ||
+            set(o, "noselect", json_boolean(f->noselect))) {
+            json_decref(o);
+            json_decref(arr);
+            return NULL;
+        }
+        if (json_array_append_new(arr, o)) { /* steals o even when it fails */
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *namespaces(const struct ms_account_facts *a)
+{
+    if (!a->namespace_read)
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "personal", strlist(&a->ns_personal)) ||
+        set(o, "other_users", strlist(&a->ns_other_users)) ||
+        set(o, "shared", strlist(&a->ns_shared))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *quota(const struct ms_account_facts *a)
+{
+    if (!a->quota_read)
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "storage_used_kb", ll_or_null(a->quota_storage_used_kb)) ||
+        set(o, "storage_limit_kb", ll_or_null(a->quota_storage_limit_kb)) ||
+        set(o, "root", str(a->quota_root))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *inbox(const struct ms_account_facts *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "messages", int_or_null(a->inbox_messages)) ||
+        set(o, "unseen", int_or_null(a->inbox_unseen))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *pop3_account(const struct ms_account_facts *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    /* expire_days: -2 (not said) is null, -1 (NEVER) stays -1 */
+    if (set(o, "messages", int_or_null(a->pop3_messages)) ||
+        set(o, "octets", ll_or_null(a->pop3_octets)) ||
+        set(o, "expire_days",
+            a->pop3_expire_days < -1 ? json_null() : json_integer(a->pop3_expire_days)) ||
+        set(o, "login_delay_seconds", int_or_null(a->pop3_login_delay_s)) ||
+        set(o, "uidl", a->pop3_uidl_tried ? json_boolean(a->pop3_uidl_works) : json_null()) ||
+        set(o, "top", a->pop3_top_tried ? json_boolean(a->pop3_top_works) : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* What the account offers (read after sign-in); null when it was not read. */
+static json_t *account_obj(const struct ms_endpoint_result *ep)
+{
+    const struct ms_account_facts *a = &ep->account;
+    bool imap = ep->protocol == MS_PROTOCOL_IMAP;
+    if (!a->read)
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "folders", imap ? folders(a) : json_null()) ||
+        set(o, "folders_truncated", json_boolean(a->folders_truncated)) ||
+        set(o, "special_use_listed", json_boolean(a->list_special_use)) ||
+        set(o, "namespaces", imap ? namespaces(a) : json_null()) ||
+        set(o, "inbox", imap ? inbox(a) : json_null()) ||
+        set(o, "quota", imap ? quota(a) : json_null()) ||
+        set(o, "pop3", imap ? json_null() : pop3_account(a))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* --injection-test; null when the check did not run on this endpoint. */
+static json_t *injection_obj(const struct ms_endpoint_result *ep)
+{
+    const struct ms_injection_facts *in = &ep->injection;
+    if (!in->tested && !in->note[0])
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "tested", json_boolean(in->tested)) ||
+        set(o, "vulnerable", json_boolean(in->vulnerable)) ||
+        set(o, "evidence", str_or_null(in->evidence)) || set(o, "note", str_or_null(in->note))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *endpoint_id(const struct ms_result *r, long i)
+{
+    return i >= 0 && (size_t)i < r->endpoint_count ? json_string(r->endpoints[i].id) : json_null();
+}
+
+/* The account-feature summary, decided in the assessment. */
+static json_t *summary(const struct ms_result *r, const struct ms_assessment *a)
+{
+    const struct ms_summary *s = &a->summary;
+    json_t *o = NULL, *arr = NULL, *si = NULL;
+    if (!(o = json_object()) || !(arr = json_array()))
+        goto fail;
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        const struct ms_feature *f = &s->features[k];
+        json_t *fo = json_object();
+        if (!fo || set(fo, "id", str(f->id)) || set(fo, "question", str(f->question)) ||
+            set(fo, "imap", str(f->answer[MS_PROTOCOL_IMAP])) ||
+            set(fo, "pop3", str(f->answer[MS_PROTOCOL_POP3])) ||
+            set(fo, "evidence", str(f->evidence))) {
+            json_decref(fo);
+            goto fail;
+        }
+        if (json_array_append_new(arr, fo))
+            goto fail;
+    }
+    json_t *t = arr;
+    arr = NULL; /* transferred (set steals it even when it fails) */
+    if (set(o, "features", t) || set(o, "schedule", str(s->schedule)) ||
+        set(o, "poll_interval_seconds",
+            s->poll_interval_s < 0 ? json_null() : json_integer(s->poll_interval_s)) ||
+        !(si = json_object()) || set(si, "imap", endpoint_id(r, s->signed_in[MS_PROTOCOL_IMAP])) ||
+        set(si, "pop3", endpoint_id(r, s->signed_in[MS_PROTOCOL_POP3])))
+        goto fail;
+    t = si;
+    si = NULL; /* transferred */
+    if (set(o, "signed_in", t))
+        goto fail;
+    return o;
+fail:
+    json_decref(si);
+    json_decref(arr);
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *endpoint(const struct ms_result *r, const struct ms_endpoint_result *ep,
+                        enum ms_status status)
 {
     json_t *o = json_object();
     if (!o)
@@ -229,7 +473,8 @@ static json_t *endpoint(const struct ms_endpoint_result *ep, enum ms_status stat
         set(o, "alerts_ignored_before_tls", json_integer(ep->alerts_ignored_before_tls)) ||
         set(o, "tls", tls(&ep->tls)) ||
         set(o, "completed_securely", json_boolean(ep->completed_securely)) ||
-        set(o, "error", error_obj(ep))) {
+        set(o, "error", error_obj(ep)) || set(o, "auth", auth_obj(r, ep)) ||
+        set(o, "account", account_obj(ep)) || set(o, "injection", injection_obj(ep))) {
         json_decref(o);
         return NULL;
     }
@@ -385,6 +630,7 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
     if (set(root, "mailscope", me) ||
         set(root, "schema_version", json_integer(MS_SCHEMA_VERSION)) ||
         set(root, "target", str(r->target)) ||
+        set(root, "user", r->credentials_given ? str(r->user) : json_null()) ||
         set(root, "status", str(ms_status_name(a->status))) ||
         set(root, "duration_ms", ms_value(r->duration_ms < 0 ? 0 : r->duration_ms)) ||
         set(root, "started_at", str_or_null(started)))
@@ -400,14 +646,15 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
         goto out;
     }
     arr = NULL; /* transferred */
-    if (set(root, "recommended", recommended(r, a)) || set(root, "discovery", discovery(r)))
+    if (set(root, "summary", summary(r, a)) || set(root, "recommended", recommended(r, a)) ||
+        set(root, "discovery", discovery(r)))
         goto out;
 
     if (!(arr = json_array()))
         goto out;
     for (size_t i = 0; i < r->endpoint_count; i++) {
         enum ms_status st = a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN;
-        if (json_array_append_new(arr, endpoint(&r->endpoints[i], st)))
+        if (json_array_append_new(arr, endpoint(r, &r->endpoints[i], st)))
             goto out;
     }
     if (set(root, "endpoints", arr)) {
@@ -433,7 +680,8 @@ out:
     return ret;
 }
 
-static int dump(FILE *out, const struct ms_result *result, const struct ms_assessment *a, size_t flags)
+static int dump(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
+                size_t flags)
 {
     int rc = 0;
     json_t *root = build(result, a);

@@ -1,4 +1,5 @@
-/* The human report: verdicts first (the answer), then one block per endpoint (the
+/* The human report: verdicts first (the answer), then what the account can do (the
+ * summary table, the schedule, the sign-in per protocol), then one block per endpoint (the
  * evidence), then the findings worst first, each with its remedy. Wrapped at 80 columns;
  * ANSI colours only when the caller asks. */
 #include "report/text.h"
@@ -267,8 +268,333 @@ static void print_family(FILE *f, const char *name, const struct ms_family_check
     wr_end(&w);
 }
 
-static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms_status st,
-                           bool color)
+/* ---- the account summary ---------------------------------------------------------- */
+
+#define Q_WIDTH 30 /* the question column, after a 2-space indent */
+#define A_WIDTH 22 /* each protocol's column */
+
+/* The next line of cell text at most w wide, from *s (words wrap; a longer word is cut). */
+static size_t cell_line(const char **s, size_t w, char *buf, size_t cap)
+{
+    const char *p = *s;
+    size_t len = 0, last_break = 0;
+    while (*p == ' ')
+        p++;
+    while (p[len] && len < w) {
+        if (p[len] == ' ')
+            last_break = len;
+        len++;
+    }
+    if (p[len] && p[len] != ' ' && last_break > 0)
+        len = last_break;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    *s = p + len;
+    return len;
+}
+
+/* One table row: cells wrap inside their columns. */
+static void print_row(FILE *f, const char *q, const char *const *cells, size_t n)
+{
+    const char *rest[3] = {q, n > 0 ? cells[0] : "", n > 1 ? cells[1] : ""};
+    const size_t widths[3] = {Q_WIDTH, A_WIDTH, A_WIDTH};
+    for (int line = 0; line < 8; line++) {
+        char out[3][64];
+        bool any = false;
+        for (size_t k = 0; k <= n; k++) {
+            cell_line(&rest[k], widths[k], out[k], sizeof out[k]);
+            if (out[k][0])
+                any = true;
+        }
+        if (!any && line > 0)
+            break;
+        char row[256];
+        int len = snprintf(row, sizeof row, "  %-*s", Q_WIDTH, out[0]);
+        for (size_t k = 1; k <= n && len > 0 && (size_t)len < sizeof row; k++)
+            len += snprintf(row + len, sizeof row - (size_t)len, " %-*s", (int)A_WIDTH, out[k]);
+        if (len < 0)
+            len = 0;
+        if ((size_t)len >= sizeof row)
+            len = sizeof row - 1;
+        while (len > 0 && row[len - 1] == ' ') /* no trailing blanks */
+            len--;
+        fprintf(f, "%.*s\n", len, row);
+    }
+}
+
+static const char *proto_word(enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3";
+}
+
+/* A coloured tag as the next word of a wrapped line. */
+static void wr_tag(struct wr *w, const char *word, enum ms_status st, bool color)
+{
+    size_t len = strlen(word);
+    if (!w->fresh && w->col + 1 + len > WIDTH) {
+        fprintf(w->f, "\n%*s", (int)w->indent, "");
+        w->col = w->indent;
+    } else if (!w->fresh) {
+        fputc(' ', w->f);
+        w->col++;
+    }
+    w->col += print_tag(w->f, word, st, color);
+    w->fresh = false;
+}
+
+/* "Signed in as alice on imaps://host:993: OK (PLAIN)" or what went wrong, per protocol. */
+static void print_sign_in(FILE *f, const struct ms_result *r, const struct ms_assessment *a,
+                          bool color)
+{
+    const struct ms_summary *s = &a->summary;
+    struct wr w;
+    if (!r->credentials_given) {
+        fputs("Not signed in (no credentials given): answers that need sign-in are unknown.\n", f);
+        return;
+    }
+    for (int p = 0; p < 2; p++) {
+        if (!s->in_play[p])
+            continue;
+        long at = s->auth_endpoint[p];
+        enum ms_auth_outcome o = s->auth[p];
+        if (at < 0 || (size_t)at >= r->endpoint_count) {
+            wr_start(&w, f, 0, 4);
+            wr_fmt(&w, "Sign-in as %s to %s: not tried: no %s endpoint got as far as sign-in.",
+                   r->user, proto_word((enum ms_protocol)p), proto_word((enum ms_protocol)p));
+            wr_end(&w);
+            continue;
+        }
+        const struct ms_endpoint_result *ep = &r->endpoints[at];
+        const struct ms_auth_facts *au = &ep->auth;
+        wr_start(&w, f, 0, 4);
+        if (o == MS_AUTH_OK) {
+            wr_fmt(&w, "Signed in as %s on %s:", r->user, ep->id);
+            wr_tag(&w, "ok", MS_STATUS_OK, color);
+            wr_fmt(&w, "(%s)", au->mechanism[0] ? au->mechanism : "?");
+            wr_end(&w);
+            continue;
+        }
+        const char *code = ms_auth_outcome_code(o);
+        enum ms_status st =
+            !code ? MS_STATUS_UNKNOWN
+            : o == MS_AUTH_LOGIN_DELAY || o == MS_AUTH_IN_USE || o == MS_AUTH_TEMPORARY
+                ? MS_STATUS_WARNING
+            : o == MS_AUTH_NOT_ATTEMPTED || o == MS_AUTH_NOT_ATTEMPTED_INSECURE
+                ? MS_STATUS_OK
+                : MS_STATUS_CRITICAL;
+        wr_fmt(&w, "Sign-in as %s on %s:", r->user, ep->id);
+        if (au->attempted) {
+            wr_tag(&w, "failed", st, color);
+            if (au->mechanism[0])
+                wr_fmt(&w, "(%s)", au->mechanism);
+            if (code)
+                wr_fmt(&w, "%s:", code);
+            if (au->status[0] || au->server_response[0]) {
+                char words[400];
+                const char *t = au->server_response;
+                size_t sl = strlen(au->status);
+                if (sl && strncasecmp(t, au->status, sl) != 0)
+                    snprintf(words, sizeof words, "%s %s", au->status, t);
+                else
+                    snprintf(words, sizeof words, "%s", t);
+                wr_text(&w, words);
+            } else if (ep->failure_message[0]) {
+                wr_text(&w, ep->failure_message);
+            }
+            if (au->oauth_error[0])
+                wr_fmt(&w, "(OAuth2 error: %s)", au->oauth_error);
+        } else {
+            wr_tag(&w, "not tried", st, color);
+            if (code)
+                wr_fmt(&w, "%s:", code);
+            wr_text(&w, au->not_attempted_reason[0] ? au->not_attempted_reason : "no reason given");
+        }
+        wr_end(&w);
+    }
+}
+
+static void print_summary(FILE *f, const struct ms_result *r, const struct ms_assessment *a,
+                          bool color)
+{
+    const struct ms_summary *s = &a->summary;
+    enum ms_protocol cols[2];
+    size_t n = 0;
+    bool any_source = false;
+    for (int p = 0; p < 2; p++) {
+        if (s->in_play[p])
+            cols[n++] = (enum ms_protocol)p;
+        if (s->source[p] >= 0)
+            any_source = true;
+    }
+    if (n == 0)
+        return;
+    if (any_source) {
+        const char *head[2] = {n > 0 ? proto_word(cols[0]) : "", n > 1 ? proto_word(cols[1]) : ""};
+        fprintf(f, "%-*s", Q_WIDTH + 2, "Account summary");
+        for (size_t k = 0; k < n; k++) {
+            if (k + 1 == n)
+                fprintf(f, " %s", head[k]);
+            else
+                fprintf(f, " %-*s", (int)A_WIDTH, head[k]);
+        }
+        fputc('\n', f);
+        for (int id = 0; id < MS_FEATURE_COUNT; id++) {
+            const struct ms_feature *ft = &s->features[id];
+            const char *cells[2] = {n > 0 ? ft->answer[cols[0]] : "",
+                                    n > 1 ? ft->answer[cols[1]] : ""};
+            print_row(f, ft->label ? ft->label : "", cells, n);
+        }
+    }
+    struct wr w;
+    fputs("Schedule: ", f);
+    wr_start(&w, f, 10, 2);
+    wr_text(&w, s->schedule);
+    wr_end(&w);
+    print_sign_in(f, r, a, color);
+    fputc('\n', f);
+}
+
+/* Sign-in, account facts and the injection check of one endpoint. */
+static void print_account(FILE *f, const struct ms_result *r, const struct ms_endpoint_result *ep)
+{
+    struct wr w;
+    const struct ms_auth_facts *au = &ep->auth;
+    if (ep->caps_after_login_read)
+        print_caps(f, "caps sign-in", &ep->caps_after_login, true, "(not read)");
+    if (r->credentials_given && (au->attempted || au->not_attempted_reason[0])) {
+        enum ms_auth_outcome o = ms_assess_auth(ep);
+        label(&w, f, "sign-in");
+        if (au->attempted && au->ok) {
+            wr_fmt(&w, "OK as %s (%s)", r->user, au->mechanism);
+        } else if (au->attempted) {
+            const char *code = ms_auth_outcome_code(o);
+            wr_fmt(&w, "FAILED as %s (%s)%s%s%s", r->user, au->mechanism, code ? ", " : "",
+                   code ? code : "", au->server_response[0] || au->status[0] ? ":" : "");
+            if (au->status[0] && strncasecmp(au->server_response, au->status, strlen(au->status)))
+                wr_text(&w, au->status);
+            wr_text(&w, au->server_response);
+        } else {
+            wr_fmt(&w, "not tried: %s", au->not_attempted_reason);
+        }
+        wr_end(&w);
+        if (au->oauth_error[0]) {
+            label(&w, f, "OAuth2 error");
+            wr_text(&w, au->oauth_error);
+            wr_end(&w);
+        }
+    }
+    const struct ms_account_facts *ac = &ep->account;
+    if (ac->read && ep->protocol == MS_PROTOCOL_IMAP) {
+        size_t selectable = 0, special = 0;
+        for (size_t k = 0; k < ac->folder_count; k++) {
+            if (!ac->folders[k].noselect)
+                selectable++;
+            if (ac->folders[k].special_use[0])
+                special++;
+        }
+        label(&w, f, "folders");
+        wr_fmt(&w, "%zu%s (%zu selectable)%s", ac->folder_count, ac->folders_truncated ? "+" : "",
+               selectable, special ? ";" : "");
+        for (size_t k = 0, seen = 0; k < ac->folder_count; k++) {
+            const struct ms_folder *fo = &ac->folders[k];
+            if (!fo->special_use[0])
+                continue;
+            seen++;
+            wr_fmt(&w, "%s %s%s", fo->special_use, fo->name, seen < special ? "," : "");
+        }
+        wr_end(&w);
+        if (ac->namespace_read) {
+            const struct {
+                const char *name;
+                const struct ms_strlist *l;
+            } ns[] = {{"personal", &ac->ns_personal},
+                      {"other users", &ac->ns_other_users},
+                      {"shared", &ac->ns_shared}};
+            char line[700] = "";
+            size_t len = 0;
+            for (size_t k = 0; k < 3; k++) {
+                if (!ns[k].l->count)
+                    continue;
+                len = strlen(line);
+                snprintf(line + len, sizeof line - len, "%s%s", len ? "; " : "", ns[k].name);
+                for (size_t j = 0; j < ns[k].l->count; j++) {
+                    len = strlen(line);
+                    snprintf(line + len, sizeof line - len, " \"%s\"%s", ns[k].l->items[j],
+                             j + 1 < ns[k].l->count ? "," : "");
+                }
+            }
+            label(&w, f, "namespaces");
+            wr_text(&w, line[0] ? line : "(none)");
+            wr_end(&w);
+        }
+        if (ac->inbox_messages >= 0) {
+            label(&w, f, "inbox");
+            wr_fmt(&w, "%ld message%s", ac->inbox_messages, ac->inbox_messages == 1 ? "" : "s");
+            if (ac->inbox_unseen >= 0)
+                wr_fmt(&w, "(%ld unseen)", ac->inbox_unseen);
+            wr_end(&w);
+        }
+        if (ac->quota_read && ac->quota_storage_used_kb >= 0) {
+            label(&w, f, "quota");
+            if (ac->quota_storage_limit_kb > 0)
+                wr_fmt(&w, "%lld KB of %lld KB used (%lld%%)", ac->quota_storage_used_kb,
+                       ac->quota_storage_limit_kb,
+                       ac->quota_storage_used_kb * 100 / ac->quota_storage_limit_kb);
+            else
+                wr_fmt(&w, "%lld KB used, no limit", ac->quota_storage_used_kb);
+            if (ac->quota_root[0])
+                wr_fmt(&w, "(root \"%s\")", ac->quota_root);
+            wr_end(&w);
+        }
+    } else if (ac->read) {
+        label(&w, f, "mailbox");
+        if (ac->pop3_messages >= 0)
+            wr_fmt(&w, "%ld message%s, %lld octets%s", ac->pop3_messages,
+                   ac->pop3_messages == 1 ? "" : "s", ac->pop3_octets < 0 ? 0 : ac->pop3_octets,
+                   ac->pop3_uidl_tried || ac->pop3_top_tried ? ";" : "");
+        else
+            wr_text(&w, "STAT gave no answer;");
+        if (ac->pop3_uidl_tried)
+            wr_fmt(&w, "UIDL %s%s", ac->pop3_uidl_works ? "works" : "fails",
+                   ac->pop3_top_tried ? "," : "");
+        if (ac->pop3_top_tried)
+            wr_fmt(&w, "TOP %s", ac->pop3_top_works ? "works" : "fails");
+        wr_end(&w);
+        label(&w, f, "policy");
+        if (ac->pop3_expire_days == -1)
+            wr_text(&w, "EXPIRE NEVER,");
+        else if (ac->pop3_expire_days >= 0)
+            wr_fmt(&w, "EXPIRE %ld%s,", ac->pop3_expire_days,
+                   ac->pop3_expire_days == 0 ? " (deleted after download)" : " days");
+        else
+            wr_text(&w, "EXPIRE not said,");
+        if (ac->pop3_login_delay_s >= 0)
+            wr_fmt(&w, "LOGIN-DELAY %ld s", ac->pop3_login_delay_s);
+        else
+            wr_text(&w, "LOGIN-DELAY not said");
+        wr_end(&w);
+    }
+    const struct ms_injection_facts *in = &ep->injection;
+    if (in->tested || in->note[0]) {
+        label(&w, f, "injection");
+        const char *cmd = ep->protocol == MS_PROTOCOL_IMAP ? "STARTTLS" : "STLS";
+        if (in->vulnerable)
+            wr_fmt(&w, "VULNERABLE: a command sent with %s was answered inside TLS (\"%s\")", cmd,
+                   in->evidence);
+        else if (in->tested && in->note[0])
+            wr_fmt(&w, "safe: %s", in->note);
+        else if (in->tested)
+            wr_fmt(&w, "safe: commands sent with %s were not executed", cmd);
+        else
+            wr_fmt(&w, "no verdict: %s", in->note);
+        wr_end(&w);
+    }
+}
+
+static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_endpoint_result *ep,
+                           enum ms_status st, bool color)
 {
     struct wr w;
     if (color)
@@ -321,6 +647,7 @@ static void print_endpoint(FILE *f, const struct ms_endpoint_result *ep, enum ms
         print_tls(f, &ep->tls);
     if (ep->tls.established || ep->caps_after_tls_read)
         print_caps(f, "caps over TLS", &ep->caps_after_tls, ep->caps_after_tls_read, "(not read)");
+    print_account(f, r, ep);
     if (ep->failure != MS_FAILURE_NONE) {
         label(&w, f, "stopped");
         wr_fmt(&w, "%s (%s)%s%s", ms_assess_failure_code(ep->failure),
@@ -510,11 +837,14 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
     wr_end(&w);
     fputc('\n', out);
 
+    /* What the account can do: the feature table, the schedule, who signed in where. */
+    print_summary(out, result, a, color);
+
     if (result->discovery.performed)
         print_discovery(out, result);
 
     for (size_t i = 0; i < result->endpoint_count; i++)
-        print_endpoint(out, &result->endpoints[i],
+        print_endpoint(out, result, &result->endpoints[i],
                        a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN, color);
 
     if (a->finding_count == 0) {

@@ -705,7 +705,7 @@ static void test_closed_port_sibling_works(void **state)
     const struct ms_finding *f = find(&a, "tcp.refused", 2);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_string_equal(f->endpoint, "pop3://mail.example.com:110");
-    assert_non_null(strstr(f->message, "POP3 on 110 is closed; POP3 on 995 works"));
+    assert_non_null(strstr(f->message, "POP3 on 110 is closed; POP3 on 995 (implicit TLS) works"));
     assert_non_null(strstr(f->message, "Connection refused"));
     assert_non_null(strstr(f->remedy, "995"));
     assert_int_equal(a.endpoint_status[2], MS_STATUS_OK);
@@ -729,7 +729,7 @@ static void test_closed_sibling_timeout_unreachable(void **state)
     assert_int_equal(a.status, MS_STATUS_OK);
     assert_int_equal(find(&a, "tcp.timeout", 0)->severity, MS_SEVERITY_INFO);
     assert_int_equal(find(&a, "tcp.unreachable", 3)->severity, MS_SEVERITY_INFO);
-    assert_non_null(strstr(find(&a, "tcp.timeout", 0)->message, "IMAP on 993 works"));
+    assert_non_null(strstr(find(&a, "tcp.timeout", 0)->message, "IMAP on 993 (implicit TLS) works"));
     done(&r, &a);
 }
 
@@ -1473,7 +1473,7 @@ static void test_discovery_sibling_rule(void **state)
     const struct ms_finding *f = find(&a, "tcp.refused", 1);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "IMAP on imap.example.com:143 is closed; IMAP on "
-                                       "imap.example.com:993 works"));
+                                       "imap.example.com:993 (implicit TLS) works"));
     assert_int_equal(find(&a, "tcp.timeout", 2)->severity, MS_SEVERITY_INFO);
     ms_assessment_free(&a);
 

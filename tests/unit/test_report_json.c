@@ -284,6 +284,103 @@ static void discovered(struct ms_result *r)
     add_strs(&d->submission, subm);
 }
 
+static void folder(struct ms_account_facts *a, const char *name, const char *special, bool noselect)
+{
+    a->folders = realloc(a->folders, (a->folder_count + 1) * sizeof *a->folders);
+    assert_non_null(a->folders);
+    struct ms_folder *f = &a->folders[a->folder_count++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->special_use, sizeof f->special_use, "%s", special);
+    f->noselect = noselect;
+}
+
+/* bare_host() signed in as alice: IMAP works on 993 (account read), POP3 on 995 refuses the
+ * account with Dovecot's nologin reason; 143 and 110 left sign-in to them; the injection
+ * test found 110 vulnerable and 143 safe. */
+static void signed_in(struct ms_result *r)
+{
+    static const char *const login_caps[] = {"IMAP4rev1",   "IDLE",          "NAMESPACE", "QUOTA",
+                                             "SPECIAL-USE", "LIST-EXTENDED", NULL};
+    static const char *const shared[] = {"Public/", NULL};
+    static const char *const personal[] = {"", NULL};
+    bare_host(r);
+    r->credentials_given = true;
+    snprintf(r->user, sizeof r->user, "alice");
+    for (size_t i = 0; i < 4; i++) {
+        struct ms_endpoint_result *ep = &r->endpoints[i];
+        ep->auth.wanted = true;
+        ep->account.inbox_messages = ep->account.inbox_unseen = -1;
+        ep->account.quota_storage_used_kb = ep->account.quota_storage_limit_kb = -1;
+        ep->account.pop3_messages = -1;
+        ep->account.pop3_octets = -1;
+        ep->account.pop3_expire_days = -2;
+        ep->account.pop3_login_delay_s = -1;
+        if (i == 0 || i == 2)
+            snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason,
+                     "another endpoint of this protocol was chosen to sign in");
+    }
+    struct ms_endpoint_result *im = &r->endpoints[1];
+    struct ms_auth_facts *au = &im->auth;
+    au->chosen = au->attempted = au->ok = true;
+    snprintf(au->mechanism, sizeof au->mechanism, "PLAIN");
+    snprintf(au->status, sizeof au->status, "OK");
+    snprintf(au->code, sizeof au->code, "CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA");
+    snprintf(au->server_response, sizeof au->server_response,
+             "[CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA] Logged in");
+    add_strs(&im->caps_after_login, login_caps);
+    im->caps_after_login_read = true;
+    struct ms_account_facts *a = &im->account;
+    a->read = a->list_special_use = a->namespace_read = a->quota_read = true;
+    folder(a, "INBOX", "", false);
+    folder(a, "Sent", "\\Sent", false);
+    folder(a, "Archive", "\\Archive \\All", false);
+    folder(a, "Public", "", true);
+    add_strs(&a->ns_personal, personal);
+    add_strs(&a->ns_shared, shared);
+    a->inbox_messages = 5;
+    a->inbox_unseen = 2;
+    a->quota_storage_used_kb = 2048;
+    a->quota_storage_limit_kb = 10240;
+    snprintf(a->quota_root, sizeof a->quota_root, "User quota");
+
+    struct ms_endpoint_result *po = &r->endpoints[3];
+    au = &po->auth;
+    au->chosen = au->attempted = true;
+    snprintf(au->mechanism, sizeof au->mechanism, "PLAIN");
+    snprintf(au->status, sizeof au->status, "-ERR");
+    snprintf(au->code, sizeof au->code, "AUTH");
+    snprintf(au->server_response, sizeof au->server_response,
+             "-ERR [AUTH] POP3 access is disabled for this account");
+
+    r->endpoints[0].injection.tested = true;
+    snprintf(r->endpoints[0].injection.note, sizeof r->endpoints[0].injection.note,
+             "the server ended the connection when a command followed STARTTLS (safe)");
+    r->endpoints[2].injection.tested = r->endpoints[2].injection.vulnerable = true;
+    snprintf(r->endpoints[2].injection.evidence, sizeof r->endpoints[2].injection.evidence,
+             "+OK Capability list follows");
+}
+
+/* POP3 995 signs in; its account says EXPIRE NEVER, LOGIN-DELAY 600, empty mailbox. */
+static void pop3_account(struct ms_result *r)
+{
+    signed_in(r);
+    struct ms_endpoint_result *po = &r->endpoints[3];
+    struct ms_auth_facts *au = &po->auth;
+    au->ok = true;
+    snprintf(au->status, sizeof au->status, "+OK");
+    au->code[0] = '\0';
+    snprintf(au->server_response, sizeof au->server_response, "+OK Logged in.");
+    assert_int_equal(ms_strlist_append(&po->caps_after_login, "EXPIRE NEVER", 12, 8), 0);
+    assert_int_equal(ms_strlist_append(&po->caps_after_login, "LOGIN-DELAY 600", 15, 8), 0);
+    po->caps_after_login_read = true;
+    po->account.read = true;
+    po->account.pop3_messages = 0;
+    po->account.pop3_octets = 0;
+    po->account.pop3_expire_days = -1;
+    po->account.pop3_login_delay_s = 600;
+}
+
 /* Render r as JSON into a string (caller frees). */
 static char *render_json(const struct ms_result *r, struct ms_assessment *a)
 {
@@ -365,9 +462,10 @@ static void test_json_all_fine(void **state)
     char *s = render_json(&r, &a);
     json_t *doc = parse(s);
 
-    static const char *const top[] = {"mailscope",   "schema_version", "target",   "status",
-                                      "duration_ms", "started_at",     "verdicts", "recommended",
-                                      "discovery",   "endpoints",      "findings", NULL};
+    static const char *const top[] = {
+        "mailscope",   "schema_version", "target",   "user",    "status",
+        "duration_ms", "started_at",     "verdicts", "summary", "recommended",
+        "discovery",   "endpoints",      "findings", NULL};
     assert_keys(doc, top);
     assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
@@ -427,6 +525,9 @@ static void test_json_all_fine(void **state)
                                         "tls",
                                         "completed_securely",
                                         "error",
+                                        "auth",
+                                        "account",
+                                        "injection",
                                         NULL};
     json_t *e = json_array_get(eps, 0);
     assert_keys(e, ekeys);
@@ -452,6 +553,10 @@ static void test_json_all_fine(void **state)
     assert_string_equal(sget(e, "starttls_response"), "a1 OK Begin TLS negotiation now.");
     assert_true(json_is_true(json_object_get(e, "completed_securely")));
     assert_null_at(e, "error");
+    assert_null_at(e, "auth"); /* no credentials */
+    assert_null_at(e, "account");
+    assert_null_at(e, "injection");
+    assert_null_at(doc, "user");
 
     json_t *t = json_object_get(e, "timings_ms");
     static const char *const tkeys[] = {"resolve", "connect", "tls", "greeting", "total", NULL};
@@ -471,6 +576,8 @@ static void test_json_all_fine(void **state)
     assert_string_equal(json_string_value(json_array_get(before, 8)), "LOGINDISABLED");
     assert_int_equal(json_array_size(json_object_get(caps, "after_tls")), 11);
     assert_true(json_is_false(json_object_get(json_object_get(caps, "truncated"), "before_tls")));
+    assert_true(json_is_false(json_object_get(json_object_get(caps, "truncated"), "after_login")));
+    assert_null_at(caps, "after_login");
 
     json_t *tls = json_object_get(e, "tls");
     assert_string_equal(sget(tls, "version"), "TLSv1.3");
@@ -790,6 +897,214 @@ static void test_json_not_offered_verdict(void **state)
     ms_result_free(&r);
 }
 
+static json_t *feature(json_t *doc, const char *id)
+{
+    json_t *fs = json_object_get(json_object_get(doc, "summary"), "features");
+    for (size_t i = 0; i < json_array_size(fs); i++)
+        if (strcmp(sget(json_array_get(fs, i), "id"), id) == 0)
+            return json_array_get(fs, i);
+    fail_msg("no feature %s", id);
+    return NULL;
+}
+
+static void test_json_sign_in_and_account(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    signed_in(&r);
+    char *s = render_json(&r, &a);
+    json_t *doc = parse(s);
+    assert_string_equal(sget(doc, "user"), "alice");
+    assert_string_equal(sget(doc, "status"), "critical");
+
+    /* summary */
+    json_t *sum = json_object_get(doc, "summary");
+    static const char *const skeys[] = {"features", "schedule", "poll_interval_seconds",
+                                        "signed_in", NULL};
+    assert_keys(sum, skeys);
+    static const char *const ids[] = {
+        "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
+        "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
+        "secure_connection", "sign_in_methods",       "quota",          NULL};
+    json_t *fs = json_object_get(sum, "features");
+    assert_int_equal(json_array_size(fs), 11);
+    static const char *const fkeys[] = {"id", "question", "imap", "pop3", "evidence", NULL};
+    for (size_t i = 0; ids[i]; i++) {
+        assert_keys(json_array_get(fs, i), fkeys);
+        assert_string_equal(sget(json_array_get(fs, i), "id"), ids[i]);
+    }
+    json_t *f = feature(doc, "protocol_enabled");
+    assert_string_equal(sget(f, "question"), "Is POP3/IMAP enabled for this account?");
+    assert_string_equal(sget(f, "imap"), "yes");
+    assert_string_equal(sget(f, "pop3"), "no");
+    assert_non_null(strstr(sget(f, "evidence"), "POP3 access is disabled for this account"));
+    assert_string_equal(sget(feature(doc, "server_folders"), "imap"), "4 folders");
+    assert_string_equal(sget(feature(doc, "server_folders"), "pop3"), "no");
+    assert_string_equal(sget(feature(doc, "sent_items_on_server"), "pop3"), "n/a");
+    assert_string_equal(sget(feature(doc, "quota"), "imap"), "2.0 MB of 10 MB (20%)");
+    assert_string_equal(sget(feature(doc, "push_mail"), "imap"), "yes");
+    assert_true(strncmp(sget(sum, "schedule"), "Push:", 5) == 0);
+    assert_int_equal(json_integer_value(json_object_get(sum, "poll_interval_seconds")), 0);
+    json_t *si = json_object_get(sum, "signed_in");
+    assert_string_equal(sget(si, "imap"), "imaps://" HOST ":993");
+    assert_null_at(si, "pop3");
+
+    /* endpoint auth: the chosen, the refused, the one that left it to another */
+    json_t *eps = json_object_get(doc, "endpoints");
+    json_t *e = json_array_get(eps, 1);
+    json_t *au = json_object_get(e, "auth");
+    static const char *const akeys[] = {"mechanisms",
+                                        "chosen",
+                                        "attempted",
+                                        "ok",
+                                        "outcome",
+                                        "mechanism",
+                                        "status",
+                                        "code",
+                                        "server_response",
+                                        "oauth_error",
+                                        "not_attempted_reason",
+                                        NULL};
+    assert_keys(au, akeys);
+    json_t *mechs = json_object_get(au, "mechanisms");
+    assert_int_equal(json_array_size(mechs), 4);
+    assert_string_equal(json_string_value(json_array_get(mechs, 3)), "XOAUTH2");
+    assert_true(json_is_true(json_object_get(au, "chosen")));
+    assert_true(json_is_true(json_object_get(au, "ok")));
+    assert_string_equal(sget(au, "outcome"), "ok");
+    assert_string_equal(sget(au, "mechanism"), "PLAIN");
+    assert_string_equal(sget(au, "status"), "OK");
+    assert_null_at(au, "code");
+    assert_null_at(au, "oauth_error");
+    assert_null_at(au, "not_attempted_reason");
+    json_t *caps = json_object_get(e, "capabilities");
+    assert_int_equal(json_array_size(json_object_get(caps, "after_login")), 6);
+
+    /* endpoint account (IMAP) */
+    json_t *ac = json_object_get(e, "account");
+    static const char *const ackeys[] = {"folders",
+                                         "folders_truncated",
+                                         "special_use_listed",
+                                         "namespaces",
+                                         "inbox",
+                                         "quota",
+                                         "pop3",
+                                         NULL};
+    assert_keys(ac, ackeys);
+    json_t *fl = json_object_get(ac, "folders");
+    assert_int_equal(json_array_size(fl), 4);
+    static const char *const flkeys[] = {"name", "special_use", "noselect", NULL};
+    assert_keys(json_array_get(fl, 2), flkeys);
+    assert_string_equal(sget(json_array_get(fl, 2), "name"), "Archive");
+    json_t *su = json_object_get(json_array_get(fl, 2), "special_use");
+    assert_int_equal(json_array_size(su), 2);
+    assert_string_equal(json_string_value(json_array_get(su, 0)), "\\Archive");
+    assert_string_equal(json_string_value(json_array_get(su, 1)), "\\All");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(fl, 0), "special_use")), 0);
+    assert_true(json_is_true(json_object_get(json_array_get(fl, 3), "noselect")));
+    assert_true(json_is_false(json_object_get(ac, "folders_truncated")));
+    json_t *ns = json_object_get(ac, "namespaces");
+    assert_int_equal(json_array_size(json_object_get(ns, "other_users")), 0);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ns, "shared"), 0)),
+                        "Public/");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ns, "personal"), 0)), "");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ac, "inbox"), "unseen")),
+                     2);
+    json_t *q = json_object_get(ac, "quota");
+    assert_int_equal(json_integer_value(json_object_get(q, "storage_used_kb")), 2048);
+    assert_int_equal(json_integer_value(json_object_get(q, "storage_limit_kb")), 10240);
+    assert_string_equal(sget(q, "root"), "User quota");
+    assert_null_at(ac, "pop3");
+    assert_null_at(e, "injection");
+
+    /* the refused POP3 sign-in: its words, its code, no account */
+    e = json_array_get(eps, 3);
+    au = json_object_get(e, "auth");
+    assert_true(json_is_true(json_object_get(au, "attempted")));
+    assert_true(json_is_false(json_object_get(au, "ok")));
+    assert_string_equal(sget(au, "outcome"), "protocol_disabled");
+    assert_string_equal(sget(au, "status"), "-ERR");
+    assert_string_equal(sget(au, "code"), "AUTH");
+    assert_string_equal(sget(au, "server_response"),
+                        "-ERR [AUTH] POP3 access is disabled for this account");
+    mechs = json_object_get(au, "mechanisms");
+    assert_int_equal(json_array_size(mechs), 2); /* SASL only: USER is a command */
+    assert_string_equal(json_string_value(json_array_get(mechs, 1)), "LOGIN");
+    assert_null_at(e, "account");
+    assert_null_at(json_object_get(e, "capabilities"), "after_login");
+
+    /* not chosen; the injection checks */
+    e = json_array_get(eps, 0);
+    au = json_object_get(e, "auth");
+    assert_string_equal(sget(au, "outcome"), "not_chosen");
+    assert_true(json_is_false(json_object_get(au, "attempted")));
+    assert_string_equal(sget(au, "not_attempted_reason"),
+                        "another endpoint of this protocol was chosen to sign in");
+    json_t *inj = json_object_get(e, "injection");
+    static const char *const ikeys[] = {"tested", "vulnerable", "evidence", "note", NULL};
+    assert_keys(inj, ikeys);
+    assert_true(json_is_true(json_object_get(inj, "tested")));
+    assert_true(json_is_false(json_object_get(inj, "vulnerable")));
+    assert_null_at(inj, "evidence");
+    inj = json_object_get(json_array_get(eps, 2), "injection");
+    assert_true(json_is_true(json_object_get(inj, "vulnerable")));
+    assert_string_equal(sget(inj, "evidence"), "+OK Capability list follows");
+
+    /* findings: the account and the injection */
+    json_t *fds = json_object_get(doc, "findings");
+    bool disabled = false, injection = false;
+    for (size_t i = 0; i < json_array_size(fds); i++) {
+        const char *code = sget(json_array_get(fds, i), "code");
+        if (strcmp(code, "auth.protocol_disabled") == 0)
+            disabled = true;
+        if (strcmp(code, "starttls.command_injection") == 0)
+            injection = true;
+        assert_true(strcmp(code, "auth.not_attempted") != 0);
+    }
+    assert_true(disabled && injection);
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+
+    /* a POP3 account: EXPIRE NEVER is -1, LOGIN-DELAY in seconds, UIDL/TOP not tried */
+    pop3_account(&r);
+    s = render_json(&r, &a);
+    doc = parse(s);
+    json_t *p3 = json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "endpoints"), 3), "account"), "pop3");
+    static const char *const pkeys[] = {"messages", "octets", "expire_days", "login_delay_seconds",
+                                        "uidl",     "top",    NULL};
+    assert_keys(p3, pkeys);
+    assert_int_equal(json_integer_value(json_object_get(p3, "messages")), 0);
+    assert_int_equal(json_integer_value(json_object_get(p3, "expire_days")), -1);
+    assert_int_equal(json_integer_value(json_object_get(p3, "login_delay_seconds")), 600);
+    assert_null_at(p3, "uidl");
+    assert_null_at(p3, "top");
+    assert_null_at(json_object_get(json_array_get(json_object_get(doc, "endpoints"), 3), "account"),
+                   "folders");
+    assert_string_equal(sget(feature(doc, "min_poll_interval"), "pop3"), "600 s");
+    assert_string_equal(sget(json_object_get(json_object_get(doc, "summary"), "signed_in"), "pop3"),
+                        "pop3s://" HOST ":995");
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    /* EXPIRE not said: null */
+    r.endpoints[3].account.pop3_expire_days = -2;
+    r.endpoints[3].account.pop3_login_delay_s = -1;
+    s = render_json(&r, &a);
+    doc = parse(s);
+    p3 = json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "endpoints"), 3), "account"), "pop3");
+    assert_null_at(p3, "expire_days");
+    assert_null_at(p3, "login_delay_seconds");
+    json_decref(doc);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+}
+
 static void test_json_write_error(void **state)
 {
     (void)state;
@@ -826,12 +1141,29 @@ static void test_json_matches_schema(void **state)
 
     struct ms_result r;
     struct ms_assessment a;
-    for (int k = 0; k < 7; k++) {
-        if (k >= 4)
+    for (int k = 0; k < 10; k++) {
+        if (k == 7)
+            signed_in(&r);
+        else if (k == 8)
+            pop3_account(&r);
+        else if (k == 9)
+            signed_in(&r);
+        else if (k >= 4)
             discovered(&r);
         else
             bare_host(&r);
-        if (k == 5) { /* nothing secure, families failing both ways, nothing resolves */
+        if (k == 9) { /* the server stopped answering while signing in; no verdict */
+            struct ms_endpoint_result *ep = &r.endpoints[1];
+            memset(&ep->auth, 0, sizeof ep->auth);
+            ep->auth.wanted = ep->auth.chosen = ep->auth.attempted = true;
+            snprintf(ep->auth.mechanism, sizeof ep->auth.mechanism, "XOAUTH2");
+            snprintf(ep->auth.oauth_error, sizeof ep->auth.oauth_error, "{\"status\":\"400\"}");
+            ep->account.read = false;
+            ep->caps_after_login_read = false;
+            ep->failure = MS_FAILURE_PROTO_TIMEOUT;
+            ep->failure_phase = MS_PHASE_AUTH;
+            snprintf(ep->failure_message, sizeof ep->failure_message, "no answer within 10 s");
+        } else if (k == 5) { /* nothing secure, families failing both ways, nothing resolves */
             r.endpoints[0].ipv4.failure = MS_FAILURE_TCP_REFUSED;
             r.endpoints[0].ipv4.connect_ms = -1;
             r.endpoints[0].ipv6.failure = MS_FAILURE_NONE;
@@ -889,7 +1221,7 @@ static void test_json_matches_schema(void **state)
              "cls.check_schema(s)\n"
              "v = cls(s)\n"
              "files = sorted(glob.glob(sys.argv[2] + \"/*.json\"))\n"
-             "assert len(files) == 7, files\n"
+             "assert len(files) == 10, files\n"
              "for p in files:\n"
              "    v.validate(json.load(open(p)))\n"
              "for bad in ({}, {\"status\": \"fine\"}):\n"
@@ -1147,6 +1479,129 @@ static void test_text_discovery(void **state)
     ms_result_free(&r);
 }
 
+static void test_text_summary(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    signed_in(&r);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *s = render_text(&r, &a, false);
+    const char *overall = strstr(s, "\nOverall: CRITICAL");
+    const char *imap_in =
+        strstr(s, "\nSigned in as alice on imaps://mail.example.com:993: OK (PLAIN)\n");
+    const char *pop3_in =
+        strstr(s, "\nSign-in as alice on pop3s://mail.example.com:995: FAILED (PLAIN)\n"
+                  "    auth.protocol_disabled: -ERR [AUTH] POP3 access is disabled for this "
+                  "account\n");
+    const char *table =
+        strstr(s, "\nAccount summary                  IMAP                   POP3\n");
+    const char *sched = strstr(s, "\nSchedule: Push: use IMAP with IDLE;");
+    const char *first_ep = strstr(s, "\nimap://mail.example.com:143  ");
+    assert_non_null(overall);
+    assert_non_null(imap_in);
+    assert_non_null(pop3_in);
+    assert_non_null(table);
+    assert_non_null(sched);
+    assert_non_null(first_ep);
+    /* verdicts, then the account: who signed in, the table, the schedule; then the evidence */
+    assert_true(strncmp(s, "CRITICAL  IMAP", 14) == 0 || strncmp(s, "OK        IMAP", 14) == 0);
+    assert_true(overall < table && table < sched && sched < imap_in && imap_in < pop3_in &&
+                pop3_in < first_ep);
+    /* the schedule comes before any endpoint is named */
+    assert_true(sched < strstr(s, "imaps://"));
+    assert_non_null(
+        strstr(table, "\n  Enabled for this account?      yes                    no\n"));
+    assert_non_null(
+        strstr(table, "\n  Several server folders?        4 folders              no\n"));
+    assert_non_null(
+        strstr(table, "\n  Mailbox quota                  2.0 MB of 10 MB (20%)  n/a\n"));
+    assert_non_null(strstr(
+        table, "\n  Sign-in methods                PLAIN, LOGIN,          PLAIN, LOGIN, USER\n"
+               "                                 OAUTHBEARER, XOAUTH2\n"));
+    /* the verdict says what went wrong with the account */
+    assert_non_null(
+        strstr(a.verdicts[1].summary,
+               "Signing in as alice on 995 failed: POP3 is disabled for this account."));
+    assert_non_null(strstr(s, "Signing in as alice on 995 failed: POP3 is\n"));
+    /* endpoint blocks: sign-in, account facts, the injection check */
+    const char *im = strstr(s, "\nimaps://mail.example.com:993  ");
+    assert_non_null(im);
+    assert_non_null(
+        strstr(im, "\n  caps sign-in  IMAP4rev1 IDLE NAMESPACE QUOTA SPECIAL-USE LIST-EXTENDED\n"));
+    assert_non_null(strstr(im, "\n  sign-in       OK as alice (PLAIN)\n"));
+    assert_non_null(
+        strstr(im, "\n  folders       4 (3 selectable); \\Sent Sent, \\Archive \\All Archive\n"));
+    assert_non_null(strstr(im, "\n  namespaces    personal \"\"; shared \"Public/\"\n"));
+    assert_non_null(strstr(im, "\n  inbox         5 messages (2 unseen)\n"));
+    assert_non_null(
+        strstr(im, "\n  quota         2048 KB of 10240 KB used (20%) (root \"User quota\")\n"));
+    assert_non_null(strstr(
+        s, "\n  sign-in       not tried: another endpoint of this protocol was chosen to sign\n"));
+    assert_non_null(strstr(
+        s, "\n  sign-in       FAILED as alice (PLAIN), auth.protocol_disabled: -ERR [AUTH]\n"));
+    assert_non_null(strstr(
+        s, "\n  injection     VULNERABLE: a command sent with STLS was answered inside TLS\n"));
+    assert_non_null(strstr(
+        s, "\n  injection     safe: the server ended the connection when a command followed\n"));
+    assert_non_null(strstr(s, "CRITICAL  starttls.command_injection pop3://mail.example.com:110"));
+    assert_null(strchr(s, '\033'));
+    assert_width(s, 80);
+    assert_null(strstr(s, " \n")); /* no trailing blanks */
+    free(s);
+    /* colour only when asked (NO_COLOR is the caller's decision) */
+    s = render_text(&r, &a, true);
+    assert_non_null(
+        strstr(s, "Signed in as alice on imaps://mail.example.com:993: \033[32mOK\033[0m (PLAIN)"));
+    assert_non_null(strstr(s, ":995: \033[31mFAILED\033[0m (PLAIN)"));
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+
+    /* POP3 account facts; a user name that does not fit in one line still wraps */
+    pop3_account(&r);
+    snprintf(r.user, sizeof r.user,
+             "a.very.long.user.name.for.testing.the.wrapping@mail.example.com");
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_non_null(strstr(s, "\n  mailbox       0 messages, 0 octets\n"));
+    assert_non_null(strstr(s, "\n  policy        EXPIRE NEVER, LOGIN-DELAY 600 s\n"));
+    assert_non_null(strstr(s, "\n  Shortest poll interval         none                   600 s\n"));
+    assert_width(s, 80);
+    free(s);
+    ms_assessment_free(&a);
+    ms_result_free(&r);
+
+    /* no credentials: one line says so; only the protocol asked for gets a column */
+    bare_host(&r);
+    r.want_pop3 = false;
+    r.endpoint_count = 2;
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    s = render_text(&r, &a, false);
+    assert_non_null(strstr(
+        s, "\nNot signed in (no credentials given): answers that need sign-in are unknown.\n"));
+    assert_non_null(strstr(s, "\nAccount summary                  IMAP\n"));
+    assert_non_null(strstr(s, "\n  Enabled for this account?      unknown\n"));
+    assert_null(strstr(s, "POP3\n"));
+    assert_null(strstr(s, "sign-in       "));
+    assert_width(s, 80);
+    free(s);
+    ms_assessment_free(&a);
+    r.endpoint_count = 4;
+    ms_result_free(&r);
+
+    /* nothing answered: no table, but the schedule says why */
+    struct ms_result empty = {0};
+    empty.want_imap = true;
+    assert_int_equal(ms_assess(&empty, NULL, &a), 0);
+    s = render_text(&empty, &a, false);
+    assert_null(strstr(s, "Account summary"));
+    assert_non_null(strstr(
+        s, "\nSchedule: No schedule: no protocol can be used securely (see the findings).\n"));
+    free(s);
+    ms_assessment_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1155,12 +1610,14 @@ int main(void)
         cmocka_unit_test(test_json_null_endpoint_and_empty),
         cmocka_unit_test(test_json_discovery),
         cmocka_unit_test(test_json_not_offered_verdict),
+        cmocka_unit_test(test_json_sign_in_and_account),
         cmocka_unit_test(test_json_write_error),
         cmocka_unit_test(test_json_matches_schema),
         cmocka_unit_test(test_text_layout),
         cmocka_unit_test(test_text_all_fine),
         cmocka_unit_test(test_text_settings_block),
         cmocka_unit_test(test_text_discovery),
+        cmocka_unit_test(test_text_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

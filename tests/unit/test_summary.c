@@ -1,0 +1,1076 @@
+/* Unit tests of sign-in judgement and the account-feature summary in the assessor: the
+ * classification of the server's words (RFC 5530 / RFC 2449+3206 codes, well-known
+ * phrases), the auth.* and starttls.command_injection findings, every summary answer and
+ * the send/receive schedule, from hand-built facts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "probe/result.h"
+#include "report/assess.h"
+#include "report/text.h"
+
+#define HOST "mail.example.com"
+#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+#define DAY 86400
+
+enum { I143, I993, P110, P995 }; /* endpoint order of bare_host() */
+
+/* ---- fixtures -------------------------------------------------------------------- */
+
+static void add_strs(struct ms_strlist *l, const char *const *items)
+{
+    for (; *items; items++)
+        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
+}
+
+static void set_caps(struct ms_strlist *l, const char *const *items)
+{
+    ms_strlist_free(l);
+    add_strs(l, items);
+}
+
+static const char *const imap_tls[] = {"IMAP4rev1", "SASL-IR",    "ID",         "ENABLE", "IDLE",
+                                       "LITERAL+",  "AUTH=PLAIN", "AUTH=LOGIN", NULL};
+static const char *const imap_login[] = {
+    "IMAP4rev1", "SASL-IR",       "ID",          "ENABLE", "IDLE",    "SORT", "NAMESPACE",
+    "CHILDREN",  "LIST-EXTENDED", "SPECIAL-USE", "QUOTA",  "UIDPLUS", "MOVE", NULL};
+static const char *const pop3_tls[] = {
+    "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN LOGIN",
+    NULL};
+
+/* The mechanism and account facts are set separately; the endpoint is healthy. */
+static void good(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
+                 uint16_t port)
+{
+    static const char *const imap_pre[] = {"IMAP4rev1", "STARTTLS", "LOGINDISABLED", NULL};
+    static const char *const pop3_pre[] = {"CAPA", "TOP", "UIDL", "STLS", NULL};
+    bool imap = p == MS_PROTOCOL_IMAP;
+    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
+             s == MS_SECURITY_IMPLICIT ? "s" : "", HOST, (unsigned)port);
+    ep->protocol = p;
+    ep->security = s;
+    ep->port = port;
+    snprintf(ep->host, sizeof ep->host, HOST);
+    ep->srv_priority = ep->srv_weight = -1;
+    assert_int_equal(ms_strlist_append(&ep->addresses, "192.0.2.10", 10, 8), 0);
+    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    ep->timings_ms = (struct ms_timings){1, 2, 3, 4, 10};
+    snprintf(ep->greeting, sizeof ep->greeting, "%s", imap ? "* OK ready" : "+OK ready");
+    if (s == MS_SECURITY_STARTTLS) {
+        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
+        ep->caps_before_tls_read = true;
+        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
+                 imap ? "OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
+    }
+    add_strs(&ep->caps_after_tls, imap ? imap_tls : pop3_tls);
+    ep->caps_after_tls_read = true;
+    struct ms_tls_facts *t = &ep->tls;
+    t->attempted = t->established = t->verified = true;
+    snprintf(t->version, sizeof t->version, "TLSv1.3");
+    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_256_GCM_SHA384");
+    t->has_certificate = true;
+    assert_int_equal(ms_strlist_append(&t->cert.san, "DNS:" HOST, strlen("DNS:" HOST), 8), 0);
+    snprintf(t->cert.subject, sizeof t->cert.subject, "CN=%s", HOST);
+    snprintf(t->cert.issuer, sizeof t->cert.issuer, "CN=Test CA");
+    t->cert.not_before_epoch = NOW - 10 * DAY;
+    t->cert.not_after_epoch = NOW + 365 * DAY;
+    snprintf(t->cert.not_after, sizeof t->cert.not_after, "2027-01-01T00:00:00Z");
+    t->cert.days_left = 365;
+    t->cert.hostname_match = true;
+    ep->completed_securely = true;
+    ep->failure_phase = MS_PHASE_DONE;
+    /* what probe/session.c starts every endpoint with */
+    ep->account.inbox_messages = ep->account.inbox_unseen = -1;
+    ep->account.quota_storage_used_kb = ep->account.quota_storage_limit_kb = -1;
+    ep->account.pop3_messages = -1;
+    ep->account.pop3_octets = -1;
+    ep->account.pop3_expire_days = -2;
+    ep->account.pop3_login_delay_s = -1;
+}
+
+/* The four endpoints of a bare host; with credentials, every endpoint wanted sign-in and
+ * the non-preferred ones (143, 110) left it to the others. */
+static void bare_host(struct ms_result *r, bool credentials)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->target, sizeof r->target, HOST);
+    r->bare_host = r->want_imap = r->want_pop3 = true;
+    r->started_at = NOW;
+    r->duration_ms = 100;
+    r->endpoints = calloc(4, sizeof *r->endpoints);
+    assert_non_null(r->endpoints);
+    r->endpoint_count = 4;
+    good(&r->endpoints[I143], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
+    good(&r->endpoints[I993], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good(&r->endpoints[P110], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    good(&r->endpoints[P995], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    if (!credentials)
+        return;
+    r->credentials_given = true;
+    snprintf(r->user, sizeof r->user, "alice");
+    for (size_t i = 0; i < 4; i++) {
+        struct ms_auth_facts *au = &r->endpoints[i].auth;
+        au->wanted = true;
+        if (i == I143 || i == P110)
+            snprintf(au->not_attempted_reason, sizeof au->not_attempted_reason,
+                     "another endpoint of this protocol was chosen to sign in");
+        else
+            au->chosen = true;
+    }
+}
+
+/* The server's verdict on the credentials sent on ep. */
+static void answer_auth(struct ms_endpoint_result *ep, const char *mech, const char *status,
+                        const char *code, const char *text)
+{
+    struct ms_auth_facts *au = &ep->auth;
+    au->attempted = true;
+    au->ok = strcmp(status, "OK") == 0 || strcmp(status, "+OK") == 0;
+    snprintf(au->mechanism, sizeof au->mechanism, "%s", mech);
+    snprintf(au->status, sizeof au->status, "%s", status);
+    snprintf(au->code, sizeof au->code, "%s", code);
+    snprintf(au->server_response, sizeof au->server_response, "%s", text);
+}
+
+static void folder(struct ms_account_facts *a, const char *name, const char *special, bool noselect)
+{
+    a->folders = realloc(a->folders, (a->folder_count + 1) * sizeof *a->folders);
+    assert_non_null(a->folders);
+    struct ms_folder *f = &a->folders[a->folder_count++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->special_use, sizeof f->special_use, "%s", special);
+    f->noselect = noselect;
+}
+
+/* alice's mailbox as the test Dovecot serves it (tests/servers/dovecot.sh). */
+static void dovecot_account(struct ms_result *r)
+{
+    static const char *const personal[] = {"", NULL};
+    static const char *const shared[] = {"Public/", NULL};
+    struct ms_endpoint_result *im = &r->endpoints[I993], *po = &r->endpoints[P995];
+    answer_auth(im, "PLAIN", "OK", "",
+                "[CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE SORT] Logged in");
+    add_strs(&im->caps_after_login, imap_login);
+    im->caps_after_login_read = true;
+    struct ms_account_facts *a = &im->account;
+    a->read = true;
+    a->list_special_use = true;
+    folder(a, "INBOX", "", false);
+    folder(a, "Sent", "\\Sent", false);
+    folder(a, "Drafts", "\\Drafts", false);
+    folder(a, "Trash", "\\Trash", false);
+    folder(a, "Junk", "\\Junk", false);
+    folder(a, "Archive", "\\Archive", false);
+    folder(a, "Projects", "", false);
+    folder(a, "Projects/2026", "", false);
+    folder(a, "Public", "", true);
+    folder(a, "Public/Announcements", "", false);
+    a->namespace_read = true;
+    add_strs(&a->ns_personal, personal);
+    add_strs(&a->ns_shared, shared);
+    a->inbox_messages = 5;
+    a->inbox_unseen = 2;
+    a->quota_read = true;
+    a->quota_storage_used_kb = 2048;
+    a->quota_storage_limit_kb = 10240;
+    snprintf(a->quota_root, sizeof a->quota_root, "User quota");
+
+    answer_auth(po, "PLAIN", "+OK", "", "+OK Logged in.");
+    add_strs(&po->caps_after_login, pop3_tls);
+    po->caps_after_login_read = true;
+    a = &po->account;
+    a->read = true;
+    a->pop3_messages = 5;
+    a->pop3_octets = 3210;
+    a->pop3_uidl_tried = a->pop3_top_tried = true;
+    a->pop3_uidl_works = a->pop3_top_works = true;
+}
+
+static void assess(const struct ms_result *r, struct ms_assessment *a)
+{
+    assert_int_equal(ms_assess(r, NULL, a), 0);
+    for (size_t i = 0; i < a->finding_count; i++) {
+        assert_true(strlen(a->findings[i].message) > 10);
+        assert_true(strlen(a->findings[i].remedy) > 10);
+    }
+    if (getenv("MS_DUMP"))
+        assert_int_equal(ms_report_text(stderr, r, a, false), 0);
+}
+
+static const struct ms_finding *find(const struct ms_assessment *a, const char *code, long idx)
+{
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
+            return &a->findings[i];
+    fail_msg("no finding %s for endpoint %ld", code, idx);
+    return NULL;
+}
+
+static size_t count_prefix(const struct ms_assessment *a, const char *prefix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strncmp(a->findings[i].code, prefix, strlen(prefix)) == 0)
+            n++;
+    return n;
+}
+
+static const struct ms_feature *feat(const struct ms_assessment *a, enum ms_feature_id id)
+{
+    return &a->summary.features[id];
+}
+
+#define IMAP_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_IMAP], v)
+#define POP3_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_POP3], v)
+#define EVIDENCE_HAS(a, id, s) assert_non_null(strstr(feat(a, id)->evidence, s))
+
+static void done(struct ms_result *r, struct ms_assessment *a)
+{
+    ms_assessment_free(a);
+    ms_result_free(r);
+}
+
+/* ---- classification ---------------------------------------------------------------- */
+
+static void test_classification_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *code, *text;
+        enum ms_auth_outcome want;
+    } cases[] = {
+        /* RFC 5530 IMAP response codes */
+        {"AUTHENTICATIONFAILED", "Authentication failed.", MS_AUTH_FAILED}, /* Dovecot */
+        {"AUTHORIZATIONFAILED", "Not authorized", MS_AUTH_FAILED},
+        {"UNAVAILABLE", "Temporary authentication failure.", MS_AUTH_TEMPORARY},
+        {"UNAVAILABLE", "Internal error occurred.", MS_AUTH_TEMPORARY},
+        {"SERVERBUG", "Something broke", MS_AUTH_TEMPORARY},
+        {"LIMIT", "Too many sessions", MS_AUTH_TEMPORARY},
+        {"PRIVACYREQUIRED", "Plaintext authentication disallowed on non-secure connections.",
+         MS_AUTH_MECHANISM_UNAVAILABLE},
+        /* Dovecot's POP3 answer to USER without TLS: not a wrong password */
+        {"AUTH",
+         "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+         "connections.",
+         MS_AUTH_MECHANISM_UNAVAILABLE},
+        {"CONTACTADMIN", "Contact your administrator", MS_AUTH_LOCKED_OR_EXPIRED},
+        {"EXPIRED", "Password expired", MS_AUTH_LOCKED_OR_EXPIRED},
+        {"INUSE", "Mailbox is in use", MS_AUTH_IN_USE},
+        /* POP3 RFC 2449 / 3206 */
+        {"AUTH", "Authentication failed.", MS_AUTH_FAILED},
+        {"SYS/TEMP", "Try again", MS_AUTH_TEMPORARY},
+        {"SYS/PERM", "Cannot open the maildrop", MS_AUTH_FAILED},
+        {"SYS/PERM", "Your account has been locked", MS_AUTH_LOCKED_OR_EXPIRED},
+        {"IN-USE", "Mailbox locked by another session", MS_AUTH_IN_USE},
+        {"LOGIN-DELAY", "Minimum time between logins not reached", MS_AUTH_LOGIN_DELAY},
+        /* codes written by a server into the text (no separate code) */
+        {"", "-ERR [IN-USE] Unable to lock maildrop", MS_AUTH_IN_USE},
+        {"", "[AUTHENTICATIONFAILED] Authentication failed.", MS_AUTH_FAILED},
+        {"", "-ERR [SYS/TEMP] Service busy", MS_AUTH_TEMPORARY},
+        /* code with arguments, lower case */
+        {"login-delay 900", "wait", MS_AUTH_LOGIN_DELAY},
+        /* Exchange / Microsoft 365, Gmail, Dovecot nologin reasons */
+        {"", "User is authenticated but not connected.", MS_AUTH_PROTOCOL_DISABLED},
+        {"", "AUTHENTICATE failed.", MS_AUTH_FAILED},
+        {"", "LOGIN failed.", MS_AUTH_FAILED},
+        {"ALERT",
+         "Your account is not enabled for IMAP use. Please visit your Gmail settings page.",
+         MS_AUTH_PROTOCOL_DISABLED},
+        {"SYS/PERM", "Your account is not enabled for POP access.", MS_AUTH_PROTOCOL_DISABLED},
+        {"ALERT", "IMAP access is disabled for this account", MS_AUTH_PROTOCOL_DISABLED},
+        {"AUTH", "POP3 access is disabled for this account", MS_AUTH_PROTOCOL_DISABLED},
+        {"", "You are not allowed to use this service", MS_AUTH_PROTOCOL_DISABLED},
+        {"", "POP3 denied for this user", MS_AUTH_PROTOCOL_DISABLED},
+        {"", "Login disabled", MS_AUTH_PROTOCOL_DISABLED},
+        {"", "Basic authentication is disabled", MS_AUTH_BASIC_AUTH_DISABLED},
+        {"", "Unsupported authentication mechanism.", MS_AUTH_MECHANISM_UNAVAILABLE},
+        /* the account itself */
+        {"", "Account disabled", MS_AUTH_LOCKED_OR_EXPIRED},
+        {"", "Your account is suspended", MS_AUTH_LOCKED_OR_EXPIRED},
+        {"", "account locked after too many failures", MS_AUTH_LOCKED_OR_EXPIRED},
+        /* not now */
+        {"", "Service temporarily unavailable, try again later", MS_AUTH_TEMPORARY},
+        {"", "Maximum number of connections from user+IP exceeded", MS_AUTH_TEMPORARY},
+        {"", "maildrop already locked", MS_AUTH_IN_USE},
+        /* credentials, with their remedies */
+        {"", "[ALERT] Application-specific password required", MS_AUTH_FAILED},
+        {"WEBALERT", "Please log in via your web browser", MS_AUTH_FAILED},
+        {"", "Invalid credentials", MS_AUTH_FAILED},
+        {"", "", MS_AUTH_FAILED},
+        /* whole words only: "in user" is not "in use", "locker" is not "locked" */
+        {"", "no such mailbox in user's storage locker", MS_AUTH_FAILED},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        enum ms_auth_outcome got = ms_assess_auth_answer(cases[k].code, cases[k].text);
+        if (got != cases[k].want)
+            fail_msg("[%s] \"%s\": got %s, want %s", cases[k].code, cases[k].text,
+                     ms_auth_outcome_name(got), ms_auth_outcome_name(cases[k].want));
+    }
+    assert_int_equal(ms_assess_auth_answer(NULL, NULL), MS_AUTH_FAILED);
+}
+
+static void test_outcome_names_and_codes(void **state)
+{
+    (void)state;
+    assert_null(ms_auth_outcome_code(MS_AUTH_OK));
+    assert_null(ms_auth_outcome_code(MS_AUTH_NONE));
+    assert_null(ms_auth_outcome_code(MS_AUTH_NOT_CHOSEN));
+    assert_null(ms_auth_outcome_code(MS_AUTH_UNFINISHED));
+    assert_string_equal(ms_auth_outcome_code(MS_AUTH_LOCKED_OR_EXPIRED),
+                        "auth.account_locked_or_expired");
+    assert_string_equal(ms_auth_outcome_code(MS_AUTH_IN_USE), "auth.mailbox_in_use");
+    assert_string_equal(ms_auth_outcome_code(MS_AUTH_TEMPORARY), "auth.temporary_failure");
+    assert_string_equal(ms_auth_outcome_name(MS_AUTH_OK), "ok");
+    assert_string_equal(ms_auth_outcome_name(MS_AUTH_NOT_CHOSEN), "not_chosen");
+    assert_string_equal(ms_auth_outcome_name(MS_AUTH_NOT_ATTEMPTED_INSECURE),
+                        "not_attempted_insecure");
+    assert_string_equal(ms_auth_outcome_name(MS_AUTH_BASIC_AUTH_DISABLED), "basic_auth_disabled");
+}
+
+/* From the facts of one endpoint: what each way of (not) signing in means. */
+static void test_outcome_from_facts(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    bare_host(&r, true);
+    struct ms_endpoint_result *ep = &r.endpoints[I993];
+    assert_int_equal(ms_assess_auth(&r.endpoints[I143]), MS_AUTH_NOT_CHOSEN);
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_NONE); /* chosen, nothing happened yet */
+    answer_auth(ep, "PLAIN", "OK", "", "Logged in");
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_OK);
+    /* Exchange: password accepted, every command refused */
+    ep->failure = MS_FAILURE_PROTO_MALFORMED;
+    ep->failure_phase = MS_PHASE_CAPABILITY;
+    snprintf(ep->failure_message, sizeof ep->failure_message,
+             "the server answered CAPABILITY with BAD User is authenticated but not connected.");
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_PROTOCOL_DISABLED);
+    /* BYE instead of a verdict: its words decide */
+    memset(&ep->auth, 0, sizeof ep->auth);
+    ep->auth.wanted = ep->auth.chosen = ep->auth.attempted = true;
+    ep->failure = MS_FAILURE_PROTO_BYE;
+    ep->failure_phase = MS_PHASE_AUTH;
+    snprintf(ep->failure_message, sizeof ep->failure_message,
+             "the server closed the session: [UNAVAILABLE] Try later");
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_TEMPORARY);
+    /* a timeout before the verdict: no verdict */
+    ep->failure = MS_FAILURE_PROTO_TIMEOUT;
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_UNFINISHED);
+    /* the probe's reasons for not sending credentials */
+    static const struct {
+        const char *reason;
+        enum ms_auth_outcome want;
+    } reasons[] = {
+        {"the connection is not encrypted; mailscope sends credentials only over verified TLS "
+         "(--allow-insecure-auth overrides)",
+         MS_AUTH_NOT_ATTEMPTED_INSECURE},
+        {"the certificate did not verify (certificate has expired); credentials are sent only "
+         "over verified TLS (--allow-insecure-auth overrides)",
+         MS_AUTH_NOT_ATTEMPTED_INSECURE},
+        {"the server offers only OAuth2 sign-in (password sign-in is turned off)",
+         MS_AUTH_BASIC_AUTH_DISABLED},
+        {"the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)",
+         MS_AUTH_MECHANISM_UNAVAILABLE},
+        {"the server offers no password sign-in (no USER, no SASL PLAIN or LOGIN)",
+         MS_AUTH_MECHANISM_UNAVAILABLE},
+        {"the user name or password has characters the IMAP LOGIN command cannot carry; try "
+         "--auth-mech PLAIN",
+         MS_AUTH_NOT_ATTEMPTED},
+        {"another endpoint of this protocol was chosen to sign in", MS_AUTH_NOT_CHOSEN},
+        {"something new", MS_AUTH_NOT_ATTEMPTED},
+    };
+    ep->failure = MS_FAILURE_NONE;
+    ep->auth.attempted = false;
+    for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {
+        snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason, "%s",
+                 reasons[k].reason);
+        assert_int_equal(ms_assess_auth(ep), reasons[k].want);
+    }
+    /* a reason in other words on a connection without verified TLS: insecure */
+    snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason, "no TLS here");
+    ep->tls.verified = false;
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_NOT_ATTEMPTED_INSECURE);
+    /* no reason, but the session stopped because TLS could not be had */
+    ep->auth.not_attempted_reason[0] = '\0';
+    ep->auth.chosen = false;
+    ep->failure = MS_FAILURE_STARTTLS_NOT_OFFERED;
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_NOT_ATTEMPTED_INSECURE);
+    ep->failure = MS_FAILURE_TCP_REFUSED; /* closed: nothing to say about sign-in */
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_NONE);
+    ep->auth.wanted = false;
+    assert_int_equal(ms_assess_auth(ep), MS_AUTH_NONE);
+    ms_result_free(&r);
+}
+
+static void test_mechanisms(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    bare_host(&r, false);
+    char names[8][32];
+    size_t n = ms_assess_mechanisms(&r.endpoints[I993], names, 8, true);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "PLAIN");
+    assert_string_equal(names[1], "LOGIN");
+    n = ms_assess_mechanisms(&r.endpoints[P995], names, 8, false); /* SASL only */
+    assert_int_equal(n, 2);
+    n = ms_assess_mechanisms(&r.endpoints[P995], names, 8, true);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "PLAIN");
+    assert_string_equal(names[1], "LOGIN");
+    assert_string_equal(names[2], "USER");
+    assert_int_equal(ms_assess_mechanisms(&r.endpoints[P995], names, 1, true), 1); /* bounded */
+    /* STARTTLS endpoint whose TLS failed: the capabilities it was offered before TLS */
+    struct ms_endpoint_result *ep = &r.endpoints[I143];
+    ep->tls.established = false;
+    assert_int_equal(ms_assess_mechanisms(ep, names, 8, true), 0); /* LOGINDISABLED, no AUTH= */
+    ms_result_free(&r);
+}
+
+/* ---- findings ---------------------------------------------------------------------- */
+
+static void test_signed_in_no_findings(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    dovecot_account(&r);
+    assess(&r, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_int_equal(a.finding_count, 0); /* "another endpoint was chosen" is not a finding */
+    assert_int_equal(a.summary.signed_in[MS_PROTOCOL_IMAP], I993);
+    assert_int_equal(a.summary.signed_in[MS_PROTOCOL_POP3], P995);
+    assert_int_equal(a.summary.auth[MS_PROTOCOL_IMAP], MS_AUTH_OK);
+    assert_null(strstr(a.verdicts[0].summary, "Signing in"));
+    done(&r, &a);
+}
+
+static void test_auth_failed_is_critical(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    answer_auth(&r.endpoints[I993], "PLAIN", "NO", "AUTHENTICATIONFAILED",
+                "[AUTHENTICATIONFAILED] Authentication failed.");
+    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    assess(&r, &a);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL); /* exit 2 */
+    const struct ms_finding *f = find(&a, "auth.failed", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "alice"));
+    assert_non_null(strstr(f->message, "NO [AUTHENTICATIONFAILED] Authentication failed."));
+    assert_non_null(strstr(f->remedy, "app password"));
+    assert_int_equal(count_prefix(&a, "auth."), 1);
+    assert_int_equal(a.verdicts[0].status, MS_STATUS_CRITICAL);
+    assert_true(a.verdicts[0].available); /* the server works; the account does not */
+    assert_non_null(strstr(a.verdicts[0].summary, "IMAP works securely on 993"));
+    assert_non_null(strstr(a.verdicts[0].summary,
+                           "Signing in as alice on 993 failed: the server rejected the "
+                           "credentials."));
+    assert_int_equal(a.verdicts[1].status, MS_STATUS_OK);
+    /* the settings stay right: a wrong password does not make 143 better than 993 */
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], I993);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown"); /* says nothing about IMAP */
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "Authentication failed.");
+    IMAP_IS(&a, MS_FEATURE_SERVER_FOLDERS, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_SERVER_FOLDERS, "needs sign-in (the server rejected");
+    assert_int_equal(a.summary.signed_in[MS_PROTOCOL_IMAP], -1);
+    /* sign-in failed on IMAP: no push promised; POP3 works, so poll it */
+    assert_non_null(strstr(a.summary.schedule, "Poll: check POP3 every 5 minutes"));
+    ms_assessment_free(&a);
+
+    /* an OAuth2 token rejected: the token remedy, the error JSON in the message */
+    struct ms_auth_facts *au = &r.endpoints[I993].auth;
+    snprintf(au->mechanism, sizeof au->mechanism, "XOAUTH2");
+    snprintf(au->oauth_error, sizeof au->oauth_error,
+             "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}");
+    assess(&r, &a);
+    f = find(&a, "auth.failed", I993);
+    assert_non_null(strstr(f->message, "\"status\":\"401\""));
+    assert_non_null(strstr(f->remedy, "fresh access token"));
+    assert_non_null(strstr(f->remedy, "IMAP.AccessAsUser.All"));
+    done(&r, &a);
+}
+
+static void test_protocol_disabled_dovecot_nologin(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    dovecot_account(&r);
+    /* imaponly: POP3 refuses the right password with the nologin reason */
+    struct ms_endpoint_result *po = &r.endpoints[P995];
+    ms_strlist_free(&po->caps_after_login);
+    po->caps_after_login_read = false;
+    memset(&po->account, 0, sizeof po->account);
+    po->account.pop3_expire_days = -2;
+    po->account.pop3_login_delay_s = -1;
+    po->auth.ok = false;
+    answer_auth(po, "PLAIN", "-ERR", "AUTH",
+                "-ERR [AUTH] POP3 access is disabled for this account");
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "auth.protocol_disabled", P995);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "may not use POP3"));
+    assert_non_null(strstr(f->message, "POP3 access is disabled for this account"));
+    assert_non_null(strstr(f->remedy, "Set-CASMailbox -Identity alice -PopEnabled $true"));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "no");
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    assert_non_null(strstr(a.verdicts[1].summary, "POP3 is disabled for this account"));
+    /* IMAP works with IDLE: push */
+    assert_true(strncmp(a.summary.schedule, "Push:", 5) == 0);
+    assert_int_equal(a.summary.poll_interval_s, 0);
+    ms_assessment_free(&a);
+
+    /* Exchange: IMAP accepts the password and then says these words */
+    struct ms_endpoint_result *im = &r.endpoints[I993];
+    im->account.read = false;
+    im->failure = MS_FAILURE_PROTO_MALFORMED;
+    im->failure_phase = MS_PHASE_CAPABILITY;
+    snprintf(im->failure_message, sizeof im->failure_message,
+             "the server answered CAPABILITY with BAD User is authenticated but not connected.");
+    assess(&r, &a);
+    f = find(&a, "auth.protocol_disabled", I993);
+    assert_non_null(strstr(f->message, "Exchange"));
+    assert_non_null(strstr(f->remedy, "-ImapEnabled $true"));
+    /* the failure after sign-in is a warning of its own, not an alarm about the server */
+    assert_int_equal(find(&a, "proto.malformed_response", I993)->severity, MS_SEVERITY_WARNING);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "no");
+    assert_non_null(strstr(a.summary.schedule, "No schedule: signing in failed"));
+    assert_int_equal(a.summary.poll_interval_s, -1);
+    done(&r, &a);
+}
+
+static void test_other_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *status, *code, *text, *finding, *remedy;
+        enum ms_severity sev;
+        const char *enabled;
+    } cases[] = {
+        {"NO", "EXPIRED", "[EXPIRED] Password expired", "auth.account_locked_or_expired", "unlock",
+         MS_SEVERITY_CRITICAL, "unknown"},
+        {"NO", "UNAVAILABLE", "[UNAVAILABLE] Temporary authentication failure.",
+         "auth.temporary_failure", "few minutes", MS_SEVERITY_WARNING, "unknown"},
+        {"NO", "INUSE", "[INUSE] Mailbox in use", "auth.mailbox_in_use", "Another program",
+         MS_SEVERITY_WARNING, "unknown"},
+        {"NO", "", "Unsupported authentication mechanism.", "auth.mechanism_unavailable",
+         "--auth-mech", MS_SEVERITY_CRITICAL, "unknown"},
+        {"NO", "", "Basic authentication is disabled for this tenant", "auth.basic_auth_disabled",
+         "OAuth2", MS_SEVERITY_CRITICAL, "OAuth2 only"},
+        {"NO", "PRIVACYREQUIRED",
+         "[PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+         "connections.",
+         "auth.mechanism_unavailable", "over TLS", MS_SEVERITY_CRITICAL, "unknown"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct ms_result r;
+        struct ms_assessment a;
+        bare_host(&r, true);
+        answer_auth(&r.endpoints[I993], "PLAIN", cases[k].status, cases[k].code, cases[k].text);
+        assess(&r, &a);
+        const struct ms_finding *f = find(&a, cases[k].finding, I993);
+        assert_int_equal(f->severity, cases[k].sev);
+        assert_non_null(strstr(f->message, cases[k].text));
+        if (!strstr(f->remedy, cases[k].remedy))
+            fail_msg("%s: remedy \"%s\" lacks \"%s\"", cases[k].finding, f->remedy,
+                     cases[k].remedy);
+        IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, cases[k].enabled);
+        assert_int_equal(count_prefix(&a, "auth."), 1);
+        done(&r, &a);
+    }
+
+    /* POP3 [LOGIN-DELAY] on sign-in: warning */
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    answer_auth(&r.endpoints[P995], "USER", "-ERR", "LOGIN-DELAY",
+                "-ERR [LOGIN-DELAY] Minimum time between logins not reached");
+    answer_auth(&r.endpoints[I993], "PLAIN", "OK", "", "Logged in");
+    assess(&r, &a);
+    assert_int_equal(find(&a, "auth.login_delay", P995)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(a.status, MS_STATUS_WARNING); /* exit 1 */
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "too soon after the last sign-in");
+    done(&r, &a);
+}
+
+/* Only XOAUTH2 offered, a password given: the probe did not send it. */
+static void test_basic_auth_disabled(void **state)
+{
+    (void)state;
+    static const char *const o365[] = {"IMAP4",   "IMAP4rev1", "AUTH=XOAUTH2", "SASL-IR",
+                                       "UIDPLUS", "ID",        "UNSELECT",     "CHILDREN",
+                                       "IDLE",    "NAMESPACE", "LITERAL+",     NULL};
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    struct ms_endpoint_result *im = &r.endpoints[I993];
+    set_caps(&im->caps_after_tls, o365);
+    snprintf(im->auth.not_attempted_reason, sizeof im->auth.not_attempted_reason,
+             "the server offers only OAuth2 sign-in (password sign-in is turned off)");
+    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "auth.basic_auth_disabled", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "offers only OAuth2 sign-in (XOAUTH2)"));
+    assert_non_null(strstr(f->remedy, "Use OAuth2 (modern authentication)"));
+    assert_non_null(strstr(f->remedy, "allow basic authentication"));
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "OAuth2 only");
+    IMAP_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "XOAUTH2");
+    EVIDENCE_HAS(&a, MS_FEATURE_SIGN_IN_METHODS, "password no, OAuth2 yes (XOAUTH2)");
+    done(&r, &a);
+}
+
+/* A token given, but the server takes no OAuth2 mechanism. */
+static void test_token_without_oauth_mech(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    snprintf(r.endpoints[I993].auth.not_attempted_reason,
+             sizeof r.endpoints[I993].auth.not_attempted_reason,
+             "the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)");
+    snprintf(r.endpoints[P995].auth.not_attempted_reason,
+             sizeof r.endpoints[P995].auth.not_attempted_reason,
+             "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)");
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "auth.mechanism_unavailable", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "offered: PLAIN, LOGIN"));
+    assert_non_null(strstr(f->remedy, "sign in with the password"));
+    find(&a, "auth.mechanism_unavailable", P995);
+    assert_int_equal(count_prefix(&a, "auth."), 2);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "not signed in: the server offers no OAuth2");
+    assert_non_null(strstr(a.summary.schedule, "No schedule"));
+    done(&r, &a);
+}
+
+/* The only IMAP endpoint has a bad certificate: credentials are not sent (info). */
+static void test_insecure_not_attempted(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    for (size_t i = I143; i <= I993; i++) {
+        struct ms_endpoint_result *ep = &r.endpoints[i];
+        ep->tls.verified = false;
+        ep->completed_securely = false;
+        ep->tls.verify_errors[0] = 18; /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+        ep->tls.verify_error_count = 1;
+        snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "self-signed certificate");
+        ep->auth.chosen = false;
+        snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason,
+                 "the certificate did not verify (self-signed certificate); credentials are "
+                 "sent only over verified TLS (--allow-insecure-auth overrides)");
+    }
+    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "auth.not_attempted_insecure", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "did not sign in as alice"));
+    assert_non_null(strstr(f->remedy, "--allow-insecure-auth"));
+    find(&a, "auth.not_attempted_insecure", I143);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "IMAP: not signed in: the certificate did not");
+    IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "no");
+    POP3_IS(&a, MS_FEATURE_SECURE_CONNECTION, "yes");
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    assert_non_null(strstr(a.summary.schedule, "Poll: check POP3"));
+    done(&r, &a);
+}
+
+/* A plaintext-only server: the session stopped at STARTTLS, nothing was sent. */
+static void test_stopped_without_tls(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    r.endpoint_count = 1; /* imap://...:143 only */
+    r.bare_host = false;
+    r.want_pop3 = false;
+    struct ms_endpoint_result *ep = &r.endpoints[I143];
+    ep->auth.not_attempted_reason[0] = '\0';
+    ep->failure = MS_FAILURE_STARTTLS_NOT_OFFERED;
+    ep->failure_phase = MS_PHASE_CAPABILITY;
+    snprintf(ep->failure_message, sizeof ep->failure_message,
+             "the server does not offer STARTTLS before sign-in");
+    ep->completed_securely = false;
+    ep->tls.attempted = ep->tls.established = ep->tls.verified = false;
+    ep->tls.has_certificate = false;
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "auth.not_attempted_insecure", I143);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "the session stopped before sign-in (starttls.not_offered: "
+                                       "the server does not offer STARTTLS before sign-in)"));
+    assert_non_null(strstr(f->remedy, "--allow-insecure-auth"));
+    find(&a, "starttls.not_offered", I143);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    r.endpoint_count = 4;
+    done(&r, &a);
+}
+
+static void test_injection(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, false);
+    struct ms_endpoint_result *ep = &r.endpoints[I143];
+    ep->injection.tested = true;
+    ep->injection.vulnerable = true;
+    snprintf(ep->injection.evidence, sizeof ep->injection.evidence, "Ia1b2c3d4 OK NOOP completed.");
+    struct ms_endpoint_result *pe = &r.endpoints[P110];
+    pe->injection.tested = true; /* safe: no finding */
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "starttls.command_injection", I143);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_non_null(strstr(f->message, "Ia1b2c3d4 OK NOOP completed."));
+    assert_non_null(strstr(f->remedy, "port 993"));
+    assert_int_equal(a.finding_count, 1);
+    assert_int_equal(a.status, MS_STATUS_CRITICAL);
+    /* 993 still works; 143 is named as broken and never recommended */
+    assert_true(a.verdicts[0].available);
+    assert_string_equal(a.verdicts[0].summary,
+                        "IMAP works securely on 993 (implicit TLS); port 143 executes commands "
+                        "injected before STARTTLS.");
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], I993);
+    ms_assessment_free(&a);
+    /* the only IMAP endpoint: not available securely */
+    r.endpoints[I993].completed_securely = false;
+    r.endpoints[I993].tls.verified = false;
+    r.endpoints[I993].failure = MS_FAILURE_TCP_REFUSED;
+    r.endpoints[I993].failure_phase = MS_PHASE_CONNECT;
+    assess(&r, &a);
+    assert_false(a.verdicts[0].available);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
+    IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "no");
+    done(&r, &a);
+}
+
+static void test_quota_nearly_full_and_account_phase(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    dovecot_account(&r);
+    r.endpoints[I993].account.quota_storage_used_kb = 9728; /* 95% */
+    assess(&r, &a);
+    const struct ms_finding *f = find(&a, "account.quota_nearly_full", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "9.5 MB of 10 MB used (95%"));
+    IMAP_IS(&a, MS_FEATURE_QUOTA, "9.5 MB of 10 MB (95%)");
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], I993);
+    ms_assessment_free(&a);
+
+    /* the account queries stopped answering: a warning, the account facts unknown */
+    r.endpoints[I993].account.quota_storage_used_kb = 2048;
+    r.endpoints[I993].account.read = false;
+    r.endpoints[I993].failure = MS_FAILURE_PROTO_TIMEOUT;
+    r.endpoints[I993].failure_phase = MS_PHASE_ACCOUNT;
+    snprintf(r.endpoints[I993].failure_message, sizeof r.endpoints[I993].failure_message,
+             "no answer within 10 s");
+    assess(&r, &a);
+    f = find(&a, "proto.timeout", I993);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "signed in, then failed while its folders and quota"));
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    IMAP_IS(&a, MS_FEATURE_SERVER_FOLDERS, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_SERVER_FOLDERS, "account queries did not finish");
+    assert_int_equal(a.status, MS_STATUS_WARNING);
+    done(&r, &a);
+}
+
+/* ---- the summary ------------------------------------------------------------------- */
+
+static void test_summary_full_account(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, true);
+    dovecot_account(&r);
+    assess(&r, &a);
+    const struct ms_summary *s = &a.summary;
+    static const char *const ids[] = {
+        "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
+        "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
+        "secure_connection", "sign_in_methods",       "quota"};
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        assert_string_equal(s->features[k].id, ids[k]);
+        assert_true(strlen(s->features[k].question) > 10);
+        assert_true(strlen(s->features[k].label) <= 30);
+        assert_true(strlen(s->features[k].evidence) > 5);
+    }
+    assert_true(s->in_play[0] && s->in_play[1]);
+    assert_int_equal(s->source[MS_PROTOCOL_IMAP], I993);
+    assert_int_equal(s->source[MS_PROTOCOL_POP3], P995);
+
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED,
+                 "IMAP: signed in on imaps://" HOST ":993 (PLAIN)");
+    IMAP_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "yes");
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER,
+                 "POP3: UIDL works after sign-in; EXPIRE not said");
+    IMAP_IS(&a, MS_FEATURE_SERVER_FOLDERS, "10 folders");
+    POP3_IS(&a, MS_FEATURE_SERVER_FOLDERS, "no");
+    EVIDENCE_HAS(&a, MS_FEATURE_SERVER_FOLDERS, "LIST after sign-in: 10 folders, 1 not selectable");
+    IMAP_IS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "yes");
+    POP3_IS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "n/a");
+    EVIDENCE_HAS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "\\Sent folder \"Sent\"");
+    IMAP_IS(&a, MS_FEATURE_SHARED_FOLDERS, "yes");
+    POP3_IS(&a, MS_FEATURE_SHARED_FOLDERS, "n/a");
+    EVIDENCE_HAS(&a, MS_FEATURE_SHARED_FOLDERS, "NAMESPACE shared \"Public/\"");
+    IMAP_IS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "yes");
+    POP3_IS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "TOP works after sign-in");
+    IMAP_IS(&a, MS_FEATURE_PUSH_MAIL, "yes");
+    POP3_IS(&a, MS_FEATURE_PUSH_MAIL, "no");
+    EVIDENCE_HAS(&a, MS_FEATURE_PUSH_MAIL, "IDLE after sign-in");
+    IMAP_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "none");
+    POP3_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "none");
+    EVIDENCE_HAS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "no LOGIN-DELAY after sign-in");
+    IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "yes");
+    POP3_IS(&a, MS_FEATURE_SECURE_CONNECTION, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_SECURE_CONNECTION, "implicit TLS on 993, TLSv1.3");
+    IMAP_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "PLAIN, LOGIN");
+    POP3_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "PLAIN, LOGIN, USER");
+    EVIDENCE_HAS(&a, MS_FEATURE_SIGN_IN_METHODS, "password yes (PLAIN, LOGIN), OAuth2 no");
+    IMAP_IS(&a, MS_FEATURE_QUOTA, "2.0 MB of 10 MB (20%)");
+    POP3_IS(&a, MS_FEATURE_QUOTA, "n/a");
+    EVIDENCE_HAS(&a, MS_FEATURE_QUOTA, "root \"User quota\", STORAGE 2048 of 10240 KB");
+    EVIDENCE_HAS(&a, MS_FEATURE_QUOTA, "STAT: 5 messages, 4 KB");
+
+    assert_true(strncmp(s->schedule, "Push: use IMAP with IDLE", 24) == 0);
+    assert_null(strstr(s->schedule, "EXPIRE"));
+    assert_int_equal(s->poll_interval_s, 0);
+
+    assert_true(ms_assess_feature_holds(&a, "push_mail"));
+    assert_true(ms_assess_feature_holds(&a, "quota"));
+    assert_true(ms_assess_feature_holds(&a, "shared_folders"));
+    assert_false(ms_assess_feature_holds(&a, "no_such_feature"));
+    ms_assessment_free(&a);
+
+    /* no \Sent flag, but a folder named "Sent Items"; no shared namespace */
+    struct ms_account_facts *ac = &r.endpoints[I993].account;
+    ac->folders[1].special_use[0] = '\0';
+    snprintf(ac->folders[1].name, sizeof ac->folders[1].name, "INBOX.Sent Items");
+    ms_strlist_free(&ac->ns_shared);
+    ac->quota_storage_limit_kb = -1;
+    assess(&r, &a);
+    IMAP_IS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "\"INBOX.Sent Items\" (by its name");
+    IMAP_IS(&a, MS_FEATURE_SHARED_FOLDERS, "no");
+    assert_false(ms_assess_feature_holds(&a, "shared_folders"));
+    IMAP_IS(&a, MS_FEATURE_QUOTA, "2.0 MB used, no limit");
+    ms_assessment_free(&a);
+    snprintf(ac->folders[1].name, sizeof ac->folders[1].name, "Outbox copies");
+    assess(&r, &a);
+    IMAP_IS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "no");
+    done(&r, &a);
+}
+
+static void test_summary_no_credentials(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    bare_host(&r, false);
+    assess(&r, &a);
+    assert_int_equal(a.finding_count, 0);
+    assert_int_equal(a.summary.auth[0], MS_AUTH_NONE);
+    assert_int_equal(a.summary.signed_in[0], -1);
+    assert_int_equal(a.summary.auth_endpoint[1], -1);
+    IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
+    assert_string_equal(feat(&a, MS_FEATURE_PROTOCOL_ENABLED)->evidence,
+                        "IMAP: " MS_NEEDS_SIGN_IN_NO_CREDENTIALS
+                        "; POP3: " MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+    static const enum ms_feature_id needs[] = {MS_FEATURE_SERVER_FOLDERS,
+                                               MS_FEATURE_SENT_ITEMS_ON_SERVER,
+                                               MS_FEATURE_SHARED_FOLDERS, MS_FEATURE_QUOTA};
+    for (size_t k = 0; k < sizeof needs / sizeof needs[0]; k++) {
+        IMAP_IS(&a, needs[k], "unknown");
+        EVIDENCE_HAS(&a, needs[k], "IMAP: " MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+    }
+    /* what the capabilities answer without sign-in */
+    IMAP_IS(&a, MS_FEATURE_PUSH_MAIL, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_PUSH_MAIL, "IDLE before sign-in");
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER,
+                 "the per-user EXPIRE shows only after sign-in");
+    POP3_IS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "TOP offered");
+    POP3_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_MIN_POLL_INTERVAL, MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+    IMAP_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "PLAIN, LOGIN");
+    IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "yes");
+    assert_true(strncmp(a.summary.schedule, "Push:", 5) == 0);
+    ms_assessment_free(&a);
+
+    /* no IDLE before sign-in and no credentials: unknown, not no */
+    static const char *const bare[] = {"IMAP4rev1", "AUTH=PLAIN", NULL};
+    set_caps(&r.endpoints[I993].caps_after_tls, bare);
+    set_caps(&r.endpoints[I143].caps_after_tls, bare);
+    assess(&r, &a);
+    IMAP_IS(&a, MS_FEATURE_PUSH_MAIL, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_PUSH_MAIL, "no IDLE before sign-in");
+    assert_non_null(strstr(a.summary.schedule, "Poll: IMAP offers no IDLE"));
+    assert_int_equal(a.summary.poll_interval_s, 300);
+    ms_assessment_free(&a);
+
+    /* only IMAP asked for: POP3 answers n/a */
+    ms_result_free(&r);
+    bare_host(&r, false);
+    r.want_pop3 = false;
+    r.endpoint_count = 2;
+    assess(&r, &a);
+    assert_false(a.summary.in_play[MS_PROTOCOL_POP3]);
+    for (int k = 0; k < MS_FEATURE_COUNT; k++)
+        POP3_IS(&a, (enum ms_feature_id)k, "n/a");
+    assert_null(strstr(feat(&a, MS_FEATURE_PUSH_MAIL)->evidence, "POP3"));
+    r.endpoint_count = 4;
+    done(&r, &a);
+}
+
+/* POP3 with EXPIRE 0 and LOGIN-DELAY 900 after sign-in; no IMAP. */
+static void test_summary_pop3_expire_login_delay(void **state)
+{
+    (void)state;
+    static const char *const capa[] = {
+        "CAPA", "TOP", "UIDL", "RESP-CODES", "EXPIRE 0", "USER", "LOGIN-DELAY 900", NULL};
+    static const char *const pre[] = {
+        "CAPA", "TOP", "UIDL", "USER", "EXPIRE 30 USER", "LOGIN-DELAY 300 USER", NULL};
+    struct ms_result r;
+    struct ms_assessment a;
+    memset(&r, 0, sizeof r);
+    snprintf(r.target, sizeof r.target, HOST);
+    r.want_pop3 = true;
+    r.started_at = NOW;
+    r.credentials_given = true;
+    snprintf(r.user, sizeof r.user, "alice");
+    r.endpoints = calloc(2, sizeof *r.endpoints);
+    assert_non_null(r.endpoints);
+    r.endpoint_count = 2;
+    good(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    good(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    r.endpoints[0].auth.wanted = r.endpoints[1].auth.wanted = r.endpoints[1].auth.chosen = true;
+    snprintf(r.endpoints[0].auth.not_attempted_reason,
+             sizeof r.endpoints[0].auth.not_attempted_reason,
+             "another endpoint of this protocol was chosen to sign in");
+    struct ms_endpoint_result *po = &r.endpoints[1];
+    set_caps(&po->caps_after_tls, pre);
+    answer_auth(po, "USER", "+OK", "", "+OK Logged in.");
+    add_strs(&po->caps_after_login, capa);
+    po->caps_after_login_read = true;
+    po->account.read = true;
+    po->account.pop3_messages = 0;
+    po->account.pop3_octets = 0;
+    po->account.pop3_expire_days = 0;
+    po->account.pop3_login_delay_s = 900;
+    assess(&r, &a);
+    assert_int_equal(a.status, MS_STATUS_OK);
+    assert_false(a.summary.in_play[MS_PROTOCOL_IMAP]);
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "no");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER,
+                 "EXPIRE 0 after sign-in: the server deletes mail once it is downloaded");
+    POP3_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "900 s");
+    EVIDENCE_HAS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "LOGIN-DELAY 900 after sign-in");
+    POP3_IS(&a, MS_FEATURE_HEADERS_ONLY_DOWNLOAD, "yes"); /* empty mailbox: from CAPA */
+    IMAP_IS(&a, MS_FEATURE_PUSH_MAIL, "n/a");
+    assert_string_equal(a.summary.schedule,
+                        "Poll: check POP3 every 15 minutes (the server allows one sign-in per "
+                        "900 s: LOGIN-DELAY). Warning: the POP3 server deletes mail after "
+                        "download (EXPIRE 0): use IMAP, or do not rely on POP3 to keep copies on "
+                        "the server.");
+    assert_int_equal(a.summary.poll_interval_s, 900);
+    ms_assessment_free(&a);
+
+    /* not signed in: the server-wide values before sign-in, said so */
+    r.credentials_given = false;
+    memset(&po->auth, 0, sizeof po->auth);
+    memset(&r.endpoints[0].auth, 0, sizeof r.endpoints[0].auth);
+    po->account.read = false;
+    po->caps_after_login_read = false;
+    ms_strlist_free(&po->caps_after_login);
+    assess(&r, &a);
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "yes, 30 days");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "EXPIRE 30 before sign-in");
+    POP3_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "300 s");
+    EVIDENCE_HAS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "before sign-in (server-wide)");
+    assert_string_equal(a.summary.schedule,
+                        "Poll: check POP3 every 5 minutes (LOGIN-DELAY 300 s; checking more "
+                        "often only adds load). POP3 keeps downloaded mail for 30 days only "
+                        "(EXPIRE 30).");
+    done(&r, &a);
+}
+
+/* Nothing connected at all: every answer unknown, no schedule, nothing crashes. */
+static void test_summary_nothing_works(void **state)
+{
+    (void)state;
+    struct ms_result r = {0};
+    struct ms_assessment a;
+    r.want_imap = r.want_pop3 = true;
+    r.credentials_given = true;
+    snprintf(r.user, sizeof r.user, "alice");
+    assess(&r, &a);
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        const struct ms_feature *f = feat(&a, (enum ms_feature_id)k);
+        assert_true(strcmp(f->answer[0], "unknown") == 0 || strcmp(f->answer[0], "no") == 0);
+        assert_false(f->positive[0] || f->positive[1]);
+    }
+    assert_non_null(strstr(a.summary.schedule, "No schedule"));
+    assert_int_equal(a.summary.source[0], -1);
+    ms_assessment_free(&a);
+    /* a failed assessment leaves a summary that is safe to read */
+    struct ms_assessment empty = {0};
+    assert_false(ms_assess_feature_holds(&empty, "push_mail"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classification_table),
+        cmocka_unit_test(test_outcome_names_and_codes),
+        cmocka_unit_test(test_outcome_from_facts),
+        cmocka_unit_test(test_mechanisms),
+        cmocka_unit_test(test_signed_in_no_findings),
+        cmocka_unit_test(test_auth_failed_is_critical),
+        cmocka_unit_test(test_protocol_disabled_dovecot_nologin),
+        cmocka_unit_test(test_other_refusals),
+        cmocka_unit_test(test_basic_auth_disabled),
+        cmocka_unit_test(test_token_without_oauth_mech),
+        cmocka_unit_test(test_insecure_not_attempted),
+        cmocka_unit_test(test_stopped_without_tls),
+        cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_quota_nearly_full_and_account_phase),
+        cmocka_unit_test(test_summary_full_account),
+        cmocka_unit_test(test_summary_no_credentials),
+        cmocka_unit_test(test_summary_pop3_expire_login_delay),
+        cmocka_unit_test(test_summary_nothing_works),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
