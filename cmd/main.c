@@ -1,4 +1,5 @@
 /* mailscope: argv -> request -> probe -> assess -> render -> exit code. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -8,6 +9,9 @@
 #include "probe/engine.h"
 #include "report/assess.h"
 #include "report/json.h"
+#include "report/nagios.h"
+#include "report/prometheus.h"
+#include "report/require.h"
 #include "report/text.h"
 
 static bool want_color(void)
@@ -16,18 +20,26 @@ static bool want_color(void)
     return isatty(STDOUT_FILENO) && !(no_color && *no_color);
 }
 
+/* --format prometheus groups series by family: they are collected here, written at the end. */
+static struct ms_prom *prometheus;
+
 /* Judge and print one target's result; returns its status (0..3). */
 static int render(void *arg, const struct ms_request *req, const struct ms_result *result)
 {
     (void)req;
     const struct ms_options *opt = arg;
     struct ms_assessment assessment = {0};
-    if (ms_assess(result, &opt->assess, &assessment) < 0) {
+    if (ms_assess(result, &opt->assess, &assessment) < 0 ||
+        ms_thresholds_apply(&opt->thresholds, result, &assessment) < 0 ||
+        ms_require_apply(&opt->requirements, result, &assessment) < 0) {
+        ms_assessment_free(&assessment);
         fputs("mailscope: out of memory\n", stderr);
         return MS_STATUS_UNKNOWN;
     }
     int rc;
     switch (opt->format) {
+    case MS_FORMAT_NAGIOS: rc = ms_report_nagios(stdout, result, &assessment, &opt->thresholds); break;
+    case MS_FORMAT_PROMETHEUS: rc = ms_prom_add(prometheus, result, &assessment); break;
     case MS_FORMAT_JSON: rc = ms_report_json(stdout, result, &assessment); break;
     case MS_FORMAT_JSONL: rc = ms_report_json_line(stdout, result, &assessment); break;
     default:
@@ -47,6 +59,9 @@ static int render(void *arg, const struct ms_request *req, const struct ms_resul
 
 int main(int argc, char **argv)
 {
+    /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
+     * an error to report, not a signal that kills the run. */
+    signal(SIGPIPE, SIG_IGN);
     struct ms_options *opt = calloc(1, sizeof *opt);
     struct ms_result result = {0};
     struct ms_error err = {0};
@@ -70,6 +85,10 @@ int main(int argc, char **argv)
         exit_code = MS_STATUS_OK;
         goto out;
     }
+    if (opt->format == MS_FORMAT_PROMETHEUS && !(prometheus = ms_prom_new())) {
+        fputs("mailscope: out of memory\n", stderr);
+        goto out;
+    }
     opt->secrets.per_target_users = opt->targets_file != NULL;
     if (ms_credentials_load(&opt->secrets, &secrets, &err) < 0) {
         fprintf(stderr, "mailscope: %s\n", err.message);
@@ -86,7 +105,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "mailscope: %s\n", err.message);
             exit_code = MS_STATUS_UNKNOWN;
         }
-        goto out;
+        goto write_prometheus;
     }
     if (!opt->request.auth_password && !opt->request.auth_token)
         opt->request.auth_user = NULL;
@@ -95,7 +114,13 @@ int main(int argc, char **argv)
         goto out;
     }
     exit_code = render(opt, &opt->request, &result);
+write_prometheus:
+    if (prometheus && ms_prom_write(prometheus, stdout) < 0) {
+        fputs("mailscope: cannot write the report\n", stderr);
+        exit_code = MS_STATUS_UNKNOWN;
+    }
 out:
+    ms_prom_free(prometheus);
     ms_credentials_wipe(&secrets);
     ms_result_free(&result);
     free(opt);

@@ -12,6 +12,7 @@ enum {
     OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
     OPT_DISCOVER, OPT_USER, OPT_PASSWORD_FILE, OPT_TOKEN_FILE, OPT_AUTH_MECH, OPT_ALLOW_INSECURE,
     OPT_SECRET_ON_ARGV, OPT_INJECTION_TEST, OPT_TARGETS_FILE, OPT_CONCURRENCY,
+    OPT_REQUIRE, OPT_FORBID, OPT_CERT_CRIT_DAYS,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +37,11 @@ static const struct option long_options[] = {
     {"targets-file", required_argument, NULL, OPT_TARGETS_FILE},
     {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
     {"quiet", no_argument, NULL, 'q'},
+    {"require", required_argument, NULL, OPT_REQUIRE},
+    {"forbid", required_argument, NULL, OPT_FORBID},
+    {"warning", required_argument, NULL, 'w'},
+    {"critical", required_argument, NULL, 'c'},
+    {"cert-crit-days", required_argument, NULL, OPT_CERT_CRIT_DAYS},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -88,8 +94,19 @@ void ms_options_usage(FILE *out)
         "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
         "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
         "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
-        "  --format FORMAT          text (default), json, or jsonl (one JSON report per\n"
-        "                           target per line, as each finishes); --json = json\n"
+        "  --format FORMAT          text (default), json, jsonl (one JSON report per target\n"
+        "                           per line, as each finishes), nagios (Monitoring Plugins\n"
+        "                           status line and perfdata), prometheus (text exposition);\n"
+        "                           --json = --format json\n"
+        "  --require LIST           CRITICAL unless every item holds (comma-separated,\n"
+        "                           repeatable): imap, pop3, imaps, imap+starttls, pop3s,\n"
+        "                           pop3+stls, login, imap:IDLE, pop3:UIDL, tls>=1.2,\n"
+        "                           cert-days>=21, a summary feature (push_mail, ...)\n"
+        "  --forbid LIST            CRITICAL if any item holds; items as --require, plus\n"
+        "                           finding codes (e.g. auth.plaintext_login_allowed)\n"
+        "  -w, --warning SECONDS    WARNING when an endpoint's check takes longer\n"
+        "  -c, --critical SECONDS   CRITICAL when an endpoint's check takes longer\n"
+        "  --cert-crit-days N       CRITICAL when a certificate expires within N days\n"
         "  --targets-file FILE      many targets, one per line (host, URL or e-mail address,\n"
         "                           optionally followed by user=NAME; # comments; - = stdin)\n"
         "  --concurrency N          endpoints in flight at most with --targets-file (100)\n"
@@ -168,7 +185,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":46hq", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":46hqw:c:", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_PORTS: rc = ms_plan_parse_ports(optarg, &ports, err); break;
         case OPT_PROTOCOLS: rc = parse_protocols(optarg, &want_imap, &want_pop3, err); break;
@@ -191,8 +208,12 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                 opt->format = MS_FORMAT_TEXT;
             else if (strcmp(optarg, "jsonl") == 0)
                 opt->format = MS_FORMAT_JSONL;
+            else if (strcmp(optarg, "nagios") == 0)
+                opt->format = MS_FORMAT_NAGIOS;
+            else if (strcmp(optarg, "prometheus") == 0)
+                opt->format = MS_FORMAT_PROMETHEUS;
             else
-                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text, json or jsonl)", optarg);
+                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text, json, jsonl, nagios or prometheus)", optarg);
             break;
         case OPT_CERT_WARN_DAYS: {
             char *end = NULL;
@@ -230,6 +251,19 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case OPT_INJECTION_TEST: req->injection_test = true; break;
         case OPT_TARGETS_FILE: opt->targets_file = optarg; break;
         case 'q': opt->quiet = true; break;
+        case OPT_REQUIRE: rc = ms_require_parse(optarg, false, &opt->requirements, err); break;
+        case OPT_FORBID: rc = ms_require_parse(optarg, true, &opt->requirements, err); break;
+        case 'w': rc = parse_seconds("--warning", optarg, &opt->thresholds.warning_s, err); break;
+        case 'c': rc = parse_seconds("--critical", optarg, &opt->thresholds.critical_s, err); break;
+        case OPT_CERT_CRIT_DAYS: {
+            char *end = NULL;
+            long days = strtol(optarg, &end, 10);
+            if (!*optarg || *end || days < 0 || days > 3650)
+                rc = ms_error_set(err, MS_EINVAL, "--cert-crit-days needs a whole number of days (0-3650)");
+            else
+                opt->thresholds.cert_crit_days = (int)days;
+            break;
+        }
         case OPT_CONCURRENCY: {
             char *end = NULL;
             long n = strtol(optarg, &end, 10);
@@ -254,6 +288,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         if (rc < 0)
             return rc;
     }
+    opt->thresholds.cert_warn_days = opt->assess.cert_warn_days;
     opt->ports = ports;
     opt->want_imap = want_imap;
     opt->want_pop3 = want_pop3;

@@ -9,13 +9,16 @@
 #include "probe/error.h"
 #include "probe/request.h"
 #include "report/assess.h"
+#include "report/require.h"
 
-enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON, MS_FORMAT_JSONL };
+enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON, MS_FORMAT_JSONL, MS_FORMAT_NAGIOS, MS_FORMAT_PROMETHEUS };
 
 struct ms_options {
     struct ms_request request;
     struct ms_assess_options assess;
     enum ms_format format;
+    struct ms_requirements requirements; /* --require / --forbid */
+    struct ms_thresholds thresholds;     /* -w/-c, --cert-crit-days */
     struct ms_credential_sources secrets; /* where sign-in secrets come from */
     char email_user[2 * MS_MAX_HOST + 2];  /* user name taken from an e-mail target */
     const char *targets_file;      /* --targets-file: many targets, one per line ("-": stdin) */

@@ -1,0 +1,25 @@
+/* Prometheus text exposition (format 0.0.4) of one or many runs, e.g. for the
+ * node_exporter textfile collector. Families are grouped, so series from many targets are
+ * collected first and written once at the end. */
+#ifndef MS_REPORT_PROMETHEUS_H
+#define MS_REPORT_PROMETHEUS_H
+
+#include <stdio.h>
+
+#include "probe/result.h"
+#include "report/assess.h"
+
+struct ms_prom;
+
+/* Returns NULL when out of memory. */
+struct ms_prom *ms_prom_new(void);
+
+/* Add one run's series. Returns 0 or MS_ENOMEM. */
+int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a);
+
+/* Write every family with its HELP and TYPE lines. Returns 0 or MS_EIO. */
+int ms_prom_write(struct ms_prom *p, FILE *out);
+
+void ms_prom_free(struct ms_prom *p);
+
+#endif

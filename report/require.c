@@ -1,0 +1,373 @@
+#include "report/require.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "probe/caps.h"
+
+static const char *const feature_ids[] = {
+    "protocol_enabled", "leave_mail_on_server", "server_folders", "sent_items_on_server",
+    "shared_folders",   "headers_only_download", "push_mail",     "min_poll_interval",
+    "secure_connection", "sign_in_methods",      "quota",
+};
+
+static const char *const finding_families[] = {"dns",  "tcp",  "tls",     "starttls", "proto",
+                                               "auth", "account", "internal", "perf"};
+
+#define VALID_FORMS                                                                          \
+    "valid items: imap, pop3, imaps, imap+starttls, pop3s, pop3+stls, login, imap:CAPABILITY, " \
+    "pop3:CAPABILITY, tls>=1.2, cert-days>=N, a summary feature (protocol_enabled, "          \
+    "leave_mail_on_server, server_folders, sent_items_on_server, shared_folders, "            \
+    "headers_only_download, push_mail, min_poll_interval, secure_connection, sign_in_methods, " \
+    "quota) or a finding code (e.g. auth.plaintext_login_allowed)"
+
+static int parse_op(const char *s, enum ms_req_op *op, const char **rest)
+{
+    static const struct {
+        const char *text;
+        enum ms_req_op op;
+    } ops[] = {{">=", MS_REQ_GE}, {"<=", MS_REQ_LE}, {">", MS_REQ_GT}, {"<", MS_REQ_LT}, {"=", MS_REQ_EQ}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t n = strlen(ops[i].text);
+        if (strncmp(s, ops[i].text, n) == 0) {
+            *op = ops[i].op;
+            *rest = s + n;
+            return 0;
+        }
+    }
+    return MS_EINVAL;
+}
+
+static bool compare(long have, enum ms_req_op op, long want)
+{
+    switch (op) {
+    case MS_REQ_GE: return have >= want;
+    case MS_REQ_GT: return have > want;
+    case MS_REQ_LE: return have <= want;
+    case MS_REQ_LT: return have < want;
+    default: return have == want;
+    }
+}
+
+/* "1.2" -> 12; "1.0" -> 10; "1" -> 10. */
+static bool parse_tls_version(const char *s, long *out)
+{
+    if (strcmp(s, "1") == 0 || strcmp(s, "1.0") == 0)
+        *out = 10;
+    else if (strcmp(s, "1.1") == 0)
+        *out = 11;
+    else if (strcmp(s, "1.2") == 0)
+        *out = 12;
+    else if (strcmp(s, "1.3") == 0)
+        *out = 13;
+    else
+        return false;
+    return true;
+}
+
+static bool is_finding_code(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot || dot == s || !dot[1])
+        return false;
+    for (const char *p = dot + 1; *p; p++)
+        if (!islower((unsigned char)*p) && *p != '_' && !isdigit((unsigned char)*p))
+            return false;
+    for (size_t i = 0; i < sizeof finding_families / sizeof finding_families[0]; i++)
+        if ((size_t)(dot - s) == strlen(finding_families[i]) &&
+            strncmp(s, finding_families[i], (size_t)(dot - s)) == 0)
+            return true;
+    return false;
+}
+
+static int parse_item(const char *text, bool forbid, struct ms_requirement *r, struct ms_error *err)
+{
+    *r = (struct ms_requirement){.forbid = forbid};
+    snprintf(r->text, sizeof r->text, "%s", text);
+    static const struct {
+        const char *name;
+        enum ms_req_kind kind;
+        enum ms_protocol protocol;
+        enum ms_security security;
+    } words[] = {
+        {"imap", MS_REQ_PROTOCOL, MS_PROTOCOL_IMAP, MS_SECURITY_NONE},
+        {"pop3", MS_REQ_PROTOCOL, MS_PROTOCOL_POP3, MS_SECURITY_NONE},
+        {"imaps", MS_REQ_ENDPOINT, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT},
+        {"imap+starttls", MS_REQ_ENDPOINT, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS},
+        {"pop3s", MS_REQ_ENDPOINT, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT},
+        {"pop3+stls", MS_REQ_ENDPOINT, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS},
+        {"login", MS_REQ_LOGIN, MS_PROTOCOL_IMAP, MS_SECURITY_NONE},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcasecmp(text, words[i].name) == 0) {
+            r->kind = words[i].kind;
+            r->protocol = words[i].protocol;
+            r->security = words[i].security;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof feature_ids / sizeof feature_ids[0]; i++) {
+        if (strcmp(text, feature_ids[i]) == 0) {
+            r->kind = MS_REQ_FEATURE;
+            snprintf(r->name, sizeof r->name, "%s", feature_ids[i]);
+            return 0;
+        }
+    }
+    if (strncasecmp(text, "imap:", 5) == 0 || strncasecmp(text, "pop3:", 5) == 0) {
+        if (!text[5] || strlen(text + 5) >= sizeof r->name || strchr(text + 5, ' '))
+            return ms_error_set(err, MS_EINVAL, "'%s': a capability name must follow the colon", text);
+        r->kind = MS_REQ_CAPABILITY;
+        r->protocol = strncasecmp(text, "imap:", 5) == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+        snprintf(r->name, sizeof r->name, "%s", text + 5);
+        return 0;
+    }
+    const char *rest = NULL;
+    if (strncasecmp(text, "tls", 3) == 0 && parse_op(text + 3, &r->op, &rest) == 0) {
+        if (!parse_tls_version(rest, &r->value))
+            return ms_error_set(err, MS_EINVAL, "'%s': TLS versions are 1.0, 1.1, 1.2, 1.3", text);
+        r->kind = MS_REQ_TLS;
+        return 0;
+    }
+    if (strncasecmp(text, "cert-days", 9) == 0 && parse_op(text + 9, &r->op, &rest) == 0) {
+        char *end = NULL;
+        long days = strtol(rest, &end, 10);
+        if (!*rest || *end || days < -100000 || days > 100000)
+            return ms_error_set(err, MS_EINVAL, "'%s': cert-days needs a whole number", text);
+        r->kind = MS_REQ_CERT_DAYS;
+        r->value = days;
+        return 0;
+    }
+    if (is_finding_code(text) && strlen(text) < sizeof r->name) {
+        r->kind = MS_REQ_FINDING;
+        snprintf(r->name, sizeof r->name, "%s", text);
+        return 0;
+    }
+    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%s'; %s", forbid ? "forbid" : "require",
+                        text, VALID_FORMS);
+}
+
+int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out, struct ms_error *err)
+{
+    char buf[1024];
+    if (strlen(list) >= sizeof buf)
+        return ms_error_set(err, MS_EINVAL, "the --%s list is too long", forbid ? "forbid" : "require");
+    snprintf(buf, sizeof buf, "%s", list);
+    size_t added = 0;
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        size_t len = strlen(item);
+        while (len > 0 && item[len - 1] == ' ')
+            item[--len] = '\0';
+        if (!*item)
+            continue;
+        if (out->count >= MS_MAX_REQUIREMENTS)
+            return ms_error_set(err, MS_EINVAL, "too many --require/--forbid items (at most %d)",
+                                MS_MAX_REQUIREMENTS);
+        int rc = parse_item(item, forbid, &out->items[out->count], err);
+        if (rc < 0)
+            return rc;
+        out->count++;
+        added++;
+    }
+    if (!added)
+        return ms_error_set(err, MS_EINVAL, "--%s needs at least one item; %s", forbid ? "forbid" : "require",
+                            VALID_FORMS);
+    return 0;
+}
+
+static long tls_minor(const char *version)
+{
+    if (strcmp(version, "TLSv1.3") == 0)
+        return 13;
+    if (strcmp(version, "TLSv1.2") == 0)
+        return 12;
+    if (strcmp(version, "TLSv1.1") == 0)
+        return 11;
+    if (strcmp(version, "TLSv1") == 0 || strcmp(version, "TLSv1.0") == 0)
+        return 10;
+    return 0; /* SSLv3 and older */
+}
+
+static bool capability_offered(const struct ms_endpoint_result *ep, const char *name)
+{
+    const struct ms_strlist *lists[] = {&ep->caps_after_login, &ep->caps_after_tls};
+    for (size_t i = 0; i < 2; i++) {
+        if (ep->protocol == MS_PROTOCOL_IMAP ? ms_strlist_has(lists[i], name)
+                                             : ms_caps_pop3_find(lists[i], name) != NULL)
+            return true;
+    }
+    return false;
+}
+
+bool ms_require_holds(const struct ms_requirement *item, const struct ms_result *result,
+                      const struct ms_assessment *a)
+{
+    switch (item->kind) {
+    case MS_REQ_PROTOCOL:
+        for (size_t i = 0; i < a->verdict_count; i++)
+            if (a->verdicts[i].protocol == item->protocol)
+                return a->verdicts[i].available;
+        return false;
+    case MS_REQ_ENDPOINT:
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            if (ep->protocol == item->protocol && ep->security == item->security && ep->completed_securely)
+                return true;
+        }
+        return false;
+    case MS_REQ_CAPABILITY:
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            if (ep->protocol == item->protocol && ep->tls.established && capability_offered(ep, item->name))
+                return true;
+        }
+        return false;
+    case MS_REQ_LOGIN: {
+        bool tried = false;
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            if (ep->auth.attempted) {
+                tried = true;
+                if (!ep->auth.ok)
+                    return false;
+            }
+        }
+        return tried;
+    }
+    case MS_REQ_TLS: {
+        bool any = false;
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            if (!ep->tls.established)
+                continue;
+            any = true;
+            if (!compare(tls_minor(ep->tls.version), item->op, item->value))
+                return false;
+        }
+        return any;
+    }
+    case MS_REQ_CERT_DAYS: {
+        bool any = false;
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            if (!ep->tls.has_certificate)
+                continue;
+            any = true;
+            if (!compare(ep->tls.cert.days_left, item->op, item->value))
+                return false;
+        }
+        return any;
+    }
+    case MS_REQ_FINDING:
+        for (size_t i = 0; i < a->finding_count; i++)
+            if (strcmp(a->findings[i].code, item->name) == 0)
+                return true;
+        return false;
+    case MS_REQ_FEATURE:
+        return ms_assess_feature_holds(a, item->name);
+    }
+    return false;
+}
+
+/* Insert f after the findings at least as severe, keeping worst-first order. */
+static struct ms_finding *insert_finding(struct ms_assessment *a, enum ms_severity severity)
+{
+    struct ms_finding *grown = realloc(a->findings, (a->finding_count + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    a->findings = grown;
+    size_t at = 0;
+    while (at < a->finding_count && a->findings[at].severity >= severity)
+        at++;
+    memmove(&a->findings[at + 1], &a->findings[at], (a->finding_count - at) * sizeof *grown);
+    a->finding_count++;
+    struct ms_finding *f = &a->findings[at];
+    memset(f, 0, sizeof *f);
+    f->severity = severity;
+    f->endpoint_index = -1;
+    enum ms_status st = severity == MS_SEVERITY_CRITICAL  ? MS_STATUS_CRITICAL
+                        : severity == MS_SEVERITY_WARNING ? MS_STATUS_WARNING
+                                                          : MS_STATUS_OK;
+    if (st > a->status && !(a->status == MS_STATUS_UNKNOWN && st != MS_STATUS_CRITICAL))
+        a->status = st;
+    return f;
+}
+
+int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *result,
+                        struct ms_assessment *a)
+{
+    for (size_t i = 0; i < result->endpoint_count; i++) {
+        const struct ms_endpoint_result *ep = &result->endpoints[i];
+        double seconds = ep->timings_ms.total / 1000.0;
+        enum ms_severity sev = MS_SEVERITY_INFO;
+        double limit = 0;
+        if (t->critical_s > 0 && seconds > t->critical_s) {
+            sev = MS_SEVERITY_CRITICAL;
+            limit = t->critical_s;
+        } else if (t->warning_s > 0 && seconds > t->warning_s) {
+            sev = MS_SEVERITY_WARNING;
+            limit = t->warning_s;
+        }
+        if (sev != MS_SEVERITY_INFO && ep->timings_ms.total >= 0) {
+            struct ms_finding *f = insert_finding(a, sev);
+            if (!f)
+                return MS_ENOMEM;
+            f->code = "perf.response_time";
+            f->endpoint = ep->id;
+            f->endpoint_index = (long)i;
+            snprintf(f->message, sizeof f->message, "%.*s took %.3f s, over the %s threshold of %g s.",
+                     200, ep->id, seconds, sev == MS_SEVERITY_CRITICAL ? "critical" : "warning", limit);
+            snprintf(f->remedy, sizeof f->remedy,
+                     "Check the server's load and the network path; the timings show which phase is slow.");
+        }
+        if (t->cert_crit_days > 0 && ep->tls.has_certificate && ep->tls.cert.days_left >= 0 &&
+            ep->tls.cert.days_left < t->cert_crit_days) {
+            for (size_t k = 0; k < a->finding_count; k++) {
+                struct ms_finding *f = &a->findings[k];
+                if (f->endpoint_index == (long)i && strcmp(f->code, "tls.cert_expires_soon") == 0 &&
+                    f->severity != MS_SEVERITY_CRITICAL) {
+                    struct ms_finding copy = *f;
+                    memmove(f, f + 1, (a->finding_count - k - 1) * sizeof *f);
+                    a->finding_count--;
+                    struct ms_finding *g = insert_finding(a, MS_SEVERITY_CRITICAL);
+                    if (!g)
+                        return MS_ENOMEM;
+                    copy.severity = MS_SEVERITY_CRITICAL;
+                    *g = copy;
+                    break;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int ms_require_apply(const struct ms_requirements *reqs, const struct ms_result *result,
+                     struct ms_assessment *a)
+{
+    for (size_t i = 0; i < reqs->count; i++) {
+        const struct ms_requirement *item = &reqs->items[i];
+        bool holds = ms_require_holds(item, result, a);
+        if (holds != item->forbid)
+            continue;
+        struct ms_finding *f = insert_finding(a, MS_SEVERITY_CRITICAL); /* the caller said so */
+        if (!f)
+            return MS_ENOMEM;
+        f->code = item->forbid ? "forbid.present" : "require.unmet";
+        if (item->forbid) {
+            snprintf(f->message, sizeof f->message, "Forbidden, but present: %s.", item->text);
+            snprintf(f->remedy, sizeof f->remedy,
+                     "Change the server so that '%s' no longer holds, or drop it from --forbid.", item->text);
+        } else {
+            snprintf(f->message, sizeof f->message, "Required, but not met: %s.", item->text);
+            snprintf(f->remedy, sizeof f->remedy,
+                     "See the other findings for why '%s' does not hold; fix that, or drop it from --require.",
+                     item->text);
+        }
+    }
+    return 0;
+}
