@@ -18,7 +18,7 @@ struct fleet {
     void *render_arg;
     FILE *in;
     size_t line_no;
-    size_t total;            /* targets in the file, 0 when unknown (stdin) */
+    size_t total; /* targets in the file, 0 when unknown (stdin) */
     size_t started, finished;
     size_t by_status[4];
     int worst;
@@ -70,15 +70,18 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
     if (!target_text || target_text[0] == '#')
         return 0;
     *req = opt->request; /* the shared options; no endpoints yet */
-    req->endpoint_count = 0;
+    req->endpoints = NULL;
+    req->endpoint_count = req->endpoint_capacity = 0;
     req->bare_host = req->want_imap = req->want_pop3 = false;
     req->discover_domain[0] = req->discover_user[0] = '\0';
     req->auth_user = NULL;
-    for (char *word = strtok_r(NULL, " \t\r\n", &save); word; word = strtok_r(NULL, " \t\r\n", &save)) {
+    for (char *word = strtok_r(NULL, " \t\r\n", &save); word;
+         word = strtok_r(NULL, " \t\r\n", &save)) {
         if (word[0] == '#')
             break;
         if (strncmp(word, "user=", 5) != 0 || !word[5] || strlen(word + 5) > MS_MAX_HOST)
-            return ms_error_set(err, MS_EINVAL, "unexpected '%s' (only user=NAME may follow the target)", word);
+            return ms_error_set(err, MS_EINVAL,
+                                "unexpected '%s' (only user=NAME may follow the target)", word);
         snprintf(req->auth_user_storage, sizeof req->auth_user_storage, "%s", word + 5);
     }
     struct ms_target target;
@@ -96,7 +99,8 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
             char address[2 * (MS_MAX_HOST + 1)];
             snprintf(address, sizeof address, "%s@%s", target.user, target.host);
             if (strlen(address) > MS_MAX_HOST)
-                return ms_error_set(err, MS_EINVAL, "the e-mail address is too long to sign in with");
+                return ms_error_set(err, MS_EINVAL,
+                                    "the e-mail address is too long to sign in with");
             memcpy(req->auth_user_storage, address, strlen(address) + 1);
             req->auth_user = req->auth_user_storage;
         } else
@@ -113,7 +117,8 @@ static int next_request(void *arg, struct ms_request *req)
         fl->line_no++;
         size_t len = strlen(line);
         if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            fprintf(stderr, "mailscope: targets file line %zu is longer than %d characters: skipped\n",
+            fprintf(stderr,
+                    "mailscope: targets file line %zu is longer than %d characters: skipped\n",
                     fl->line_no, MS_FLEET_MAX_LINE - 2);
             int c;
             while ((c = fgetc(fl->in)) != EOF && c != '\n')
@@ -124,6 +129,8 @@ static int next_request(void *arg, struct ms_request *req)
         }
         struct ms_error err = {0};
         int rc = parse_line(fl, req, line, &err);
+        if (rc != 1)
+            ms_request_release(req);
         if (rc == 1) {
             fl->started++;
             return 1;

@@ -38,7 +38,9 @@ static int render(void *arg, const struct ms_request *req, const struct ms_resul
     }
     int rc;
     switch (opt->format) {
-    case MS_FORMAT_NAGIOS: rc = ms_report_nagios(stdout, result, &assessment, &opt->thresholds); break;
+    case MS_FORMAT_NAGIOS:
+        rc = ms_report_nagios(stdout, result, &assessment, &opt->thresholds);
+        break;
     case MS_FORMAT_PROMETHEUS: rc = ms_prom_add(prometheus, result, &assessment); break;
     case MS_FORMAT_JSON: rc = ms_report_json(stdout, result, &assessment); break;
     case MS_FORMAT_JSONL: rc = ms_report_json_line(stdout, result, &assessment); break;
@@ -72,7 +74,8 @@ int main(int argc, char **argv)
         return MS_STATUS_UNKNOWN;
     }
     if (ms_options_parse(argc, argv, opt, &err) < 0) {
-        fprintf(stderr, "mailscope: %s\nTry 'mailscope --help' for more information.\n", err.message);
+        fprintf(stderr, "mailscope: %s\nTry 'mailscope --help' for more information.\n",
+                err.message);
         goto out;
     }
     if (opt->show_help) {
@@ -123,6 +126,8 @@ out:
     ms_prom_free(prometheus);
     ms_credentials_wipe(&secrets);
     ms_result_free(&result);
+    if (opt)
+        ms_request_release(&opt->request);
     free(opt);
     return exit_code;
 }

@@ -8,11 +8,31 @@
 #include "probe/plan.h"
 
 enum {
-    OPT_PORTS = 256, OPT_PROTOCOLS, OPT_RESOLVE, OPT_CA_FILE, OPT_TIMEOUT, OPT_DEADLINE,
-    OPT_TRACE, OPT_FORMAT, OPT_JSON, OPT_CERT_WARN_DAYS, OPT_DNS_SERVER, OPT_VERSION,
-    OPT_DISCOVER, OPT_USER, OPT_PASSWORD_FILE, OPT_TOKEN_FILE, OPT_AUTH_MECH, OPT_ALLOW_INSECURE,
-    OPT_SECRET_ON_ARGV, OPT_INJECTION_TEST, OPT_TARGETS_FILE, OPT_CONCURRENCY,
-    OPT_REQUIRE, OPT_FORBID, OPT_CERT_CRIT_DAYS,
+    OPT_PORTS = 256,
+    OPT_PROTOCOLS,
+    OPT_RESOLVE,
+    OPT_CA_FILE,
+    OPT_TIMEOUT,
+    OPT_DEADLINE,
+    OPT_TRACE,
+    OPT_FORMAT,
+    OPT_JSON,
+    OPT_CERT_WARN_DAYS,
+    OPT_DNS_SERVER,
+    OPT_VERSION,
+    OPT_DISCOVER,
+    OPT_USER,
+    OPT_PASSWORD_FILE,
+    OPT_TOKEN_FILE,
+    OPT_AUTH_MECH,
+    OPT_ALLOW_INSECURE,
+    OPT_SECRET_ON_ARGV,
+    OPT_INJECTION_TEST,
+    OPT_TARGETS_FILE,
+    OPT_CONCURRENCY,
+    OPT_REQUIRE,
+    OPT_FORBID,
+    OPT_CERT_CRIT_DAYS,
 };
 
 static const struct option long_options[] = {
@@ -56,78 +76,77 @@ static const struct option long_options[] = {
 
 void ms_options_usage(FILE *out)
 {
-    fputs(
-        "Usage: mailscope [OPTIONS] TARGET...\n"
-        "\n"
-        "Check whether POP3 and IMAP4 work securely on a mail host: connect to every\n"
-        "endpoint in parallel, negotiate TLS (implicit and STARTTLS/STLS), read the\n"
-        "capabilities before and after TLS, and report what works, what is broken, why,\n"
-        "and how to fix it.\n"
-        "\n"
-        "TARGET is a host name (its four standard endpoints: IMAP 143 with STARTTLS,\n"
-        "IMAP 993, POP3 110 with STLS, POP3 995), a URL naming one endpoint:\n"
-        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://, or an\n"
-        "e-mail address: its domain's servers are found from DNS (SRV, MX and the\n"
-        "usual names imap., pop., mail.) and the best settings are recommended.\n"
-        "\n"
-        "Options:\n"
-        "  --discover DOMAIN        find the servers of a mail domain (like an e-mail address)\n"
-        "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s)\n"
-        "  --protocols imap|pop3    probe only this protocol (comma-separated list allowed)\n"
-        "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
-        "                           checks still use HOST (repeatable)\n"
-        "  --dns-server IP[:PORT]   ask this DNS server instead of the system's (repeatable)\n"
-        "  -4, --ipv4 / -6, --ipv6  use only IPv4 / only IPv6 addresses\n"
-        "  --ca-file FILE           also trust the CA certificates in FILE (PEM)\n"
-        "  --user NAME              sign in as NAME (one endpoint per protocol) and report\n"
-        "                           what the account can do; the password comes from\n"
-        "                           MAILSCOPE_PASSWORD, --password-file, or a prompt\n"
-        "  --password-file FILE     read the password from FILE's first line\n"
-        "  --oauth2-token-file FILE sign in with this OAuth2 access token (XOAUTH2 or\n"
-        "                           OAUTHBEARER); or set MAILSCOPE_OAUTH2_TOKEN\n"
-        "  --auth-mech NAME         PLAIN, LOGIN, XOAUTH2, OAUTHBEARER or USER (POP3\n"
-        "                           USER/PASS, IMAP LOGIN command)\n"
-        "  --allow-insecure-auth    also send credentials without verified TLS\n"
-        "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
-        "                           connection) whether the server executes commands\n"
-        "                           injected before the TLS handshake\n"
-        "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
-        "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
-        "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
-        "  --format FORMAT          text (default), json, jsonl (one JSON report per target\n"
-        "                           per line, as each finishes), nagios (Monitoring Plugins\n"
-        "                           status line and perfdata), prometheus (text exposition);\n"
-        "                           --json = --format json\n"
-        "  --require LIST           CRITICAL unless every item holds (comma-separated,\n"
-        "                           repeatable): imap, pop3, imaps, imap+starttls, pop3s,\n"
-        "                           pop3+stls, login, imap:IDLE, pop3:UIDL, tls>=1.2,\n"
-        "                           cert-days>=21, a summary feature (push_mail, ...)\n"
-        "  --forbid LIST            CRITICAL if any item holds; items as --require, plus\n"
-        "                           finding codes (e.g. auth.plaintext_login_allowed)\n"
-        "  -w, --warning SECONDS    WARNING when an endpoint's check takes longer\n"
-        "  -c, --critical SECONDS   CRITICAL when an endpoint's check takes longer\n"
-        "  --cert-crit-days N       CRITICAL when a certificate expires within N days\n"
-        "  --targets-file FILE      many targets, one per line (host, URL or e-mail address,\n"
-        "                           optionally followed by user=NAME; # comments; - = stdin)\n"
-        "  --concurrency N          endpoints in flight at most with --targets-file (100)\n"
-        "  -q, --quiet              no progress line on the terminal\n"
-        "  --trace                  print the protocol transcript to stderr\n"
-        "  -h, --help               show this help\n"
-        "      --version            show the version\n"
-        "\n"
-        "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage or internal error).\n"
-        "Colour is used on a terminal unless NO_COLOR is set.\n"
-        "\n"
-        "Examples:\n"
-        "  mailscope mail.example.com\n"
-        "  mailscope --json mail.example.com\n"
-        "  mailscope alice@example.com\n"
-        "  mailscope imaps://mail.example.com pop3://mail.example.com:1110\n"
-        "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
-        "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
-        "  mailscope --protocols pop3 --trace mail.example.com\n"
-        "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n",
-        out);
+    fputs("Usage: mailscope [OPTIONS] TARGET...\n"
+          "\n"
+          "Check whether POP3 and IMAP4 work securely on a mail host: connect to every\n"
+          "endpoint in parallel, negotiate TLS (implicit and STARTTLS/STLS), read the\n"
+          "capabilities before and after TLS, and report what works, what is broken, why,\n"
+          "and how to fix it.\n"
+          "\n"
+          "TARGET is a host name (its four standard endpoints: IMAP 143 with STARTTLS,\n"
+          "IMAP 993, POP3 110 with STLS, POP3 995), a URL naming one endpoint:\n"
+          "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://, or an\n"
+          "e-mail address: its domain's servers are found from DNS (SRV, MX and the\n"
+          "usual names imap., pop., mail.) and the best settings are recommended.\n"
+          "\n"
+          "Options:\n"
+          "  --discover DOMAIN        find the servers of a mail domain (like an e-mail address)\n"
+          "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s)\n"
+          "  --protocols imap|pop3    probe only this protocol (comma-separated list allowed)\n"
+          "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
+          "                           checks still use HOST (repeatable)\n"
+          "  --dns-server IP[:PORT]   ask this DNS server instead of the system's (repeatable)\n"
+          "  -4, --ipv4 / -6, --ipv6  use only IPv4 / only IPv6 addresses\n"
+          "  --ca-file FILE           also trust the CA certificates in FILE (PEM)\n"
+          "  --user NAME              sign in as NAME (one endpoint per protocol) and report\n"
+          "                           what the account can do; the password comes from\n"
+          "                           MAILSCOPE_PASSWORD, --password-file, or a prompt\n"
+          "  --password-file FILE     read the password from FILE's first line\n"
+          "  --oauth2-token-file FILE sign in with this OAuth2 access token (XOAUTH2 or\n"
+          "                           OAUTHBEARER); or set MAILSCOPE_OAUTH2_TOKEN\n"
+          "  --auth-mech NAME         PLAIN, LOGIN, XOAUTH2, OAUTHBEARER or USER (POP3\n"
+          "                           USER/PASS, IMAP LOGIN command)\n"
+          "  --allow-insecure-auth    also send credentials without verified TLS\n"
+          "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
+          "                           connection) whether the server executes commands\n"
+          "                           injected before the TLS handshake\n"
+          "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
+          "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
+          "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
+          "  --format FORMAT          text (default), json, jsonl (one JSON report per target\n"
+          "                           per line, as each finishes), nagios (Monitoring Plugins\n"
+          "                           status line and perfdata), prometheus (text exposition);\n"
+          "                           --json = --format json\n"
+          "  --require LIST           CRITICAL unless every item holds (comma-separated,\n"
+          "                           repeatable): imap, pop3, imaps, imap+starttls, pop3s,\n"
+          "                           pop3+stls, login, imap:IDLE, pop3:UIDL, tls>=1.2,\n"
+          "                           cert-days>=21, a summary feature (push_mail, ...)\n"
+          "  --forbid LIST            CRITICAL if any item holds; items as --require, plus\n"
+          "                           finding codes (e.g. auth.plaintext_login_allowed)\n"
+          "  -w, --warning SECONDS    WARNING when an endpoint's check takes longer\n"
+          "  -c, --critical SECONDS   CRITICAL when an endpoint's check takes longer\n"
+          "  --cert-crit-days N       CRITICAL when a certificate expires within N days\n"
+          "  --targets-file FILE      many targets, one per line (host, URL or e-mail address,\n"
+          "                           optionally followed by user=NAME; # comments; - = stdin)\n"
+          "  --concurrency N          endpoints in flight at most with --targets-file (100)\n"
+          "  -q, --quiet              no progress line on the terminal\n"
+          "  --trace                  print the protocol transcript to stderr\n"
+          "  -h, --help               show this help\n"
+          "      --version            show the version\n"
+          "\n"
+          "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad usage or internal error).\n"
+          "Colour is used on a terminal unless NO_COLOR is set.\n"
+          "\n"
+          "Examples:\n"
+          "  mailscope mail.example.com\n"
+          "  mailscope --json mail.example.com\n"
+          "  mailscope alice@example.com\n"
+          "  mailscope imaps://mail.example.com pop3://mail.example.com:1110\n"
+          "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
+          "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
+          "  mailscope --protocols pop3 --trace mail.example.com\n"
+          "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n",
+          out);
 }
 
 static int parse_seconds(const char *name, const char *text, double *out, struct ms_error *err)
@@ -135,8 +154,9 @@ static int parse_seconds(const char *name, const char *text, double *out, struct
     char *end = NULL;
     double v = strtod(text, &end);
     if (!*text || *end || !(v > 0) || v > 3600)
-        return ms_error_set(err, MS_EINVAL, "%s needs a number of seconds between 0 and 3600, got '%s'",
-                            name, text);
+        return ms_error_set(err, MS_EINVAL,
+                            "%s needs a number of seconds between 0 and 3600, got '%s'", name,
+                            text);
     *out = v;
     return 0;
 }
@@ -146,13 +166,15 @@ static int parse_protocols(const char *text, bool *imap, bool *pop3, struct ms_e
     *imap = *pop3 = false;
     char buf[64];
     snprintf(buf, sizeof buf, "%s", text);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         if (strcasecmp(tok, "imap") == 0 || strcasecmp(tok, "imap4") == 0)
             *imap = true;
         else if (strcasecmp(tok, "pop3") == 0 || strcasecmp(tok, "pop") == 0)
             *pop3 = true;
         else
-            return ms_error_set(err, MS_EINVAL, "--protocols: unknown protocol '%s' (use imap or pop3)", tok);
+            return ms_error_set(err, MS_EINVAL,
+                                "--protocols: unknown protocol '%s' (use imap or pop3)", tok);
     }
     if (!*imap && !*pop3)
         return ms_error_set(err, MS_EINVAL, "--protocols needs imap, pop3 or both");
@@ -166,7 +188,8 @@ static int add_dns_server(struct ms_request *req, const char *text, struct ms_er
         return ms_error_set(err, MS_EINVAL, "--dns-server takes one IP[:PORT] each time");
     if (used + len + 2 > sizeof req->dns_servers)
         return ms_error_set(err, MS_EINVAL, "too many --dns-server options");
-    snprintf(req->dns_servers + used, sizeof req->dns_servers - used, "%s%s", used ? "," : "", text);
+    snprintf(req->dns_servers + used, sizeof req->dns_servers - used, "%s%s", used ? "," : "",
+             text);
     return 0;
 }
 
@@ -191,8 +214,10 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case OPT_PROTOCOLS: rc = parse_protocols(optarg, &want_imap, &want_pop3, err); break;
         case OPT_RESOLVE:
             if (req->pin_count >= MS_MAX_PINS)
-                return ms_error_set(err, MS_EINVAL, "too many --resolve options (at most %d)", MS_MAX_PINS);
-            rc = ms_plan_parse_pin(optarg, &req->pins[req->pin_count], err);
+                return ms_error_set(err, MS_EINVAL, "too many --resolve options (at most %d)",
+                                    MS_MAX_PINS);
+            rc = ms_plan_parse_pin(optarg, &opt->pins[req->pin_count], err);
+            req->pins = opt->pins;
             if (rc == 0)
                 req->pin_count++;
             break;
@@ -213,13 +238,17 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             else if (strcmp(optarg, "prometheus") == 0)
                 opt->format = MS_FORMAT_PROMETHEUS;
             else
-                rc = ms_error_set(err, MS_EINVAL, "--format: unknown format '%s' (use text, json, jsonl, nagios or prometheus)", optarg);
+                rc = ms_error_set(
+                    err, MS_EINVAL,
+                    "--format: unknown format '%s' (use text, json, jsonl, nagios or prometheus)",
+                    optarg);
             break;
         case OPT_CERT_WARN_DAYS: {
             char *end = NULL;
             long days = strtol(optarg, &end, 10);
             if (!*optarg || *end || days < 0 || days > 3650)
-                rc = ms_error_set(err, MS_EINVAL, "--cert-warn-days needs a whole number of days (0-3650)");
+                rc = ms_error_set(err, MS_EINVAL,
+                                  "--cert-warn-days needs a whole number of days (0-3650)");
             else
                 opt->assess.cert_warn_days = (int)days;
             break;
@@ -228,7 +257,9 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case OPT_DISCOVER: discover = optarg; break;
         case OPT_USER:
             if (!*optarg || strlen(optarg) > MS_MAX_HOST || strpbrk(optarg, "\r\n"))
-                return ms_error_set(err, MS_EINVAL, "--user needs a user name (at most %d characters)", MS_MAX_HOST);
+                return ms_error_set(err, MS_EINVAL,
+                                    "--user needs a user name (at most %d characters)",
+                                    MS_MAX_HOST);
             opt->secrets.user = optarg;
             break;
         case OPT_PASSWORD_FILE: opt->secrets.password_file = optarg; break;
@@ -243,7 +274,8 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                 }
             if (!ok)
                 return ms_error_set(err, MS_EINVAL,
-                                    "--auth-mech: unknown mechanism '%s' (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER, USER)",
+                                    "--auth-mech: unknown mechanism '%s' (PLAIN, LOGIN, XOAUTH2, "
+                                    "OAUTHBEARER, USER)",
                                     optarg);
             break;
         }
@@ -259,7 +291,8 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             char *end = NULL;
             long days = strtol(optarg, &end, 10);
             if (!*optarg || *end || days < 0 || days > 3650)
-                rc = ms_error_set(err, MS_EINVAL, "--cert-crit-days needs a whole number of days (0-3650)");
+                rc = ms_error_set(err, MS_EINVAL,
+                                  "--cert-crit-days needs a whole number of days (0-3650)");
             else
                 opt->thresholds.cert_crit_days = (int)days;
             break;
@@ -268,21 +301,24 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             char *end = NULL;
             long n = strtol(optarg, &end, 10);
             if (!*optarg || *end || n < 1 || n > MS_MAX_CONCURRENCY)
-                return ms_error_set(err, MS_EINVAL, "--concurrency needs a whole number from 1 to %d",
+                return ms_error_set(err, MS_EINVAL,
+                                    "--concurrency needs a whole number from 1 to %d",
                                     MS_MAX_CONCURRENCY);
             opt->concurrency = (size_t)n;
             break;
         }
         case OPT_SECRET_ON_ARGV:
-            return ms_error_set(err, MS_EINVAL,
-                                "secrets are never taken on the command line (other users can read it); "
-                                "use MAILSCOPE_PASSWORD / --password-file or MAILSCOPE_OAUTH2_TOKEN / "
-                                "--oauth2-token-file");
+            return ms_error_set(
+                err, MS_EINVAL,
+                "secrets are never taken on the command line (other users can read it); "
+                "use MAILSCOPE_PASSWORD / --password-file or MAILSCOPE_OAUTH2_TOKEN / "
+                "--oauth2-token-file");
         case '4': req->family = MS_FAMILY_IPV4; break;
         case '6': req->family = MS_FAMILY_IPV6; break;
         case 'h': opt->show_help = true; return 0;
         case OPT_VERSION: opt->show_version = true; return 0;
-        case ':': return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
+        case ':':
+            return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);
         }
         if (rc < 0)
@@ -296,12 +332,15 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         opt->concurrency = MS_DEFAULT_CONCURRENCY;
     if (opt->targets_file) {
         if (optind < argc || discover)
-            return ms_error_set(err, MS_EINVAL, "give targets either on the command line or in --targets-file, not both");
+            return ms_error_set(
+                err, MS_EINVAL,
+                "give targets either on the command line or in --targets-file, not both");
         return 0;
     }
     if (optind >= argc && !discover)
-        return ms_error_set(err, MS_EINVAL,
-                            "no target given (a host name, an e-mail address or a URL such as imaps://host)");
+        return ms_error_set(
+            err, MS_EINVAL,
+            "no target given (a host name, an e-mail address or a URL such as imaps://host)");
 
     size_t used = 0;
     if (discover) {
@@ -322,8 +361,9 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
             rc = ms_plan_add(req, &target, &ports, want_imap, want_pop3, err);
         if (rc < 0)
             return rc;
-        used += (size_t)snprintf(req->target + used, used < sizeof req->target ? sizeof req->target - used : 0,
-                                 "%s%s", used ? " " : "", argv[i]);
+        used += (size_t)snprintf(req->target + used,
+                                 used < sizeof req->target ? sizeof req->target - used : 0, "%s%s",
+                                 used ? " " : "", argv[i]);
         if (used >= sizeof req->target)
             used = sizeof req->target - 1;
     }
@@ -332,7 +372,8 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     if (!opt->secrets.user && req->discover_user[0] &&
         (getenv("MAILSCOPE_PASSWORD") || getenv("MAILSCOPE_OAUTH2_TOKEN") ||
          opt->secrets.password_file || opt->secrets.token_file)) {
-        snprintf(opt->email_user, sizeof opt->email_user, "%s@%s", req->discover_user, req->discover_domain);
+        snprintf(opt->email_user, sizeof opt->email_user, "%s@%s", req->discover_user,
+                 req->discover_domain);
         opt->secrets.user = opt->email_user;
     }
     return 0;

@@ -15,6 +15,7 @@ enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON, MS_FORMAT_JSONL, MS_FORMAT_NAGI
 
 struct ms_options {
     struct ms_request request;
+    struct ms_pin pins[MS_MAX_PINS]; /* --resolve; request.pins points here */
     struct ms_assess_options assess;
     enum ms_format format;
     struct ms_requirements requirements; /* --require / --forbid */

@@ -15,14 +15,14 @@ struct ms_engine;
 
 /* One request being probed: its sessions, its result, its deadline. */
 struct ms_run {
-    struct ms_session_env env;      /* first: sessions reach the run through it */
+    struct ms_session_env env; /* first: sessions reach the run through it */
     struct ms_engine *engine;
     struct ms_request *request;     /* owned copy */
     struct ms_result *result;       /* owned until handed to the caller */
     struct ms_endpoint_spec *specs; /* stable copies of every endpoint's spec */
     struct ms_session *sessions;
-    size_t capacity;                /* room in specs, sessions and result->endpoints */
-    size_t weight;                  /* endpoints counted against the concurrency bound */
+    size_t capacity; /* room in specs, sessions and result->endpoints */
+    size_t weight;   /* endpoints counted against the concurrency bound */
     struct ms_loop_timer deadline;
     struct ms_discover *discover;
     /* --injection-test: one extra connection per STARTTLS endpoint, reported into it. */
@@ -31,7 +31,7 @@ struct ms_run {
     struct ms_endpoint_result *aux_results;
     size_t *aux_for;
     size_t aux_count;
-    struct ms_run *next_done;       /* finished runs waiting to be handed back */
+    struct ms_run *next_done; /* finished runs waiting to be handed back */
 };
 
 struct ms_engine {
@@ -45,11 +45,18 @@ struct ms_engine {
     int source_error;
     ms_result_cb done;
     void *done_arg;
-    size_t inflight;                /* endpoints of the runs in progress */
-    size_t runs;                    /* runs in progress */
-    struct ms_run *finished;        /* runs to hand back from the loop's next turn */
+    size_t inflight;         /* endpoints of the runs in progress */
+    size_t runs;             /* runs in progress */
+    struct ms_run *finished; /* runs to hand back from the loop's next turn */
     struct ms_loop_timer reap;
+    struct ms_loop_timer trust; /* loads the system trust store on the first idle turn */
 };
+
+static void on_trust(void *arg)
+{
+    struct ms_engine *engine = arg;
+    ms_tls_load_system_store(engine->tls_ctx);
+}
 
 static void start_injection_probe(struct ms_run *run, size_t main_index)
 {
@@ -80,7 +87,8 @@ static void collect_injection_probes(struct ms_run *run)
         } else if (!dst->tested && !dst->note[0]) {
             char note[sizeof aux->failure_message + 16];
             snprintf(note, sizeof note, "no verdict: %s",
-                     aux->failure != MS_FAILURE_NONE ? aux->failure_message : "the check did not finish");
+                     aux->failure != MS_FAILURE_NONE ? aux->failure_message
+                                                     : "the check did not finish");
             snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
         }
         ms_strlist_free(&aux->addresses);
@@ -157,6 +165,8 @@ static void free_run(struct ms_run *run)
     free(run->aux_specs);
     free(run->aux_results);
     free(run->aux_for);
+    if (run->request)
+        ms_request_release(run->request);
     free(run->request);
     free(run);
 }
@@ -197,7 +207,8 @@ static void on_run_idle(struct ms_session_env *env)
 
 static size_t run_capacity(const struct ms_request *req)
 {
-    return req->discover_domain[0] ? MS_MAX_ENDPOINTS : (req->endpoint_count ? req->endpoint_count : 1);
+    return req->discover_domain[0] ? MS_MAX_ENDPOINTS
+                                   : (req->endpoint_count ? req->endpoint_count : 1);
 }
 
 /* Set up and start one request. Returns 0 or MS_ENOMEM; on error nothing is left running. */
@@ -205,6 +216,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
 {
     struct ms_run *run = calloc(1, sizeof *run);
     if (!run) {
+        ms_request_release(req);
         free(req);
         return MS_ENOMEM;
     }
@@ -285,6 +297,7 @@ static void admit_runs(struct ms_engine *engine)
         }
         int got = engine->source.next(engine->source.arg, req);
         if (got <= 0) {
+            ms_request_release(req);
             free(req);
             engine->source_done = true;
             if (got < 0)
@@ -306,9 +319,13 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
 {
     int rc = 0;
     struct ms_error dns_error = {0};
-    struct ms_engine engine = {.settings = settings, .source = source, .done = done,
-                               .done_arg = arg, .dns_error = &dns_error};
+    struct ms_engine engine = {.settings = settings,
+                               .source = source,
+                               .done = done,
+                               .done_arg = arg,
+                               .dns_error = &dns_error};
     ms_loop_timer_init(&engine.reap);
+    ms_loop_timer_init(&engine.trust);
     rc = ms_loop_new(&engine.loop);
     if (rc < 0) {
         ms_error_set(err, rc, "cannot create the event loop");
@@ -327,6 +344,8 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
         }
     }
     admit_runs(&engine);
+    if (ms_loop_timer_set(engine.loop, &engine.trust, 0, on_trust, &engine) < 0)
+        ms_tls_load_system_store(engine.tls_ctx);
     if (engine.runs > 0 || engine.finished) {
         rc = ms_loop_run(engine.loop);
         if (rc < 0) {
@@ -346,8 +365,10 @@ out:
         free_run(run);
     }
     ms_dns_free(engine.dns); /* last: late answers find only orphaned tickets */
-    if (engine.loop)
+    if (engine.loop) {
         ms_loop_timer_cancel(engine.loop, &engine.reap);
+        ms_loop_timer_cancel(engine.loop, &engine.trust);
+    }
     SSL_CTX_free(engine.tls_ctx);
     ms_loop_free(engine.loop);
     return rc;
@@ -368,8 +389,7 @@ static int single_next(void *arg, struct ms_request *req)
     if (one->given)
         return 0;
     one->given = true;
-    *req = *one->req;
-    return 1;
+    return ms_request_copy(req, one->req) < 0 ? MS_ENOMEM : 1;
 }
 
 static void single_done(void *arg, const struct ms_request *req, struct ms_result *result)

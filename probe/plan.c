@@ -64,7 +64,8 @@ static int parse_authority(const char *text, size_t len, bool allow_port, struct
     if (len == 0)
         return ms_error_set(err, MS_EINVAL, "the target has no host name");
     if (len >= sizeof buf)
-        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters", MS_MAX_HOST);
+        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters",
+                            MS_MAX_HOST);
     memcpy(buf, text, len);
     buf[len] = '\0';
     const char *port = NULL;
@@ -94,9 +95,10 @@ static int parse_authority(const char *text, size_t len, bool allow_port, struct
     }
     if (port) {
         if (!allow_port)
-            return ms_error_set(err, MS_EINVAL,
-                                "a bare host takes no port; use a URL such as imaps://%s:%s or --ports",
-                                host, port);
+            return ms_error_set(
+                err, MS_EINVAL,
+                "a bare host takes no port; use a URL such as imaps://%s:%s or --ports", host,
+                port);
         if (parse_port(port, strlen(port), &out->port) < 0)
             return ms_error_set(err, MS_EINVAL, "'%s' is not a port number (1-65535)", port);
     }
@@ -104,7 +106,8 @@ static int parse_authority(const char *text, size_t len, bool allow_port, struct
         *p = (char)tolower((unsigned char)*p);
     size_t host_len = strlen(host);
     if (host_len > MS_MAX_HOST)
-        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters", MS_MAX_HOST);
+        return ms_error_set(err, MS_EINVAL, "the host name is longer than %d characters",
+                            MS_MAX_HOST);
     memcpy(out->host, host, host_len + 1);
     return 0;
 }
@@ -138,21 +141,25 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
                                     "user names do not belong in the URL; use --user");
             /* Allow a trailing "/" but no path: a path would mean a mailbox we do not probe. */
             if (auth[auth_len] != '\0' && strcmp(auth + auth_len, "/") != 0)
-                return ms_error_set(err, MS_EINVAL, "'%s': a target URL takes no path or query", text);
+                return ms_error_set(err, MS_EINVAL, "'%s': a target URL takes no path or query",
+                                    text);
             return parse_authority(auth, auth_len, true, out, err);
         }
         return ms_error_set(err, MS_EINVAL,
-                            "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)", text);
+                            "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)",
+                            text);
     }
     const char *at = strrchr(text, '@');
     if (at) {
         size_t user_len = (size_t)(at - text);
         if (user_len == 0 || user_len > 64)
-            return ms_error_set(err, MS_EINVAL, "'%s' is not an e-mail address (bad local part)", text);
+            return ms_error_set(err, MS_EINVAL, "'%s' is not an e-mail address (bad local part)",
+                                text);
         for (size_t i = 0; i < user_len; i++) {
             unsigned char c = (unsigned char)text[i];
             if (c <= 0x20 || c >= 0x7f || c == '@')
-                return ms_error_set(err, MS_EINVAL, "'%s' is not an e-mail address (bad local part)", text);
+                return ms_error_set(err, MS_EINVAL,
+                                    "'%s' is not an e-mail address (bad local part)", text);
         }
         int rc = ms_plan_parse_domain(at + 1, out, err);
         if (rc == 0) {
@@ -250,8 +257,9 @@ int ms_plan_parse_pin(const char *text, struct ms_pin *out, struct ms_error *err
     return 0;
 }
 
-static int add_endpoint(struct ms_request *req, enum ms_protocol protocol, enum ms_security security,
-                        const char *host, uint16_t port, bool required, struct ms_error *err)
+static int add_endpoint(struct ms_request *req, enum ms_protocol protocol,
+                        enum ms_security security, const char *host, uint16_t port, bool required,
+                        struct ms_error *err)
 {
     for (size_t i = 0; i < req->endpoint_count; i++) {
         struct ms_endpoint_spec *e = &req->endpoints[i];
@@ -263,10 +271,22 @@ static int add_endpoint(struct ms_request *req, enum ms_protocol protocol, enum 
     }
     if (req->endpoint_count >= MS_MAX_ENDPOINTS)
         return ms_error_set(err, MS_EINVAL, "too many endpoints (at most %d)", MS_MAX_ENDPOINTS);
+    if (req->endpoint_count == req->endpoint_capacity) {
+        size_t cap = req->endpoint_capacity ? 2 * req->endpoint_capacity : 4;
+        struct ms_endpoint_spec *grown = realloc(req->endpoints, cap * sizeof *grown);
+        if (!grown)
+            return ms_error_set(err, MS_ENOMEM, "out of memory");
+        req->endpoints = grown;
+        req->endpoint_capacity = cap;
+    }
     struct ms_endpoint_spec *e = &req->endpoints[req->endpoint_count++];
-    *e = (struct ms_endpoint_spec){.protocol = protocol, .security = security, .port = port,
-                                   .required = required, .source = MS_SOURCE_TARGET,
-                                   .srv_priority = -1, .srv_weight = -1};
+    *e = (struct ms_endpoint_spec){.protocol = protocol,
+                                   .security = security,
+                                   .port = port,
+                                   .required = required,
+                                   .source = MS_SOURCE_TARGET,
+                                   .srv_priority = -1,
+                                   .srv_weight = -1};
     snprintf(e->host, sizeof e->host, "%s", host);
     if (protocol == MS_PROTOCOL_IMAP)
         req->want_imap = true;
@@ -275,8 +295,8 @@ static int add_endpoint(struct ms_request *req, enum ms_protocol protocol, enum 
     return 0;
 }
 
-int ms_plan_add(struct ms_request *req, const struct ms_target *target, const struct ms_ports *ports,
-                bool want_imap, bool want_pop3, struct ms_error *err)
+int ms_plan_add(struct ms_request *req, const struct ms_target *target,
+                const struct ms_ports *ports, bool want_imap, bool want_pop3, struct ms_error *err)
 {
     int rc = 0;
     if (target->is_discovery || req->discover_domain[0]) {
@@ -294,7 +314,8 @@ int ms_plan_add(struct ms_request *req, const struct ms_target *target, const st
         bool wanted = target->protocol == MS_PROTOCOL_IMAP ? want_imap : want_pop3;
         if (!wanted)
             return ms_error_set(err, MS_EINVAL, "a %s URL was given, but --protocols excludes %s",
-                                ms_protocol_name(target->protocol), ms_protocol_name(target->protocol));
+                                ms_protocol_name(target->protocol),
+                                ms_protocol_name(target->protocol));
         uint16_t port = target->port;
         if (!port) {
             bool implicit = target->security == MS_SECURITY_IMPLICIT;
@@ -305,14 +326,42 @@ int ms_plan_add(struct ms_request *req, const struct ms_target *target, const st
     }
     req->bare_host = true;
     if (want_imap) {
-        rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, target->host, ports->imaps, false, err);
+        rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, target->host, ports->imaps,
+                          false, err);
         if (rc == 0)
-            rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, target->host, ports->imap, false, err);
+            rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, target->host,
+                              ports->imap, false, err);
     }
     if (rc == 0 && want_pop3) {
-        rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, target->host, ports->pop3s, false, err);
+        rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, target->host, ports->pop3s,
+                          false, err);
         if (rc == 0)
-            rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, target->host, ports->pop3, false, err);
+            rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, target->host,
+                              ports->pop3, false, err);
     }
     return rc;
+}
+
+void ms_request_release(struct ms_request *req)
+{
+    free(req->endpoints);
+    req->endpoints = NULL;
+    req->endpoint_count = req->endpoint_capacity = 0;
+}
+
+int ms_request_copy(struct ms_request *dst, const struct ms_request *src)
+{
+    *dst = *src;
+    dst->endpoints = NULL;
+    dst->endpoint_capacity = 0;
+    if (src->endpoint_count == 0)
+        return 0;
+    dst->endpoints = malloc(src->endpoint_count * sizeof *dst->endpoints);
+    if (!dst->endpoints) {
+        dst->endpoint_count = 0;
+        return MS_ENOMEM;
+    }
+    memcpy(dst->endpoints, src->endpoints, src->endpoint_count * sizeof *dst->endpoints);
+    dst->endpoint_capacity = src->endpoint_count;
+    return 0;
 }

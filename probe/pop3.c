@@ -1,4 +1,4 @@
-/* The POP3 session: greeting -> CAPA -> STLS -> TLS -> CAPA ->
+/* The POP3 session: greeting -> CAPA (+ STLS in the same write) -> TLS -> CAPA ->
  * [sign in -> CAPA, STAT, UIDL 1, TOP 1 0] -> QUIT.
  * Read-only: never DELE. One handler per state; the pure parser (pop3_parse.c) does all
  * the byte work. */
@@ -238,10 +238,15 @@ static void plan_query(struct ms_session *s, const char *command)
         snprintf(s->pending[s->pending_count++], sizeof s->pending[0], "%s", command);
 }
 
+static bool server_pipelines(const struct ms_session *s)
+{
+    return ms_caps_pop3_find(session_caps(s), "PIPELINING") != NULL;
+}
+
 /* Send what may go now: everything when the server pipelines, else one at a time. */
 static void send_planned(struct ms_session *s)
 {
-    bool pipelining = ms_caps_pop3_find(&s->res->caps_after_tls, "PIPELINING") != NULL;
+    bool pipelining = server_pipelines(s);
     while (s->pending_sent < s->pending_count && (pipelining || s->pending_sent == 0)) {
         ms_session_send(s, s->pending[s->pending_sent++]);
     }
@@ -299,16 +304,22 @@ static void on_account_reply(struct ms_session *s, const struct ms_pop3_response
             a->pop3_messages = messages;
             a->pop3_octets = octets;
         }
-        if (a->pop3_messages > 0) {
+        if (a->pop3_messages > 0 && !server_pipelines(s)) {
             plan_query(s, "UIDL 1");
             plan_query(s, "TOP 1 0");
         }
     } else if (strncmp(command, "UIDL", 4) == 0) {
-        a->pop3_uidl_tried = true;
-        a->pop3_uidl_works = ok;
+        /* Pipelined with STAT: on an empty mailbox "-ERR no such message" says nothing
+         * about UIDL, so only an answer about a message that exists counts. */
+        if (ok || a->pop3_messages > 0) {
+            a->pop3_uidl_tried = true;
+            a->pop3_uidl_works = ok;
+        }
     } else if (strncmp(command, "TOP", 3) == 0) {
-        a->pop3_top_tried = true;
-        a->pop3_top_works = ok;
+        if (ok || a->pop3_messages > 0) {
+            a->pop3_top_tried = true;
+            a->pop3_top_works = ok;
+        }
     }
     next_query(s);
 }
@@ -319,6 +330,12 @@ static void start_account_queries(struct ms_session *s)
     s->pending_count = s->pending_sent = 0;
     plan_query(s, "CAPA"); /* the per-user EXPIRE and LOGIN-DELAY appear only now */
     plan_query(s, "STAT");
+    /* A pipelining server gets the message-1 probes at once (one round trip for all);
+     * others get them after STAT, and only when there is a message 1. */
+    if (server_pipelines(s)) {
+        plan_query(s, "UIDL 1");
+        plan_query(s, "TOP 1 0");
+    }
     send_planned(s);
 }
 
@@ -378,6 +395,14 @@ static void after_capa(struct ms_session *s, bool capa_worked)
         return;
     }
     s->res->caps_before_tls_read = capa_worked;
+    bool stls_listed = ms_caps_pop3_find(&s->res->caps_before_tls, "STLS") != NULL;
+    bool plaintext_ok = s->env->request->auth_user && s->env->request->allow_insecure_auth;
+    if (s->starttls_pipelined && (!capa_worked || stls_listed || plaintext_ok)) {
+        ms_session_set_state(s, POP3_STLS, MS_PHASE_STARTTLS); /* its answer is next */
+        return;
+    }
+    /* CAPA says STLS is not offered: no need to wait for the pipelined STLS's answer. */
+    s->starttls_pipelined = false;
     if (s->spec->injection_probe) {
         if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
             snprintf(s->res->injection.note, sizeof s->res->injection.note, "STLS is not offered");
@@ -431,6 +456,13 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
             return;
         }
         send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
+        /* STLS rides with CAPA: one round trip less, and nothing follows STLS before its
+         * answer, so this is not the pattern STARTTLS injection is made of. (The injection
+         * probe reads CAPA first: it wants to know whether STLS is offered.) */
+        if (s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
+            ms_session_send(s, "STLS");
+            s->starttls_pipelined = true;
+        }
         return;
     case POP3_CAPA:
         if (r->status == MS_POP3_OK) {
@@ -448,6 +480,11 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
                          strlen(text));
         if (r->status == MS_POP3_OK) {
             ms_session_start_tls(s);
+        } else if (s->starttls_pipelined && s->res->caps_before_tls_read &&
+                   !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
+            /* Not offered, and the refusal says so: as if STLS had not been sent. */
+            s->starttls_pipelined = false;
+            after_capa(s, true);
         } else if (!s->res->caps_before_tls_read) {
             ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,

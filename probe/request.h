@@ -46,14 +46,17 @@ struct ms_request {
     bool want_imap;
     bool want_pop3;
 
-    struct ms_endpoint_spec endpoints[MS_MAX_ENDPOINTS];
+    /* Owned by the request (ms_plan_add grows it; ms_request_release frees it): a fleet holds
+     * one request per target in flight, so it costs what its endpoints need, not 64 slots. */
+    struct ms_endpoint_spec *endpoints;
     size_t endpoint_count;
+    size_t endpoint_capacity;
 
     char discover_domain[MS_MAX_HOST + 1]; /* non-empty: find the endpoints from DNS */
     char discover_user[MS_MAX_HOST + 1];   /* local part of the e-mail address given */
     struct ms_ports ports;      /* standard ports for bare and guessed hosts */
 
-    struct ms_pin pins[MS_MAX_PINS];
+    const struct ms_pin *pins;  /* --resolve pins: shared and read-only, owned by cmd/ */
     size_t pin_count;
 
     const char *ca_file;        /* extra trust anchors (PEM), or NULL */
@@ -74,5 +77,11 @@ struct ms_request {
     bool injection_test;        /* --injection-test on every STARTTLS endpoint */
     char dns_servers[512];      /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
+
+/* Free the request's endpoint list (the request itself stays usable, with none). */
+void ms_request_release(struct ms_request *req);
+
+/* *dst = *src with its own copy of the endpoint list. Returns 0 or MS_ENOMEM. */
+int ms_request_copy(struct ms_request *dst, const struct ms_request *src);
 
 #endif

@@ -20,12 +20,12 @@ struct ms_session;
 /* What the engine shares with every session. */
 struct ms_session_env {
     struct ms_loop *loop;
-    struct ms_dns *dns;             /* NULL until first needed */
+    struct ms_dns *dns; /* NULL until first needed */
     SSL_CTX *tls_ctx;
     const struct ms_request *request;
-    double t0;                      /* monotonic start of the run, for trace stamps */
-    int64_t started_at;             /* epoch seconds of the run's start */
-    size_t open_sessions;           /* sessions, checks and discovery not finished yet */
+    double t0;            /* monotonic start of the run, for trace stamps */
+    int64_t started_at;   /* epoch seconds of the run's start */
+    size_t open_sessions; /* sessions, checks and discovery not finished yet */
     void (*on_idle)(struct ms_session_env *env); /* open_sessions dropped to 0 */
     int (*need_dns)(struct ms_session_env *env); /* creates env->dns on first use */
     /* Add and start an endpoint found at run time (discovery), its addresses already known
@@ -33,16 +33,16 @@ struct ms_session_env {
      * endpoint table is full. */
     long (*add_endpoint)(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
                          const struct ms_dns_answer *known, double resolve_ms);
-    struct ms_session *sessions;    /* every session, for choosing who signs in */
+    struct ms_session *sessions; /* every session, for choosing who signs in */
     size_t session_count;
-    bool auth_claimed[2];           /* per protocol: an endpoint is signing in */
+    bool auth_claimed[2]; /* per protocol: an endpoint is signing in */
 };
 
 /* A protocol's hooks. Each is called with the session in a consistent state and may call
  * the ms_session_* functions below, including ones that finish the session. */
 struct ms_proto_ops {
-    const char *const *state_names; /* indexed by the protocol's state enum */
-    size_t (*max_response)(void);   /* input buffer cap */
+    const char *const *state_names;          /* indexed by the protocol's state enum */
+    size_t (*max_response)(void);            /* input buffer cap */
     void (*begin)(struct ms_session *s);     /* connected (and implicit TLS up): await greeting */
     void (*on_input)(struct ms_session *s);  /* bytes are buffered in s->line.in */
     void (*on_tls_up)(struct ms_session *s); /* the STARTTLS handshake completed */
@@ -62,14 +62,14 @@ enum ms_transport_state {
     MS_TRANSPORT_RESOLVING,
     MS_TRANSPORT_CONNECTING,
     MS_TRANSPORT_HANDSHAKE,
-    MS_TRANSPORT_OPEN,              /* the protocol owns the conversation */
+    MS_TRANSPORT_OPEN, /* the protocol owns the conversation */
     MS_TRANSPORT_CLOSED,
 };
 
 /* A connect-only check of one address family, beside the main session. */
 struct ms_family_probe {
     struct ms_session *s;
-    struct ms_family_check *out;   /* res->ipv4 or res->ipv6 */
+    struct ms_family_check *out; /* res->ipv4 or res->ipv6 */
     int fd;
     struct ms_loop_watch watch;
     struct ms_loop_timer timer;
@@ -80,7 +80,7 @@ struct ms_family_probe {
 /* A DNS question's link back to its session: the session may end (and its memory go)
  * before the resolver answers, so the answer finds the ticket, not the session. */
 struct ms_dns_ticket {
-    struct ms_session *s;           /* NULL once the session no longer waits */
+    struct ms_session *s; /* NULL once the session no longer waits */
 };
 
 struct ms_session {
@@ -90,37 +90,39 @@ struct ms_session {
     const struct ms_proto_ops *ops;
 
     enum ms_transport_state transport;
-    int state;                      /* the protocol's state */
-    enum ms_phase phase;            /* what a timeout in this state means */
+    int state;           /* the protocol's state */
+    enum ms_phase phase; /* what a timeout in this state means */
     bool finished;
 
     int fd;
     SSL *ssl;
     struct ms_line line;
     struct ms_loop_watch watch;
-    struct ms_loop_timer timer;     /* the current state's timeout */
-    struct ms_loop_timer resume;    /* more input is waiting inside OpenSSL */
+    struct ms_loop_timer timer;  /* the current state's timeout */
+    struct ms_loop_timer resume; /* more input is waiting inside OpenSSL */
 
-    struct ms_dns_answer *addrs;    /* owned */
-    struct ms_dns_ticket *ticket;   /* the question in flight, or NULL */
+    struct ms_dns_answer *addrs;  /* owned */
+    struct ms_dns_ticket *ticket; /* the question in flight, or NULL */
     struct ms_connector connector;
     struct ms_family_probe family[2]; /* [0] IPv4, [1] IPv6 */
     double t_start, t_phase, t_ready;
     enum ms_auth_turn auth_turn;
-    char *auth_pending;             /* a secret reply awaiting the server's "+" (wiped) */
-    unsigned auth_step;             /* SASL LOGIN step */
-    unsigned challenges;            /* continuation requests seen while signing in */
-    int auth_mech;                  /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
-    char pending[8][16];            /* commands in flight: IMAP tags / POP3 command names */
-    char why[160];                  /* a composed reason handed to not_attempted() */
+    char *auth_pending;      /* a secret reply awaiting the server's "+" (wiped) */
+    unsigned auth_step;      /* SASL LOGIN step */
+    unsigned challenges;     /* continuation requests seen while signing in */
+    int auth_mech;           /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
+    char pending[8][16];     /* commands in flight: IMAP tags / POP3 command names */
+    char why[160];           /* a composed reason handed to not_attempted() */
+    bool starttls_pipelined; /* POP3: STLS went out with CAPA, its answer is next */
     size_t pending_count;
-    size_t pending_sent;            /* POP3: planned commands sent so far */
-    unsigned next_tag;              /* IMAP command tags */
-    char tag[16];                   /* IMAP: the tag awaited */
+    size_t pending_sent; /* POP3: planned commands sent so far */
+    unsigned next_tag;   /* IMAP command tags */
+    char tag[16];        /* IMAP: the tag awaited */
 };
 
 /* Enter a state with its own timeout (seconds) instead of the phase timeout. */
-void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase, double timeout);
+void ms_session_set_state_timeout(struct ms_session *s, int state, enum ms_phase phase,
+                                  double timeout);
 
 /* Set up a session for spec writing into res, and start it (resolving or connecting).
  * known: addresses already resolved (resolve_ms is what that took), or NULL.

@@ -1,9 +1,13 @@
 #include "probe/tls.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +15,49 @@
 #include "probe/text.h"
 
 static int facts_index = -1; /* SSL ex_data slot holding the struct ms_tls_facts * */
+static int store_pending_index =
+    -1; /* SSL_CTX ex_data slot: non-NULL until the system store is in */
+
+/* dir holds certificates by subject hash ("5ad8a5d6.0", c_rehash / update-ca-certificates). */
+static bool hashed_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        const char *n = e->d_name;
+        found = strlen(n) >= 10 && strspn(n, "0123456789abcdef") == 8 && n[8] == '.' &&
+                isdigit((unsigned char)n[9]);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The system trust store. Parsing the whole CA bundle file costs ~15 ms on every run (half
+ * of a loopback probe); a hashed directory is read lazily, only the issuers a chain needs.
+ * SSL_CERT_FILE / SSL_CERT_DIR are honoured as OpenSSL's own defaults honour them. */
+void ms_tls_load_system_store(SSL_CTX *ctx)
+{
+    if (!SSL_CTX_get_ex_data(ctx, store_pending_index))
+        return;
+    SSL_CTX_set_ex_data(ctx, store_pending_index, NULL);
+    const char *file_env = getenv(X509_get_default_cert_file_env());
+    /* SSL_CERT_FILE naming the default bundle itself (some images export it) changes
+     * nothing: the hashed directory beside it holds the same certificates. */
+    char env_path[PATH_MAX], default_path[PATH_MAX];
+    if (file_env && realpath(file_env, env_path) &&
+        realpath(X509_get_default_cert_file(), default_path) && strcmp(env_path, default_path) == 0)
+        file_env = NULL;
+    const char *dir = getenv(X509_get_default_cert_dir_env());
+    if (!dir || !*dir)
+        dir = X509_get_default_cert_dir();
+    if (!(file_env && *file_env) && hashed_dir(dir) && SSL_CTX_load_verify_dir(ctx, dir) == 1)
+        return;
+    ERR_clear_error();
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+        ERR_clear_error(); /* no system store is not fatal: --ca-file may still verify */
+}
 
 int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err)
 {
@@ -20,15 +67,21 @@ int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err)
         return ms_error_set(err, MS_ENOMEM, "cannot create a TLS context");
     if (facts_index < 0)
         facts_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (store_pending_index < 0)
+        store_pending_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     /* A diagnostic client must be able to talk to old servers to say they are old: allow
      * TLS 1.0 and the security level it needs. Weak parameters are reported as findings. */
     SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
     SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-        ERR_clear_error(); /* no system store is not fatal: --ca-file may still verify */
+    /* Idle connections (most of a fleet's, waiting for a server) give their 34 KiB of record
+     * buffers back. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    /* The system store is loaded later, while the first connections are on their way
+     * (ms_tls_load_system_store), not before them. */
+    SSL_CTX_set_ex_data(ctx, store_pending_index, ctx);
     if (ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
         char why[160];
         ms_tls_describe_error(why, sizeof why);
@@ -110,30 +163,31 @@ void ms_tls_describe_error(char *buf, size_t cap)
 
 int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err)
 {
+    /* Past the ClientHello the server's certificate may be next: the store must be there. */
+    if (!SSL_in_before(ssl))
+        ms_tls_load_system_store(SSL_get_SSL_CTX(ssl));
     ERR_clear_error();
     int r = SSL_connect(ssl);
     if (r == 1)
         return 0;
     switch (SSL_get_error(ssl, r)) {
-    case SSL_ERROR_WANT_READ:
-        *want = MS_LOOP_READ;
-        return MS_EAGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        *want = MS_LOOP_WRITE;
-        return MS_EAGAIN;
+    case SSL_ERROR_WANT_READ: *want = MS_LOOP_READ; return MS_EAGAIN;
+    case SSL_ERROR_WANT_WRITE: *want = MS_LOOP_WRITE; return MS_EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
-        return ms_error_set(err, MS_ECLOSED, "the server closed the connection during the TLS handshake");
+        return ms_error_set(err, MS_ECLOSED,
+                            "the server closed the connection during the TLS handshake");
     case SSL_ERROR_SYSCALL:
         if (ERR_peek_error() == 0)
-            return ms_error_set(err, MS_ECLOSED, "the server closed the connection during the TLS handshake");
+            return ms_error_set(err, MS_ECLOSED,
+                                "the server closed the connection during the TLS handshake");
         break;
-    default:
-        break;
+    default: break;
     }
     char why[200];
     ms_tls_describe_error(why, sizeof why);
     if (strstr(why, "unexpected eof"))
-        return ms_error_set(err, MS_ECLOSED, "the server closed the connection during the TLS handshake");
+        return ms_error_set(err, MS_ECLOSED,
+                            "the server closed the connection during the TLS handshake");
     return ms_error_set(err, MS_ETLS, "%s", why);
 }
 
@@ -216,7 +270,8 @@ static void collect_certificate(X509 *cert, const char *host, int64_t now, struc
     format_name(X509_get_subject_name(cert), c->subject, sizeof c->subject);
     format_name(X509_get_issuer_name(cert), c->issuer, sizeof c->issuer);
     collect_sans(cert, &c->san);
-    format_time(X509_get0_notBefore(cert), c->not_before, sizeof c->not_before, &c->not_before_epoch);
+    format_time(X509_get0_notBefore(cert), c->not_before, sizeof c->not_before,
+                &c->not_before_epoch);
     format_time(X509_get0_notAfter(cert), c->not_after, sizeof c->not_after, &c->not_after_epoch);
     int64_t left = c->not_after_epoch - now;
     /* Floor division: a certificate that expired an hour ago has -1 days left, not 0. */

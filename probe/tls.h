@@ -14,6 +14,11 @@
  * Returns 0, MS_ENOMEM or MS_ETLS (with err->message naming the bad file). */
 int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err);
 
+/* Load the system trust store into ctx once (later calls do nothing). The engine calls it
+ * when the loop first idles, so the parsing (~15 ms for a CA bundle) overlaps the first
+ * round trips; ms_tls_handshake calls it before any certificate can need it. */
+void ms_tls_load_system_store(SSL_CTX *ctx);
+
 /* A client SSL on fd for host: SNI (not for IP literals), host-name checks, and every
  * verification error recorded into facts (which must outlive the SSL) instead of aborting
  * the handshake, so the probe can read capabilities and report all problems at once.

@@ -50,12 +50,19 @@ static const struct ms_finding *deciding_finding(const struct ms_assessment *a)
     return NULL;
 }
 
-static void threshold(char *buf, size_t cap, double v, const char *fmt)
+/* A threshold in the perfdata grammar ([-0-9.]+, never an exponent: %g would write 1e-05
+ * for -w 0.00001); empty when not set (0), since "0" would be a threshold of its own. */
+static void threshold(char *buf, size_t cap, double v)
 {
-    if (v > 0)
-        snprintf(buf, cap, fmt, v);
-    else
-        buf[0] = '\0';
+    buf[0] = '\0';
+    if (!(v > 0))
+        return;
+    snprintf(buf, cap, "%.6f", v);
+    char *end = buf + strlen(buf);
+    while (end > buf && end[-1] == '0')
+        *--end = '\0';
+    if (end > buf && end[-1] == '.')
+        *--end = '\0';
 }
 
 int ms_report_nagios(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
@@ -83,9 +90,11 @@ int ms_report_nagios(FILE *out, const struct ms_result *result, const struct ms_
     if (a->verdict_count == 0)
         put_text(out, result->target);
     fputs(" |", out);
-    char w[32], c[32];
-    threshold(w, sizeof w, t->warning_s, "%g");
-    threshold(c, sizeof c, t->critical_s, "%g");
+    char w[32], c[32], cw[32], cc[32];
+    threshold(w, sizeof w, t->warning_s);
+    threshold(c, sizeof c, t->critical_s);
+    threshold(cw, sizeof cw, t->cert_warn_days);
+    threshold(cc, sizeof cc, t->cert_crit_days);
     for (size_t i = 0; i < result->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &result->endpoints[i];
         char label[300];
@@ -93,8 +102,7 @@ int ms_report_nagios(FILE *out, const struct ms_result *result, const struct ms_
         if (ep->timings_ms.total >= 0)
             fprintf(out, " '%s_time'=%.3fs;%s;%s;0;", label, ep->timings_ms.total / 1000.0, w, c);
         if (ep->tls.has_certificate)
-            fprintf(out, " '%s_cert_days'=%ld;%d;%d;;", label, ep->tls.cert.days_left,
-                    t->cert_warn_days, t->cert_crit_days);
+            fprintf(out, " '%s_cert_days'=%ld;%s;%s;;", label, ep->tls.cert.days_left, cw, cc);
     }
     fprintf(out, " 'duration'=%.3fs;;;0;\n", result->duration_ms / 1000.0);
     /* Long output: the findings, worst first, then the endpoints in one line each. */

@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ms_plan_parse_ports(text, &ports, &err);
     ms_plan_parse_pin(text, &pin, &err);
+    ms_request_release(&req);
     free(text);
     return 0;
 }

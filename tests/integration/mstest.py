@@ -112,8 +112,11 @@ def run(args, dns=True, env=None, timeout=None, stdin=subprocess.DEVNULL):
         full = ["--dns-server", DNS_SERVER] + full
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
-    if env:
-        e.update(env)
+    for k, v in (env or {}).items():  # None unsets
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
     sanitizer_env(e)
     t0 = time.monotonic()
     proc = subprocess.run([MAILSCOPE] + full, stdin=stdin, stdout=subprocess.PIPE,

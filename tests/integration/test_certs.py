@@ -212,6 +212,50 @@ class ValidAboveThreshold(CertCase):
         self.assert_finding_everywhere("tls.cert_expires_soon", "warning")
 
 
+class SystemTrustStore(unittest.TestCase):
+    """Without --ca-file, the system store decides: a hashed directory (SSL_CERT_DIR, read
+    lazily) or a bundle file (SSL_CERT_FILE) holding the test CA verifies the chain; a store
+    without it does not."""
+
+    def probe(self, env):
+        args = ["--resolve", "%s:%s" % (ms.HOST, ms.ADDR_VALID), "--ports", ms.PORTS,
+                "--protocols", "imap", ms.HOST]
+        r = ms.probe_json(args, env=env)
+        return r, [e["tls"]["verified"] for e in r.json["endpoints"]]
+
+    def hashed_dir(self, tmp):
+        import subprocess
+        h = subprocess.run(["openssl", "x509", "-noout", "-subject_hash", "-in", ms.CA],
+                           capture_output=True, text=True, check=True).stdout.strip()
+        os.symlink(ms.CA, os.path.join(tmp, h + ".0"))
+
+    def test_hashed_directory(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            self.hashed_dir(tmp)
+            for file_env in ("/nonexistent", None):
+                with self.subTest(SSL_CERT_FILE=file_env):
+                    r, verified = self.probe({"SSL_CERT_DIR": tmp, "SSL_CERT_FILE": file_env})
+                    self.assertEqual(verified, [True, True], r.describe())
+                    self.assertEqual(r.rc, 0, r.describe())
+
+    def test_bundle_file(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as empty:
+            r, verified = self.probe({"SSL_CERT_FILE": ms.CA, "SSL_CERT_DIR": empty})
+            self.assertEqual(verified, [True, True], r.describe())
+
+    def test_store_without_the_ca(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as empty:
+            r, verified = self.probe({"SSL_CERT_FILE": "/nonexistent", "SSL_CERT_DIR": empty})
+            self.assertEqual(verified, [False, False], r.describe())
+            self.assertEqual(r.rc, 2, r.describe())
+            self.assertTrue(ms.findings(r.json, "tls.cert_untrusted") or
+                            [f for f in r.json["findings"] if f["code"].startswith("tls.")],
+                            r.json["findings"])
+
+
 del CertCase  # not a test by itself
 
 if __name__ == "__main__":

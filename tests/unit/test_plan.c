@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+// clang-format off: cmocka.h needs the headers above
 #include <cmocka.h>
+// clang-format on
 
 #include "probe/plan.h"
 
@@ -50,11 +52,27 @@ static void test_bad_targets(void **state)
     struct ms_target t;
     struct ms_error err = {0};
     const char *bad[] = {
-        "", "http://example.com", "imaps://", "imaps://host:0", "imaps://host:65536",
-        "imaps://host:12x", "imaps://user@host", "imaps://host/INBOX", "host:993",
-        "bad host", "a..b", "[::1", "imap://[::1]x", "imap://[nothost]:1", "@example.com", "al ice@example.com", "alice@localhost",
-        "alice@127.0.0.1", "alice@",
-        "-host-with-\x01", "imaps://host:99999999999999999999",
+        "",
+        "http://example.com",
+        "imaps://",
+        "imaps://host:0",
+        "imaps://host:65536",
+        "imaps://host:12x",
+        "imaps://user@host",
+        "imaps://host/INBOX",
+        "host:993",
+        "bad host",
+        "a..b",
+        "[::1",
+        "imap://[::1]x",
+        "imap://[nothost]:1",
+        "@example.com",
+        "al ice@example.com",
+        "alice@localhost",
+        "alice@127.0.0.1",
+        "alice@",
+        "-host-with-\x01",
+        "imaps://host:99999999999999999999",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&err, 0, sizeof err);
@@ -96,10 +114,12 @@ static void test_email_and_domain(void **state)
     assert_int_equal(req.endpoint_count, 0);
     assert_int_equal(ms_plan_parse_target("mail.example.net", &t, &err), 0);
     assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
+    ms_request_release(&req);
     memset(&req, 0, sizeof req);
     assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
     assert_int_equal(ms_plan_parse_target("bob@example.net", &t, &err), 0);
     assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
+    ms_request_release(&req);
 }
 
 static void test_ports(void **state)
@@ -107,7 +127,8 @@ static void test_ports(void **state)
     (void)state;
     struct ms_ports p = ms_plan_default_ports();
     struct ms_error err = {0};
-    assert_int_equal(ms_plan_parse_ports("imap=10143,imaps=10993,pop3=10110,pop3s=10995", &p, &err), 0);
+    assert_int_equal(ms_plan_parse_ports("imap=10143,imaps=10993,pop3=10110,pop3s=10995", &p, &err),
+                     0);
     assert_int_equal(p.imap, 10143);
     assert_int_equal(p.imaps, 10993);
     assert_int_equal(p.pop3, 10110);
@@ -172,6 +193,18 @@ static void test_plan_bare_and_urls(void **state)
     assert_int_equal(req.endpoint_count, 5);
     assert_int_equal(req.endpoints[4].port, 110);
     assert_true(req.endpoints[4].required);
+
+    /* A copy owns its own endpoint list. */
+    static struct ms_request copy;
+    assert_int_equal(ms_request_copy(&copy, &req), 0);
+    assert_int_equal(copy.endpoint_count, 5);
+    assert_ptr_not_equal(copy.endpoints, req.endpoints);
+    assert_string_equal(copy.endpoints[4].host, "other.example.com");
+    ms_request_release(&req);
+    assert_int_equal(req.endpoint_count, 0);
+    assert_null(req.endpoints);
+    assert_int_equal(copy.endpoints[4].port, 110);
+    ms_request_release(&copy);
 }
 
 static void test_plan_protocol_filter(void **state)
@@ -189,6 +222,7 @@ static void test_plan_protocol_filter(void **state)
     assert_true(req.want_pop3);
     assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
     assert_int_equal(ms_plan_add(&req, &t, &ports, false, true, &err), MS_EINVAL);
+    ms_request_release(&req);
 }
 
 static void test_plan_too_many(void **state)
@@ -208,16 +242,17 @@ static void test_plan_too_many(void **state)
     }
     assert_int_equal(rc, MS_EINVAL);
     assert_int_equal(req.endpoint_count, MS_MAX_ENDPOINTS);
+    ms_request_release(&req);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bare_host),       cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_bad_targets),     cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_email_and_domain),
-        cmocka_unit_test(test_pins),            cmocka_unit_test(test_plan_bare_and_urls),
-        cmocka_unit_test(test_plan_protocol_filter), cmocka_unit_test(test_plan_too_many),
+        cmocka_unit_test(test_bare_host),          cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_bad_targets),        cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_email_and_domain),   cmocka_unit_test(test_pins),
+        cmocka_unit_test(test_plan_bare_and_urls), cmocka_unit_test(test_plan_protocol_filter),
+        cmocka_unit_test(test_plan_too_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
