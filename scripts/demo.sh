@@ -19,6 +19,7 @@ bin=$(find build -maxdepth 2 -type f -name mailscope -perm -u+x | head -n 1)
 [[ -n $bin ]] || { echo "demo.sh: build/mailscope not found" >&2; exit 1; }
 
 demo=$(mktemp -d /tmp/mailscope-demo.XXXXXX)
+chmod 755 "$demo" # Dovecot's auth process (user dovecot) reads the account files under it
 # ports of their own, so the demo never collides with a running test suite
 export MS_DOVECOT_ADDRS=127.0.0.2 MS_IMAP_PORT=11143 MS_IMAPS_PORT=11993 MS_POP3_PORT=11110 MS_POP3S_PORT=11995
 # shellcheck disable=SC2317 # called by the trap
@@ -44,14 +45,23 @@ rc=0
 echo "(exit code $rc)"
 
 echo
-echo "=== 2. the same server as a client without the test CA sees it (certificate untrusted) ==="
+echo "=== 2. the helpdesk question: sign in as alice and say what her account can do ==="
+echo "\$ MAILSCOPE_PASSWORD=... mailscope --user alice --resolve mail.test.example:127.0.0.2 --ca-file ca.pem --ports $ports mail.test.example"
+rc_signin=0
+# alice's password is the throwaway test account's (tests/servers/dovecot.sh)
+MAILSCOPE_PASSWORD=canary-pw-7Q2x "$bin" "${common[@]}" --ca-file "$demo/certs/ca.pem" --user alice \
+  mail.test.example || rc_signin=$?
+echo "(exit code $rc_signin)"
+
+echo
+echo "=== 3. the same server as a client without the test CA sees it (certificate untrusted) ==="
 echo "\$ mailscope --resolve mail.test.example:127.0.0.2 --ports $ports --protocols imap mail.test.example"
 rc2=0
 "$bin" "${common[@]}" --protocols imap mail.test.example || rc2=$?
 echo "(exit code $rc2)"
 
 echo
-echo "=== 3. JSON for scripts (first lines) ==="
+echo "=== 4. JSON for scripts (first lines) ==="
 echo "\$ mailscope --json ... imaps://mail.test.example:11993"
 "$bin" "${common[@]}" --ca-file "$demo/certs/ca.pem" --json imaps://mail.test.example:11993 | head -n 25 || true
 
