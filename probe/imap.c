@@ -526,7 +526,13 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
     }
     case IMAP_AUTHENTICATE: on_auth_result(s, r, text); return;
     case IMAP_ACCOUNT:
-        /* A query the server refuses (NO) just leaves that fact unknown. */
+        /* A query the server refuses (NO) just leaves that fact unknown; the first refusal's
+         * words are kept, since they can say the account may not use IMAP at all. */
+        if (r->status != MS_IMAP_STATUS_OK) {
+            char answer[sizeof text + 8];
+            snprintf(answer, sizeof answer, "%s %s", status_word(r->status), text);
+            ms_session_note_refusal(s, "a query after sign-in", answer);
+        }
         if (s->pending_count == 0) {
             s->res->account.read = true;
             logout(s);

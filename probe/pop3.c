@@ -290,6 +290,11 @@ static void on_account_reply(struct ms_session *s, const struct ms_pop3_response
     struct ms_account_facts *a = &s->res->account;
     const char *command = s->pending[0];
     bool ok = r->status == MS_POP3_OK;
+    if (!ok) {
+        char text[300];
+        response_text(r, text, sizeof text);
+        ms_session_note_refusal(s, command, text);
+    }
     if (strcmp(command, "CAPA") == 0) {
         s->res->caps_after_login_read = ok;
         if (ok && ms_caps_from_pop3(r, &s->res->caps_after_login) < 0) {

@@ -138,6 +138,9 @@ struct ms_auth_facts {
                                       "AUTHENTICATIONFAILED", "SYS/TEMP", "" when none */
     char server_response[320];     /* the server's final text, sanitized */
     char oauth_error[200];         /* XOAUTH2/OAUTHBEARER error JSON challenge, sanitized */
+    char refused_after_login[240]; /* the first account query the server refused after an
+                                      accepted sign-in: "NAMESPACE: BAD ...", sanitized (Exchange
+                                      answers every command so when the protocol is off) */
 };
 
 struct ms_folder {

@@ -303,6 +303,16 @@ void ms_session_refuse_plaintext_sign_in(struct ms_session *s)
     ms_session_auth_pass(s);
 }
 
+void ms_session_note_refusal(struct ms_session *s, const char *what, const char *text)
+{
+    char *dst = s->res->auth.refused_after_login;
+    if (dst[0])
+        return;
+    char raw[400];
+    snprintf(raw, sizeof raw, "%s: %s", what, text);
+    ms_text_sanitize(dst, sizeof s->res->auth.refused_after_login, raw, strlen(raw));
+}
+
 const char *ms_session_forced_not_offered(struct ms_session *s)
 {
     snprintf(s->why, sizeof s->why,
@@ -375,7 +385,7 @@ static void tls_step(struct ms_session *s)
     s->res->timings_ms.tls =
         (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) + elapsed_ms(s->t_phase);
     if (rc < 0) {
-        snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%s",
+        snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%.255s",
                  err.message);
         ms_session_fail(s, MS_FAILURE_TLS_HANDSHAKE, "TLS handshake failed: %s", err.message);
         return;

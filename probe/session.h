@@ -174,6 +174,8 @@ bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap);
 /* The endpoint stays plaintext (no STARTTLS): when credentials were given, record why they
  * were not sent and let another endpoint sign in. */
 void ms_session_refuse_plaintext_sign_in(struct ms_session *s);
+/* After an accepted sign-in, a query was refused: keep the first refusal's words. */
+void ms_session_note_refusal(struct ms_session *s, const char *what, const char *text);
 /* The reason for an --auth-mech the server does not announce (names both sides). */
 const char *ms_session_forced_not_offered(struct ms_session *s);
 

@@ -1279,8 +1279,9 @@ static enum ms_auth_outcome auth_outcome(const struct ms_endpoint_result *ep, en
     if (au->attempted && au->ok) {
         /* Exchange accepts the password of a mailbox whose protocol is off, then answers
          * every command with these words. */
-        if (ep->failure != MS_FAILURE_NONE &&
-            has_phrase(ep->failure_message, "user is authenticated but not connected")) {
+        if ((ep->failure != MS_FAILURE_NONE &&
+             has_phrase(ep->failure_message, "user is authenticated but not connected")) ||
+            has_phrase(au->refused_after_login, "user is authenticated but not connected")) {
             *hint = HINT_EXCHANGE;
             return MS_AUTH_PROTOCOL_DISABLED;
         }

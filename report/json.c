@@ -252,6 +252,7 @@ static json_t *auth_obj(const struct ms_result *r, const struct ms_endpoint_resu
         set(o, "status", str_or_null(au->status)) || set(o, "code", code_or_null(au->code)) ||
         set(o, "server_response", str_or_null(au->server_response)) ||
         set(o, "oauth_error", str_or_null(au->oauth_error)) ||
+        set(o, "refused_after_login", str_or_null(au->refused_after_login)) ||
         set(o, "not_attempted_reason", str_or_null(au->not_attempted_reason)))
         goto fail;
     return o;

@@ -8,7 +8,10 @@ after the script, when told to (stop()), or when its lifetime runs out, whicheve
 The script is data (a list of steps, see README.md); the steps are:
 
   {"send": TEXT}          send bytes. TEXT is a string whose code points 0-255 are the bytes
-  {"hex": "2a204f4b"}     (JSON "\\u0000" escapes give NULs and binary), or hex. Options:
+  {"hex": "2a204f4b"}     (JSON "\\u0000" escapes give NULs and binary), or hex. TEXT may
+                          also be a list of pieces, each a string or {"text": T, "repeat": N,
+                          "base64": true} (T repeated N times, then base64-encoded: computed
+                          large or encoded data such as a SASL challenge). Options:
                           "repeat": N (TEXT N times; "{i}" in TEXT becomes 0..N-1),
                           "flood": S (send it again and again for S seconds),
                           "chunk": N, "delay": S (N bytes per segment, S seconds apart:
@@ -16,12 +19,23 @@ The script is data (a list of steps, see README.md); the steps are:
                           bytes of the encrypted records), "raw": true (bypass TLS).
                           {NAME} is replaced by a value captured by "expect" (e.g. {tag}).
   {"expect": REGEX}       read one client line (without its line end) and match it;
-                          named groups are captured ("(?P<tag>\\S+) CAPABILITY").
+                          named groups are captured ("(?P<tag>\\S+) CAPABILITY");
+                          "eof_ok": true ends the conversation quietly if the client closes.
+  {"branch": [{"expect": REGEX, "then": [STEPS]}, ...]}
+                          read one client line; the first alternative whose REGEX matches
+                          runs its steps (captures kept), then the script goes on after the
+                          branch. No match is an error; "eof_ok" as for expect.
+  {"loop": N, "steps": [STEPS]}
+                          run the steps N times ("{i}" in a send is the round, 0..N-1).
   {"recv": true}          read whatever raw bytes come (e.g. a TLS ClientHello).
   {"tls": {...}}          server-side TLS handshake: "cert" (valid|expired|wronghost|
                           selfsigned|notyetvalid), "min"/"max" ("TLSv1", "TLSv1.2", ...),
                           "ciphers" (OpenSSL cipher string), "chunk"/"delay" (send the
-                          server's handshake flights in tiny or slow segments).
+                          server's handshake flights in tiny or slow segments), "buffered":
+                          what to do with plaintext the client pipelined before the handshake
+                          (STARTTLS injection test): "keep" (vulnerable: read it as if it had
+                          come inside TLS), "discard" (safe), "close" (safe: hang up when
+                          there is any); default: hand it to TLS as handshake bytes.
   {"sleep": S}            wait S seconds.
   {"silent": S}           say nothing for S seconds or until the client closes.
   {"wait_eof": S}         wait up to S seconds for the client to close; with
@@ -35,13 +49,16 @@ Every step takes "timeout" (seconds, default 5). After the last step the server 
 the client to close (it never closes first unless told to).
 
 Listener options (case["server"]): "backlog_full": true (listen(0) and fill the backlog with
-connections that are never accepted, so a new connect never completes), "connections": N.
+connections that are never accepted, so a new connect never completes), "connections": N
+(N connections served concurrently, each running the whole script with its own captures;
+log lines say which connection, as "#2").
 
 Standalone use, for debugging a case by hand:
   fakeserver.py tests/fake/cases/imap-greeting-bye.case
 prints "port N" and "ca FILE" and serves the case's script once.
 """
 
+import base64
 import json
 import os
 import re
@@ -274,9 +291,12 @@ def can_speak(version):
 # ---- one connection ----------------------------------------------------------------------
 
 class Conn:
-    def __init__(self, sock, server):
+    def __init__(self, sock, server, number=1):
         self.sock = sock
         self.server = server
+        self.number = number    # 1, 2, ... in the order of accept
+        # captures of this conversation ({tag}, ...); the first one's are also server.vars
+        self.vars = server.vars if number == 1 else {}
         self.buf = b""          # received plaintext (after TLS: decrypted) not yet consumed
         self.tls = None         # ssl.SSLObject once a "tls" step ran
         self.inbio = self.outbio = None
@@ -336,7 +356,23 @@ class Conn:
                 self.server.sleep(delay)
             self.send_raw(data[i:i + chunk], deadline)
 
-    def start_tls(self, ctx, deadline, chunk=0, delay=0.0):
+    def start_tls(self, ctx, deadline, chunk=0, delay=0.0, buffered=None):
+        """Server-side handshake. `buffered` says what becomes of plaintext the client sent
+        after the command that started TLS and before the handshake (a pipelined command):
+        None hands it to TLS (as the start of the ClientHello), "keep" reads it afterwards
+        as if it had come inside TLS (the STARTTLS command-injection bug), "discard" drops
+        it, "close" returns None without a handshake when there is any (the caller hangs
+        up). Returns the TLS version."""
+        pipelined = b""
+        if buffered in ("keep", "discard", "close"):
+            pipelined, self.buf = self.buf, b""
+            if pipelined:
+                self.server.note("pipelined before TLS (%s): %s" % (buffered, printable(pipelined)),
+                                 self)
+            if pipelined and buffered == "close":
+                return None
+        elif buffered is not None:
+            raise ScriptError("tls: unknown \"buffered\" %r" % buffered)
         self.inbio, self.outbio = ssl.MemoryBIO(), ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.inbio, self.outbio, server_side=True)
         if self.buf:  # bytes already read belong to the ClientHello
@@ -360,6 +396,8 @@ class Conn:
                     pass
                 raise
         self._flush_tls(deadline, chunk=chunk, delay=delay)  # the end (and TLS 1.3 tickets)
+        if buffered == "keep":
+            self.buf = pipelined + self.buf
         return self.tls.version()
 
     def close_notify(self, deadline):
@@ -467,12 +505,28 @@ class Conn:
 VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def piece_text(piece, vars):
+    """One piece of a "send": a string, or {"text": T, "repeat": N, "base64": bool}."""
+    if isinstance(piece, str):
+        return VAR.sub(lambda m: vars.get(m.group(1), m.group(0)), piece)
+    if not isinstance(piece, dict) or "text" not in piece:
+        raise ScriptError("send: a piece must be a string or {\"text\": ...}, not %r" % (piece,))
+    text = VAR.sub(lambda m: vars.get(m.group(1), m.group(0)), piece["text"])
+    text *= int(piece.get("repeat", 1))
+    if piece.get("base64"):
+        text = base64.b64encode(text.encode("latin-1")).decode("ascii")
+    return text
+
+
 def step_bytes(step, vars):
     if "hex" in step:
         data = bytes.fromhex(step["hex"])
     else:
-        text = step["send"]
-        text = VAR.sub(lambda m: vars.get(m.group(1), m.group(0)), text)
+        send = step["send"]
+        if isinstance(send, list):
+            text = "".join(piece_text(p, vars) for p in send)
+        else:
+            text = piece_text(send, vars)
         count = int(step.get("repeat", 1))
         if "{i}" in text and count > 1:
             text = "".join(text.replace("{i}", str(i)) for i in range(count))
@@ -496,9 +550,11 @@ class FakeServer:
         self.lifetime = float(spec.get("lifetime", DEFAULT_LIFETIME))
         self.log = []
         self.errors = []
+        self.vars = {}  # the first connection's captures (for tests that drive a server)
         self.steps_done = 0
         self.connections = 0
-        self.vars = {}
+        self._conn_threads = []
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
         self._fillers = []
@@ -515,12 +571,19 @@ class FakeServer:
         self.lsock.setblocking(False)
 
     # -- bookkeeping --
-    def note(self, text):
-        self.log.append("%7.3f %s" % (time.monotonic() - self.t0, text))
+    def note(self, text, conn=None):
+        who = "#%d " % conn.number if conn is not None and self._many() else ""
+        with self._lock:
+            self.log.append("%7.3f %s%s" % (time.monotonic() - self.t0, who, text))
 
-    def error(self, text):
-        self.note("ERROR " + text)
-        self.errors.append(text)
+    def error(self, text, conn=None):
+        self.note("ERROR " + text, conn)
+        who = "connection %d: " % conn.number if conn is not None and self._many() else ""
+        with self._lock:
+            self.errors.append(who + text)
+
+    def _many(self):
+        return int(self.spec.get("connections", 1)) > 1
 
     def stopping(self):
         return self._stop.is_set() or time.monotonic() - self.t0 > self.lifetime
@@ -584,21 +647,42 @@ class FakeServer:
                 while not self.stopping():  # never accept
                     time.sleep(SLICE)
                 return
-            for _ in range(int(self.spec.get("connections", 1))):
+            wanted = int(self.spec.get("connections", 1))
+            if wanted == 1:
+                sock = self._accept()
+                if sock is not None:
+                    self.connections = 1
+                    self.note("accepted connection 1")
+                    self._conversation(Conn(sock, self, 1))
+                return
+            # Several connections are served concurrently (a client may hold one open while
+            # it opens the next, e.g. mailscope's --injection-test).
+            for _ in range(wanted):
                 sock = self._accept()
                 if sock is None:
-                    return
+                    break
                 self.connections += 1
-                self.note("accepted connection %d" % self.connections)
-                conn = Conn(sock, self)
-                try:
-                    self._serve(conn)
-                finally:
-                    conn.close()
+                conn = Conn(sock, self, self.connections)
+                self.note("accepted connection %d" % self.connections, conn)
+                t = threading.Thread(target=self._conversation, args=(conn,),
+                                     name="fakeserver-%d" % conn.number, daemon=True)
+                self._conn_threads.append(t)
+                t.start()
+            for t in self._conn_threads:
+                while t.is_alive():
+                    t.join(SLICE)
         except Exception as e:  # a bug in the server or the case: report, never hang
             self.error("server crashed: %s: %s" % (type(e).__name__, e))
         finally:
             self._close_listener()
+
+    def _conversation(self, conn):
+        try:
+            self._serve(conn)
+        except Exception as e:  # a bug in the server or the case: report, never hang
+            self.error("server crashed: %s: %s" % (type(e).__name__, e), conn)
+        finally:
+            conn.close()
 
     def _accept(self):
         while not self.stopping():
@@ -613,51 +697,73 @@ class FakeServer:
         return None
 
     def _serve(self, conn):
-        for i, step in enumerate(self.script):
-            deadline = time.monotonic() + float(step.get("timeout", DEFAULT_STEP_TIMEOUT))
-            try:
-                if not self._step(conn, step, deadline):
-                    return
-                self.steps_done = i + 1
-            except Stopped:
-                self.note("stopped at step %d" % (i + 1))
-                return
-            except PeerGone as e:
-                self.note("client went away during step %d (%s): %s" % (i + 1, describe(step), e))
-                return
-            except StepTimeout:
-                self.error("step %d (%s) timed out" % (i + 1, describe(step)))
-                return
-            except ssl.SSLError as e:
-                if step.get("fail_ok"):
-                    self.note("step %d (%s) failed as allowed: %s" % (i + 1, describe(step), e))
-                    return
-                self.error("step %d (%s): TLS error: %s" % (i + 1, describe(step), e))
-                return
-            except ScriptError as e:
-                self.error("step %d (%s): %s" % (i + 1, describe(step), e))
-                return
+        if not self._run_steps(conn, self.script, ""):
+            return
         # The script is over: let the client close first (never race it with our FIN).
         try:
             self._wait_eof(conn, time.monotonic() + DEFAULT_STEP_TIMEOUT, False)
         except (Stopped, StepTimeout, PeerGone):
             pass
 
+    def _run_steps(self, conn, steps, where):
+        """Run steps in order; False when the conversation is over (a step ended it, or an
+        error, recorded here). `where` prefixes step numbers inside branches and loops."""
+        for i, step in enumerate(steps):
+            num = "%s%d" % (where, i + 1)
+            deadline = time.monotonic() + float(step.get("timeout", DEFAULT_STEP_TIMEOUT))
+            try:
+                if not self._step(conn, step, deadline, num):
+                    return False
+                if not where:
+                    self.steps_done = i + 1
+            except Stopped:
+                self.note("stopped at step %s" % num, conn)
+                return False
+            except PeerGone as e:
+                self.note("client went away during step %s (%s): %s" % (num, describe(step), e),
+                          conn)
+                return False
+            except StepTimeout:
+                self.error("step %s (%s) timed out" % (num, describe(step)), conn)
+                return False
+            except ssl.SSLError as e:
+                if step.get("fail_ok"):
+                    self.note("step %s (%s) failed as allowed: %s" % (num, describe(step), e),
+                              conn)
+                    return False
+                self.error("step %s (%s): TLS error: %s" % (num, describe(step), e), conn)
+                return False
+            except ScriptError as e:
+                self.error("step %s (%s): %s" % (num, describe(step), e), conn)
+                return False
+        return True
+
+    def _read_client_line(self, conn, step, deadline, what):
+        """One client line as text; None when the client closed and the step allows it."""
+        line = conn.read_line(deadline)
+        if line is None:
+            if step.get("eof_ok"):
+                self.note("client closed (allowed)", conn)
+                return None
+            raise ScriptError("the client closed instead of sending %s" % what)
+        self.note("C: %s" % printable(line), conn)
+        return line.decode("latin-1")
+
     def _wait_eof(self, conn, deadline, no_data):
         while True:
             data = conn.read_any(deadline)
             if data is None:
-                self.note("client closed")
+                self.note("client closed", conn)
                 return True
-            self.note("C: %s" % printable(data))
+            self.note("C: %s" % printable(data), conn)
             if no_data:
                 raise ScriptError("the client sent data where it must not: %s" % printable(data))
 
-    def _step(self, conn, step, deadline):
+    def _step(self, conn, step, deadline, num="?"):
         """Run one step; False ends the conversation (without error)."""
         if "send" in step or "hex" in step:
-            data = step_bytes(step, self.vars)
-            self.note("S: %s" % printable(data))
+            data = step_bytes(step, conn.vars)
+            self.note("S: %s" % printable(data), conn)
             flood_until = time.monotonic() + float(step.get("flood", 0))
             while True:
                 conn.send(data, deadline, chunk=int(step.get("chunk", 0)),
@@ -666,28 +772,50 @@ class FakeServer:
                 if time.monotonic() >= flood_until:
                     break
         elif "expect" in step:
-            line = conn.read_line(deadline)
-            if line is None:
-                raise ScriptError("the client closed instead of sending /%s/" % step["expect"])
-            text = line.decode("latin-1")
-            self.note("C: %s" % printable(line))
+            text = self._read_client_line(conn, step, deadline, "/%s/" % step["expect"])
+            if text is None:
+                return False
             m = re.fullmatch(step["expect"], text)
             if not m:
                 raise ScriptError("client line %r does not match /%s/" % (text, step["expect"]))
-            self.vars.update({k: v for k, v in m.groupdict().items() if v is not None})
+            conn.vars.update({k: v for k, v in m.groupdict().items() if v is not None})
+        elif "branch" in step:
+            alts = step["branch"]
+            text = self._read_client_line(conn, step, deadline, "a line for the branch")
+            if text is None:
+                return False
+            for k, alt in enumerate(alts):
+                m = re.fullmatch(alt["expect"], text)
+                if m:
+                    conn.vars.update({k2: v for k2, v in m.groupdict().items() if v is not None})
+                    self.note("branch %d (/%s/)" % (k + 1, alt["expect"]), conn)
+                    return self._run_steps(conn, alt.get("then", []), "%s.%d." % (num, k + 1))
+            raise ScriptError("client line %r matches no branch (%s)" % (
+                text, ", ".join("/%s/" % a["expect"] for a in alts)))
+        elif "loop" in step:
+            for r in range(int(step["loop"])):
+                conn.vars["i"] = str(r)
+                if not self._run_steps(conn, step.get("steps", []), "%s.%d." % (num, r + 1)):
+                    return False
+            conn.vars.pop("i", None)
         elif "recv" in step:
             data = conn.read_any(deadline)
             if data is None:
                 if step.get("eof_ok"):
                     return False
                 raise ScriptError("the client closed instead of sending")
-            self.note("C: %s" % printable(data, 40))
+            self.note("C: %s" % printable(data, 40), conn)
         elif "tls" in step:
             opts = step["tls"]
             version = conn.start_tls(server_context(self.certs, opts), deadline,
                                      chunk=int(opts.get("chunk", 0)),
-                                     delay=float(opts.get("delay", 0)))
-            self.note("TLS up: %s" % version)
+                                     delay=float(opts.get("delay", 0)),
+                                     buffered=opts.get("buffered"))
+            if version is None:
+                self.note("pipelined plaintext before the handshake: close", conn)
+                conn.close()
+                return False
+            self.note("TLS up: %s" % version, conn)
         elif "sleep" in step:
             self.sleep(float(step["sleep"]))
         elif "silent" in step:
@@ -701,20 +829,20 @@ class FakeServer:
                            bool(step.get("no_data")))
             return False
         elif "close" in step:
-            self.note("close")
+            self.note("close", conn)
             conn.close()
             return False
         elif "close_notify" in step:
-            self.note("close_notify")
+            self.note("close_notify", conn)
             conn.close_notify(deadline)
             conn.close()
             return False
         elif "reset" in step:
-            self.note("reset")
+            self.note("reset", conn)
             conn.reset()
             return False
         elif "fin_reset" in step:
-            self.note("FIN, then reset")
+            self.note("FIN, then reset", conn)
             conn.fin_reset()
             return False
         else:
@@ -723,8 +851,8 @@ class FakeServer:
 
 
 def describe(step):
-    for key in ("send", "hex", "expect", "recv", "tls", "sleep", "silent", "wait_eof", "close",
-                "close_notify", "reset", "fin_reset"):
+    for key in ("send", "hex", "expect", "branch", "loop", "recv", "tls", "sleep", "silent",
+                "wait_eof", "close", "close_notify", "reset", "fin_reset"):
         if key in step:
             value = step[key]
             if isinstance(value, str) and len(value) > 40:
@@ -733,8 +861,17 @@ def describe(step):
     return json.dumps(step)[:60]
 
 
+def all_steps(steps):
+    """Every step, also those inside branches and loops."""
+    for s in steps:
+        yield s
+        for alt in s.get("branch", []):
+            yield from all_steps(alt.get("then", []))
+        yield from all_steps(s.get("steps", []) if "loop" in s else [])
+
+
 def cert_kinds(spec):
-    kinds = {s["tls"].get("cert", "valid") for s in spec.get("script", []) if "tls" in s}
+    kinds = {s["tls"].get("cert", "valid") for s in all_steps(spec.get("script", [])) if "tls" in s}
     return sorted(kinds)
 
 

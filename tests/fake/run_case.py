@@ -4,7 +4,8 @@
   run_case.py [-q] [--keep] CASE.case
 
 Environment: MAILSCOPE (the binary, default "mailscope"), MS_SCHEMA (report/schema.json;
-validated when python3-jsonschema is importable).
+validated when python3-jsonschema is importable). mailscope gets the runner's environment
+without MAILSCOPE_PASSWORD / MAILSCOPE_OAUTH2_TOKEN, plus the case's "env".
 
 The runner is generic; cases are data (see README.md). For each case it generates the
 certificates the script needs (a test CA plus CA-signed / expired / wrong-host /
@@ -19,12 +20,16 @@ and the case's arguments ({port}, {ca}, {host} substituted), and checks:
   - the exit code, the endpoint's error code and phase, the findings required (code,
     severity, on the endpoint), the findings that must be absent, and any field checks;
   - a failed endpoint has a finding with its error code (the report names the problem);
+  - no secret of the case (expect.secret_absent, and every "env" value whose name says
+    PASSWORD, TOKEN or SECRET) appears on stdout or stderr, raw or base64-encoded at any
+    alignment (so also inside a SASL PLAIN/XOAUTH2 blob);
   - the fake server ran its script without error (unless the case allows it).
 
 Exit status: 0 pass, 1 fail, 77 skip (a requirement the machine lacks: ctest
 SKIP_RETURN_CODE).
 """
 
+import base64
 import json
 import os
 import re
@@ -43,6 +48,8 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "ThreadSanitizer", "MemorySanitizer")
 STATUS_EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 DEFAULT_DEADLINE = 30.0
+SECRET_ENV = ("MAILSCOPE_PASSWORD", "MAILSCOPE_OAUTH2_TOKEN")
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET", re.I)
 
 
 class Failure(Exception):
@@ -70,10 +77,17 @@ def option_value(args, name, default):
 
 
 def lookup(doc, path):
-    """"endpoints.0.error.code" -> value; raises KeyError when absent."""
+    """"endpoints.0.error.code" -> value; raises KeyError when absent. In a list, a part
+    KEY=VALUE picks the first object whose KEY is VALUE ("summary.features.id=quota.pop3")."""
     cur = doc
     for part in path.split("."):
-        if isinstance(cur, list):
+        if isinstance(cur, list) and "=" in part:
+            key, want = part.split("=", 1)
+            hits = [x for x in cur if isinstance(x, dict) and str(x.get(key)) == want]
+            if not hits:
+                raise KeyError(path)
+            cur = hits[0]
+        elif isinstance(cur, list):
             cur = cur[int(part)]
         elif isinstance(cur, dict):
             cur = cur[part]
@@ -120,6 +134,35 @@ def check_field(doc, chk, problems):
         problems.append("%s: expected >= %r, got %r" % (path, chk["gte"], value))
     if "lte" in chk and not (isinstance(value, (int, float)) and value <= chk["lte"]):
         problems.append("%s: expected <= %r, got %r" % (path, chk["lte"], value))
+
+
+def secret_forms(secret):
+    """The strings that betray `secret` in output: itself, and the part of its base64
+    encoding that does not depend on the bytes around it, for each of the three alignments
+    it can have inside a longer base64 blob (SASL PLAIN "\\0user\\0secret", XOAUTH2, ...)."""
+    raw = secret.encode("utf-8")
+    forms = {secret: "raw"}
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw).decode("ascii")
+        # 4-character groups made only of secret bytes: group g covers bytes 3g..3g+2
+        first = (k + 2) // 3
+        last = (k + len(raw)) // 3  # exclusive
+        inner = enc[4 * first:4 * last]
+        if len(inner) >= 8:
+            forms[inner] = "base64 (offset %d)" % k
+    return forms
+
+
+def check_secrets(secrets, stdout, stderr, problems):
+    for secret in secrets:
+        if len(secret) < 8:
+            problems.append("secret %r is too short to look for (use 8+ distinctive characters)"
+                            % secret)
+            continue
+        for form, kind in secret_forms(secret).items():
+            for name, text in (("stdout", stdout), ("stderr", stderr)):
+                if form in text:
+                    problems.append("a secret appears on %s (%s form %r)" % (name, kind, form))
 
 
 def short(value, limit=200):
@@ -219,11 +262,20 @@ def run(case_path, quiet=False, keep=False):
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
         env.pop("NO_COLOR", None)
+        for var in SECRET_ENV:  # only the case says whether there are credentials
+            env.pop(var, None)
+        secrets = list(expect.get("secret_absent", []))
+        for var, value in case.get("env", {}).items():
+            for k, v in subst.items():
+                value = value.replace(k, v)
+            env[var] = value
+            if SECRET_NAME.search(var) and value not in secrets:
+                secrets.append(value)
         t0 = time.monotonic()
         if not shutil.which(mailscope):
             raise Failure("mailscope binary %r not found (set MAILSCOPE)" % mailscope)
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+                                stderr=subprocess.PIPE, env=env)
         try:
             out, err = proc.communicate(timeout=max(bound, max_seconds) + 10)
         except subprocess.TimeoutExpired:
@@ -241,6 +293,7 @@ def run(case_path, quiet=False, keep=False):
             problems.append("mailscope died of signal %d" % -rc)
         elif rc > 3:
             problems.append("exit code %d is outside 0-3" % rc)
+        check_secrets(secrets, stdout, stderr, problems)
         for marker in SANITIZER_MARKERS:
             if marker in stderr:
                 problems.append("sanitizer report on stderr (%s)" % marker)

@@ -964,6 +964,7 @@ static void test_json_sign_in_and_account(void **state)
                                         "code",
                                         "server_response",
                                         "oauth_error",
+                                        "refused_after_login",
                                         "not_attempted_reason",
                                         NULL};
     assert_keys(au, akeys);
