@@ -59,6 +59,16 @@ static int render(void *arg, const struct ms_request *req, const struct ms_resul
     return status;
 }
 
+/* An error that ends the run: stderr always; with --format nagios also the status line on
+ * stdout, since a monitoring system shows only that. */
+static void report_error(const struct ms_options *opt, const char *message, bool usage)
+{
+    fprintf(stderr, "mailscope: %s\n%s", message,
+            usage ? "Try 'mailscope --help' for more information.\n" : "");
+    if (opt && opt->format == MS_FORMAT_NAGIOS)
+        printf("MAILSCOPE UNKNOWN - %s\n", message);
+}
+
 int main(int argc, char **argv)
 {
     /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
@@ -74,8 +84,7 @@ int main(int argc, char **argv)
         return MS_STATUS_UNKNOWN;
     }
     if (ms_options_parse(argc, argv, opt, &err) < 0) {
-        fprintf(stderr, "mailscope: %s\nTry 'mailscope --help' for more information.\n",
-                err.message);
+        report_error(opt, err.message, true);
         goto out;
     }
     if (opt->show_help) {
@@ -94,7 +103,7 @@ int main(int argc, char **argv)
     }
     opt->secrets.per_target_users = opt->targets_file != NULL;
     if (ms_credentials_load(&opt->secrets, &secrets, &err) < 0) {
-        fprintf(stderr, "mailscope: %s\n", err.message);
+        report_error(opt, err.message, false);
         goto out;
     }
     if (secrets.password || secrets.token) {
@@ -105,7 +114,7 @@ int main(int argc, char **argv)
     if (opt->targets_file) {
         exit_code = ms_fleet_run(opt, render, opt, &err);
         if (exit_code < 0) {
-            fprintf(stderr, "mailscope: %s\n", err.message);
+            report_error(opt, err.message, false);
             exit_code = MS_STATUS_UNKNOWN;
         }
         goto write_prometheus;
@@ -113,7 +122,7 @@ int main(int argc, char **argv)
     if (!opt->request.auth_password && !opt->request.auth_token)
         opt->request.auth_user = NULL;
     if (ms_engine_run(&opt->request, &result, &err) < 0) {
-        fprintf(stderr, "mailscope: %s\n", err.message);
+        report_error(opt, err.message, false);
         goto out;
     }
     exit_code = render(opt, &opt->request, &result);

@@ -145,7 +145,11 @@ void ms_options_usage(FILE *out)
           "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
           "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
           "  mailscope --protocols pop3 --trace mail.example.com\n"
-          "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n",
+          "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n"
+          "  mailscope --format nagios -w 2 -c 5 --require 'imaps,pop3s,tls>=1.2' mail.example.com\n"
+          "  mailscope --forbid pop3 mail.example.com        # is POP3 really off?\n"
+          "  mailscope --targets-file hosts.txt --format jsonl --concurrency 200 > results.jsonl\n"
+          "  mailscope --format prometheus --targets-file hosts.txt -q > mailscope.prom\n",
           out);
 }
 

@@ -19,7 +19,7 @@ enum {
 /* Details for a failed action, filled by the callee when the caller passes one. */
 struct ms_error {
     int code;          /* the MS_E* value returned */
-    char message[256]; /* one line, no secrets, printable ASCII */
+    char message[512]; /* one line, no secrets, printable ASCII */
 };
 
 /* Static English text for an MS_E* code (never NULL). */

@@ -51,13 +51,14 @@ static const struct ms_finding *deciding_finding(const struct ms_assessment *a)
 }
 
 /* A threshold in the perfdata grammar ([-0-9.]+, never an exponent: %g would write 1e-05
- * for -w 0.00001); empty when not set (0), since "0" would be a threshold of its own. */
+ * for -w 0.00001), to the nanosecond; empty when not set (0), since "0" would be a
+ * threshold of its own. */
 static void threshold(char *buf, size_t cap, double v)
 {
     buf[0] = '\0';
     if (!(v > 0))
         return;
-    snprintf(buf, cap, "%.6f", v);
+    snprintf(buf, cap, "%.9f", v);
     char *end = buf + strlen(buf);
     while (end > buf && end[-1] == '0')
         *--end = '\0';

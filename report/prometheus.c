@@ -9,7 +9,7 @@
 
 enum family {
     F_PROBE_SUCCESS, F_PROBE_DURATION, F_PHASE_DURATION, F_TLS_VERSION, F_CERT_NOT_AFTER,
-    F_CERT_DAYS, F_CAPABILITY, F_LOGIN_SUCCESS, F_FINDING, F_STATUS, F_COUNT,
+    F_CAPABILITY, F_LOGIN_SUCCESS, F_FINDING, F_STATUS, F_COUNT,
 };
 
 static const struct {
@@ -22,8 +22,8 @@ static const struct {
                           "Time spent in each phase of the endpoint's check."},
     [F_TLS_VERSION] = {"mailscope_tls_version_info", "The TLS version negotiated (value always 1)."},
     [F_CERT_NOT_AFTER] = {"mailscope_cert_not_after_timestamp_seconds",
-                          "When the server certificate expires (Unix time)."},
-    [F_CERT_DAYS] = {"mailscope_cert_days_left", "Whole days until the server certificate expires."},
+                          "When the server certificate expires (Unix time). Days left: "
+                          "(mailscope_cert_not_after_timestamp_seconds - time()) / 86400."},
     [F_CAPABILITY] = {"mailscope_capability",
                       "A capability the server offers over TLS (value always 1)."},
     [F_LOGIN_SUCCESS] = {"mailscope_login_success", "1 when sign-in worked, 0 when it failed."},
@@ -133,11 +133,11 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
                        labels, phases[k].name, phases[k].ms / 1000.0);
         if (ep->tls.established)
             append(p, F_TLS_VERSION, "mailscope_tls_version_info{%s,version=\"%s\"} 1\n", labels, ep->tls.version);
-        if (ep->tls.has_certificate) {
+        /* No days-left family: promtool rejects a non-base unit ("days"); the timestamp is the
+         * Prometheus way, and alert rules subtract time(). */
+        if (ep->tls.has_certificate)
             append(p, F_CERT_NOT_AFTER, "mailscope_cert_not_after_timestamp_seconds{%s} %lld\n", labels,
                    (long long)ep->tls.cert.not_after_epoch);
-            append(p, F_CERT_DAYS, "mailscope_cert_days_left{%s} %ld\n", labels, ep->tls.cert.days_left);
-        }
         const struct ms_strlist *caps = &ep->caps_after_tls;
         for (size_t k = 0; k < caps->count; k++) {
             char cap[600];

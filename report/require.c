@@ -145,7 +145,8 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         snprintf(r->name, sizeof r->name, "%s", text);
         return 0;
     }
-    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%s'; %s", forbid ? "forbid" : "require",
+    /* The item is cut to 64 bytes so that a long one cannot push the list out of the message. */
+    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%.64s'; %s", forbid ? "forbid" : "require",
                         text, VALID_FORMS);
 }
 
@@ -226,17 +227,20 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
                 return true;
         }
         return false;
+    /* login, tls and cert-days hold for --require when every sign-in / session / certificate
+     * satisfies them (and there is one), for --forbid when any does: `--forbid tls<1.2` must
+     * fire when one endpoint of four negotiates TLS 1.0. */
     case MS_REQ_LOGIN: {
         bool tried = false;
         for (size_t i = 0; i < result->endpoint_count; i++) {
             const struct ms_endpoint_result *ep = &result->endpoints[i];
             if (ep->auth.attempted) {
                 tried = true;
-                if (!ep->auth.ok)
-                    return false;
+                if (ep->auth.ok != !item->forbid)
+                    return item->forbid;
             }
         }
-        return tried;
+        return tried && !item->forbid;
     }
     case MS_REQ_TLS: {
         bool any = false;
@@ -245,10 +249,10 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
             if (!ep->tls.established)
                 continue;
             any = true;
-            if (!compare(tls_minor(ep->tls.version), item->op, item->value))
-                return false;
+            if (compare(tls_minor(ep->tls.version), item->op, item->value) == item->forbid)
+                return item->forbid;
         }
-        return any;
+        return any && !item->forbid;
     }
     case MS_REQ_CERT_DAYS: {
         bool any = false;
@@ -257,10 +261,10 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
             if (!ep->tls.has_certificate)
                 continue;
             any = true;
-            if (!compare(ep->tls.cert.days_left, item->op, item->value))
-                return false;
+            if (compare(ep->tls.cert.days_left, item->op, item->value) == item->forbid)
+                return item->forbid;
         }
-        return any;
+        return any && !item->forbid;
     }
     case MS_REQ_FINDING:
         for (size_t i = 0; i < a->finding_count; i++)
@@ -271,6 +275,25 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
         return ms_assess_feature_holds(a, item->name);
     }
     return false;
+}
+
+/* The status after a finding of this severity: the worst wins, except that UNKNOWN (an
+ * internal error) yields only to CRITICAL, as in ms_assess. */
+static enum ms_status raise_status(enum ms_status current, enum ms_severity severity)
+{
+    enum ms_status st = severity == MS_SEVERITY_CRITICAL  ? MS_STATUS_CRITICAL
+                        : severity == MS_SEVERITY_WARNING ? MS_STATUS_WARNING
+                                                          : MS_STATUS_OK;
+    if (current == MS_STATUS_UNKNOWN)
+        return st == MS_STATUS_CRITICAL ? st : current;
+    return st > current ? st : current;
+}
+
+/* A finding about endpoint i raises that endpoint's status too. */
+static void raise_endpoint(struct ms_assessment *a, size_t i, enum ms_severity severity)
+{
+    if (a->endpoint_status)
+        a->endpoint_status[i] = raise_status(a->endpoint_status[i], severity);
 }
 
 /* Insert f after the findings at least as severe, keeping worst-first order. */
@@ -289,11 +312,7 @@ static struct ms_finding *insert_finding(struct ms_assessment *a, enum ms_severi
     memset(f, 0, sizeof *f);
     f->severity = severity;
     f->endpoint_index = -1;
-    enum ms_status st = severity == MS_SEVERITY_CRITICAL  ? MS_STATUS_CRITICAL
-                        : severity == MS_SEVERITY_WARNING ? MS_STATUS_WARNING
-                                                          : MS_STATUS_OK;
-    if (st > a->status && !(a->status == MS_STATUS_UNKNOWN && st != MS_STATUS_CRITICAL))
-        a->status = st;
+    a->status = raise_status(a->status, severity);
     return f;
 }
 
@@ -319,6 +338,7 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
             f->code = "perf.response_time";
             f->endpoint = ep->id;
             f->endpoint_index = (long)i;
+            raise_endpoint(a, i, sev);
             snprintf(f->message, sizeof f->message, "%.*s took %.3f s, over the %s threshold of %g s.",
                      200, ep->id, seconds, sev == MS_SEVERITY_CRITICAL ? "critical" : "warning", limit);
             snprintf(f->remedy, sizeof f->remedy,
@@ -338,6 +358,7 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
                         return MS_ENOMEM;
                     copy.severity = MS_SEVERITY_CRITICAL;
                     *g = copy;
+                    raise_endpoint(a, i, MS_SEVERITY_CRITICAL);
                     break;
                 }
             }

@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
   dovecot-imapd dovecot-pop3d dnsmasq-base
   python3 python3-jsonschema openssl valgrind
+  prometheus prometheus-node-exporter
 )
 
 missing=()
@@ -48,3 +49,20 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+
+# The tests start their own servers on loopback. Services these packages install would
+# listen on all interfaces at the next boot (Dovecot on 110/143/993/995, Prometheus on
+# 9090, the node exporter on 9100): leave the ones installed here disabled.
+if command -v systemctl >/dev/null 2>&1; then
+  for unit in dovecot prometheus prometheus-node-exporter; do
+    for p in "${missing[@]}"; do
+      case "$p" in
+        dovecot-*) [[ $unit == dovecot ]] || continue ;;
+        "$unit") ;;
+        *) continue ;;
+      esac
+      systemctl disable "$unit" >/dev/null 2>&1 || true
+      break
+    done
+  done
+fi
