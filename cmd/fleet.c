@@ -1,9 +1,11 @@
 #include "cmd/fleet.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe/engine.h"
@@ -17,6 +19,12 @@ struct fleet {
     ms_render_fn render;
     void *render_arg;
     FILE *in;
+    /* A pipe or terminal is read only when it has data (the event loop watches it), so
+     * targets already running are not held up by a slow writer. */
+    bool stream;
+    char buf[2 * MS_FLEET_MAX_LINE];
+    size_t buf_len;
+    bool eof, skipping; /* skipping: the rest of an over-long line */
     size_t line_no;
     size_t total; /* targets in the file, 0 when unknown (stdin) */
     size_t started, finished;
@@ -38,6 +46,15 @@ static size_t count_targets(FILE *f)
     }
     rewind(f);
     return n;
+}
+
+/* The run's exit code is the worst target's: CRITICAL outranks UNKNOWN (a target judged
+ * broken says more than one that could not be judged), as within one target's report. */
+static void note_status(struct fleet *fl, int status)
+{
+    static const int rank[4] = {0, 1, 3, 2}; /* OK, WARNING, CRITICAL, UNKNOWN */
+    if (rank[status] > rank[fl->worst])
+        fl->worst = status;
 }
 
 static void show_progress(struct fleet *fl, bool final)
@@ -109,24 +126,82 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
     return 1;
 }
 
+/* An over-long line is that target's UNKNOWN result. */
+static void skip_long_line(struct fleet *fl)
+{
+    fprintf(stderr, "mailscope: targets file line %zu is longer than %d characters: skipped\n",
+            fl->line_no, MS_FLEET_MAX_LINE - 2);
+    fl->by_status[3]++;
+    fl->finished++;
+    note_status(fl, 3);
+}
+
+/* The next line of a pipe or terminal into line: 1, 0 at the end, MS_EAGAIN when no whole
+ * line is there yet (never blocks: read() only runs when poll() says there is data). */
+static int stream_line(struct fleet *fl, char *line, size_t cap)
+{
+    for (;;) {
+        char *nl = memchr(fl->buf, '\n', fl->buf_len);
+        if (nl || (fl->eof && fl->buf_len > 0) || fl->buf_len == sizeof fl->buf) {
+            size_t len = nl ? (size_t)(nl - fl->buf) + 1 : fl->buf_len;
+            bool was_skipping = fl->skipping;
+            fl->skipping = !nl && !fl->eof; /* longer than the buffer: drop the rest too */
+            bool fits = len < cap;
+            if (!was_skipping) {
+                fl->line_no++;
+                if (fits) {
+                    memcpy(line, fl->buf, len);
+                    line[len] = '\0';
+                } else {
+                    skip_long_line(fl);
+                }
+            }
+            memmove(fl->buf, fl->buf + len, fl->buf_len - len);
+            fl->buf_len -= len;
+            if (!was_skipping && fits)
+                return 1;
+            continue;
+        }
+        if (fl->eof)
+            return 0;
+        struct pollfd p = {.fd = fileno(fl->in), .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            return MS_EAGAIN;
+        ssize_t n = read(p.fd, fl->buf + fl->buf_len, sizeof fl->buf - fl->buf_len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return MS_EAGAIN;
+        if (n <= 0)
+            fl->eof = true;
+        else
+            fl->buf_len += (size_t)n;
+    }
+}
+
+/* The next line of a regular file: 1, or 0 at the end. */
+static int file_line(struct fleet *fl, char *line, size_t cap)
+{
+    while (fgets(line, (int)cap, fl->in)) {
+        fl->line_no++;
+        size_t len = strlen(line);
+        if (len == cap - 1 && line[len - 1] != '\n') {
+            int c;
+            while ((c = fgetc(fl->in)) != EOF && c != '\n')
+                ;
+            skip_long_line(fl);
+            continue;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 static int next_request(void *arg, struct ms_request *req)
 {
     struct fleet *fl = arg;
     char line[MS_FLEET_MAX_LINE];
-    while (fgets(line, sizeof line, fl->in)) {
-        fl->line_no++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            fprintf(stderr,
-                    "mailscope: targets file line %zu is longer than %d characters: skipped\n",
-                    fl->line_no, MS_FLEET_MAX_LINE - 2);
-            int c;
-            while ((c = fgetc(fl->in)) != EOF && c != '\n')
-                ;
-            fl->by_status[3]++;
-            fl->worst = 3;
-            continue;
-        }
+    int got;
+    while ((got = fl->stream ? stream_line(fl, line, sizeof line)
+                             : file_line(fl, line, sizeof line)) == 1) {
         struct ms_error err = {0};
         int rc = parse_line(fl, req, line, &err);
         if (rc != 1)
@@ -140,10 +215,10 @@ static int next_request(void *arg, struct ms_request *req)
             fprintf(stderr, "mailscope: targets file line %zu: %s\n", fl->line_no, err.message);
             fl->by_status[3]++;
             fl->finished++;
-            fl->worst = 3;
+            note_status(fl, 3);
         }
     }
-    return 0;
+    return got;
 }
 
 static void on_result(void *arg, const struct ms_request *req, struct ms_result *result)
@@ -155,8 +230,7 @@ static void on_result(void *arg, const struct ms_request *req, struct ms_result 
     if (status < 0 || status > 3)
         status = 3;
     fl->by_status[status]++;
-    if (status > fl->worst)
-        fl->worst = status;
+    note_status(fl, status);
     fl->finished++;
     show_progress(fl, false);
 }
@@ -172,12 +246,14 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
                      strerror(errno));
         return -1;
     }
+    struct stat st;
+    fl.stream = from_stdin && !(fstat(fileno(stdin), &st) == 0 && S_ISREG(st.st_mode));
     if (!from_stdin)
         fl.total = count_targets(fl.in);
     fl.progress = !opt->quiet && isatty(STDERR_FILENO);
     struct ms_fleet_settings settings = {.base = &opt->request, .concurrency = opt->concurrency};
-    int rc = ms_engine_run_many(&settings, (struct ms_request_source){next_request, &fl}, on_result,
-                                &fl, err);
+    struct ms_request_source source = {next_request, &fl, fl.stream ? fileno(stdin) : -1};
+    int rc = ms_engine_run_many(&settings, source, on_result, &fl, err);
     show_progress(&fl, true);
     if (!from_stdin)
         fclose(fl.in);

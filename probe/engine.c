@@ -1,5 +1,7 @@
 #include "probe/engine.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +51,8 @@ struct ms_engine {
     size_t runs;             /* runs in progress */
     struct ms_run *finished; /* runs to hand back from the loop's next turn */
     struct ms_loop_timer reap;
-    struct ms_loop_timer trust; /* loads the system trust store on the first idle turn */
+    struct ms_loop_timer trust;        /* loads the system trust store on the first idle turn */
+    struct ms_loop_watch source_watch; /* the source's fd, while it has nothing ready */
 };
 
 static void on_trust(void *arg)
@@ -285,6 +288,14 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     return rc;
 }
 
+static void on_source_ready(void *arg, unsigned events)
+{
+    (void)events;
+    struct ms_engine *engine = arg;
+    ms_loop_unwatch(engine->loop, &engine->source_watch);
+    admit_runs(engine);
+}
+
 static void admit_runs(struct ms_engine *engine)
 {
     size_t limit = engine->settings->concurrency ? engine->settings->concurrency : 1;
@@ -296,6 +307,21 @@ static void admit_runs(struct ms_engine *engine)
             break;
         }
         int got = engine->source.next(engine->source.arg, req);
+        if (got == MS_EAGAIN && engine->source.wait_fd >= 0) {
+            ms_request_release(req);
+            free(req);
+            if (ms_loop_watch(engine->loop, &engine->source_watch, engine->source.wait_fd,
+                              MS_LOOP_READ, on_source_ready, engine) == 0)
+                break;
+            /* An fd epoll cannot watch: wait for it here, the only way left. */
+            struct pollfd p = {.fd = engine->source.wait_fd, .events = POLLIN};
+            if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+                engine->source_error = MS_EIO;
+                engine->source_done = true;
+                break;
+            }
+            continue;
+        }
         if (got <= 0) {
             ms_request_release(req);
             free(req);
@@ -326,6 +352,7 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
                                .dns_error = &dns_error};
     ms_loop_timer_init(&engine.reap);
     ms_loop_timer_init(&engine.trust);
+    ms_loop_watch_init(&engine.source_watch);
     rc = ms_loop_new(&engine.loop);
     if (rc < 0) {
         ms_error_set(err, rc, "cannot create the event loop");
@@ -346,7 +373,7 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
     admit_runs(&engine);
     if (ms_loop_timer_set(engine.loop, &engine.trust, 0, on_trust, &engine) < 0)
         ms_tls_load_system_store(engine.tls_ctx);
-    if (engine.runs > 0 || engine.finished) {
+    if (engine.runs > 0 || engine.finished || !engine.source_done) {
         rc = ms_loop_run(engine.loop);
         if (rc < 0) {
             ms_error_set(err, rc, "the event loop failed");
@@ -368,6 +395,7 @@ out:
     if (engine.loop) {
         ms_loop_timer_cancel(engine.loop, &engine.reap);
         ms_loop_timer_cancel(engine.loop, &engine.trust);
+        ms_loop_unwatch(engine.loop, &engine.source_watch);
     }
     SSL_CTX_free(engine.tls_ctx);
     ms_loop_free(engine.loop);
@@ -406,7 +434,7 @@ int ms_engine_run(const struct ms_request *req, struct ms_result *out, struct ms
     *out = (struct ms_result){0};
     struct single one = {.req = req, .out = out};
     struct ms_fleet_settings settings = {.base = req, .concurrency = MS_MAX_ENDPOINTS};
-    int rc = ms_engine_run_many(&settings, (struct ms_request_source){single_next, &one},
+    int rc = ms_engine_run_many(&settings, (struct ms_request_source){single_next, &one, -1},
                                 single_done, &one, err);
     if (rc == 0 && !one.got)
         rc = ms_error_set(err, MS_EIO, "the probe ended without a result");

@@ -14,8 +14,11 @@
 /* Where the requests come from: next() fills *req (zeroed by the caller) and returns 1,
  * 0 when there are no more, or a negative MS_E* code to stop with an error. */
 struct ms_request_source {
+    /* 1: *req is the next request; 0: no more; MS_EAGAIN: none ready yet, ask again when
+     * wait_fd is readable (a pipe the loop watches); other < 0: an error. */
     int (*next)(void *arg, struct ms_request *req);
     void *arg;
+    int wait_fd; /* -1 when next never returns MS_EAGAIN */
 };
 
 /* One request finished: its result (free it with ms_result_free when done). */
