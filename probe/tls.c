@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -82,6 +83,13 @@ int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err)
     /* The system store is loaded later, while the first connections are on their way
      * (ms_tls_load_system_store), not before them. */
     SSL_CTX_set_ex_data(ctx, store_pending_index, ctx);
+    FILE *probe_file = ca_file ? fopen(ca_file, "r") : NULL;
+    if (ca_file && !probe_file) {
+        rc = ms_error_set(err, MS_ETLS, "cannot read CA file '%s': %s", ca_file, strerror(errno));
+        goto out;
+    }
+    if (probe_file)
+        fclose(probe_file);
     if (ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
         char why[160];
         ms_tls_describe_error(why, sizeof why);
@@ -163,9 +171,10 @@ void ms_tls_describe_error(char *buf, size_t cap)
 
 int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err)
 {
-    /* Past the ClientHello the server's certificate may be next: the store must be there. */
-    if (!SSL_in_before(ssl))
-        ms_tls_load_system_store(SSL_get_SSL_CTX(ssl));
+    /* The server's certificate may already be waiting when the ClientHello goes out (a
+     * fast server, a slow client): the store must be there before the first call. On a
+     * real network the engine has loaded it during the TCP handshake already. */
+    ms_tls_load_system_store(SSL_get_SSL_CTX(ssl));
     ERR_clear_error();
     int r = SSL_connect(ssl);
     if (r == 1)

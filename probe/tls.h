@@ -16,7 +16,8 @@ int ms_tls_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err)
 
 /* Load the system trust store into ctx once (later calls do nothing). The engine calls it
  * when the loop first idles, so the parsing (~15 ms for a CA bundle) overlaps the first
- * round trips; ms_tls_handshake calls it before any certificate can need it. */
+ * round trips; ms_tls_handshake calls it before its first step, in case a connection
+ * got there first (loopback). */
 void ms_tls_load_system_store(SSL_CTX *ctx);
 
 /* A client SSL on fd for host: SNI (not for IP literals), host-name checks, and every
