@@ -100,7 +100,16 @@ static void caps_known(struct ms_session *s)
         start_sign_in(s);
         return;
     }
-    if (!ms_strlist_has(&s->res->caps_before_tls, "STARTTLS") && s->spec->injection_probe) {
+    bool listed = ms_strlist_has(&s->res->caps_before_tls, "STARTTLS");
+    if (s->starttls_pipelined &&
+        (listed || (s->env->request->auth_user && s->env->request->allow_insecure_auth))) {
+        /* STARTTLS went out with CAPABILITY: its answer is next. */
+        snprintf(s->tag, sizeof s->tag, "%s", s->starttls_tag);
+        ms_session_set_state(s, IMAP_STARTTLS, MS_PHASE_STARTTLS);
+        return;
+    }
+    s->starttls_pipelined = false; /* not offered: no need to wait for its refusal */
+    if (!listed && s->spec->injection_probe) {
         snprintf(s->res->injection.note, sizeof s->res->injection.note, "STARTTLS is not offered");
         logout(s);
         return;
@@ -205,6 +214,15 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
         return;
     }
     send_tagged(s, "CAPABILITY", IMAP_CAPABILITY, MS_PHASE_CAPABILITY);
+    /* STARTTLS rides with CAPABILITY (RFC 9051 5.5 allows pipelining; nothing follows
+     * STARTTLS before its answer). The injection probe reads the capabilities first. */
+    if (!tls_up(s) && s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
+        char line[32];
+        snprintf(s->starttls_tag, sizeof s->starttls_tag, "M%u", ++s->next_tag);
+        snprintf(line, sizeof line, "%s STARTTLS", s->starttls_tag);
+        ms_session_send(s, line);
+        s->starttls_pipelined = true;
+    }
 }
 
 /* A tagged or untagged response while a command of ours is outstanding. */
@@ -509,6 +527,13 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
     }
     switch ((enum imap_state)s->state) {
     case IMAP_STARTTLS: {
+        if (r->status != MS_IMAP_STATUS_OK && s->starttls_pipelined &&
+            !ms_strlist_has(&s->res->caps_before_tls, "STARTTLS")) {
+            /* Not offered, and the refusal says so: as if STARTTLS had not been sent. */
+            s->starttls_pipelined = false;
+            caps_known(s);
+            return;
+        }
         if (r->status != MS_IMAP_STATUS_OK) {
             ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
                              strlen(text));

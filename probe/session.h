@@ -113,7 +113,8 @@ struct ms_session {
     int auth_mech;           /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
     char pending[8][16];     /* commands in flight: IMAP tags / POP3 command names */
     char why[160];           /* a composed reason handed to not_attempted() */
-    bool starttls_pipelined; /* POP3: STLS went out with CAPA, its answer is next */
+    bool starttls_pipelined; /* STARTTLS/STLS went out with CAPABILITY/CAPA, its answer is next */
+    char starttls_tag[16];   /* IMAP: the pipelined STARTTLS's tag */
     size_t pending_count;
     size_t pending_sent; /* POP3: planned commands sent so far */
     unsigned next_tag;   /* IMAP command tags */

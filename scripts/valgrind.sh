@@ -27,7 +27,7 @@ export MS_DNS_PORT=$(cache MS_TEST_DNS_PORT) MS_IMAP_PORT=$(cache MS_TEST_IMAP_P
 export MS_IMAPS_PORT=$(cache MS_TEST_IMAPS_PORT) MS_POP3_PORT=$(cache MS_TEST_POP3_PORT)
 export MS_POP3S_PORT=$(cache MS_TEST_POP3S_PORT)
 export MS_VERSION=$("$build/mailscope" --version | awk '{print $2}')
-export MS_RUN_TIMEOUT=300 PYTHONDONTWRITEBYTECODE=1
+export MS_RUN_TIMEOUT=300 PYTHONDONTWRITEBYTECODE=1 MS_UNDER_VALGRIND=1
 
 stop() {
   ctest --test-dir "$build" -R 'integration.cleanup' >/dev/null || true
@@ -38,7 +38,7 @@ ctest --test-dir "$build" -R 'integration.setup' >/dev/null
 status=0
 for s in "${scripts[@]}"; do
   echo "=== $s under valgrind ==="
-  (cd "$root/tests/integration" && python3 -B "$s.py" 2>&1 | tail -n 3) || status=1
+  (cd "$root/tests/integration" && python3 -B "$s.py" 2>&1 | grep -E "^(FAIL|ERROR|AssertionError|Ran |OK|FAILED)" | head -n 20) || status=1
 done
 runs=$(find "$logs" -name 'vg.*.log' | wc -l)
 bad=$(grep -l -E 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]|Invalid (read|write)|uninitialised' "$logs"/vg.*.log || true)
