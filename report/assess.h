@@ -43,7 +43,7 @@ struct ms_protocol_verdict {
 /* ---- sign-in ------------------------------------------------------------------------
  * What a sign-in (or its absence) on one endpoint means, decided from the server's own
  * words: response codes (RFC 5530 IMAP, RFC 2449/3206 POP3) and well-known phrases (one
- * table in assess.c; README: report/FINDINGS.md "Sign-in"). */
+ * table in assess_auth.c; README: report/FINDINGS.md "Sign-in"). */
 enum ms_auth_outcome {
     MS_AUTH_NONE,                  /* nothing to judge: no credentials, or the session ended
                                     * before sign-in */

@@ -27,7 +27,7 @@ class Wording(unittest.TestCase):
     def test_closed_sibling_remedy_names_each_security(self):
         """srv.test.example: the dead _imaps record's info finding tells users to use
         "mail.test.example:IMAPS and mail.test.example:IMAP (implicit TLS)" although the
-        second one is STARTTLS. report/assess.c judge_closed_sibling() formats the whole
+        second one is STARTTLS. report/assess_endpoint.c judge_closed_sibling() formats the whole
         sibling list from secure_siblings() with security_words(first->security), the first
         sibling's security only."""
         r = dh.disc_json(["--discover", "srv.test.example"])
@@ -43,7 +43,7 @@ class Wording(unittest.TestCase):
     def test_srv_target_without_a_record_under_ipv4_only(self):
         """-4 with families.test.example: _pop3s names v6only.test.example, which has an
         AAAA record but no A record. dns.srv_target_unresolvable says "the name has no A or
-        AAAA record", which is false. report/assess.c (the srv_unresolvable loop in the
+        AAAA record", which is false. report/assess_discovery.c (the srv_unresolvable loop in the
         discovery findings) maps a "nodata" query to that fixed sentence; the result model
         does not record the -4/-6 restriction (nor which family was asked), so the assessor
         cannot say "no IPv4 (A) address (IPv6 excluded by -4)"."""
@@ -58,7 +58,7 @@ class Wording(unittest.TestCase):
         findings are proto.unavailable "no server was found (none of the N candidates
         resolves)", as if the domain had no servers, with the remedy "Publish SRV records". The report should say that DNS did not
         answer (e.g. dns.timeout, "check this machine's resolver"), as it does for a bare
-        host. report/assess.c builds proto.unavailable's discovery message from the dropped
+        host. report/assess.c (make_verdict) builds proto.unavailable's discovery message from the dropped
         candidates without looking at the query statuses ("timeout")."""
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         u.bind(("127.0.0.1", 0))

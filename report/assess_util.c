@@ -1,0 +1,152 @@
+/* The judge's shared helpers (report/assess_internal.h): bounded string formatting, how
+ * messages name an endpoint, capability and phrase lookups, and adding a finding. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "report/assess_internal.h"
+
+/* ---- small string helpers ---------------------------------------------------------- */
+
+/* vsnprintf into dst; output that does not fit ends with "..." so a reader sees the cut. */
+void vput(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(dst, cap, fmt, ap);
+    if (n >= 0 && (size_t)n >= cap && cap >= 4)
+        memcpy(dst + cap - 4, "...", 4);
+}
+
+void put(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vput(dst, cap, fmt, ap);
+    va_end(ap);
+}
+
+void app(char *dst, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(dst);
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vput(dst + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+const char *security_words(enum ms_security s)
+{
+    switch (s) {
+    case MS_SECURITY_IMPLICIT: return "implicit TLS";
+    case MS_SECURITY_STARTTLS: return "STARTTLS";
+    default: return "no TLS";
+    }
+}
+
+/* "993", or "host:993" when the run covers several hosts. */
+void ep_port(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap)
+{
+    if (c->one_host)
+        put(buf, cap, "%u", (unsigned)ep->port);
+    else if (strchr(ep->host, ':'))
+        put(buf, cap, "[%s]:%u", ep->host, (unsigned)ep->port);
+    else
+        put(buf, cap, "%s:%u", ep->host, (unsigned)ep->port);
+}
+
+/* "IMAP on 993": how messages name an endpoint. */
+void ep_label(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap)
+{
+    char port[300];
+    ep_port(c, ep, port, sizeof port);
+    put(buf, cap, "%s on %s", proto_upper(ep->protocol), port);
+}
+
+/* The port of an implicit-TLS endpoint of the same protocol to recommend instead. */
+unsigned implicit_port(const struct ctx *c, enum ms_protocol p)
+{
+    for (size_t j = 0; j < c->r->endpoint_count; j++) {
+        const struct ms_endpoint_result *s = &c->r->endpoints[j];
+        if (s->protocol == p && s->security == MS_SECURITY_IMPLICIT)
+            return s->port;
+    }
+    return p == MS_PROTOCOL_IMAP ? 993 : 995;
+}
+
+/* A size given in KiB, the way people read it: "512 KB", "2.0 MB", "10 MB", "1.5 GB". */
+void fmt_kb(long long kb, char *buf, size_t cap)
+{
+    if (kb < 1024) {
+        put(buf, cap, "%lld KB", kb < 0 ? 0 : kb);
+        return;
+    }
+    double v = (double)kb / 1024.0;
+    const char *unit = "MB";
+    if (v >= 1024.0) {
+        v /= 1024.0;
+        unit = "GB";
+    }
+    if (v >= 1024.0) {
+        v /= 1024.0;
+        unit = "TB";
+    }
+    if (v < 9.95)
+        put(buf, cap, "%.1f %s", v, unit);
+    else
+        put(buf, cap, "%.0f %s", v, unit);
+}
+
+static bool word_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* phrase occurs in text as whole words, ignoring ASCII case ("in use" not in "in user"). */
+bool has_phrase(const char *text, const char *phrase)
+{
+    size_t n = strlen(phrase);
+    if (!text || n == 0)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (strncasecmp(p, phrase, n) == 0 && (p == text || !word_char(p[-1])) && !word_char(p[n]))
+            return true;
+    return false;
+}
+
+/* POP3: the CAPA line whose first word is name, or NULL. */
+const char *pop3_cap(const struct ms_strlist *caps, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t k = 0; k < caps->count; k++) {
+        const char *s = caps->items[k];
+        if (strncasecmp(s, name, nl) == 0 && (s[nl] == '\0' || s[nl] == ' '))
+            return s;
+    }
+    return NULL;
+}
+
+/* ---- adding a finding -------------------------------------------------------------- */
+
+/* A zeroed finding about endpoint idx (-1: about none) at the end of c's list; NULL when
+ * out of memory. */
+struct ms_finding *add(struct ctx *c, enum ms_severity sev, const char *code, long idx)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct ms_finding *f = realloc(c->f, cap * sizeof *f);
+        if (!f)
+            return NULL;
+        c->f = f;
+        c->cap = cap;
+    }
+    struct ms_finding *f = &c->f[c->n++];
+    memset(f, 0, sizeof *f);
+    f->severity = sev;
+    f->code = code;
+    f->endpoint_index = idx;
+    f->endpoint = idx >= 0 ? c->r->endpoints[idx].id : NULL;
+    return f;
+}
