@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 shift || true
 scripts=("$@")
-((${#scripts[@]})) || scripts=(test_valid test_certs test_signin test_secrets test_discovery test_network test_cli)
+((${#scripts[@]})) || scripts=(test_valid test_certs test_signin test_secrets test_discovery test_discovery_bugs test_dns test_schema test_network test_cli)
 
 logs=$(mktemp -d /tmp/mailscope-valgrind.XXXXXX)
 wrapper=$logs/mailscope
