@@ -12,20 +12,11 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "probe/result.h"
 #include "report/assess.h"
 
-#define HOST "mail.example.com"
-#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-#define DAY 86400
-
-/* ---- fixtures -------------------------------------------------------------------- */
-
-static void add_strs(struct ms_strlist *l, const char *const *items)
-{
-    for (; *items; items++)
-        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
-}
+/* ---- fixtures (fixture.h: fx_healthy_endpoint(), fx_fail_at() and the other shared ones) */
 
 static void set_cert(struct ms_endpoint_result *ep, long days_left)
 {
@@ -33,7 +24,7 @@ static void set_cert(struct ms_endpoint_result *ep, long days_left)
     struct ms_cert_facts *c = &t->cert;
     static const char *const san[] = {"DNS:" HOST, "DNS:imap.example.com", NULL};
     ms_strlist_free(&c->san);
-    add_strs(&c->san, san);
+    fx_add_strs(&c->san, san);
     t->has_certificate = true;
     snprintf(c->subject, sizeof c->subject, "CN=%s", HOST);
     snprintf(c->issuer, sizeof c->issuer, "CN=Example CA,O=Example Trust,C=US");
@@ -52,9 +43,10 @@ static void set_cert(struct ms_endpoint_result *ep, long days_left)
     snprintf(c->sha256_fingerprint, sizeof c->sha256_fingerprint, "AB:CD");
 }
 
-/* A healthy endpoint: TLS 1.3, verified certificate valid for a year, capabilities read. */
-static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
-                          uint16_t port)
+/* What sets this file's healthy endpoints apart from fx_healthy_endpoint(): a Dovecot
+ * that sends LITERAL+ (and POP3 PIPELINING before TLS), these timings, and a certificate
+ * from set_cert(). */
+static void details(struct ms_endpoint_result *ep)
 {
     static const char *const imap_pre[] = {"IMAP4rev1", "LITERAL+", "STARTTLS", "LOGINDISABLED",
                                            NULL};
@@ -62,98 +54,19 @@ static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enu
     static const char *const pop3_pre[] = {"CAPA", "TOP", "UIDL", "STLS", "PIPELINING", NULL};
     static const char *const pop3_post[] = {"CAPA", "TOP", "UIDL", "USER", "SASL PLAIN LOGIN",
                                             NULL};
-    static const char *const addrs[] = {"192.0.2.10", "2001:db8::10", NULL};
-
-    bool imap = p == MS_PROTOCOL_IMAP;
-    const char *scheme = imap ? (s == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
-                              : (s == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
-    snprintf(ep->id, sizeof ep->id, "%s://%s:%u", scheme, HOST, (unsigned)port);
-    ep->protocol = p;
-    ep->security = s;
-    ep->port = port;
-    snprintf(ep->host, sizeof ep->host, "%s", HOST);
-    add_strs(&ep->addresses, addrs);
-    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    bool imap = ep->protocol == MS_PROTOCOL_IMAP;
+    fx_as_dovecot(ep, imap ? imap_pre : pop3_pre, imap ? imap_post : pop3_post);
     ep->timings_ms = (struct ms_timings){1.5, 10.25, 20.0, 2.0, 40.0};
-    snprintf(ep->greeting, sizeof ep->greeting, "%s",
-             imap ? "* OK Dovecot ready." : "+OK Dovecot ready.");
-    if (s == MS_SECURITY_STARTTLS) {
-        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
-        ep->caps_before_tls_read = true;
-        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
-                 imap ? "a1 OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
-    }
-    add_strs(&ep->caps_after_tls, imap ? imap_post : pop3_post);
-    ep->caps_after_tls_read = true;
-    ep->tls.attempted = true;
-    ep->tls.established = true;
-    snprintf(ep->tls.version, sizeof ep->tls.version, "TLSv1.3");
-    snprintf(ep->tls.cipher, sizeof ep->tls.cipher, "TLS_AES_256_GCM_SHA384");
-    ep->tls.verified = true;
     set_cert(ep, 365);
-    ep->completed_securely = true;
-    ep->failure = MS_FAILURE_NONE;
-    ep->failure_phase = MS_PHASE_DONE;
 }
 
 /* The four endpoints of a bare host, all healthy: 143, 993, 110, 995. */
 static void bare_host(struct ms_result *r)
 {
-    memset(r, 0, sizeof *r);
-    snprintf(r->target, sizeof r->target, "%s", HOST);
-    r->bare_host = true;
-    r->want_imap = true;
-    r->want_pop3 = true;
-    r->started_at = NOW;
+    fx_bare_host(r, false);
     r->duration_ms = 55.5;
-    r->endpoints = calloc(4, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 4;
-    good_endpoint(&r->endpoints[0], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
-    good_endpoint(&r->endpoints[1], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
-    good_endpoint(&r->endpoints[2], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good_endpoint(&r->endpoints[3], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
-}
-
-/* The session stopped at phase: facts of later phases were never gathered. */
-static void fail_at(struct ms_endpoint_result *ep, enum ms_failure f, enum ms_phase phase,
-                    const char *msg)
-{
-    ep->failure = f;
-    ep->failure_phase = phase;
-    snprintf(ep->failure_message, sizeof ep->failure_message, "%s", msg);
-    ep->completed_securely = false;
-    if (phase <= MS_PHASE_CONNECT) {
-        ep->address[0] = '\0';
-        ep->greeting[0] = '\0';
-        ep->timings_ms.tls = ep->timings_ms.greeting = -1;
-        if (phase == MS_PHASE_RESOLVE) {
-            ep->timings_ms.connect = -1;
-            ms_strlist_free(&ep->addresses);
-        }
-        ms_strlist_free(&ep->caps_before_tls);
-        ep->caps_before_tls_read = false;
-        ep->starttls_response[0] = '\0';
-    }
-    if (phase <= MS_PHASE_STARTTLS && phase != MS_PHASE_TLS) {
-        ms_strlist_free(&ep->tls.cert.san);
-        memset(&ep->tls, 0, sizeof ep->tls);
-    }
-    if (phase <= MS_PHASE_STARTTLS) {
-        ms_strlist_free(&ep->caps_after_tls);
-        ep->caps_after_tls_read = false;
-    }
-}
-
-/* A certificate problem: the handshake completed, verification failed. */
-static void bad_cert(struct ms_endpoint_result *ep, const int *errors, size_t n, const char *text)
-{
-    ep->tls.verified = false;
-    ep->completed_securely = false;
-    for (size_t i = 0; i < n; i++)
-        ep->tls.verify_errors[i] = errors[i];
-    ep->tls.verify_error_count = n;
-    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "%s", text);
+    for (size_t i = 0; i < r->endpoint_count; i++)
+        details(&r->endpoints[i]);
 }
 
 static void assess(const struct ms_result *r, int warn_days, struct ms_assessment *a)
@@ -200,16 +113,6 @@ static size_t count_code(const struct ms_assessment *a, const char *code)
     return n;
 }
 
-/* The finding with code about endpoint idx (-1: none), or fail. */
-static const struct ms_finding *find(const struct ms_assessment *a, const char *code, long idx)
-{
-    for (size_t i = 0; i < a->finding_count; i++)
-        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
-            return &a->findings[i];
-    fail_msg("no finding %s for endpoint %ld", code, idx);
-    return NULL;
-}
-
 static bool has(const struct ms_assessment *a, const char *code, long idx)
 {
     for (size_t i = 0; i < a->finding_count; i++)
@@ -227,27 +130,18 @@ static const struct ms_protocol_verdict *verdict(const struct ms_assessment *a, 
     return NULL;
 }
 
-static void done(struct ms_result *r, struct ms_assessment *a)
-{
-    ms_assessment_free(a);
-    ms_result_free(r);
-}
-
 /* Discovery of example.com for alice: IMAP on imap.example.com:993 (from SRV) works; the
  * caller adds queries, candidates and more endpoints. */
 static void discovered(struct ms_result *r)
 {
-    memset(r, 0, sizeof *r);
+    fx_result(r, 8); /* room for discovered_endpoint() */
+    r->endpoint_count = 1;
     snprintf(r->target, sizeof r->target, "alice@example.com");
     r->want_imap = r->want_pop3 = true;
-    r->started_at = NOW;
-    r->endpoints = calloc(8, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 1;
     struct ms_endpoint_result *ep = &r->endpoints[0];
-    good_endpoint(ep, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
-    snprintf(ep->host, sizeof ep->host, "imap.example.com");
-    snprintf(ep->id, sizeof ep->id, "imaps://imap.example.com:993");
+    fx_healthy_endpoint(ep, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    details(ep);
+    fx_set_host(ep, "imap.example.com");
     ep->source = MS_SOURCE_SRV;
     snprintf(ep->source_name, sizeof ep->source_name, "_imaps._tcp.example.com");
     ep->srv_priority = 0;
@@ -275,7 +169,7 @@ static void query(struct ms_result *r, const char *name, const char *type, const
     if (strcmp(status, "ok") != 0)
         snprintf(q->message, sizeof q->message, "%s", status);
     if (answers)
-        add_strs(&q->answers, answers);
+        fx_add_strs(&q->answers, answers);
 }
 
 /* A further endpoint of the discovered domain, with its candidate. */
@@ -285,15 +179,12 @@ static struct ms_endpoint_result *discovered_endpoint(struct ms_result *r, const
 {
     size_t i = r->endpoint_count++;
     struct ms_endpoint_result *ep = &r->endpoints[i];
-    bool imap = p == MS_PROTOCOL_IMAP;
-    good_endpoint(ep, p, s, port);
-    snprintf(ep->host, sizeof ep->host, "%s", host);
-    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
-             s == MS_SECURITY_IMPLICIT ? "s" : "", host, (unsigned)port);
+    fx_healthy_endpoint(ep, p, s, port);
+    details(ep);
+    fx_set_host(ep, host);
     ep->source = source;
     snprintf(ep->source_name, sizeof ep->source_name, "%s",
              source == MS_SOURCE_MX ? "example.com MX" : "conventional name");
-    ep->srv_priority = ep->srv_weight = -1;
     struct ms_candidate *c = &r->discovery.candidates[r->discovery.candidate_count++];
     snprintf(c->host, sizeof c->host, "%s", host);
     c->port = port;
@@ -341,7 +232,7 @@ static void test_all_fine(void **state)
     assert_string_equal(v->summary,
                         "POP3 works securely on 995 (implicit TLS) and 110 (STARTTLS).");
     assert_int_equal(a.verdicts[0].protocol, MS_PROTOCOL_IMAP);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_null_options_default_warn_days(void **state)
@@ -358,7 +249,7 @@ static void test_null_options_default_warn_days(void **state)
     set_cert(&r.endpoints[1], MS_ASSESS_DEFAULT_CERT_WARN_DAYS);
     assert_int_equal(ms_assess(&r, NULL, &a), 0);
     assert_int_equal(a.finding_count, 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_expired_cert(void **state)
@@ -370,7 +261,7 @@ static void test_expired_cert(void **state)
     bare_host(&r);
     for (size_t i = 0; i < 4; i++) {
         set_cert(&r.endpoints[i], -31); /* 2025-12-01 */
-        bad_cert(&r.endpoints[i], errs, 1, "certificate has expired");
+        fx_bad_cert(&r.endpoints[i], errs, 1, "certificate has expired");
     }
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
@@ -379,7 +270,7 @@ static void test_expired_cert(void **state)
     assert_int_equal(count_code(&a, "tls.cert_hostname_mismatch"), 0);
     assert_int_equal(count_code(&a, "tls.cert_untrusted"), 0);
     for (long i = 0; i < 4; i++) {
-        const struct ms_finding *f = find(&a, "tls.cert_expired", i);
+        const struct ms_finding *f = fx_find(&a, "tls.cert_expired", i);
         assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
         assert_non_null(strstr(f->message, "2025-12-01T00:00:00Z"));
         assert_non_null(strstr(f->message, "31 days ago"));
@@ -394,7 +285,7 @@ static void test_expired_cert(void **state)
                                     "certificate, port 993 has an expired certificate.");
     /* The per-protocol findings already say it: no extra protocol-level finding. */
     assert_int_equal(count_code(&a, "proto.unavailable"), 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_expired_by_date_only(void **state)
@@ -411,7 +302,7 @@ static void test_expired_by_date_only(void **state)
     assert_true(has(&a, "tls.cert_expired", 1));
     assert_false(has(&a, "tls.cert_expires_soon", 1));
     assert_false(has(&a, "tls.cert_untrusted", 1));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_chain_expired(void **state)
@@ -421,12 +312,12 @@ static void test_chain_expired(void **state)
     struct ms_assessment a;
     const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
     bare_host(&r);
-    bad_cert(&r.endpoints[1], errs, 1, "certificate has expired");
+    fx_bad_cert(&r.endpoints[1], errs, 1, "certificate has expired");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "tls.cert_expired", 1);
+    const struct ms_finding *f = fx_find(&a, "tls.cert_expired", 1);
     assert_non_null(strstr(f->message, "chain"));
     assert_non_null(strstr(f->remedy, "intermediate"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_not_yet_valid(void **state)
@@ -438,9 +329,9 @@ static void test_not_yet_valid(void **state)
     bare_host(&r);
     r.endpoints[3].tls.cert.not_before_epoch = NOW + DAY;
     snprintf(r.endpoints[3].tls.cert.not_before, 32, "2026-01-02T00:00:00Z");
-    bad_cert(&r.endpoints[3], errs, 1, "certificate is not yet valid");
+    fx_bad_cert(&r.endpoints[3], errs, 1, "certificate is not yet valid");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "tls.cert_not_yet_valid", 3);
+    const struct ms_finding *f = fx_find(&a, "tls.cert_not_yet_valid", 3);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "2026-01-02"));
     assert_int_equal(a.finding_count, 1);
@@ -449,7 +340,7 @@ static void test_not_yet_valid(void **state)
     assert_true(verdict(&a, MS_PROTOCOL_POP3)->available);
     assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
     assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_hostname_mismatch(void **state)
@@ -463,16 +354,16 @@ static void test_hostname_mismatch(void **state)
     for (size_t i = 0; i < 4; i++) {
         struct ms_cert_facts *c = &r.endpoints[i].tls.cert;
         ms_strlist_free(&c->san);
-        add_strs(&c->san, san);
+        fx_add_strs(&c->san, san);
         snprintf(c->subject, sizeof c->subject, "CN=other.example.net");
         c->hostname_match = false;
-        bad_cert(&r.endpoints[i], errs, 1, "hostname mismatch");
+        fx_bad_cert(&r.endpoints[i], errs, 1, "hostname mismatch");
     }
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 4);
     for (long i = 0; i < 4; i++) {
-        const struct ms_finding *f = find(&a, "tls.cert_hostname_mismatch", i);
+        const struct ms_finding *f = fx_find(&a, "tls.cert_hostname_mismatch", i);
         assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
         assert_non_null(strstr(f->message, HOST));
         assert_non_null(strstr(f->message, "other.example.net, *.other.example.net"));
@@ -480,7 +371,7 @@ static void test_hostname_mismatch(void **state)
         assert_non_null(strstr(f->remedy, HOST));
     }
     assert_int_equal(count_code(&a, "tls.cert_untrusted"), 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_mismatch_without_verify_error(void **state)
@@ -496,7 +387,7 @@ static void test_mismatch_without_verify_error(void **state)
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 1);
     assert_true(has(&a, "tls.cert_hostname_mismatch", 0));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_self_signed(void **state)
@@ -510,13 +401,13 @@ static void test_self_signed(void **state)
         struct ms_cert_facts *c = &r.endpoints[i].tls.cert;
         c->self_signed = true;
         snprintf(c->issuer, sizeof c->issuer, "%s", c->subject);
-        bad_cert(&r.endpoints[i], errs, 1, "self-signed certificate");
+        fx_bad_cert(&r.endpoints[i], errs, 1, "self-signed certificate");
     }
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 4);
     for (long i = 0; i < 4; i++) {
-        const struct ms_finding *f = find(&a, "tls.cert_untrusted", i);
+        const struct ms_finding *f = fx_find(&a, "tls.cert_untrusted", i);
         assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
         assert_non_null(strstr(f->message, "self-signed"));
         assert_non_null(strstr(f->remedy, "public CA"));
@@ -524,7 +415,7 @@ static void test_self_signed(void **state)
     assert_string_equal(verdict(&a, MS_PROTOCOL_POP3)->summary,
                         "POP3 is not available securely: port 110 has an untrusted certificate, "
                         "port 995 has an untrusted certificate.");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_self_signed_in_chain(void **state)
@@ -534,11 +425,11 @@ static void test_self_signed_in_chain(void **state)
     struct ms_assessment a;
     const int errs[] = {X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN};
     bare_host(&r);
-    bad_cert(&r.endpoints[2], errs, 1, "self-signed certificate in certificate chain");
+    fx_bad_cert(&r.endpoints[2], errs, 1, "self-signed certificate in certificate chain");
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 1);
-    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 2)->message, "self-signed root"));
-    done(&r, &a);
+    assert_non_null(strstr(fx_find(&a, "tls.cert_untrusted", 2)->message, "self-signed root"));
+    fx_done(&r, &a);
 }
 
 static void test_untrusted_issuer(void **state)
@@ -552,16 +443,16 @@ static void test_untrusted_issuer(void **state)
         struct ms_assessment a;
         bare_host(&r);
         for (size_t i = 0; i < 4; i++)
-            bad_cert(&r.endpoints[i], &cases[k], 1, "unable to get local issuer certificate");
+            fx_bad_cert(&r.endpoints[i], &cases[k], 1, "unable to get local issuer certificate");
         assess(&r, 14, &a);
         assert_int_equal(a.status, MS_STATUS_CRITICAL);
         assert_int_equal(count_code(&a, "tls.cert_untrusted"), 4);
         assert_int_equal(a.finding_count, 4);
-        const struct ms_finding *f = find(&a, "tls.cert_untrusted", 1);
+        const struct ms_finding *f = fx_find(&a, "tls.cert_untrusted", 1);
         assert_non_null(strstr(f->message, "Example CA"));
         assert_non_null(strstr(f->remedy, "full chain"));
         assert_non_null(strstr(f->remedy, "--ca-file"));
-        done(&r, &a);
+        fx_done(&r, &a);
     }
 }
 
@@ -573,16 +464,16 @@ static void test_untrusted_other_reason(void **state)
     const int errs[] = {X509_V_ERR_CERT_REVOKED};
     const int weird[] = {X509_V_ERR_PATH_LOOP};
     bare_host(&r);
-    bad_cert(&r.endpoints[1], errs, 1, "certificate revoked");
-    bad_cert(&r.endpoints[3], weird, 1, "path loop");
+    fx_bad_cert(&r.endpoints[1], errs, 1, "certificate revoked");
+    fx_bad_cert(&r.endpoints[3], weird, 1, "path loop");
     /* not verified, no error code at all: still reported, never silently "fine" */
-    bad_cert(&r.endpoints[0], NULL, 0, "");
+    fx_bad_cert(&r.endpoints[0], NULL, 0, "");
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 3);
-    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 1)->message, "revoked"));
-    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 3)->message, "path loop"));
-    assert_non_null(strstr(find(&a, "tls.cert_untrusted", 0)->message, "no reason given"));
-    done(&r, &a);
+    assert_non_null(strstr(fx_find(&a, "tls.cert_untrusted", 1)->message, "revoked"));
+    assert_non_null(strstr(fx_find(&a, "tls.cert_untrusted", 3)->message, "path loop"));
+    assert_non_null(strstr(fx_find(&a, "tls.cert_untrusted", 0)->message, "no reason given"));
+    fx_done(&r, &a);
 }
 
 static void test_several_cert_problems_no_duplicates(void **state)
@@ -596,7 +487,7 @@ static void test_several_cert_problems_no_duplicates(void **state)
     bare_host(&r);
     set_cert(&r.endpoints[1], -2);
     r.endpoints[1].tls.cert.hostname_match = false;
-    bad_cert(&r.endpoints[1], errs, 5, "certificate has expired");
+    fx_bad_cert(&r.endpoints[1], errs, 5, "certificate has expired");
     assess(&r, 14, &a); /* assess() checks there are no duplicates */
     assert_int_equal(a.finding_count, 3);
     assert_true(has(&a, "tls.cert_expired", 1));
@@ -606,7 +497,7 @@ static void test_several_cert_problems_no_duplicates(void **state)
     assert_string_equal(a.findings[0].code, "tls.cert_expired");
     assert_string_equal(a.findings[1].code, "tls.cert_hostname_mismatch");
     assert_string_equal(a.findings[2].code, "tls.cert_untrusted");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_expires_soon(void **state)
@@ -621,7 +512,7 @@ static void test_expires_soon(void **state)
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 4);
     for (long i = 0; i < 4; i++) {
-        const struct ms_finding *f = find(&a, "tls.cert_expires_soon", i);
+        const struct ms_finding *f = fx_find(&a, "tls.cert_expires_soon", i);
         assert_int_equal(f->severity, MS_SEVERITY_WARNING);
         assert_non_null(strstr(f->message, "in 5 days"));
         assert_non_null(strstr(f->message, "2026-01-06"));
@@ -649,7 +540,7 @@ static void test_expires_soon(void **state)
     /* 0 turns the check off */
     assess(&r, 0, &a);
     assert_int_equal(a.finding_count, 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_expires_today(void **state)
@@ -661,8 +552,8 @@ static void test_expires_today(void **state)
     set_cert(&r.endpoints[1], 0);
     r.endpoints[1].tls.cert.not_after_epoch = NOW + 3600;
     assess(&r, 14, &a);
-    assert_non_null(strstr(find(&a, "tls.cert_expires_soon", 1)->message, "today"));
-    done(&r, &a);
+    assert_non_null(strstr(fx_find(&a, "tls.cert_expires_soon", 1)->message, "today"));
+    fx_done(&r, &a);
 }
 
 static void test_tls_outdated(void **state)
@@ -677,18 +568,18 @@ static void test_tls_outdated(void **state)
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 2);
-    const struct ms_finding *f = find(&a, "tls.protocol_outdated", 1);
+    const struct ms_finding *f = fx_find(&a, "tls.protocol_outdated", 1);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_non_null(strstr(f->message, "TLSv1.1"));
     assert_non_null(strstr(f->remedy, "TLS 1.2"));
-    assert_int_equal(find(&a, "tls.protocol_outdated", 3)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(fx_find(&a, "tls.protocol_outdated", 3)->severity, MS_SEVERITY_WARNING);
     assert_true(verdict(&a, MS_PROTOCOL_IMAP)->available);
     ms_assessment_free(&a);
 
     snprintf(r.endpoints[1].tls.version, 16, "SSLv3");
     assess(&r, 14, &a);
-    assert_int_equal(find(&a, "tls.protocol_outdated", 1)->severity, MS_SEVERITY_CRITICAL);
-    done(&r, &a);
+    assert_int_equal(fx_find(&a, "tls.protocol_outdated", 1)->severity, MS_SEVERITY_CRITICAL);
+    fx_done(&r, &a);
 }
 
 static void test_closed_port_sibling_works(void **state)
@@ -697,12 +588,12 @@ static void test_closed_port_sibling_works(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT,
-            "192.0.2.10 port 110: Connection refused");
+    fx_fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT,
+               "192.0.2.10 port 110: Connection refused");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
     assert_int_equal(a.finding_count, 1);
-    const struct ms_finding *f = find(&a, "tcp.refused", 2);
+    const struct ms_finding *f = fx_find(&a, "tcp.refused", 2);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_string_equal(f->endpoint, "pop3://mail.example.com:110");
     assert_non_null(strstr(f->message, "POP3 on 110 is closed; POP3 on 995 (implicit TLS) works"));
@@ -714,7 +605,7 @@ static void test_closed_port_sibling_works(void **state)
     assert_int_equal(v->status, MS_STATUS_OK);
     assert_string_equal(
         v->summary, "POP3 works securely on 995 (implicit TLS); port 110 refused the connection.");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_closed_sibling_timeout_unreachable(void **state)
@@ -723,14 +614,15 @@ static void test_closed_sibling_timeout_unreachable(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[0], MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer in 10 s");
-    fail_at(&r.endpoints[3], MS_FAILURE_TCP_UNREACHABLE, MS_PHASE_CONNECT, "no route to host");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer in 10 s");
+    fx_fail_at(&r.endpoints[3], MS_FAILURE_TCP_UNREACHABLE, MS_PHASE_CONNECT, "no route to host");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
-    assert_int_equal(find(&a, "tcp.timeout", 0)->severity, MS_SEVERITY_INFO);
-    assert_int_equal(find(&a, "tcp.unreachable", 3)->severity, MS_SEVERITY_INFO);
-    assert_non_null(strstr(find(&a, "tcp.timeout", 0)->message, "IMAP on 993 (implicit TLS) works"));
-    done(&r, &a);
+    assert_int_equal(fx_find(&a, "tcp.timeout", 0)->severity, MS_SEVERITY_INFO);
+    assert_int_equal(fx_find(&a, "tcp.unreachable", 3)->severity, MS_SEVERITY_INFO);
+    assert_non_null(
+        strstr(fx_find(&a, "tcp.timeout", 0)->message, "IMAP on 993 (implicit TLS) works"));
+    fx_done(&r, &a);
 }
 
 static void test_both_pop3_refused(void **state)
@@ -739,18 +631,18 @@ static void test_both_pop3_refused(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
-    fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 2);
     for (long i = 2; i < 4; i++) {
-        const struct ms_finding *f = find(&a, "tcp.refused", i);
+        const struct ms_finding *f = fx_find(&a, "tcp.refused", i);
         assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
         assert_non_null(strstr(f->remedy, "firewall"));
         assert_int_equal(a.endpoint_status[i], MS_STATUS_CRITICAL);
     }
-    assert_non_null(strstr(find(&a, "tcp.refused", 3)->remedy, "port 995"));
+    assert_non_null(strstr(fx_find(&a, "tcp.refused", 3)->remedy, "port 995"));
     const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
     assert_false(v->available);
     assert_int_equal(v->status, MS_STATUS_CRITICAL);
@@ -758,7 +650,7 @@ static void test_both_pop3_refused(void **state)
                         "POP3 is not available: port 110 refused the connection, port 995 "
                         "refused the connection.");
     assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_sibling_with_bad_cert_does_not_count(void **state)
@@ -768,13 +660,13 @@ static void test_sibling_with_bad_cert_does_not_count(void **state)
     struct ms_assessment a;
     const int errs[] = {X509_V_ERR_CERT_HAS_EXPIRED};
     bare_host(&r);
-    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
     set_cert(&r.endpoints[3], -1);
-    bad_cert(&r.endpoints[3], errs, 1, "certificate has expired");
+    fx_bad_cert(&r.endpoints[3], errs, 1, "certificate has expired");
     assess(&r, 14, &a);
-    assert_int_equal(find(&a, "tcp.refused", 2)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tcp.refused", 2)->severity, MS_SEVERITY_CRITICAL);
     assert_false(verdict(&a, MS_PROTOCOL_POP3)->available);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_url_target_refused_is_critical(void **state)
@@ -796,11 +688,11 @@ static void test_url_target_refused_is_critical(void **state)
     memmove(&r.endpoints[0], &r.endpoints[2], 2 * sizeof r.endpoints[0]);
     r.endpoint_count = 2;
     r.endpoints[0].required = r.endpoints[1].required = true;
-    fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 1);
-    assert_int_equal(find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
     assert_int_equal(a.verdict_count, 1);
     assert_true(verdict(&a, MS_PROTOCOL_POP3)->available);
     assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
@@ -809,8 +701,8 @@ static void test_url_target_refused_is_critical(void **state)
     /* a required endpoint on a bare host (mixed) is required too */
     r.bare_host = true;
     assess(&r, 14, &a);
-    assert_int_equal(find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
-    done(&r, &a);
+    assert_int_equal(fx_find(&a, "tcp.refused", 0)->severity, MS_SEVERITY_CRITICAL);
+    fx_done(&r, &a);
 }
 
 static void test_dns_no_such_host(void **state)
@@ -820,24 +712,24 @@ static void test_dns_no_such_host(void **state)
     struct ms_assessment a;
     bare_host(&r);
     for (size_t i = 0; i < 4; i++)
-        fail_at(&r.endpoints[i], MS_FAILURE_DNS_NO_SUCH_HOST, MS_PHASE_RESOLVE, "NXDOMAIN");
+        fx_fail_at(&r.endpoints[i], MS_FAILURE_DNS_NO_SUCH_HOST, MS_PHASE_RESOLVE, "NXDOMAIN");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(count_code(&a, "dns.no_such_host"), 4);
-    assert_non_null(strstr(find(&a, "dns.no_such_host", 0)->message, HOST));
-    assert_non_null(strstr(find(&a, "dns.no_such_host", 0)->message, "NXDOMAIN"));
+    assert_non_null(strstr(fx_find(&a, "dns.no_such_host", 0)->message, HOST));
+    assert_non_null(strstr(fx_find(&a, "dns.no_such_host", 0)->message, "NXDOMAIN"));
     ms_assessment_free(&a);
     /* the resolver's words name the host already: they are the message, not an echo */
     snprintf(r.endpoints[1].failure_message, sizeof r.endpoints[1].failure_message,
              "%s does not exist in DNS (NXDOMAIN)", HOST);
     assess(&r, 14, &a);
-    assert_string_equal(find(&a, "dns.no_such_host", 1)->message,
+    assert_string_equal(fx_find(&a, "dns.no_such_host", 1)->message,
                         "IMAP on 993: mail.example.com does not exist in DNS (NXDOMAIN).");
     assert_string_equal(
         verdict(&a, MS_PROTOCOL_IMAP)->summary,
         "IMAP is not available: port 143 does not resolve (no such host), port 993 does "
         "not resolve (no such host).");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_failure_codes(void **state)
@@ -877,9 +769,9 @@ static void test_failure_codes(void **state)
         r.bare_host = false;
         for (size_t i = 0; i < 4; i++)
             r.endpoints[i].required = true;
-        fail_at(&r.endpoints[0], cases[k].f, cases[k].phase, "evidence words");
+        fx_fail_at(&r.endpoints[0], cases[k].f, cases[k].phase, "evidence words");
         assess(&r, 14, &a);
-        const struct ms_finding *f = find(&a, cases[k].code, 0);
+        const struct ms_finding *f = fx_find(&a, cases[k].code, 0);
         assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
         assert_int_equal(a.findings[0].endpoint_index, 0);
         if (cases[k].f != MS_FAILURE_STARTTLS_REFUSED &&
@@ -892,7 +784,7 @@ static void test_failure_codes(void **state)
             assert_int_equal(a.status, MS_STATUS_CRITICAL);
             assert_int_equal(a.endpoint_status[0], MS_STATUS_CRITICAL);
         }
-        done(&r, &a);
+        fx_done(&r, &a);
     }
 }
 
@@ -904,14 +796,14 @@ static void test_starttls_not_offered(void **state)
     static const char *const caps[] = {"IMAP4rev1", "LITERAL+", "LOGINDISABLED", NULL};
     bare_host(&r);
     struct ms_endpoint_result *ep = &r.endpoints[0];
-    fail_at(ep, MS_FAILURE_STARTTLS_NOT_OFFERED, MS_PHASE_CAPABILITY,
-            "STARTTLS is not in the capabilities");
+    fx_fail_at(ep, MS_FAILURE_STARTTLS_NOT_OFFERED, MS_PHASE_CAPABILITY,
+               "STARTTLS is not in the capabilities");
     ms_strlist_free(&ep->caps_before_tls);
-    add_strs(&ep->caps_before_tls, caps);
+    fx_add_strs(&ep->caps_before_tls, caps);
     ep->starttls_response[0] = '\0';
     assess(&r, 14, &a);
     /* critical even though 993 works: the sibling rule is for closed ports only */
-    const struct ms_finding *f = find(&a, "starttls.not_offered", 0);
+    const struct ms_finding *f = fx_find(&a, "starttls.not_offered", 0);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "IMAP4rev1 LITERAL+ LOGINDISABLED"));
     assert_non_null(strstr(f->remedy, "993"));
@@ -921,7 +813,7 @@ static void test_starttls_not_offered(void **state)
     assert_string_equal(
         verdict(&a, MS_PROTOCOL_IMAP)->summary,
         "IMAP works securely on 993 (implicit TLS); port 143 does not offer STARTTLS.");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_starttls_refused(void **state)
@@ -931,15 +823,15 @@ static void test_starttls_refused(void **state)
     struct ms_assessment a;
     bare_host(&r);
     struct ms_endpoint_result *ep = &r.endpoints[2];
-    fail_at(ep, MS_FAILURE_STARTTLS_REFUSED, MS_PHASE_STARTTLS, "STLS refused");
+    fx_fail_at(ep, MS_FAILURE_STARTTLS_REFUSED, MS_PHASE_STARTTLS, "STLS refused");
     snprintf(ep->starttls_response, sizeof ep->starttls_response,
              "-ERR TLS support not configured");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "starttls.refused", 2);
+    const struct ms_finding *f = fx_find(&a, "starttls.refused", 2);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "STLS"));
     assert_non_null(strstr(f->message, "-ERR TLS support not configured"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_starttls_injected(void **state)
@@ -948,15 +840,15 @@ static void test_starttls_injected(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[0], MS_FAILURE_STARTTLS_INJECTED, MS_PHASE_STARTTLS,
-            "12 bytes followed the STARTTLS answer before TLS");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_STARTTLS_INJECTED, MS_PHASE_STARTTLS,
+               "12 bytes followed the STARTTLS answer before TLS");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "starttls.injected_data", 0);
+    const struct ms_finding *f = fx_find(&a, "starttls.injected_data", 0);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "injection"));
     assert_non_null(strstr(f->message, "12 bytes"));
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_preauth(void **state)
@@ -965,14 +857,14 @@ static void test_preauth(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[0], MS_FAILURE_PROTO_PREAUTH, MS_PHASE_GREETING,
-            "* PREAUTH IMAP4rev1 server logged in as admin");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_PROTO_PREAUTH, MS_PHASE_GREETING,
+               "* PREAUTH IMAP4rev1 server logged in as admin");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "proto.preauth_without_tls", 0);
+    const struct ms_finding *f = fx_find(&a, "proto.preauth_without_tls", 0);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "PREAUTH"));
     assert_non_null(strstr(f->message, "logged in as admin"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_bye(void **state)
@@ -981,15 +873,15 @@ static void test_bye(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[1], MS_FAILURE_PROTO_BYE, MS_PHASE_GREETING,
-            "* BYE Too many connections from your IP");
+    fx_fail_at(&r.endpoints[1], MS_FAILURE_PROTO_BYE, MS_PHASE_GREETING,
+               "* BYE Too many connections from your IP");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "proto.bye", 1);
+    const struct ms_finding *f = fx_find(&a, "proto.bye", 1);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "Too many connections from your IP"));
     assert_string_equal(verdict(&a, MS_PROTOCOL_IMAP)->summary,
                         "IMAP works securely on 143 (STARTTLS); port 993 said BYE.");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_tls_handshake_failed(void **state)
@@ -999,17 +891,17 @@ static void test_tls_handshake_failed(void **state)
     struct ms_assessment a;
     bare_host(&r);
     struct ms_endpoint_result *ep = &r.endpoints[3];
-    fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "handshake failed");
+    fx_fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "handshake failed");
     ms_strlist_free(&ep->tls.cert.san);
     memset(&ep->tls, 0, sizeof ep->tls);
     ep->tls.attempted = true;
     snprintf(ep->tls.handshake_error, sizeof ep->tls.handshake_error, "wrong version number");
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 1); /* no certificate findings without a certificate */
-    const struct ms_finding *f = find(&a, "tls.handshake_failed", 3);
+    const struct ms_finding *f = fx_find(&a, "tls.handshake_failed", 3);
     assert_non_null(strstr(f->message, "wrong version number"));
     assert_non_null(strstr(f->remedy, "implicit TLS"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_plaintext_login_imap(void **state)
@@ -1021,11 +913,11 @@ static void test_plaintext_login_imap(void **state)
     static const char *const bare[] = {"IMAP4rev1", "STARTTLS", NULL};
     bare_host(&r);
     ms_strlist_free(&r.endpoints[0].caps_before_tls);
-    add_strs(&r.endpoints[0].caps_before_tls, caps);
+    fx_add_strs(&r.endpoints[0].caps_before_tls, caps);
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 1);
-    const struct ms_finding *f = find(&a, "auth.plaintext_login_allowed", 0);
+    const struct ms_finding *f = fx_find(&a, "auth.plaintext_login_allowed", 0);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_non_null(strstr(f->message, "LOGINDISABLED"));
     assert_non_null(strstr(f->message, "AUTH=PLAIN AUTH=LOGIN"));
@@ -1034,7 +926,7 @@ static void test_plaintext_login_imap(void **state)
 
     /* no AUTH= at all but no LOGINDISABLED: the LOGIN command is allowed */
     ms_strlist_free(&r.endpoints[0].caps_before_tls);
-    add_strs(&r.endpoints[0].caps_before_tls, bare);
+    fx_add_strs(&r.endpoints[0].caps_before_tls, bare);
     assess(&r, 14, &a);
     assert_true(has(&a, "auth.plaintext_login_allowed", 0));
     ms_assessment_free(&a);
@@ -1043,7 +935,7 @@ static void test_plaintext_login_imap(void **state)
     r.endpoints[0].caps_before_tls_read = false;
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_plaintext_login_pop3(void **state)
@@ -1060,18 +952,18 @@ static void test_plaintext_login_pop3(void **state)
         struct ms_assessment a;
         bare_host(&r);
         ms_strlist_free(&r.endpoints[2].caps_before_tls);
-        add_strs(&r.endpoints[2].caps_before_tls, cases[k]);
+        fx_add_strs(&r.endpoints[2].caps_before_tls, cases[k]);
         assess(&r, 14, &a);
         assert_int_equal(has(&a, "auth.plaintext_login_allowed", 2), expect[k]);
         if (expect[k]) {
-            const struct ms_finding *f = find(&a, "auth.plaintext_login_allowed", 2);
+            const struct ms_finding *f = fx_find(&a, "auth.plaintext_login_allowed", 2);
             assert_int_equal(f->severity, MS_SEVERITY_WARNING);
             assert_non_null(strstr(f->message, "before STLS"));
             assert_int_equal(a.status, MS_STATUS_WARNING);
         } else {
             assert_int_equal(a.status, MS_STATUS_OK);
         }
-        done(&r, &a);
+        fx_done(&r, &a);
     }
 }
 
@@ -1084,10 +976,10 @@ static void test_alert_ignored(void **state)
     r.endpoints[0].alerts_ignored_before_tls = 2;
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
-    const struct ms_finding *f = find(&a, "proto.alert_ignored", 0);
+    const struct ms_finding *f = fx_find(&a, "proto.alert_ignored", 0);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "2 [ALERT] messages"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_close_at_logout_is_info(void **state)
@@ -1100,8 +992,8 @@ static void test_close_at_logout_is_info(void **state)
     r.endpoints[1].failure_phase = MS_PHASE_LOGOUT;
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
-    assert_int_equal(find(&a, "proto.closed", 1)->severity, MS_SEVERITY_INFO);
-    done(&r, &a);
+    assert_int_equal(fx_find(&a, "proto.closed", 1)->severity, MS_SEVERITY_INFO);
+    fx_done(&r, &a);
 }
 
 static void test_internal_error_with_critical(void **state)
@@ -1110,16 +1002,16 @@ static void test_internal_error_with_critical(void **state)
     struct ms_result r;
     struct ms_assessment a;
     bare_host(&r);
-    fail_at(&r.endpoints[0], MS_FAILURE_INTERNAL, MS_PHASE_CONNECT, "out of memory");
-    fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
-    fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_INTERNAL, MS_PHASE_CONNECT, "out of memory");
+    fx_fail_at(&r.endpoints[2], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
+    fx_fail_at(&r.endpoints[3], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "refused");
     assess(&r, 14, &a);
     /* something is definitely broken: critical beats "could not tell" */
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.endpoint_status[0], MS_STATUS_UNKNOWN);
     assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_UNKNOWN);
     assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_protocol_without_endpoints(void **state)
@@ -1132,13 +1024,13 @@ static void test_protocol_without_endpoints(void **state)
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.finding_count, 1);
-    const struct ms_finding *f = find(&a, "proto.unavailable", -1);
+    const struct ms_finding *f = fx_find(&a, "proto.unavailable", -1);
     assert_null(f->endpoint);
     assert_int_equal(a.verdict_count, 1);
     assert_false(a.verdicts[0].available);
     assert_int_equal(a.verdicts[0].status, MS_STATUS_CRITICAL);
     assert_null(a.endpoint_status);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_plaintext_only_endpoint(void **state)
@@ -1165,10 +1057,10 @@ static void test_plaintext_only_endpoint(void **state)
     memset(&ep->tls, 0, sizeof ep->tls);
     ep->completed_securely = false;
     assess(&r, 14, &a);
-    assert_int_equal(find(&a, "tls.not_used", 0)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tls.not_used", 0)->severity, MS_SEVERITY_CRITICAL);
     assert_false(has(&a, "proto.unavailable", -1));
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_sorting_and_several_hosts(void **state)
@@ -1182,11 +1074,11 @@ static void test_sorting_and_several_hosts(void **state)
     r.bare_host = false;
     snprintf(r.endpoints[3].host, sizeof r.endpoints[3].host, "pop.example.org");
     ms_strlist_free(&r.endpoints[0].caps_before_tls);
-    add_strs(&r.endpoints[0].caps_before_tls, caps); /* warning on 0 */
+    fx_add_strs(&r.endpoints[0].caps_before_tls, caps); /* warning on 0 */
     set_cert(&r.endpoints[1], -3);
-    bad_cert(&r.endpoints[1], errs, 1, "certificate has expired"); /* critical on 1 */
-    r.endpoints[2].alerts_ignored_before_tls = 1;                  /* info on 2 */
-    set_cert(&r.endpoints[3], 3);                                  /* warning on 3 */
+    fx_bad_cert(&r.endpoints[1], errs, 1, "certificate has expired"); /* critical on 1 */
+    r.endpoints[2].alerts_ignored_before_tls = 1;                     /* info on 2 */
+    set_cert(&r.endpoints[3], 3);                                     /* warning on 3 */
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 4);
     assert_string_equal(a.findings[0].code, "tls.cert_expired");
@@ -1197,7 +1089,7 @@ static void test_sorting_and_several_hosts(void **state)
     assert_non_null(strstr(a.findings[2].message, "POP3 on pop.example.org:995"));
     assert_non_null(strstr(a.findings[0].message, "IMAP on mail.example.com:993"));
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_names(void **state)
@@ -1236,12 +1128,12 @@ static void test_status_is_worst_severity(void **state)
     assert_int_equal(a.endpoint_status[1], MS_STATUS_WARNING);
     ms_assessment_free(&a);
     /* + critical -> critical */
-    fail_at(&r.endpoints[2], MS_FAILURE_PROTO_TIMEOUT, MS_PHASE_GREETING, "");
+    fx_fail_at(&r.endpoints[2], MS_FAILURE_PROTO_TIMEOUT, MS_PHASE_GREETING, "");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(a.findings[0].severity, MS_SEVERITY_CRITICAL);
     assert_string_equal(a.findings[0].code, "proto.timeout");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* ---- discovery, families ------------------------------------------------------------ */
@@ -1257,11 +1149,11 @@ static void test_srv_not_offered_not_critical(void **state)
     query(&r, "_imaps._tcp.example.com", "SRV", "ok", imaps);
     query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
     query(&r, "_pop3s._tcp.example.com", "SRV", "nxdomain", NULL);
-    add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
+    fx_add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
     assess(&r, 14, &a);
 
     assert_int_equal(a.status, MS_STATUS_OK);
-    const struct ms_finding *f = find(&a, "dns.srv_not_offered", -1);
+    const struct ms_finding *f = fx_find(&a, "dns.srv_not_offered", -1);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_null(f->endpoint);
     assert_string_equal(f->message,
@@ -1283,10 +1175,10 @@ static void test_srv_not_offered_not_critical(void **state)
     /* a guessed POP3 endpoint that is closed is expected, not an alarm */
     struct ms_endpoint_result *ep = discovered_endpoint(
         &r, "pop.example.com", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995, MS_SOURCE_CONVENTIONAL);
-    fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
-    f = find(&a, "tcp.refused", 1);
+    f = fx_find(&a, "tcp.refused", 1);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "says POP3 is not offered"));
     assert_int_equal(verdict(&a, MS_PROTOCOL_POP3)->status, MS_STATUS_OK);
@@ -1296,11 +1188,11 @@ static void test_srv_not_offered_not_critical(void **state)
     ms_assessment_free(&a);
 
     /* ... but one that answers with a broken certificate is still judged */
-    fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "wrong version number");
+    fx_fail_at(ep, MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "wrong version number");
     assess(&r, 14, &a);
-    assert_int_equal(find(&a, "tls.handshake_failed", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tls.handshake_failed", 1)->severity, MS_SEVERITY_CRITICAL);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_not_offered_both_protocols(void **state)
@@ -1319,8 +1211,9 @@ static void test_srv_not_offered_both_protocols(void **state)
     query(&r, "_imap._tcp.example.com", "SRV", "ok", dot);
     query(&r, "_pop3s._tcp.example.com", "SRV", "ok", dot);
     query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
-    add_strs(&r.discovery.srv_not_offered,
-             (const char *const[]){"_imaps._tcp", "_imap._tcp", "_pop3s._tcp", "_pop3._tcp", NULL});
+    fx_add_strs(
+        &r.discovery.srv_not_offered,
+        (const char *const[]){"_imaps._tcp", "_imap._tcp", "_pop3s._tcp", "_pop3._tcp", NULL});
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
     assert_int_equal(count_code(&a, "dns.srv_not_offered"), 2);
@@ -1333,7 +1226,7 @@ static void test_srv_not_offered_both_protocols(void **state)
         assert_int_equal(a.verdicts[k].status, MS_STATUS_OK);
     }
     assert_int_equal(a.preferred, -1);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_not_offered_one_service_only(void **state)
@@ -1346,13 +1239,13 @@ static void test_srv_not_offered_one_service_only(void **state)
     discovered(&r);
     query(&r, "_pop3._tcp.example.com", "SRV", "ok", dot);
     query(&r, "_pop3s._tcp.example.com", "SRV", "ok", pop3s);
-    add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
+    fx_add_strs(&r.discovery.srv_not_offered, (const char *const[]){"_pop3._tcp", NULL});
     struct ms_endpoint_result *ep = discovered_endpoint(&r, "pop.example.com", MS_PROTOCOL_POP3,
                                                         MS_SECURITY_IMPLICIT, 995, MS_SOURCE_SRV);
-    fail_at(ep, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
+    fx_fail_at(ep, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
     assess(&r, 14, &a);
     /* _pop3s._tcp names a server: POP3 is offered, and broken */
-    const struct ms_finding *f = find(&a, "dns.srv_not_offered", -1);
+    const struct ms_finding *f = fx_find(&a, "dns.srv_not_offered", -1);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "other SRV records name POP3 servers"));
     const struct ms_protocol_verdict *v = verdict(&a, MS_PROTOCOL_POP3);
@@ -1360,9 +1253,9 @@ static void test_srv_not_offered_one_service_only(void **state)
     assert_int_equal(v->status, MS_STATUS_CRITICAL);
     assert_string_equal(v->summary, "POP3 is not available for example.com: pop.example.com:995 "
                                     "did not answer (connection timed out).");
-    assert_int_equal(find(&a, "tcp.timeout", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tcp.timeout", 1)->severity, MS_SEVERITY_CRITICAL);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_discovery_nothing_found_is_critical(void **state)
@@ -1394,14 +1287,14 @@ static void test_discovery_nothing_found_is_critical(void **state)
     assert_int_equal(v->status, MS_STATUS_CRITICAL);
     assert_string_equal(v->summary, "POP3 is not available for example.com: no server was found "
                                     "(none of the 2 candidates resolves).");
-    const struct ms_finding *f = find(&a, "proto.unavailable", -1);
+    const struct ms_finding *f = fx_find(&a, "proto.unavailable", -1);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_string_equal(f->message, "POP3 is not available for example.com: no server was found "
                                     "(none of the 2 candidates resolves).");
     assert_non_null(strstr(f->remedy, "_pop3s._tcp.example.com. SRV 0 1 995"));
     assert_int_equal(verdict(&a, MS_PROTOCOL_IMAP)->status, MS_STATUS_OK);
     assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_target_unresolvable_warning(void **state)
@@ -1425,13 +1318,13 @@ static void test_srv_target_unresolvable_warning(void **state)
     snprintf(c->host, sizeof c->host, "gone.example.com");
     snprintf(c->source_name, sizeof c->source_name, "_imaps._tcp.example.com");
     snprintf(c->dropped, sizeof c->dropped, "does not resolve");
-    add_strs(&r.discovery.srv_unresolvable,
-             (const char *const[]){"_imaps._tcp.example.com -> gone.example.com", NULL});
+    fx_add_strs(&r.discovery.srv_unresolvable,
+                (const char *const[]){"_imaps._tcp.example.com -> gone.example.com", NULL});
     r.want_pop3 = false;
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 1);
-    const struct ms_finding *f = find(&a, "dns.srv_target_unresolvable", -1);
+    const struct ms_finding *f = fx_find(&a, "dns.srv_target_unresolvable", -1);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_string_equal(f->message,
                         "_imaps._tcp.example.com names gone.example.com (port 993), but the name "
@@ -1445,12 +1338,12 @@ static void test_srv_target_unresolvable_warning(void **state)
 
     /* no data, and an entry without an arrow, still say something useful */
     snprintf(r.discovery.queries[1].status, sizeof r.discovery.queries[1].status, "nodata");
-    add_strs(&r.discovery.srv_unresolvable, (const char *const[]){"odd.example.com", NULL});
+    fx_add_strs(&r.discovery.srv_unresolvable, (const char *const[]){"odd.example.com", NULL});
     assess(&r, 14, &a);
     assert_int_equal(count_code(&a, "dns.srv_target_unresolvable"), 2);
     assert_non_null(strstr(a.findings[0].message, "has no A or AAAA record"));
     assert_non_null(strstr(a.findings[1].message, "an SRV record names odd.example.com"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_discovery_sibling_rule(void **state)
@@ -1465,27 +1358,27 @@ static void test_discovery_sibling_rule(void **state)
                             MS_SOURCE_CONVENTIONAL);
     struct ms_endpoint_result *mx = discovered_endpoint(&r, "mx.example.com", MS_PROTOCOL_IMAP,
                                                         MS_SECURITY_IMPLICIT, 993, MS_SOURCE_MX);
-    fail_at(a143, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
-    fail_at(mx, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
+    fx_fail_at(a143, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(mx, MS_FAILURE_TCP_TIMEOUT, MS_PHASE_CONNECT, "no answer");
     assess(&r, 14, &a);
     assert_false(r.endpoints[1].required);
     assert_int_equal(a.status, MS_STATUS_OK);
-    const struct ms_finding *f = find(&a, "tcp.refused", 1);
+    const struct ms_finding *f = fx_find(&a, "tcp.refused", 1);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "IMAP on imap.example.com:143 is closed; IMAP on "
                                        "imap.example.com:993 (implicit TLS) works"));
-    assert_int_equal(find(&a, "tcp.timeout", 2)->severity, MS_SEVERITY_INFO);
+    assert_int_equal(fx_find(&a, "tcp.timeout", 2)->severity, MS_SEVERITY_INFO);
     ms_assessment_free(&a);
 
     /* the working one breaks too: nothing works, and that is critical */
-    fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
+    fx_fail_at(&r.endpoints[0], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    assert_int_equal(find(&a, "tcp.refused", 1)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tcp.refused", 1)->severity, MS_SEVERITY_CRITICAL);
     assert_true(strncmp(verdict(&a, MS_PROTOCOL_IMAP)->summary,
                         "IMAP is not available for example.com: imap.example.com:993 refused",
                         66) == 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_certificate_mismatch(void **state)
@@ -1497,14 +1390,14 @@ static void test_srv_certificate_mismatch(void **state)
     discovered(&r);
     r.want_pop3 = false;
     r.endpoints[0].tls.cert.hostname_match = false; /* the cert is for mail.example.com */
-    bad_cert(&r.endpoints[0], errs, 1, "hostname mismatch");
+    fx_bad_cert(&r.endpoints[0], errs, 1, "hostname mismatch");
     assess(&r, 14, &a);
-    const struct ms_finding *f = find(&a, "tls.cert_hostname_mismatch", 0);
+    const struct ms_finding *f = fx_find(&a, "tls.cert_hostname_mismatch", 0);
     assert_non_null(strstr(f->message, "does not cover the name imap.example.com"));
     assert_non_null(strstr(f->message, "The SRV record _imaps._tcp.example.com names this host"));
     assert_non_null(strstr(f->remedy, "change the SRV record _imaps._tcp.example.com"));
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_ipv6_unreachable(void **state)
@@ -1519,7 +1412,7 @@ static void test_ipv6_unreachable(void **state)
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 1);
-    const struct ms_finding *f = find(&a, "tcp.ipv6_unreachable", 1);
+    const struct ms_finding *f = fx_find(&a, "tcp.ipv6_unreachable", 1);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_string_equal(f->message, "IMAP on 993: IPv4 (192.0.2.10) connects in 4.2 ms but IPv6 "
                                     "(2001:db8::10) does not: no answer to the connection attempt "
@@ -1537,10 +1430,10 @@ static void test_ipv6_unreachable(void **state)
     family(&r.endpoints[1].ipv6, "2001:db8::10", MS_FAILURE_TCP_UNREACHABLE,
            "Network is unreachable");
     assess(&r, 14, &a);
-    f = find(&a, "tcp.ipv6_unreachable", 1);
+    f = fx_find(&a, "tcp.ipv6_unreachable", 1);
     assert_non_null(strstr(f->message, "(tcp.unreachable)"));
     assert_non_null(strstr(f->remedy, "this machine has no IPv6 route"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_ipv4_unreachable(void **state)
@@ -1553,7 +1446,7 @@ static void test_ipv4_unreachable(void **state)
     family(&r.endpoints[3].ipv6, "2001:db8::10", MS_FAILURE_NONE, "connected");
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
-    const struct ms_finding *f = find(&a, "tcp.ipv4_unreachable", 3);
+    const struct ms_finding *f = fx_find(&a, "tcp.ipv4_unreachable", 3);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_non_null(strstr(f->message, "IPv6 (2001:db8::10) connects in 4.2 ms but IPv4 "
                                        "(192.0.2.10) does not: Connection refused (tcp.refused)"));
@@ -1577,7 +1470,7 @@ static void test_ipv4_unreachable(void **state)
     r.endpoints[3].ipv6.failure = MS_FAILURE_NONE;
     assess(&r, 14, &a);
     assert_int_equal(a.finding_count, 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 int main(void)

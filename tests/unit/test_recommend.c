@@ -13,65 +13,31 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "probe/result.h"
 #include "report/assess.h"
 
-#define DOMAIN "example.com"
-#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-#define DAY 86400
+#define DOMAIN "example.com" /* HOST is mail.example.com */
 
 /* ---- fixtures -------------------------------------------------------------------- */
 
-static void add_str(struct ms_strlist *l, const char *s)
-{
-    assert_int_equal(ms_strlist_append(l, s, strlen(s), MS_MAX_CAPABILITIES), 0);
-}
-
-/* A healthy endpoint on host: TLS 1.3, certificate for host verified, valid for a year. */
+/* A healthy endpoint (fx_healthy_endpoint) on host, its certificate issued for host, with
+ * only a few capabilities (no IDLE, AUTH= or USER). */
 static void good(struct ms_endpoint_result *ep, const char *host, enum ms_protocol p,
                  enum ms_security s, uint16_t port)
 {
+    static const char *const imap_pre[] = {"STARTTLS", "LOGINDISABLED", NULL};
+    static const char *const pop3_pre[] = {"STLS", "TOP", NULL};
+    static const char *const imap_tls[] = {"IMAP4rev1", NULL};
+    static const char *const pop3_tls[] = {"UIDL", NULL};
     bool imap = p == MS_PROTOCOL_IMAP;
-    const char *scheme = imap ? (s == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
-                              : (s == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
-    char san[300];
-    memset(ep, 0, sizeof *ep);
-    snprintf(ep->id, sizeof ep->id, "%s://%s:%u", scheme, host, (unsigned)port);
-    ep->protocol = p;
-    ep->security = s;
-    ep->port = port;
-    snprintf(ep->host, sizeof ep->host, "%s", host);
-    ep->source = MS_SOURCE_TARGET;
-    ep->srv_priority = ep->srv_weight = -1;
-    add_str(&ep->addresses, "192.0.2.10");
-    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
-    ep->timings_ms = (struct ms_timings){1, 2, 3, 4, 10};
-    snprintf(ep->greeting, sizeof ep->greeting, "%s", imap ? "* OK ready" : "+OK ready");
-    if (s == MS_SECURITY_STARTTLS) {
-        add_str(&ep->caps_before_tls, imap ? "STARTTLS" : "STLS");
-        add_str(&ep->caps_before_tls, imap ? "LOGINDISABLED" : "TOP");
-        ep->caps_before_tls_read = true;
-        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
-                 imap ? "a1 OK go" : "+OK go");
-    }
-    add_str(&ep->caps_after_tls, imap ? "IMAP4rev1" : "UIDL");
-    ep->caps_after_tls_read = true;
-    struct ms_tls_facts *t = &ep->tls;
-    t->attempted = t->established = t->verified = true;
-    snprintf(t->version, sizeof t->version, "TLSv1.3");
-    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_128_GCM_SHA256");
-    t->has_certificate = true;
-    snprintf(san, sizeof san, "DNS:%s", host);
-    add_str(&t->cert.san, san);
-    snprintf(t->cert.subject, sizeof t->cert.subject, "CN=%s", host);
-    snprintf(t->cert.issuer, sizeof t->cert.issuer, "CN=Test CA");
-    t->cert.not_before_epoch = NOW - 10 * DAY;
-    t->cert.not_after_epoch = NOW + 365 * DAY;
-    snprintf(t->cert.not_after, sizeof t->cert.not_after, "2027-01-01T00:00:00Z");
-    t->cert.days_left = 365;
-    t->cert.hostname_match = true;
-    ep->completed_securely = true;
-    ep->failure_phase = MS_PHASE_DONE;
+    fx_healthy_endpoint(ep, p, s, port);
+    if (s == MS_SECURITY_STARTTLS)
+        fx_set_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
+    fx_set_strs(&ep->caps_after_tls, imap ? imap_tls : pop3_tls);
+    fx_set_host(ep, host);
+    fx_set_san(ep, host);
+    snprintf(ep->tls.cert.subject, sizeof ep->tls.cert.subject, "CN=%s", host);
 }
 
 static void from_srv(struct ms_endpoint_result *ep, const char *service, int priority, int weight)
@@ -97,17 +63,11 @@ static void guessed(struct ms_endpoint_result *ep)
 /* A result with n endpoints (filled by the test); discovery performed when domain. */
 static void result(struct ms_result *r, size_t n, bool discovery)
 {
-    memset(r, 0, sizeof *r);
-    snprintf(r->target, sizeof r->target, "%s", discovery ? "alice@" DOMAIN : "mail." DOMAIN);
+    fx_result(r, n);
     r->want_imap = r->want_pop3 = true;
     r->bare_host = !discovery;
-    r->started_at = NOW;
-    if (n) {
-        r->endpoints = calloc(n, sizeof *r->endpoints);
-        assert_non_null(r->endpoints);
-    }
-    r->endpoint_count = n;
     if (discovery) {
+        snprintf(r->target, sizeof r->target, "alice@" DOMAIN);
         r->discovery.performed = true;
         snprintf(r->discovery.domain, sizeof r->discovery.domain, DOMAIN);
         snprintf(r->discovery.user, sizeof r->discovery.user, "alice");
@@ -134,23 +94,13 @@ static void candidate_for(struct ms_result *r, size_t i, int priority)
 
 static void unverified(struct ms_endpoint_result *ep)
 {
-    ep->tls.verified = false;
-    ep->completed_securely = false;
-    ep->tls.verify_errors[0] = X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
-    ep->tls.verify_error_count = 1;
-    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "self-signed certificate");
+    fx_bad_cert(ep, (const int[]){X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT}, 1,
+                "self-signed certificate");
 }
 
 static void refused(struct ms_endpoint_result *ep)
 {
-    ep->completed_securely = false;
-    ep->failure = MS_FAILURE_TCP_REFUSED;
-    ep->failure_phase = MS_PHASE_CONNECT;
-    ep->address[0] = '\0';
-    ep->tls.attempted = ep->tls.established = ep->tls.verified = false;
-    ep->tls.has_certificate = false;
-    ep->caps_after_tls_read = ep->caps_before_tls_read = false;
-    snprintf(ep->failure_message, sizeof ep->failure_message, "Connection refused");
+    fx_fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "Connection refused");
 }
 
 static void assess(const struct ms_result *r, struct ms_assessment *a)
@@ -178,12 +128,6 @@ static void assess(const struct ms_result *r, struct ms_assessment *a)
         assert_true(a->recommended[0] < 0 && a->recommended[1] < 0);
 }
 
-static void done(struct ms_result *r, struct ms_assessment *a)
-{
-    ms_assessment_free(a);
-    ms_result_free(r);
-}
-
 /* ---- tests ----------------------------------------------------------------------- */
 
 static void test_implicit_beats_starttls(void **state)
@@ -207,7 +151,7 @@ static void test_implicit_beats_starttls(void **state)
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
     assert_int_equal(r.endpoints[a.recommended[MS_PROTOCOL_IMAP]].security, MS_SECURITY_STARTTLS);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_implicit_beats_srv_starttls(void **state)
@@ -226,7 +170,7 @@ static void test_implicit_beats_srv_starttls(void **state)
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
     assert_int_equal(a.recommended[MS_PROTOCOL_POP3], -1);
     assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_priority_then_weight(void **state)
@@ -264,7 +208,7 @@ static void test_srv_priority_then_weight(void **state)
     refused(&r.endpoints[1]);
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_srv_beats_mx_beats_conventional(void **state)
@@ -311,7 +255,7 @@ static void test_srv_beats_mx_beats_conventional(void **state)
     refused(&r.endpoints[0]);
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 4);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_unverified_never_recommended(void **state)
@@ -363,7 +307,7 @@ static void test_unverified_never_recommended(void **state)
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
     assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_ok_before_warning(void **state)
@@ -384,7 +328,7 @@ static void test_ok_before_warning(void **state)
     r.endpoints[1].tls.cert.days_left = 2;
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_POP3], 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_pop3_only_request_prefers_pop3(void **state)
@@ -413,7 +357,7 @@ static void test_pop3_only_request_prefers_pop3(void **state)
     assert_int_equal(a.preferred, MS_PROTOCOL_POP3);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
     assert_string_equal(a.not_recommended[MS_PROTOCOL_IMAP], "port 993 refused the connection");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_nothing_found_by_discovery(void **state)
@@ -437,7 +381,7 @@ static void test_nothing_found_by_discovery(void **state)
         "no server was found (the only candidate, imap.example.com, does not resolve)");
     assert_string_equal(a.not_recommended[MS_PROTOCOL_POP3],
                         "no server was found (no candidate from SRV, MX or conventional names)");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_error_leaves_no_recommendation(void **state)

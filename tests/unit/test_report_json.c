@@ -15,25 +15,19 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "probe/error.h"
 #include "probe/result.h"
 #include "report/assess.h"
 #include "report/json.h"
 #include "report/text.h"
 
-#define HOST "mail.example.com"
-#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
+/* ---- fixtures (the scenarios of test_assess.c, smaller; fixture.h builds the base) --- */
 
-/* ---- fixtures (the scenarios of test_assess.c, smaller) --------------------------- */
-
-static void add_strs(struct ms_strlist *l, const char *const *items)
-{
-    for (; *items; items++)
-        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
-}
-
-static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
-                          uint16_t port)
+/* What sets this file's healthy endpoints apart from fx_healthy_endpoint(): a Dovecot with
+ * more capabilities, measured timings, and a certificate with every field the report shows
+ * (issuer, dates, key, fingerprint). */
+static void details(struct ms_endpoint_result *ep)
 {
     static const char *const imap_pre[] = {
         "IMAP4rev1", "SASL-IR",  "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE",
@@ -46,97 +40,43 @@ static void good_endpoint(struct ms_endpoint_result *ep, enum ms_protocol p, enu
         "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", NULL};
     static const char *const pop3_post[] = {"CAPA", "TOP", "UIDL", "USER", "SASL PLAIN LOGIN",
                                             NULL};
-    static const char *const addrs[] = {"192.0.2.10", "2001:db8::10", NULL};
-    static const char *const san[] = {"DNS:" HOST, NULL};
-    bool imap = p == MS_PROTOCOL_IMAP;
+    bool imap = ep->protocol == MS_PROTOCOL_IMAP;
 
-    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
-             s == MS_SECURITY_IMPLICIT ? "s" : "", HOST, (unsigned)port);
-    ep->protocol = p;
-    ep->security = s;
-    ep->port = port;
-    snprintf(ep->host, sizeof ep->host, HOST);
-    add_strs(&ep->addresses, addrs);
-    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
+    fx_as_dovecot(ep, imap ? imap_pre : pop3_pre, imap ? imap_post : pop3_post);
     ep->timings_ms = (struct ms_timings){1.04, 12.345, 20.0, 2.25, 40.96};
-    snprintf(ep->greeting, sizeof ep->greeting, "%s",
-             imap ? "* OK Dovecot ready." : "+OK Dovecot ready.");
-    if (s == MS_SECURITY_STARTTLS) {
-        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
-        ep->caps_before_tls_read = true;
-        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
-                 imap ? "a1 OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
-    } else {
+    if (ep->security != MS_SECURITY_STARTTLS)
         ep->timings_ms.greeting = 1.0;
-    }
-    add_strs(&ep->caps_after_tls, imap ? imap_post : pop3_post);
-    ep->caps_after_tls_read = true;
-    struct ms_tls_facts *t = &ep->tls;
-    t->attempted = t->established = t->verified = true;
-    snprintf(t->version, sizeof t->version, "TLSv1.3");
-    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_256_GCM_SHA384");
-    t->has_certificate = true;
-    struct ms_cert_facts *c = &t->cert;
-    add_strs(&c->san, san);
-    snprintf(c->subject, sizeof c->subject, "CN=%s", HOST);
+    struct ms_cert_facts *c = &ep->tls.cert;
     snprintf(c->issuer, sizeof c->issuer, "CN=mailscope Test CA,O=mailscope");
     snprintf(c->not_before, sizeof c->not_before, "2025-11-01T00:00:00Z");
-    snprintf(c->not_after, sizeof c->not_after, "2027-01-01T00:00:00Z");
-    c->not_before_epoch = NOW - 61 * 86400;
-    c->not_after_epoch = NOW + 365 * 86400;
-    c->days_left = 365;
-    c->hostname_match = true;
+    c->not_before_epoch = NOW - 61 * DAY;
     snprintf(c->key_type, sizeof c->key_type, "EC");
     c->key_bits = 256;
     snprintf(c->signature_algorithm, sizeof c->signature_algorithm, "ecdsa-with-SHA256");
     char *fp = c->sha256_fingerprint;
     for (int i = 0; i < 32; i++)
         fp += sprintf(fp, "%s%02X", i ? ":" : "", (unsigned)(i * 7 + 1) & 0xff);
-    ep->completed_securely = true;
-    ep->failure_phase = MS_PHASE_DONE;
 }
 
 static void bare_host(struct ms_result *r)
 {
-    memset(r, 0, sizeof *r);
-    snprintf(r->target, sizeof r->target, HOST);
-    r->bare_host = r->want_imap = r->want_pop3 = true;
-    r->started_at = NOW;
+    fx_bare_host(r, false);
     r->duration_ms = 123.456;
-    r->endpoints = calloc(4, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 4;
-    good_endpoint(&r->endpoints[0], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
-    good_endpoint(&r->endpoints[1], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
-    good_endpoint(&r->endpoints[2], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good_endpoint(&r->endpoints[3], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    for (size_t i = 0; i < r->endpoint_count; i++)
+        details(&r->endpoints[i]);
 }
 
 /* POP3 110 refused at connect: no address used, no TLS, nothing read. */
 static void refuse(struct ms_endpoint_result *ep)
 {
-    ms_strlist_free(&ep->caps_before_tls);
-    ms_strlist_free(&ep->caps_after_tls);
-    ms_strlist_free(&ep->tls.cert.san);
-    ep->caps_before_tls_read = ep->caps_after_tls_read = false;
-    memset(&ep->tls, 0, sizeof ep->tls);
-    ep->address[0] = ep->greeting[0] = ep->starttls_response[0] = '\0';
-    ep->timings_ms.tls = ep->timings_ms.greeting = -1;
-    ep->completed_securely = false;
-    ep->failure = MS_FAILURE_TCP_REFUSED;
-    ep->failure_phase = MS_PHASE_CONNECT;
-    snprintf(ep->failure_message, sizeof ep->failure_message, "192.0.2.10: Connection refused");
+    fx_fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "192.0.2.10: Connection refused");
 }
 
 static void expire(struct ms_endpoint_result *ep)
 {
-    ep->tls.verified = false;
-    ep->completed_securely = false;
-    ep->tls.verify_errors[0] = X509_V_ERR_CERT_HAS_EXPIRED;
-    ep->tls.verify_error_count = 1;
-    snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "certificate has expired");
+    fx_bad_cert(ep, (const int[]){X509_V_ERR_CERT_HAS_EXPIRED}, 1, "certificate has expired");
     ep->tls.cert.days_left = -31;
-    ep->tls.cert.not_after_epoch = NOW - 31 * 86400;
+    ep->tls.cert.not_after_epoch = NOW - 31 * DAY;
     snprintf(ep->tls.cert.not_after, sizeof ep->tls.cert.not_after, "2025-12-01T00:00:00Z");
 }
 
@@ -151,27 +91,19 @@ static void discovered(struct ms_result *r)
     static const char *const mx[] = {"10 mx.example.com", NULL};
     static const char *const sub[] = {"0 1 465 smtp.example.com", NULL};
     static const char *const addrs[] = {"192.0.2.20", "2001:db8::20", NULL};
-    memset(r, 0, sizeof *r);
+    fx_result(r, 2);
     snprintf(r->target, sizeof r->target, "alice@example.com");
     r->want_imap = r->want_pop3 = true;
-    r->started_at = NOW;
     r->duration_ms = 250.0;
-    r->endpoints = calloc(2, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 2;
     for (size_t i = 0; i < 2; i++) {
         struct ms_endpoint_result *ep = &r->endpoints[i];
         bool imap = i == 0;
         const char *host = imap ? "imap.example.com" : "pop.example.com";
-        good_endpoint(ep, imap ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT,
-                      imap ? 993 : 995);
-        snprintf(ep->host, sizeof ep->host, "%s", host);
-        snprintf(ep->id, sizeof ep->id, "%s://%s:%u", imap ? "imaps" : "pop3s", host,
-                 (unsigned)ep->port);
-        ms_strlist_free(&ep->tls.cert.san);
-        char san[64];
-        snprintf(san, sizeof san, "DNS:%s", host);
-        assert_int_equal(ms_strlist_append(&ep->tls.cert.san, san, strlen(san), 8), 0);
+        fx_healthy_endpoint(ep, imap ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT,
+                            imap ? 993 : 995);
+        details(ep);
+        fx_set_host(ep, host);
+        fx_set_san(ep, host);
     }
     struct ms_endpoint_result *ep = &r->endpoints[0];
     ep->source = MS_SOURCE_SRV;
@@ -222,7 +154,7 @@ static void discovered(struct ms_result *r)
         snprintf(q->message, sizeof q->message, "%s", qs[i].message);
         q->duration_ms = 2.5 + (double)i;
         if (qs[i].answers)
-            add_strs(&q->answers, qs[i].answers);
+            fx_add_strs(&q->answers, qs[i].answers);
     }
     static const struct ms_candidate cs[] = {
         {.host = "imap.example.com",
@@ -279,20 +211,9 @@ static void discovered(struct ms_result *r)
     static const char *const no[] = {"_pop3._tcp", NULL};
     static const char *const unres[] = {"_imaps._tcp.example.com -> gone.example.com", NULL};
     static const char *const subm[] = {"_submissions._tcp: 0 1 465 smtp.example.com", NULL};
-    add_strs(&d->srv_not_offered, no);
-    add_strs(&d->srv_unresolvable, unres);
-    add_strs(&d->submission, subm);
-}
-
-static void folder(struct ms_account_facts *a, const char *name, const char *special, bool noselect)
-{
-    a->folders = realloc(a->folders, (a->folder_count + 1) * sizeof *a->folders);
-    assert_non_null(a->folders);
-    struct ms_folder *f = &a->folders[a->folder_count++];
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(f->special_use, sizeof f->special_use, "%s", special);
-    f->noselect = noselect;
+    fx_add_strs(&d->srv_not_offered, no);
+    fx_add_strs(&d->srv_unresolvable, unres);
+    fx_add_strs(&d->submission, subm);
 }
 
 /* bare_host() signed in as alice: IMAP works on 993 (account read), POP3 on 995 refuses the
@@ -305,53 +226,28 @@ static void signed_in(struct ms_result *r)
     static const char *const shared[] = {"Public/", NULL};
     static const char *const personal[] = {"", NULL};
     bare_host(r);
-    r->credentials_given = true;
-    snprintf(r->user, sizeof r->user, "alice");
-    for (size_t i = 0; i < 4; i++) {
-        struct ms_endpoint_result *ep = &r->endpoints[i];
-        ep->auth.wanted = true;
-        ep->account.inbox_messages = ep->account.inbox_unseen = -1;
-        ep->account.quota_storage_used_kb = ep->account.quota_storage_limit_kb = -1;
-        ep->account.pop3_messages = -1;
-        ep->account.pop3_octets = -1;
-        ep->account.pop3_expire_days = -2;
-        ep->account.pop3_login_delay_s = -1;
-        if (i == 0 || i == 2)
-            snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason,
-                     "another endpoint of this protocol was chosen to sign in");
-    }
+    fx_credentials(r);
     struct ms_endpoint_result *im = &r->endpoints[1];
-    struct ms_auth_facts *au = &im->auth;
-    au->chosen = au->attempted = au->ok = true;
-    snprintf(au->mechanism, sizeof au->mechanism, "PLAIN");
-    snprintf(au->status, sizeof au->status, "OK");
-    snprintf(au->code, sizeof au->code, "CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA");
-    snprintf(au->server_response, sizeof au->server_response,
-             "[CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA] Logged in");
-    add_strs(&im->caps_after_login, login_caps);
+    fx_answer_auth(im, "PLAIN", "OK", "CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA",
+                   "[CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA] Logged in");
+    fx_add_strs(&im->caps_after_login, login_caps);
     im->caps_after_login_read = true;
     struct ms_account_facts *a = &im->account;
     a->read = a->list_special_use = a->namespace_read = a->quota_read = true;
-    folder(a, "INBOX", "", false);
-    folder(a, "Sent", "\\Sent", false);
-    folder(a, "Archive", "\\Archive \\All", false);
-    folder(a, "Public", "", true);
-    add_strs(&a->ns_personal, personal);
-    add_strs(&a->ns_shared, shared);
+    fx_folder(a, "INBOX", "", false);
+    fx_folder(a, "Sent", "\\Sent", false);
+    fx_folder(a, "Archive", "\\Archive \\All", false);
+    fx_folder(a, "Public", "", true);
+    fx_add_strs(&a->ns_personal, personal);
+    fx_add_strs(&a->ns_shared, shared);
     a->inbox_messages = 5;
     a->inbox_unseen = 2;
     a->quota_storage_used_kb = 2048;
     a->quota_storage_limit_kb = 10240;
     snprintf(a->quota_root, sizeof a->quota_root, "User quota");
 
-    struct ms_endpoint_result *po = &r->endpoints[3];
-    au = &po->auth;
-    au->chosen = au->attempted = true;
-    snprintf(au->mechanism, sizeof au->mechanism, "PLAIN");
-    snprintf(au->status, sizeof au->status, "-ERR");
-    snprintf(au->code, sizeof au->code, "AUTH");
-    snprintf(au->server_response, sizeof au->server_response,
-             "-ERR [AUTH] POP3 access is disabled for this account");
+    fx_answer_auth(&r->endpoints[3], "PLAIN", "-ERR", "AUTH",
+                   "-ERR [AUTH] POP3 access is disabled for this account");
 
     r->endpoints[0].injection.tested = true;
     snprintf(r->endpoints[0].injection.note, sizeof r->endpoints[0].injection.note,
@@ -371,8 +267,8 @@ static void pop3_account(struct ms_result *r)
     snprintf(au->status, sizeof au->status, "+OK");
     au->code[0] = '\0';
     snprintf(au->server_response, sizeof au->server_response, "+OK Logged in.");
-    assert_int_equal(ms_strlist_append(&po->caps_after_login, "EXPIRE NEVER", 12, 8), 0);
-    assert_int_equal(ms_strlist_append(&po->caps_after_login, "LOGIN-DELAY 600", 15, 8), 0);
+    fx_add_str(&po->caps_after_login, "EXPIRE NEVER");
+    fx_add_str(&po->caps_after_login, "LOGIN-DELAY 600");
     po->caps_after_login_read = true;
     po->account.read = true;
     po->account.pop3_messages = 0;

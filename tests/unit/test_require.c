@@ -13,151 +13,35 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "probe/error.h"
 #include "probe/result.h"
 #include "report/assess.h"
 #include "report/require.h"
 
-#define HOST "mail.example.com"
-#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-#define DAY 86400
-
-enum { I143, I993, P110, P995 }; /* endpoint order of bare_host() */
-
-/* ---- fixtures -------------------------------------------------------------------- */
-
-static void add_strs(struct ms_strlist *l, const char *const *items)
-{
-    for (; *items; items++)
-        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
-}
-
-static void add_str(struct ms_strlist *l, const char *item)
-{
-    assert_int_equal(ms_strlist_append(l, item, strlen(item), MS_MAX_CAPABILITIES), 0);
-}
-
-static const char *const imap_pre[] = {"IMAP4rev1", "STARTTLS", "LOGINDISABLED", NULL};
-static const char *const imap_tls[] = {"IMAP4rev1", "SASL-IR",    "ID",         "ENABLE", "IDLE",
-                                       "LITERAL+",  "AUTH=PLAIN", "AUTH=LOGIN", NULL};
-static const char *const pop3_pre[] = {"CAPA", "TOP", "UIDL", "STLS", NULL};
-static const char *const pop3_tls[] = {
-    "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN LOGIN",
-    NULL};
-
-/* A healthy endpoint: TLS 1.3, a verified certificate with 365 days left. */
-static void good(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s, uint16_t port)
-{
-    bool imap = p == MS_PROTOCOL_IMAP;
-    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
-             s == MS_SECURITY_IMPLICIT ? "s" : "", HOST, (unsigned)port);
-    ep->protocol = p;
-    ep->security = s;
-    ep->port = port;
-    snprintf(ep->host, sizeof ep->host, HOST);
-    ep->srv_priority = ep->srv_weight = -1;
-    assert_int_equal(ms_strlist_append(&ep->addresses, "192.0.2.10", 10, 8), 0);
-    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
-    ep->timings_ms = (struct ms_timings){1, 2, 3, 4, 10};
-    snprintf(ep->greeting, sizeof ep->greeting, "%s", imap ? "* OK ready" : "+OK ready");
-    if (s == MS_SECURITY_STARTTLS) {
-        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
-        ep->caps_before_tls_read = true;
-        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
-                 imap ? "OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
-    }
-    add_strs(&ep->caps_after_tls, imap ? imap_tls : pop3_tls);
-    ep->caps_after_tls_read = true;
-    struct ms_tls_facts *t = &ep->tls;
-    t->attempted = t->established = t->verified = true;
-    snprintf(t->version, sizeof t->version, "TLSv1.3");
-    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_256_GCM_SHA384");
-    t->has_certificate = true;
-    assert_int_equal(ms_strlist_append(&t->cert.san, "DNS:" HOST, strlen("DNS:" HOST), 8), 0);
-    snprintf(t->cert.subject, sizeof t->cert.subject, "CN=%s", HOST);
-    snprintf(t->cert.issuer, sizeof t->cert.issuer, "CN=Test CA");
-    t->cert.not_before_epoch = NOW - 10 * DAY;
-    t->cert.not_after_epoch = NOW + 365 * DAY;
-    snprintf(t->cert.not_after, sizeof t->cert.not_after, "2027-01-01T00:00:00Z");
-    t->cert.days_left = 365;
-    t->cert.hostname_match = true;
-    ep->completed_securely = true;
-    ep->failure_phase = MS_PHASE_DONE;
-    ep->account.inbox_messages = ep->account.inbox_unseen = -1;
-    ep->account.quota_storage_used_kb = ep->account.quota_storage_limit_kb = -1;
-    ep->account.pop3_messages = -1;
-    ep->account.pop3_octets = -1;
-    ep->account.pop3_expire_days = -2;
-    ep->account.pop3_login_delay_s = -1;
-}
-
-/* The four endpoints of a bare host, all healthy. */
-static void bare_host(struct ms_result *r)
-{
-    memset(r, 0, sizeof *r);
-    snprintf(r->target, sizeof r->target, HOST);
-    r->bare_host = r->want_imap = r->want_pop3 = true;
-    r->started_at = NOW;
-    r->duration_ms = 100;
-    r->endpoints = calloc(4, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 4;
-    good(&r->endpoints[I143], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
-    good(&r->endpoints[I993], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
-    good(&r->endpoints[P110], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good(&r->endpoints[P995], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
-}
+/* ---- fixtures (fixture.h: fx_bare_host() and the other shared builders) ------------ */
 
 /* The endpoint's port answered RST: nothing else happened. */
 static void refused(struct ms_endpoint_result *ep)
 {
-    ms_strlist_free(&ep->caps_before_tls);
-    ms_strlist_free(&ep->caps_after_tls);
-    ep->caps_before_tls_read = ep->caps_after_tls_read = false;
-    ep->starttls_response[0] = ep->greeting[0] = ep->address[0] = '\0';
-    ms_strlist_free(&ep->tls.cert.san);
-    memset(&ep->tls, 0, sizeof ep->tls);
+    fx_fail_at(ep, MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "connection refused");
     ep->timings_ms = (struct ms_timings){1, -1, -1, -1, 2};
-    ep->completed_securely = false;
-    ep->failure = MS_FAILURE_TCP_REFUSED;
-    ep->failure_phase = MS_PHASE_CONNECT;
-    snprintf(ep->failure_message, sizeof ep->failure_message, "connection refused");
 }
 
 /* Credentials given; the implicit-TLS endpoints signed in (ok or not), the others left it. */
 static void signed_in(struct ms_result *r, bool imap_ok, bool pop3_ok)
 {
-    r->credentials_given = true;
-    snprintf(r->user, sizeof r->user, "alice");
-    for (size_t i = 0; i < r->endpoint_count; i++) {
-        struct ms_auth_facts *au = &r->endpoints[i].auth;
-        au->wanted = true;
-        if (i == I143 || i == P110) {
-            snprintf(au->not_attempted_reason, sizeof au->not_attempted_reason,
-                     "another endpoint of this protocol was chosen to sign in");
-            continue;
-        }
-        bool ok = i == I993 ? imap_ok : pop3_ok;
-        bool imap = i == I993;
-        au->chosen = au->attempted = true;
-        au->ok = ok;
-        snprintf(au->mechanism, sizeof au->mechanism, "PLAIN");
-        snprintf(au->status, sizeof au->status, "%s", imap ? (ok ? "OK" : "NO") : (ok ? "+OK" : "-ERR"));
-        snprintf(au->code, sizeof au->code, "%s", ok ? "" : imap ? "AUTHENTICATIONFAILED" : "AUTH");
-        snprintf(au->server_response, sizeof au->server_response, "%s",
-                 ok ? "Logged in" : "Authentication failed.");
-    }
+    fx_credentials(r);
+    fx_answer_auth(&r->endpoints[I993], "PLAIN", imap_ok ? "OK" : "NO",
+                   imap_ok ? "" : "AUTHENTICATIONFAILED",
+                   imap_ok ? "Logged in" : "Authentication failed.");
+    fx_answer_auth(&r->endpoints[P995], "PLAIN", pop3_ok ? "+OK" : "-ERR", pop3_ok ? "" : "AUTH",
+                   pop3_ok ? "Logged in" : "Authentication failed.");
 }
 
 static void assess(const struct ms_result *r, struct ms_assessment *a)
 {
     assert_int_equal(ms_assess(r, NULL, a), 0);
-}
-
-static void done(struct ms_result *r, struct ms_assessment *a)
-{
-    ms_assessment_free(a);
-    ms_result_free(r);
 }
 
 /* Parse one list into a fresh set; the return code. */
@@ -196,7 +80,8 @@ static const char *rejected(const char *text, bool forbid)
 }
 
 /* Whether TEXT (one item, --require or --forbid) holds for r / a. */
-static bool holds(const char *text, bool forbid, const struct ms_result *r, const struct ms_assessment *a)
+static bool holds(const char *text, bool forbid, const struct ms_result *r,
+                  const struct ms_assessment *a)
 {
     struct ms_requirement item = one(text, forbid);
     return ms_require_holds(&item, r, a);
@@ -206,26 +91,18 @@ static size_t count_code(const struct ms_assessment *a, const char *code, long i
 {
     size_t n = 0;
     for (size_t i = 0; i < a->finding_count; i++)
-        if (strcmp(a->findings[i].code, code) == 0 && (idx == -2 || a->findings[i].endpoint_index == idx))
+        if (strcmp(a->findings[i].code, code) == 0 &&
+            (idx == -2 || a->findings[i].endpoint_index == idx))
             n++;
     return n;
-}
-
-static const struct ms_finding *find(const struct ms_assessment *a, const char *code, long idx)
-{
-    for (size_t i = 0; i < a->finding_count; i++)
-        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
-            return &a->findings[i];
-    fail_msg("no finding %s for endpoint %ld", code, idx);
-    return NULL;
 }
 
 static void assert_worst_first(const struct ms_assessment *a)
 {
     for (size_t i = 1; i < a->finding_count; i++)
         if (a->findings[i].severity > a->findings[i - 1].severity)
-            fail_msg("finding %zu (%s) is worse than finding %zu (%s)", i, a->findings[i].code, i - 1,
-                     a->findings[i - 1].code);
+            fail_msg("finding %zu (%s) is worse than finding %zu (%s)", i, a->findings[i].code,
+                     i - 1, a->findings[i - 1].code);
 }
 
 /* Apply a --require (forbid=false) or --forbid list to a fresh assessment of r. */
@@ -272,7 +149,7 @@ static void test_parse_protocols_endpoints_login(void **state)
     /* near misses are not words */
     rejected("imap4", false);
     rejected("pop", false);
-    rejected("imap+stls", false);   /* STLS is POP3's */
+    rejected("imap+stls", false);     /* STLS is POP3's */
     rejected("pop3+starttls", false); /* STARTTLS is IMAP's */
     rejected("imaps+starttls", false);
     rejected("logins", false);
@@ -317,9 +194,9 @@ static void test_parse_features(void **state)
 {
     (void)state;
     static const char *const ids[] = {
-        "protocol_enabled", "leave_mail_on_server",  "server_folders", "sent_items_on_server",
-        "shared_folders",   "headers_only_download", "push_mail",      "min_poll_interval",
-        "secure_connection", "sign_in_methods",      "quota",
+        "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
+        "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
+        "secure_connection", "sign_in_methods",       "quota",
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         struct ms_requirement r = one(ids[i], false);
@@ -336,7 +213,7 @@ static void test_parse_features(void **state)
         struct ms_requirement r = one(a.summary.features[k].id, false);
         assert_int_equal(r.kind, MS_REQ_FEATURE);
     }
-    done(&res, &a);
+    fx_done(&res, &a);
     rejected("push", false);
     rejected("push_mail_", false);
     rejected("push-mail", false);
@@ -389,12 +266,18 @@ static void test_parse_comparisons(void **state)
         enum ms_req_op op;
         long value;
     } ok[] = {
-        {"tls>=1.2", MS_REQ_TLS, MS_REQ_GE, 12},   {"tls>1.1", MS_REQ_TLS, MS_REQ_GT, 11},
-        {"tls<=1.3", MS_REQ_TLS, MS_REQ_LE, 13},   {"tls<1.2", MS_REQ_TLS, MS_REQ_LT, 12},
-        {"tls=1.3", MS_REQ_TLS, MS_REQ_EQ, 13},    {"tls>=1", MS_REQ_TLS, MS_REQ_GE, 10},
-        {"tls>=1.0", MS_REQ_TLS, MS_REQ_GE, 10},   {"cert-days>=21", MS_REQ_CERT_DAYS, MS_REQ_GE, 21},
-        {"cert-days>0", MS_REQ_CERT_DAYS, MS_REQ_GT, 0}, {"cert-days<=30", MS_REQ_CERT_DAYS, MS_REQ_LE, 30},
-        {"cert-days<7", MS_REQ_CERT_DAYS, MS_REQ_LT, 7}, {"cert-days=5", MS_REQ_CERT_DAYS, MS_REQ_EQ, 5},
+        {"tls>=1.2", MS_REQ_TLS, MS_REQ_GE, 12},
+        {"tls>1.1", MS_REQ_TLS, MS_REQ_GT, 11},
+        {"tls<=1.3", MS_REQ_TLS, MS_REQ_LE, 13},
+        {"tls<1.2", MS_REQ_TLS, MS_REQ_LT, 12},
+        {"tls=1.3", MS_REQ_TLS, MS_REQ_EQ, 13},
+        {"tls>=1", MS_REQ_TLS, MS_REQ_GE, 10},
+        {"tls>=1.0", MS_REQ_TLS, MS_REQ_GE, 10},
+        {"cert-days>=21", MS_REQ_CERT_DAYS, MS_REQ_GE, 21},
+        {"cert-days>0", MS_REQ_CERT_DAYS, MS_REQ_GT, 0},
+        {"cert-days<=30", MS_REQ_CERT_DAYS, MS_REQ_LE, 30},
+        {"cert-days<7", MS_REQ_CERT_DAYS, MS_REQ_LT, 7},
+        {"cert-days=5", MS_REQ_CERT_DAYS, MS_REQ_EQ, 5},
         {"cert-days>=-1", MS_REQ_CERT_DAYS, MS_REQ_GE, -1},
         {"cert-days>=100000", MS_REQ_CERT_DAYS, MS_REQ_GE, 100000},
     };
@@ -431,8 +314,15 @@ static void test_parse_finding_codes(void **state)
 {
     (void)state;
     static const char *const codes[] = {
-        "auth.plaintext_login_allowed", "tls.cert_expired", "tls.cert_expires_soon", "perf.response_time",
-        "internal.error", "dns.no_such_host", "tcp.refused", "starttls.not_offered", "proto.unavailable",
+        "auth.plaintext_login_allowed",
+        "tls.cert_expired",
+        "tls.cert_expires_soon",
+        "perf.response_time",
+        "internal.error",
+        "dns.no_such_host",
+        "tcp.refused",
+        "starttls.not_offered",
+        "proto.unavailable",
         "account.quota_nearly_full",
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -441,7 +331,7 @@ static void test_parse_finding_codes(void **state)
         assert_string_equal(r.name, codes[i]);
         assert_int_equal(one(codes[i], false).kind, MS_REQ_FINDING);
     }
-    rejected("foo.bar", true);       /* not a family */
+    rejected("foo.bar", true); /* not a family */
     rejected("tls.", true);
     rejected(".cert_expired", true);
     rejected("tls.cert-expired", true);
@@ -518,10 +408,29 @@ static void test_parse_lists(void **state)
 static void assert_lists_valid_items(const char *msg)
 {
     static const char *const want[] = {
-        "imap", "pop3", "imaps", "imap+starttls", "pop3s", "pop3+stls", "login", "imap:", "pop3:",
-        "tls>=1.2", "cert-days>=", "protocol_enabled", "leave_mail_on_server", "server_folders",
-        "sent_items_on_server", "shared_folders", "headers_only_download", "push_mail",
-        "min_poll_interval", "secure_connection", "sign_in_methods", "quota", "finding code",
+        "imap",
+        "pop3",
+        "imaps",
+        "imap+starttls",
+        "pop3s",
+        "pop3+stls",
+        "login",
+        "imap:",
+        "pop3:",
+        "tls>=1.2",
+        "cert-days>=",
+        "protocol_enabled",
+        "leave_mail_on_server",
+        "server_folders",
+        "sent_items_on_server",
+        "shared_folders",
+        "headers_only_download",
+        "push_mail",
+        "min_poll_interval",
+        "secure_connection",
+        "sign_in_methods",
+        "quota",
+        "finding code",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(msg, want[i]))
@@ -556,7 +465,7 @@ static void test_holds_protocols_and_endpoints(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
     for (int f = 0; f < 2; f++) {
@@ -585,18 +494,13 @@ static void test_holds_protocols_and_endpoints(void **state)
     assert_false(holds("imap", false, &r, &a));
     assert_false(holds("imap+starttls", false, &r, &a));
     assert_true(holds("pop3", false, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 
     /* only POP3 was asked for (--protocols pop3): imap cannot hold */
-    memset(&r, 0, sizeof r);
-    snprintf(r.target, sizeof r.target, HOST);
+    fx_result(&r, 2);
     r.bare_host = r.want_pop3 = true;
-    r.started_at = NOW;
-    r.endpoints = calloc(2, sizeof *r.endpoints);
-    assert_non_null(r.endpoints);
-    r.endpoint_count = 2;
-    good(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    fx_healthy_endpoint(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    fx_healthy_endpoint(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
     assess(&r, &a);
     assert_false(holds("imap", false, &r, &a));
     assert_false(holds("imaps", false, &r, &a));
@@ -604,7 +508,7 @@ static void test_holds_protocols_and_endpoints(void **state)
     assert_true(holds("pop3", false, &r, &a));
     assert_true(holds("pop3s", false, &r, &a));
     assert_true(holds("pop3+stls", false, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_capabilities(void **state)
@@ -612,26 +516,26 @@ static void test_holds_capabilities(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_true(holds("imap:IDLE", false, &r, &a));
-    assert_true(holds("imap:idle", false, &r, &a));       /* capability names: any case */
+    assert_true(holds("imap:idle", false, &r, &a)); /* capability names: any case */
     assert_true(holds("imap:AUTH=PLAIN", false, &r, &a));
     assert_false(holds("imap:AUTH=XOAUTH2", false, &r, &a));
     assert_true(holds("pop3:UIDL", false, &r, &a));
     assert_true(holds("pop3:uidl", false, &r, &a));
-    assert_true(holds("pop3:SASL", false, &r, &a));        /* a POP3 capability is its first word */
+    assert_true(holds("pop3:SASL", false, &r, &a)); /* a POP3 capability is its first word */
     assert_false(holds("pop3:PLAIN", false, &r, &a));
-    assert_false(holds("pop3:IDLE", false, &r, &a));       /* another protocol's */
+    assert_false(holds("pop3:IDLE", false, &r, &a)); /* another protocol's */
     assert_false(holds("imap:UIDL", false, &r, &a));
-    assert_false(holds("pop3:STLS", false, &r, &a));       /* only before TLS */
+    assert_false(holds("pop3:STLS", false, &r, &a)); /* only before TLS */
     assert_false(holds("imap:LOGINDISABLED", false, &r, &a));
     assert_false(holds("imap:QUOTA", false, &r, &a));
     ms_assessment_free(&a);
 
     /* one endpoint offering it is enough; after sign-in counts too */
-    add_str(&r.endpoints[I993].caps_after_tls, "AUTH=XOAUTH2");
-    add_str(&r.endpoints[I143].caps_after_login, "QUOTA");
+    fx_add_str(&r.endpoints[I993].caps_after_tls, "AUTH=XOAUTH2");
+    fx_add_str(&r.endpoints[I143].caps_after_login, "QUOTA");
     r.endpoints[I143].caps_after_login_read = true;
     assess(&r, &a);
     assert_true(holds("imap:AUTH=XOAUTH2", false, &r, &a));
@@ -646,7 +550,7 @@ static void test_holds_capabilities(void **state)
     assert_false(holds("imap:IDLE", false, &r, &a));
     assert_false(holds("pop3:UIDL", false, &r, &a));
     assert_false(holds("imap:QUOTA", false, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_login(void **state)
@@ -654,34 +558,34 @@ static void test_holds_login(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_false(holds("login", false, &r, &a)); /* never tried: not met */
     assert_false(holds("login", true, &r, &a));  /* and not present */
-    done(&r, &a);
+    fx_done(&r, &a);
 
-    bare_host(&r);
+    fx_bare_host(&r, false);
     signed_in(&r, true, true);
     assess(&r, &a);
     assert_true(holds("login", false, &r, &a));
     assert_true(holds("login", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 
     /* IMAP signs in, POP3 refuses: `--require login` is not met, and `--forbid login`
      * (say, for an account that should be disabled) finds a sign-in that worked */
-    bare_host(&r);
+    fx_bare_host(&r, false);
     signed_in(&r, true, false);
     assess(&r, &a);
     assert_false(holds("login", false, &r, &a));
     assert_true(holds("login", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 
-    bare_host(&r);
+    fx_bare_host(&r, false);
     signed_in(&r, false, false);
     assess(&r, &a);
     assert_false(holds("login", false, &r, &a));
     assert_false(holds("login", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_tls_versions(void **state)
@@ -689,7 +593,7 @@ static void test_holds_tls_versions(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_true(holds("tls>=1.2", false, &r, &a));
     assert_true(holds("tls>=1.3", false, &r, &a));
@@ -729,7 +633,7 @@ static void test_holds_tls_versions(void **state)
     assess(&r, &a);
     assert_false(holds("tls>=1.2", false, &r, &a));
     assert_false(holds("tls<1.2", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_cert_days(void **state)
@@ -737,7 +641,7 @@ static void test_holds_cert_days(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_true(holds("cert-days>=21", false, &r, &a));
     assert_true(holds("cert-days>=365", false, &r, &a));
@@ -750,7 +654,7 @@ static void test_holds_cert_days(void **state)
     assess(&r, &a);
     assert_false(holds("cert-days>=21", false, &r, &a)); /* every certificate must */
     assert_true(holds("cert-days>=10", false, &r, &a));
-    assert_true(holds("cert-days<21", true, &r, &a));    /* one is about to expire */
+    assert_true(holds("cert-days<21", true, &r, &a)); /* one is about to expire */
     assert_false(holds("cert-days<10", true, &r, &a));
     ms_assessment_free(&a);
 
@@ -767,7 +671,7 @@ static void test_holds_cert_days(void **state)
     assess(&r, &a);
     assert_false(holds("cert-days>=21", false, &r, &a));
     assert_false(holds("cert-days<21", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_features(void **state)
@@ -775,7 +679,7 @@ static void test_holds_features(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_true(holds("push_mail", false, &r, &a));            /* IMAP IDLE */
     assert_true(holds("leave_mail_on_server", false, &r, &a)); /* IMAP, and POP3 UIDL */
@@ -795,12 +699,12 @@ static void test_holds_features(void **state)
         struct ms_strlist *caps = &r.endpoints[i].caps_after_tls;
         ms_strlist_free(caps);
         static const char *const no_idle[] = {"IMAP4rev1", "AUTH=PLAIN", NULL};
-        add_strs(caps, no_idle);
+        fx_add_strs(caps, no_idle);
     }
     assess(&r, &a);
     assert_false(holds("push_mail", false, &r, &a));
     assert_false(holds("push_mail", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_holds_finding_codes(void **state)
@@ -808,7 +712,7 @@ static void test_holds_finding_codes(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_false(holds("tls.cert_expires_soon", true, &r, &a));
     ms_assessment_free(&a);
@@ -817,7 +721,7 @@ static void test_holds_finding_codes(void **state)
     assert_true(holds("tls.cert_expires_soon", true, &r, &a));
     assert_true(holds("tls.cert_expires_soon", false, &r, &a));
     assert_false(holds("tls.cert_expired", true, &r, &a));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* ---- findings -------------------------------------------------------------------- */
@@ -827,18 +731,20 @@ static void test_apply_all_met(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     size_t before = a.finding_count;
-    apply("imap:IDLE,pop3:UIDL,tls>=1.2,cert-days>=21,imap,pop3,imaps,imap+starttls,pop3s,pop3+stls,"
-          "push_mail,leave_mail_on_server",
-          false, &r, &a);
-    apply("tls<1.2,cert-days<21,auth.plaintext_login_allowed,tls.cert_expired,login,quota", true, &r, &a);
+    apply(
+        "imap:IDLE,pop3:UIDL,tls>=1.2,cert-days>=21,imap,pop3,imaps,imap+starttls,pop3s,pop3+stls,"
+        "push_mail,leave_mail_on_server",
+        false, &r, &a);
+    apply("tls<1.2,cert-days<21,auth.plaintext_login_allowed,tls.cert_expired,login,quota", true,
+          &r, &a);
     assert_int_equal(a.finding_count, before);
     assert_int_equal(a.status, MS_STATUS_OK);
     assert_int_equal(count_code(&a, "require.unmet", -2), 0);
     assert_int_equal(count_code(&a, "forbid.present", -2), 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_apply_unmet_and_present(void **state)
@@ -846,12 +752,12 @@ static void test_apply_unmet_and_present(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     apply("imap:AUTH=XOAUTH2", false, &r, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
     assert_int_equal(count_code(&a, "require.unmet", -2), 1);
-    const struct ms_finding *f = find(&a, "require.unmet", -1);
+    const struct ms_finding *f = fx_find(&a, "require.unmet", -1);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_null(f->endpoint);
     assert_non_null(strstr(f->message, "imap:AUTH=XOAUTH2"));
@@ -863,7 +769,7 @@ static void test_apply_unmet_and_present(void **state)
     assess(&r, &a);
     apply("pop3", true, &r, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    f = find(&a, "forbid.present", -1);
+    f = fx_find(&a, "forbid.present", -1);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_null(f->endpoint);
     assert_non_null(strstr(f->message, "pop3"));
@@ -893,7 +799,7 @@ static void test_apply_unmet_and_present(void **state)
     for (size_t i = 0; i < a.finding_count; i++)
         if (!strcmp(a.findings[i].code, "require.unmet"))
             assert_null(strstr(a.findings[i].message, "tls>=1.2")); /* that one holds */
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_apply_keeps_worst_first(void **state)
@@ -901,7 +807,7 @@ static void test_apply_keeps_worst_first(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     r.endpoints[P995].tls.cert.days_left = 5; /* a warning of the assessor's */
     assess(&r, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
@@ -913,7 +819,7 @@ static void test_apply_keeps_worst_first(void **state)
     /* a requirement says nothing about an endpoint: their statuses stay */
     assert_int_equal(a.endpoint_status[P995], MS_STATUS_WARNING);
     assert_int_equal(a.endpoint_status[I993], MS_STATUS_OK);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* assess.h: an internal error makes the status UNKNOWN unless something is critical. A
@@ -923,7 +829,7 @@ static void test_apply_critical_beats_unknown(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     a.status = MS_STATUS_UNKNOWN;
     struct ms_thresholds t = {.warning_s = 0.001, .cert_warn_days = 14};
@@ -931,7 +837,7 @@ static void test_apply_critical_beats_unknown(void **state)
     assert_int_equal(a.status, MS_STATUS_UNKNOWN);
     apply("imap:AUTH=XOAUTH2", false, &r, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* ---- thresholds ------------------------------------------------------------------ */
@@ -941,7 +847,7 @@ static void test_thresholds_none(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     r.endpoints[I993].timings_ms.total = 60000;
     r.endpoints[P995].tls.cert.days_left = 1;
     assess(&r, &a);
@@ -952,8 +858,8 @@ static void test_thresholds_none(void **state)
     assert_int_equal(a.finding_count, before);
     assert_int_equal(a.status, st);
     assert_int_equal(count_code(&a, "perf.response_time", -2), 0);
-    assert_int_equal(find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
-    done(&r, &a);
+    assert_int_equal(fx_find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
+    fx_done(&r, &a);
 }
 
 static void test_thresholds_response_time(void **state)
@@ -961,7 +867,7 @@ static void test_thresholds_response_time(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     r.endpoints[I993].timings_ms.total = 1500; /* the others took 10 ms */
     assess(&r, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
@@ -970,7 +876,7 @@ static void test_thresholds_response_time(void **state)
     struct ms_thresholds t = {.warning_s = 1.0, .cert_warn_days = 14};
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
     assert_int_equal(count_code(&a, "perf.response_time", -2), 1);
-    const struct ms_finding *f = find(&a, "perf.response_time", I993);
+    const struct ms_finding *f = fx_find(&a, "perf.response_time", I993);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_string_equal(f->endpoint, r.endpoints[I993].id);
     assert_non_null(strstr(f->message, "1.500 s"));
@@ -987,7 +893,7 @@ static void test_thresholds_response_time(void **state)
     t = (struct ms_thresholds){.warning_s = 0.5, .critical_s = 1.0, .cert_warn_days = 14};
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
     assert_int_equal(count_code(&a, "perf.response_time", -2), 1);
-    f = find(&a, "perf.response_time", I993);
+    f = fx_find(&a, "perf.response_time", I993);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "critical threshold of 1 s"));
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
@@ -1000,7 +906,7 @@ static void test_thresholds_response_time(void **state)
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
     assert_int_equal(count_code(&a, "perf.response_time", -2), 4);
     for (long i = 0; i < 4; i++) {
-        assert_int_equal(find(&a, "perf.response_time", i)->severity, MS_SEVERITY_WARNING);
+        assert_int_equal(fx_find(&a, "perf.response_time", i)->severity, MS_SEVERITY_WARNING);
         assert_int_equal(a.endpoint_status[i], MS_STATUS_WARNING);
     }
     assert_int_equal(a.status, MS_STATUS_WARNING);
@@ -1023,7 +929,7 @@ static void test_thresholds_response_time(void **state)
     assert_int_equal(count_code(&a, "perf.response_time", I993), 0);
     assert_int_equal(count_code(&a, "perf.response_time", -2), 3);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_thresholds_cert_crit_days(void **state)
@@ -1031,17 +937,17 @@ static void test_thresholds_cert_crit_days(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r);
+    fx_bare_host(&r, false);
     r.endpoints[P995].tls.cert.days_left = 5;
     assess(&r, &a);
-    assert_int_equal(find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(fx_find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
     assert_int_equal(a.status, MS_STATUS_WARNING);
 
     /* --cert-crit-days 7: 5 days left is critical now; still one finding */
     struct ms_thresholds t = {.cert_warn_days = 14, .cert_crit_days = 7};
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
     assert_int_equal(count_code(&a, "tls.cert_expires_soon", -2), 1);
-    const struct ms_finding *f = find(&a, "tls.cert_expires_soon", P995);
+    const struct ms_finding *f = fx_find(&a, "tls.cert_expires_soon", P995);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_string_equal(f->endpoint, r.endpoints[P995].id);
     assert_true(strlen(f->message) > 10 && strlen(f->remedy) > 10);
@@ -1055,7 +961,7 @@ static void test_thresholds_cert_crit_days(void **state)
     assess(&r, &a);
     t.cert_crit_days = 5;
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
-    assert_int_equal(find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(fx_find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_WARNING);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     ms_assessment_free(&a);
 
@@ -1063,11 +969,12 @@ static void test_thresholds_cert_crit_days(void **state)
     r.endpoints[I143].tls.cert.days_left = 2;
     r.endpoints[I993].timings_ms.total = 3000;
     assess(&r, &a);
-    t = (struct ms_thresholds){.warning_s = 1, .critical_s = 2, .cert_warn_days = 14, .cert_crit_days = 7};
+    t = (struct ms_thresholds){
+        .warning_s = 1, .critical_s = 2, .cert_warn_days = 14, .cert_crit_days = 7};
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
-    assert_int_equal(find(&a, "tls.cert_expires_soon", I143)->severity, MS_SEVERITY_CRITICAL);
-    assert_int_equal(find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_CRITICAL);
-    assert_int_equal(find(&a, "perf.response_time", I993)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tls.cert_expires_soon", I143)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "tls.cert_expires_soon", P995)->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(fx_find(&a, "perf.response_time", I993)->severity, MS_SEVERITY_CRITICAL);
     assert_int_equal(count_code(&a, "tls.cert_expires_soon", -2), 2);
     assert_worst_first(&a);
     ms_assessment_free(&a);
@@ -1077,18 +984,14 @@ static void test_thresholds_cert_crit_days(void **state)
     r.endpoints[I993].timings_ms.total = 10;
     r.endpoints[P995].tls.cert.days_left = -3;
     r.endpoints[P995].tls.cert.not_after_epoch = NOW - 3 * DAY;
-    r.endpoints[P995].tls.verified = false;
-    r.endpoints[P995].completed_securely = false;
-    r.endpoints[P995].tls.verify_errors[0] = 10; /* X509_V_ERR_CERT_HAS_EXPIRED */
-    r.endpoints[P995].tls.verify_error_count = 1;
-    snprintf(r.endpoints[P995].tls.verify_error, sizeof r.endpoints[P995].tls.verify_error,
-             "certificate has expired");
+    fx_bad_cert(&r.endpoints[P995], (const int[]){10}, 1, /* X509_V_ERR_CERT_HAS_EXPIRED */
+                "certificate has expired");
     assess(&r, &a);
     size_t before = a.finding_count;
     assert_int_equal(ms_thresholds_apply(&t, &r, &a), 0);
     assert_int_equal(a.finding_count, before);
     assert_int_equal(count_code(&a, "tls.cert_expires_soon", -2), 0);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 int main(void)

@@ -13,143 +13,16 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "probe/result.h"
 #include "report/assess.h"
 #include "report/text.h"
 
-#define HOST "mail.example.com"
-#define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-#define DAY 86400
+/* ---- fixtures (fixture.h: fx_bare_host() and the other shared builders) ------------ */
 
-enum { I143, I993, P110, P995 }; /* endpoint order of bare_host() */
-
-/* ---- fixtures -------------------------------------------------------------------- */
-
-static void add_strs(struct ms_strlist *l, const char *const *items)
-{
-    for (; *items; items++)
-        assert_int_equal(ms_strlist_append(l, *items, strlen(*items), MS_MAX_CAPABILITIES), 0);
-}
-
-static void set_caps(struct ms_strlist *l, const char *const *items)
-{
-    ms_strlist_free(l);
-    add_strs(l, items);
-}
-
-static const char *const imap_tls[] = {"IMAP4rev1", "SASL-IR",    "ID",         "ENABLE", "IDLE",
-                                       "LITERAL+",  "AUTH=PLAIN", "AUTH=LOGIN", NULL};
 static const char *const imap_login[] = {
     "IMAP4rev1", "SASL-IR",       "ID",          "ENABLE", "IDLE",    "SORT", "NAMESPACE",
     "CHILDREN",  "LIST-EXTENDED", "SPECIAL-USE", "QUOTA",  "UIDPLUS", "MOVE", NULL};
-static const char *const pop3_tls[] = {
-    "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN LOGIN",
-    NULL};
-
-/* The mechanism and account facts are set separately; the endpoint is healthy. */
-static void good(struct ms_endpoint_result *ep, enum ms_protocol p, enum ms_security s,
-                 uint16_t port)
-{
-    static const char *const imap_pre[] = {"IMAP4rev1", "STARTTLS", "LOGINDISABLED", NULL};
-    static const char *const pop3_pre[] = {"CAPA", "TOP", "UIDL", "STLS", NULL};
-    bool imap = p == MS_PROTOCOL_IMAP;
-    snprintf(ep->id, sizeof ep->id, "%s%s://%s:%u", imap ? "imap" : "pop3",
-             s == MS_SECURITY_IMPLICIT ? "s" : "", HOST, (unsigned)port);
-    ep->protocol = p;
-    ep->security = s;
-    ep->port = port;
-    snprintf(ep->host, sizeof ep->host, HOST);
-    ep->srv_priority = ep->srv_weight = -1;
-    assert_int_equal(ms_strlist_append(&ep->addresses, "192.0.2.10", 10, 8), 0);
-    snprintf(ep->address, sizeof ep->address, "192.0.2.10");
-    ep->timings_ms = (struct ms_timings){1, 2, 3, 4, 10};
-    snprintf(ep->greeting, sizeof ep->greeting, "%s", imap ? "* OK ready" : "+OK ready");
-    if (s == MS_SECURITY_STARTTLS) {
-        add_strs(&ep->caps_before_tls, imap ? imap_pre : pop3_pre);
-        ep->caps_before_tls_read = true;
-        snprintf(ep->starttls_response, sizeof ep->starttls_response, "%s",
-                 imap ? "OK Begin TLS negotiation now." : "+OK Begin TLS negotiation");
-    }
-    add_strs(&ep->caps_after_tls, imap ? imap_tls : pop3_tls);
-    ep->caps_after_tls_read = true;
-    struct ms_tls_facts *t = &ep->tls;
-    t->attempted = t->established = t->verified = true;
-    snprintf(t->version, sizeof t->version, "TLSv1.3");
-    snprintf(t->cipher, sizeof t->cipher, "TLS_AES_256_GCM_SHA384");
-    t->has_certificate = true;
-    assert_int_equal(ms_strlist_append(&t->cert.san, "DNS:" HOST, strlen("DNS:" HOST), 8), 0);
-    snprintf(t->cert.subject, sizeof t->cert.subject, "CN=%s", HOST);
-    snprintf(t->cert.issuer, sizeof t->cert.issuer, "CN=Test CA");
-    t->cert.not_before_epoch = NOW - 10 * DAY;
-    t->cert.not_after_epoch = NOW + 365 * DAY;
-    snprintf(t->cert.not_after, sizeof t->cert.not_after, "2027-01-01T00:00:00Z");
-    t->cert.days_left = 365;
-    t->cert.hostname_match = true;
-    ep->completed_securely = true;
-    ep->failure_phase = MS_PHASE_DONE;
-    /* what probe/session.c starts every endpoint with */
-    ep->account.inbox_messages = ep->account.inbox_unseen = -1;
-    ep->account.quota_storage_used_kb = ep->account.quota_storage_limit_kb = -1;
-    ep->account.pop3_messages = -1;
-    ep->account.pop3_octets = -1;
-    ep->account.pop3_expire_days = -2;
-    ep->account.pop3_login_delay_s = -1;
-}
-
-/* The four endpoints of a bare host; with credentials, every endpoint wanted sign-in and
- * the non-preferred ones (143, 110) left it to the others. */
-static void bare_host(struct ms_result *r, bool credentials)
-{
-    memset(r, 0, sizeof *r);
-    snprintf(r->target, sizeof r->target, HOST);
-    r->bare_host = r->want_imap = r->want_pop3 = true;
-    r->started_at = NOW;
-    r->duration_ms = 100;
-    r->endpoints = calloc(4, sizeof *r->endpoints);
-    assert_non_null(r->endpoints);
-    r->endpoint_count = 4;
-    good(&r->endpoints[I143], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
-    good(&r->endpoints[I993], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
-    good(&r->endpoints[P110], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good(&r->endpoints[P995], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
-    if (!credentials)
-        return;
-    r->credentials_given = true;
-    snprintf(r->user, sizeof r->user, "alice");
-    for (size_t i = 0; i < 4; i++) {
-        struct ms_auth_facts *au = &r->endpoints[i].auth;
-        au->wanted = true;
-        if (i == I143 || i == P110)
-            snprintf(au->not_attempted_reason, sizeof au->not_attempted_reason,
-                     "another endpoint of this protocol was chosen to sign in");
-        else
-            au->chosen = true;
-    }
-}
-
-/* The server's verdict on the credentials sent on ep. */
-static void answer_auth(struct ms_endpoint_result *ep, const char *mech, const char *status,
-                        const char *code, const char *text)
-{
-    struct ms_auth_facts *au = &ep->auth;
-    au->attempted = true;
-    au->ok = strcmp(status, "OK") == 0 || strcmp(status, "+OK") == 0;
-    snprintf(au->mechanism, sizeof au->mechanism, "%s", mech);
-    snprintf(au->status, sizeof au->status, "%s", status);
-    snprintf(au->code, sizeof au->code, "%s", code);
-    snprintf(au->server_response, sizeof au->server_response, "%s", text);
-}
-
-static void folder(struct ms_account_facts *a, const char *name, const char *special, bool noselect)
-{
-    a->folders = realloc(a->folders, (a->folder_count + 1) * sizeof *a->folders);
-    assert_non_null(a->folders);
-    struct ms_folder *f = &a->folders[a->folder_count++];
-    memset(f, 0, sizeof *f);
-    snprintf(f->name, sizeof f->name, "%s", name);
-    snprintf(f->special_use, sizeof f->special_use, "%s", special);
-    f->noselect = noselect;
-}
 
 /* alice's mailbox as the test Dovecot serves it (tests/servers/dovecot.sh). */
 static void dovecot_account(struct ms_result *r)
@@ -157,26 +30,26 @@ static void dovecot_account(struct ms_result *r)
     static const char *const personal[] = {"", NULL};
     static const char *const shared[] = {"Public/", NULL};
     struct ms_endpoint_result *im = &r->endpoints[I993], *po = &r->endpoints[P995];
-    answer_auth(im, "PLAIN", "OK", "",
-                "[CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE SORT] Logged in");
-    add_strs(&im->caps_after_login, imap_login);
+    fx_answer_auth(im, "PLAIN", "OK", "",
+                   "[CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE SORT] Logged in");
+    fx_add_strs(&im->caps_after_login, imap_login);
     im->caps_after_login_read = true;
     struct ms_account_facts *a = &im->account;
     a->read = true;
     a->list_special_use = true;
-    folder(a, "INBOX", "", false);
-    folder(a, "Sent", "\\Sent", false);
-    folder(a, "Drafts", "\\Drafts", false);
-    folder(a, "Trash", "\\Trash", false);
-    folder(a, "Junk", "\\Junk", false);
-    folder(a, "Archive", "\\Archive", false);
-    folder(a, "Projects", "", false);
-    folder(a, "Projects/2026", "", false);
-    folder(a, "Public", "", true);
-    folder(a, "Public/Announcements", "", false);
+    fx_folder(a, "INBOX", "", false);
+    fx_folder(a, "Sent", "\\Sent", false);
+    fx_folder(a, "Drafts", "\\Drafts", false);
+    fx_folder(a, "Trash", "\\Trash", false);
+    fx_folder(a, "Junk", "\\Junk", false);
+    fx_folder(a, "Archive", "\\Archive", false);
+    fx_folder(a, "Projects", "", false);
+    fx_folder(a, "Projects/2026", "", false);
+    fx_folder(a, "Public", "", true);
+    fx_folder(a, "Public/Announcements", "", false);
     a->namespace_read = true;
-    add_strs(&a->ns_personal, personal);
-    add_strs(&a->ns_shared, shared);
+    fx_add_strs(&a->ns_personal, personal);
+    fx_add_strs(&a->ns_shared, shared);
     a->inbox_messages = 5;
     a->inbox_unseen = 2;
     a->quota_read = true;
@@ -184,8 +57,8 @@ static void dovecot_account(struct ms_result *r)
     a->quota_storage_limit_kb = 10240;
     snprintf(a->quota_root, sizeof a->quota_root, "User quota");
 
-    answer_auth(po, "PLAIN", "+OK", "", "+OK Logged in.");
-    add_strs(&po->caps_after_login, pop3_tls);
+    fx_answer_auth(po, "PLAIN", "+OK", "", "+OK Logged in.");
+    fx_add_strs(&po->caps_after_login, fx_pop3_caps_tls);
     po->caps_after_login_read = true;
     a = &po->account;
     a->read = true;
@@ -206,15 +79,6 @@ static void assess(const struct ms_result *r, struct ms_assessment *a)
         assert_int_equal(ms_report_text(stderr, r, a, false), 0);
 }
 
-static const struct ms_finding *find(const struct ms_assessment *a, const char *code, long idx)
-{
-    for (size_t i = 0; i < a->finding_count; i++)
-        if (strcmp(a->findings[i].code, code) == 0 && a->findings[i].endpoint_index == idx)
-            return &a->findings[i];
-    fail_msg("no finding %s for endpoint %ld", code, idx);
-    return NULL;
-}
-
 static size_t count_prefix(const struct ms_assessment *a, const char *prefix)
 {
     size_t n = 0;
@@ -232,12 +96,6 @@ static const struct ms_feature *feat(const struct ms_assessment *a, enum ms_feat
 #define IMAP_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_IMAP], v)
 #define POP3_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_POP3], v)
 #define EVIDENCE_HAS(a, id, s) assert_non_null(strstr(feat(a, id)->evidence, s))
-
-static void done(struct ms_result *r, struct ms_assessment *a)
-{
-    ms_assessment_free(a);
-    ms_result_free(r);
-}
 
 /* ---- classification ---------------------------------------------------------------- */
 
@@ -341,11 +199,11 @@ static void test_outcome_from_facts(void **state)
 {
     (void)state;
     struct ms_result r;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     struct ms_endpoint_result *ep = &r.endpoints[I993];
     assert_int_equal(ms_assess_auth(&r.endpoints[I143]), MS_AUTH_NOT_CHOSEN);
     assert_int_equal(ms_assess_auth(ep), MS_AUTH_NONE); /* chosen, nothing happened yet */
-    answer_auth(ep, "PLAIN", "OK", "", "Logged in");
+    fx_answer_auth(ep, "PLAIN", "OK", "", "Logged in");
     assert_int_equal(ms_assess_auth(ep), MS_AUTH_OK);
     /* Exchange: password accepted, every command refused */
     ep->failure = MS_FAILURE_PROTO_MALFORMED;
@@ -414,7 +272,7 @@ static void test_mechanisms(void **state)
 {
     (void)state;
     struct ms_result r;
-    bare_host(&r, false);
+    fx_bare_host(&r, false);
     char names[8][32];
     size_t n = ms_assess_mechanisms(&r.endpoints[I993], names, 8, true);
     assert_int_equal(n, 2);
@@ -442,7 +300,7 @@ static void test_signed_in_no_findings(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     dovecot_account(&r);
     assess(&r, &a);
     assert_int_equal(a.status, MS_STATUS_OK);
@@ -451,7 +309,7 @@ static void test_signed_in_no_findings(void **state)
     assert_int_equal(a.summary.signed_in[MS_PROTOCOL_POP3], P995);
     assert_int_equal(a.summary.auth[MS_PROTOCOL_IMAP], MS_AUTH_OK);
     assert_null(strstr(a.verdicts[0].summary, "Signing in"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_auth_failed_is_critical(void **state)
@@ -459,13 +317,13 @@ static void test_auth_failed_is_critical(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
-    answer_auth(&r.endpoints[I993], "PLAIN", "NO", "AUTHENTICATIONFAILED",
-                "[AUTHENTICATIONFAILED] Authentication failed.");
-    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    fx_bare_host(&r, true);
+    fx_answer_auth(&r.endpoints[I993], "PLAIN", "NO", "AUTHENTICATIONFAILED",
+                   "[AUTHENTICATIONFAILED] Authentication failed.");
+    fx_answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
     assess(&r, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL); /* exit 2 */
-    const struct ms_finding *f = find(&a, "auth.failed", I993);
+    const struct ms_finding *f = fx_find(&a, "auth.failed", I993);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "alice"));
     assert_non_null(strstr(f->message, "NO [AUTHENTICATIONFAILED] Authentication failed."));
@@ -496,11 +354,11 @@ static void test_auth_failed_is_critical(void **state)
     snprintf(au->oauth_error, sizeof au->oauth_error,
              "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}");
     assess(&r, &a);
-    f = find(&a, "auth.failed", I993);
+    f = fx_find(&a, "auth.failed", I993);
     assert_non_null(strstr(f->message, "\"status\":\"401\""));
     assert_non_null(strstr(f->remedy, "fresh access token"));
     assert_non_null(strstr(f->remedy, "IMAP.AccessAsUser.All"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_protocol_disabled_dovecot_nologin(void **state)
@@ -508,7 +366,7 @@ static void test_protocol_disabled_dovecot_nologin(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     dovecot_account(&r);
     /* imaponly: POP3 refuses the right password with the nologin reason */
     struct ms_endpoint_result *po = &r.endpoints[P995];
@@ -518,10 +376,10 @@ static void test_protocol_disabled_dovecot_nologin(void **state)
     po->account.pop3_expire_days = -2;
     po->account.pop3_login_delay_s = -1;
     po->auth.ok = false;
-    answer_auth(po, "PLAIN", "-ERR", "AUTH",
-                "-ERR [AUTH] POP3 access is disabled for this account");
+    fx_answer_auth(po, "PLAIN", "-ERR", "AUTH",
+                   "-ERR [AUTH] POP3 access is disabled for this account");
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "auth.protocol_disabled", P995);
+    const struct ms_finding *f = fx_find(&a, "auth.protocol_disabled", P995);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "may not use POP3"));
     assert_non_null(strstr(f->message, "POP3 access is disabled for this account"));
@@ -543,15 +401,15 @@ static void test_protocol_disabled_dovecot_nologin(void **state)
     snprintf(im->failure_message, sizeof im->failure_message,
              "the server answered CAPABILITY with BAD User is authenticated but not connected.");
     assess(&r, &a);
-    f = find(&a, "auth.protocol_disabled", I993);
+    f = fx_find(&a, "auth.protocol_disabled", I993);
     assert_non_null(strstr(f->message, "Exchange"));
     assert_non_null(strstr(f->remedy, "-ImapEnabled $true"));
     /* the failure after sign-in is a warning of its own, not an alarm about the server */
-    assert_int_equal(find(&a, "proto.malformed_response", I993)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(fx_find(&a, "proto.malformed_response", I993)->severity, MS_SEVERITY_WARNING);
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "no");
     assert_non_null(strstr(a.summary.schedule, "No schedule: signing in failed"));
     assert_int_equal(a.summary.poll_interval_s, -1);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_other_refusals(void **state)
@@ -580,10 +438,10 @@ static void test_other_refusals(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct ms_result r;
         struct ms_assessment a;
-        bare_host(&r, true);
-        answer_auth(&r.endpoints[I993], "PLAIN", cases[k].status, cases[k].code, cases[k].text);
+        fx_bare_host(&r, true);
+        fx_answer_auth(&r.endpoints[I993], "PLAIN", cases[k].status, cases[k].code, cases[k].text);
         assess(&r, &a);
-        const struct ms_finding *f = find(&a, cases[k].finding, I993);
+        const struct ms_finding *f = fx_find(&a, cases[k].finding, I993);
         assert_int_equal(f->severity, cases[k].sev);
         assert_non_null(strstr(f->message, cases[k].text));
         if (!strstr(f->remedy, cases[k].remedy))
@@ -591,22 +449,22 @@ static void test_other_refusals(void **state)
                      cases[k].remedy);
         IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, cases[k].enabled);
         assert_int_equal(count_prefix(&a, "auth."), 1);
-        done(&r, &a);
+        fx_done(&r, &a);
     }
 
     /* POP3 [LOGIN-DELAY] on sign-in: warning */
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
-    answer_auth(&r.endpoints[P995], "USER", "-ERR", "LOGIN-DELAY",
-                "-ERR [LOGIN-DELAY] Minimum time between logins not reached");
-    answer_auth(&r.endpoints[I993], "PLAIN", "OK", "", "Logged in");
+    fx_bare_host(&r, true);
+    fx_answer_auth(&r.endpoints[P995], "USER", "-ERR", "LOGIN-DELAY",
+                   "-ERR [LOGIN-DELAY] Minimum time between logins not reached");
+    fx_answer_auth(&r.endpoints[I993], "PLAIN", "OK", "", "Logged in");
     assess(&r, &a);
-    assert_int_equal(find(&a, "auth.login_delay", P995)->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(fx_find(&a, "auth.login_delay", P995)->severity, MS_SEVERITY_WARNING);
     assert_int_equal(a.status, MS_STATUS_WARNING); /* exit 1 */
     POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
     EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "too soon after the last sign-in");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* Only XOAUTH2 offered, a password given: the probe did not send it. */
@@ -618,14 +476,14 @@ static void test_basic_auth_disabled(void **state)
                                        "IDLE",    "NAMESPACE", "LITERAL+",     NULL};
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     struct ms_endpoint_result *im = &r.endpoints[I993];
-    set_caps(&im->caps_after_tls, o365);
+    fx_set_strs(&im->caps_after_tls, o365);
     snprintf(im->auth.not_attempted_reason, sizeof im->auth.not_attempted_reason,
              "the server offers only OAuth2 sign-in (password sign-in is turned off)");
-    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    fx_answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "auth.basic_auth_disabled", I993);
+    const struct ms_finding *f = fx_find(&a, "auth.basic_auth_disabled", I993);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "offers only OAuth2 sign-in (XOAUTH2)"));
     assert_non_null(strstr(f->remedy, "Use OAuth2 (modern authentication)"));
@@ -634,7 +492,7 @@ static void test_basic_auth_disabled(void **state)
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "OAuth2 only");
     IMAP_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "XOAUTH2");
     EVIDENCE_HAS(&a, MS_FEATURE_SIGN_IN_METHODS, "password no, OAuth2 yes (XOAUTH2)");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* A token given, but the server takes no OAuth2 mechanism. */
@@ -643,7 +501,7 @@ static void test_token_without_oauth_mech(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     snprintf(r.endpoints[I993].auth.not_attempted_reason,
              sizeof r.endpoints[I993].auth.not_attempted_reason,
              "the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)");
@@ -651,16 +509,16 @@ static void test_token_without_oauth_mech(void **state)
              sizeof r.endpoints[P995].auth.not_attempted_reason,
              "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)");
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "auth.mechanism_unavailable", I993);
+    const struct ms_finding *f = fx_find(&a, "auth.mechanism_unavailable", I993);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "offered: PLAIN, LOGIN"));
     assert_non_null(strstr(f->remedy, "sign in with the password"));
-    find(&a, "auth.mechanism_unavailable", P995);
+    fx_find(&a, "auth.mechanism_unavailable", P995);
     assert_int_equal(count_prefix(&a, "auth."), 2);
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
     EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "not signed in: the server offers no OAuth2");
     assert_non_null(strstr(a.summary.schedule, "No schedule"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* The only IMAP endpoint has a bad certificate: credentials are not sent (info). */
@@ -669,33 +527,30 @@ static void test_insecure_not_attempted(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     for (size_t i = I143; i <= I993; i++) {
         struct ms_endpoint_result *ep = &r.endpoints[i];
-        ep->tls.verified = false;
-        ep->completed_securely = false;
-        ep->tls.verify_errors[0] = 18; /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-        ep->tls.verify_error_count = 1;
-        snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "self-signed certificate");
+        fx_bad_cert(ep, (const int[]){18}, 1, /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+                    "self-signed certificate");
         ep->auth.chosen = false;
         snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason,
                  "the certificate did not verify (self-signed certificate); credentials are "
                  "sent only over verified TLS (--allow-insecure-auth overrides)");
     }
-    answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
+    fx_answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "auth.not_attempted_insecure", I993);
+    const struct ms_finding *f = fx_find(&a, "auth.not_attempted_insecure", I993);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "did not sign in as alice"));
     assert_non_null(strstr(f->remedy, "--allow-insecure-auth"));
-    find(&a, "auth.not_attempted_insecure", I143);
+    fx_find(&a, "auth.not_attempted_insecure", I143);
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
     EVIDENCE_HAS(&a, MS_FEATURE_PROTOCOL_ENABLED, "IMAP: not signed in: the certificate did not");
     IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "no");
     POP3_IS(&a, MS_FEATURE_SECURE_CONNECTION, "yes");
     POP3_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
     assert_non_null(strstr(a.summary.schedule, "Poll: check POP3"));
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* A plaintext-only server: the session stopped at STARTTLS, nothing was sent. */
@@ -704,7 +559,7 @@ static void test_stopped_without_tls(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     r.endpoint_count = 1; /* imap://...:143 only */
     r.bare_host = false;
     r.want_pop3 = false;
@@ -718,15 +573,15 @@ static void test_stopped_without_tls(void **state)
     ep->tls.attempted = ep->tls.established = ep->tls.verified = false;
     ep->tls.has_certificate = false;
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "auth.not_attempted_insecure", I143);
+    const struct ms_finding *f = fx_find(&a, "auth.not_attempted_insecure", I143);
     assert_int_equal(f->severity, MS_SEVERITY_INFO);
     assert_non_null(strstr(f->message, "the session stopped before sign-in (starttls.not_offered: "
                                        "the server does not offer STARTTLS before sign-in)"));
     assert_non_null(strstr(f->remedy, "--allow-insecure-auth"));
-    find(&a, "starttls.not_offered", I143);
+    fx_find(&a, "starttls.not_offered", I143);
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "unknown");
     r.endpoint_count = 4;
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_injection(void **state)
@@ -734,7 +589,7 @@ static void test_injection(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, false);
+    fx_bare_host(&r, false);
     struct ms_endpoint_result *ep = &r.endpoints[I143];
     ep->injection.tested = true;
     ep->injection.vulnerable = true;
@@ -742,7 +597,7 @@ static void test_injection(void **state)
     struct ms_endpoint_result *pe = &r.endpoints[P110];
     pe->injection.tested = true; /* safe: no finding */
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "starttls.command_injection", I143);
+    const struct ms_finding *f = fx_find(&a, "starttls.command_injection", I143);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
     assert_non_null(strstr(f->message, "Ia1b2c3d4 OK NOOP completed."));
     assert_non_null(strstr(f->remedy, "port 993"));
@@ -764,7 +619,7 @@ static void test_injection(void **state)
     assert_false(a.verdicts[0].available);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], -1);
     IMAP_IS(&a, MS_FEATURE_SECURE_CONNECTION, "no");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_quota_nearly_full_and_account_phase(void **state)
@@ -772,11 +627,11 @@ static void test_quota_nearly_full_and_account_phase(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     dovecot_account(&r);
     r.endpoints[I993].account.quota_storage_used_kb = 9728; /* 95% */
     assess(&r, &a);
-    const struct ms_finding *f = find(&a, "account.quota_nearly_full", I993);
+    const struct ms_finding *f = fx_find(&a, "account.quota_nearly_full", I993);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_non_null(strstr(f->message, "9.5 MB of 10 MB used (95%"));
     IMAP_IS(&a, MS_FEATURE_QUOTA, "9.5 MB of 10 MB (95%)");
@@ -791,14 +646,14 @@ static void test_quota_nearly_full_and_account_phase(void **state)
     snprintf(r.endpoints[I993].failure_message, sizeof r.endpoints[I993].failure_message,
              "no answer within 10 s");
     assess(&r, &a);
-    f = find(&a, "proto.timeout", I993);
+    f = fx_find(&a, "proto.timeout", I993);
     assert_int_equal(f->severity, MS_SEVERITY_WARNING);
     assert_non_null(strstr(f->message, "signed in, then failed while its folders and quota"));
     IMAP_IS(&a, MS_FEATURE_PROTOCOL_ENABLED, "yes");
     IMAP_IS(&a, MS_FEATURE_SERVER_FOLDERS, "unknown");
     EVIDENCE_HAS(&a, MS_FEATURE_SERVER_FOLDERS, "account queries did not finish");
     assert_int_equal(a.status, MS_STATUS_WARNING);
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* ---- the summary ------------------------------------------------------------------- */
@@ -808,7 +663,7 @@ static void test_summary_full_account(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, true);
+    fx_bare_host(&r, true);
     dovecot_account(&r);
     assess(&r, &a);
     const struct ms_summary *s = &a.summary;
@@ -889,7 +744,7 @@ static void test_summary_full_account(void **state)
     snprintf(ac->folders[1].name, sizeof ac->folders[1].name, "Outbox copies");
     assess(&r, &a);
     IMAP_IS(&a, MS_FEATURE_SENT_ITEMS_ON_SERVER, "no");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 static void test_summary_no_credentials(void **state)
@@ -897,7 +752,7 @@ static void test_summary_no_credentials(void **state)
     (void)state;
     struct ms_result r;
     struct ms_assessment a;
-    bare_host(&r, false);
+    fx_bare_host(&r, false);
     assess(&r, &a);
     assert_int_equal(a.finding_count, 0);
     assert_int_equal(a.summary.auth[0], MS_AUTH_NONE);
@@ -932,8 +787,8 @@ static void test_summary_no_credentials(void **state)
 
     /* no IDLE before sign-in and no credentials: unknown, not no */
     static const char *const bare[] = {"IMAP4rev1", "AUTH=PLAIN", NULL};
-    set_caps(&r.endpoints[I993].caps_after_tls, bare);
-    set_caps(&r.endpoints[I143].caps_after_tls, bare);
+    fx_set_strs(&r.endpoints[I993].caps_after_tls, bare);
+    fx_set_strs(&r.endpoints[I143].caps_after_tls, bare);
     assess(&r, &a);
     IMAP_IS(&a, MS_FEATURE_PUSH_MAIL, "unknown");
     EVIDENCE_HAS(&a, MS_FEATURE_PUSH_MAIL, "no IDLE before sign-in");
@@ -943,7 +798,7 @@ static void test_summary_no_credentials(void **state)
 
     /* only IMAP asked for: POP3 answers n/a */
     ms_result_free(&r);
-    bare_host(&r, false);
+    fx_bare_host(&r, false);
     r.want_pop3 = false;
     r.endpoint_count = 2;
     assess(&r, &a);
@@ -952,7 +807,7 @@ static void test_summary_no_credentials(void **state)
         POP3_IS(&a, (enum ms_feature_id)k, "n/a");
     assert_null(strstr(feat(&a, MS_FEATURE_PUSH_MAIL)->evidence, "POP3"));
     r.endpoint_count = 4;
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* POP3 with EXPIRE 0 and LOGIN-DELAY 900 after sign-in; no IMAP. */
@@ -965,25 +820,20 @@ static void test_summary_pop3_expire_login_delay(void **state)
         "CAPA", "TOP", "UIDL", "USER", "EXPIRE 30 USER", "LOGIN-DELAY 300 USER", NULL};
     struct ms_result r;
     struct ms_assessment a;
-    memset(&r, 0, sizeof r);
-    snprintf(r.target, sizeof r.target, HOST);
+    fx_result(&r, 2);
     r.want_pop3 = true;
-    r.started_at = NOW;
     r.credentials_given = true;
     snprintf(r.user, sizeof r.user, "alice");
-    r.endpoints = calloc(2, sizeof *r.endpoints);
-    assert_non_null(r.endpoints);
-    r.endpoint_count = 2;
-    good(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
-    good(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    fx_healthy_endpoint(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
+    fx_healthy_endpoint(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
     r.endpoints[0].auth.wanted = r.endpoints[1].auth.wanted = r.endpoints[1].auth.chosen = true;
     snprintf(r.endpoints[0].auth.not_attempted_reason,
              sizeof r.endpoints[0].auth.not_attempted_reason,
              "another endpoint of this protocol was chosen to sign in");
     struct ms_endpoint_result *po = &r.endpoints[1];
-    set_caps(&po->caps_after_tls, pre);
-    answer_auth(po, "USER", "+OK", "", "+OK Logged in.");
-    add_strs(&po->caps_after_login, capa);
+    fx_set_strs(&po->caps_after_tls, pre);
+    fx_answer_auth(po, "USER", "+OK", "", "+OK Logged in.");
+    fx_add_strs(&po->caps_after_login, capa);
     po->caps_after_login_read = true;
     po->account.read = true;
     po->account.pop3_messages = 0;
@@ -1024,7 +874,7 @@ static void test_summary_pop3_expire_login_delay(void **state)
                         "Poll: check POP3 every 5 minutes (LOGIN-DELAY 300 s; checking more "
                         "often only adds load). POP3 keeps downloaded mail for 30 days only "
                         "(EXPIRE 30).");
-    done(&r, &a);
+    fx_done(&r, &a);
 }
 
 /* Nothing connected at all: every answer unknown, no schedule, nothing crashes. */
