@@ -127,6 +127,13 @@ int main(int argc, char **argv)
     }
     exit_code = render(opt, &opt->request, &result);
 write_prometheus:
+    if (prometheus && ms_prom_duplicates(prometheus)) {
+        size_t n = ms_prom_duplicates(prometheus);
+        fprintf(stderr,
+                "mailscope: %zu line%s repeated a target listed before; the Prometheus output "
+                "has each target's first result only\n",
+                n, n == 1 ? "" : "s");
+    }
     if (prometheus && ms_prom_write(prometheus, stdout) < 0) {
         fputs("mailscope: cannot write the report\n", stderr);
         exit_code = MS_STATUS_UNKNOWN;

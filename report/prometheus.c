@@ -1,33 +1,46 @@
 #include "report/prometheus.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe/error.h"
+#include "probe/strlist.h"
 
 enum family {
-    F_PROBE_SUCCESS, F_PROBE_DURATION, F_PHASE_DURATION, F_TLS_VERSION, F_CERT_NOT_AFTER,
-    F_CAPABILITY, F_LOGIN_SUCCESS, F_FINDING, F_STATUS, F_COUNT,
+    F_PROBE_SUCCESS,
+    F_PROBE_DURATION,
+    F_PHASE_DURATION,
+    F_TLS_VERSION,
+    F_CERT_NOT_AFTER,
+    F_CAPABILITY,
+    F_LOGIN_SUCCESS,
+    F_FINDING,
+    F_STATUS,
+    F_COUNT,
 };
 
 static const struct {
     const char *name, *help;
 } families[F_COUNT] = {
-    [F_PROBE_SUCCESS] = {"mailscope_probe_success",
-                         "1 when the endpoint completed securely (TLS up, certificate verified), else 0."},
+    [F_PROBE_SUCCESS] =
+        {"mailscope_probe_success",
+         "1 when the endpoint completed securely (TLS up, certificate verified), else 0."},
     [F_PROBE_DURATION] = {"mailscope_probe_duration_seconds", "Time the endpoint's check took."},
     [F_PHASE_DURATION] = {"mailscope_probe_phase_duration_seconds",
                           "Time spent in each phase of the endpoint's check."},
-    [F_TLS_VERSION] = {"mailscope_tls_version_info", "The TLS version negotiated (value always 1)."},
+    [F_TLS_VERSION] = {"mailscope_tls_version_info",
+                       "The TLS version negotiated (value always 1)."},
     [F_CERT_NOT_AFTER] = {"mailscope_cert_not_after_timestamp_seconds",
                           "When the server certificate expires (Unix time). Days left: "
                           "(mailscope_cert_not_after_timestamp_seconds - time()) / 86400."},
     [F_CAPABILITY] = {"mailscope_capability",
                       "A capability the server offers over TLS (value always 1)."},
     [F_LOGIN_SUCCESS] = {"mailscope_login_success", "1 when sign-in worked, 0 when it failed."},
-    [F_FINDING] = {"mailscope_finding", "Findings of the check with this code, severity and endpoint (a count)."},
+    [F_FINDING] = {"mailscope_finding",
+                   "Findings of the check with this code, severity and endpoint (a count)."},
     [F_STATUS] = {"mailscope_status", "The run's status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
 };
 
@@ -38,6 +51,8 @@ struct buffer {
 
 struct ms_prom {
     struct buffer series[F_COUNT];
+    struct ms_strlist targets; /* added so far: a target listed twice would repeat series */
+    size_t duplicates;
     bool failed;
 };
 
@@ -52,6 +67,7 @@ void ms_prom_free(struct ms_prom *p)
         return;
     for (int i = 0; i < F_COUNT; i++)
         free(p->series[i].data);
+    ms_strlist_free(&p->targets);
     free(p);
 }
 
@@ -106,8 +122,21 @@ static void escape(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
+size_t ms_prom_duplicates(const struct ms_prom *p)
+{
+    return p->duplicates;
+}
+
 int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a)
 {
+    /* An exposition may hold each series once: a target seen before keeps its first result. */
+    for (size_t i = 0; i < p->targets.count; i++)
+        if (strcmp(p->targets.items[i], result->target) == 0) {
+            p->duplicates++;
+            return 0;
+        }
+    if (ms_strlist_append(&p->targets, result->target, strlen(result->target), SIZE_MAX) < 0)
+        return MS_ENOMEM;
     char target[600];
     escape(result->target, target, sizeof target);
     append(p, F_STATUS, "mailscope_status{target=\"%s\"} %d\n", target, (int)a->status);
@@ -115,29 +144,35 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
         const struct ms_endpoint_result *ep = &result->endpoints[i];
         char host[600], labels[1400];
         escape(ep->host, host, sizeof host);
-        snprintf(labels, sizeof labels, "target=\"%s\",host=\"%s\",protocol=\"%s\",port=\"%u\",security=\"%s\"",
-                 target, host, ms_protocol_name(ep->protocol), (unsigned)ep->port,
+        snprintf(labels, sizeof labels,
+                 "target=\"%s\",host=\"%s\",protocol=\"%s\",port=\"%u\",security=\"%s\"", target,
+                 host, ms_protocol_name(ep->protocol), (unsigned)ep->port,
                  ms_security_name(ep->security));
-        append(p, F_PROBE_SUCCESS, "mailscope_probe_success{%s} %d\n", labels, ep->completed_securely ? 1 : 0);
+        append(p, F_PROBE_SUCCESS, "mailscope_probe_success{%s} %d\n", labels,
+               ep->completed_securely ? 1 : 0);
         if (ep->timings_ms.total >= 0)
             append(p, F_PROBE_DURATION, "mailscope_probe_duration_seconds{%s} %.6f\n", labels,
                    ep->timings_ms.total / 1000.0);
         const struct {
             const char *name;
             double ms;
-        } phases[] = {{"resolve", ep->timings_ms.resolve}, {"connect", ep->timings_ms.connect},
-                      {"tls", ep->timings_ms.tls}, {"greeting", ep->timings_ms.greeting}};
+        } phases[] = {{"resolve", ep->timings_ms.resolve},
+                      {"connect", ep->timings_ms.connect},
+                      {"tls", ep->timings_ms.tls},
+                      {"greeting", ep->timings_ms.greeting}};
         for (size_t k = 0; k < sizeof phases / sizeof phases[0]; k++)
             if (phases[k].ms >= 0)
-                append(p, F_PHASE_DURATION, "mailscope_probe_phase_duration_seconds{%s,phase=\"%s\"} %.6f\n",
-                       labels, phases[k].name, phases[k].ms / 1000.0);
+                append(p, F_PHASE_DURATION,
+                       "mailscope_probe_phase_duration_seconds{%s,phase=\"%s\"} %.6f\n", labels,
+                       phases[k].name, phases[k].ms / 1000.0);
         if (ep->tls.established)
-            append(p, F_TLS_VERSION, "mailscope_tls_version_info{%s,version=\"%s\"} 1\n", labels, ep->tls.version);
+            append(p, F_TLS_VERSION, "mailscope_tls_version_info{%s,version=\"%s\"} 1\n", labels,
+                   ep->tls.version);
         /* No days-left family: promtool rejects a non-base unit ("days"); the timestamp is the
          * Prometheus way, and alert rules subtract time(). */
         if (ep->tls.has_certificate)
-            append(p, F_CERT_NOT_AFTER, "mailscope_cert_not_after_timestamp_seconds{%s} %lld\n", labels,
-                   (long long)ep->tls.cert.not_after_epoch);
+            append(p, F_CERT_NOT_AFTER, "mailscope_cert_not_after_timestamp_seconds{%s} %lld\n",
+                   labels, (long long)ep->tls.cert.not_after_epoch);
         const struct ms_strlist *caps = &ep->caps_after_tls;
         for (size_t k = 0; k < caps->count; k++) {
             char cap[600];
@@ -146,10 +181,12 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
             for (size_t j = 0; j < k && !seen; j++)
                 seen = strcmp(caps->items[j], caps->items[k]) == 0;
             if (!seen)
-                append(p, F_CAPABILITY, "mailscope_capability{%s,capability=\"%s\"} 1\n", labels, cap);
+                append(p, F_CAPABILITY, "mailscope_capability{%s,capability=\"%s\"} 1\n", labels,
+                       cap);
         }
         if (ep->auth.attempted)
-            append(p, F_LOGIN_SUCCESS, "mailscope_login_success{%s} %d\n", labels, ep->auth.ok ? 1 : 0);
+            append(p, F_LOGIN_SUCCESS, "mailscope_login_success{%s} %d\n", labels,
+                   ep->auth.ok ? 1 : 0);
     }
     for (size_t i = 0; i < a->finding_count; i++) {
         const struct ms_finding *f = &a->findings[i];
@@ -168,8 +205,10 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
             count += same;
         }
         if (!seen)
-            append(p, F_FINDING, "mailscope_finding{target=\"%s\",endpoint=\"%s\",code=\"%s\",severity=\"%s\"} %d\n",
-                   target, endpoint, f->code, ms_severity_name(f->severity), count);
+            append(
+                p, F_FINDING,
+                "mailscope_finding{target=\"%s\",endpoint=\"%s\",code=\"%s\",severity=\"%s\"} %d\n",
+                target, endpoint, f->code, ms_severity_name(f->severity), count);
     }
     return p->failed ? MS_ENOMEM : 0;
 }
@@ -179,7 +218,8 @@ int ms_prom_write(struct ms_prom *p, FILE *out)
     for (int f = 0; f < F_COUNT; f++) {
         if (!p->series[f].len)
             continue;
-        fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", families[f].name, families[f].help, families[f].name);
+        fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", families[f].name, families[f].help,
+                families[f].name);
         fwrite(p->series[f].data, 1, p->series[f].len, out);
     }
     return fflush(out) == 0 && !ferror(out) ? 0 : MS_EIO;

@@ -17,6 +17,9 @@ struct ms_prom *ms_prom_new(void);
 /* Add one run's series. Returns 0 or MS_ENOMEM. */
 int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a);
 
+/* How many results were left out because their target had been added already. */
+size_t ms_prom_duplicates(const struct ms_prom *p);
+
 /* Write every family with its HELP and TYPE lines. Returns 0 or MS_EIO. */
 int ms_prom_write(struct ms_prom *p, FILE *out);
 

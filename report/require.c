@@ -9,19 +9,19 @@
 #include "probe/caps.h"
 
 static const char *const feature_ids[] = {
-    "protocol_enabled", "leave_mail_on_server", "server_folders", "sent_items_on_server",
-    "shared_folders",   "headers_only_download", "push_mail",     "min_poll_interval",
-    "secure_connection", "sign_in_methods",      "quota",
+    "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
+    "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
+    "secure_connection", "sign_in_methods",       "quota",
 };
 
-static const char *const finding_families[] = {"dns",  "tcp",  "tls",     "starttls", "proto",
+static const char *const finding_families[] = {"dns",  "tcp",     "tls",      "starttls", "proto",
                                                "auth", "account", "internal", "perf"};
 
-#define VALID_FORMS                                                                          \
-    "valid items: imap, pop3, imaps, imap+starttls, pop3s, pop3+stls, login, imap:CAPABILITY, " \
-    "pop3:CAPABILITY, tls>=1.2, cert-days>=N, a summary feature (protocol_enabled, "          \
-    "leave_mail_on_server, server_folders, sent_items_on_server, shared_folders, "            \
-    "headers_only_download, push_mail, min_poll_interval, secure_connection, sign_in_methods, " \
+#define VALID_FORMS                                                                                \
+    "valid items: imap, pop3, imaps, imap+starttls, pop3s, pop3+stls, login, imap:CAPABILITY, "    \
+    "pop3:CAPABILITY, tls>=1.2, cert-days>=N, a summary feature (protocol_enabled, "               \
+    "leave_mail_on_server, server_folders, sent_items_on_server, shared_folders, "                 \
+    "headers_only_download, push_mail, min_poll_interval, secure_connection, sign_in_methods, "    \
     "quota) or a finding code (e.g. auth.plaintext_login_allowed)"
 
 static int parse_op(const char *s, enum ms_req_op *op, const char **rest)
@@ -29,7 +29,8 @@ static int parse_op(const char *s, enum ms_req_op *op, const char **rest)
     static const struct {
         const char *text;
         enum ms_req_op op;
-    } ops[] = {{">=", MS_REQ_GE}, {"<=", MS_REQ_LE}, {">", MS_REQ_GT}, {"<", MS_REQ_LT}, {"=", MS_REQ_EQ}};
+    } ops[] = {
+        {">=", MS_REQ_GE}, {"<=", MS_REQ_LE}, {">", MS_REQ_GT}, {"<", MS_REQ_LT}, {"=", MS_REQ_EQ}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         size_t n = strlen(ops[i].text);
         if (strncmp(s, ops[i].text, n) == 0) {
@@ -110,7 +111,7 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         }
     }
     for (size_t i = 0; i < sizeof feature_ids / sizeof feature_ids[0]; i++) {
-        if (strcmp(text, feature_ids[i]) == 0) {
+        if (strcasecmp(text, feature_ids[i]) == 0) {
             r->kind = MS_REQ_FEATURE;
             snprintf(r->name, sizeof r->name, "%s", feature_ids[i]);
             return 0;
@@ -118,7 +119,8 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
     }
     if (strncasecmp(text, "imap:", 5) == 0 || strncasecmp(text, "pop3:", 5) == 0) {
         if (!text[5] || strlen(text + 5) >= sizeof r->name || strchr(text + 5, ' '))
-            return ms_error_set(err, MS_EINVAL, "'%s': a capability name must follow the colon", text);
+            return ms_error_set(err, MS_EINVAL, "'%s': a capability name must follow the colon",
+                                text);
         r->kind = MS_REQ_CAPABILITY;
         r->protocol = strncasecmp(text, "imap:", 5) == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
         snprintf(r->name, sizeof r->name, "%s", text + 5);
@@ -140,24 +142,33 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         r->value = days;
         return 0;
     }
-    if (is_finding_code(text) && strlen(text) < sizeof r->name) {
+    /* Every word of the language ignores case; codes are stored as the report spells them. */
+    char lower[sizeof r->name];
+    size_t n = 0;
+    for (; text[n] && n + 1 < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)text[n]);
+    lower[n] = '\0';
+    if (!text[n] && is_finding_code(lower)) {
         r->kind = MS_REQ_FINDING;
-        snprintf(r->name, sizeof r->name, "%s", text);
+        snprintf(r->name, sizeof r->name, "%s", lower);
         return 0;
     }
     /* The item is cut to 64 bytes so that a long one cannot push the list out of the message. */
-    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%.64s'; %s", forbid ? "forbid" : "require",
-                        text, VALID_FORMS);
+    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%.64s'; %s",
+                        forbid ? "forbid" : "require", text, VALID_FORMS);
 }
 
-int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out, struct ms_error *err)
+int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out,
+                     struct ms_error *err)
 {
     char buf[1024];
     if (strlen(list) >= sizeof buf)
-        return ms_error_set(err, MS_EINVAL, "the --%s list is too long", forbid ? "forbid" : "require");
+        return ms_error_set(err, MS_EINVAL, "the --%s list is too long",
+                            forbid ? "forbid" : "require");
     snprintf(buf, sizeof buf, "%s", list);
     size_t added = 0;
-    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
         while (*item == ' ')
             item++;
         size_t len = strlen(item);
@@ -175,8 +186,8 @@ int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out,
         added++;
     }
     if (!added)
-        return ms_error_set(err, MS_EINVAL, "--%s needs at least one item; %s", forbid ? "forbid" : "require",
-                            VALID_FORMS);
+        return ms_error_set(err, MS_EINVAL, "--%s needs at least one item; %s",
+                            forbid ? "forbid" : "require", VALID_FORMS);
     return 0;
 }
 
@@ -216,14 +227,16 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
     case MS_REQ_ENDPOINT:
         for (size_t i = 0; i < result->endpoint_count; i++) {
             const struct ms_endpoint_result *ep = &result->endpoints[i];
-            if (ep->protocol == item->protocol && ep->security == item->security && ep->completed_securely)
+            if (ep->protocol == item->protocol && ep->security == item->security &&
+                ep->completed_securely)
                 return true;
         }
         return false;
     case MS_REQ_CAPABILITY:
         for (size_t i = 0; i < result->endpoint_count; i++) {
             const struct ms_endpoint_result *ep = &result->endpoints[i];
-            if (ep->protocol == item->protocol && ep->tls.established && capability_offered(ep, item->name))
+            if (ep->protocol == item->protocol && ep->tls.established &&
+                capability_offered(ep, item->name))
                 return true;
         }
         return false;
@@ -271,8 +284,7 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
             if (strcmp(a->findings[i].code, item->name) == 0)
                 return true;
         return false;
-    case MS_REQ_FEATURE:
-        return ms_assess_feature_holds(a, item->name);
+    case MS_REQ_FEATURE: return ms_assess_feature_holds(a, item->name);
     }
     return false;
 }
@@ -339,10 +351,12 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
             f->endpoint = ep->id;
             f->endpoint_index = (long)i;
             raise_endpoint(a, i, sev);
-            snprintf(f->message, sizeof f->message, "%.*s took %.3f s, over the %s threshold of %g s.",
-                     200, ep->id, seconds, sev == MS_SEVERITY_CRITICAL ? "critical" : "warning", limit);
+            snprintf(f->message, sizeof f->message,
+                     "%.*s took %.3f s, over the %s threshold of %g s.", 200, ep->id, seconds,
+                     sev == MS_SEVERITY_CRITICAL ? "critical" : "warning", limit);
             snprintf(f->remedy, sizeof f->remedy,
-                     "Check the server's load and the network path; the timings show which phase is slow.");
+                     "Check the server's load and the network path; the timings show which phase "
+                     "is slow.");
         }
         if (t->cert_crit_days > 0 && ep->tls.has_certificate && ep->tls.cert.days_left >= 0 &&
             ep->tls.cert.days_left < t->cert_crit_days) {
@@ -382,11 +396,13 @@ int ms_require_apply(const struct ms_requirements *reqs, const struct ms_result 
         if (item->forbid) {
             snprintf(f->message, sizeof f->message, "Forbidden, but present: %s.", item->text);
             snprintf(f->remedy, sizeof f->remedy,
-                     "Change the server so that '%s' no longer holds, or drop it from --forbid.", item->text);
+                     "Change the server so that '%s' no longer holds, or drop it from --forbid.",
+                     item->text);
         } else {
             snprintf(f->message, sizeof f->message, "Required, but not met: %s.", item->text);
             snprintf(f->remedy, sizeof f->remedy,
-                     "See the other findings for why '%s' does not hold; fix that, or drop it from --require.",
+                     "See the other findings for why '%s' does not hold; fix that, or drop it from "
+                     "--require.",
                      item->text);
         }
     }

@@ -494,6 +494,23 @@ class Prometheus(unittest.TestCase):
         self.assertEqual({l["target"]: v for l, v in series["mailscope_probe_success"]},
                          {targets[0]: 1.0, targets[1]: 1.0, targets[2]: 0.0})
 
+    def test_repeated_target_listed_once(self):
+        """A target on two lines would repeat every series (an invalid exposition): the
+        first result stays, the repeat is left out and stderr says so."""
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "targets")
+            targets = [url("imaps", ms.HOST), url("pop3s", ms.HOST), url("imaps", ms.HOST)]
+            with open(path, "w") as f:
+                f.write("\n".join(targets) + "\n")
+            r = ms.run(["--format", "prometheus", "--ca-file", ms.CA, "--targets-file", path])
+        self.assertEqual(r.rc, 0, r.describe())
+        promtool_check(self, r.stdout)
+        series, _, _ = parse_prom(r.stdout)
+        self.assertEqual(sorted(l["target"] for l, v in series["mailscope_status"]),
+                         sorted(set(targets)))
+        self.assertRegex(r.stderr, r"1 line repeated a target listed before")
+        self.assertRegex(r.stderr, r"3 targets: 3 ok")
+
 
 class NodeExporter(unittest.TestCase):
     """The README's recipe: mailscope --format prometheus > dir/mailscope.prom.tmp, renamed to

@@ -184,10 +184,17 @@ static void test_parse_case(void **state)
     r = one("Pop3:uidl", false);
     assert_int_equal(r.protocol, MS_PROTOCOL_POP3);
     assert_string_equal(r.name, "uidl");
-    /* feature ids and finding codes are lower-case identifiers, spelled exactly */
-    rejected("PUSH_MAIL", false);
-    rejected("TLS.CERT_EXPIRED", true);
-    rejected("tls.Cert_Expired", true);
+    /* feature ids and finding codes ignore case too, and are kept as the report spells them */
+    r = one("PUSH_MAIL", false);
+    assert_int_equal(r.kind, MS_REQ_FEATURE);
+    assert_string_equal(r.name, "push_mail");
+    r = one("TLS.CERT_EXPIRED", true);
+    assert_int_equal(r.kind, MS_REQ_FINDING);
+    assert_string_equal(r.name, "tls.cert_expired");
+    r = one("tls.Cert_Expired", true);
+    assert_string_equal(r.name, "tls.cert_expired");
+    rejected("push-mail", false);
+    rejected("tls.cert expired", true);
 }
 
 static void test_parse_features(void **state)
