@@ -44,7 +44,8 @@ static int from_file(const char *path, const char *what, char **out, struct ms_e
     char buf[MS_MAX_SECRET + 2];
     FILE *f = fopen(path, "r");
     if (!f)
-        return ms_error_set(err, MS_EINVAL, "cannot read the %s file '%s': %s", what, path, strerror(errno));
+        return ms_error_set(err, MS_EINVAL, "cannot read the %s file '%s': %s", what, path,
+                            strerror(errno));
     if (!fgets(buf, sizeof buf, f))
         buf[0] = '\0';
     fclose(f);
@@ -96,6 +97,32 @@ out:
     return rc;
 }
 
+/* The secret the user supplied, in order of precedence: --oauth2-token-file,
+ * MAILSCOPE_OAUTH2_TOKEN, --password-file, MAILSCOPE_PASSWORD. *taken says whether there was
+ * one; an environment value moves into out (its pointer is cleared). */
+static int take_given_secret(const struct ms_credential_sources *src, char **env_token,
+                             char **env_password, struct ms_credentials *out, bool *taken,
+                             struct ms_error *err)
+{
+    *taken = true;
+    if (src->token_file)
+        return from_file(src->token_file, "OAuth2 token", &out->token, err);
+    if (*env_token) {
+        out->token = *env_token;
+        *env_token = NULL;
+        return 0;
+    }
+    if (src->password_file)
+        return from_file(src->password_file, "password", &out->password, err);
+    if (*env_password) {
+        out->password = *env_password;
+        *env_password = NULL;
+        return 0;
+    }
+    *taken = false;
+    return 0;
+}
+
 int ms_credentials_load(const struct ms_credential_sources *src, struct ms_credentials *out,
                         struct ms_error *err)
 {
@@ -106,41 +133,23 @@ int ms_credentials_load(const struct ms_credential_sources *src, struct ms_crede
     if ((rc = from_env("MAILSCOPE_PASSWORD", &env_password)) < 0 ||
         (rc = from_env("MAILSCOPE_OAUTH2_TOKEN", &env_token)) < 0)
         goto out;
-    if (!src->user && src->per_target_users) {
-        if (src->token_file)
-            rc = from_file(src->token_file, "OAuth2 token", &out->token, err);
-        else if (env_token) {
-            out->token = env_token;
-            env_token = NULL; /* transferred */
-        } else if (src->password_file)
-            rc = from_file(src->password_file, "password", &out->password, err);
-        else if (env_password) {
-            out->password = env_password;
-            env_password = NULL; /* transferred */
-        }
-        goto out;
-    }
-    if (!src->user) {
+    if (!src->user && !src->per_target_users) {
         if (src->password_file || src->token_file)
             rc = ms_error_set(err, MS_EINVAL, "a password or token file needs --user");
         goto out;
     }
-    if (src->token_file)
-        rc = from_file(src->token_file, "OAuth2 token", &out->token, err);
-    else if (env_token) {
-        out->token = env_token;
-        env_token = NULL; /* transferred */
-    } else if (src->password_file)
-        rc = from_file(src->password_file, "password", &out->password, err);
-    else if (env_password) {
-        out->password = env_password;
-        env_password = NULL; /* transferred */
-    } else if (isatty(STDIN_FILENO))
+    bool taken = false;
+    rc = take_given_secret(src, &env_token, &env_password, out, &taken, err);
+    /* Without --user (a targets file names the users) there is no one to prompt for. */
+    if (rc < 0 || taken || !src->user)
+        goto out;
+    if (isatty(STDIN_FILENO))
         rc = from_prompt(src->user, &out->password, err);
     else
-        rc = ms_error_set(err, MS_EINVAL,
-                          "--user needs a password: set MAILSCOPE_PASSWORD, use --password-file, "
-                          "or run on a terminal to be asked (or MAILSCOPE_OAUTH2_TOKEN for OAuth2)");
+        rc =
+            ms_error_set(err, MS_EINVAL,
+                         "--user needs a password: set MAILSCOPE_PASSWORD, use --password-file, "
+                         "or run on a terminal to be asked (or MAILSCOPE_OAUTH2_TOKEN for OAuth2)");
 out:
     wipe_free(env_password);
     wipe_free(env_token);

@@ -27,7 +27,7 @@ struct fleet {
     bool eof, skipping; /* skipping: the rest of an over-long line */
     size_t line_no;
     size_t total; /* targets in the file, 0 when unknown (stdin) */
-    size_t started, finished;
+    size_t finished;
     size_t by_status[4];
     int worst;
     bool progress;
@@ -48,11 +48,16 @@ static size_t count_targets(FILE *f)
     return n;
 }
 
-/* The run's exit code is the worst target's: CRITICAL outranks UNKNOWN (a target judged
- * broken says more than one that could not be judged), as within one target's report. */
-static void note_status(struct fleet *fl, int status)
+/* Count one finished target. The run's exit code is the worst target's: CRITICAL outranks
+ * UNKNOWN (a target judged broken says more than one that could not be judged), as within
+ * one target's report. */
+static void record(struct fleet *fl, int status)
 {
     static const int rank[4] = {0, 1, 3, 2}; /* OK, WARNING, CRITICAL, UNKNOWN */
+    if (status < 0 || status > 3)
+        status = MS_STATUS_UNKNOWN;
+    fl->by_status[status]++;
+    fl->finished++;
     if (rank[status] > rank[fl->worst])
         fl->worst = status;
 }
@@ -131,9 +136,7 @@ static void skip_long_line(struct fleet *fl)
 {
     fprintf(stderr, "mailscope: targets file line %zu is longer than %d characters: skipped\n",
             fl->line_no, MS_FLEET_MAX_LINE - 2);
-    fl->by_status[3]++;
-    fl->finished++;
-    note_status(fl, 3);
+    record(fl, MS_STATUS_UNKNOWN);
 }
 
 /* The next line of a pipe or terminal into line: 1, 0 at the end, MS_EAGAIN when no whole
@@ -207,15 +210,12 @@ static int next_request(void *arg, struct ms_request *req)
         if (rc != 1)
             ms_request_release(req);
         if (rc == 1) {
-            fl->started++;
             return 1;
         }
         if (rc < 0) {
             /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
             fprintf(stderr, "mailscope: targets file line %zu: %s\n", fl->line_no, err.message);
-            fl->by_status[3]++;
-            fl->finished++;
-            note_status(fl, 3);
+            record(fl, MS_STATUS_UNKNOWN);
         }
     }
     return got;
@@ -227,11 +227,7 @@ static void on_result(void *arg, const struct ms_request *req, struct ms_result 
     int status = fl->render(fl->render_arg, req, result);
     ms_result_free(result);
     free(result);
-    if (status < 0 || status > 3)
-        status = 3;
-    fl->by_status[status]++;
-    note_status(fl, status);
-    fl->finished++;
+    record(fl, status);
     show_progress(fl, false);
 }
 
@@ -248,9 +244,9 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
     }
     struct stat st;
     fl.stream = from_stdin && !(fstat(fileno(stdin), &st) == 0 && S_ISREG(st.st_mode));
-    if (!from_stdin)
-        fl.total = count_targets(fl.in);
     fl.progress = !opt->quiet && isatty(STDERR_FILENO);
+    if (fl.progress && !from_stdin) /* the total is for the progress line only */
+        fl.total = count_targets(fl.in);
     struct ms_fleet_settings settings = {.base = &opt->request, .concurrency = opt->concurrency};
     struct ms_request_source source = {next_request, &fl, fl.stream ? fileno(stdin) : -1};
     int rc = ms_engine_run_many(&settings, source, on_result, &fl, err);

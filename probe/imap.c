@@ -101,8 +101,7 @@ static void caps_known(struct ms_session *s)
         return;
     }
     bool listed = ms_strlist_has(&s->res->caps_before_tls, "STARTTLS");
-    if (s->starttls_pipelined &&
-        (listed || (s->env->request->auth_user && s->env->request->allow_insecure_auth))) {
+    if (s->starttls_pipelined && (listed || ms_session_plaintext_sign_in(s))) {
         /* STARTTLS went out with CAPABILITY: its answer is next. */
         snprintf(s->tag, sizeof s->tag, "%s", s->starttls_tag);
         ms_session_set_state(s, IMAP_STARTTLS, MS_PHASE_STARTTLS);
@@ -114,15 +113,14 @@ static void caps_known(struct ms_session *s)
         logout(s);
         return;
     }
-    if (!ms_strlist_has(&s->res->caps_before_tls, "STARTTLS")) {
-        if (s->env->request->auth_user && s->env->request->allow_insecure_auth) {
+    if (!listed) {
+        if (ms_session_plaintext_sign_in(s)) {
             /* The user accepted a plaintext sign-in: say what is wrong and go on. */
             ms_session_note_failure(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                                     "the server does not offer STARTTLS before sign-in");
             start_sign_in(s);
             return;
         }
-        ms_session_refuse_plaintext_sign_in(s);
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STARTTLS before sign-in");
         return;
@@ -537,7 +535,6 @@ static void on_reply(struct ms_session *s, const struct ms_imap_response *r)
         if (r->status != MS_IMAP_STATUS_OK) {
             ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
                              strlen(text));
-            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STARTTLS was refused: %s %s",
                             status_word(r->status), text);
             return;

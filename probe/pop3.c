@@ -401,7 +401,7 @@ static void after_capa(struct ms_session *s, bool capa_worked)
     }
     s->res->caps_before_tls_read = capa_worked;
     bool stls_listed = ms_caps_pop3_find(&s->res->caps_before_tls, "STLS") != NULL;
-    bool plaintext_ok = s->env->request->auth_user && s->env->request->allow_insecure_auth;
+    bool plaintext_ok = ms_session_plaintext_sign_in(s);
     if (s->starttls_pipelined && (!capa_worked || stls_listed || plaintext_ok)) {
         ms_session_set_state(s, POP3_STLS, MS_PHASE_STARTTLS); /* its answer is next */
         return;
@@ -421,13 +421,12 @@ static void after_capa(struct ms_session *s, bool capa_worked)
     }
     /* A server without CAPA (RFC 1939 only) may still know STLS: ask it directly. */
     if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
-        if (s->env->request->auth_user && s->env->request->allow_insecure_auth) {
+        if (ms_session_plaintext_sign_in(s)) {
             ms_session_note_failure(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                                     "the server does not offer STLS before sign-in");
             start_sign_in(s);
             return;
         }
-        ms_session_refuse_plaintext_sign_in(s);
         ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                         "the server does not offer STLS before sign-in");
         return;
@@ -491,11 +490,9 @@ static void on_response(struct ms_session *s, const struct ms_pop3_response *r, 
             s->starttls_pipelined = false;
             after_capa(s, true);
         } else if (!s->res->caps_before_tls_read) {
-            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
                             "the server knows neither CAPA nor STLS: %s", text);
         } else {
-            ms_session_refuse_plaintext_sign_in(s);
             ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STLS was refused: %s", text);
         }
         return;

@@ -155,6 +155,14 @@ void ms_session_fail(struct ms_session *s, enum ms_failure failure, const char *
     res->failure_phase = s->phase;
     ms_text_sanitize(res->failure_message, sizeof res->failure_message, text, strlen(text));
     res->completed_securely = false;
+    /* A STARTTLS endpoint that stays plaintext: say why the credentials were not sent. */
+    bool no_tls =
+        failure == MS_FAILURE_STARTTLS_NOT_OFFERED || failure == MS_FAILURE_STARTTLS_REFUSED;
+    if (no_tls && s->env->request->auth_user && !res->auth.attempted &&
+        !res->auth.not_attempted_reason[0])
+        snprintf(res->auth.not_attempted_reason, sizeof res->auth.not_attempted_reason,
+                 "the server offers no way to encrypt this connection; mailscope sends "
+                 "credentials only over verified TLS (--allow-insecure-auth overrides)");
     trace(s, "!!", "%s in %s: %s", ms_failure_name(failure), ms_phase_name(s->phase),
           res->failure_message);
     finish(s, false);
@@ -272,6 +280,11 @@ static void auth_poke(struct ms_session_env *env)
     }
 }
 
+bool ms_session_plaintext_sign_in(const struct ms_session *s)
+{
+    return s->env->request->auth_user && s->env->request->allow_insecure_auth;
+}
+
 bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap)
 {
     const struct ms_endpoint_result *res = s->res;
@@ -291,16 +304,6 @@ bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap)
         return false;
     }
     return true;
-}
-
-void ms_session_refuse_plaintext_sign_in(struct ms_session *s)
-{
-    if (!s->env->request->auth_user)
-        return;
-    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason,
-             "the server offers no way to encrypt this connection; mailscope sends credentials "
-             "only over verified TLS (--allow-insecure-auth overrides)");
-    ms_session_auth_pass(s);
 }
 
 void ms_session_note_refusal(struct ms_session *s, const char *what, const char *text)

@@ -172,9 +172,9 @@ void ms_session_auth_pass(struct ms_session *s);
 /* Whether credentials may be sent here: verified TLS, or --allow-insecure-auth. When not,
  * fills reason. */
 bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap);
-/* The endpoint stays plaintext (no STARTTLS): when credentials were given, record why they
- * were not sent and let another endpoint sign in. */
-void ms_session_refuse_plaintext_sign_in(struct ms_session *s);
+/* Credentials were given and may go over plaintext (--allow-insecure-auth): an endpoint
+ * without STARTTLS still signs in. */
+bool ms_session_plaintext_sign_in(const struct ms_session *s);
 /* After an accepted sign-in, a query was refused: keep the first refusal's words. */
 void ms_session_note_refusal(struct ms_session *s, const char *what, const char *text);
 /* The reason for an --auth-mech the server does not announce (names both sides). */

@@ -181,6 +181,10 @@ const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *r
                                                        const struct ms_assessment *a,
                                                        enum ms_protocol p);
 
+/* The value of "CN=" in an RFC 2253 name (escaped commas kept), else the whole name, else
+ * `none` when the name is empty. */
+void ms_assess_cert_cn(const char *dn, char *buf, size_t cap, const char *none);
+
 /* The finding code a session failure maps to ("tcp.refused"), NULL for MS_FAILURE_NONE. */
 const char *ms_assess_failure_code(enum ms_failure f);
 

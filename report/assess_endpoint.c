@@ -36,27 +36,6 @@ static const char *phase_words(enum ms_phase p)
     }
 }
 
-/* The value of "CN=" in an RFC 2253 name, or the whole name when it has none. */
-static void name_cn(const char *dn, char *buf, size_t cap)
-{
-    const char *p = dn;
-    while (p && *p) {
-        if (strncasecmp(p, "CN=", 3) == 0 && (p == dn || p[-1] == ',')) {
-            p += 3;
-            size_t n = 0;
-            /* stop at an unescaped comma */
-            while (p[n] && !(p[n] == ',' && (n == 0 || p[n - 1] != '\\')))
-                n++;
-            put(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
-            return;
-        }
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    put(buf, cap, "%s", dn[0] ? dn : "(no subject)");
-}
-
 /* The names a certificate covers, "a, b, c", from its SANs (prefix dropped), else its CN. */
 static void cert_names(const struct ms_cert_facts *cert, char *buf, size_t cap)
 {
@@ -70,7 +49,7 @@ static void cert_names(const struct ms_cert_facts *cert, char *buf, size_t cap)
     if (!buf[0]) {
         if (cert->subject[0]) {
             char cn[256];
-            name_cn(cert->subject, cn, sizeof cn);
+            ms_assess_cert_cn(cert->subject, cn, sizeof cn, "(no subject)");
             put(buf, cap, "%s (subject only, no alternative names)", cn);
         } else {
             put(buf, cap, "no names at all");
@@ -511,8 +490,8 @@ static int judge_untrusted(struct ctx *c, long i, bool other_cert_finding)
         return MS_ENOMEM;
     char lab[320], subj[256], issuer[256];
     ep_label(c, ep, lab, sizeof lab);
-    name_cn(t->cert.subject, subj, sizeof subj);
-    name_cn(t->cert.issuer, issuer, sizeof issuer);
+    ms_assess_cert_cn(t->cert.subject, subj, sizeof subj, "(no subject)");
+    ms_assess_cert_cn(t->cert.issuer, issuer, sizeof issuer, "(no subject)");
     const char *words = verify_words(first);
 
     if (no_cert) {

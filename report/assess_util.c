@@ -150,3 +150,22 @@ struct ms_finding *add(struct ctx *c, enum ms_severity sev, const char *code, lo
     f->endpoint = idx >= 0 ? c->r->endpoints[idx].id : NULL;
     return f;
 }
+
+void ms_assess_cert_cn(const char *dn, char *buf, size_t cap, const char *none)
+{
+    for (const char *p = dn; p && *p;) {
+        if (strncasecmp(p, "CN=", 3) == 0 && (p == dn || p[-1] == ',')) {
+            p += 3;
+            size_t n = 0;
+            while (p[n] &&
+                   !(p[n] == ',' && (n == 0 || p[n - 1] != '\\'))) /* an unescaped comma ends it */
+                n++;
+            put(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
+            return;
+        }
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    put(buf, cap, "%s", dn[0] ? dn : none);
+}

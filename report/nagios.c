@@ -9,12 +9,8 @@
 static const char *const status_words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 /* A perfdata label: letters, digits and '_' only, so no quoting question arises. */
-static void label_of(const struct ms_result *r, const struct ms_endpoint_result *ep, char *buf, size_t cap)
+static void label_of(bool one_host, const struct ms_endpoint_result *ep, char *buf, size_t cap)
 {
-    bool one_host = true;
-    for (size_t i = 1; i < r->endpoint_count; i++)
-        if (strcmp(r->endpoints[i].host, r->endpoints[0].host) != 0)
-            one_host = false;
     const char *scheme = ep->protocol == MS_PROTOCOL_IMAP
                              ? (ep->security == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
                              : (ep->security == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
@@ -43,7 +39,8 @@ static const struct ms_finding *deciding_finding(const struct ms_assessment *a)
 {
     if (a->status == MS_STATUS_OK || a->finding_count == 0)
         return NULL;
-    enum ms_severity want = a->status == MS_STATUS_WARNING ? MS_SEVERITY_WARNING : MS_SEVERITY_CRITICAL;
+    enum ms_severity want =
+        a->status == MS_STATUS_WARNING ? MS_SEVERITY_WARNING : MS_SEVERITY_CRITICAL;
     for (size_t i = 0; i < a->finding_count; i++)
         if (a->findings[i].severity == want)
             return &a->findings[i];
@@ -96,10 +93,14 @@ int ms_report_nagios(FILE *out, const struct ms_result *result, const struct ms_
     threshold(c, sizeof c, t->critical_s);
     threshold(cw, sizeof cw, t->cert_warn_days);
     threshold(cc, sizeof cc, t->cert_crit_days);
+    bool one_host = true; /* labels name the host only when there are several */
+    for (size_t i = 1; i < result->endpoint_count; i++)
+        if (strcmp(result->endpoints[i].host, result->endpoints[0].host) != 0)
+            one_host = false;
     for (size_t i = 0; i < result->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &result->endpoints[i];
         char label[300];
-        label_of(result, ep, label, sizeof label);
+        label_of(one_host, ep, label, sizeof label);
         if (ep->timings_ms.total >= 0)
             fprintf(out, " '%s_time'=%.3fs;%s;%s;0;", label, ep->timings_ms.total / 1000.0, w, c);
         if (ep->tls.has_certificate)
@@ -119,7 +120,9 @@ int ms_report_nagios(FILE *out, const struct ms_result *result, const struct ms_
     }
     for (size_t i = 0; i < result->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &result->endpoints[i];
-        unsigned es = a->endpoint_status && (unsigned)a->endpoint_status[i] < 4 ? (unsigned)a->endpoint_status[i] : 3;
+        unsigned es = a->endpoint_status && (unsigned)a->endpoint_status[i] < 4
+                          ? (unsigned)a->endpoint_status[i]
+                          : 3;
         fprintf(out, "%s %s%s%s%s%s%s\n", status_words[es], ep->id, ep->address[0] ? " (" : "",
                 ep->address, ep->address[0] ? ")" : "", ep->tls.established ? " " : "",
                 ep->tls.established ? ep->tls.version : "");

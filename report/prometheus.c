@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "probe/error.h"
-#include "probe/strlist.h"
 
 enum family {
     F_PROBE_SUCCESS,
@@ -51,7 +50,10 @@ struct buffer {
 
 struct ms_prom {
     struct buffer series[F_COUNT];
-    struct ms_strlist targets; /* added so far: a target listed twice would repeat series */
+    /* Targets added so far (open addressing; a target listed twice would repeat series, and
+     * a fleet may add thousands, so no linear search). */
+    char **seen;
+    size_t seen_cap, seen_count;
     size_t duplicates;
     bool failed;
 };
@@ -67,7 +69,9 @@ void ms_prom_free(struct ms_prom *p)
         return;
     for (int i = 0; i < F_COUNT; i++)
         free(p->series[i].data);
-    ms_strlist_free(&p->targets);
+    for (size_t i = 0; i < p->seen_cap; i++)
+        free(p->seen[i]);
+    free(p->seen);
     free(p);
 }
 
@@ -122,6 +126,41 @@ static void escape(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
+static size_t slot_of(char *const *table, size_t cap, const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        h = (h ^ *c) * 1099511628211u;
+    size_t i = (size_t)h & (cap - 1);
+    while (table[i] && strcmp(table[i], s) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* 1 when target is new (and is now remembered), 0 when seen before, MS_ENOMEM. */
+static int remember_target(struct ms_prom *p, const char *target)
+{
+    if (2 * (p->seen_count + 1) > p->seen_cap) {
+        size_t cap = p->seen_cap ? 2 * p->seen_cap : 64;
+        char **table = calloc(cap, sizeof *table);
+        if (!table)
+            return MS_ENOMEM;
+        for (size_t i = 0; i < p->seen_cap; i++)
+            if (p->seen[i])
+                table[slot_of(table, cap, p->seen[i])] = p->seen[i];
+        free(p->seen);
+        p->seen = table;
+        p->seen_cap = cap;
+    }
+    size_t i = slot_of(p->seen, p->seen_cap, target);
+    if (p->seen[i])
+        return 0;
+    if (!(p->seen[i] = strdup(target)))
+        return MS_ENOMEM;
+    p->seen_count++;
+    return 1;
+}
+
 size_t ms_prom_duplicates(const struct ms_prom *p)
 {
     return p->duplicates;
@@ -130,13 +169,13 @@ size_t ms_prom_duplicates(const struct ms_prom *p)
 int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a)
 {
     /* An exposition may hold each series once: a target seen before keeps its first result. */
-    for (size_t i = 0; i < p->targets.count; i++)
-        if (strcmp(p->targets.items[i], result->target) == 0) {
-            p->duplicates++;
-            return 0;
-        }
-    if (ms_strlist_append(&p->targets, result->target, strlen(result->target), SIZE_MAX) < 0)
-        return MS_ENOMEM;
+    int fresh = remember_target(p, result->target);
+    if (fresh < 0)
+        return fresh;
+    if (!fresh) {
+        p->duplicates++;
+        return 0;
+    }
     char target[600];
     escape(result->target, target, sizeof target);
     append(p, F_STATUS, "mailscope_status{target=\"%s\"} %d\n", target, (int)a->status);

@@ -120,26 +120,6 @@ static const char *security_words(enum ms_security s)
     }
 }
 
-/* The value of "CN=" in an RFC 2253 name, else the whole name. */
-static void name_cn(const char *dn, char *buf, size_t cap)
-{
-    const char *p = dn;
-    while (p && *p) {
-        if (strncasecmp(p, "CN=", 3) == 0 && (p == dn || p[-1] == ',')) {
-            p += 3;
-            size_t n = 0;
-            while (p[n] && !(p[n] == ',' && (n == 0 || p[n - 1] != '\\')))
-                n++;
-            snprintf(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
-            return;
-        }
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    snprintf(buf, cap, "%s", dn[0] ? dn : "(none)");
-}
-
 static void print_caps(FILE *f, const char *name, const struct ms_strlist *caps, bool read,
                        const char *not_read)
 {
@@ -196,8 +176,8 @@ static void print_tls(FILE *f, const struct ms_tls_facts *t)
 
     const struct ms_cert_facts *c = &t->cert;
     char subj[256], iss[256];
-    name_cn(c->subject, subj, sizeof subj);
-    name_cn(c->issuer, iss, sizeof iss);
+    ms_assess_cert_cn(c->subject, subj, sizeof subj, "(none)");
+    ms_assess_cert_cn(c->issuer, iss, sizeof iss, "(none)");
     label(&w, f, "certificate");
     wr_fmt(&w, "%s, issued by %s%s", subj, iss, c->self_signed ? " (self-signed)" : "");
     wr_end(&w);
