@@ -10,16 +10,16 @@
 #define MS_MAX_SECRET 4096
 
 struct ms_credentials {
-    char *password;   /* NULL when none */
-    char *token;      /* OAuth2 access token, NULL when none */
+    char *password; /* NULL when none */
+    char *token;    /* OAuth2 access token, NULL when none */
 };
 
 /* Where to look, from the options. */
 struct ms_credential_sources {
-    const char *user;             /* --user (NULL: no sign-in) */
-    const char *password_file;    /* --password-file */
-    const char *token_file;       /* --oauth2-token-file */
-    bool per_target_users;        /* a targets file may name users: read a secret without --user */
+    const char *user;          /* --user (NULL: no sign-in) */
+    const char *password_file; /* --password-file */
+    const char *token_file;    /* --oauth2-token-file */
+    bool per_target_users;     /* a targets file may name users: read a secret without --user */
 };
 
 /* Read the secret for src->user: token (MAILSCOPE_OAUTH2_TOKEN, --oauth2-token-file) or

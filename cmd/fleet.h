@@ -8,7 +8,8 @@
 #include "probe/result.h"
 
 /* Report one finished target; returns its status (0..3). */
-typedef int (*ms_render_fn)(void *arg, const struct ms_request *req, const struct ms_result *result);
+typedef int (*ms_render_fn)(void *arg, const struct ms_request *req,
+                            const struct ms_result *result);
 
 /* Run every target of opt->targets_file. Returns the worst status over all targets (0..3),
  * or -1 with err set when the run could not start (unreadable file, bad CA file, ...). A

@@ -11,21 +11,27 @@
 #include "report/assess.h"
 #include "report/require.h"
 
-enum ms_format { MS_FORMAT_TEXT, MS_FORMAT_JSON, MS_FORMAT_JSONL, MS_FORMAT_NAGIOS, MS_FORMAT_PROMETHEUS };
+enum ms_format {
+    MS_FORMAT_TEXT,
+    MS_FORMAT_JSON,
+    MS_FORMAT_JSONL,
+    MS_FORMAT_NAGIOS,
+    MS_FORMAT_PROMETHEUS
+};
 
 struct ms_options {
     struct ms_request request;
     struct ms_pin pins[MS_MAX_PINS]; /* --resolve; request.pins points here */
     struct ms_assess_options assess;
     enum ms_format format;
-    struct ms_requirements requirements; /* --require / --forbid */
-    struct ms_thresholds thresholds;     /* -w/-c, --cert-crit-days */
+    struct ms_requirements requirements;  /* --require / --forbid */
+    struct ms_thresholds thresholds;      /* -w/-c, --cert-crit-days */
     struct ms_credential_sources secrets; /* where sign-in secrets come from */
-    char email_user[2 * MS_MAX_HOST + 2];  /* user name taken from an e-mail target */
-    const char *targets_file;      /* --targets-file: many targets, one per line ("-": stdin) */
-    size_t concurrency;            /* endpoints in flight at most */
-    bool quiet;                    /* no progress line */
-    struct ms_ports ports;         /* for planning targets read later */
+    char email_user[2 * MS_MAX_HOST + 2]; /* user name taken from an e-mail target */
+    const char *targets_file; /* --targets-file: many targets, one per line ("-": stdin) */
+    size_t concurrency;       /* endpoints in flight at most */
+    bool quiet;               /* no progress line */
+    struct ms_ports ports;    /* for planning targets read later */
     bool want_imap, want_pop3;
     bool show_help;
     bool show_version;

@@ -36,17 +36,13 @@ int ms_conn_result(int fd)
 enum ms_failure ms_conn_failure(int err)
 {
     switch (err) {
-    case ECONNREFUSED:
-        return MS_FAILURE_TCP_REFUSED;
-    case ETIMEDOUT:
-        return MS_FAILURE_TCP_TIMEOUT;
+    case ECONNREFUSED: return MS_FAILURE_TCP_REFUSED;
+    case ETIMEDOUT: return MS_FAILURE_TCP_TIMEOUT;
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:
-    case ENFILE:
-        return MS_FAILURE_INTERNAL;
-    default:
-        return MS_FAILURE_TCP_UNREACHABLE; /* ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ... */
+    case ENFILE: return MS_FAILURE_INTERNAL;
+    default: return MS_FAILURE_TCP_UNREACHABLE; /* ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, ... */
     }
 }
 
@@ -156,7 +152,8 @@ static void launch(struct ms_connector *c)
                 a = &c->attempts[i];
         if (c->on_attempt)
             c->on_attempt(c->arg, index);
-        int fd = ms_conn_start((struct sockaddr *)&c->addrs->addrs[index], c->addrs->addr_lens[index]);
+        int fd =
+            ms_conn_start((struct sockaddr *)&c->addrs->addrs[index], c->addrs->addr_lens[index]);
         if (fd < 0) {
             note_error(c, index, -fd);
             continue;
@@ -186,8 +183,8 @@ void ms_connector_start(struct ms_connector *c, struct ms_loop *loop, struct ms_
                         uint16_t port, ms_connector_done_cb on_done,
                         ms_connector_attempt_cb on_attempt, void *arg)
 {
-    *c = (struct ms_connector){.loop = loop, .addrs = addrs, .on_done = on_done,
-                               .on_attempt = on_attempt, .arg = arg};
+    *c = (struct ms_connector){
+        .loop = loop, .addrs = addrs, .on_done = on_done, .on_attempt = on_attempt, .arg = arg};
     ms_loop_timer_init(&c->delay);
     for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS; i++) {
         c->attempts[i] = (struct ms_connect_attempt){.connector = c, .fd = -1};

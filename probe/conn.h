@@ -33,7 +33,7 @@ struct ms_connect_attempt {
  * owner; the owner bounds the whole race with its own timer and cancels. */
 struct ms_connector {
     struct ms_loop *loop;
-    struct ms_dns_answer *addrs;   /* not owned; ports are set in place */
+    struct ms_dns_answer *addrs; /* not owned; ports are set in place */
     size_t next;
     struct ms_connect_attempt attempts[MS_CONN_MAX_ATTEMPTS];
     size_t active;

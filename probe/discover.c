@@ -13,7 +13,15 @@
 #define MAX_QUERIES 32
 #define MAX_CANDIDATES 64
 
-enum service { SVC_IMAPS, SVC_IMAP, SVC_POP3S, SVC_POP3, SVC_SUBMISSIONS, SVC_SUBMISSION, SVC_COUNT };
+enum service {
+    SVC_IMAPS,
+    SVC_IMAP,
+    SVC_POP3S,
+    SVC_POP3,
+    SVC_SUBMISSIONS,
+    SVC_SUBMISSION,
+    SVC_COUNT
+};
 
 static const struct {
     const char *label;
@@ -34,16 +42,16 @@ enum query_kind { Q_SRV, Q_MX, Q_HOST };
 struct query_ctx {
     struct ms_discover *d;
     enum query_kind kind;
-    size_t index;      /* service (Q_SRV) or host (Q_HOST) */
-    size_t fact;       /* index into facts->queries */
+    size_t index; /* service (Q_SRV) or host (Q_HOST) */
+    size_t fact;  /* index into facts->queries */
     double t0;
-    bool answered;     /* its fact is recorded */
-    bool returned;     /* the resolver is done with it (its callback ran) */
+    bool answered; /* its fact is recorded */
+    bool returned; /* the resolver is done with it (its callback ran) */
 };
 
 struct host_entry {
     char name[MS_MAX_HOST + 1];
-    bool pinned;       /* --resolve knows it: the session needs no DNS */
+    bool pinned; /* --resolve knows it: the session needs no DNS */
     bool asked, done, ok;
     double resolve_ms;
     struct ms_dns_answer answer;
@@ -54,15 +62,15 @@ struct ms_discover {
     struct ms_discovery *facts;
     double t0;
     size_t pending;
-    bool planned;      /* candidates built (SRV and MX answered) */
+    bool planned; /* candidates built (SRV and MX answered) */
     bool finished;
     struct ms_dns_records records[SVC_COUNT];
-    bool srv_found[SVC_COUNT];    /* the service has SRV records (maybe ".") */
+    bool srv_found[SVC_COUNT]; /* the service has SRV records (maybe ".") */
     struct ms_dns_records mx;
     struct host_entry hosts[MAX_HOSTS];
     size_t host_count;
     struct query_ctx *queries[MAX_QUERIES]; /* heap: an answer may outlive the run */
-    size_t query_count;                    /* here too: facts may be gone at free time */
+    size_t query_count;                     /* here too: facts may be gone at free time */
     size_t endpoints_added;
 };
 
@@ -92,8 +100,8 @@ static struct query_ctx *new_query(struct ms_discover *d, enum query_kind kind, 
     d->queries[f->query_count] = q;
     d->query_count = f->query_count + 1;
     struct ms_dns_query_fact *fact = &f->queries[f->query_count];
-    *q = (struct query_ctx){.d = d, .kind = kind, .index = index, .fact = f->query_count,
-                            .t0 = ms_loop_now()};
+    *q = (struct query_ctx){
+        .d = d, .kind = kind, .index = index, .fact = f->query_count, .t0 = ms_loop_now()};
     snprintf(fact->name, sizeof fact->name, "%s", name);
     snprintf(fact->type, sizeof fact->type, "%s", type);
     snprintf(fact->status, sizeof fact->status, "pending");
@@ -138,7 +146,8 @@ static void trace_query(const struct ms_discover *d, size_t fact)
     int n = snprintf(line, sizeof line, "%s %s: %s (%.1f ms)", f->type, f->name, f->status,
                      f->duration_ms);
     for (size_t i = 0; i < f->answers.count && n > 0 && (size_t)n < sizeof line; i++)
-        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ", f->answers.items[i]);
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ",
+                      f->answers.items[i]);
     ms_trace_write(d->env->t0, "discovery", "--", line, strlen(line));
 }
 
@@ -168,7 +177,8 @@ static bool is_pinned(const struct ms_discover *d, const char *name)
 
 static void start_waiting_candidates(struct ms_discover *d, const struct host_entry *h);
 
-static void on_host_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
+static void on_host_resolved(void *arg, enum ms_dns_status status,
+                             const struct ms_dns_answer *answer)
 {
     struct query_ctx *q = arg;
     if (!returned(q))
@@ -264,7 +274,8 @@ static void on_mx(void *arg, enum ms_dns_status status, const struct ms_dns_reco
         d->mx = *records;
         for (size_t i = 0; i < records->count; i++) {
             char text[300];
-            snprintf(text, sizeof text, "%d %s", records->items[i].priority, records->items[i].host);
+            snprintf(text, sizeof text, "%d %s", records->items[i].priority,
+                     records->items[i].host);
             add_answer(d, q->fact, text);
         }
     }
@@ -302,8 +313,12 @@ static void add_candidate(struct ms_discover *d, const char *host, uint16_t port
     if (f->candidate_count >= MAX_CANDIDATES)
         return;
     struct ms_candidate *c = &f->candidates[f->candidate_count++];
-    *c = (struct ms_candidate){.port = port, .protocol = protocol, .security = security,
-                               .source = source, .priority = priority, .weight = weight,
+    *c = (struct ms_candidate){.port = port,
+                               .protocol = protocol,
+                               .security = security,
+                               .source = source,
+                               .priority = priority,
+                               .weight = weight,
                                .endpoint_index = -1};
     snprintf(c->host, sizeof c->host, "%s", host);
     snprintf(c->source_name, sizeof c->source_name, "%s", source_name);
@@ -334,7 +349,8 @@ static int compare_records(const void *a, const void *b)
     return strcmp(x->host, y->host);
 }
 
-static void start_candidate(struct ms_discover *d, struct ms_candidate *c, const struct host_entry *h)
+static void start_candidate(struct ms_discover *d, struct ms_candidate *c,
+                            const struct host_entry *h)
 {
     if (!h->ok) {
         snprintf(c->dropped, sizeof c->dropped, "does not resolve");
@@ -346,13 +362,16 @@ static void start_candidate(struct ms_discover *d, struct ms_candidate *c, const
         }
         return;
     }
-    struct ms_endpoint_spec spec = {.protocol = c->protocol, .security = c->security,
-                                    .port = c->port, .source = c->source,
+    struct ms_endpoint_spec spec = {.protocol = c->protocol,
+                                    .security = c->security,
+                                    .port = c->port,
+                                    .source = c->source,
                                     .srv_priority = c->source == MS_SOURCE_SRV ? c->priority : -1,
                                     .srv_weight = c->source == MS_SOURCE_SRV ? c->weight : -1};
     snprintf(spec.host, sizeof spec.host, "%s", c->host);
     snprintf(spec.source_name, sizeof spec.source_name, "%s", c->source_name);
-    c->endpoint_index = d->env->add_endpoint(d->env, &spec, h->pinned ? NULL : &h->answer, h->resolve_ms);
+    c->endpoint_index =
+        d->env->add_endpoint(d->env, &spec, h->pinned ? NULL : &h->answer, h->resolve_ms);
     if (c->endpoint_index < 0)
         snprintf(c->dropped, sizeof c->dropped, "limit reached");
 }
@@ -386,13 +405,14 @@ static void plan_candidates(struct ms_discover *d)
         qsort(r->items, r->count, sizeof r->items[0], compare_records);
         for (size_t i = 0; i < r->count; i++) {
             if (strcmp(r->items[i].host, ".") == 0) {
-                if (services[svc].probed && !ms_strlist_has(&f->srv_not_offered, services[svc].label))
+                if (services[svc].probed &&
+                    !ms_strlist_has(&f->srv_not_offered, services[svc].label))
                     ms_strlist_append(&f->srv_not_offered, services[svc].label,
                                       strlen(services[svc].label), SVC_COUNT);
                 continue;
             }
-            if (!services[svc].probed || !wanted(d, services[svc].protocol) || r->items[i].port == 0 ||
-                r->items[i].port > 65535)
+            if (!services[svc].probed || !wanted(d, services[svc].protocol) ||
+                r->items[i].port == 0 || r->items[i].port > 65535)
                 continue;
             add_candidate(d, r->items[i].host, (uint16_t)r->items[i].port, services[svc].protocol,
                           services[svc].security, MS_SOURCE_SRV, source, r->items[i].priority,
@@ -404,13 +424,17 @@ static void plan_candidates(struct ms_discover *d)
         char source[300];
         snprintf(source, sizeof source, "%s MX", f->domain);
         if (strcmp(d->mx.items[i].host, ".") != 0) /* RFC 7505 null MX */
-            add_guesses(d, d->mx.items[i].host, true, true, MS_SOURCE_MX, source, d->mx.items[i].priority);
+            add_guesses(d, d->mx.items[i].host, true, true, MS_SOURCE_MX, source,
+                        d->mx.items[i].priority);
     }
     static const struct {
         const char *prefix;
         bool imap, pop3;
-    } names[] = {{"imap.", true, false}, {"pop.", false, true}, {"pop3.", false, true},
-                 {"mail.", true, true}, {"", true, true}};
+    } names[] = {{"imap.", true, false},
+                 {"pop.", false, true},
+                 {"pop3.", false, true},
+                 {"mail.", true, true},
+                 {"", true, true}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char host[MS_MAX_HOST + 8];
         snprintf(host, sizeof host, "%s%s", names[i].prefix, f->domain);
@@ -460,7 +484,8 @@ void ms_discover_abort(struct ms_discover *d)
     maybe_finish(d);
 }
 
-int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts, struct ms_discover **out)
+int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
+                      struct ms_discover **out)
 {
     const struct ms_request *req = env->request;
     struct ms_discover *d = calloc(1, sizeof *d);
@@ -491,15 +516,13 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts, st
         char name[300];
         snprintf(name, sizeof name, "%s.%s", services[svc].label, facts->domain);
         struct query_ctx *q = new_query(d, Q_SRV, (size_t)svc, name, "SRV");
-        if (q && ms_dns_query(env->dns, name, MS_DNS_SRV, on_srv, q) < 0)
-        {
+        if (q && ms_dns_query(env->dns, name, MS_DNS_SRV, on_srv, q) < 0) {
             q->returned = true;
             answer_query(q, MS_DNS_ERROR, "out of memory");
         }
     }
     struct query_ctx *q = new_query(d, Q_MX, 0, facts->domain, "MX");
-    if (q && ms_dns_query(env->dns, facts->domain, MS_DNS_MX, on_mx, q) < 0)
-    {
+    if (q && ms_dns_query(env->dns, facts->domain, MS_DNS_MX, on_mx, q) < 0) {
         q->returned = true;
         answer_query(q, MS_DNS_ERROR, "out of memory");
     }

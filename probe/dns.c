@@ -1,8 +1,8 @@
 #include "probe/dns.h"
 
 #include <ares.h>
-#include <arpa/nameser.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,12 +83,12 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
         return; /* pool exhausted: the query will time out and say so */
     s->dns = dns;
     ms_loop_watch(dns->loop, &s->watch, fd,
-                  (readable ? MS_LOOP_READ : 0u) | (writable ? MS_LOOP_WRITE : 0u),
-                  on_socket_event, s);
+                  (readable ? MS_LOOP_READ : 0u) | (writable ? MS_LOOP_WRITE : 0u), on_socket_event,
+                  s);
 }
 
-int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s,
-               struct ms_dns **out, struct ms_error *err)
+int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s, struct ms_dns **out,
+               struct ms_error *err)
 {
     int rc = 0;
     struct ms_dns *dns = calloc(1, sizeof *dns);
@@ -273,8 +273,8 @@ static void on_records(void *arg, int status, int timeouts, unsigned char *abuf,
     free(q);
 }
 
-int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type,
-                 ms_dns_records_cb cb, void *arg)
+int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type, ms_dns_records_cb cb,
+                 void *arg)
 {
     struct ms_dns_record_query *q = malloc(sizeof *q);
     if (!q)

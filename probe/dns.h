@@ -16,26 +16,25 @@ enum ms_dns_status {
     MS_DNS_NO_SUCH_HOST, /* NXDOMAIN */
     MS_DNS_NO_ADDRESS,   /* the name exists, but no address of the asked family */
     MS_DNS_TIMEOUT,
-    MS_DNS_ERROR,        /* anything else, with a message */
-    MS_DNS_CANCELLED,    /* the resolver is shutting down: ignore */
+    MS_DNS_ERROR,     /* anything else, with a message */
+    MS_DNS_CANCELLED, /* the resolver is shutting down: ignore */
 };
 
 struct ms_dns_answer {
     struct sockaddr_storage addrs[MS_DNS_MAX_ADDRESSES];
     socklen_t addr_lens[MS_DNS_MAX_ADDRESSES];
     size_t count;
-    char message[128];   /* c-ares's words when status is not OK */
+    char message[128]; /* c-ares's words when status is not OK */
 };
 
-typedef void (*ms_dns_cb)(void *arg, enum ms_dns_status status,
-                          const struct ms_dns_answer *answer);
+typedef void (*ms_dns_cb)(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer);
 
 struct ms_dns;
 
 /* servers_csv: "ip[:port],..." to use instead of the system resolvers, or NULL.
  * timeout_s bounds each query attempt. Returns 0, MS_ENOMEM, MS_EDNS or MS_EINVAL. */
-int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s,
-               struct ms_dns **out, struct ms_error *err);
+int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s, struct ms_dns **out,
+               struct ms_error *err);
 
 /* Resolve host's addresses (A and/or AAAA, per family); cb runs from the loop, exactly once
  * (with MS_DNS_CANCELLED when ms_dns_free comes first). IPv6 addresses come first when
@@ -49,7 +48,7 @@ enum ms_dns_type { MS_DNS_SRV, MS_DNS_MX };
 
 /* One SRV (priority, weight, port, host) or MX (priority = preference, host) record. */
 struct ms_dns_record {
-    char host[256];      /* without the final dot; "." for an SRV "service not offered" */
+    char host[256]; /* without the final dot; "." for an SRV "service not offered" */
     int priority;
     int weight;
     unsigned port;
@@ -58,7 +57,7 @@ struct ms_dns_record {
 struct ms_dns_records {
     struct ms_dns_record items[MS_DNS_MAX_RECORDS];
     size_t count;
-    char message[128];   /* c-ares's words when status is not OK */
+    char message[128]; /* c-ares's words when status is not OK */
 };
 
 typedef void (*ms_dns_records_cb)(void *arg, enum ms_dns_status status,
@@ -67,8 +66,8 @@ typedef void (*ms_dns_records_cb)(void *arg, enum ms_dns_status status,
 /* Ask for name's SRV or MX records (no search domains). cb runs exactly once, from the
  * loop (MS_DNS_CANCELLED when ms_dns_free comes first); NODATA is MS_DNS_NO_ADDRESS.
  * Returns 0 or MS_ENOMEM. */
-int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type,
-                 ms_dns_records_cb cb, void *arg);
+int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type, ms_dns_records_cb cb,
+                 void *arg);
 
 void ms_dns_free(struct ms_dns *dns);
 

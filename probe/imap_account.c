@@ -7,8 +7,8 @@
 #include "probe/error.h"
 #include "probe/text.h"
 
-static const char *const special_flags[] = {"\\All", "\\Archive", "\\Drafts", "\\Flagged",
-                                            "\\Junk", "\\Sent", "\\Trash"};
+static const char *const special_flags[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+                                            "\\Junk", "\\Sent",    "\\Trash"};
 
 static const struct ms_imap_value *item(const struct ms_imap_value *list, size_t i)
 {
@@ -49,7 +49,8 @@ static int take_list(const struct ms_imap_response *r, struct ms_account_facts *
         for (size_t k = 0; k < sizeof special_flags / sizeof special_flags[0]; k++) {
             size_t n = strlen(special_flags[k]);
             /* Some servers send "\sent": report the RFC 6154 spelling. */
-            if (strcasecmp(flag->str, special_flags[k]) == 0 && used + n + 2 <= sizeof f->special_use) {
+            if (strcasecmp(flag->str, special_flags[k]) == 0 &&
+                used + n + 2 <= sizeof f->special_use) {
                 if (used)
                     f->special_use[used++] = ' ';
                 memcpy(f->special_use + used, special_flags[k], n + 1);
@@ -105,7 +106,8 @@ static long long number_of(const struct ms_imap_value *v)
 static void take_status(const struct ms_imap_response *r, struct ms_account_facts *a)
 {
     const struct ms_imap_value *name = item(&r->data, 0), *attrs = item(&r->data, 1);
-    if (!is_text(name) || strcasecmp(name->str, "INBOX") != 0 || !attrs || attrs->type != MS_IMAP_VALUE_LIST)
+    if (!is_text(name) || strcasecmp(name->str, "INBOX") != 0 || !attrs ||
+        attrs->type != MS_IMAP_VALUE_LIST)
         return;
     for (size_t i = 0; i + 1 < attrs->count; i += 2) {
         long long n = number_of(&attrs->items[i + 1]);

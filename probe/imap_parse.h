@@ -26,7 +26,7 @@ enum ms_imap_kind {
 };
 
 enum ms_imap_status {
-    MS_IMAP_STATUS_NONE,  /* not a status response (e.g. "* CAPABILITY ...", "* 3 EXISTS") */
+    MS_IMAP_STATUS_NONE, /* not a status response (e.g. "* CAPABILITY ...", "* 3 EXISTS") */
     MS_IMAP_STATUS_OK,
     MS_IMAP_STATUS_NO,
     MS_IMAP_STATUS_BAD,
@@ -38,12 +38,12 @@ enum ms_imap_value_type {
     MS_IMAP_VALUE_ATOM,   /* atom or number, as sent: IMAP4rev1, AUTH=PLAIN, \Sent, 42 */
     MS_IMAP_VALUE_STRING, /* quoted string (unescaped) or literal {n} (raw bytes) */
     MS_IMAP_VALUE_NIL,
-    MS_IMAP_VALUE_LIST,   /* ( ... ) */
+    MS_IMAP_VALUE_LIST, /* ( ... ) */
 };
 
 struct ms_imap_value {
     enum ms_imap_value_type type;
-    char *str;                   /* ATOM/STRING: owned, NUL-terminated (may hold NULs: use len) */
+    char *str; /* ATOM/STRING: owned, NUL-terminated (may hold NULs: use len) */
     size_t len;
     struct ms_imap_value *items; /* LIST: owned array */
     size_t count;
@@ -51,18 +51,18 @@ struct ms_imap_value {
 
 struct ms_imap_response {
     enum ms_imap_kind kind;
-    char tag[MS_IMAP_MAX_TAG + 1];  /* TAGGED only */
-    enum ms_imap_status status;     /* tagged, or untagged OK/NO/BAD/BYE/PREAUTH */
+    char tag[MS_IMAP_MAX_TAG + 1]; /* TAGGED only */
+    enum ms_imap_status status;    /* tagged, or untagged OK/NO/BAD/BYE/PREAUTH */
     /* Response code of a status response: "[CODE args]". code is NULL when absent. */
     char *code;                     /* e.g. "CAPABILITY", "ALERT", "AUTHENTICATIONFAILED" */
     struct ms_imap_value code_args; /* LIST of the values after the code name (may be empty) */
     char *text;                     /* human text after the status and code (continuation:
                                        everything after "+ "); never NULL, may be "" */
     /* Untagged data responses ("* CAPABILITY a b", "* 3 EXISTS", "* LIST (...) "/" x"): */
-    bool has_number;                /* "* <number> KEYWORD" */
+    bool has_number; /* "* <number> KEYWORD" */
     uint32_t number;
-    char *keyword;                  /* as sent ("CAPABILITY", "EXISTS"); NULL for status responses */
-    struct ms_imap_value data;      /* LIST of the values after the keyword */
+    char *keyword;             /* as sent ("CAPABILITY", "EXISTS"); NULL for status responses */
+    struct ms_imap_value data; /* LIST of the values after the keyword */
 };
 
 /* Parse one response from the len bytes at buf.

@@ -47,8 +47,7 @@ static int tls_io_error(int ssl_err, struct ms_error *err)
 {
     switch (ssl_err) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-        return MS_EAGAIN;
+    case SSL_ERROR_WANT_WRITE: return MS_EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
         return ms_error_set(err, MS_ECLOSED, "the server closed the TLS session");
     case SSL_ERROR_SYSCALL:
@@ -56,8 +55,7 @@ static int tls_io_error(int ssl_err, struct ms_error *err)
             return ms_error_set(err, MS_ECLOSED,
                                 "the server closed the connection without TLS close_notify");
         break;
-    default:
-        break;
+    default: break;
     }
     char why[200];
     ms_tls_describe_error(why, sizeof why);

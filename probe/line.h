@@ -11,14 +11,14 @@
 
 struct ms_line {
     int fd;
-    SSL *ssl;          /* NULL while plaintext; not owned */
-    char *in;          /* received, not yet consumed bytes */
+    SSL *ssl; /* NULL while plaintext; not owned */
+    char *in; /* received, not yet consumed bytes */
     size_t in_len, in_cap;
-    size_t in_max;     /* hard cap: a response larger than this is an error */
-    char *out;         /* queued, not yet sent bytes */
+    size_t in_max; /* hard cap: a response larger than this is an error */
+    char *out;     /* queued, not yet sent bytes */
     size_t out_len, out_off, out_cap;
-    bool want_write_for_read;  /* TLS: a read needs the socket writable */
-    bool want_read_for_write;  /* TLS: a write needs the socket readable */
+    bool want_write_for_read; /* TLS: a read needs the socket writable */
+    bool want_read_for_write; /* TLS: a write needs the socket readable */
 };
 
 void ms_line_init(struct ms_line *line, int fd, size_t in_max);

@@ -13,8 +13,8 @@
 
 struct ms_loop {
     int epfd;
-    size_t watch_count;             /* registered watchers */
-    struct ms_loop_timer **heap;    /* min-heap on `when` */
+    size_t watch_count;          /* registered watchers */
+    struct ms_loop_timer **heap; /* min-heap on `when` */
     size_t heap_len, heap_cap;
     bool stopping;
 };

@@ -15,15 +15,15 @@ typedef void (*ms_loop_io_cb)(void *arg, unsigned events);
 typedef void (*ms_loop_timer_cb)(void *arg);
 
 struct ms_loop_watch {
-    int fd;              /* -1 when not registered */
-    unsigned events;     /* MS_LOOP_READ | MS_LOOP_WRITE currently asked for */
+    int fd;          /* -1 when not registered */
+    unsigned events; /* MS_LOOP_READ | MS_LOOP_WRITE currently asked for */
     ms_loop_io_cb cb;
     void *arg;
 };
 
 struct ms_loop_timer {
-    double when;         /* monotonic seconds */
-    size_t heap_index;   /* position in the heap, or SIZE_MAX when not armed */
+    double when;       /* monotonic seconds */
+    size_t heap_index; /* position in the heap, or SIZE_MAX when not armed */
     ms_loop_timer_cb cb;
     void *arg;
 };

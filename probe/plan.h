@@ -13,12 +13,12 @@
 
 struct ms_target {
     bool is_url;
-    bool is_discovery;           /* an e-mail address or --discover: host is the domain */
-    char user[MS_MAX_HOST + 1];  /* the local part of an e-mail address, or "" */
-    enum ms_protocol protocol;   /* URL only */
-    enum ms_security security;   /* URL only */
-    char host[MS_MAX_HOST + 1];  /* IPv6 literals without brackets */
-    uint16_t port;               /* 0: the standard port */
+    bool is_discovery;          /* an e-mail address or --discover: host is the domain */
+    char user[MS_MAX_HOST + 1]; /* the local part of an e-mail address, or "" */
+    enum ms_protocol protocol;  /* URL only */
+    enum ms_security security;  /* URL only */
+    char host[MS_MAX_HOST + 1]; /* IPv6 literals without brackets */
+    uint16_t port;              /* 0: the standard port */
 };
 
 /* The standard ports: 143, 993, 110, 995. */
@@ -38,11 +38,11 @@ int ms_plan_parse_pin(const char *text, struct ms_pin *out, struct ms_error *err
 int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_error *err);
 
 /* Append target's endpoints to req (discovery target: records the domain for the engine,
- * which finds endpoints at run time; it must be the only target) (bare host: each wanted protocol's two endpoints, in the
- * order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets want_imap /
- * want_pop3 / bare_host from what was added. Endpoints already present are not repeated.
- * Returns 0, or MS_EINVAL (a URL of an unwanted protocol, too many endpoints). */
-int ms_plan_add(struct ms_request *req, const struct ms_target *target, const struct ms_ports *ports,
-                bool want_imap, bool want_pop3, struct ms_error *err);
+ * which finds endpoints at run time; it must be the only target) (bare host: each wanted protocol's
+ * two endpoints, in the order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets
+ * want_imap / want_pop3 / bare_host from what was added. Endpoints already present are not
+ * repeated. Returns 0, or MS_EINVAL (a URL of an unwanted protocol, too many endpoints). */
+int ms_plan_add(struct ms_request *req, const struct ms_target *target,
+                const struct ms_ports *ports, bool want_imap, bool want_pop3, struct ms_error *err);
 
 #endif

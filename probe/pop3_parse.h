@@ -23,10 +23,10 @@ enum ms_pop3_status {
 
 struct ms_pop3_response {
     enum ms_pop3_status status;
-    char *code;    /* RFC 2449 extended code without brackets ("SYS/TEMP", "AUTH",
-                      "IN-USE", "LOGIN-DELAY"), or NULL */
-    char *text;    /* rest of the first line after status and code; never NULL */
-    char **lines;  /* multi-line body, dot-unstuffed, without line ends; NULL when none */
+    char *code;   /* RFC 2449 extended code without brackets ("SYS/TEMP", "AUTH",
+                     "IN-USE", "LOGIN-DELAY"), or NULL */
+    char *text;   /* rest of the first line after status and code; never NULL */
+    char **lines; /* multi-line body, dot-unstuffed, without line ends; NULL when none */
     size_t line_count;
 };
 

@@ -21,12 +21,12 @@ struct ms_endpoint_spec {
     enum ms_security security;
     char host[MS_MAX_HOST + 1]; /* DNS name or IP literal (IPv6 without brackets) */
     uint16_t port;
-    bool required;              /* named by a URL target: its failure is critical */
-    enum ms_source source;      /* how it was found */
+    bool required;         /* named by a URL target: its failure is critical */
+    enum ms_source source; /* how it was found */
     char source_name[300];
-    int srv_priority;           /* SRV only, else -1 */
+    int srv_priority; /* SRV only, else -1 */
     int srv_weight;
-    bool injection_probe;       /* a separate connection testing STARTTLS command injection */
+    bool injection_probe; /* a separate connection testing STARTTLS command injection */
 };
 
 /* Port numbers for a bare host's (or a guessed host's) four endpoints. */
@@ -37,12 +37,12 @@ struct ms_ports {
 /* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
 struct ms_pin {
     char host[MS_MAX_HOST + 1];
-    char address[64];           /* IPv4 or IPv6 literal, no brackets */
+    char address[64]; /* IPv4 or IPv6 literal, no brackets */
 };
 
 struct ms_request {
-    char target[512];           /* the targets as given, for the report */
-    bool bare_host;             /* endpoints came from a bare host name */
+    char target[512]; /* the targets as given, for the report */
+    bool bare_host;   /* endpoints came from a bare host name */
     bool want_imap;
     bool want_pop3;
 
@@ -54,28 +54,28 @@ struct ms_request {
 
     char discover_domain[MS_MAX_HOST + 1]; /* non-empty: find the endpoints from DNS */
     char discover_user[MS_MAX_HOST + 1];   /* local part of the e-mail address given */
-    struct ms_ports ports;      /* standard ports for bare and guessed hosts */
+    struct ms_ports ports;                 /* standard ports for bare and guessed hosts */
 
-    const struct ms_pin *pins;  /* --resolve pins: shared and read-only, owned by cmd/ */
+    const struct ms_pin *pins; /* --resolve pins: shared and read-only, owned by cmd/ */
     size_t pin_count;
 
-    const char *ca_file;        /* extra trust anchors (PEM), or NULL */
+    const char *ca_file; /* extra trust anchors (PEM), or NULL */
     enum ms_family family;
-    double timeout_s;           /* bound on each phase of each endpoint */
-    double deadline_s;          /* bound on the whole run */
-    bool trace;                 /* protocol transcript to stderr */
+    double timeout_s;  /* bound on each phase of each endpoint */
+    double deadline_s; /* bound on the whole run */
+    bool trace;        /* protocol transcript to stderr */
 
     /* Sign-in (optional). The secrets point into memory cmd/ owns and wipes; they never
      * reach the result, the trace or a message. */
-    const char *auth_user;      /* NULL: no sign-in */
+    const char *auth_user;                   /* NULL: no sign-in */
     char auth_user_storage[MS_MAX_HOST + 1]; /* holds auth_user when it came from a targets file */
-    const char *auth_password;  /* NULL when a token is used */
-    const char *auth_token;     /* OAuth2 access token, or NULL */
-    char auth_mech[16];         /* forced mechanism ("PLAIN", "LOGIN", "XOAUTH2",
-                                   "OAUTHBEARER", "USER"), "" = best offered */
-    bool allow_insecure_auth;   /* send credentials without verified TLS too */
-    bool injection_test;        /* --injection-test on every STARTTLS endpoint */
-    char dns_servers[512];      /* --dns-server list "ip[:port],...", "" = system resolvers */
+    const char *auth_password;               /* NULL when a token is used */
+    const char *auth_token;                  /* OAuth2 access token, or NULL */
+    char auth_mech[16];                      /* forced mechanism ("PLAIN", "LOGIN", "XOAUTH2",
+                                                "OAUTHBEARER", "USER"), "" = best offered */
+    bool allow_insecure_auth;                /* send credentials without verified TLS too */
+    bool injection_test;                     /* --injection-test on every STARTTLS endpoint */
+    char dns_servers[512]; /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
 
 /* Free the request's endpoint list (the request itself stays usable, with none). */

@@ -19,11 +19,16 @@ const char *ms_security_name(enum ms_security s)
 const char *ms_phase_name(enum ms_phase p)
 {
     static const char *const names[] = {
-        [MS_PHASE_RESOLVE] = "resolve",       [MS_PHASE_CONNECT] = "connect",
-        [MS_PHASE_TLS] = "tls",               [MS_PHASE_GREETING] = "greeting",
-        [MS_PHASE_CAPABILITY] = "capability", [MS_PHASE_STARTTLS] = "starttls",
-        [MS_PHASE_AUTH] = "auth",             [MS_PHASE_ACCOUNT] = "account",
-        [MS_PHASE_LOGOUT] = "logout",         [MS_PHASE_DONE] = "done",
+        [MS_PHASE_RESOLVE] = "resolve",
+        [MS_PHASE_CONNECT] = "connect",
+        [MS_PHASE_TLS] = "tls",
+        [MS_PHASE_GREETING] = "greeting",
+        [MS_PHASE_CAPABILITY] = "capability",
+        [MS_PHASE_STARTTLS] = "starttls",
+        [MS_PHASE_AUTH] = "auth",
+        [MS_PHASE_ACCOUNT] = "account",
+        [MS_PHASE_LOGOUT] = "logout",
+        [MS_PHASE_DONE] = "done",
     };
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
 }

@@ -15,8 +15,8 @@
 
 #define MS_MAX_CAPABILITIES 512 /* capabilities kept per list; more sets `truncated` */
 #define MS_MAX_CAPABILITY_LEN 256
-#define MS_MAX_ADDRESSES 16     /* resolved addresses kept per endpoint */
-#define MS_MAX_VERIFY_ERRORS 8  /* distinct certificate verification errors kept */
+#define MS_MAX_ADDRESSES 16    /* resolved addresses kept per endpoint */
+#define MS_MAX_VERIFY_ERRORS 8 /* distinct certificate verification errors kept */
 
 enum ms_protocol { MS_PROTOCOL_IMAP, MS_PROTOCOL_POP3 };
 
@@ -30,7 +30,7 @@ enum ms_security {
 enum ms_phase {
     MS_PHASE_RESOLVE,
     MS_PHASE_CONNECT,
-    MS_PHASE_TLS,        /* TLS handshake (implicit, or after STARTTLS) */
+    MS_PHASE_TLS, /* TLS handshake (implicit, or after STARTTLS) */
     MS_PHASE_GREETING,
     MS_PHASE_CAPABILITY, /* CAPABILITY / CAPA, before or after TLS */
     MS_PHASE_STARTTLS,   /* the STARTTLS / STLS command and its answer */
@@ -43,55 +43,55 @@ enum ms_phase {
 /* Why an endpoint's session stopped early: what was observed, not how bad it is. */
 enum ms_failure {
     MS_FAILURE_NONE,
-    MS_FAILURE_DNS_NO_SUCH_HOST,   /* NXDOMAIN */
-    MS_FAILURE_DNS_NO_ADDRESS,     /* the name exists but has no A/AAAA (of the allowed family) */
+    MS_FAILURE_DNS_NO_SUCH_HOST, /* NXDOMAIN */
+    MS_FAILURE_DNS_NO_ADDRESS,   /* the name exists but has no A/AAAA (of the allowed family) */
     MS_FAILURE_DNS_TIMEOUT,
-    MS_FAILURE_DNS_ERROR,          /* SERVFAIL, refused, or another resolver error */
-    MS_FAILURE_TCP_REFUSED,        /* every address answered RST */
-    MS_FAILURE_TCP_TIMEOUT,        /* no address answered within the timeout */
-    MS_FAILURE_TCP_UNREACHABLE,    /* network/host unreachable, or no route */
-    MS_FAILURE_TLS_HANDSHAKE,      /* the handshake failed (alert, garbage, close) */
-    MS_FAILURE_TLS_TIMEOUT,        /* the handshake did not finish in time */
-    MS_FAILURE_STARTTLS_NOT_OFFERED, /* STARTTLS/STLS absent from the capabilities */
-    MS_FAILURE_STARTTLS_REFUSED,   /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
-    MS_FAILURE_STARTTLS_INJECTED,  /* plaintext bytes followed the STARTTLS OK: an attack */
-    MS_FAILURE_PROTO_BYE,          /* IMAP * BYE instead of a greeting or an answer */
-    MS_FAILURE_PROTO_PREAUTH,      /* IMAP * PREAUTH on a plaintext connection */
+    MS_FAILURE_DNS_ERROR,                 /* SERVFAIL, refused, or another resolver error */
+    MS_FAILURE_TCP_REFUSED,               /* every address answered RST */
+    MS_FAILURE_TCP_TIMEOUT,               /* no address answered within the timeout */
+    MS_FAILURE_TCP_UNREACHABLE,           /* network/host unreachable, or no route */
+    MS_FAILURE_TLS_HANDSHAKE,             /* the handshake failed (alert, garbage, close) */
+    MS_FAILURE_TLS_TIMEOUT,               /* the handshake did not finish in time */
+    MS_FAILURE_STARTTLS_NOT_OFFERED,      /* STARTTLS/STLS absent from the capabilities */
+    MS_FAILURE_STARTTLS_REFUSED,          /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
+    MS_FAILURE_STARTTLS_INJECTED,         /* plaintext bytes followed the STARTTLS OK: an attack */
+    MS_FAILURE_PROTO_BYE,                 /* IMAP * BYE instead of a greeting or an answer */
+    MS_FAILURE_PROTO_PREAUTH,             /* IMAP * PREAUTH on a plaintext connection */
     MS_FAILURE_PROTO_UNEXPECTED_GREETING, /* not a greeting of this protocol (POP3 -ERR, HTTP...) */
-    MS_FAILURE_PROTO_MALFORMED,    /* bytes that break the protocol, or exceed a hard cap */
-    MS_FAILURE_PROTO_CLOSED,       /* the server closed the connection mid-session */
-    MS_FAILURE_PROTO_TIMEOUT,      /* the server stopped answering within the phase timeout */
-    MS_FAILURE_INTERNAL,           /* out of memory or a local system error */
+    MS_FAILURE_PROTO_MALFORMED,           /* bytes that break the protocol, or exceed a hard cap */
+    MS_FAILURE_PROTO_CLOSED,              /* the server closed the connection mid-session */
+    MS_FAILURE_PROTO_TIMEOUT, /* the server stopped answering within the phase timeout */
+    MS_FAILURE_INTERNAL,      /* out of memory or a local system error */
 };
 
 struct ms_cert_facts {
-    char subject[256];             /* one-line RFC 2253 form */
+    char subject[256]; /* one-line RFC 2253 form */
     char issuer[256];
-    struct ms_strlist san;         /* DNS names and IP addresses, as "DNS:x" / "IP:x" */
-    char not_before[32];           /* ISO 8601 UTC, e.g. 2026-01-31T12:00:00Z */
+    struct ms_strlist san; /* DNS names and IP addresses, as "DNS:x" / "IP:x" */
+    char not_before[32];   /* ISO 8601 UTC, e.g. 2026-01-31T12:00:00Z */
     char not_after[32];
-    int64_t not_before_epoch;      /* seconds since 1970 */
+    int64_t not_before_epoch; /* seconds since 1970 */
     int64_t not_after_epoch;
-    long days_left;                /* whole days from the probe's start to not_after (<0: expired) */
-    bool hostname_match;           /* the certificate covers the host name (or IP) asked for */
+    long days_left;      /* whole days from the probe's start to not_after (<0: expired) */
+    bool hostname_match; /* the certificate covers the host name (or IP) asked for */
     bool self_signed;
-    char key_type[16];             /* RSA, EC, ED25519, ED448, DSA, other */
+    char key_type[16]; /* RSA, EC, ED25519, ED448, DSA, other */
     int key_bits;
-    char signature_algorithm[64];  /* e.g. sha256WithRSAEncryption */
-    char sha256_fingerprint[96];   /* AA:BB:... upper-case hex */
+    char signature_algorithm[64]; /* e.g. sha256WithRSAEncryption */
+    char sha256_fingerprint[96];  /* AA:BB:... upper-case hex */
 };
 
 struct ms_tls_facts {
-    bool attempted;                /* a handshake was started */
-    bool established;              /* the handshake completed */
-    char version[16];              /* TLSv1.3, TLSv1.2, ... */
+    bool attempted;   /* a handshake was started */
+    bool established; /* the handshake completed */
+    char version[16]; /* TLSv1.3, TLSv1.2, ... */
     char cipher[64];
-    bool verified;                 /* chain and host name verified: safe to send secrets */
+    bool verified; /* chain and host name verified: safe to send secrets */
     int verify_errors[MS_MAX_VERIFY_ERRORS]; /* OpenSSL X509_V_ERR_* values seen, in order */
     size_t verify_error_count;
-    char verify_error[160];        /* text of the first verification error, "" when verified */
-    char handshake_error[256];     /* why the handshake failed, "" otherwise */
-    bool has_certificate;          /* cert below is filled */
+    char verify_error[160];    /* text of the first verification error, "" when verified */
+    char handshake_error[256]; /* why the handshake failed, "" otherwise */
+    bool has_certificate;      /* cert below is filled */
     struct ms_cert_facts cert;
 };
 
@@ -99,9 +99,9 @@ struct ms_tls_facts {
 struct ms_timings {
     double resolve;
     double connect;
-    double tls;                    /* sum of handshakes (implicit or after STARTTLS) */
-    double greeting;               /* from connected (or TLS up) to the greeting */
-    double total;                  /* from the endpoint's start to its end */
+    double tls;      /* sum of handshakes (implicit or after STARTTLS) */
+    double greeting; /* from connected (or TLS up) to the greeting */
+    double total;    /* from the endpoint's start to its end */
 };
 
 /* How an endpoint (or a discovery candidate) came to be probed. */
@@ -117,22 +117,22 @@ enum ms_source {
 struct ms_family_check {
     bool tried;
     char address[64];
-    enum ms_failure failure;       /* MS_FAILURE_NONE: connected */
-    double connect_ms;             /* -1 when it did not connect */
+    enum ms_failure failure; /* MS_FAILURE_NONE: connected */
+    double connect_ms;       /* -1 when it did not connect */
     char message[128];
 };
 
-#define MS_MAX_FOLDERS 500       /* folders kept from LIST; more sets folders_truncated */
+#define MS_MAX_FOLDERS 500 /* folders kept from LIST; more sets folders_truncated */
 
 /* Sign-in: what was tried and what the server said (never the secret). */
 struct ms_auth_facts {
-    bool wanted;                   /* credentials were given */
-    bool chosen;                   /* this endpoint was picked to sign in for its protocol */
-    bool attempted;                /* credentials were sent */
+    bool wanted;    /* credentials were given */
+    bool chosen;    /* this endpoint was picked to sign in for its protocol */
+    bool attempted; /* credentials were sent */
     bool ok;
-    char not_attempted_reason[240];/* why credentials were not sent, "" when they were */
-    char mechanism[24];            /* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER" (POP3
-                                      USER/PASS), "IMAP LOGIN" */
+    char not_attempted_reason[240]; /* why credentials were not sent, "" when they were */
+    char mechanism[24];             /* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER" (POP3
+                                       USER/PASS), "IMAP LOGIN" */
     char status[8];                /* the server's verdict word: "OK", "NO", "BAD", "+OK", "-ERR" */
     char code[48];                 /* RFC 5530 / RFC 2449+3206 response code, e.g.
                                       "AUTHENTICATIONFAILED", "SYS/TEMP", "" when none */
@@ -144,60 +144,60 @@ struct ms_auth_facts {
 };
 
 struct ms_folder {
-    char name[200];                /* as sent (modified UTF-7 for IMAP), sanitized */
-    char special_use[64];          /* "\\Sent" etc. (space-separated), "" when none */
+    char name[200];       /* as sent (modified UTF-7 for IMAP), sanitized */
+    char special_use[64]; /* "\\Sent" etc. (space-separated), "" when none */
     bool noselect;
 };
 
 /* What the account offers, read after a successful sign-in (read-only). */
 struct ms_account_facts {
-    bool read;                     /* sign-in worked and the queries ran */
+    bool read; /* sign-in worked and the queries ran */
     /* IMAP */
-    struct ms_folder *folders;     /* owned */
+    struct ms_folder *folders; /* owned */
     size_t folder_count;
     bool folders_truncated;
-    bool list_special_use;         /* LIST RETURN (SPECIAL-USE) was used */
+    bool list_special_use; /* LIST RETURN (SPECIAL-USE) was used */
     bool namespace_read;
     struct ms_strlist ns_personal, ns_other_users, ns_shared; /* prefixes ("" is a prefix) */
-    long inbox_messages, inbox_unseen;            /* -1 when not known */
+    long inbox_messages, inbox_unseen;                        /* -1 when not known */
     bool quota_read;
     long long quota_storage_used_kb, quota_storage_limit_kb; /* -1 when not known */
     char quota_root[128];
     /* POP3 */
-    long pop3_messages;            /* STAT; -1 when not known */
+    long pop3_messages; /* STAT; -1 when not known */
     long long pop3_octets;
     bool pop3_uidl_works, pop3_top_works;
     bool pop3_uidl_tried, pop3_top_tried;
-    long pop3_expire_days;         /* EXPIRE after sign-in: -1 NEVER, -2 not said */
-    long pop3_login_delay_s;       /* LOGIN-DELAY after sign-in; -1 not said */
+    long pop3_expire_days;   /* EXPIRE after sign-in: -1 NEVER, -2 not said */
+    long pop3_login_delay_s; /* LOGIN-DELAY after sign-in; -1 not said */
 };
 
 /* --injection-test: STARTTLS plus a second command in one segment, on its own connection
  * (the USENIX Security 2021 STARTTLS study). */
 struct ms_injection_facts {
-    bool tested;                   /* the check reached a verdict */
-    bool vulnerable;               /* the server answered the injected command inside TLS */
-    char evidence[256];            /* what came back inside TLS, sanitized */
-    char note[200];                /* why there is no verdict, or what else was seen */
+    bool tested;        /* the check reached a verdict */
+    bool vulnerable;    /* the server answered the injected command inside TLS */
+    char evidence[256]; /* what came back inside TLS, sanitized */
+    char note[200];     /* why there is no verdict, or what else was seen */
 };
 
 struct ms_endpoint_result {
-    char id[300];                  /* stable name, a URL: "imaps://host:993" */
+    char id[300]; /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
     enum ms_security security;
     uint16_t port;
-    char host[256];                /* the name used for DNS, SNI and certificate checks */
-    bool required;                 /* named explicitly by the user (URL target) */
-    enum ms_source source;         /* the first source that named it */
-    char source_name[300];         /* e.g. "_imaps._tcp.example.com" or "example.com MX"; "" for targets */
-    int srv_priority;              /* SRV only; -1 otherwise */
+    char host[256];        /* the name used for DNS, SNI and certificate checks */
+    bool required;         /* named explicitly by the user (URL target) */
+    enum ms_source source; /* the first source that named it */
+    char source_name[300]; /* e.g. "_imaps._tcp.example.com" or "example.com MX"; "" for targets */
+    int srv_priority;      /* SRV only; -1 otherwise */
     int srv_weight;
 
-    struct ms_strlist addresses;   /* every address resolved (or pinned), in order */
-    char address[64];              /* the address the session used, "" if none */
+    struct ms_strlist addresses; /* every address resolved (or pinned), in order */
+    char address[64];            /* the address the session used, "" if none */
 
     struct ms_timings timings_ms;
-    char greeting[512];            /* the server's greeting line, sanitized */
+    char greeting[512];                /* the server's greeting line, sanitized */
     struct ms_strlist caps_before_tls; /* as sent; empty for implicit TLS */
     struct ms_strlist caps_after_tls;
     struct ms_strlist caps_after_login; /* IMAP CAPABILITY / POP3 CAPA after sign-in */
@@ -216,20 +216,20 @@ struct ms_endpoint_result {
     struct ms_account_facts account;
     struct ms_injection_facts injection;
 
-    bool completed_securely;       /* TLS up, certificate verified, capabilities read over TLS */
-    enum ms_failure failure;       /* MS_FAILURE_NONE when the session ran to the end */
-    enum ms_phase failure_phase;   /* where it failed (meaningful when failure != NONE) */
-    char failure_message[256];     /* what happened, in words, with the server's text */
+    bool completed_securely;     /* TLS up, certificate verified, capabilities read over TLS */
+    enum ms_failure failure;     /* MS_FAILURE_NONE when the session ran to the end */
+    enum ms_phase failure_phase; /* where it failed (meaningful when failure != NONE) */
+    char failure_message[256];   /* what happened, in words, with the server's text */
 };
 
 /* One DNS question asked during discovery. */
 struct ms_dns_query_fact {
-    char name[300];                /* "_imaps._tcp.example.com" */
-    char type[8];                  /* "SRV", "MX", "A+AAAA" */
-    char status[16];               /* "ok", "nxdomain", "nodata", "timeout", "error" */
-    char message[128];             /* resolver's words when not ok */
+    char name[300];    /* "_imaps._tcp.example.com" */
+    char type[8];      /* "SRV", "MX", "A+AAAA" */
+    char status[16];   /* "ok", "nxdomain", "nodata", "timeout", "error" */
+    char message[128]; /* resolver's words when not ok */
     double duration_ms;
-    struct ms_strlist answers;     /* "0 1 993 imap.example.com", "10 mx.example.com", "192.0.2.1" */
+    struct ms_strlist answers; /* "0 1 993 imap.example.com", "10 mx.example.com", "192.0.2.1" */
 };
 
 /* A host/port/protocol that discovery considered. */
@@ -240,46 +240,47 @@ struct ms_candidate {
     enum ms_security security;
     enum ms_source source;
     char source_name[300];
-    int priority;                  /* SRV priority / MX preference; -1 for guesses */
-    int weight;                    /* SRV weight; -1 otherwise */
-    long endpoint_index;           /* index into endpoints[] when probed, else -1 */
-    char dropped[64];              /* why not probed: "does not resolve", "limit reached", "" */
+    int priority;        /* SRV priority / MX preference; -1 for guesses */
+    int weight;          /* SRV weight; -1 otherwise */
+    long endpoint_index; /* index into endpoints[] when probed, else -1 */
+    char dropped[64];    /* why not probed: "does not resolve", "limit reached", "" */
 };
 
 struct ms_discovery {
     bool performed;
     char domain[256];
-    char user[256];                /* the local part when the target was an e-mail address */
+    char user[256]; /* the local part when the target was an e-mail address */
     struct ms_dns_query_fact *queries;
     size_t query_count;
     struct ms_candidate *candidates;
     size_t candidate_count;
-    struct ms_strlist srv_not_offered;        /* services whose SRV target is ".": "_pop3._tcp" */
-    struct ms_strlist srv_unresolvable;       /* SRV targets without addresses: "_imaps._tcp -> x.example.com" */
-    struct ms_strlist submission;             /* reported only: "_submissions._tcp: 0 1 465 smtp.example.com" */
-    double duration_ms;                       /* from the first query to the last answer */
+    struct ms_strlist srv_not_offered; /* services whose SRV target is ".": "_pop3._tcp" */
+    struct ms_strlist
+        srv_unresolvable; /* SRV targets without addresses: "_imaps._tcp -> x.example.com" */
+    struct ms_strlist submission; /* reported only: "_submissions._tcp: 0 1 465 smtp.example.com" */
+    double duration_ms;           /* from the first query to the last answer */
 };
 
 struct ms_result {
-    char target[512];              /* the target(s) as the user gave them, space-separated */
-    bool bare_host;                /* a bare host: the four standard endpoints */
-    bool want_imap;                /* protocols the user asked about */
+    char target[512]; /* the target(s) as the user gave them, space-separated */
+    bool bare_host;   /* a bare host: the four standard endpoints */
+    bool want_imap;   /* protocols the user asked about */
     bool want_pop3;
-    bool credentials_given;        /* --user and a secret: sign-in was asked for */
-    char user[256];                /* the user name (not a secret) */
-    int only_family;               /* 4 with -4, 6 with -6, 0 when both families were asked */
-    int64_t started_at;            /* epoch seconds */
+    bool credentials_given; /* --user and a secret: sign-in was asked for */
+    char user[256];         /* the user name (not a secret) */
+    int only_family;        /* 4 with -4, 6 with -6, 0 when both families were asked */
+    int64_t started_at;     /* epoch seconds */
     double duration_ms;
     struct ms_endpoint_result *endpoints;
     size_t endpoint_count;
     struct ms_discovery discovery; /* performed only for e-mail / --discover targets */
 };
 
-const char *ms_protocol_name(enum ms_protocol p);   /* "imap", "pop3" */
-const char *ms_security_name(enum ms_security s);   /* "implicit", "starttls", "none" */
-const char *ms_phase_name(enum ms_phase p);         /* "resolve", "connect", ... */
-const char *ms_failure_name(enum ms_failure f);     /* "none", "tcp_refused", ... */
-const char *ms_source_name(enum ms_source s);       /* "target", "srv", "mx", "conventional" */
+const char *ms_protocol_name(enum ms_protocol p); /* "imap", "pop3" */
+const char *ms_security_name(enum ms_security s); /* "implicit", "starttls", "none" */
+const char *ms_phase_name(enum ms_phase p);       /* "resolve", "connect", ... */
+const char *ms_failure_name(enum ms_failure f);   /* "none", "tcp_refused", ... */
+const char *ms_source_name(enum ms_source s);     /* "target", "srv", "mx", "conventional" */
 
 /* Free everything the result owns (not the struct itself). */
 void ms_result_free(struct ms_result *result);

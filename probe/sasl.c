@@ -118,7 +118,8 @@ int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const cha
     *out = NULL;
     size_t ulen = strlen(user), slen = strlen(secret), hlen = host ? strlen(host) : 0;
     size_t cap = ulen + slen + hlen + 64;
-    if (has_byte(user, "\r\n\x01") || has_byte(secret, "\r\n\x01") || (host && has_byte(host, "\r\n\x01")))
+    if (has_byte(user, "\r\n\x01") || has_byte(secret, "\r\n\x01") ||
+        (host && has_byte(host, "\r\n\x01")))
         return MS_EINVAL;
     char *msg = malloc(cap);
     if (!msg)
@@ -135,7 +136,10 @@ int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const cha
         len += slen;
         break;
     case MS_SASL_XOAUTH2:
-        len = (size_t)snprintf(msg, cap, "user=%s\x01" "auth=Bearer %s\x01\x01", user, secret);
+        len = (size_t)snprintf(msg, cap,
+                               "user=%s\x01"
+                               "auth=Bearer %s\x01\x01",
+                               user, secret);
         break;
     case MS_SASL_OAUTHBEARER:
         /* RFC 7628 GS2 header with the authzid; a comma or '=' in it needs escaping. */
@@ -143,12 +147,12 @@ int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const cha
             free(msg);
             return MS_EINVAL;
         }
-        len = (size_t)snprintf(msg, cap, "n,a=%s,\x01host=%s\x01port=%u\x01" "auth=Bearer %s\x01\x01",
+        len = (size_t)snprintf(msg, cap,
+                               "n,a=%s,\x01host=%s\x01port=%u\x01"
+                               "auth=Bearer %s\x01\x01",
                                user, host ? host : "", (unsigned)port, secret);
         break;
-    default:
-        free(msg);
-        return MS_EINVAL;
+    default: free(msg); return MS_EINVAL;
     }
     return encode_and_wipe(msg, len, out);
 }

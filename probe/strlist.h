@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 struct ms_strlist {
-    char **items;   /* count owned NUL-terminated strings */
+    char **items; /* count owned NUL-terminated strings */
     size_t count;
     size_t cap;     /* allocated slots */
     bool truncated; /* an append was dropped because the list hit its limit */

@@ -11,33 +11,38 @@
 enum ms_severity { MS_SEVERITY_INFO, MS_SEVERITY_WARNING, MS_SEVERITY_CRITICAL };
 
 /* Nagios order: the exit code is the numeric value. */
-enum ms_status { MS_STATUS_OK = 0, MS_STATUS_WARNING = 1, MS_STATUS_CRITICAL = 2, MS_STATUS_UNKNOWN = 3 };
+enum ms_status {
+    MS_STATUS_OK = 0,
+    MS_STATUS_WARNING = 1,
+    MS_STATUS_CRITICAL = 2,
+    MS_STATUS_UNKNOWN = 3
+};
 
 #define MS_ASSESS_DEFAULT_CERT_WARN_DAYS 14
 
 struct ms_assess_options {
-    int cert_warn_days;            /* tls.cert_expires_soon when days_left < this (default 14) */
+    int cert_warn_days; /* tls.cert_expires_soon when days_left < this (default 14) */
 };
 
 struct ms_finding {
     enum ms_severity severity;
-    const char *code;              /* stable dotted code, static storage: "tls.cert_expired" */
-    const char *endpoint;          /* an endpoint id (points into the result), or NULL */
-    char message[640];             /* what is wrong, with the evidence */
-    char remedy[512];              /* what to do, in words a helpdesk can act on */
-    long endpoint_index;           /* index into result->endpoints, -1 when endpoint is NULL */
+    const char *code;     /* stable dotted code, static storage: "tls.cert_expired" */
+    const char *endpoint; /* an endpoint id (points into the result), or NULL */
+    char message[640];    /* what is wrong, with the evidence */
+    char remedy[512];     /* what to do, in words a helpdesk can act on */
+    long endpoint_index;  /* index into result->endpoints, -1 when endpoint is NULL */
 };
 
 /* One line per requested protocol: can it be used securely? */
 struct ms_protocol_verdict {
     enum ms_protocol protocol;
-    bool available;                /* at least one endpoint is secure (ms_assess_endpoint_secure)
-                                    * and has no critical finding about the server (findings
-                                    * about the account, auth.*, do not count) */
-    bool not_offered;              /* discovery: the domain's SRV records say the protocol is not
-                                    * offered (target "."), and none names a real server */
+    bool available;   /* at least one endpoint is secure (ms_assess_endpoint_secure)
+                       * and has no critical finding about the server (findings
+                       * about the account, auth.*, do not count) */
+    bool not_offered; /* discovery: the domain's SRV records say the protocol is not
+                       * offered (target "."), and none names a real server */
     enum ms_status status;
-    char summary[400];             /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
+    char summary[400]; /* "IMAP works securely on 993 (implicit TLS) and 143 (STARTTLS)" */
 };
 
 /* ---- sign-in ------------------------------------------------------------------------
@@ -45,22 +50,22 @@ struct ms_protocol_verdict {
  * words: response codes (RFC 5530 IMAP, RFC 2449/3206 POP3) and well-known phrases (one
  * table in assess_auth.c; README: report/FINDINGS.md "Sign-in"). */
 enum ms_auth_outcome {
-    MS_AUTH_NONE,                  /* nothing to judge: no credentials, or the session ended
-                                    * before sign-in */
-    MS_AUTH_OK,                    /* signed in */
-    MS_AUTH_NOT_CHOSEN,            /* another endpoint of the protocol signs in: no finding */
-    MS_AUTH_UNFINISHED,            /* credentials sent, but the session failed before the
-                                    * server's verdict (the failure's own finding says why) */
-    MS_AUTH_FAILED,                /* auth.failed: credentials rejected */
-    MS_AUTH_PROTOCOL_DISABLED,     /* auth.protocol_disabled: the account may not use it */
-    MS_AUTH_BASIC_AUTH_DISABLED,   /* auth.basic_auth_disabled: only OAuth2 */
-    MS_AUTH_MECHANISM_UNAVAILABLE, /* auth.mechanism_unavailable */
-    MS_AUTH_LOCKED_OR_EXPIRED,     /* auth.account_locked_or_expired */
-    MS_AUTH_LOGIN_DELAY,           /* auth.login_delay: too soon after the last sign-in */
-    MS_AUTH_IN_USE,                /* auth.mailbox_in_use */
-    MS_AUTH_TEMPORARY,             /* auth.temporary_failure */
+    MS_AUTH_NONE,                   /* nothing to judge: no credentials, or the session ended
+                                     * before sign-in */
+    MS_AUTH_OK,                     /* signed in */
+    MS_AUTH_NOT_CHOSEN,             /* another endpoint of the protocol signs in: no finding */
+    MS_AUTH_UNFINISHED,             /* credentials sent, but the session failed before the
+                                     * server's verdict (the failure's own finding says why) */
+    MS_AUTH_FAILED,                 /* auth.failed: credentials rejected */
+    MS_AUTH_PROTOCOL_DISABLED,      /* auth.protocol_disabled: the account may not use it */
+    MS_AUTH_BASIC_AUTH_DISABLED,    /* auth.basic_auth_disabled: only OAuth2 */
+    MS_AUTH_MECHANISM_UNAVAILABLE,  /* auth.mechanism_unavailable */
+    MS_AUTH_LOCKED_OR_EXPIRED,      /* auth.account_locked_or_expired */
+    MS_AUTH_LOGIN_DELAY,            /* auth.login_delay: too soon after the last sign-in */
+    MS_AUTH_IN_USE,                 /* auth.mailbox_in_use */
+    MS_AUTH_TEMPORARY,              /* auth.temporary_failure */
     MS_AUTH_NOT_ATTEMPTED_INSECURE, /* auth.not_attempted_insecure: no verified TLS */
-    MS_AUTH_NOT_ATTEMPTED,         /* auth.not_attempted: another local reason */
+    MS_AUTH_NOT_ATTEMPTED,          /* auth.not_attempted: another local reason */
 };
 
 /* Classify a refused sign-in from the server's answer: code is the response code as the
@@ -108,37 +113,37 @@ enum ms_feature_id {
 #define MS_NEEDS_SIGN_IN_NO_CREDENTIALS "needs sign-in (no credentials given)"
 
 struct ms_feature {
-    const char *id;                /* "protocol_enabled" (static storage) */
-    const char *question;          /* the helpdesk's question, in words (static) */
-    const char *label;             /* a short form of it for the text table (static) */
+    const char *id;       /* "protocol_enabled" (static storage) */
+    const char *question; /* the helpdesk's question, in words (static) */
+    const char *label;    /* a short form of it for the text table (static) */
     /* Indexed by enum ms_protocol: "yes", "no", "unknown", "n/a" (the question does not
      * apply, or the protocol was not checked), or a value ("12 folders", "900 s",
      * "PLAIN, LOGIN", "2.0 MB of 10 MB (20%)"). */
     char answer[2][96];
-    bool positive[2];              /* the answer says the feature is there (yes or a value
-                                    * that is not a refusal); false for no/unknown/n/a */
-    char evidence[512];            /* what decided it, "IMAP: ...; POP3: ..." */
+    bool positive[2];   /* the answer says the feature is there (yes or a value
+                         * that is not a refusal); false for no/unknown/n/a */
+    char evidence[512]; /* what decided it, "IMAP: ...; POP3: ..." */
 };
 
 struct ms_summary {
     struct ms_feature features[MS_FEATURE_COUNT]; /* in enum ms_feature_id order */
-    bool in_play[2];               /* by enum ms_protocol: requested or probed */
-    long source[2];                /* the endpoint whose facts answer for the protocol: the
-                                    * one that signed in, else the recommended one, else the
-                                    * best one that read capabilities; -1 when none */
-    long auth_endpoint[2];         /* the endpoint whose sign-in decides the protocol's
-                                    * outcome (the one that tried, else the one that says why
-                                    * it did not); -1 when none */
-    enum ms_auth_outcome auth[2];  /* that outcome (MS_AUTH_NONE without credentials) */
-    long signed_in[2];             /* the endpoint where sign-in worked, -1 */
-    long poll_interval_s;          /* the recommended poll interval; 0 with push, -1 when
-                                    * there is no schedule */
-    char schedule[640];            /* the recommended send/receive schedule, in words */
+    bool in_play[2];                              /* by enum ms_protocol: requested or probed */
+    long source[2];               /* the endpoint whose facts answer for the protocol: the
+                                   * one that signed in, else the recommended one, else the
+                                   * best one that read capabilities; -1 when none */
+    long auth_endpoint[2];        /* the endpoint whose sign-in decides the protocol's
+                                   * outcome (the one that tried, else the one that says why
+                                   * it did not); -1 when none */
+    enum ms_auth_outcome auth[2]; /* that outcome (MS_AUTH_NONE without credentials) */
+    long signed_in[2];            /* the endpoint where sign-in worked, -1 */
+    long poll_interval_s;         /* the recommended poll interval; 0 with push, -1 when
+                                   * there is no schedule */
+    char schedule[640];           /* the recommended send/receive schedule, in words */
 };
 
 struct ms_assessment {
-    enum ms_status status;         /* overall */
-    struct ms_finding *findings;   /* sorted worst first, then by endpoint order */
+    enum ms_status status;       /* overall */
+    struct ms_finding *findings; /* sorted worst first, then by endpoint order */
     size_t finding_count;
     enum ms_status *endpoint_status; /* parallel to result->endpoints */
     struct ms_protocol_verdict verdicts[2];
@@ -150,10 +155,10 @@ struct ms_assessment {
      * names before other endpoints; then ok before warning; then endpoint order. Never
      * plaintext. Indexed by enum ms_protocol: the index into result->endpoints, or -1. */
     long recommended[2];
-    int preferred;                 /* enum ms_protocol to set up first, -1 when none: IMAP over
-                                    * POP3 unless IMAP was not requested */
-    char not_recommended[2][320];  /* why recommended[p] is -1 for a requested protocol, in one
-                                    * phrase ("port 993 has an expired certificate"); "" else */
+    int preferred;                /* enum ms_protocol to set up first, -1 when none: IMAP over
+                                   * POP3 unless IMAP was not requested */
+    char not_recommended[2][320]; /* why recommended[p] is -1 for a requested protocol, in one
+                                   * phrase ("port 993 has an expired certificate"); "" else */
 
     /* The account-feature summary and schedule: a pure function of the result, so the text
      * and JSON reports agree. */

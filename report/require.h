@@ -26,14 +26,14 @@ enum ms_req_kind {
 enum ms_req_op { MS_REQ_GE, MS_REQ_GT, MS_REQ_LE, MS_REQ_LT, MS_REQ_EQ };
 
 struct ms_requirement {
-    bool forbid;                   /* --forbid: the item must not hold */
+    bool forbid; /* --forbid: the item must not hold */
     enum ms_req_kind kind;
-    char text[96];                 /* the item as written, for messages */
-    enum ms_protocol protocol;     /* PROTOCOL, ENDPOINT, CAPABILITY */
-    enum ms_security security;     /* ENDPOINT */
-    char name[64];                 /* FEATURE id, CAPABILITY name, FINDING code */
-    enum ms_req_op op;             /* TLS, CERT_DAYS */
-    long value;                    /* TLS: minor version x10 (12 = 1.2); CERT_DAYS: days */
+    char text[96];             /* the item as written, for messages */
+    enum ms_protocol protocol; /* PROTOCOL, ENDPOINT, CAPABILITY */
+    enum ms_security security; /* ENDPOINT */
+    char name[64];             /* FEATURE id, CAPABILITY name, FINDING code */
+    enum ms_req_op op;         /* TLS, CERT_DAYS */
+    long value;                /* TLS: minor version x10 (12 = 1.2); CERT_DAYS: days */
 };
 
 struct ms_requirements {
@@ -43,9 +43,9 @@ struct ms_requirements {
 
 /* Monitoring thresholds (-w/-c, --cert-warn-days/--cert-crit-days). */
 struct ms_thresholds {
-    double warning_s, critical_s;  /* endpoint response time, 0 = none */
-    int cert_warn_days;            /* as given to the assessment */
-    int cert_crit_days;            /* 0 = none */
+    double warning_s, critical_s; /* endpoint response time, 0 = none */
+    int cert_warn_days;           /* as given to the assessment */
+    int cert_crit_days;           /* 0 = none */
 };
 
 /* Apply the thresholds: `perf.response_time` (warning/critical) per slow endpoint, and a
@@ -56,7 +56,8 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
 
 /* Parse a comma-separated list and append its items. Returns 0 or MS_EINVAL with
  * err->message naming the bad item and listing the valid forms. */
-int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out, struct ms_error *err);
+int ms_require_parse(const char *list, bool forbid, struct ms_requirements *out,
+                     struct ms_error *err);
 
 /* Whether one item holds for this run. */
 bool ms_require_holds(const struct ms_requirement *item, const struct ms_result *result,

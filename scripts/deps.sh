@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
   dovecot-imapd dovecot-pop3d dnsmasq-base
-  python3 python3-jsonschema openssl valgrind
+  python3 python3-jsonschema openssl valgrind clang-format
   prometheus prometheus-node-exporter
 )
 

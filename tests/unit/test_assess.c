@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "fixture.h"

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "probe/error.h"
@@ -81,7 +83,8 @@ static void test_namespace(void **state)
 {
     (void)state;
     struct ms_account_facts a = fresh();
-    feed(&a, "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Public/\" \"/\")(\"#shared/\" \"/\" \"X-PARAM\" (\"a\")))\r\n");
+    feed(&a, "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Public/\" "
+             "\"/\")(\"#shared/\" \"/\" \"X-PARAM\" (\"a\")))\r\n");
     assert_true(a.namespace_read);
     assert_int_equal(a.ns_personal.count, 1);
     assert_string_equal(a.ns_personal.items[0], "");
@@ -140,14 +143,15 @@ static void test_quote(void **state)
     assert_string_equal(out, "\"a\\\"b\\\\c\"");
     assert_int_equal(ms_imap_quote("line\r\nbreak", out, sizeof out), MS_EINVAL);
     assert_int_equal(ms_imap_quote("caf\xc3\xa9", out, sizeof out), MS_EINVAL);
-    assert_int_equal(ms_imap_quote("0123456789012345678901234567890123456789", out, sizeof out), MS_EINVAL);
+    assert_int_equal(ms_imap_quote("0123456789012345678901234567890123456789", out, sizeof out),
+                     MS_EINVAL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_list_special_use), cmocka_unit_test(test_list_cap),
-        cmocka_unit_test(test_namespace),        cmocka_unit_test(test_status_and_quota),
+        cmocka_unit_test(test_list_special_use),   cmocka_unit_test(test_list_cap),
+        cmocka_unit_test(test_namespace),          cmocka_unit_test(test_status_and_quota),
         cmocka_unit_test(test_garbage_is_ignored), cmocka_unit_test(test_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

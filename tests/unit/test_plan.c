@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-// clang-format off: cmocka.h needs the headers above
+
+/* cmocka needs the headers above first */
 #include <cmocka.h>
+// clang-format off: cmocka.h needs the headers above
 // clang-format on
 
 #include "probe/plan.h"

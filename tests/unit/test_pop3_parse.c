@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "probe/error.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "fixture.h"

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "probe/error.h"
@@ -14,7 +16,8 @@ static void test_plain_rfc4616(void **state)
 {
     (void)state;
     char *b64 = NULL;
-    assert_int_equal(ms_sasl_initial_response(MS_SASL_PLAIN, "tim", "tanstaaftanstaaf", NULL, 0, &b64), 0);
+    assert_int_equal(
+        ms_sasl_initial_response(MS_SASL_PLAIN, "tim", "tanstaaftanstaaf", NULL, 0, &b64), 0);
     assert_string_equal(b64, "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
     ms_sasl_free_secret(b64);
 }
@@ -25,9 +28,11 @@ static void test_xoauth2(void **state)
     char *b64 = NULL;
     assert_int_equal(ms_sasl_initial_response(MS_SASL_XOAUTH2, "someuser@example.com",
                                               "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg",
-                                              "imap.example.com", 993, &b64), 0);
-    assert_string_equal(b64, "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRj"
-                             "Mk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==");
+                                              "imap.example.com", 993, &b64),
+                     0);
+    assert_string_equal(b64,
+                        "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRj"
+                        "Mk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==");
     ms_sasl_free_secret(b64);
 }
 
@@ -37,12 +42,15 @@ static void test_oauthbearer_rfc7628(void **state)
     char *b64 = NULL;
     assert_int_equal(ms_sasl_initial_response(MS_SASL_OAUTHBEARER, "user@example.com",
                                               "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==",
-                                              "server.example.com", 143, &b64), 0);
-    assert_string_equal(b64, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAW"
-                             "F1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
+                                              "server.example.com", 143, &b64),
+                     0);
+    assert_string_equal(
+        b64, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBvcnQ9MTQzAW"
+             "F1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
     ms_sasl_free_secret(b64);
     /* A ',' in the authzid would need GS2 escaping: refused rather than sent wrong. */
-    assert_int_equal(ms_sasl_initial_response(MS_SASL_OAUTHBEARER, "a,b", "t", "h", 1, &b64), MS_EINVAL);
+    assert_int_equal(ms_sasl_initial_response(MS_SASL_OAUTHBEARER, "a,b", "t", "h", 1, &b64),
+                     MS_EINVAL);
     assert_null(b64);
 }
 
@@ -50,9 +58,15 @@ static void test_refuses_control_bytes(void **state)
 {
     (void)state;
     char *b64 = NULL;
-    assert_int_equal(ms_sasl_initial_response(MS_SASL_PLAIN, "al\rice", "pw", NULL, 0, &b64), MS_EINVAL);
-    assert_int_equal(ms_sasl_initial_response(MS_SASL_XOAUTH2, "alice", "tok\x01" "en", NULL, 0, &b64), MS_EINVAL);
-    assert_int_equal(ms_sasl_initial_response(MS_SASL_LOGIN, "alice", "pw", NULL, 0, &b64), MS_EINVAL);
+    assert_int_equal(ms_sasl_initial_response(MS_SASL_PLAIN, "al\rice", "pw", NULL, 0, &b64),
+                     MS_EINVAL);
+    assert_int_equal(ms_sasl_initial_response(MS_SASL_XOAUTH2, "alice",
+                                              "tok\x01"
+                                              "en",
+                                              NULL, 0, &b64),
+                     MS_EINVAL);
+    assert_int_equal(ms_sasl_initial_response(MS_SASL_LOGIN, "alice", "pw", NULL, 0, &b64),
+                     MS_EINVAL);
     assert_null(b64);
 }
 
@@ -107,9 +121,11 @@ static void test_describe_challenge(void **state)
     (void)state;
     char text[128];
     /* {"status":"401","schemes":"bearer","scope":"https://mail.google.com/"} */
-    const char *json = "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==";
+    const char *json = "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWw"
+                       "uZ29vZ2xlLmNvbS8ifQ==";
     ms_sasl_describe_challenge(json, strlen(json), text, sizeof text);
-    assert_string_equal(text, "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}");
+    assert_string_equal(
+        text, "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}");
     ms_sasl_describe_challenge("not base64!\x01", 12, text, sizeof text);
     assert_string_equal(text, "not base64!\\x01");
     ms_sasl_describe_challenge("VXNlcm5hbWU6", 12, text, 5); /* cut, still terminated */
@@ -128,10 +144,14 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_rfc4616),      cmocka_unit_test(test_xoauth2),
-        cmocka_unit_test(test_oauthbearer_rfc7628), cmocka_unit_test(test_refuses_control_bytes),
-        cmocka_unit_test(test_login_steps),        cmocka_unit_test(test_base64_roundtrip),
-        cmocka_unit_test(test_base64_invalid),     cmocka_unit_test(test_describe_challenge),
+        cmocka_unit_test(test_plain_rfc4616),
+        cmocka_unit_test(test_xoauth2),
+        cmocka_unit_test(test_oauthbearer_rfc7628),
+        cmocka_unit_test(test_refuses_control_bytes),
+        cmocka_unit_test(test_login_steps),
+        cmocka_unit_test(test_base64_roundtrip),
+        cmocka_unit_test(test_base64_invalid),
+        cmocka_unit_test(test_describe_challenge),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
