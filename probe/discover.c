@@ -148,7 +148,7 @@ static void trace_query(const struct ms_discover *d, size_t fact)
     for (size_t i = 0; i < f->answers.count && n > 0 && (size_t)n < sizeof line; i++)
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%s", i ? ", " : " ",
                       f->answers.items[i]);
-    ms_trace_write(d->env->t0, "discovery", "--", line, strlen(line));
+    ms_trace_write(d->env->request, d->env->t0, "discovery", "--", line, strlen(line));
 }
 
 static void add_answer(struct ms_discover *d, size_t fact, const char *text)

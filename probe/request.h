@@ -63,7 +63,11 @@ struct ms_request {
     enum ms_family family;
     double timeout_s;  /* bound on each phase of each endpoint */
     double deadline_s; /* bound on the whole run */
-    bool trace;        /* protocol transcript to stderr */
+    bool trace;        /* protocol transcript (to trace_sink, else stderr) */
+    /* Where trace lines go: one call per line (no newline, sanitized); NULL = stderr.
+     * `mailscope serve` keeps each request's transcript for its page. */
+    void (*trace_sink)(void *arg, const char *line, size_t len);
+    void *trace_arg;
 
     /* Sign-in (optional). The secrets point into memory cmd/ owns and wipes; they never
      * reach the result, the trace or a message. */

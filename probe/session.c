@@ -33,7 +33,7 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    ms_trace_write(s->env->t0, s->res->id, dir, text, strlen(text));
+    ms_trace_write(s->env->request, s->env->t0, s->res->id, dir, text, strlen(text));
 }
 
 static void on_timeout(void *arg)
@@ -198,7 +198,7 @@ void ms_session_send(struct ms_session *s, const char *line)
         return;
     }
     if (s->env->request->trace)
-        ms_trace_write(s->env->t0, s->res->id, "C:", line, len);
+        ms_trace_write(s->env->request, s->env->t0, s->res->id, "C:", line, len);
 }
 
 void ms_session_send_secret(struct ms_session *s, const char *visible, const char *secret)
@@ -215,7 +215,7 @@ void ms_session_send_secret(struct ms_session *s, const char *visible, const cha
     if (s->env->request->trace) {
         char shown[300];
         snprintf(shown, sizeof shown, "%s<redacted>", visible);
-        ms_trace_write(s->env->t0, s->res->id, "C:", shown, strlen(shown));
+        ms_trace_write(s->env->request, s->env->t0, s->res->id, "C:", shown, strlen(shown));
     }
 }
 
@@ -335,7 +335,7 @@ void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len)
         size_t shown = line;
         while (shown > 0 && raw[shown - 1] == '\r')
             shown--;
-        ms_trace_write(s->env->t0, s->res->id, "S:", raw, shown);
+        ms_trace_write(s->env->request, s->env->t0, s->res->id, "S:", raw, shown);
         size_t step = eol ? line + 1 : line;
         raw += step;
         len -= step;
