@@ -42,6 +42,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakeserver  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import snapshot  # noqa: E402
+
 SKIP = 77
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer",
@@ -286,6 +289,7 @@ def run(case_path, quiet=False, keep=False):
         server.stop()
         stdout = out.decode("utf-8", errors="replace")
         stderr = err.decode("utf-8", errors="replace")
+        snapshot.save("fake-" + name, cmd[1:], stdout)
         rc = proc.returncode
 
         # --- the invariants every case shares ---

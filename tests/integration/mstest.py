@@ -25,6 +25,9 @@ import subprocess
 import sys
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import snapshot  # noqa: E402
+
 MAILSCOPE = os.environ.get("MAILSCOPE", "mailscope")
 TESTENV = os.environ.get("MS_TESTENV", os.path.join(os.getcwd(), "testenv"))
 CERTS = os.path.join(TESTENV, "certs")
@@ -123,6 +126,7 @@ def run(args, dns=True, env=None, timeout=None, stdin=subprocess.DEVNULL):
                           stderr=subprocess.PIPE, env=e, timeout=timeout or RUN_TIMEOUT,
                           text=True, errors="replace")
     r = Run(full, proc, time.monotonic() - t0)
+    snapshot.save(os.path.basename(sys.argv[0]), full, r.stdout)
     for m in SANITIZER_MARKERS:
         if m in r.stderr:
             raise AssertionError("sanitizer report in stderr:\n" + r.describe())
