@@ -1,7 +1,8 @@
 /* The POP3 session: greeting -> CAPA (+ STLS in the same write) -> TLS -> CAPA ->
  * [sign in -> CAPA, STAT, UIDL 1, TOP 1 0] -> QUIT.
- * Read-only: never DELE. One handler per state; the pure parser (pop3_parse.c) does all
- * the byte work. */
+ * Read-only: never DELE. What is POP3's own lives here: its states, capabilities, commands
+ * and which answers are multi-line; the transport, the STARTTLS decision and the sign-in
+ * exchange are shared (session.c, signin.c); the pure parser (pop3_parse.c) does the bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,8 @@
 
 #include "probe/caps.h"
 #include "probe/pop3_parse.h"
-#include "probe/sasl.h"
 #include "probe/session.h"
 #include "probe/text.h"
-
-#define MAX_CHALLENGES 4
 
 enum pop3_state {
     POP3_GREETING,
@@ -36,6 +34,25 @@ static const char *const pop3_state_names[] = {
     [POP3_INJECTION_WAIT] = "injection-wait",
     [POP3_DONE] = "done",
 };
+
+/* The commands whose answers the account queries wait for. */
+enum pop3_command { CMD_CAPA, CMD_STAT, CMD_UIDL, CMD_TOP };
+static const char *const command_text[] = {
+    [CMD_CAPA] = "CAPA",
+    [CMD_STAT] = "STAT",
+    [CMD_UIDL] = "UIDL 1",
+    [CMD_TOP] = "TOP 1 0",
+};
+
+/* What the protocol keeps per session (s->proto). */
+struct pop3 {
+    struct ms_pop3_response r; /* the reply being handled */
+};
+
+static struct pop3 *pop3_of(struct ms_session *s)
+{
+    return s->proto;
+}
 
 static size_t pop3_max_response(void)
 {
@@ -76,13 +93,6 @@ static void quit(struct ms_session *s)
     ms_session_finish(s);
 }
 
-static void not_attempted(struct ms_session *s, const char *why)
-{
-    snprintf(s->res->auth.not_attempted_reason, sizeof s->res->auth.not_attempted_reason, "%s",
-             why);
-    quit(s);
-}
-
 /* "SASL PLAIN LOGIN" offers mech. */
 static bool sasl_offers(const struct ms_strlist *caps, const char *mech)
 {
@@ -99,144 +109,71 @@ static bool sasl_offers(const struct ms_strlist *caps, const char *mech)
     return false;
 }
 
-/* ---- sign-in ---- */
+/* ---- sign-in: POP3's part ---- */
 
-static const char *choose_mechanism(struct ms_session *s, enum ms_sasl_mech *mech, bool *user_pass)
+static bool pop3_caps_known(struct ms_session *s)
 {
-    const struct ms_request *req = s->env->request;
-    const struct ms_strlist *caps = session_caps(s);
-    bool capa = tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
-    *mech = MS_SASL_NONE;
-    *user_pass = false;
-    if (req->auth_mech[0]) {
-        if (strcasecmp(req->auth_mech, "USER") == 0) {
-            if (capa && !ms_caps_pop3_find(caps, "USER"))
-                return "the server offers no mechanism for --auth-mech USER (no USER capability)";
-            *user_pass = true;
-            return NULL;
-        }
-        /* Forcing picks among what the server offers (see imap.c). */
-        if (capa && !sasl_offers(caps, req->auth_mech))
-            return ms_session_forced_not_offered(s);
-        *mech = ms_sasl_from_name(req->auth_mech);
-        return NULL;
-    }
-    if (req->auth_token) {
-        if (sasl_offers(caps, "XOAUTH2"))
-            *mech = MS_SASL_XOAUTH2;
-        else if (sasl_offers(caps, "OAUTHBEARER"))
-            *mech = MS_SASL_OAUTHBEARER;
-        else
-            return "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)";
-        return NULL;
-    }
-    if (sasl_offers(caps, "PLAIN"))
-        *mech = MS_SASL_PLAIN;
-    else if (ms_caps_pop3_find(caps, "USER") || !capa)
-        *user_pass = true; /* RFC 1939 servers without CAPA know USER/PASS */
-    else if (sasl_offers(caps, "LOGIN"))
-        *mech = MS_SASL_LOGIN;
-    else if (sasl_offers(caps, "XOAUTH2") || sasl_offers(caps, "OAUTHBEARER"))
-        return "the server offers only OAuth2 sign-in (password sign-in is turned off)";
-    else
-        return "the server offers no password sign-in (no USER, no SASL PLAIN or LOGIN)";
-    return NULL;
+    return tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
 }
 
-static void begin_auth(struct ms_session *s)
+static bool pop3_offers(struct ms_session *s, const char *mechanism)
 {
-    const struct ms_request *req = s->env->request;
-    struct ms_auth_facts *auth = &s->res->auth;
-    enum ms_sasl_mech mech;
-    bool user_pass;
-    const char *why = choose_mechanism(s, &mech, &user_pass);
-    if (why) {
-        not_attempted(s, why);
-        return;
-    }
-    if (user_pass) {
-        if (strpbrk(req->auth_user, "\r\n") ||
-            (req->auth_password && strpbrk(req->auth_password, "\r\n"))) {
-            not_attempted(s, "the user name or password contains a line break");
-            return;
-        }
-        snprintf(auth->mechanism, sizeof auth->mechanism, "USER");
-        s->auth_mech = -1;
-        s->auth_step = 0;
-        auth->attempted = true;
-        char line[300];
-        snprintf(line, sizeof line, "USER %s", req->auth_user);
-        send_command(s, line, POP3_AUTH, MS_PHASE_AUTH);
-        return;
-    }
-    if (mech == MS_SASL_NONE) {
-        not_attempted(s, "--auth-mech names a mechanism this tool does not know");
-        return;
-    }
-    snprintf(auth->mechanism, sizeof auth->mechanism, "%s", ms_sasl_name(mech));
-    s->auth_mech = mech;
-    s->auth_step = 0;
-    auth->attempted = true;
-    ms_session_set_state(s, POP3_AUTH, MS_PHASE_AUTH);
+    return sasl_offers(session_caps(s), mechanism);
+}
+
+static bool pop3_offers_command(struct ms_session *s)
+{
+    /* RFC 1939 servers without CAPA know USER/PASS. */
+    return ms_caps_pop3_find(session_caps(s), "USER") || !pop3_caps_known(s);
+}
+
+static bool pop3_initial_response_allowed(struct ms_session *s)
+{
+    (void)s;
+    return true; /* RFC 5034: the initial response rides on the AUTH line */
+}
+
+static void pop3_send_sasl(struct ms_session *s, const char *mechanism, const char *ir)
+{
     char line[64];
-    snprintf(line, sizeof line, "AUTH %s", ms_sasl_name(mech));
-    if (mech == MS_SASL_LOGIN) {
+    snprintf(line, sizeof line, "AUTH %s%s", mechanism, ir ? " " : "");
+    if (ir)
+        ms_session_send_secret(s, line, ir);
+    else
         ms_session_send(s, line);
-        return;
-    }
-    const char *secret = req->auth_token ? req->auth_token : req->auth_password;
-    char *ir = NULL;
-    int rc =
-        ms_sasl_initial_response(mech, req->auth_user, secret, s->spec->host, s->spec->port, &ir);
-    if (rc < 0) {
-        auth->attempted = false;
-        not_attempted(s, rc == MS_EINVAL
-                             ? "the user name or secret has bytes this mechanism cannot carry"
-                             : "out of memory");
-        return;
-    }
-    /* RFC 5034: the initial response rides on the AUTH line. */
-    strncat(line, " ", sizeof line - strlen(line) - 1);
-    ms_session_send_secret(s, line, ir);
-    ms_sasl_free_secret(ir);
 }
 
-static void pop3_on_auth_turn(struct ms_session *s, bool chosen)
+static enum ms_auth_skip pop3_send_user(struct ms_session *s, const char **why)
 {
-    if (!chosen) {
-        not_attempted(s, "another endpoint of this protocol was chosen to sign in");
-        return;
+    const struct ms_request *req = s->env->request;
+    if (strpbrk(req->auth_user, "\r\n") ||
+        (req->auth_password && strpbrk(req->auth_password, "\r\n"))) {
+        *why = "the user name or password contains a line break";
+        return MS_AUTH_SKIP_LINE_BREAK;
     }
-    begin_auth(s);
+    ms_signin_started(s);
+    char line[300];
+    snprintf(line, sizeof line, "USER %s", req->auth_user);
+    ms_session_send(s, line);
+    return MS_AUTH_SKIP_NONE;
 }
 
-static void start_sign_in(struct ms_session *s)
-{
-    if (!s->env->request->auth_user) {
-        quit(s);
-        return;
-    }
-    char reason[200];
-    if (!ms_session_auth_allowed(s, reason, sizeof reason)) {
-        ms_session_auth_pass(s);
-        not_attempted(s, reason);
-        return;
-    }
-    int turn = ms_session_auth_turn(s);
-    if (turn == 0) {
-        ms_session_set_state(s, POP3_AUTH_WAIT, MS_PHASE_AUTH);
-        return;
-    }
-    pop3_on_auth_turn(s, turn == 1);
-}
+static const struct ms_signin_ops pop3_signin = {
+    .command_name = "USER",
+    .command_before_login = true,
+    .command_not_offered =
+        "the server offers no mechanism for --auth-mech USER (no USER capability)",
+    .no_oauth2 = "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)",
+    .no_password = "the server offers no password sign-in (no USER, no SASL PLAIN or LOGIN)",
+    .caps_known = pop3_caps_known,
+    .offers = pop3_offers,
+    .offers_command = pop3_offers_command,
+    .initial_response_allowed = pop3_initial_response_allowed,
+    .send_sasl = pop3_send_sasl,
+    .send_command = pop3_send_user,
+};
 
 /* ---- account queries ---- */
-
-static void plan_query(struct ms_session *s, const char *command)
-{
-    if (s->pending_count < sizeof s->pending / sizeof s->pending[0])
-        snprintf(s->pending[s->pending_count++], sizeof s->pending[0], "%s", command);
-}
 
 static bool server_pipelines(const struct ms_session *s)
 {
@@ -247,23 +184,25 @@ static bool server_pipelines(const struct ms_session *s)
 static void send_planned(struct ms_session *s)
 {
     bool pipelining = server_pipelines(s);
-    while (s->pending_sent < s->pending_count && (pipelining || s->pending_sent == 0)) {
-        ms_session_send(s, s->pending[s->pending_sent++]);
+    for (size_t i = 0; i < s->command_count; i++) {
+        struct ms_command *c = &s->commands[i];
+        if (c->sent)
+            continue;
+        if (!pipelining && i > 0)
+            break;
+        c->sent = true;
+        ms_session_send(s, command_text[c->kind]);
     }
 }
 
-static void next_query(struct ms_session *s)
+static void on_account_answer(struct ms_session *s, const struct ms_command *c);
+
+static void plan_query(struct ms_session *s, enum pop3_command kind)
 {
-    /* Drop the answered command from the front of the plan. */
-    memmove(&s->pending[0], &s->pending[1], (s->pending_count - 1) * sizeof s->pending[0]);
-    s->pending_count--;
-    s->pending_sent--;
-    if (s->pending_count == 0) {
-        s->res->account.read = true;
-        quit(s);
-        return;
-    }
-    send_planned(s);
+    bool multiline = kind == CMD_CAPA || kind == CMD_TOP;
+    ms_session_command(s, kind, NULL,
+                       (multiline ? MS_CMD_MULTILINE : 0) | (kind == CMD_TOP ? MS_CMD_PRIVATE : 0),
+                       on_account_answer);
 }
 
 static long parse_long(const char *text, long fallback)
@@ -285,24 +224,28 @@ static void take_login_caps(struct ms_session *s)
         a->pop3_login_delay_s = parse_long(delay + 12, -1);
 }
 
-static void on_account_reply(struct ms_session *s, const struct ms_pop3_response *r)
+static void on_account_answer(struct ms_session *s, const struct ms_command *c)
 {
+    const struct ms_pop3_response *r = &pop3_of(s)->r;
     struct ms_account_facts *a = &s->res->account;
-    const char *command = s->pending[0];
     bool ok = r->status == MS_POP3_OK;
     if (!ok) {
         char text[300];
         response_text(r, text, sizeof text);
-        ms_session_note_refusal(s, command, text);
+        ms_session_note_refusal(s, command_text[c->kind], text);
     }
-    if (strcmp(command, "CAPA") == 0) {
+    switch ((enum pop3_command)c->kind) {
+    case CMD_CAPA:
         s->res->caps_after_login_read = ok;
         if (ok && ms_caps_from_pop3(r, &s->res->caps_after_login) < 0) {
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing capabilities");
             return;
         }
         take_login_caps(s);
-    } else if (strcmp(command, "STAT") == 0 && ok) {
+        break;
+    case CMD_STAT:
+        if (!ok)
+            break;
         long long octets = -1;
         long messages = -1;
         if (sscanf(r->text, "%ld %lld", &messages, &octets) == 2 && messages >= 0 && octets >= 0) {
@@ -310,36 +253,45 @@ static void on_account_reply(struct ms_session *s, const struct ms_pop3_response
             a->pop3_octets = octets;
         }
         if (a->pop3_messages > 0 && !server_pipelines(s)) {
-            plan_query(s, "UIDL 1");
-            plan_query(s, "TOP 1 0");
+            plan_query(s, CMD_UIDL);
+            plan_query(s, CMD_TOP);
         }
-    } else if (strncmp(command, "UIDL", 4) == 0) {
+        break;
+    case CMD_UIDL:
         /* Pipelined with STAT: on an empty mailbox "-ERR no such message" says nothing
          * about UIDL, so only an answer about a message that exists counts. */
         if (ok || a->pop3_messages > 0) {
             a->pop3_uidl_tried = true;
             a->pop3_uidl_works = ok;
         }
-    } else if (strncmp(command, "TOP", 3) == 0) {
+        break;
+    case CMD_TOP:
         if (ok || a->pop3_messages > 0) {
             a->pop3_top_tried = true;
             a->pop3_top_works = ok;
         }
+        break;
     }
-    next_query(s);
+    if (s->finished)
+        return;
+    if (s->command_count == 0) {
+        s->res->account.read = true;
+        quit(s);
+        return;
+    }
+    send_planned(s);
 }
 
 static void start_account_queries(struct ms_session *s)
 {
     ms_session_set_state(s, POP3_ACCOUNT, MS_PHASE_ACCOUNT);
-    s->pending_count = s->pending_sent = 0;
-    plan_query(s, "CAPA"); /* the per-user EXPIRE and LOGIN-DELAY appear only now */
-    plan_query(s, "STAT");
+    plan_query(s, CMD_CAPA); /* the per-user EXPIRE and LOGIN-DELAY appear only now */
+    plan_query(s, CMD_STAT);
     /* A pipelining server gets the message-1 probes at once (one round trip for all);
      * others get them after STAT, and only when there is a message 1. */
     if (server_pipelines(s)) {
-        plan_query(s, "UIDL 1");
-        plan_query(s, "TOP 1 0");
+        plan_query(s, CMD_UIDL);
+        plan_query(s, CMD_TOP);
     }
     send_planned(s);
 }
@@ -347,28 +299,8 @@ static void start_account_queries(struct ms_session *s)
 static void on_auth_reply(struct ms_session *s, const struct ms_pop3_response *r, const char *text)
 {
     const struct ms_request *req = s->env->request;
-    struct ms_auth_facts *auth = &s->res->auth;
     if (r->status == MS_POP3_CONTINUE) {
-        if (++s->challenges > MAX_CHALLENGES) {
-            ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
-                            "the server sent more than %d sign-in challenges", MAX_CHALLENGES);
-            return;
-        }
-        if (s->auth_mech == MS_SASL_LOGIN && s->auth_step < 2) {
-            char *reply = NULL;
-            if (ms_sasl_login_reply(s->auth_step++, req->auth_user,
-                                    req->auth_password ? req->auth_password : "", &reply) < 0) {
-                ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
-                return;
-            }
-            ms_session_send_secret(s, "", reply);
-            ms_sasl_free_secret(reply);
-            return;
-        }
-        /* An OAuth2 error challenge: note it and end the exchange (RFC 7628 3.2.3). */
-        ms_sasl_describe_challenge(r->text, strlen(r->text), auth->oauth_error,
-                                   sizeof auth->oauth_error);
-        ms_session_send(s, s->auth_mech == MS_SASL_OAUTHBEARER ? "AQ==" : "");
+        ms_signin_challenge(s, r->text);
         return;
     }
     if (s->auth_mech == -1 && s->auth_step == 0 && r->status == MS_POP3_OK) {
@@ -376,16 +308,9 @@ static void on_auth_reply(struct ms_session *s, const struct ms_pop3_response *r
         ms_session_send_secret(s, "PASS ", req->auth_password ? req->auth_password : "");
         return;
     }
-    snprintf(auth->status, sizeof auth->status, "%s", r->status == MS_POP3_OK ? "+OK" : "-ERR");
-    if (r->code)
-        ms_text_sanitize(auth->code, sizeof auth->code, r->code, strlen(r->code));
-    ms_text_sanitize(auth->server_response, sizeof auth->server_response, text, strlen(text));
-    if (r->status != MS_POP3_OK) {
-        quit(s);
-        return;
-    }
-    auth->ok = true;
-    start_account_queries(s);
+    if (ms_signin_answer(s, r->status == MS_POP3_OK, r->status == MS_POP3_OK ? "+OK" : "-ERR",
+                         r->code, text))
+        start_account_queries(s);
 }
 
 /* ---- before sign-in ---- */
@@ -396,113 +321,78 @@ static void after_capa(struct ms_session *s, bool capa_worked)
         s->res->caps_after_tls_read = capa_worked;
         /* Secure means a mail program could use it: TLS up and the certificate verified. */
         s->res->completed_securely = s->res->tls.verified;
-        start_sign_in(s);
+        ms_signin_start(s);
         return;
     }
     s->res->caps_before_tls_read = capa_worked;
-    bool stls_listed = ms_caps_pop3_find(&s->res->caps_before_tls, "STLS") != NULL;
-    bool plaintext_ok = ms_session_plaintext_sign_in(s);
-    if (s->starttls_pipelined && (!capa_worked || stls_listed || plaintext_ok)) {
-        ms_session_set_state(s, POP3_STLS, MS_PHASE_STARTTLS); /* its answer is next */
-        return;
-    }
-    /* CAPA says STLS is not offered: no need to wait for the pipelined STLS's answer. */
-    s->starttls_pipelined = false;
-    if (s->spec->injection_probe) {
-        if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
-            snprintf(s->res->injection.note, sizeof s->res->injection.note, "STLS is not offered");
-            quit(s);
-            return;
-        }
-        /* STLS and CAPA in one segment (see imap.c). */
-        send_command(s, "STLS", POP3_STLS, MS_PHASE_STARTTLS);
-        ms_session_send(s, "CAPA");
-        return;
-    }
-    /* A server without CAPA (RFC 1939 only) may still know STLS: ask it directly. */
-    if (capa_worked && !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
-        if (ms_session_plaintext_sign_in(s)) {
-            ms_session_note_failure(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
-                                    "the server does not offer STLS before sign-in");
-            start_sign_in(s);
-            return;
-        }
-        ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
-                        "the server does not offer STLS before sign-in");
-        return;
-    }
-    send_command(s, "STLS", POP3_STLS, MS_PHASE_STARTTLS);
+    ms_session_caps_before_tls(s);
 }
 
-static void on_response(struct ms_session *s, const struct ms_pop3_response *r, const char *raw,
-                        size_t raw_len)
+static void on_stls_answer(struct ms_session *s, const struct ms_pop3_response *r, const char *text)
 {
+    ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
+                     strlen(text));
+    if (r->status == MS_POP3_OK) {
+        ms_session_start_tls(s);
+    } else if (s->starttls_pipelined && s->res->caps_before_tls_read &&
+               !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
+        /* Not offered, and the refusal says so: as if STLS had not been sent. */
+        s->starttls_pipelined = false;
+        after_capa(s, true);
+    } else if (!s->res->caps_before_tls_read) {
+        ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
+                        "the server knows neither CAPA nor STLS: %s", text);
+    } else {
+        ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STLS was refused: %s", text);
+    }
+}
+
+static void pop3_on_reply(struct ms_session *s, const char *raw, size_t raw_len)
+{
+    const struct ms_pop3_response *r = &pop3_of(s)->r;
     char text[300];
     response_text(r, text, sizeof text);
+    struct ms_command c;
     if (s->state == POP3_INJECTION_WAIT) {
         s->res->injection.tested = true;
         s->res->injection.vulnerable = true;
         snprintf(s->res->injection.evidence, sizeof s->res->injection.evidence, "%.250s", text);
         quit(s);
-        return;
-    }
-    if (r->status == MS_POP3_CONTINUE && s->state != POP3_AUTH) {
+    } else if (r->status == MS_POP3_CONTINUE && s->state != POP3_AUTH) {
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation (\"+ %s\")",
                         r->text);
-        return;
-    }
-    switch ((enum pop3_state)s->state) {
-    case POP3_GREETING:
+    } else if (s->state == POP3_GREETING) {
         ms_session_greeting(s, raw, raw_len);
         if (r->status != MS_POP3_OK) {
             ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING,
                             "the server did not greet with +OK: \"%s\"", s->res->greeting);
-            return;
-        }
-        send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
-        /* STLS rides with CAPA: one round trip less, and nothing follows STLS before its
-         * answer, so this is not the pattern STARTTLS injection is made of. (The injection
-         * probe reads CAPA first: it wants to know whether STLS is offered.) */
-        if (s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
-            ms_session_send(s, "STLS");
-            s->starttls_pipelined = true;
-        }
-        return;
-    case POP3_CAPA:
-        if (r->status == MS_POP3_OK) {
-            struct ms_strlist *caps =
-                tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
-            if (ms_caps_from_pop3(r, caps) < 0) {
-                ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing capabilities");
-                return;
+        } else {
+            send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
+            /* STLS rides with CAPA: one round trip less, and nothing follows STLS before
+             * its answer, so this is not the pattern STARTTLS injection is made of. (The
+             * injection probe reads CAPA first: it wants to know whether STLS is offered.) */
+            if (s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
+                ms_session_send(s, "STLS");
+                s->starttls_pipelined = true;
             }
         }
-        after_capa(s, r->status == MS_POP3_OK);
-        return;
-    case POP3_STLS:
-        ms_text_sanitize(s->res->starttls_response, sizeof s->res->starttls_response, text,
-                         strlen(text));
-        if (r->status == MS_POP3_OK) {
-            ms_session_start_tls(s);
-        } else if (s->starttls_pipelined && s->res->caps_before_tls_read &&
-                   !ms_caps_pop3_find(&s->res->caps_before_tls, "STLS")) {
-            /* Not offered, and the refusal says so: as if STLS had not been sent. */
-            s->starttls_pipelined = false;
-            after_capa(s, true);
-        } else if (!s->res->caps_before_tls_read) {
-            ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
-                            "the server knows neither CAPA nor STLS: %s", text);
-        } else {
-            ms_session_fail(s, MS_FAILURE_STARTTLS_REFUSED, "STLS was refused: %s", text);
-        }
-        return;
-    case POP3_AUTH: on_auth_reply(s, r, text); return;
-    case POP3_ACCOUNT: on_account_reply(s, r); return;
-    default:
+    } else if (s->state == POP3_CAPA) {
+        struct ms_strlist *caps = tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+        if (r->status == MS_POP3_OK && ms_caps_from_pop3(r, caps) < 0)
+            ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing capabilities");
+        else
+            after_capa(s, r->status == MS_POP3_OK);
+    } else if (s->state == POP3_STLS) {
+        on_stls_answer(s, r, text);
+    } else if (s->state == POP3_AUTH) {
+        on_auth_reply(s, r, text);
+    } else if (s->state == POP3_ACCOUNT && ms_session_command_take(s, NULL, &c)) {
+        c.done(s, &c);
+    } else {
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected response in state %s: %s",
                         pop3_state_names[s->state], text);
-        return;
     }
+    ms_pop3_response_free(&pop3_of(s)->r);
 }
 
 /* Which answers are multi-line depends on the command being answered. */
@@ -510,43 +400,42 @@ static bool expects_multiline(const struct ms_session *s)
 {
     if (s->state == POP3_CAPA)
         return true;
-    if (s->state == POP3_ACCOUNT && s->pending_count > 0)
-        return strcmp(s->pending[0], "CAPA") == 0 || strncmp(s->pending[0], "TOP", 3) == 0;
+    const struct ms_command *c = ms_session_command_next(s);
+    return s->state == POP3_ACCOUNT && c && (c->flags & MS_CMD_MULTILINE);
+}
+
+static int pop3_parse(struct ms_session *s, const char *buf, size_t len, size_t *used)
+{
+    int rc = ms_pop3_parse(buf, len, expects_multiline(s), &pop3_of(s)->r, used);
+    return rc < 0 ? rc : 0;
+}
+
+/* A single-line answer ends at its first line end; a multi-line one (after +OK) at a line
+ * that is only ".". */
+static bool pop3_may_complete(struct ms_session *s, const char *buf, size_t len, size_t from)
+{
+    const char *first = memchr(buf, '\n', len);
+    if (!first || (size_t)(first - buf) >= from)
+        return first != NULL; /* the first line ends in the new bytes */
+    if (!expects_multiline(s) || buf[0] != '+')
+        return true;
+    size_t start = from >= 3 ? from - 3 : 0; /* "\n.\r\n" may straddle the old end */
+    for (const char *p = buf + start; (p = memchr(p, '\n', (size_t)(buf + len - p))); p++) {
+        size_t rest = (size_t)(buf + len - p);
+        if (rest >= 3 && p[1] == '.' &&
+            (p[2] == '\n' || (p[2] == '\r' && rest >= 4 && p[3] == '\n')))
+            return true;
+    }
     return false;
 }
 
-static void pop3_on_input(struct ms_session *s)
+/* TOP's body is the user's mail: never trace it, only its status line. */
+static size_t pop3_traced(struct ms_session *s, const char *buf, size_t used)
 {
-    while (!s->finished && s->transport == MS_TRANSPORT_OPEN && s->line.in_len > 0) {
-        struct ms_pop3_response r;
-        size_t used = 0;
-        int rc = ms_pop3_parse(s->line.in, s->line.in_len, expects_multiline(s), &r, &used);
-        if (rc == MS_EAGAIN)
-            return;
-        if (rc < 0) {
-            ms_session_trace_in(s, s->line.in, s->line.in_len > 200 ? 200 : s->line.in_len);
-            if (s->state == POP3_GREETING && rc == MS_EPROTO) {
-                ms_session_greeting(s, s->line.in, s->line.in_len);
-                ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING,
-                                "not a POP3 greeting: \"%s\"", s->res->greeting);
-            } else {
-                ms_session_fail_parse(s, rc, "a POP3 response");
-            }
-            return;
-        }
-        /* TOP's body is the user's mail: never trace it, only its status line. */
-        bool private = s->state == POP3_ACCOUNT && s->pending_count > 0 &&
-                       strncmp(s->pending[0], "TOP", 3) == 0;
-        const char *eol = memchr(s->line.in, '\n', used);
-        ms_session_trace_in(s, s->line.in, private && eol ? (size_t)(eol - s->line.in) : used);
-        char raw[512];
-        size_t raw_len = used < sizeof raw ? used : sizeof raw;
-        memcpy(raw, s->line.in, raw_len);
-        /* Consume before acting: STLS must see only the bytes after its answer. */
-        ms_line_consume(&s->line, used);
-        on_response(s, &r, raw, raw_len);
-        ms_pop3_response_free(&r);
-    }
+    const struct ms_command *c = ms_session_command_next(s);
+    const char *eol = memchr(buf, '\n', used);
+    bool private = s->state == POP3_ACCOUNT && c && (c->flags & MS_CMD_PRIVATE);
+    return private && eol ? (size_t)(eol - buf) : used;
 }
 
 static void pop3_begin(struct ms_session *s)
@@ -554,31 +443,45 @@ static void pop3_begin(struct ms_session *s)
     ms_session_set_state(s, POP3_GREETING, MS_PHASE_GREETING);
 }
 
-static bool pop3_on_state_timeout(struct ms_session *s)
+static int pop3_starttls_listed(struct ms_session *s)
 {
-    if (s->state != POP3_INJECTION_WAIT)
-        return false;
-    s->res->injection.tested = true;
-    quit(s);
-    return true;
+    if (!s->res->caps_before_tls_read)
+        return -1; /* a server without CAPA (RFC 1939 only) may still know STLS */
+    return ms_caps_pop3_find(&s->res->caps_before_tls, "STLS") ? 1 : 0;
 }
 
-static void pop3_on_tls_up(struct ms_session *s)
+static void pop3_send_starttls(struct ms_session *s, bool injection)
 {
-    if (s->spec->injection_probe) {
-        double wait = s->env->request->timeout_s < 2.0 ? s->env->request->timeout_s : 2.0;
-        ms_session_set_state_timeout(s, POP3_INJECTION_WAIT, MS_PHASE_STARTTLS, wait);
-        return;
-    }
+    send_command(s, "STLS", POP3_STLS, MS_PHASE_STARTTLS);
+    if (injection)
+        ms_session_send(s, "CAPA"); /* in the same segment (see imap.c) */
+}
+
+static void pop3_request_caps(struct ms_session *s)
+{
     send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
 }
 
 const struct ms_proto_ops ms_pop3_ops = {
+    .name = "POP3",
+    .a_name = "a POP3",
+    .starttls_command = "STLS",
     .state_names = pop3_state_names,
+    .state_greeting = POP3_GREETING,
+    .state_starttls = POP3_STLS,
+    .state_auth = POP3_AUTH,
+    .state_auth_wait = POP3_AUTH_WAIT,
+    .state_injection_wait = POP3_INJECTION_WAIT,
+    .state_size = sizeof(struct pop3),
     .max_response = pop3_max_response,
     .begin = pop3_begin,
-    .on_input = pop3_on_input,
-    .on_tls_up = pop3_on_tls_up,
-    .on_auth_turn = pop3_on_auth_turn,
-    .on_state_timeout = pop3_on_state_timeout,
+    .parse = pop3_parse,
+    .may_complete = pop3_may_complete,
+    .traced = pop3_traced,
+    .on_reply = pop3_on_reply,
+    .starttls_listed = pop3_starttls_listed,
+    .send_starttls = pop3_send_starttls,
+    .request_caps = pop3_request_caps,
+    .finish = quit,
+    .signin = &pop3_signin,
 };

@@ -1,5 +1,7 @@
 #include "probe/result.h"
 
+/* Only the X509_V_ERR_* numbers (macros): ms_cert_problem_from_openssl links no OpenSSL. */
+#include <openssl/x509_vfy.h>
 #include <stdlib.h>
 
 const char *ms_protocol_name(enum ms_protocol p)
@@ -96,4 +98,32 @@ void ms_result_free(struct ms_result *result)
     free(result->endpoints);
     result->endpoints = NULL;
     result->endpoint_count = 0;
+}
+
+/* OpenSSL's verification error as a typed problem for the report. */
+enum ms_cert_problem ms_cert_problem_from_openssl(int code)
+{
+    switch (code) {
+    case X509_V_OK: return MS_CERT_OK;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return MS_CERT_EXPIRED;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return MS_CERT_NOT_YET_VALID;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: return MS_CERT_NAME_MISMATCH;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return MS_CERT_SELF_SIGNED;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return MS_CERT_SELF_SIGNED_IN_CHAIN;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: return MS_CERT_UNKNOWN_ISSUER;
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: return MS_CERT_CHAIN_INCOMPLETE;
+    case X509_V_ERR_CERT_REVOKED: return MS_CERT_REVOKED;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return MS_CERT_BAD_SIGNATURE;
+    case X509_V_ERR_EE_KEY_TOO_SMALL: return MS_CERT_KEY_TOO_SMALL;
+    case X509_V_ERR_CA_KEY_TOO_SMALL: return MS_CERT_CA_KEY_TOO_SMALL;
+    case X509_V_ERR_CA_MD_TOO_WEAK: return MS_CERT_WEAK_SIGNATURE;
+    case X509_V_ERR_INVALID_CA: return MS_CERT_INVALID_CA;
+    case X509_V_ERR_INVALID_PURPOSE: return MS_CERT_INVALID_PURPOSE;
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED: return MS_CERT_UNTRUSTED;
+    default: return MS_CERT_OTHER;
+    }
 }

@@ -81,13 +81,38 @@ struct ms_cert_facts {
     char sha256_fingerprint[96];  /* AA:BB:... upper-case hex */
 };
 
+/* A certificate problem, as OpenSSL's verification saw it (typed, so report/ needs no
+ * OpenSSL header; the numbers stay in verify_errors[] as evidence). */
+enum ms_cert_problem {
+    MS_CERT_OK,
+    MS_CERT_EXPIRED, /* a certificate in the chain has expired */
+    MS_CERT_NOT_YET_VALID,
+    MS_CERT_NAME_MISMATCH,        /* host name, IP address or e-mail does not match */
+    MS_CERT_SELF_SIGNED,          /* the server's own certificate is self-signed */
+    MS_CERT_SELF_SIGNED_IN_CHAIN, /* the chain ends in an untrusted self-signed root */
+    MS_CERT_UNKNOWN_ISSUER,       /* an issuer is unknown here (unknown CA, or omitted) */
+    MS_CERT_CHAIN_INCOMPLETE,     /* the leaf cannot be verified: intermediates missing */
+    MS_CERT_REVOKED,
+    MS_CERT_BAD_SIGNATURE, /* a signature in the chain is invalid */
+    MS_CERT_KEY_TOO_SMALL, /* the certificate's own key */
+    MS_CERT_CA_KEY_TOO_SMALL,
+    MS_CERT_WEAK_SIGNATURE,  /* a too weak signature algorithm in the chain */
+    MS_CERT_INVALID_CA,      /* an issuer in the chain is not a valid CA */
+    MS_CERT_INVALID_PURPOSE, /* not meant for TLS servers */
+    MS_CERT_UNTRUSTED,       /* the root is not trusted for this purpose */
+    MS_CERT_NO_CERTIFICATE,  /* the server sent none */
+    MS_CERT_OTHER,           /* anything else: verify_error has OpenSSL's words */
+};
+
 struct ms_tls_facts {
     bool attempted;   /* a handshake was started */
     bool established; /* the handshake completed */
     char version[16]; /* TLSv1.3, TLSv1.2, ... */
     char cipher[64];
     bool verified; /* chain and host name verified: safe to send secrets */
-    int verify_errors[MS_MAX_VERIFY_ERRORS]; /* OpenSSL X509_V_ERR_* values seen, in order */
+    int verify_errors[MS_MAX_VERIFY_ERRORS]; /* OpenSSL X509_V_ERR_* values seen, in order:
+                                                evidence (JSON); judges use cert_problems */
+    enum ms_cert_problem cert_problems[MS_MAX_VERIFY_ERRORS]; /* the same, typed */
     size_t verify_error_count;
     char verify_error[160];    /* text of the first verification error, "" when verified */
     char handshake_error[256]; /* why the handshake failed, "" otherwise */
@@ -124,13 +149,32 @@ struct ms_family_check {
 
 #define MS_MAX_FOLDERS 500 /* folders kept from LIST; more sets folders_truncated */
 
+/* Why credentials were not sent on an endpoint (auth.not_attempted_reason has the words). */
+enum ms_auth_skip {
+    MS_AUTH_SKIP_NONE,               /* sent, or nothing recorded */
+    MS_AUTH_SKIP_NOT_CHOSEN,         /* another endpoint of this protocol signs in */
+    MS_AUTH_SKIP_NOT_ENCRYPTED,      /* the connection is plaintext */
+    MS_AUTH_SKIP_NO_TLS,             /* STARTTLS/STLS not offered or refused */
+    MS_AUTH_SKIP_CERT_UNVERIFIED,    /* TLS is up but the certificate did not verify */
+    MS_AUTH_SKIP_OAUTH2_ONLY,        /* a password was given; only OAuth2 is offered */
+    MS_AUTH_SKIP_NO_OAUTH2_MECH,     /* no OAuth2 mechanism is offered for the token (or the
+                                        one --auth-mech names) */
+    MS_AUTH_SKIP_NO_PASSWORD_MECH,   /* a password was given; no mechanism this tool knows */
+    MS_AUTH_SKIP_FORCED_NOT_OFFERED, /* --auth-mech names a mechanism the server lacks */
+    MS_AUTH_SKIP_UNKNOWN_MECH,       /* --auth-mech names a mechanism this tool lacks */
+    MS_AUTH_SKIP_UNENCODABLE,        /* the user name or secret has bytes the way cannot carry */
+    MS_AUTH_SKIP_LINE_BREAK,         /* POP3 USER/PASS: a line break in the user or password */
+    MS_AUTH_SKIP_LOCAL_ERROR,        /* out of memory */
+};
+
 /* Sign-in: what was tried and what the server said (never the secret). */
 struct ms_auth_facts {
     bool wanted;    /* credentials were given */
     bool chosen;    /* this endpoint was picked to sign in for its protocol */
     bool attempted; /* credentials were sent */
     bool ok;
-    char not_attempted_reason[240]; /* why credentials were not sent, "" when they were */
+    enum ms_auth_skip skip;         /* why credentials were not sent (typed) */
+    char not_attempted_reason[240]; /* ... in words, to quote; "" when they were sent */
     char mechanism[24];             /* "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER", "USER" (POP3
                                        USER/PASS), "IMAP LOGIN" */
     char status[8];                /* the server's verdict word: "OK", "NO", "BAD", "+OK", "-ERR" */
@@ -281,6 +325,9 @@ const char *ms_security_name(enum ms_security s); /* "implicit", "starttls", "no
 const char *ms_phase_name(enum ms_phase p);       /* "resolve", "connect", ... */
 const char *ms_failure_name(enum ms_failure f);   /* "none", "tcp_refused", ... */
 const char *ms_source_name(enum ms_source s);     /* "target", "srv", "mx", "conventional" */
+
+/* OpenSSL's X509_V_ERR_* verification error as a typed problem (probe/ and test fixtures). */
+enum ms_cert_problem ms_cert_problem_from_openssl(int code);
 
 /* Free everything the result owns (not the struct itself). */
 void ms_result_free(struct ms_result *result);

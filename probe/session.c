@@ -15,6 +15,7 @@
 #include "probe/trace.h"
 
 static void on_io(void *arg, unsigned events);
+static void on_input(struct ms_session *s);
 
 static double elapsed_ms(double since)
 {
@@ -39,9 +40,12 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
 static void on_timeout(void *arg)
 {
     struct ms_session *s = arg;
-    if (s->transport == MS_TRANSPORT_OPEN && s->ops->on_state_timeout &&
-        s->ops->on_state_timeout(s))
+    if (s->transport == MS_TRANSPORT_OPEN && s->state == s->ops->state_injection_wait) {
+        /* Silence inside TLS is the answer: the injected command was dropped. */
+        s->res->injection.tested = true;
+        s->ops->finish(s);
         return;
+    }
     static const enum ms_failure by_phase[] = {
         [MS_PHASE_RESOLVE] = MS_FAILURE_DNS_TIMEOUT,
         [MS_PHASE_CONNECT] = MS_FAILURE_TCP_TIMEOUT,
@@ -159,10 +163,12 @@ void ms_session_fail(struct ms_session *s, enum ms_failure failure, const char *
     bool no_tls =
         failure == MS_FAILURE_STARTTLS_NOT_OFFERED || failure == MS_FAILURE_STARTTLS_REFUSED;
     if (no_tls && s->env->request->auth_user && !res->auth.attempted &&
-        !res->auth.not_attempted_reason[0])
+        !res->auth.not_attempted_reason[0]) {
+        res->auth.skip = MS_AUTH_SKIP_NO_TLS;
         snprintf(res->auth.not_attempted_reason, sizeof res->auth.not_attempted_reason,
                  "the server offers no way to encrypt this connection; mailscope sends "
                  "credentials only over verified TLS (--allow-insecure-auth overrides)");
+    }
     trace(s, "!!", "%s in %s: %s", ms_failure_name(failure), ms_phase_name(s->phase),
           res->failure_message);
     finish(s, false);
@@ -276,7 +282,7 @@ static void auth_poke(struct ms_session_env *env)
             continue;
         w->auth_turn = MS_AUTH_DECIDED;
         w->res->auth.chosen = turn == 1;
-        w->ops->on_auth_turn(w, turn == 1);
+        ms_signin_turn(w, turn == 1);
     }
 }
 
@@ -285,18 +291,21 @@ bool ms_session_plaintext_sign_in(const struct ms_session *s)
     return s->env->request->auth_user && s->env->request->allow_insecure_auth;
 }
 
-bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap)
+bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap,
+                             enum ms_auth_skip *skip)
 {
     const struct ms_endpoint_result *res = s->res;
     if (s->env->request->allow_insecure_auth)
         return true;
     if (!s->line.ssl) {
+        *skip = MS_AUTH_SKIP_NOT_ENCRYPTED;
         snprintf(reason, cap,
                  "the connection is not encrypted; mailscope sends credentials only "
                  "over verified TLS (--allow-insecure-auth overrides)");
         return false;
     }
     if (!res->tls.verified) {
+        *skip = MS_AUTH_SKIP_CERT_UNVERIFIED;
         snprintf(reason, cap,
                  "the certificate did not verify (%s); credentials are sent only over "
                  "verified TLS (--allow-insecure-auth overrides)",
@@ -314,14 +323,6 @@ void ms_session_note_refusal(struct ms_session *s, const char *what, const char 
     char raw[400];
     snprintf(raw, sizeof raw, "%s: %s", what, text);
     ms_text_sanitize(dst, sizeof s->res->auth.refused_after_login, raw, strlen(raw));
-}
-
-const char *ms_session_forced_not_offered(struct ms_session *s)
-{
-    snprintf(s->why, sizeof s->why,
-             "the server does not offer the mechanism %s that --auth-mech asks for",
-             s->env->request->auth_mech);
-    return s->why;
 }
 
 void ms_session_trace_in(struct ms_session *s, const char *raw, size_t len)
@@ -402,8 +403,12 @@ static void tls_step(struct ms_session *s)
     if (s->spec->security == MS_SECURITY_IMPLICIT) {
         s->t_ready = ms_loop_now();
         s->ops->begin(s);
+    } else if (s->spec->injection_probe) {
+        /* Nothing is sent inside TLS: an answer now is to the injected command. */
+        double wait = s->env->request->timeout_s < 2.0 ? s->env->request->timeout_s : 2.0;
+        ms_session_set_state_timeout(s, s->ops->state_injection_wait, MS_PHASE_STARTTLS, wait);
     } else {
-        s->ops->on_tls_up(s);
+        s->ops->request_caps(s);
     }
     send_queued(s);
     /* TLS 1.3 servers often send the greeting in the same flight as the handshake's end:
@@ -450,6 +455,121 @@ void ms_session_start_tls(struct ms_session *s)
     start_handshake(s);
 }
 
+/* ---- the STARTTLS decision ---- */
+
+void ms_session_caps_before_tls(struct ms_session *s)
+{
+    const struct ms_proto_ops *ops = s->ops;
+    int listed = ops->starttls_listed(s);
+    bool plaintext_ok = ms_session_plaintext_sign_in(s);
+    if (s->starttls_pipelined && (listed != 0 || plaintext_ok)) {
+        /* STARTTLS went out with the capability request: its answer is next. */
+        ms_session_set_state(s, ops->state_starttls, MS_PHASE_STARTTLS);
+        return;
+    }
+    s->starttls_pipelined = false; /* not offered: no need to wait for its refusal */
+    if (s->spec->injection_probe) {
+        if (listed == 0) {
+            snprintf(s->res->injection.note, sizeof s->res->injection.note, "%s is not offered",
+                     ops->starttls_command);
+            ops->finish(s);
+            return;
+        }
+        ops->send_starttls(s, true);
+        return;
+    }
+    if (listed == 0) {
+        if (plaintext_ok) {
+            /* The user accepted a plaintext sign-in: say what is wrong and go on. */
+            ms_session_note_failure(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
+                                    "the server does not offer %s before sign-in",
+                                    ops->starttls_command);
+            ms_signin_start(s);
+            return;
+        }
+        ms_session_fail(s, MS_FAILURE_STARTTLS_NOT_OFFERED,
+                        "the server does not offer %s before sign-in", ops->starttls_command);
+        return;
+    }
+    ops->send_starttls(s, false);
+}
+
+/* ---- commands in flight ---- */
+
+struct ms_command *ms_session_command(struct ms_session *s, int kind, const char *tag,
+                                      unsigned flags,
+                                      void (*done)(struct ms_session *, const struct ms_command *))
+{
+    if (s->command_count >= MS_MAX_COMMANDS) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "too many commands in flight");
+        return NULL;
+    }
+    struct ms_command *c = &s->commands[s->command_count++];
+    *c = (struct ms_command){.kind = kind, .flags = flags, .done = done};
+    snprintf(c->tag, sizeof c->tag, "%s", tag ? tag : "");
+    return c;
+}
+
+const struct ms_command *ms_session_command_next(const struct ms_session *s)
+{
+    return s->command_count ? &s->commands[0] : NULL;
+}
+
+bool ms_session_command_take(struct ms_session *s, const char *tag, struct ms_command *out)
+{
+    for (size_t i = 0; i < s->command_count; i++) {
+        if (tag && strcmp(s->commands[i].tag, tag) != 0)
+            continue;
+        *out = s->commands[i];
+        memmove(&s->commands[i], &s->commands[i + 1],
+                (s->command_count - i - 1) * sizeof s->commands[0]);
+        s->command_count--;
+        return true;
+    }
+    return false;
+}
+
+/* ---- input: one reply at a time, through the protocol's parser ---- */
+
+static void on_input(struct ms_session *s)
+{
+    const struct ms_proto_ops *ops = s->ops;
+    while (!s->finished && s->transport == MS_TRANSPORT_OPEN && s->line.in_len > 0) {
+        /* Bytes a parser already saw as incomplete are parsed again only when the new
+         * ones can complete the reply: the cost stays linear however the server slices it. */
+        if (s->scanned > 0 && s->scanned < s->line.in_len && s->line.in_len < s->line.in_max &&
+            !ops->may_complete(s, s->line.in, s->line.in_len, s->scanned))
+            return;
+        size_t used = 0;
+        int rc = ops->parse(s, s->line.in, s->line.in_len, &used);
+        if (rc == MS_EAGAIN) {
+            s->scanned = s->line.in_len;
+            return;
+        }
+        s->scanned = 0;
+        if (rc < 0) {
+            ms_session_trace_in(s, s->line.in, s->line.in_len > 200 ? 200 : s->line.in_len);
+            if (s->state == ops->state_greeting && rc == MS_EPROTO) {
+                ms_session_greeting(s, s->line.in, s->line.in_len);
+                ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING, "not %s greeting: \"%s\"",
+                                ops->a_name, s->res->greeting);
+            } else {
+                char what[32];
+                snprintf(what, sizeof what, "%s response", ops->a_name);
+                ms_session_fail_parse(s, rc, what);
+            }
+            return;
+        }
+        ms_session_trace_in(s, s->line.in, ops->traced ? ops->traced(s, s->line.in, used) : used);
+        /* Consume before acting: STARTTLS must see only the bytes after its answer. */
+        char raw[512];
+        size_t raw_len = used < sizeof raw ? used : sizeof raw;
+        memcpy(raw, s->line.in, raw_len);
+        ms_line_consume(&s->line, used);
+        ops->on_reply(s, raw, raw_len);
+    }
+}
+
 /* ---- the I/O pump ---- */
 
 static void on_resume(void *arg)
@@ -468,7 +588,7 @@ static void pump_input(struct ms_session *s)
         struct ms_error err = {0};
         if (fills >= MS_SESSION_FILLS_PER_TURN) {
             if (fresh)
-                s->ops->on_input(s);
+                on_input(s);
             if (!s->finished && s->transport == MS_TRANSPORT_OPEN && s->line.ssl &&
                 SSL_pending(s->line.ssl) > 0 &&
                 ms_loop_timer_set(s->env->loop, &s->resume, 0, on_resume, s) < 0)
@@ -481,7 +601,7 @@ static void pump_input(struct ms_session *s)
             continue;
         }
         if (fresh || rc == MS_ETOOBIG) {
-            s->ops->on_input(s);
+            on_input(s);
             if (s->finished || s->transport != MS_TRANSPORT_OPEN)
                 return;
             fresh = false;
@@ -810,6 +930,7 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     extern const struct ms_proto_ops ms_imap_ops, ms_pop3_ops;
     *s = (struct ms_session){.env = env, .spec = spec, .res = res, .fd = -1};
     s->ops = spec->protocol == MS_PROTOCOL_IMAP ? &ms_imap_ops : &ms_pop3_ops;
+    s->auth_mech = -1;
     ms_loop_watch_init(&s->watch);
     ms_loop_timer_init(&s->timer);
     ms_loop_timer_init(&s->resume);
@@ -836,8 +957,9 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     res->auth.wanted = env->request->auth_user != NULL;
     res->failure_phase = MS_PHASE_RESOLVE;
 
+    s->proto = calloc(1, s->ops->state_size);
     s->addrs = calloc(1, sizeof *s->addrs);
-    if (!s->addrs) {
+    if (!s->addrs || !s->proto) {
         ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory");
         return;
     }
@@ -916,4 +1038,6 @@ void ms_session_cleanup(struct ms_session *s)
         close_transport(s, false);
     free(s->addrs);
     s->addrs = NULL;
+    free(s->proto);
+    s->proto = NULL;
 }

@@ -38,18 +38,73 @@ struct ms_session_env {
     bool auth_claimed[2]; /* per protocol: an endpoint is signing in */
 };
 
+/* A protocol's part in signing in: what the server offers and how the protocol sends the
+ * commands. probe/signin.c chooses the mechanism and runs the exchange with these. */
+struct ms_signin_ops {
+    const char *command_name;  /* the fact's mechanism for the password command: "IMAP LOGIN" */
+    bool command_before_login; /* try the password command before SASL LOGIN (POP3 USER/PASS) */
+    /* The protocol's words for why nothing was sent. */
+    const char *command_not_offered; /* --auth-mech USER, but the command is off */
+    const char *no_oauth2;           /* a token, but no OAuth2 mechanism */
+    const char *no_password;         /* a password, but no way to send it */
+    /* The capabilities were read (false: a POP3 server without CAPA; forcing is trusted). */
+    bool (*caps_known)(struct ms_session *s);
+    bool (*offers)(struct ms_session *s, const char *mechanism); /* a SASL mechanism */
+    bool (*offers_command)(struct ms_session *s);                /* the password command */
+    bool (*initial_response_allowed)(struct ms_session *s);      /* IMAP SASL-IR; POP3 always */
+    /* Start SASL mechanism; initial_response (secret, base64) or NULL. */
+    void (*send_sasl)(struct ms_session *s, const char *mechanism, const char *initial_response);
+    /* Send the password command after calling ms_signin_started; or return why it cannot carry
+     * the credentials (*why: words) without sending anything. */
+    enum ms_auth_skip (*send_command)(struct ms_session *s, const char **why);
+};
+
 /* A protocol's hooks. Each is called with the session in a consistent state and may call
- * the ms_session_* functions below, including ones that finish the session. */
+ * the ms_session_* functions below, including ones that finish the session. The shared
+ * layers drive them: session.c (transport, the input loop, the STARTTLS decision, TLS up,
+ * state timeouts) and signin.c (the sign-in exchange). */
 struct ms_proto_ops {
-    const char *const *state_names;          /* indexed by the protocol's state enum */
-    size_t (*max_response)(void);            /* input buffer cap */
-    void (*begin)(struct ms_session *s);     /* connected (and implicit TLS up): await greeting */
-    void (*on_input)(struct ms_session *s);  /* bytes are buffered in s->line.in */
-    void (*on_tls_up)(struct ms_session *s); /* the STARTTLS handshake completed */
-    /* A session that waited for its turn to sign in learns it: true = go ahead. */
-    void (*on_auth_turn)(struct ms_session *s, bool chosen);
-    /* The state's timeout fired; return true when that is an answer, not a failure. */
-    bool (*on_state_timeout)(struct ms_session *s);
+    const char *name;               /* "IMAP", "POP3" (in messages) */
+    const char *a_name;             /* "an IMAP", "a POP3" */
+    const char *starttls_command;   /* "STARTTLS", "STLS" */
+    const char *const *state_names; /* indexed by the protocol's state enum */
+    /* The protocol's states the shared layers enter or test. */
+    int state_greeting, state_starttls, state_auth, state_auth_wait, state_injection_wait;
+    size_t state_size;            /* bytes of the protocol's own per-session state (s->proto) */
+    size_t (*max_response)(void); /* input buffer cap */
+    void (*begin)(struct ms_session *s); /* connected (and implicit TLS up): await greeting */
+    /* Parse one reply from buf into the protocol's state: 0 (*used bytes), MS_EAGAIN, or an
+     * error. */
+    int (*parse)(struct ms_session *s, const char *buf, size_t len, size_t *used);
+    /* Cheap: can bytes buf[from..len) complete a reply that starts at buf[0]? (false: wait
+     * for more; keeps a reply sent in tiny pieces from being re-parsed at every piece) */
+    bool (*may_complete)(struct ms_session *s, const char *buf, size_t len, size_t from);
+    /* How many of a parsed reply's used bytes the trace may show (NULL: all). */
+    size_t (*traced)(struct ms_session *s, const char *buf, size_t used);
+    /* Act on the parsed reply (raw: its first bytes, for the greeting), then free it. */
+    void (*on_reply)(struct ms_session *s, const char *raw, size_t raw_len);
+    /* The capabilities before TLS: 1 STARTTLS is listed, 0 it is not, -1 unknown (no list). */
+    int (*starttls_listed)(struct ms_session *s);
+    /* Send STARTTLS (injection: with a harmless second command in the same segment). */
+    void (*send_starttls)(struct ms_session *s, bool injection);
+    void (*request_caps)(struct ms_session *s); /* TLS is up: ask for the capabilities */
+    void (*finish)(struct ms_session *s);       /* LOGOUT / QUIT and close */
+    const struct ms_signin_ops *signin;
+};
+
+/* Commands in flight: what answer comes next, for pipelined commands. */
+#define MS_MAX_COMMANDS 8
+enum ms_command_flags {
+    MS_CMD_MULTILINE = 1, /* the answer may have several lines (POP3 CAPA, TOP) */
+    MS_CMD_PRIVATE = 2,   /* the answer's body is the user's mail: trace its first line only */
+};
+struct ms_command {
+    char tag[16]; /* IMAP tag, "" for untagged protocols */
+    int kind;     /* the protocol's command id */
+    unsigned flags;
+    bool sent;
+    /* Called with the command's answer parsed into the protocol's state. */
+    void (*done)(struct ms_session *s, const struct ms_command *c);
 };
 
 /* Where a session is on the way to signing in (one endpoint per protocol signs in). */
@@ -108,17 +163,17 @@ struct ms_session {
     double t_start, t_phase, t_ready;
     enum ms_auth_turn auth_turn;
     char *auth_pending;      /* a secret reply awaiting the server's "+" (wiped) */
-    unsigned auth_step;      /* SASL LOGIN step */
+    unsigned auth_step;      /* SASL LOGIN step; POP3 USER/PASS step */
     unsigned challenges;     /* continuation requests seen while signing in */
-    int auth_mech;           /* enum ms_sasl_mech, or -1 for IMAP LOGIN / POP3 USER */
-    char pending[8][16];     /* commands in flight: IMAP tags / POP3 command names */
-    char why[160];           /* a composed reason handed to not_attempted() */
+    int auth_mech;           /* enum ms_sasl_mech, or -1 for the protocol's password command */
+    char why[160];           /* a composed reason for not signing in */
     bool starttls_pipelined; /* STARTTLS/STLS went out with CAPABILITY/CAPA, its answer is next */
-    char starttls_tag[16];   /* IMAP: the pipelined STARTTLS's tag */
-    size_t pending_count;
-    size_t pending_sent; /* POP3: planned commands sent so far */
-    unsigned next_tag;   /* IMAP command tags */
-    char tag[16];        /* IMAP: the tag awaited */
+    size_t scanned;          /* input bytes a parser saw without a complete reply */
+
+    struct ms_command commands[MS_MAX_COMMANDS]; /* in flight, oldest first */
+    size_t command_count;
+
+    void *proto; /* the protocol's own state (ops->state_size bytes, zeroed) */
 };
 
 /* Enter a state with its own timeout (seconds) instead of the phase timeout. */
@@ -170,15 +225,14 @@ int ms_session_auth_turn(struct ms_session *s);
 void ms_session_auth_pass(struct ms_session *s);
 
 /* Whether credentials may be sent here: verified TLS, or --allow-insecure-auth. When not,
- * fills reason. */
-bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap);
+ * fills reason and *skip. */
+bool ms_session_auth_allowed(struct ms_session *s, char *reason, size_t cap,
+                             enum ms_auth_skip *skip);
 /* Credentials were given and may go over plaintext (--allow-insecure-auth): an endpoint
  * without STARTTLS still signs in. */
 bool ms_session_plaintext_sign_in(const struct ms_session *s);
 /* After an accepted sign-in, a query was refused: keep the first refusal's words. */
 void ms_session_note_refusal(struct ms_session *s, const char *what, const char *text);
-/* The reason for an --auth-mech the server does not announce (names both sides). */
-const char *ms_session_forced_not_offered(struct ms_session *s);
 
 /* Record a problem as the endpoint's failure without ending the session (the session goes
  * on, e.g. to sign in on an endpoint the user allowed to be insecure). */
@@ -197,5 +251,36 @@ void ms_session_finish(struct ms_session *s);
 
 /* Map a parser's error code to a failure with the standard wording. */
 void ms_session_fail_parse(struct ms_session *s, int rc, const char *what);
+
+/* The capabilities before TLS are known: STARTTLS (or its pipelined answer), a plaintext
+ * sign-in the user allowed, or the failure "not offered". */
+void ms_session_caps_before_tls(struct ms_session *s);
+
+/* Queue a command in flight (not sent: the protocol sends it). Returns it, or NULL after
+ * failing the session when too many are in flight. */
+struct ms_command *ms_session_command(struct ms_session *s, int kind, const char *tag,
+                                      unsigned flags,
+                                      void (*done)(struct ms_session *, const struct ms_command *));
+/* The oldest command in flight, or NULL. */
+const struct ms_command *ms_session_command_next(const struct ms_session *s);
+/* Remove the command with this tag (or the oldest when tag is NULL) into *out; false when
+ * there is none. */
+bool ms_session_command_take(struct ms_session *s, const char *tag, struct ms_command *out);
+
+/* ---- sign-in (probe/signin.c) ---- */
+
+/* After the capabilities over TLS: sign in when asked and allowed, else finish. */
+void ms_signin_start(struct ms_session *s);
+/* A session that waited for its turn learns it: true = sign in now. */
+void ms_signin_turn(struct ms_session *s, bool chosen);
+/* The protocol's password command goes out now (from send_command): record it. */
+void ms_signin_started(struct ms_session *s);
+/* A continuation request ("+ text") while signing in. */
+void ms_signin_challenge(struct ms_session *s, const char *text);
+/* The server's verdict: record it. Returns true when signed in; else the session ends. */
+bool ms_signin_answer(struct ms_session *s, bool ok, const char *status, const char *code,
+                      const char *text);
+/* Credentials are not sent here: record why and finish. */
+void ms_signin_skip(struct ms_session *s, enum ms_auth_skip skip, const char *why);
 
 #endif

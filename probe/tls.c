@@ -103,7 +103,7 @@ out:
     return rc;
 }
 
-static void record_verify_error(struct ms_tls_facts *facts, int code)
+static void record_verify_error(struct ms_tls_facts *facts, int code, enum ms_cert_problem problem)
 {
     for (size_t i = 0; i < facts->verify_error_count; i++)
         if (facts->verify_errors[i] == code)
@@ -111,8 +111,10 @@ static void record_verify_error(struct ms_tls_facts *facts, int code)
     if (facts->verify_error_count == 0)
         snprintf(facts->verify_error, sizeof facts->verify_error, "%s",
                  X509_verify_cert_error_string(code));
-    if (facts->verify_error_count < MS_MAX_VERIFY_ERRORS)
+    if (facts->verify_error_count < MS_MAX_VERIFY_ERRORS) {
+        facts->cert_problems[facts->verify_error_count] = problem;
         facts->verify_errors[facts->verify_error_count++] = code;
+    }
 }
 
 /* Record each problem and carry on: the report wants all of them, and the probe still
@@ -123,7 +125,8 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *store)
         SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
         struct ms_tls_facts *facts = ssl ? SSL_get_ex_data(ssl, facts_index) : NULL;
         if (facts)
-            record_verify_error(facts, X509_STORE_CTX_get_error(store));
+            record_verify_error(facts, X509_STORE_CTX_get_error(store),
+                                ms_cert_problem_from_openssl(X509_STORE_CTX_get_error(store)));
     }
     return 1;
 }
@@ -309,14 +312,14 @@ void ms_tls_collect_facts(SSL *ssl, const char *host, int64_t now, struct ms_tls
     snprintf(facts->cipher, sizeof facts->cipher, "%s", cipher ? cipher : "");
     long result = SSL_get_verify_result(ssl);
     if (result != X509_V_OK)
-        record_verify_error(facts, (int)result);
+        record_verify_error(facts, (int)result, ms_cert_problem_from_openssl((int)result));
     X509 *cert = SSL_get1_peer_certificate(ssl);
     if (cert) {
         facts->has_certificate = true;
         collect_certificate(cert, host, now, &facts->cert);
         X509_free(cert);
     } else {
-        record_verify_error(facts, X509_V_ERR_UNSPECIFIED);
+        record_verify_error(facts, X509_V_ERR_UNSPECIFIED, MS_CERT_NO_CERTIFICATE);
         snprintf(facts->verify_error, sizeof facts->verify_error, "the server sent no certificate");
     }
     facts->verified = facts->verify_error_count == 0;

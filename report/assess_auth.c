@@ -9,16 +9,6 @@
 
 /* ---- sign-in ------------------------------------------------------------------------ */
 
-/* needle occurs in hay, ignoring ASCII case. */
-static bool has_text(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = hay; p && *p; p++)
-        if (strncasecmp(p, needle, n) == 0)
-            return true;
-    return false;
-}
-
 enum rule_kind {
     RULE_CODE,         /* the response code equals match (ASCII case ignored) */
     RULE_PHRASE,       /* the text holds match as whole words (ASCII case ignored) */
@@ -113,23 +103,28 @@ static const struct auth_rule auth_rules[] = {
     {"AUTH", RULE_CODE, MS_AUTH_FAILED, HINT_NONE},
 };
 
-/* Why the probe did not send the credentials (its own words, probe/imap.c and pop3.c). */
-static const struct {
-    const char *words;
-    enum ms_auth_outcome outcome;
-} not_sent_rules[] = {
-    {"another endpoint", MS_AUTH_NOT_CHOSEN},
-    {"not encrypted", MS_AUTH_NOT_ATTEMPTED_INSECURE},
-    {"did not verify", MS_AUTH_NOT_ATTEMPTED_INSECURE},
-    {"verified TLS", MS_AUTH_NOT_ATTEMPTED_INSECURE},
-    {"only OAuth2", MS_AUTH_BASIC_AUTH_DISABLED},
-    {"password sign-in is turned off", MS_AUTH_BASIC_AUTH_DISABLED},
-    {"cannot carry", MS_AUTH_NOT_ATTEMPTED},
-    {"line break", MS_AUTH_NOT_ATTEMPTED},
-    {"no OAuth2 mechanism", MS_AUTH_MECHANISM_UNAVAILABLE},
-    {"no password sign-in", MS_AUTH_MECHANISM_UNAVAILABLE},
-    {"mechanism", MS_AUTH_MECHANISM_UNAVAILABLE},
-};
+/* What the probe's reason for not sending the credentials means. */
+static enum ms_auth_outcome skip_outcome(const struct ms_endpoint_result *ep)
+{
+    switch (ep->auth.skip) {
+    case MS_AUTH_SKIP_NOT_CHOSEN: return MS_AUTH_NOT_CHOSEN;
+    case MS_AUTH_SKIP_NOT_ENCRYPTED:
+    case MS_AUTH_SKIP_NO_TLS:
+    case MS_AUTH_SKIP_CERT_UNVERIFIED: return MS_AUTH_NOT_ATTEMPTED_INSECURE;
+    case MS_AUTH_SKIP_OAUTH2_ONLY: return MS_AUTH_BASIC_AUTH_DISABLED;
+    case MS_AUTH_SKIP_NO_OAUTH2_MECH:
+    case MS_AUTH_SKIP_NO_PASSWORD_MECH:
+    case MS_AUTH_SKIP_FORCED_NOT_OFFERED:
+    case MS_AUTH_SKIP_UNKNOWN_MECH: return MS_AUTH_MECHANISM_UNAVAILABLE;
+    case MS_AUTH_SKIP_UNENCODABLE:
+    case MS_AUTH_SKIP_LINE_BREAK: return MS_AUTH_NOT_ATTEMPTED;
+    default: break;
+    }
+    /* no typed reason, on a connection without verified TLS */
+    if (!ep->tls.established || !ep->tls.verified)
+        return MS_AUTH_NOT_ATTEMPTED_INSECURE;
+    return MS_AUTH_NOT_ATTEMPTED;
+}
 
 static bool names_protocol(const char *text)
 {
@@ -229,13 +224,7 @@ static enum ms_auth_outcome auth_outcome(const struct ms_endpoint_result *ep, en
             return MS_AUTH_NOT_ATTEMPTED_INSECURE;
         return au->chosen || ep->failure != MS_FAILURE_NONE ? MS_AUTH_NONE : MS_AUTH_NOT_CHOSEN;
     }
-    for (size_t k = 0; k < sizeof not_sent_rules / sizeof not_sent_rules[0]; k++)
-        if (has_text(au->not_attempted_reason, not_sent_rules[k].words))
-            return not_sent_rules[k].outcome;
-    /* a reason in other words, on a connection without verified TLS */
-    if (!ep->tls.established || !ep->tls.verified)
-        return MS_AUTH_NOT_ATTEMPTED_INSECURE;
-    return MS_AUTH_NOT_ATTEMPTED;
+    return skip_outcome(ep);
 }
 
 enum ms_auth_outcome ms_assess_auth(const struct ms_endpoint_result *ep)
@@ -537,7 +526,7 @@ int judge_auth(struct ctx *c, long i)
         else
             put(m, mc, "mailscope could not sign in as %s on %s: %s (offered: %s).", who, lab,
                 words, mechs[0] ? mechs : "none");
-        if (has_text(au->not_attempted_reason, "OAuth2"))
+        if (au->skip == MS_AUTH_SKIP_NO_OAUTH2_MECH)
             put(rm, rc,
                 "This server does not take OAuth2 tokens for %s: sign in with the "
                 "password (MAILSCOPE_PASSWORD or --password-file) instead, or ask the "

@@ -1,8 +1,6 @@
 /* Findings about one endpoint's session: how it failed, its certificate and TLS version,
  * password sign-in before TLS, ignored alerts, plaintext use, IPv4/IPv6 reachability and
  * STARTTLS command injection. */
-/* Only the X509_V_ERR_* numbers (macros): report/ links no OpenSSL. */
-#include <openssl/x509_vfy.h>
 #include <string.h>
 #include <strings.h>
 
@@ -429,42 +427,38 @@ int judge_failure(struct ctx *c, long i)
     return 0;
 }
 
-static bool has_verify_error(const struct ms_tls_facts *t, int code)
+static bool has_problem(const struct ms_tls_facts *t, enum ms_cert_problem p)
 {
     for (size_t k = 0; k < t->verify_error_count && k < MS_MAX_VERIFY_ERRORS; k++)
-        if (t->verify_errors[k] == code)
+        if (t->cert_problems[k] == p)
             return true;
     return false;
 }
 
-static bool is_expiry_or_name_error(int e)
+static bool is_expiry_or_name_error(enum ms_cert_problem p)
 {
-    return e == 0 || e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID ||
-           e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_EMAIL_MISMATCH ||
-           e == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    return p == MS_CERT_OK || p == MS_CERT_EXPIRED || p == MS_CERT_NOT_YET_VALID ||
+           p == MS_CERT_NAME_MISMATCH;
 }
 
 /* Plain words for the verification errors that are neither dates nor names. */
-static const char *verify_words(int e)
+static const char *verify_words(enum ms_cert_problem p)
 {
-    switch (e) {
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return "the certificate is self-signed";
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        return "the chain ends in an untrusted self-signed root";
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    switch (p) {
+    case MS_CERT_SELF_SIGNED: return "the certificate is self-signed";
+    case MS_CERT_SELF_SIGNED_IN_CHAIN: return "the chain ends in an untrusted self-signed root";
+    case MS_CERT_UNKNOWN_ISSUER:
         return "its issuer is unknown here (an unknown CA, or the server omits intermediates)";
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case MS_CERT_CHAIN_INCOMPLETE:
         return "the chain is incomplete (the server omits intermediate certificates)";
-    case X509_V_ERR_CERT_REVOKED: return "the certificate has been revoked";
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return "a signature in the chain is invalid";
-    case X509_V_ERR_EE_KEY_TOO_SMALL: return "the certificate's key is too small";
-    case X509_V_ERR_CA_KEY_TOO_SMALL: return "the CA's key is too small";
-    case X509_V_ERR_CA_MD_TOO_WEAK: return "the chain uses a too weak signature algorithm";
-    case X509_V_ERR_INVALID_CA: return "an issuer in the chain is not a valid CA";
-    case X509_V_ERR_INVALID_PURPOSE: return "the certificate is not meant for TLS servers";
-    case X509_V_ERR_CERT_UNTRUSTED:
-    case X509_V_ERR_CERT_REJECTED: return "the root CA is not trusted for this purpose";
+    case MS_CERT_REVOKED: return "the certificate has been revoked";
+    case MS_CERT_BAD_SIGNATURE: return "a signature in the chain is invalid";
+    case MS_CERT_KEY_TOO_SMALL: return "the certificate's key is too small";
+    case MS_CERT_CA_KEY_TOO_SMALL: return "the CA's key is too small";
+    case MS_CERT_WEAK_SIGNATURE: return "the chain uses a too weak signature algorithm";
+    case MS_CERT_INVALID_CA: return "an issuer in the chain is not a valid CA";
+    case MS_CERT_INVALID_PURPOSE: return "the certificate is not meant for TLS servers";
+    case MS_CERT_UNTRUSTED: return "the root CA is not trusted for this purpose";
     default: return NULL;
     }
 }
@@ -473,10 +467,10 @@ static int judge_untrusted(struct ctx *c, long i, bool other_cert_finding)
 {
     const struct ms_endpoint_result *ep = &c->r->endpoints[i];
     const struct ms_tls_facts *t = &ep->tls;
-    int first = 0;
+    enum ms_cert_problem first = MS_CERT_OK;
     for (size_t k = 0; k < t->verify_error_count && k < MS_MAX_VERIFY_ERRORS; k++)
-        if (!is_expiry_or_name_error(t->verify_errors[k])) {
-            first = t->verify_errors[k];
+        if (!is_expiry_or_name_error(t->cert_problems[k])) {
+            first = t->cert_problems[k];
             break;
         }
     bool no_cert = t->established && !t->has_certificate && !t->verified;
@@ -497,8 +491,7 @@ static int judge_untrusted(struct ctx *c, long i, bool other_cert_finding)
     if (no_cert) {
         put(f->message, sizeof f->message,
             "%s sent no certificate, so mail programs cannot tell it is the real server.", lab);
-    } else if (first == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-               first == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN) {
+    } else if (first == MS_CERT_SELF_SIGNED || first == MS_CERT_SELF_SIGNED_IN_CHAIN) {
         put(f->message, sizeof f->message,
             "The certificate of %s is not trusted: %s (subject %s, issuer %s); mail programs "
             "will refuse it or warn.",
@@ -513,16 +506,13 @@ static int judge_untrusted(struct ctx *c, long i, bool other_cert_finding)
             t->verify_error[0] ? t->verify_error : "no reason given", subj, issuer);
     }
 
-    if (first == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-        first == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+    if (first == MS_CERT_SELF_SIGNED || first == MS_CERT_SELF_SIGNED_IN_CHAIN)
         put(f->remedy, sizeof f->remedy,
             "Replace the certificate for %s with one from a public CA (e.g. Let's Encrypt). "
             "With a private CA, install the CA on every client and pass --ca-file to "
             "mailscope.",
             ep->host);
-    else if (first == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-             first == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-             first == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)
+    else if (first == MS_CERT_UNKNOWN_ISSUER || first == MS_CERT_CHAIN_INCOMPLETE)
         put(f->remedy, sizeof f->remedy,
             "Configure the server to send the full chain: its certificate plus the CA's "
             "intermediate certificates (e.g. fullchain.pem, not cert.pem), then reload it. "
@@ -552,13 +542,12 @@ int judge_cert(struct ctx *c, long i)
     bool leaf_expired = t->has_certificate &&
                         (cert->days_left < 0 || (r->started_at > 0 && cert->not_after_epoch > 0 &&
                                                  cert->not_after_epoch <= r->started_at));
-    bool expired = leaf_expired || has_verify_error(t, X509_V_ERR_CERT_HAS_EXPIRED);
-    bool nyv = has_verify_error(t, X509_V_ERR_CERT_NOT_YET_VALID) ||
+    bool expired = leaf_expired || has_problem(t, MS_CERT_EXPIRED);
+    bool nyv = has_problem(t, MS_CERT_NOT_YET_VALID) ||
                (t->has_certificate && r->started_at > 0 && cert->not_before_epoch > r->started_at);
     /* hostname_match is only trusted from a completed handshake; before that, only
      * OpenSSL's own verdict counts. */
-    bool mismatch = has_verify_error(t, X509_V_ERR_HOSTNAME_MISMATCH) ||
-                    has_verify_error(t, X509_V_ERR_IP_ADDRESS_MISMATCH) ||
+    bool mismatch = has_problem(t, MS_CERT_NAME_MISMATCH) ||
                     (t->has_certificate && t->established && !cert->hostname_match);
 
     if (expired) {

@@ -127,11 +127,17 @@ void fx_credentials(struct ms_result *r)
         struct ms_auth_facts *au = &r->endpoints[i].auth;
         au->wanted = true;
         if (i == I143 || i == P110)
-            snprintf(au->not_attempted_reason, sizeof au->not_attempted_reason,
-                     "another endpoint of this protocol was chosen to sign in");
+            fx_not_attempted(&r->endpoints[i], MS_AUTH_SKIP_NOT_CHOSEN,
+                             "another endpoint of this protocol was chosen to sign in");
         else
             au->chosen = true;
     }
+}
+
+void fx_not_attempted(struct ms_endpoint_result *ep, enum ms_auth_skip skip, const char *words)
+{
+    ep->auth.skip = skip;
+    snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason, "%s", words);
 }
 
 void fx_answer_auth(struct ms_endpoint_result *ep, const char *mechanism, const char *status,
@@ -177,8 +183,10 @@ void fx_bad_cert(struct ms_endpoint_result *ep, const int *errors, size_t n, con
     assert_true(n <= MS_MAX_VERIFY_ERRORS);
     ep->tls.verified = false;
     ep->completed_securely = false;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         ep->tls.verify_errors[i] = errors[i];
+        ep->tls.cert_problems[i] = ms_cert_problem_from_openssl(errors[i]);
+    }
     ep->tls.verify_error_count = n;
     snprintf(ep->tls.verify_error, sizeof ep->tls.verify_error, "%s", text);
 }

@@ -59,6 +59,9 @@ void fx_bare_host(struct ms_result *r, bool credentials);
  * were chosen, and 143 and 110 left it to them. Nothing was sent yet (fx_answer_auth). */
 void fx_credentials(struct ms_result *r);
 
+/* Credentials were not sent on ep: the probe's typed reason and its words. */
+void fx_not_attempted(struct ms_endpoint_result *ep, enum ms_auth_skip skip, const char *words);
+
 /* The server's verdict on the credentials sent on ep: ok when status is "OK" or "+OK". */
 void fx_answer_auth(struct ms_endpoint_result *ep, const char *mechanism, const char *status,
                     const char *code, const char *text);

@@ -225,36 +225,31 @@ static void test_outcome_from_facts(void **state)
     assert_int_equal(ms_assess_auth(ep), MS_AUTH_UNFINISHED);
     /* the probe's reasons for not sending credentials */
     static const struct {
-        const char *reason;
+        enum ms_auth_skip skip;
         enum ms_auth_outcome want;
     } reasons[] = {
-        {"the connection is not encrypted; mailscope sends credentials only over verified TLS "
-         "(--allow-insecure-auth overrides)",
-         MS_AUTH_NOT_ATTEMPTED_INSECURE},
-        {"the certificate did not verify (certificate has expired); credentials are sent only "
-         "over verified TLS (--allow-insecure-auth overrides)",
-         MS_AUTH_NOT_ATTEMPTED_INSECURE},
-        {"the server offers only OAuth2 sign-in (password sign-in is turned off)",
-         MS_AUTH_BASIC_AUTH_DISABLED},
-        {"the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)",
-         MS_AUTH_MECHANISM_UNAVAILABLE},
-        {"the server offers no password sign-in (no USER, no SASL PLAIN or LOGIN)",
-         MS_AUTH_MECHANISM_UNAVAILABLE},
-        {"the user name or password has characters the IMAP LOGIN command cannot carry; try "
-         "--auth-mech PLAIN",
-         MS_AUTH_NOT_ATTEMPTED},
-        {"another endpoint of this protocol was chosen to sign in", MS_AUTH_NOT_CHOSEN},
-        {"something new", MS_AUTH_NOT_ATTEMPTED},
+        {MS_AUTH_SKIP_NOT_ENCRYPTED, MS_AUTH_NOT_ATTEMPTED_INSECURE},
+        {MS_AUTH_SKIP_NO_TLS, MS_AUTH_NOT_ATTEMPTED_INSECURE},
+        {MS_AUTH_SKIP_CERT_UNVERIFIED, MS_AUTH_NOT_ATTEMPTED_INSECURE},
+        {MS_AUTH_SKIP_OAUTH2_ONLY, MS_AUTH_BASIC_AUTH_DISABLED},
+        {MS_AUTH_SKIP_NO_OAUTH2_MECH, MS_AUTH_MECHANISM_UNAVAILABLE},
+        {MS_AUTH_SKIP_NO_PASSWORD_MECH, MS_AUTH_MECHANISM_UNAVAILABLE},
+        {MS_AUTH_SKIP_FORCED_NOT_OFFERED, MS_AUTH_MECHANISM_UNAVAILABLE},
+        {MS_AUTH_SKIP_UNKNOWN_MECH, MS_AUTH_MECHANISM_UNAVAILABLE},
+        {MS_AUTH_SKIP_UNENCODABLE, MS_AUTH_NOT_ATTEMPTED},
+        {MS_AUTH_SKIP_LINE_BREAK, MS_AUTH_NOT_ATTEMPTED},
+        {MS_AUTH_SKIP_NOT_CHOSEN, MS_AUTH_NOT_CHOSEN},
+        {MS_AUTH_SKIP_LOCAL_ERROR, MS_AUTH_NOT_ATTEMPTED},
     };
     ep->failure = MS_FAILURE_NONE;
     ep->auth.attempted = false;
     for (size_t k = 0; k < sizeof reasons / sizeof reasons[0]; k++) {
-        snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason, "%s",
-                 reasons[k].reason);
+        /* the words are evidence only: the typed reason decides */
+        fx_not_attempted(ep, reasons[k].skip, "words that must not matter");
         assert_int_equal(ms_assess_auth(ep), reasons[k].want);
     }
-    /* a reason in other words on a connection without verified TLS: insecure */
-    snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason, "no TLS here");
+    /* a local error on a connection without verified TLS: insecure */
+    fx_not_attempted(ep, MS_AUTH_SKIP_LOCAL_ERROR, "out of memory");
     ep->tls.verified = false;
     assert_int_equal(ms_assess_auth(ep), MS_AUTH_NOT_ATTEMPTED_INSECURE);
     /* no reason, but the session stopped because TLS could not be had */
@@ -480,8 +475,8 @@ static void test_basic_auth_disabled(void **state)
     fx_bare_host(&r, true);
     struct ms_endpoint_result *im = &r.endpoints[I993];
     fx_set_strs(&im->caps_after_tls, o365);
-    snprintf(im->auth.not_attempted_reason, sizeof im->auth.not_attempted_reason,
-             "the server offers only OAuth2 sign-in (password sign-in is turned off)");
+    fx_not_attempted(im, MS_AUTH_SKIP_OAUTH2_ONLY,
+                     "the server offers only OAuth2 sign-in (password sign-in is turned off)");
     fx_answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
     assess(&r, &a);
     const struct ms_finding *f = fx_find(&a, "auth.basic_auth_disabled", I993);
@@ -503,12 +498,10 @@ static void test_token_without_oauth_mech(void **state)
     struct ms_result r;
     struct ms_assessment a;
     fx_bare_host(&r, true);
-    snprintf(r.endpoints[I993].auth.not_attempted_reason,
-             sizeof r.endpoints[I993].auth.not_attempted_reason,
-             "the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)");
-    snprintf(r.endpoints[P995].auth.not_attempted_reason,
-             sizeof r.endpoints[P995].auth.not_attempted_reason,
-             "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)");
+    fx_not_attempted(&r.endpoints[I993], MS_AUTH_SKIP_NO_OAUTH2_MECH,
+                     "the server offers no OAuth2 mechanism (AUTH=XOAUTH2 or AUTH=OAUTHBEARER)");
+    fx_not_attempted(&r.endpoints[P995], MS_AUTH_SKIP_NO_OAUTH2_MECH,
+                     "the server offers no OAuth2 mechanism (SASL XOAUTH2 or OAUTHBEARER)");
     assess(&r, &a);
     const struct ms_finding *f = fx_find(&a, "auth.mechanism_unavailable", I993);
     assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
@@ -534,9 +527,9 @@ static void test_insecure_not_attempted(void **state)
         fx_bad_cert(ep, (const int[]){18}, 1, /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
                     "self-signed certificate");
         ep->auth.chosen = false;
-        snprintf(ep->auth.not_attempted_reason, sizeof ep->auth.not_attempted_reason,
-                 "the certificate did not verify (self-signed certificate); credentials are "
-                 "sent only over verified TLS (--allow-insecure-auth overrides)");
+        fx_not_attempted(ep, MS_AUTH_SKIP_CERT_UNVERIFIED,
+                         "the certificate did not verify (self-signed certificate); credentials "
+                         "are sent only over verified TLS (--allow-insecure-auth overrides)");
     }
     fx_answer_auth(&r.endpoints[P995], "PLAIN", "+OK", "", "+OK Logged in.");
     assess(&r, &a);
@@ -828,9 +821,8 @@ static void test_summary_pop3_expire_login_delay(void **state)
     fx_healthy_endpoint(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
     fx_healthy_endpoint(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
     r.endpoints[0].auth.wanted = r.endpoints[1].auth.wanted = r.endpoints[1].auth.chosen = true;
-    snprintf(r.endpoints[0].auth.not_attempted_reason,
-             sizeof r.endpoints[0].auth.not_attempted_reason,
-             "another endpoint of this protocol was chosen to sign in");
+    fx_not_attempted(&r.endpoints[0], MS_AUTH_SKIP_NOT_CHOSEN,
+                     "another endpoint of this protocol was chosen to sign in");
     struct ms_endpoint_result *po = &r.endpoints[1];
     fx_set_strs(&po->caps_after_tls, pre);
     fx_answer_auth(po, "USER", "+OK", "", "+OK Logged in.");
