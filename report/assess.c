@@ -32,33 +32,6 @@ const char *ms_status_name(enum ms_status s)
     }
 }
 
-const char *ms_assess_failure_code(enum ms_failure f)
-{
-    switch (f) {
-    case MS_FAILURE_NONE: return NULL;
-    case MS_FAILURE_DNS_NO_SUCH_HOST: return "dns.no_such_host";
-    case MS_FAILURE_DNS_NO_ADDRESS: return "dns.no_address";
-    case MS_FAILURE_DNS_TIMEOUT: return "dns.timeout";
-    case MS_FAILURE_DNS_ERROR: return "dns.error";
-    case MS_FAILURE_TCP_REFUSED: return "tcp.refused";
-    case MS_FAILURE_TCP_TIMEOUT: return "tcp.timeout";
-    case MS_FAILURE_TCP_UNREACHABLE: return "tcp.unreachable";
-    case MS_FAILURE_TLS_HANDSHAKE: return "tls.handshake_failed";
-    case MS_FAILURE_TLS_TIMEOUT: return "tls.timeout";
-    case MS_FAILURE_STARTTLS_NOT_OFFERED: return "starttls.not_offered";
-    case MS_FAILURE_STARTTLS_REFUSED: return "starttls.refused";
-    case MS_FAILURE_STARTTLS_INJECTED: return "starttls.injected_data";
-    case MS_FAILURE_PROTO_BYE: return "proto.bye";
-    case MS_FAILURE_PROTO_PREAUTH: return "proto.preauth_without_tls";
-    case MS_FAILURE_PROTO_UNEXPECTED_GREETING: return "proto.unexpected_greeting";
-    case MS_FAILURE_PROTO_MALFORMED: return "proto.malformed_response";
-    case MS_FAILURE_PROTO_CLOSED: return "proto.closed";
-    case MS_FAILURE_PROTO_TIMEOUT: return "proto.timeout";
-    case MS_FAILURE_INTERNAL: return "internal.error";
-    }
-    return "internal.error";
-}
-
 bool ms_assess_endpoint_secure(const struct ms_endpoint_result *ep)
 {
     /* verified already covers chain and host name; the other checks only guard against a
@@ -79,7 +52,7 @@ static bool endpoint_works(const struct ms_result *r, const struct ms_finding *f
         return false;
     for (size_t k = 0; k < n; k++)
         if (f[k].endpoint_index == (long)i && f[k].severity == MS_SEVERITY_CRITICAL &&
-            !is_account_code(f[k].code))
+            !ms_assess_is_account(&f[k]))
             return false;
     return true;
 }
@@ -110,7 +83,7 @@ static void sort_findings(struct ms_finding *f, size_t n)
 
 static bool is_internal(const struct ms_finding *f)
 {
-    return strcmp(f->code, "internal.error") == 0;
+    return (ms_catalogue[f->id].flags & MS_FF_INTERNAL) != 0;
 }
 
 /* Status accumulator: the worst severity seen, where an internal error (we could not
@@ -140,71 +113,7 @@ static enum ms_status acc_status(const struct status_acc *s)
     return s->worst;
 }
 
-/* A short phrase for why an endpoint is not usable, from a finding code. */
-static const char *reason_words(const char *code)
-{
-    static const struct {
-        const char *code, *words;
-    } tab[] = {
-        {"dns.no_such_host", "does not resolve (no such host)"},
-        {"dns.no_address", "has no address in DNS"},
-        {"dns.timeout", "could not be resolved in time"},
-        {"dns.error", "could not be resolved"},
-        {"tcp.refused", "refused the connection"},
-        {"tcp.timeout", "did not answer (connection timed out)"},
-        {"tcp.unreachable", "is unreachable"},
-        {"tls.handshake_failed", "failed the TLS handshake"},
-        {"tls.timeout", "timed out in the TLS handshake"},
-        {"tls.cert_expired", "has an expired certificate"},
-        {"tls.cert_not_yet_valid", "has a certificate that is not valid yet"},
-        {"tls.cert_hostname_mismatch", "has a certificate for another name"},
-        {"tls.cert_untrusted", "has an untrusted certificate"},
-        {"tls.protocol_outdated", "uses an outdated TLS version"},
-        {"tls.not_used", "does not use TLS"},
-        {"starttls.not_offered", "does not offer STARTTLS"},
-        {"starttls.refused", "refused STARTTLS"},
-        {"starttls.injected_data", "injected data after STARTTLS"},
-        {"proto.bye", "said BYE"},
-        {"proto.preauth_without_tls", "sent PREAUTH before TLS"},
-        {"proto.unexpected_greeting", "sent an unexpected greeting"},
-        {"proto.malformed_response", "sent a malformed response"},
-        {"proto.closed", "closed the connection"},
-        {"proto.timeout", "stopped answering"},
-        {"internal.error", "could not be checked (internal error)"},
-        {"starttls.command_injection", "executes commands injected before STARTTLS"},
-        {"auth.failed", "rejected the credentials"},
-        {"auth.protocol_disabled", "refused this account the protocol"},
-        {"auth.basic_auth_disabled", "allows only OAuth2 sign-in"},
-        {"auth.mechanism_unavailable", "offers no usable sign-in mechanism"},
-        {"auth.account_locked_or_expired", "says the account is locked or expired"},
-    };
-    for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++)
-        if (strcmp(tab[k].code, code) == 0)
-            return tab[k].words;
-    return "did not complete securely";
-}
-
-/* Why endpoint i is not usable: its session failure, else its worst certificate or TLS
- * finding (a->findings is sorted). */
-const char *endpoint_reason(const struct ctx *c, const struct ms_assessment *a, size_t i)
-{
-    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
-    const char *code = ms_assess_failure_code(ep->failure);
-    if (code)
-        return reason_words(code);
-    for (size_t k = 0; k < a->finding_count; k++)
-        if (a->findings[k].endpoint_index == (long)i &&
-            a->findings[k].severity == MS_SEVERITY_CRITICAL &&
-            !is_account_code(a->findings[k].code))
-            return reason_words(a->findings[k].code);
-    for (size_t k = 0; k < a->finding_count; k++)
-        if (a->findings[k].endpoint_index == (long)i &&
-            a->findings[k].severity == MS_SEVERITY_CRITICAL)
-            return reason_words(a->findings[k].code);
-    return reason_words("");
-}
-
-static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
+static void make_verdict(const struct ms_assess_ctx *c, struct ms_protocol_verdict *v,
                          const struct ms_assessment *a)
 {
     const struct ms_result *r = c->r;
@@ -225,13 +134,13 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
                 !endpoint_works(r, a->findings, a->finding_count, i) ||
                 (ep->security == MS_SECURITY_IMPLICIT) != (pass == 0))
                 continue;
-            ep_port(c, ep, port, sizeof port);
+            ms_assess_ep_port(c, ep, port, sizeof port);
             n_works++;
-            app(works, sizeof works, "%s%s (%s)",
-                n_works == 1               ? ""
-                : n_works == n_total_works ? " and "
-                                           : ", ",
-                port, security_words(ep->security));
+            ms_assess_app(works, sizeof works, "%s%s (%s)",
+                          n_works == 1               ? ""
+                          : n_works == n_total_works ? " and "
+                                                     : ", ",
+                          port, ms_phrase_security(ep->security));
             for (size_t k = 0; k < a->finding_count; k++)
                 if (a->findings[k].endpoint_index == (long)i &&
                     a->findings[k].severity == MS_SEVERITY_WARNING)
@@ -243,55 +152,58 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
         char port[300];
         if (ep->protocol != v->protocol || endpoint_works(r, a->findings, a->finding_count, i))
             continue;
-        ep_port(c, ep, port, sizeof port);
+        ms_assess_ep_port(c, ep, port, sizeof port);
         if (ep->tls.established)
             tls_up = true;
-        app(broken, sizeof broken, "%s%s%s %s", n_broken ? ", " : "", c->one_host ? "port " : "",
-            port, endpoint_reason(c, a, i));
+        ms_assess_app(broken, sizeof broken, "%s%s%s %s", n_broken ? ", " : "",
+                      c->one_host ? "port " : "", port,
+                      ms_assess_endpoint_reason(c, a->findings, a->finding_count, i));
         n_broken++;
     }
-    const char *name = proto_upper(v->protocol);
+    const char *name = ms_assess_proto_upper(v->protocol);
     const char *domain = r->discovery.performed ? r->discovery.domain : "";
     if (v->available) {
-        put(v->summary, sizeof v->summary, "%s works securely on %s", name, works);
+        ms_assess_put(v->summary, sizeof v->summary, "%s works securely on %s", name, works);
         if (warnings)
-            app(v->summary, sizeof v->summary, ", with %zu warning%s", warnings,
-                warnings == 1 ? "" : "s");
+            ms_assess_app(v->summary, sizeof v->summary, ", with %zu warning%s", warnings,
+                          warnings == 1 ? "" : "s");
         if (n_broken)
-            app(v->summary, sizeof v->summary, "; %s", broken);
-        app(v->summary, sizeof v->summary, ".");
+            ms_assess_app(v->summary, sizeof v->summary, "; %s", broken);
+        ms_assess_app(v->summary, sizeof v->summary, ".");
     } else if (v->not_offered) {
         char labels[64];
-        not_offered_labels(r, v->protocol, labels, sizeof labels);
-        put(v->summary, sizeof v->summary, "%s is not offered by %s (%s SRV target '.')", name,
-            domain, labels);
+        ms_assess_not_offered_labels(r, v->protocol, labels, sizeof labels);
+        ms_assess_put(v->summary, sizeof v->summary, "%s is not offered by %s (%s SRV target '.')",
+                      name, domain, labels);
         if (n_broken)
-            app(v->summary, sizeof v->summary, "; %s", broken);
-        app(v->summary, sizeof v->summary, ".");
+            ms_assess_app(v->summary, sizeof v->summary, "; %s", broken);
+        ms_assess_app(v->summary, sizeof v->summary, ".");
     } else if (n_broken) {
-        put(v->summary, sizeof v->summary, "%s is not available%s%s%s: %s.", name,
-            tls_up ? " securely" : "", domain[0] ? " for " : "", domain, broken);
+        ms_assess_put(v->summary, sizeof v->summary, "%s is not available%s%s%s: %s.", name,
+                      tls_up ? " securely" : "", domain[0] ? " for " : "", domain, broken);
     } else if (domain[0]) {
         char why[200];
-        no_server_words(c, v->protocol, why, sizeof why);
-        put(v->summary, sizeof v->summary, "%s is not available for %s: %s.", name, domain, why);
+        ms_assess_no_server_words(c, v->protocol, why, sizeof why);
+        ms_assess_put(v->summary, sizeof v->summary, "%s is not available for %s: %s.", name,
+                      domain, why);
     } else {
-        put(v->summary, sizeof v->summary, "%s is not available: no endpoint was checked.", name);
+        ms_assess_put(v->summary, sizeof v->summary,
+                      "%s is not available: no endpoint was checked.", name);
     }
     /* The account's side: a sign-in that went wrong is part of the answer. */
     long at;
-    enum auth_hint hint;
-    enum ms_auth_outcome o = protocol_auth(r, v->protocol, &at, &hint);
+    enum ms_auth_hint hint;
+    enum ms_auth_outcome o = ms_assess_protocol_auth(r, v->protocol, &at, &hint);
     const char *code = ms_auth_outcome_code(o);
-    if (code && auth_severity(o) != MS_SEVERITY_INFO) {
+    if (code && ms_assess_auth_severity(o) != MS_SEVERITY_INFO) {
         char port[300];
-        ep_port(c, &r->endpoints[at], port, sizeof port);
-        app(v->summary, sizeof v->summary, " Signing in as %s on %s failed: %s.",
-            r->user[0] ? r->user : "the user", port,
-            o == MS_AUTH_PROTOCOL_DISABLED
-                ? (v->protocol == MS_PROTOCOL_IMAP ? "IMAP is disabled for this account"
-                                                   : "POP3 is disabled for this account")
-                : outcome_words(o));
+        ms_assess_ep_port(c, &r->endpoints[at], port, sizeof port);
+        ms_assess_app(v->summary, sizeof v->summary, " Signing in as %s on %s failed: %s.",
+                      r->user[0] ? r->user : "the user", port,
+                      o == MS_AUTH_PROTOCOL_DISABLED
+                          ? (v->protocol == MS_PROTOCOL_IMAP ? "IMAP is disabled for this account"
+                                                             : "POP3 is disabled for this account")
+                          : ms_assess_outcome_words(o));
     }
 }
 
@@ -300,7 +212,8 @@ static void make_verdict(const struct ctx *c, struct ms_protocol_verdict *v,
 int ms_assess(const struct ms_result *result, const struct ms_assess_options *opt,
               struct ms_assessment *out)
 {
-    struct ctx c = {.r = result, .warn_days = MS_ASSESS_DEFAULT_CERT_WARN_DAYS, .one_host = true};
+    struct ms_assess_ctx c = {
+        .r = result, .warn_days = MS_ASSESS_DEFAULT_CERT_WARN_DAYS, .one_host = true};
     enum ms_status *ep_status = NULL;
     enum ms_status *srv_status = NULL; /* without findings about the account */
     int rc = 0;
@@ -313,19 +226,20 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     for (size_t i = 1; i < result->endpoint_count; i++)
         if (strcasecmp(result->endpoints[i].host, result->endpoints[0].host) != 0)
             c.one_host = false;
-    c.not_offered[MS_PROTOCOL_IMAP] = protocol_not_offered(result, MS_PROTOCOL_IMAP);
-    c.not_offered[MS_PROTOCOL_POP3] = protocol_not_offered(result, MS_PROTOCOL_POP3);
+    c.not_offered[MS_PROTOCOL_IMAP] = ms_assess_protocol_not_offered(result, MS_PROTOCOL_IMAP);
+    c.not_offered[MS_PROTOCOL_POP3] = ms_assess_protocol_not_offered(result, MS_PROTOCOL_POP3);
 
     for (size_t i = 0; i < result->endpoint_count; i++) {
         long idx = (long)i;
-        if ((rc = judge_failure(&c, idx)) || (rc = judge_cert(&c, idx)) ||
-            (rc = judge_tls_version(&c, idx)) || (rc = judge_plaintext_login(&c, idx)) ||
-            (rc = judge_misc(&c, idx)) || (rc = judge_families(&c, idx)) ||
-            (rc = judge_auth(&c, idx)) || (rc = judge_injection(&c, idx)) ||
-            (rc = judge_quota(&c, idx)))
+        if ((rc = ms_assess_judge_failure(&c, idx)) || (rc = ms_assess_judge_cert(&c, idx)) ||
+            (rc = ms_assess_judge_tls_version(&c, idx)) ||
+            (rc = ms_assess_judge_plaintext_login(&c, idx)) ||
+            (rc = ms_assess_judge_misc(&c, idx)) || (rc = ms_assess_judge_families(&c, idx)) ||
+            (rc = ms_assess_judge_auth(&c, idx)) || (rc = ms_assess_judge_injection(&c, idx)) ||
+            (rc = ms_assess_judge_quota(&c, idx)))
             goto out;
     }
-    if ((rc = judge_discovery(&c)))
+    if ((rc = ms_assess_judge_discovery(&c)))
         goto out;
 
     /* Which protocols get a verdict: the requested ones, and any that was probed. */
@@ -353,44 +267,33 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
         /* Unavailable must be critical (unless the domain says it is not offered); say so
          * when no endpoint finding already does. */
         if (!v->available && !v->not_offered && !critical) {
-            struct ms_finding *f = add(&c, MS_SEVERITY_CRITICAL, "proto.unavailable", -1);
-            if (!f) {
-                rc = MS_ENOMEM;
-                goto out;
-            }
-            const char *name = proto_upper(v->protocol);
-            unsigned implicit = v->protocol == MS_PROTOCOL_IMAP ? 993u : 995u;
+            const char *name = ms_assess_proto_upper(v->protocol);
+            bool imap = v->protocol == MS_PROTOCOL_IMAP;
             bool probed = false;
             for (size_t i = 0; i < result->endpoint_count; i++)
                 if (result->endpoints[i].protocol == v->protocol)
                     probed = true;
+            struct ms_assess_vars vs = {.n = 0};
+            char why[200];
+            ms_assess_var(&vs, "proto", name);
+            ms_assess_var(&vs, "domain",
+                          result->discovery.performed ? result->discovery.domain : "");
+            ms_assess_var(&vs, "implicit", imap ? "993" : "995");
+            ms_assess_var(&vs, "plain", imap ? "143" : "110");
+            ms_assess_var(&vs, "service", ms_assess_services_of(v->protocol)[0]);
+            int message = MS_T_DEFAULT, remedy = MS_T_DEFAULT;
             if (result->discovery.performed && !probed) {
-                char why[200];
-                no_server_words(&c, v->protocol, why, sizeof why);
-                put(f->message, sizeof f->message, "%s is not available for %s: %s.", name,
-                    result->discovery.domain, why);
-                size_t asked, silent = dns_timeouts(&result->discovery, &asked);
-                if (asked > 0 && silent == asked)
-                    put(f->remedy, sizeof f->remedy,
-                        "Fix DNS first (see dns.timeout), then run mailscope again.");
-                else
-                    put(f->remedy, sizeof f->remedy,
-                        "Publish SRV records for the mail domain (e.g. %s.%s. SRV 0 1 %u "
-                        "mail.%s.) and an A/AAAA record for the server, or ask the provider "
-                        "for the server's name and run mailscope on it.",
-                        services_of(v->protocol)[0], result->discovery.domain, implicit,
-                        result->discovery.domain);
-            } else {
-                put(f->message, sizeof f->message,
-                    "%s is not available securely%s%s: no %s endpoint completed a TLS session "
-                    "with a verified certificate.",
-                    name, result->discovery.performed ? " for " : "",
-                    result->discovery.performed ? result->discovery.domain : "", name);
-                put(f->remedy, sizeof f->remedy,
-                    "Offer %s on port %u with implicit TLS (or STARTTLS on port %u) and a "
-                    "valid certificate; run mailscope --trace to see what the server does.",
-                    name, implicit, v->protocol == MS_PROTOCOL_IMAP ? 143u : 110u);
+                ms_assess_no_server_words(&c, v->protocol, why, sizeof why);
+                ms_assess_var(&vs, "why", why);
+                size_t asked, silent = ms_assess_dns_timeouts(&result->discovery, &asked);
+                message = MS_T_UNAVAILABLE_NO_SERVER;
+                remedy = asked > 0 && silent == asked ? MS_T_UNAVAILABLE_FIX_DNS
+                                                      : MS_T_UNAVAILABLE_PUBLISH_SRV;
             }
+            if ((rc = ms_assess_emit(&c, MS_F_PROTO_UNAVAILABLE, MS_SEV_DEFAULT, -1,
+                                     MS_MSG(MS_F_PROTO_UNAVAILABLE, message),
+                                     MS_REM(MS_F_PROTO_UNAVAILABLE, remedy), &vs)))
+                goto out;
         }
     }
 
@@ -411,7 +314,7 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             if (c.f[k].endpoint_index != (long)i)
                 continue;
             acc_add(&s, &c.f[k]);
-            if (!is_account_code(c.f[k].code))
+            if (!ms_assess_is_account(&c.f[k]))
                 acc_add(&srv, &c.f[k]);
         }
         ep_status[i] = acc_status(&s);
@@ -442,8 +345,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             v->status = MS_STATUS_CRITICAL;
         make_verdict(&c, v, out);
     }
-    recommend(&c, out, srv_status);
-    make_summary(&c, out);
+    ms_assess_recommend(&c, out, srv_status);
+    ms_assess_make_summary(&c, out);
 
 out:
     free(c.f);

@@ -7,8 +7,7 @@
 #include <stddef.h>
 
 #include "probe/result.h"
-
-enum ms_severity { MS_SEVERITY_INFO, MS_SEVERITY_WARNING, MS_SEVERITY_CRITICAL };
+#include "report/catalogue.h"
 
 /* Nagios order: the exit code is the numeric value. */
 enum ms_status {
@@ -25,6 +24,7 @@ struct ms_assess_options {
 };
 
 struct ms_finding {
+    enum ms_finding_id id; /* its row in the catalogue (report/catalogue.h) */
     enum ms_severity severity;
     const char *code;     /* stable dotted code, static storage: "tls.cert_expired" */
     const char *endpoint; /* an endpoint id (points into the result), or NULL */

@@ -1,6 +1,10 @@
 /* Private to the judge (report/assess*.c): the context its files share and the functions
  * one of them defines for the others. Not part of the public interface (report/assess.h).
- * Each function's comment is at its definition. */
+ * Each function's comment is at its definition.
+ *
+ * Who calls whom (no cycles): assess.c runs the judges (assess_endpoint.c, assess_auth.c,
+ * assess_discovery.c), then the verdicts, assess_recommend.c and assess_summary.c; all of
+ * them use assess_util.c; the words come from catalogue.c. */
 #ifndef MS_ASSESS_INTERNAL_H
 #define MS_ASSESS_INTERNAL_H
 
@@ -9,8 +13,9 @@
 #include <stddef.h>
 
 #include "report/assess.h"
+#include "report/catalogue.h"
 
-struct ctx {
+struct ms_assess_ctx {
     const struct ms_result *r;
     int warn_days;
     bool one_host;       /* all endpoints share one host: name them by port only */
@@ -21,81 +26,104 @@ struct ctx {
 };
 
 /* A variant of a finding's remedy, picked by the rule that decided the outcome. */
-enum auth_hint {
-    HINT_NONE,
-    HINT_PRIVACY,      /* PRIVACYREQUIRED: no sign-in without TLS */
-    HINT_AUTHZ,        /* AUTHORIZATIONFAILED: accepted, but may not act as that user */
-    HINT_PERM,         /* SYS/PERM without further words */
-    HINT_WEB_LOGIN,    /* the provider wants a browser sign-in first */
-    HINT_APP_PASSWORD, /* the provider wants an app password */
-    HINT_EXCHANGE,     /* Exchange / Microsoft 365 words */
+enum ms_auth_hint {
+    MS_HINT_NONE,
+    MS_HINT_PRIVACY,      /* PRIVACYREQUIRED: no sign-in without TLS */
+    MS_HINT_AUTHZ,        /* AUTHORIZATIONFAILED: accepted, but may not act as that user */
+    MS_HINT_PERM,         /* SYS/PERM without further words */
+    MS_HINT_WEB_LOGIN,    /* the provider wants a browser sign-in first */
+    MS_HINT_APP_PASSWORD, /* the provider wants an app password */
+    MS_HINT_EXCHANGE,     /* Exchange / Microsoft 365 words */
 };
 
-static inline const char *proto_upper(enum ms_protocol p)
+static inline const char *ms_assess_proto_upper(enum ms_protocol p)
 {
     return p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3";
 }
 
 /* The protocol's name for the STARTTLS command. */
-static inline const char *starttls_cmd(enum ms_protocol p)
+static inline const char *ms_assess_starttls_cmd(enum ms_protocol p)
 {
     return p == MS_PROTOCOL_IMAP ? "STARTTLS" : "STLS";
 }
 
-/* assess_util.c: string helpers, endpoint labels, adding a finding */
-void vput(char *dst, size_t cap, const char *fmt, va_list ap);
-void put(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void app(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *security_words(enum ms_security s);
-void ep_port(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap);
-void ep_label(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap);
-unsigned implicit_port(const struct ctx *c, enum ms_protocol p);
-void fmt_kb(long long kb, char *buf, size_t cap);
-bool has_phrase(const char *text, const char *phrase);
-const char *pop3_cap(const struct ms_strlist *caps, const char *name);
-struct ms_finding *add(struct ctx *c, enum ms_severity sev, const char *code, long idx);
+/* ---- assess_util.c: strings, endpoint labels, adding a finding ---- */
+void ms_assess_vput(char *dst, size_t cap, const char *fmt, va_list ap);
+void ms_assess_put(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ms_assess_app(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ms_assess_ep_port(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                       char *buf, size_t cap);
+void ms_assess_ep_label(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                        char *buf, size_t cap);
+unsigned ms_assess_implicit_port(const struct ms_assess_ctx *c, enum ms_protocol p);
+void ms_assess_fmt_kb(long long kb, char *buf, size_t cap);
+bool ms_assess_has_phrase(const char *text, const char *phrase);
+const char *ms_assess_pop3_cap(const struct ms_strlist *caps, const char *name);
+bool ms_assess_is_account(const struct ms_finding *f);
 
-/* The judges: each adds its findings about endpoint i (or about the domain) to c and
- * returns 0 or MS_ENOMEM. */
+/* Template variables for one finding: the endpoint's usual ones, then a judge's own. */
+#define MS_ASSESS_MAX_VARS 32
+struct ms_assess_vars {
+    struct ms_var v[MS_ASSESS_MAX_VARS];
+    size_t n;
+    /* storage for the endpoint's usual values */
+    char endpoint[320], port[16], implicit_port[16];
+};
+void ms_assess_var(struct ms_assess_vars *vs, const char *name, const char *value);
+/* endpoint ("IMAP on 993"), host, port, implicit_port, cmd (STARTTLS/STLS), proto (IMAP),
+ * evidence (the probe's words about its failure). */
+void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                             struct ms_assess_vars *vs);
+
+/* Add finding id about endpoint idx (-1: about none) to c, with severity (MS_SEV_DEFAULT: the
+ * catalogue's), message and remedy expanded from the templates. Returns 0 or MS_ENOMEM. */
+#define MS_SEV_DEFAULT (-1)
+int ms_assess_emit(struct ms_assess_ctx *c, enum ms_finding_id id, int severity, long idx,
+                   const char *message, const char *remedy, const struct ms_assess_vars *vs);
+#define MS_MSG(id, variant) (ms_catalogue[id].messages[variant])
+#define MS_REM(id, variant) (ms_catalogue[id].remedies[variant])
+
+/* ---- the judges: each adds its findings about endpoint i (or about the domain) to c and
+ * returns 0 or MS_ENOMEM ---- */
 /* assess_endpoint.c */
-int judge_failure(struct ctx *c, long i);
-int judge_cert(struct ctx *c, long i);
-int judge_tls_version(struct ctx *c, long i);
-int judge_plaintext_login(struct ctx *c, long i);
-int judge_misc(struct ctx *c, long i);
-int judge_families(struct ctx *c, long i);
-int judge_injection(struct ctx *c, long i);
+int ms_assess_judge_failure(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_cert(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_tls_version(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_misc(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_families(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_injection(struct ms_assess_ctx *c, long i);
+/* The finding id a session failure maps to, -1 for MS_FAILURE_NONE. */
+int ms_assess_failure_id(enum ms_failure f);
+/* Why endpoint i is not usable, in a few words, from its failure or worst finding. */
+const char *ms_assess_endpoint_reason(const struct ms_assess_ctx *c, const struct ms_finding *f,
+                                      size_t n, size_t i);
 /* assess_auth.c */
-int judge_auth(struct ctx *c, long i);
-int judge_quota(struct ctx *c, long i);
+int ms_assess_judge_auth(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_quota(struct ms_assess_ctx *c, long i);
+bool ms_assess_is_token_mech(const char *mech);
+bool ms_assess_stopped_for_tls(const struct ms_endpoint_result *ep);
+const char *ms_assess_outcome_words(enum ms_auth_outcome o);
+enum ms_severity ms_assess_auth_severity(enum ms_auth_outcome o);
+void ms_assess_server_words(const struct ms_auth_facts *au, char *buf, size_t cap);
+enum ms_auth_outcome ms_assess_protocol_auth(const struct ms_result *r, enum ms_protocol p,
+                                             long *idx, enum ms_auth_hint *hint);
 /* assess_discovery.c */
-int judge_discovery(struct ctx *c);
-
-/* assess_auth.c: sign-in */
-bool is_token_mech(const char *mech);
-bool stopped_for_tls(const struct ms_endpoint_result *ep);
-enum ms_severity auth_severity(enum ms_auth_outcome o);
-bool is_account_code(const char *code);
-const char *outcome_words(enum ms_auth_outcome o);
-void server_words(const struct ms_auth_facts *au, char *buf, size_t cap);
-enum ms_auth_outcome protocol_auth(const struct ms_result *r, enum ms_protocol p, long *idx,
-                                   enum auth_hint *hint);
-
-/* assess_discovery.c: what the domain's DNS says */
-const char *const *services_of(enum ms_protocol p);
-size_t not_offered_labels(const struct ms_result *r, enum ms_protocol p, char *buf, size_t cap);
-bool protocol_not_offered(const struct ms_result *r, enum ms_protocol p);
-size_t dns_timeouts(const struct ms_discovery *d, size_t *asked);
-void no_server_words(const struct ctx *c, enum ms_protocol p, char *buf, size_t cap);
-
-/* assess.c: verdicts */
-const char *endpoint_reason(const struct ctx *c, const struct ms_assessment *a, size_t i);
-
-/* assess_recommend.c: best settings */
-int rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j);
-void recommend(const struct ctx *c, struct ms_assessment *a, const enum ms_status *srv);
-
-/* assess_summary.c: the account-feature summary and schedule */
-void make_summary(const struct ctx *c, struct ms_assessment *a);
+int ms_assess_judge_discovery(struct ms_assess_ctx *c);
+const char *const *ms_assess_services_of(enum ms_protocol p);
+size_t ms_assess_not_offered_labels(const struct ms_result *r, enum ms_protocol p, char *buf,
+                                    size_t cap);
+bool ms_assess_protocol_not_offered(const struct ms_result *r, enum ms_protocol p);
+size_t ms_assess_dns_timeouts(const struct ms_discovery *d, size_t *asked);
+void ms_assess_no_server_words(const struct ms_assess_ctx *c, enum ms_protocol p, char *buf,
+                               size_t cap);
+/* assess_recommend.c */
+int ms_assess_rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j);
+void ms_assess_recommend(const struct ms_assess_ctx *c, struct ms_assessment *a,
+                         const enum ms_status *srv);
+/* assess_summary.c */
+void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment *a);
 
 #endif

@@ -35,7 +35,7 @@ static long mx_preference(const struct ms_result *r, size_t i)
 /* <0 when endpoint i is the better one to configure, >0 when j is: implicit TLS before
  * STARTTLS; SRV (priority, then weight) before MX (preference) before conventional names
  * before others; ok before warning (st may be NULL); then endpoint order. */
-int rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j)
+int ms_assess_rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j)
 {
     const struct ms_endpoint_result *a = &r->endpoints[i], *b = &r->endpoints[j];
     int x = security_rank(a->security), y = security_rank(b->security);
@@ -73,14 +73,14 @@ static int progress(const struct ms_endpoint_result *ep)
 }
 
 /* Why protocol p has no recommendation, in one phrase. */
-static void why_not(const struct ctx *c, const struct ms_assessment *a, enum ms_protocol p,
-                    bool not_offered, char *buf, size_t cap)
+static void why_not(const struct ms_assess_ctx *c, const struct ms_assessment *a,
+                    enum ms_protocol p, bool not_offered, char *buf, size_t cap)
 {
     const struct ms_result *r = c->r;
     long best = -1;
     size_t others = 0;
     if (not_offered) {
-        put(buf, cap, "%s says it is not offered (SRV target '.')", r->discovery.domain);
+        ms_assess_put(buf, cap, "%s says it is not offered (SRV target '.')", r->discovery.domain);
         return;
     }
     for (size_t i = 0; i < r->endpoint_count; i++) {
@@ -93,29 +93,32 @@ static void why_not(const struct ctx *c, const struct ms_assessment *a, enum ms_
         }
         others++;
         int gi = progress(ep), gb = progress(&r->endpoints[best]);
-        if (gi > gb || (gi == gb && rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
+        if (gi > gb || (gi == gb && ms_assess_rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
             best = (long)i;
     }
     if (best < 0) {
         if (r->discovery.performed) {
             char why[200];
-            no_server_words(c, p, why, sizeof why);
-            put(buf, cap, "%s", why);
+            ms_assess_no_server_words(c, p, why, sizeof why);
+            ms_assess_put(buf, cap, "%s", why);
         } else {
-            put(buf, cap, "no endpoint was checked");
+            ms_assess_put(buf, cap, "no endpoint was checked");
         }
         return;
     }
     char port[300];
-    ep_port(c, &r->endpoints[best], port, sizeof port);
-    put(buf, cap, "%s%s %s", c->one_host ? "port " : "", port, endpoint_reason(c, a, (size_t)best));
+    ms_assess_ep_port(c, &r->endpoints[best], port, sizeof port);
+    ms_assess_put(buf, cap, "%s%s %s", c->one_host ? "port " : "", port,
+                  ms_assess_endpoint_reason(c, a->findings, a->finding_count, (size_t)best));
     if (others)
-        app(buf, cap, " (%zu other endpoint%s failed too)", others, others == 1 ? "" : "s");
+        ms_assess_app(buf, cap, " (%zu other endpoint%s failed too)", others,
+                      others == 1 ? "" : "s");
 }
 
 /* srv: each endpoint's status without the findings about the account (a rejected password
  * does not make other server settings better); NULL when there are no endpoints. */
-void recommend(const struct ctx *c, struct ms_assessment *a, const enum ms_status *srv)
+void ms_assess_recommend(const struct ms_assess_ctx *c, struct ms_assessment *a,
+                         const enum ms_status *srv)
 {
     const struct ms_result *r = c->r;
     a->recommended[0] = a->recommended[1] = -1;
@@ -127,7 +130,7 @@ void recommend(const struct ctx *c, struct ms_assessment *a, const enum ms_statu
             (st != MS_STATUS_OK && st != MS_STATUS_WARNING))
             continue;
         long *best = &a->recommended[ep->protocol == MS_PROTOCOL_IMAP ? 0 : 1];
-        if (*best < 0 || rank_cmp(r, srv, i, (size_t)*best) < 0)
+        if (*best < 0 || ms_assess_rank_cmp(r, srv, i, (size_t)*best) < 0)
             *best = (long)i;
     }
     /* IMAP first (several devices, folders, push), unless only POP3 was asked for. */

@@ -77,7 +77,7 @@ static bool has_cap(const struct ms_endpoint_result *ep, const struct ms_strlist
     if (!caps)
         return false;
     return ep->protocol == MS_PROTOCOL_IMAP ? ms_strlist_has(caps, name)
-                                            : pop3_cap(caps, name) != NULL;
+                                            : ms_assess_pop3_cap(caps, name) != NULL;
 }
 
 /* A POP3 "EXPIRE 30 [USER]" / "LOGIN-DELAY 900 [USER]" value: -1 for NEVER, -2 unreadable. */
@@ -90,14 +90,14 @@ static long pop3_cap_value(const char *line, bool *per_user)
     while (*p == ' ')
         p++;
     if (strncasecmp(p, "NEVER", 5) == 0 && (p[5] == '\0' || p[5] == ' ')) {
-        *per_user = has_phrase(p + 5, "USER");
+        *per_user = ms_assess_has_phrase(p + 5, "USER");
         return -1;
     }
     char *end = NULL;
     long v = strtol(p, &end, 10);
     if (end == p || v < 0 || (*end != '\0' && *end != ' '))
         return -2;
-    *per_user = has_phrase(end, "USER");
+    *per_user = ms_assess_has_phrase(end, "USER");
     return v;
 }
 
@@ -111,11 +111,11 @@ static long pop3_expire(const struct pview *v, bool *after, bool *per_user)
     *per_user = false;
     if (v->account && ep->account.pop3_expire_days != -2)
         return ep->account.pop3_expire_days;
-    if (l && (line = pop3_cap(l, "EXPIRE")))
+    if (l && (line = ms_assess_pop3_cap(l, "EXPIRE")))
         return pop3_cap_value(line, per_user);
     *after = false;
     const struct ms_strlist *pre = caps_pre(ep);
-    if (pre && (line = pop3_cap(pre, "EXPIRE")))
+    if (pre && (line = ms_assess_pop3_cap(pre, "EXPIRE")))
         return pop3_cap_value(line, per_user);
     return -2;
 }
@@ -130,7 +130,7 @@ static long pop3_login_delay(const struct pview *v, bool *after)
     *after = true;
     if (v->account && ep->account.pop3_login_delay_s >= 0)
         return ep->account.pop3_login_delay_s;
-    if (l && (line = pop3_cap(l, "LOGIN-DELAY"))) {
+    if (l && (line = ms_assess_pop3_cap(l, "LOGIN-DELAY"))) {
         long d = pop3_cap_value(line, &per_user);
         return d < 0 ? -1 : d;
     }
@@ -138,7 +138,7 @@ static long pop3_login_delay(const struct pview *v, bool *after)
         return 0;
     *after = false;
     const struct ms_strlist *pre = caps_pre(ep);
-    if (pre && (line = pop3_cap(pre, "LOGIN-DELAY"))) {
+    if (pre && (line = ms_assess_pop3_cap(pre, "LOGIN-DELAY"))) {
         long d = pop3_cap_value(line, &per_user);
         return d < 0 ? -1 : d;
     }
@@ -152,7 +152,7 @@ static void answer(struct ms_feature *f, enum ms_protocol p, bool positive, cons
 {
     va_list ap;
     va_start(ap, fmt);
-    vput(f->answer[p], sizeof f->answer[p], fmt, ap);
+    ms_assess_vput(f->answer[p], sizeof f->answer[p], fmt, ap);
     va_end(ap);
     f->positive[p] = positive;
 }
@@ -162,20 +162,20 @@ static void sign_in_words(const struct ms_endpoint_result *ep, char *buf, size_t
 {
     const struct ms_auth_facts *au = &ep->auth;
     if (au->attempted && au->status[0])
-        server_words(au, buf, cap);
+        ms_assess_server_words(au, buf, cap);
     else if (au->attempted && ep->failure_message[0])
-        put(buf, cap, "%s", ep->failure_message);
+        ms_assess_put(buf, cap, "%s", ep->failure_message);
     else if (au->not_attempted_reason[0])
-        put(buf, cap, "%s", au->not_attempted_reason);
-    else if (stopped_for_tls(ep))
-        put(buf, cap, "the session stopped before sign-in (%s)",
-            ms_assess_failure_code(ep->failure));
+        ms_assess_put(buf, cap, "%s", au->not_attempted_reason);
+    else if (ms_assess_stopped_for_tls(ep))
+        ms_assess_put(buf, cap, "the session stopped before sign-in (%s)",
+                      ms_assess_failure_code(ep->failure));
     else
-        put(buf, cap, "no words");
+        ms_assess_put(buf, cap, "no words");
 }
 
-static void f_protocol_enabled(const struct ctx *c, const struct pview *v, struct ms_feature *f,
-                               char *ev, size_t evc)
+static void f_protocol_enabled(const struct ms_assess_ctx *c, const struct pview *v,
+                               struct ms_feature *f, char *ev, size_t evc)
 {
     enum ms_protocol p = v->p;
     char words[400] = "";
@@ -184,43 +184,45 @@ static void f_protocol_enabled(const struct ctx *c, const struct pview *v, struc
     switch (v->outcome) {
     case MS_AUTH_OK:
         answer(f, p, true, "yes");
-        put(ev, evc, "signed in on %s (%s)", v->au->id, v->au->auth.mechanism);
+        ms_assess_put(ev, evc, "signed in on %s (%s)", v->au->id, v->au->auth.mechanism);
         break;
     case MS_AUTH_FAILED: /* a wrong password says nothing about the protocol */
         answer(f, p, false, "unknown");
-        put(ev, evc, "sign-in failed, credentials rejected: \"%s\"", words);
+        ms_assess_put(ev, evc, "sign-in failed, credentials rejected: \"%s\"", words);
         break;
     case MS_AUTH_PROTOCOL_DISABLED:
         answer(f, p, false, "no");
-        put(ev, evc, "refused on %s: \"%s\"", v->au->id, words);
+        ms_assess_put(ev, evc, "refused on %s: \"%s\"", v->au->id, words);
         break;
     case MS_AUTH_BASIC_AUTH_DISABLED:
         answer(f, p, false, "OAuth2 only");
-        put(ev, evc, "%s", words);
+        ms_assess_put(ev, evc, "%s", words);
         break;
     case MS_AUTH_LOCKED_OR_EXPIRED:
     case MS_AUTH_LOGIN_DELAY:
     case MS_AUTH_IN_USE:
     case MS_AUTH_TEMPORARY:
         answer(f, p, false, "unknown");
-        put(ev, evc, "sign-in refused, %s: \"%s\"", outcome_words(v->outcome), words);
+        ms_assess_put(ev, evc, "sign-in refused, %s: \"%s\"", ms_assess_outcome_words(v->outcome),
+                      words);
         break;
     case MS_AUTH_MECHANISM_UNAVAILABLE:
     case MS_AUTH_NOT_ATTEMPTED_INSECURE:
     case MS_AUTH_NOT_ATTEMPTED:
         answer(f, p, false, "unknown");
-        put(ev, evc, "not signed in: %s", words);
+        ms_assess_put(ev, evc, "not signed in: %s", words);
         break;
     case MS_AUTH_UNFINISHED:
         answer(f, p, false, "unknown");
-        put(ev, evc, "sign-in did not finish: %s", words);
+        ms_assess_put(ev, evc, "sign-in did not finish: %s", words);
         break;
     default:
         answer(f, p, false, "unknown");
         if (!c->r->credentials_given)
-            put(ev, evc, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+            ms_assess_put(ev, evc, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
         else
-            put(ev, evc, "no %s endpoint got as far as sign-in", proto_upper(p));
+            ms_assess_put(ev, evc, "no %s endpoint got as far as sign-in",
+                          ms_assess_proto_upper(p));
         break;
     }
 }
@@ -230,7 +232,7 @@ static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, 
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_IMAP) {
         answer(f, v->p, true, "yes");
-        put(ev, evc, "IMAP keeps mail on the server");
+        ms_assess_put(ev, evc, "IMAP keeps mail on the server");
         return;
     }
     const struct ms_strlist *caps = caps_best(ep);
@@ -238,33 +240,35 @@ static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, 
     char uidl_ev[64] = "";
     if (v->account && ep->account.pop3_uidl_tried) {
         uidl = ep->account.pop3_uidl_works;
-        put(uidl_ev, sizeof uidl_ev, "UIDL %s after sign-in", uidl ? "works" : "failed");
+        ms_assess_put(uidl_ev, sizeof uidl_ev, "UIDL %s after sign-in", uidl ? "works" : "failed");
     } else if (caps) {
         uidl = has_cap(ep, caps, "UIDL");
-        put(uidl_ev, sizeof uidl_ev, "%s", uidl ? "UIDL offered" : "no UIDL in CAPA");
+        ms_assess_put(uidl_ev, sizeof uidl_ev, "%s", uidl ? "UIDL offered" : "no UIDL in CAPA");
     }
     bool after, per_user;
     long expire = pop3_expire(v, &after, &per_user);
     const char *when = after ? " after sign-in" : " before sign-in";
     if (expire == 0) {
         answer(f, v->p, false, "no");
-        put(ev, evc, "EXPIRE 0%s: the server deletes mail once it is downloaded", when);
+        ms_assess_put(ev, evc, "EXPIRE 0%s: the server deletes mail once it is downloaded", when);
     } else if (uidl < 0) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "CAPA was not read");
+        ms_assess_put(ev, evc, "CAPA was not read");
     } else if (!uidl) {
         answer(f, v->p, false, "no");
-        put(ev, evc, "%s: mail programs cannot tell which messages they already downloaded",
-            uidl_ev);
+        ms_assess_put(ev, evc,
+                      "%s: mail programs cannot tell which messages they already downloaded",
+                      uidl_ev);
     } else if (expire > 0) {
         answer(f, v->p, true, "yes, %ld days", expire);
-        put(ev, evc, "%s; EXPIRE %ld%s: downloaded mail is deleted after %ld days", uidl_ev, expire,
-            when, expire);
+        ms_assess_put(ev, evc, "%s; EXPIRE %ld%s: downloaded mail is deleted after %ld days",
+                      uidl_ev, expire, when, expire);
     } else {
         answer(f, v->p, true, "yes");
-        put(ev, evc, "%s; EXPIRE %s%s%s", uidl_ev, expire == -1 ? "NEVER" : "not said",
-            expire == -1 ? when : "",
-            after || v->signed_in ? "" : " (the per-user EXPIRE shows only after sign-in)");
+        ms_assess_put(ev, evc, "%s; EXPIRE %s%s%s", uidl_ev, expire == -1 ? "NEVER" : "not said",
+                      expire == -1 ? when : "",
+                      after || v->signed_in ? ""
+                                            : " (the per-user EXPIRE shows only after sign-in)");
     }
 }
 
@@ -287,7 +291,7 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
     const struct ms_account_facts *a = &v->ep->account;
     if (!v->account) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "%s", v->needs);
+        ms_assess_put(ev, evc, "%s", v->needs);
         return;
     }
     if (id == MS_FEATURE_SERVER_FOLDERS) {
@@ -297,19 +301,20 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
                 selectable++;
         answer(f, v->p, a->folder_count > 1, "%zu%s folder%s", a->folder_count,
                a->folders_truncated ? "+" : "", a->folder_count == 1 ? "" : "s");
-        put(ev, evc, "LIST after sign-in: %zu folder%s%s", a->folder_count,
-            a->folder_count == 1 ? "" : "s", a->folders_truncated ? " (list cut at the cap)" : "");
+        ms_assess_put(ev, evc, "LIST after sign-in: %zu folder%s%s", a->folder_count,
+                      a->folder_count == 1 ? "" : "s",
+                      a->folders_truncated ? " (list cut at the cap)" : "");
         if (selectable != a->folder_count)
-            app(ev, evc, ", %zu not selectable", a->folder_count - selectable);
+            ms_assess_app(ev, evc, ", %zu not selectable", a->folder_count - selectable);
         return;
     }
     if (id == MS_FEATURE_SENT_ITEMS_ON_SERVER) {
         const struct ms_folder *by_name = NULL;
         for (size_t k = 0; k < a->folder_count; k++) {
             const struct ms_folder *fo = &a->folders[k];
-            if (has_phrase(fo->special_use, "Sent") && strstr(fo->special_use, "\\")) {
+            if (ms_assess_has_phrase(fo->special_use, "Sent") && strstr(fo->special_use, "\\")) {
                 answer(f, v->p, true, "yes");
-                put(ev, evc, "\\Sent folder \"%s\" (SPECIAL-USE)", fo->name);
+                ms_assess_put(ev, evc, "\\Sent folder \"%s\" (SPECIAL-USE)", fo->name);
                 return;
             }
             if (!by_name && !fo->noselect && is_sent_name(fo->name))
@@ -317,33 +322,34 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
         }
         if (by_name) {
             answer(f, v->p, true, "yes");
-            put(ev, evc, "folder \"%s\" (by its name; no \\Sent flag)", by_name->name);
+            ms_assess_put(ev, evc, "folder \"%s\" (by its name; no \\Sent flag)", by_name->name);
             return;
         }
         answer(f, v->p, false, "no");
-        put(ev, evc, "no folder is flagged \\Sent or named Sent%s",
-            a->list_special_use ? "" : " (the server lists no SPECIAL-USE flags)");
+        ms_assess_put(ev, evc, "no folder is flagged \\Sent or named Sent%s",
+                      a->list_special_use ? "" : " (the server lists no SPECIAL-USE flags)");
         return;
     }
     /* shared folders */
     if (!a->namespace_read) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "%s",
-            has_cap(v->ep, caps_login(v->ep), "NAMESPACE") ? "NAMESPACE gave no answer"
-                                                           : "no NAMESPACE capability");
+        ms_assess_put(ev, evc, "%s",
+                      has_cap(v->ep, caps_login(v->ep), "NAMESPACE") ? "NAMESPACE gave no answer"
+                                                                     : "no NAMESPACE capability");
         return;
     }
     if (a->ns_other_users.count == 0 && a->ns_shared.count == 0) {
         answer(f, v->p, false, "no");
-        put(ev, evc, "NAMESPACE lists personal folders only");
+        ms_assess_put(ev, evc, "NAMESPACE lists personal folders only");
         return;
     }
     answer(f, v->p, true, "yes");
-    put(ev, evc, "NAMESPACE");
+    ms_assess_put(ev, evc, "NAMESPACE");
     if (a->ns_other_users.count)
-        app(ev, evc, " other users \"%s\"", a->ns_other_users.items[0]);
+        ms_assess_app(ev, evc, " other users \"%s\"", a->ns_other_users.items[0]);
     if (a->ns_shared.count)
-        app(ev, evc, "%s shared \"%s\"", a->ns_other_users.count ? "," : "", a->ns_shared.items[0]);
+        ms_assess_app(ev, evc, "%s shared \"%s\"", a->ns_other_users.count ? "," : "",
+                      a->ns_shared.items[0]);
 }
 
 static void f_headers_only(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
@@ -351,21 +357,22 @@ static void f_headers_only(const struct pview *v, struct ms_feature *f, char *ev
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_IMAP) {
         answer(f, v->p, true, "yes");
-        put(ev, evc, "IMAP FETCH BODY.PEEK[HEADER]");
+        ms_assess_put(ev, evc, "IMAP FETCH BODY.PEEK[HEADER]");
         return;
     }
     const struct ms_strlist *caps = caps_best(ep);
     if (v->account && ep->account.pop3_top_tried) {
         answer(f, v->p, ep->account.pop3_top_works, "%s",
                ep->account.pop3_top_works ? "yes" : "no");
-        put(ev, evc, "TOP %s after sign-in", ep->account.pop3_top_works ? "works" : "failed");
+        ms_assess_put(ev, evc, "TOP %s after sign-in",
+                      ep->account.pop3_top_works ? "works" : "failed");
     } else if (caps) {
         bool top = has_cap(ep, caps, "TOP");
         answer(f, v->p, top, "%s", top ? "yes" : "no");
-        put(ev, evc, "%s", top ? "TOP offered" : "no TOP in CAPA");
+        ms_assess_put(ev, evc, "%s", top ? "TOP offered" : "no TOP in CAPA");
     } else {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "CAPA was not read");
+        ms_assess_put(ev, evc, "CAPA was not read");
     }
 }
 
@@ -374,19 +381,19 @@ static void f_push(const struct pview *v, struct ms_feature *f, char *ev, size_t
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_POP3) {
         answer(f, v->p, false, "no");
-        put(ev, evc, "POP3 has no push: mail programs poll");
+        ms_assess_put(ev, evc, "POP3 has no push: mail programs poll");
         return;
     }
     const struct ms_strlist *login = caps_login(ep), *pre = caps_pre(ep);
     if (has_cap(ep, login, "IDLE") || has_cap(ep, pre, "IDLE")) {
         answer(f, v->p, true, "yes");
-        put(ev, evc, "IDLE %s sign-in", has_cap(ep, login, "IDLE") ? "after" : "before");
+        ms_assess_put(ev, evc, "IDLE %s sign-in", has_cap(ep, login, "IDLE") ? "after" : "before");
     } else if (login) {
         answer(f, v->p, false, "no");
-        put(ev, evc, "no IDLE after sign-in");
+        ms_assess_put(ev, evc, "no IDLE after sign-in");
     } else {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "no IDLE before sign-in (servers may add it after); %s", v->needs);
+        ms_assess_put(ev, evc, "no IDLE before sign-in (servers may add it after); %s", v->needs);
     }
 }
 
@@ -395,7 +402,7 @@ static void f_poll(const struct pview *v, struct ms_feature *f, char *ev, size_t
     if (v->p == MS_PROTOCOL_IMAP) {
         bool idle = has_cap(v->ep, caps_best(v->ep), "IDLE");
         answer(f, v->p, true, "none");
-        put(ev, evc, "IMAP has no LOGIN-DELAY%s", idle ? "; IDLE pushes new mail" : "");
+        ms_assess_put(ev, evc, "IMAP has no LOGIN-DELAY%s", idle ? "; IDLE pushes new mail" : "");
         return;
     }
     bool after;
@@ -403,21 +410,22 @@ static void f_poll(const struct pview *v, struct ms_feature *f, char *ev, size_t
     if (d < 0) {
         answer(f, v->p, false, "unknown");
         if (v->signed_in)
-            put(ev, evc, "CAPA after sign-in was not read");
+            ms_assess_put(ev, evc, "CAPA after sign-in was not read");
         else
-            put(ev, evc, "%s (the per-user LOGIN-DELAY shows only after sign-in)", v->needs);
+            ms_assess_put(ev, evc, "%s (the per-user LOGIN-DELAY shows only after sign-in)",
+                          v->needs);
     } else if (d == 0) {
         answer(f, v->p, true, "none");
-        put(ev, evc, "no LOGIN-DELAY after sign-in");
+        ms_assess_put(ev, evc, "no LOGIN-DELAY after sign-in");
     } else {
         answer(f, v->p, true, "%ld s", d);
-        put(ev, evc, "LOGIN-DELAY %ld %s sign-in%s", d, after ? "after" : "before",
-            after ? "" : " (server-wide)");
+        ms_assess_put(ev, evc, "LOGIN-DELAY %ld %s sign-in%s", d, after ? "after" : "before",
+                      after ? "" : " (server-wide)");
     }
 }
 
-static void f_secure(const struct ctx *c, const struct ms_assessment *a, const struct pview *v,
-                     struct ms_feature *f, char *ev, size_t evc)
+static void f_secure(const struct ms_assess_ctx *c, const struct ms_assessment *a,
+                     const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
 {
     const struct ms_protocol_verdict *vd = NULL;
     for (size_t k = 0; k < a->verdict_count; k++)
@@ -427,23 +435,24 @@ static void f_secure(const struct ctx *c, const struct ms_assessment *a, const s
     if (vd && vd->available) {
         answer(f, v->p, true, "yes");
         if (rec)
-            put(ev, evc, "%s on %u, %s, certificate verified", security_words(rec->security),
-                (unsigned)rec->port, rec->tls.version[0] ? rec->tls.version : "TLS");
+            ms_assess_put(ev, evc, "%s on %u, %s, certificate verified",
+                          ms_phrase_security(rec->security), (unsigned)rec->port,
+                          rec->tls.version[0] ? rec->tls.version : "TLS");
         else
-            put(ev, evc, "%s", vd->summary);
+            ms_assess_put(ev, evc, "%s", vd->summary);
     } else {
         answer(f, v->p, false, "no");
-        put(ev, evc, "%s",
-            a->not_recommended[v->p][0] ? a->not_recommended[v->p]
-            : vd                        ? vd->summary
-                                        : "no endpoint was checked");
+        ms_assess_put(ev, evc, "%s",
+                      a->not_recommended[v->p][0] ? a->not_recommended[v->p]
+                      : vd                        ? vd->summary
+                                                  : "no endpoint was checked");
     }
 }
 
 static bool is_password_mech(const char *m)
 {
-    return !is_token_mech(m) && strcasecmp(m, "GSSAPI") != 0 && strcasecmp(m, "EXTERNAL") != 0 &&
-           strcasecmp(m, "ANONYMOUS") != 0;
+    return !ms_assess_is_token_mech(m) && strcasecmp(m, "GSSAPI") != 0 &&
+           strcasecmp(m, "EXTERNAL") != 0 && strcasecmp(m, "ANONYMOUS") != 0;
 }
 
 static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
@@ -453,41 +462,41 @@ static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, siz
     char names[32][32], list[200] = "", pw[160] = "", oauth[80] = "";
     size_t n = ms_assess_mechanisms(ep, names, 32, true);
     for (size_t k = 0; k < n; k++) {
-        app(list, sizeof list, "%s%s", k ? ", " : "", names[k]);
-        if (is_token_mech(names[k]))
-            app(oauth, sizeof oauth, "%s%s", oauth[0] ? ", " : "", names[k]);
+        ms_assess_app(list, sizeof list, "%s%s", k ? ", " : "", names[k]);
+        if (ms_assess_is_token_mech(names[k]))
+            ms_assess_app(oauth, sizeof oauth, "%s%s", oauth[0] ? ", " : "", names[k]);
         else if (is_password_mech(names[k]))
-            app(pw, sizeof pw, "%s%s", pw[0] ? ", " : "", names[k]);
+            ms_assess_app(pw, sizeof pw, "%s%s", pw[0] ? ", " : "", names[k]);
     }
     const char *where = ep->tls.established ? "over TLS" : "without TLS";
     if (v->p == MS_PROTOCOL_IMAP && !n && pre && !ms_strlist_has(pre, "LOGINDISABLED")) {
         answer(f, v->p, true, "IMAP LOGIN");
-        put(ev, evc, "no AUTH= mechanism, LOGIN command allowed %s on %u", where,
-            (unsigned)ep->port);
+        ms_assess_put(ev, evc, "no AUTH= mechanism, LOGIN command allowed %s on %u", where,
+                      (unsigned)ep->port);
         return;
     }
     if (v->p == MS_PROTOCOL_POP3 && !pre) {
         answer(f, v->p, true, "USER (assumed)");
-        put(ev, evc, "no CAPA: RFC 1939 servers take USER/PASS");
+        ms_assess_put(ev, evc, "no CAPA: RFC 1939 servers take USER/PASS");
         return;
     }
     if (!pre) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "capabilities were not read");
+        ms_assess_put(ev, evc, "capabilities were not read");
         return;
     }
     if (!n) {
         answer(f, v->p, false, "none");
-        put(ev, evc, "%s offered %s on %u",
-            v->p == MS_PROTOCOL_IMAP ? "LOGINDISABLED and no AUTH= mechanism"
-                                     : "no USER and no SASL mechanism",
-            where, (unsigned)ep->port);
+        ms_assess_put(ev, evc, "%s offered %s on %u",
+                      v->p == MS_PROTOCOL_IMAP ? "LOGINDISABLED and no AUTH= mechanism"
+                                               : "no USER and no SASL mechanism",
+                      where, (unsigned)ep->port);
         return;
     }
     answer(f, v->p, true, "%s", list);
-    put(ev, evc, "%s on %u: password %s%s%s, OAuth2 %s%s%s", where, (unsigned)ep->port,
-        pw[0] ? "yes (" : "no", pw, pw[0] ? ")" : "", oauth[0] ? "yes (" : "no", oauth,
-        oauth[0] ? ")" : "");
+    ms_assess_put(ev, evc, "%s on %u: password %s%s%s, OAuth2 %s%s%s", where, (unsigned)ep->port,
+                  pw[0] ? "yes (" : "no", pw, pw[0] ? ")" : "", oauth[0] ? "yes (" : "no", oauth,
+                  oauth[0] ? ")" : "");
 }
 
 static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
@@ -496,47 +505,47 @@ static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_
     const struct ms_account_facts *a = &ep->account;
     if (v->p == MS_PROTOCOL_POP3) {
         answer(f, v->p, false, "n/a");
-        put(ev, evc, "POP3 cannot ask for a quota");
+        ms_assess_put(ev, evc, "POP3 cannot ask for a quota");
         if (v->account && a->pop3_messages >= 0 && a->pop3_octets >= 0) {
             char size[32];
-            fmt_kb((a->pop3_octets + 1023) / 1024, size, sizeof size);
-            app(ev, evc, "; STAT: %ld message%s, %s", a->pop3_messages,
-                a->pop3_messages == 1 ? "" : "s", size);
+            ms_assess_fmt_kb((a->pop3_octets + 1023) / 1024, size, sizeof size);
+            ms_assess_app(ev, evc, "; STAT: %ld message%s, %s", a->pop3_messages,
+                          a->pop3_messages == 1 ? "" : "s", size);
         }
         return;
     }
     if (!v->account) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "%s", v->needs);
+        ms_assess_put(ev, evc, "%s", v->needs);
         return;
     }
     if (!a->quota_read || a->quota_storage_used_kb < 0) {
         answer(f, v->p, false, "unknown");
-        put(ev, evc, "%s",
-            has_cap(ep, caps_login(ep), "QUOTA")
-                ? "QUOTA offered, but GETQUOTAROOT INBOX gave no storage quota"
-                : "the server offers no QUOTA extension");
+        ms_assess_put(ev, evc, "%s",
+                      has_cap(ep, caps_login(ep), "QUOTA")
+                          ? "QUOTA offered, but GETQUOTAROOT INBOX gave no storage quota"
+                          : "the server offers no QUOTA extension");
         return;
     }
     char used[32], limit[32];
-    fmt_kb(a->quota_storage_used_kb, used, sizeof used);
+    ms_assess_fmt_kb(a->quota_storage_used_kb, used, sizeof used);
     if (a->quota_storage_limit_kb > 0) {
-        fmt_kb(a->quota_storage_limit_kb, limit, sizeof limit);
+        ms_assess_fmt_kb(a->quota_storage_limit_kb, limit, sizeof limit);
         answer(f, v->p, true, "%s of %s (%lld%%)", used, limit,
                a->quota_storage_used_kb * 100 / a->quota_storage_limit_kb);
-        put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld of %lld KB", a->quota_root,
-            a->quota_storage_used_kb, a->quota_storage_limit_kb);
+        ms_assess_put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld of %lld KB",
+                      a->quota_root, a->quota_storage_used_kb, a->quota_storage_limit_kb);
     } else {
         answer(f, v->p, true, "%s used, no limit", used);
-        put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld KB, no limit", a->quota_root,
-            a->quota_storage_used_kb);
+        ms_assess_put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld KB, no limit",
+                      a->quota_root, a->quota_storage_used_kb);
     }
 }
 
 /* The endpoint whose facts answer for p: the one that tried to sign in, else the
  * recommended one, else the one that got furthest (capabilities read) and ranks best. */
-static long summary_source(const struct ctx *c, const struct ms_assessment *a, enum ms_protocol p,
-                           long auth_at)
+static long summary_source(const struct ms_assess_ctx *c, const struct ms_assessment *a,
+                           enum ms_protocol p, long auth_at)
 {
     const struct ms_result *r = c->r;
     if (auth_at >= 0 && r->endpoints[auth_at].auth.attempted && caps_pre(&r->endpoints[auth_at]))
@@ -554,13 +563,14 @@ static long summary_source(const struct ctx *c, const struct ms_assessment *a, e
         }
         bool si = ms_assess_endpoint_secure(ep),
              sb = ms_assess_endpoint_secure(&r->endpoints[best]);
-        if ((si && !sb) || (si == sb && rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
+        if ((si && !sb) ||
+            (si == sb && ms_assess_rank_cmp(r, a->endpoint_status, i, (size_t)best) < 0))
             best = (long)i;
     }
     return best;
 }
 
-static void make_schedule(const struct ctx *c, struct ms_assessment *a, struct pview *v)
+static void make_schedule(const struct ms_assess_ctx *c, struct ms_assessment *a, struct pview *v)
 {
     const struct ms_result *r = c->r;
     struct ms_summary *s = &a->summary;
@@ -578,56 +588,60 @@ static void make_schedule(const struct ctx *c, struct ms_assessment *a, struct p
 
     if (push) {
         s->poll_interval_s = 0;
-        put(s->schedule, sizeof s->schedule,
+        ms_assess_put(
+            s->schedule, sizeof s->schedule,
             "Push: use IMAP with IDLE; new mail arrives at once, no polling needed (where IDLE "
             "is not used, check every %d minutes).",
             DEFAULT_POLL_S / 60);
     } else if (usable[MS_PROTOCOL_IMAP] &&
                (a->preferred != MS_PROTOCOL_POP3 || !usable[MS_PROTOCOL_POP3])) {
         s->poll_interval_s = DEFAULT_POLL_S;
-        put(s->schedule, sizeof s->schedule,
-            "Poll: IMAP offers no IDLE (push) here; check for new mail every %d minutes.",
-            DEFAULT_POLL_S / 60);
+        ms_assess_put(s->schedule, sizeof s->schedule,
+                      "Poll: IMAP offers no IDLE (push) here; check for new mail every %d minutes.",
+                      DEFAULT_POLL_S / 60);
     } else if (usable[MS_PROTOCOL_POP3]) {
         use_pop3 = true;
         long secs = delay > DEFAULT_POLL_S ? delay : DEFAULT_POLL_S;
         long minutes = (secs + 59) / 60;
         s->poll_interval_s = minutes * 60;
-        put(s->schedule, sizeof s->schedule, "Poll: check POP3 every %ld minutes", minutes);
+        ms_assess_put(s->schedule, sizeof s->schedule, "Poll: check POP3 every %ld minutes",
+                      minutes);
         if (delay > DEFAULT_POLL_S)
-            app(s->schedule, sizeof s->schedule,
-                " (the server allows one sign-in per %ld s: LOGIN-DELAY).", delay);
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          " (the server allows one sign-in per %ld s: LOGIN-DELAY).", delay);
         else if (delay > 0)
-            app(s->schedule, sizeof s->schedule,
-                " (LOGIN-DELAY %ld s; checking more often only adds load).", delay);
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          " (LOGIN-DELAY %ld s; checking more often only adds load).", delay);
         else if (delay == 0)
-            app(s->schedule, sizeof s->schedule,
-                " (no LOGIN-DELAY; checking more often only adds load).");
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          " (no LOGIN-DELAY; checking more often only adds load).");
         else
-            app(s->schedule, sizeof s->schedule,
-                " (the LOGIN-DELAY is not known%s; checking more often only adds load).",
-                r->credentials_given ? "" : " without sign-in");
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          " (the LOGIN-DELAY is not known%s; checking more often only adds load).",
+                          r->credentials_given ? "" : " without sign-in");
     } else {
         bool refused = false;
         for (int p = 0; p < 2; p++)
             if (v[p].in_play && ms_auth_outcome_code(v[p].outcome) &&
-                auth_severity(v[p].outcome) != MS_SEVERITY_INFO)
+                ms_assess_auth_severity(v[p].outcome) != MS_SEVERITY_INFO)
                 refused = true;
         s->poll_interval_s = -1;
-        put(s->schedule, sizeof s->schedule, "No schedule: %s.",
-            refused ? "signing in failed wherever it was tried (see the findings)"
-                    : "no protocol can be used securely (see the findings)");
+        ms_assess_put(s->schedule, sizeof s->schedule, "No schedule: %s.",
+                      refused ? "signing in failed wherever it was tried (see the findings)"
+                              : "no protocol can be used securely (see the findings)");
     }
     if (expire == 0)
-        app(s->schedule, sizeof s->schedule,
+        ms_assess_app(
+            s->schedule, sizeof s->schedule,
             " Warning: the POP3 server deletes mail after download (EXPIRE 0): use IMAP, or do "
             "not rely on POP3 to keep copies on the server.");
     else if (use_pop3 && expire > 0)
-        app(s->schedule, sizeof s->schedule,
-            " POP3 keeps downloaded mail for %ld days only (EXPIRE %ld).", expire, expire);
+        ms_assess_app(s->schedule, sizeof s->schedule,
+                      " POP3 keeps downloaded mail for %ld days only (EXPIRE %ld).", expire,
+                      expire);
 }
 
-void make_summary(const struct ctx *c, struct ms_assessment *a)
+void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment *a)
 {
     const struct ms_result *r = c->r;
     struct ms_summary *s = &a->summary;
@@ -636,28 +650,31 @@ void make_summary(const struct ctx *c, struct ms_assessment *a)
     for (int k = 0; k < 2; k++) {
         enum ms_protocol p = k == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
         struct pview *pv = &v[p];
-        enum auth_hint hint;
+        enum ms_auth_hint hint;
         long at;
         pv->p = p;
         pv->in_play = p == MS_PROTOCOL_IMAP ? r->want_imap : r->want_pop3;
         for (size_t i = 0; i < r->endpoint_count; i++)
             if (r->endpoints[i].protocol == p)
                 pv->in_play = true;
-        pv->outcome = protocol_auth(r, p, &at, &hint);
+        pv->outcome = ms_assess_protocol_auth(r, p, &at, &hint);
         pv->au = at >= 0 ? &r->endpoints[at] : NULL;
         long src = pv->in_play ? summary_source(c, a, p, at) : -1;
         pv->ep = src >= 0 ? &r->endpoints[src] : NULL;
         pv->signed_in = pv->outcome == MS_AUTH_OK && src == at;
         pv->account = pv->signed_in && pv->ep->account.read;
         if (!r->credentials_given)
-            put(pv->needs, sizeof pv->needs, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
+            ms_assess_put(pv->needs, sizeof pv->needs, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
         else if (pv->signed_in)
-            put(pv->needs, sizeof pv->needs, "signed in, but the account queries did not finish");
+            ms_assess_put(pv->needs, sizeof pv->needs,
+                          "signed in, but the account queries did not finish");
         else if (pv->outcome == MS_AUTH_NONE || pv->outcome == MS_AUTH_NOT_CHOSEN)
-            put(pv->needs, sizeof pv->needs, "needs sign-in (no %s endpoint got as far as sign-in)",
-                proto_upper(p));
+            ms_assess_put(pv->needs, sizeof pv->needs,
+                          "needs sign-in (no %s endpoint got as far as sign-in)",
+                          ms_assess_proto_upper(p));
         else
-            put(pv->needs, sizeof pv->needs, "needs sign-in (%s)", outcome_words(pv->outcome));
+            ms_assess_put(pv->needs, sizeof pv->needs, "needs sign-in (%s)",
+                          ms_assess_outcome_words(pv->outcome));
         s->in_play[p] = pv->in_play;
         s->source[p] = src;
         s->auth_endpoint[p] = at;
@@ -683,22 +700,23 @@ void make_summary(const struct ctx *c, struct ms_assessment *a)
             /* questions that do not apply to POP3 */
             if (p == MS_PROTOCOL_POP3 && id == MS_FEATURE_SERVER_FOLDERS) {
                 answer(f, p, false, "no");
-                put(ev[p], sizeof ev[p], "POP3 reads only the inbox");
+                ms_assess_put(ev[p], sizeof ev[p], "POP3 reads only the inbox");
                 continue;
             }
             if (p == MS_PROTOCOL_POP3 &&
                 (id == MS_FEATURE_SENT_ITEMS_ON_SERVER || id == MS_FEATURE_SHARED_FOLDERS)) {
                 answer(f, p, false, "n/a");
-                put(ev[p], sizeof ev[p], "POP3 has no folders%s",
-                    id == MS_FEATURE_SENT_ITEMS_ON_SERVER
-                        ? ": mail programs keep sent items on the computer"
-                        : "");
+                ms_assess_put(ev[p], sizeof ev[p], "POP3 has no folders%s",
+                              id == MS_FEATURE_SENT_ITEMS_ON_SERVER
+                                  ? ": mail programs keep sent items on the computer"
+                                  : "");
                 continue;
             }
             if (id == MS_FEATURE_PROTOCOL_ENABLED) {
                 if (!pv->au && !pv->ep && r->credentials_given) {
                     answer(f, p, false, "unknown");
-                    put(ev[p], sizeof ev[p], "no %s endpoint worked", proto_upper(p));
+                    ms_assess_put(ev[p], sizeof ev[p], "no %s endpoint worked",
+                                  ms_assess_proto_upper(p));
                 } else {
                     f_protocol_enabled(c, pv, f, ev[p], sizeof ev[p]);
                 }
@@ -710,7 +728,8 @@ void make_summary(const struct ctx *c, struct ms_assessment *a)
             }
             if (!pv->ep) {
                 answer(f, p, false, "unknown");
-                put(ev[p], sizeof ev[p], "no %s endpoint answered", proto_upper(p));
+                ms_assess_put(ev[p], sizeof ev[p], "no %s endpoint answered",
+                              ms_assess_proto_upper(p));
                 continue;
             }
             switch (id) {
@@ -731,10 +750,11 @@ void make_summary(const struct ctx *c, struct ms_assessment *a)
         }
         for (int p = 0; p < 2; p++)
             if (ev[p][0])
-                app(f->evidence, sizeof f->evidence, "%s%s: %s", f->evidence[0] ? "; " : "",
-                    p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3", ev[p]);
+                ms_assess_app(f->evidence, sizeof f->evidence, "%s%s: %s",
+                              f->evidence[0] ? "; " : "", p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3",
+                              ev[p]);
         if (!f->evidence[0])
-            put(f->evidence, sizeof f->evidence, "no protocol was checked");
+            ms_assess_put(f->evidence, sizeof f->evidence, "no protocol was checked");
     }
     make_schedule(c, a, v);
 }

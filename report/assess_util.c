@@ -6,67 +6,61 @@
 #include <string.h>
 #include <strings.h>
 
+#include "probe/error.h"
 #include "report/assess_internal.h"
 
 /* ---- small string helpers ---------------------------------------------------------- */
 
 /* vsnprintf into dst; output that does not fit ends with "..." so a reader sees the cut. */
-void vput(char *dst, size_t cap, const char *fmt, va_list ap)
+void ms_assess_vput(char *dst, size_t cap, const char *fmt, va_list ap)
 {
     int n = vsnprintf(dst, cap, fmt, ap);
     if (n >= 0 && (size_t)n >= cap && cap >= 4)
         memcpy(dst + cap - 4, "...", 4);
 }
 
-void put(char *dst, size_t cap, const char *fmt, ...)
+void ms_assess_put(char *dst, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vput(dst, cap, fmt, ap);
+    ms_assess_vput(dst, cap, fmt, ap);
     va_end(ap);
 }
 
-void app(char *dst, size_t cap, const char *fmt, ...)
+void ms_assess_app(char *dst, size_t cap, const char *fmt, ...)
 {
     size_t len = strlen(dst);
     if (len + 1 >= cap)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vput(dst + len, cap - len, fmt, ap);
+    ms_assess_vput(dst + len, cap - len, fmt, ap);
     va_end(ap);
 }
 
-const char *security_words(enum ms_security s)
-{
-    switch (s) {
-    case MS_SECURITY_IMPLICIT: return "implicit TLS";
-    case MS_SECURITY_STARTTLS: return "STARTTLS";
-    default: return "no TLS";
-    }
-}
-
 /* "993", or "host:993" when the run covers several hosts. */
-void ep_port(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap)
+void ms_assess_ep_port(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                       char *buf, size_t cap)
 {
     if (c->one_host)
-        put(buf, cap, "%u", (unsigned)ep->port);
+        ms_assess_put(buf, cap, "%u", (unsigned)ep->port);
     else if (strchr(ep->host, ':'))
-        put(buf, cap, "[%s]:%u", ep->host, (unsigned)ep->port);
+        ms_assess_put(buf, cap, "[%s]:%u", ep->host, (unsigned)ep->port);
     else
-        put(buf, cap, "%s:%u", ep->host, (unsigned)ep->port);
+        ms_assess_put(buf, cap, "%s:%u", ep->host, (unsigned)ep->port);
 }
 
 /* "IMAP on 993": how messages name an endpoint. */
-void ep_label(const struct ctx *c, const struct ms_endpoint_result *ep, char *buf, size_t cap)
+void ms_assess_ep_label(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                        char *buf, size_t cap)
 {
     char port[300];
-    ep_port(c, ep, port, sizeof port);
-    put(buf, cap, "%s on %s", proto_upper(ep->protocol), port);
+    ms_assess_ep_port(c, ep, port, sizeof port);
+    ms_assess_put(buf, cap, "%s on %s", ms_assess_proto_upper(ep->protocol), port);
 }
 
 /* The port of an implicit-TLS endpoint of the same protocol to recommend instead. */
-unsigned implicit_port(const struct ctx *c, enum ms_protocol p)
+unsigned ms_assess_implicit_port(const struct ms_assess_ctx *c, enum ms_protocol p)
 {
     for (size_t j = 0; j < c->r->endpoint_count; j++) {
         const struct ms_endpoint_result *s = &c->r->endpoints[j];
@@ -77,10 +71,10 @@ unsigned implicit_port(const struct ctx *c, enum ms_protocol p)
 }
 
 /* A size given in KiB, the way people read it: "512 KB", "2.0 MB", "10 MB", "1.5 GB". */
-void fmt_kb(long long kb, char *buf, size_t cap)
+void ms_assess_fmt_kb(long long kb, char *buf, size_t cap)
 {
     if (kb < 1024) {
-        put(buf, cap, "%lld KB", kb < 0 ? 0 : kb);
+        ms_assess_put(buf, cap, "%lld KB", kb < 0 ? 0 : kb);
         return;
     }
     double v = (double)kb / 1024.0;
@@ -94,9 +88,9 @@ void fmt_kb(long long kb, char *buf, size_t cap)
         unit = "TB";
     }
     if (v < 9.95)
-        put(buf, cap, "%.1f %s", v, unit);
+        ms_assess_put(buf, cap, "%.1f %s", v, unit);
     else
-        put(buf, cap, "%.0f %s", v, unit);
+        ms_assess_put(buf, cap, "%.0f %s", v, unit);
 }
 
 static bool word_char(char ch)
@@ -105,7 +99,7 @@ static bool word_char(char ch)
 }
 
 /* phrase occurs in text as whole words, ignoring ASCII case ("in use" not in "in user"). */
-bool has_phrase(const char *text, const char *phrase)
+bool ms_assess_has_phrase(const char *text, const char *phrase)
 {
     size_t n = strlen(phrase);
     if (!text || n == 0)
@@ -117,7 +111,7 @@ bool has_phrase(const char *text, const char *phrase)
 }
 
 /* POP3: the CAPA line whose first word is name, or NULL. */
-const char *pop3_cap(const struct ms_strlist *caps, const char *name)
+const char *ms_assess_pop3_cap(const struct ms_strlist *caps, const char *name)
 {
     size_t nl = strlen(name);
     for (size_t k = 0; k < caps->count; k++) {
@@ -130,25 +124,60 @@ const char *pop3_cap(const struct ms_strlist *caps, const char *name)
 
 /* ---- adding a finding -------------------------------------------------------------- */
 
-/* A zeroed finding about endpoint idx (-1: about none) at the end of c's list; NULL when
- * out of memory. */
-struct ms_finding *add(struct ctx *c, enum ms_severity sev, const char *code, long idx)
+bool ms_assess_is_account(const struct ms_finding *f)
+{
+    return (ms_catalogue[f->id].flags & MS_FF_ACCOUNT) != 0;
+}
+
+void ms_assess_var(struct ms_assess_vars *vs, const char *name, const char *value)
+{
+    for (size_t i = 0; i < vs->n; i++)
+        if (strcmp(vs->v[i].name, name) == 0) {
+            vs->v[i].value = value; /* a judge's own value overrides the usual one */
+            return;
+        }
+    if (vs->n < MS_ASSESS_MAX_VARS)
+        vs->v[vs->n++] = (struct ms_var){name, value};
+}
+
+void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
+                             struct ms_assess_vars *vs)
+{
+    vs->n = 0;
+    ms_assess_ep_label(c, ep, vs->endpoint, sizeof vs->endpoint);
+    snprintf(vs->port, sizeof vs->port, "%u", (unsigned)ep->port);
+    snprintf(vs->implicit_port, sizeof vs->implicit_port, "%u",
+             ms_assess_implicit_port(c, ep->protocol));
+    ms_assess_var(vs, "endpoint", vs->endpoint);
+    ms_assess_var(vs, "host", ep->host);
+    ms_assess_var(vs, "port", vs->port);
+    ms_assess_var(vs, "implicit_port", vs->implicit_port);
+    ms_assess_var(vs, "cmd", ms_assess_starttls_cmd(ep->protocol));
+    ms_assess_var(vs, "proto", ms_assess_proto_upper(ep->protocol));
+    ms_assess_var(vs, "evidence", ep->failure_message);
+}
+
+int ms_assess_emit(struct ms_assess_ctx *c, enum ms_finding_id id, int severity, long idx,
+                   const char *message, const char *remedy, const struct ms_assess_vars *vs)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         struct ms_finding *f = realloc(c->f, cap * sizeof *f);
         if (!f)
-            return NULL;
+            return MS_ENOMEM;
         c->f = f;
         c->cap = cap;
     }
     struct ms_finding *f = &c->f[c->n++];
     memset(f, 0, sizeof *f);
-    f->severity = sev;
-    f->code = code;
+    f->id = id;
+    f->code = ms_catalogue[id].code;
+    f->severity = severity < 0 ? ms_catalogue[id].severity : (enum ms_severity)severity;
     f->endpoint_index = idx;
     f->endpoint = idx >= 0 ? c->r->endpoints[idx].id : NULL;
-    return f;
+    ms_catalogue_expand(f->message, sizeof f->message, message, vs->v, vs->n);
+    ms_catalogue_expand(f->remedy, sizeof f->remedy, remedy, vs->v, vs->n);
+    return 0;
 }
 
 void ms_assess_cert_cn(const char *dn, char *buf, size_t cap, const char *none)
@@ -160,12 +189,12 @@ void ms_assess_cert_cn(const char *dn, char *buf, size_t cap, const char *none)
             while (p[n] &&
                    !(p[n] == ',' && (n == 0 || p[n - 1] != '\\'))) /* an unescaped comma ends it */
                 n++;
-            put(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
+            ms_assess_put(buf, cap, "%.*s", (int)(n > 255 ? 255 : n), p);
             return;
         }
         p = strchr(p, ',');
         if (p)
             p++;
     }
-    put(buf, cap, "%s", dn[0] ? dn : none);
+    ms_assess_put(buf, cap, "%s", dn[0] ? dn : none);
 }

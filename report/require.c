@@ -14,9 +14,6 @@ static const char *const feature_ids[] = {
     "secure_connection", "sign_in_methods",       "quota",
 };
 
-static const char *const finding_families[] = {"dns",  "tcp",     "tls",      "starttls", "proto",
-                                               "auth", "account", "internal", "perf"};
-
 #define VALID_FORMS                                                                                \
     "valid items: imap, pop3, imaps, imap+starttls, pop3s, pop3+stls, login, imap:CAPABILITY, "    \
     "pop3:CAPABILITY, tls>=1.2, cert-days>=N, a summary feature (protocol_enabled, "               \
@@ -69,19 +66,14 @@ static bool parse_tls_version(const char *s, long *out)
     return true;
 }
 
+/* A code the catalogue has, for --forbid: a misspelt one is a usage error, not a silent
+ * "never raised". */
 static bool is_finding_code(const char *s)
 {
-    const char *dot = strchr(s, '.');
-    if (!dot || dot == s || !dot[1])
-        return false;
-    for (const char *p = dot + 1; *p; p++)
-        if (!islower((unsigned char)*p) && *p != '_' && !isdigit((unsigned char)*p))
-            return false;
-    for (size_t i = 0; i < sizeof finding_families / sizeof finding_families[0]; i++)
-        if ((size_t)(dot - s) == strlen(finding_families[i]) &&
-            strncmp(s, finding_families[i], (size_t)(dot - s)) == 0)
-            return true;
-    return false;
+    const struct ms_catalogue_entry *e = ms_catalogue_find(s);
+    /* the language's own findings are not items */
+    return e && ms_catalogue_id(e) != MS_F_REQUIRE_UNMET &&
+           ms_catalogue_id(e) != MS_F_FORBID_PRESENT;
 }
 
 static int parse_item(const char *text, bool forbid, struct ms_requirement *r, struct ms_error *err)
@@ -308,6 +300,17 @@ static void raise_endpoint(struct ms_assessment *a, size_t i, enum ms_severity s
         a->endpoint_status[i] = raise_status(a->endpoint_status[i], severity);
 }
 
+/* A finding's code and words from its catalogue row. */
+static void fill(struct ms_finding *f, enum ms_finding_id id, const struct ms_var *vars, size_t n)
+{
+    f->id = id;
+    f->code = ms_catalogue[id].code;
+    ms_catalogue_expand(f->message, sizeof f->message, ms_catalogue[id].messages[MS_T_DEFAULT],
+                        vars, n);
+    ms_catalogue_expand(f->remedy, sizeof f->remedy, ms_catalogue[id].remedies[MS_T_DEFAULT], vars,
+                        n);
+}
+
 /* Insert f after the findings at least as severe, keeping worst-first order. */
 static struct ms_finding *insert_finding(struct ms_assessment *a, enum ms_severity severity)
 {
@@ -347,22 +350,24 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
             struct ms_finding *f = insert_finding(a, sev);
             if (!f)
                 return MS_ENOMEM;
-            f->code = "perf.response_time";
+            char seconds_s[32], limit_s[32], id_s[208];
+            snprintf(seconds_s, sizeof seconds_s, "%.3f", seconds);
+            snprintf(limit_s, sizeof limit_s, "%g", limit);
+            snprintf(id_s, sizeof id_s, "%.200s", ep->id);
+            const struct ms_var vars[] = {{"id", id_s},
+                                          {"seconds", seconds_s},
+                                          {"critical", sev == MS_SEVERITY_CRITICAL ? "yes" : ""},
+                                          {"limit", limit_s}};
+            fill(f, MS_F_PERF_RESPONSE_TIME, vars, sizeof vars / sizeof vars[0]);
             f->endpoint = ep->id;
             f->endpoint_index = (long)i;
             raise_endpoint(a, i, sev);
-            snprintf(f->message, sizeof f->message,
-                     "%.*s took %.3f s, over the %s threshold of %g s.", 200, ep->id, seconds,
-                     sev == MS_SEVERITY_CRITICAL ? "critical" : "warning", limit);
-            snprintf(f->remedy, sizeof f->remedy,
-                     "Check the server's load and the network path; the timings show which phase "
-                     "is slow.");
         }
         if (t->cert_crit_days > 0 && ep->tls.has_certificate && ep->tls.cert.days_left >= 0 &&
             ep->tls.cert.days_left < t->cert_crit_days) {
             for (size_t k = 0; k < a->finding_count; k++) {
                 struct ms_finding *f = &a->findings[k];
-                if (f->endpoint_index == (long)i && strcmp(f->code, "tls.cert_expires_soon") == 0 &&
+                if (f->endpoint_index == (long)i && f->id == MS_F_TLS_CERT_EXPIRES_SOON &&
                     f->severity != MS_SEVERITY_CRITICAL) {
                     struct ms_finding copy = *f;
                     memmove(f, f + 1, (a->finding_count - k - 1) * sizeof *f);
@@ -392,19 +397,8 @@ int ms_require_apply(const struct ms_requirements *reqs, const struct ms_result 
         struct ms_finding *f = insert_finding(a, MS_SEVERITY_CRITICAL); /* the caller said so */
         if (!f)
             return MS_ENOMEM;
-        f->code = item->forbid ? "forbid.present" : "require.unmet";
-        if (item->forbid) {
-            snprintf(f->message, sizeof f->message, "Forbidden, but present: %s.", item->text);
-            snprintf(f->remedy, sizeof f->remedy,
-                     "Change the server so that '%s' no longer holds, or drop it from --forbid.",
-                     item->text);
-        } else {
-            snprintf(f->message, sizeof f->message, "Required, but not met: %s.", item->text);
-            snprintf(f->remedy, sizeof f->remedy,
-                     "See the other findings for why '%s' does not hold; fix that, or drop it from "
-                     "--require.",
-                     item->text);
-        }
+        const struct ms_var vars[] = {{"item", item->text}};
+        fill(f, item->forbid ? MS_F_FORBID_PRESENT : MS_F_REQUIRE_UNMET, vars, 1);
     }
     return 0;
 }

@@ -245,6 +245,8 @@ const struct ms_finding *fx_find(const struct ms_assessment *a, const char *code
 
 void fx_done(struct ms_result *r, struct ms_assessment *a)
 {
+    /* every template the assessment expanded found its variables */
+    assert_int_equal(ms_catalogue_missing_vars, 0);
     ms_assessment_free(a);
     ms_result_free(r);
 }

@@ -339,7 +339,8 @@ static void test_parse_finding_codes(void **state)
         assert_string_equal(r.name, codes[i]);
         assert_int_equal(one(codes[i], false).kind, MS_REQ_FINDING);
     }
-    rejected("foo.bar", true); /* not a family */
+    rejected("foo.bar", true);         /* not a family */
+    rejected("tls.cert_expird", true); /* not a code: a typo must not pass silently */
     rejected("tls.", true);
     rejected(".cert_expired", true);
     rejected("tls.cert-expired", true);

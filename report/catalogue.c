@@ -1,0 +1,1169 @@
+/* The finding catalogue (report/catalogue.h): every code's row, the shared context
+ * templates and phrases, and the template expander. The judges (assess*.c) decide which
+ * row and which template; the words are all here. report/FINDINGS.md's table is generated
+ * from these rows (`mailscope --explain all --format json`, checked by docs.findings). */
+#include "report/catalogue.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* clang-format off */
+const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
+    [MS_F_DNS_NO_SUCH_HOST] =
+        {
+            .code = "dns.no_such_host",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "does not resolve (no such host)",
+            .severity_doc = "critical (info†)",
+            .when = "The host name does not exist in DNS (NXDOMAIN).",
+            .why = "Mail programs cannot find a server whose name does not exist: nothing connects.",
+            .remedy_doc = "Check the spelling; add an A/AAAA record for the host at the DNS provider.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the name {host} does not exist in DNS (NXDOMAIN){?evidence: ({evidence})}.",
+                    [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the spelling of {host}. If it is right, add an A and/or AAAA record for it at the domain's DNS provider.",
+                },
+        },
+    [MS_F_DNS_NO_ADDRESS] =
+        {
+            .code = "dns.no_address",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has no address in DNS",
+            .severity_doc = "critical (info†)",
+            .when = "The name exists but has no A/AAAA record (of the family allowed by `-4`/`-6`).",
+            .why = "A name without an address record cannot be connected to.",
+            .remedy_doc = "Add an A and/or AAAA record; try without `-4`/`-6`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the name {host} exists in DNS but has no address (no A or AAAA record){?evidence: ({evidence})}.",
+                    [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Add an A (IPv4) and/or AAAA (IPv6) record for {host} at the DNS provider. If -4 or -6 was given, try without it.",
+                },
+        },
+    [MS_F_DNS_TIMEOUT] =
+        {
+            .code = "dns.timeout",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "could not be resolved in time",
+            .severity_doc = "critical (info†)",
+            .when = "The resolver did not answer in time. Discovery: `endpoint` null, critical when every DNS question about the domain timed out (\"DNS did not answer\"; no server can be found), warning when only some did (servers named only there are missing).",
+            .why = "Without a DNS answer nothing can be checked; the resolver, not the mail server, is usually at fault.",
+            .remedy_doc = "Check this machine's resolver and network (or the `--dns-server` given, UDP and TCP port 53); `--resolve HOST:ADDRESS` bypasses DNS.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: DNS did not answer in time for {host}{?evidence: ({evidence})}.",
+                    [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
+                    [MS_T_DNS_DISCOVERY_ALL] = "DNS did not answer: all {asked} questions about {domain} timed out ({names}{?more:, ...}), so mailscope could not find the mail servers.",
+                    [MS_T_DNS_DISCOVERY_SOME] = "DNS did not answer {silent} of {asked} questions about {domain} ({names}{?more:, ...}); servers named only there were not found.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check this machine's DNS resolver (/etc/resolv.conf) and network, then try again; --resolve {host}:ADDRESS bypasses DNS to test the server itself.",
+                    [MS_T_DNS_DISCOVERY_ALL] = "Check this machine's resolver (/etc/resolv.conf) or the --dns-server given, and that UDP and TCP port 53 reach it; a server name instead of an e-mail address, with --resolve HOST:ADDRESS, bypasses discovery.",
+                    [MS_T_DNS_DISCOVERY_SOME] = "Check this machine's resolver (/etc/resolv.conf) or the --dns-server given, and that UDP and TCP port 53 reach it; a server name instead of an e-mail address, with --resolve HOST:ADDRESS, bypasses discovery.",
+                },
+        },
+    [MS_F_DNS_ERROR] =
+        {
+            .code = "dns.error",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "could not be resolved",
+            .severity_doc = "critical (info†)",
+            .when = "Any other resolver failure (SERVFAIL, refused, ...).",
+            .why = "The domain's DNS is broken (often DNSSEC or unreachable name servers): mail programs cannot find the server.",
+            .remedy_doc = "Check the domain's name servers (SERVFAIL often means broken DNSSEC).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: resolving {host} failed{?evidence: ({evidence})}.",
+                    [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the DNS servers of the domain: a SERVFAIL often means broken DNSSEC or unreachable name servers. Ask the DNS provider, or test the server with --resolve {host}:ADDRESS.",
+                },
+        },
+    [MS_F_DNS_SRV_NOT_OFFERED] =
+        {
+            .code = "dns.srv_not_offered",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .severity_doc = "info",
+            .when = "Discovery: an SRV record of the domain has the target `.` (RFC 6186/2782: the service is *not offered*), e.g. \"example.com says POP3 (_pop3._tcp) is not offered (SRV target '.')\". `endpoint` is null; one finding per protocol. When no SRV record of that protocol names a real server, the protocol is *not offered*: its verdict says so (`offered: false`) and is not critical, no `proto.unavailable` is raised, and its guessed endpoints that are closed are info. The message says so when the protocol works anyway on a guessed host.",
+            .why = "Mail programs that follow SRV records take '.' to mean the service is off and will not use it.",
+            .remedy_doc = "Nothing to do if the protocol is meant to be off. Otherwise replace the `.` record with one naming the server (e.g. `_pop3s._tcp.example.com. SRV 0 1 995 pop.example.com.`).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{domain} says {proto} ({labels}) is not offered (SRV target '.').",
+                    [MS_T_SRV_WORKS_ANYWAY] = "{domain} says {proto} ({labels}) is not offered (SRV target '.'), yet {proto} works on {host}:{port} (found by {found_by}); mail programs that follow SRV records will not use it.",
+                    [MS_T_SRV_OTHER_RECORDS] = "{domain} says {proto} ({labels}) is not offered (SRV target '.'); other SRV records name {proto} servers, so mail programs use those.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Nothing to do if {proto} is meant to be off{?other:: mail programs should use {other}}. If it should work, replace the '.' record with one that names the server, e.g. {service}.{domain}. SRV 0 1 {port} {prefix}.{domain}.",
+                    [MS_T_SRV_WORKS_ANYWAY] = "If {proto} is meant to be offered, replace the '.' record with one that names the server, e.g. {service}.{domain}. SRV 0 1 {port} {host}.; if it is meant to be off, turn it off on the server too.",
+                    [MS_T_SRV_OTHER_RECORDS] = "Nothing to do if that way of reaching {proto} is meant to be off (RFC 8314 recommends implicit TLS on port {port}). If it should work, replace the '.' record with one that names the server.",
+                },
+        },
+    [MS_F_DNS_SRV_TARGET_UNRESOLVABLE] =
+        {
+            .code = "dns.srv_target_unresolvable",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "Discovery: an SRV record names a host that has no address (NXDOMAIN, no A/AAAA, or the lookup failed; the message says which). `endpoint` is null; one finding per record.",
+            .why = "Mail programs that follow the SRV record try a host they cannot reach.",
+            .remedy_doc = "Add an A/AAAA record for the target, or correct the SRV record to name the server's real host name.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{service} names {host}{?port: (port {port})}, but {how}; mail programs that follow the SRV record cannot connect there.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Add an A and/or AAAA record for {host}, or correct the SRV record {service} to name the mail server's real host name (an existing name, not an alias).",
+                },
+        },
+    [MS_F_TCP_REFUSED] =
+        {
+            .code = "tcp.refused",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "refused the connection",
+            .severity_doc = "critical (info†)",
+            .when = "Every address refused the connection (RST): nothing listens on the port.",
+            .why = "Nothing listens on the port (or a firewall rejects it): mail programs get \"connection refused\".",
+            .remedy_doc = "Check that the server runs and listens on the port and that the firewall allows it.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: {address} refused the connection{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check that the mail server runs and listens on port {port}, and that port {port} is open in the firewall.",
+                },
+        },
+    [MS_F_TCP_TIMEOUT] =
+        {
+            .code = "tcp.timeout",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "did not answer (connection timed out)",
+            .severity_doc = "critical (info†)",
+            .when = "No address answered the connection attempt in time (usually a dropping firewall).",
+            .why = "A firewall usually drops the port silently: mail programs hang, then fail.",
+            .remedy_doc = "Open the port in the server's and the network's firewall; check the host is up and the name points to it.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: no answer when connecting to port {port} of {host}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "A firewall probably drops port {port}: open it in the server's and the network's firewall, and check that the server is up and {host} points to it.",
+                },
+        },
+    [MS_F_TCP_UNREACHABLE] =
+        {
+            .code = "tcp.unreachable",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "is unreachable",
+            .severity_doc = "critical (info†)",
+            .when = "Network or host unreachable, no route.",
+            .why = "The network path to the server is broken from here.",
+            .remedy_doc = "Check this machine's network and route to the host (VPN, IPv6: try `-4`).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the network or host is unreachable{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check this machine's network connection and its route to {host} (VPN, IPv6 connectivity: try -4).",
+                },
+        },
+    [MS_F_TCP_IPV6_UNREACHABLE] =
+        {
+            .code = "tcp.ipv6_unreachable",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "The host has IPv4 and IPv6 addresses; a TCP connect to the first IPv4 address works but the one to the first IPv6 address does not. The message gives both addresses and the error (\"mail programs that try IPv6 first may hang\").",
+            .why = "Mail programs on dual-stack networks try IPv6 first: they hang or fail when it is broken.",
+            .remedy_doc = "Fix the AAAA record (or remove it), make the server listen on IPv6, open the IPv6 firewall and route for the port. An \"unreachable\" error can also mean this machine has no IPv6 route.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: IPv4 ({good_address}) connects{?good_ms: in {good_ms} ms} but IPv6 ({bad_address}) does not: {bad_message}{?bad_code: ({bad_code})}. Mail programs that try IPv6 first may hang.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Fix IPv6 for {host}: check that its AAAA record ({bad_address_raw}) points to the mail server, that the server listens on port {port} over IPv6, and that firewalls and routes let IPv6 through to that port; or remove the AAAA record.{?no_route: \"Unreachable\" can also mean this machine has no IPv6 route: check from another network.}",
+                },
+        },
+    [MS_F_TCP_IPV4_UNREACHABLE] =
+        {
+            .code = "tcp.ipv4_unreachable",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "The other way round: IPv6 connects, IPv4 does not (clients on IPv4-only networks cannot connect at all).",
+            .why = "Mail programs on IPv4-only networks cannot connect at all.",
+            .remedy_doc = "Fix the A record, make the server listen on IPv4, open the IPv4 firewall and route for the port.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: IPv6 ({good_address}) connects{?good_ms: in {good_ms} ms} but IPv4 ({bad_address}) does not: {bad_message}{?bad_code: ({bad_code})}. Mail programs that try IPv4 first may hang, and those on networks without IPv6 cannot connect at all.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Fix IPv4 for {host}: check that its A record ({bad_address_raw}) points to the mail server, that the server listens on port {port} over IPv4, and that firewalls and routes let IPv4 through to that port.{?no_route: \"Unreachable\" can also mean this machine has no IPv4 route: check from another network.}",
+                },
+        },
+    [MS_F_TLS_HANDSHAKE_FAILED] =
+        {
+            .code = "tls.handshake_failed",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "failed the TLS handshake",
+            .severity_doc = "critical",
+            .when = "The TLS handshake failed (alert, garbage, plaintext on an implicit-TLS port, close).",
+            .why = "Without a TLS session no mail program can connect securely.",
+            .remedy_doc = "Configure a certificate and key and enable TLS 1.2/1.3; on 993/995 the server must speak TLS from the first byte.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the TLS handshake failed{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server's TLS setup on port {port}: a certificate and key must be configured and TLS 1.2 or 1.3 enabled. On port {port} the server must speak TLS from the first byte (implicit TLS), not plaintext.",
+                    [MS_T_HANDSHAKE_STARTTLS] = "Check the server's TLS setup: a certificate and key must be configured and TLS 1.2 or 1.3 enabled. The server agreed to {cmd} but could not complete the handshake.",
+                },
+        },
+    [MS_F_TLS_TIMEOUT] =
+        {
+            .code = "tls.timeout",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "timed out in the TLS handshake",
+            .severity_doc = "critical",
+            .when = "The TLS handshake did not finish in time.",
+            .why = "Mail programs give up on a handshake that does not finish.",
+            .remedy_doc = "Check server load and any firewall/proxy blocking TLS; try a larger `--timeout`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the TLS handshake did not finish in time{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server's load and logs; a firewall or proxy may block TLS on port {port}. If the server is just slow, try a larger --timeout.",
+                },
+        },
+    [MS_F_TLS_CERT_EXPIRED] =
+        {
+            .code = "tls.cert_expired",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has an expired certificate",
+            .severity_doc = "critical",
+            .when = "The server's certificate (or one in its chain) has expired: OpenSSL `X509_V_ERR_CERT_HAS_EXPIRED`, or `not_after` is past.",
+            .why = "Mail programs refuse an expired certificate (or show a warning users learn to click away).",
+            .remedy_doc = "Renew the certificate (or install the CA's current intermediates) and reload the mail server.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The certificate of {endpoint} expired on {not_after} ({ago} day{?plural:s} ago); mail programs will refuse to connect.",
+                    [MS_T_EXPIRED_NO_CERT] = "The certificate of {endpoint} has expired ({verify_error}); mail programs will refuse to connect.",
+                    [MS_T_EXPIRED_CHAIN] = "A certificate in the chain sent by {endpoint} has expired ({verify_error}); the server's own certificate is valid until {not_after}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Renew the certificate for {host} (expired {expiry_date}); until then mail programs will refuse to connect. Then reload the mail server so it uses the new one.",
+                    [MS_T_EXPIRED_NO_CERT] = "Renew the certificate for {host}; until then mail programs will refuse to connect. Then reload the mail server so it uses the new one.",
+                    [MS_T_EXPIRED_CHAIN] = "Install the CA's current intermediate certificate(s) in the server's chain file (e.g. fullchain.pem) and reload the mail server.",
+                },
+        },
+    [MS_F_TLS_CERT_NOT_YET_VALID] =
+        {
+            .code = "tls.cert_not_yet_valid",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has a certificate that is not valid yet",
+            .severity_doc = "critical",
+            .when = "The certificate's `not_before` is in the future (`X509_V_ERR_CERT_NOT_YET_VALID`).",
+            .why = "Mail programs refuse a certificate before its start date; often one of the clocks is wrong.",
+            .remedy_doc = "Check both clocks; install a certificate that is valid now.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The certificate of {endpoint} is not valid yet: it starts on {not_before}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the clocks of this machine and of the server. If both are right, install a certificate for {host} that is valid now.",
+                },
+        },
+    [MS_F_TLS_CERT_HOSTNAME_MISMATCH] =
+        {
+            .code = "tls.cert_hostname_mismatch",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has a certificate for another name",
+            .severity_doc = "critical",
+            .when = "The certificate does not cover the host name asked for (`X509_V_ERR_HOSTNAME_MISMATCH` / `IP_ADDRESS_MISMATCH`, or `hostname_match` false). The message lists the names it covers, and names the SRV record when the host came from one.",
+            .why = "Mail programs refuse a certificate for another name: it could be anyone's server.",
+            .remedy_doc = "Install a certificate whose SANs include the host name, or configure clients with a name it covers.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The certificate of {endpoint} does not cover the name {host}: it is for {names}.{?srv: The SRV record {srv} names this host, so mail programs that follow it will refuse the connection.}",
+                    [MS_T_MISMATCH_NO_CERT] = "The certificate of {endpoint} does not cover the name {host}.{?srv: The SRV record {srv} names this host, so mail programs that follow it will refuse the connection.}",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Install a certificate whose subject alternative names include {host}, or configure mail programs with a name the certificate covers{?san: ({san})}.{?srv: Or change the SRV record {srv} to name a host the certificate covers.}",
+                },
+        },
+    [MS_F_TLS_CERT_UNTRUSTED] =
+        {
+            .code = "tls.cert_untrusted",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has an untrusted certificate",
+            .severity_doc = "critical",
+            .when = "The chain does not verify for another reason: self-signed (`DEPTH_ZERO_SELF_SIGNED_CERT`, `SELF_SIGNED_CERT_IN_CHAIN`), unknown CA or missing intermediates (`UNABLE_TO_GET_ISSUER_CERT[_LOCALLY]`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`), revoked, weak key, ...; or no certificate, or not verified without a reason.",
+            .why = "Mail programs cannot tell the real server from an impostor: they refuse or warn, and users learn to accept warnings.",
+            .remedy_doc = "Use a certificate from a public CA and send the full chain (e.g. `fullchain.pem`); with a private CA install it on every client and pass `--ca-file`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The certificate of {endpoint} could not be verified: {verify_error} (subject {subject}, issuer {issuer}).",
+                    [MS_T_UNTRUSTED_NO_CERT] = "{endpoint} sent no certificate, so mail programs cannot tell it is the real server.",
+                    [MS_T_UNTRUSTED_SELF_SIGNED] = "The certificate of {endpoint} is not trusted: {words} (subject {subject}, issuer {issuer}); mail programs will refuse it or warn.",
+                    [MS_T_UNTRUSTED_WORDS] = "The certificate of {endpoint} is not trusted: {words} (subject {subject}, issuer {issuer}).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Install a valid certificate for {host} from a trusted CA, with its full chain, and reload the mail server.",
+                    [MS_T_UNTRUSTED_FIX_SELF_SIGNED] = "Replace the certificate for {host} with one from a public CA (e.g. Let's Encrypt). With a private CA, install the CA on every client and pass --ca-file to mailscope.",
+                    [MS_T_UNTRUSTED_FIX_CHAIN] = "Configure the server to send the full chain: its certificate plus the CA's intermediate certificates (e.g. fullchain.pem, not cert.pem), then reload it. With a private CA, install the CA on every client and pass --ca-file to mailscope.",
+                },
+        },
+    [MS_F_TLS_CERT_EXPIRES_SOON] =
+        {
+            .code = "tls.cert_expires_soon",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning (critical under `--cert-crit-days`)",
+            .when = "The certificate is valid but `days_left` < `--cert-warn-days` (default 14; 0 turns it off); critical when `days_left` < `--cert-crit-days N`.",
+            .why = "When it expires, every mail program stops connecting at once.",
+            .remedy_doc = "Renew before the date; check that automatic renewal works and the server reloads the certificate.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The certificate of {endpoint} expires on {not_after}, in {days} day{?plural:s}.",
+                    [MS_T_EXPIRES_TODAY] = "The certificate of {endpoint} expires today ({not_after}).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Renew the certificate for {host} before {expiry_date}, check that automatic renewal (e.g. certbot) works, and that the mail server reloads the renewed certificate.",
+                },
+        },
+    [MS_F_TLS_PROTOCOL_OUTDATED] =
+        {
+            .code = "tls.protocol_outdated",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = "uses an outdated TLS version",
+            .severity_doc = "warning (critical for SSLv3/SSLv2)",
+            .when = "TLS 1.0 or 1.1 was negotiated.",
+            .why = "Current mail programs refuse TLS 1.0 and 1.1; SSL is broken outright.",
+            .remedy_doc = "Enable TLS 1.2 and 1.3 and make them the minimum (Dovecot: `ssl_min_protocol = TLSv1.2`).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} negotiated {version}, an outdated protocol version that current mail programs refuse; TLS 1.2 or 1.3 is expected.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Enable TLS 1.2 and 1.3 on the server and make them the minimum (Dovecot: ssl_min_protocol = TLSv1.2); update the server's OpenSSL if it lacks them.",
+                },
+        },
+    [MS_F_TLS_NOT_USED] =
+        {
+            .code = "tls.not_used",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "does not use TLS",
+            .severity_doc = "critical",
+            .when = "A plaintext-only endpoint (security `none`) ran without TLS.",
+            .why = "Passwords and mail cross the network readable by anyone on the path.",
+            .remedy_doc = "Configure mail programs for implicit TLS or STARTTLS, never plaintext.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} was used without TLS: passwords and mail would cross the network unencrypted.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Configure mail programs for port {implicit_port} (implicit TLS) or for {cmd}, never for plaintext.",
+                },
+        },
+    [MS_F_STARTTLS_NOT_OFFERED] =
+        {
+            .code = "starttls.not_offered",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "does not offer STARTTLS",
+            .severity_doc = "critical",
+            .when = "A STARTTLS endpoint (143/110) does not list `STARTTLS` / `STLS` in its capabilities. The message quotes them. Not softened when a sibling works.",
+            .why = "Without STARTTLS the port can only be used unencrypted.",
+            .remedy_doc = "Enable TLS for that port (Dovecot: `ssl = required` with `ssl_cert`/`ssl_key`), or close it and use 993/995.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} does not offer {cmd}, so passwords and mail would cross the network unencrypted{?evidence: ({evidence})}.",
+                    [MS_T_NOT_OFFERED_CAPS] = "{endpoint} does not offer {cmd}, so passwords and mail would cross the network unencrypted; its capabilities before TLS are: {caps}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Enable TLS for port {port} on the server (e.g. Dovecot: ssl = required with ssl_cert and ssl_key), or close port {port} and configure mail programs for port {implicit_port} with implicit TLS.",
+                },
+        },
+    [MS_F_STARTTLS_REFUSED] =
+        {
+            .code = "starttls.refused",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "refused STARTTLS",
+            .severity_doc = "critical",
+            .when = "The server answered `STARTTLS` / `STLS` with NO, BAD or -ERR. The message quotes the answer.",
+            .why = "The server advertises encryption but cannot start it: mail programs fail or, worse, fall back to plaintext.",
+            .remedy_doc = "Fix the server's TLS configuration (certificate/key missing or unreadable); use 993/995 meanwhile.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} refused {cmd}: the server answered \"{answer}\".",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "The server advertises {cmd} but cannot start TLS: usually its certificate or key is missing or unreadable. Check the server's TLS configuration and logs; meanwhile use port {implicit_port} (implicit TLS).",
+                },
+        },
+    [MS_F_STARTTLS_COMMAND_INJECTION] =
+        {
+            .code = "starttls.command_injection",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "executes commands injected before STARTTLS",
+            .severity_doc = "critical",
+            .when = "`--injection-test`: on a separate connection, `STARTTLS` and a harmless second command (IMAP `NOOP`, POP3 `CAPA`) were sent in one TCP segment, and the server answered the second command inside the TLS session that followed (the USENIX Security 2021 STARTTLS study; CVE-2011-0411 class). The message quotes the answer. A safe server, or one without a verdict, gets no finding; the JSON endpoint `injection` object says what was seen. The endpoint is never recommended, and the verdict names it as broken.",
+            .why = "An attacker on the network path can run commands inside the user's encrypted session.",
+            .remedy_doc = "Update the mail server or the proxy/load balancer in front of it so it discards everything received before the TLS handshake; meanwhile use 993/995 and close the STARTTLS port.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} executes commands injected before {cmd}: a {probe_command} sent in the same packet as {cmd} was answered inside the TLS session (\"{evidence}\"). An attacker on the network path can run commands in the user's encrypted session (STARTTLS command injection, CVE-2011-0411 class).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Update the mail server, or the proxy or load balancer in front of it: after {cmd} it must discard everything received before the TLS handshake. Until then configure mail programs for port {implicit_port} (implicit TLS) and close port {port}.",
+                },
+        },
+    [MS_F_STARTTLS_INJECTED_DATA] =
+        {
+            .code = "starttls.injected_data",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "injected data after STARTTLS",
+            .severity_doc = "critical",
+            .when = "Bytes followed the STARTTLS OK before the handshake: a STARTTLS injection attack or a broken middlebox. The session was aborted.",
+            .why = "Data before the handshake is what a STARTTLS injection attack looks like.",
+            .remedy_doc = "Find and disable the firewall/proxy/antivirus mail inspection; update the server; use 993/995 meanwhile.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} sent data right after agreeing to {cmd}, before the TLS handshake: a STARTTLS injection attack or a broken middlebox. mailscope stopped, as a mail program should{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Look for a firewall, proxy or antivirus that inspects mail traffic on port {port} and turn its mail inspection off; update the mail server. Until then use port {implicit_port} (implicit TLS).",
+                },
+        },
+    [MS_F_PROTO_BYE] =
+        {
+            .code = "proto.bye",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "said BYE",
+            .severity_doc = "critical",
+            .when = "IMAP `* BYE` instead of a greeting or an answer. The message quotes the server.",
+            .why = "The server ends the session before it can be used.",
+            .remedy_doc = "Read the server's words (connection limits, shutdown, service disabled); check the server logs.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} said BYE instead of serving the session {phase}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Read the server's words: common causes are too many connections from one address, a server shutting down, or the service being disabled. Check the server logs.",
+                },
+        },
+    [MS_F_PROTO_PREAUTH_WITHOUT_TLS] =
+        {
+            .code = "proto.preauth_without_tls",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "sent PREAUTH before TLS",
+            .severity_doc = "critical",
+            .when = "IMAP `* PREAUTH` on a plaintext connection: signed in without password and before TLS, so STARTTLS cannot protect the session.",
+            .why = "A session signed in before TLS cannot be protected by STARTTLS any more.",
+            .remedy_doc = "Turn off pre-authentication for untrusted networks; use 993.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} greeted with PREAUTH on a plaintext connection: it signed the client in without a password and before TLS, so STARTTLS cannot protect the session{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Turn off pre-authentication for connections from untrusted networks (it belongs to trusted local setups only), or use port {implicit_port} (implicit TLS).",
+                },
+        },
+    [MS_F_PROTO_UNEXPECTED_GREETING] =
+        {
+            .code = "proto.unexpected_greeting",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "sent an unexpected greeting",
+            .severity_doc = "critical",
+            .when = "The greeting is not one of this protocol (POP3 -ERR, HTTP, SMTP, ...). The message quotes it.",
+            .why = "Another service answers on the mail port: mail programs cannot talk to it.",
+            .remedy_doc = "Check that the port runs the right server (`--ports`), and any proxy in front of it.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} did not greet like a {proto} server{?greeting:: it sent \"{greeting}\"}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check that port {port} runs a {proto} server and not another service; check the port numbers (--ports) and any proxy in front of the server.",
+                },
+        },
+    [MS_F_PROTO_MALFORMED_RESPONSE] =
+        {
+            .code = "proto.malformed_response",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "sent a malformed response",
+            .severity_doc = "critical",
+            .when = "Bytes that break the protocol, or that exceed a hard limit.",
+            .why = "Mail programs cannot read what the server sends.",
+            .remedy_doc = "Check the server software and any proxy rewriting mail traffic; `--trace` shows the exchange.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} sent a response that breaks the {proto} protocol {phase}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server software and its version, and any proxy or firewall that rewrites mail traffic; mailscope --trace shows the exact exchange.",
+                },
+        },
+    [MS_F_PROTO_CLOSED] =
+        {
+            .code = "proto.closed",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "closed the connection",
+            .severity_doc = "critical (info at logout, warning after sign-in‡)",
+            .when = "The server closed the connection mid-session. Info when it happened only while logging out after the session worked.",
+            .why = "Mail programs get cut off mid-session.",
+            .remedy_doc = "Check the server logs (per-address connection limits, TLS or configuration errors, crashes).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} closed the connection {phase}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server logs for why it drops the connection (limits on connections per address, TLS or configuration errors, crashes).",
+                },
+        },
+    [MS_F_PROTO_TIMEOUT] =
+        {
+            .code = "proto.timeout",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "stopped answering",
+            .severity_doc = "critical (info at logout, warning after sign-in‡)",
+            .when = "The server stopped answering within the phase timeout.",
+            .why = "Mail programs hang, then fail.",
+            .remedy_doc = "Check server load and logs, firewalls cutting connections; try a larger `--timeout`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} stopped answering {phase}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server's load and logs; a firewall may cut the connection. If the server is just slow, try a larger --timeout.",
+                },
+        },
+    [MS_F_PROTO_UNAVAILABLE] =
+        {
+            .code = "proto.unavailable",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .severity_doc = "critical",
+            .when = "A requested protocol has no endpoint that completed securely and no endpoint finding explains it (e.g. no endpoint was probed; with discovery: \"POP3 is not available for example.com: no server was found (none of the 3 candidates resolves)\"). Not raised for a protocol the domain declares not offered. `endpoint` is null.",
+            .why = "No mail program can use the protocol securely.",
+            .remedy_doc = "Offer the protocol on 993/995 with implicit TLS (or STARTTLS on 143/110) and a valid certificate.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{proto} is not available securely{?domain: for {domain}}: no {proto} endpoint completed a TLS session with a verified certificate.",
+                    [MS_T_UNAVAILABLE_NO_SERVER] = "{proto} is not available for {domain}: {why}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Offer {proto} on port {implicit} with implicit TLS (or STARTTLS on port {plain}) and a valid certificate; run mailscope --trace to see what the server does.",
+                    [MS_T_UNAVAILABLE_FIX_DNS] = "Fix DNS first (see dns.timeout), then run mailscope again.",
+                    [MS_T_UNAVAILABLE_PUBLISH_SRV] = "Publish SRV records for the mail domain (e.g. {service}.{domain}. SRV 0 1 {implicit} mail.{domain}.) and an A/AAAA record for the server, or ask the provider for the server's name and run mailscope on it.",
+                },
+        },
+    [MS_F_PROTO_ALERT_IGNORED] =
+        {
+            .code = "proto.alert_ignored",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .severity_doc = "info",
+            .when = "IMAP `[ALERT]`s arrived before TLS and were not shown (anyone on the path could inject them).",
+            .why = "Alerts before TLS could have been injected by anyone on the path, so mailscope does not show them.",
+            .remedy_doc = "Nothing for users; admins should send alerts after TLS.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} sent {count} [ALERT] message{?plural:s} before TLS; mailscope ignored {!plural:it}{?plural:them}, because anyone on the network path could have injected {!plural:it}{?plural:them}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Nothing to do for users. Admins who want users to see an alert should send it after TLS is up.",
+                },
+        },
+    [MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED] =
+        {
+            .code = "auth.plaintext_login_allowed",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "The server offers password sign-in before TLS: IMAP capabilities before STARTTLS lack `LOGINDISABLED`; POP3 capabilities before STLS list `USER` or `SASL` with `PLAIN`/`LOGIN`.",
+            .why = "A misconfigured mail program would send the password unencrypted, readable on the network path.",
+            .remedy_doc = "Refuse cleartext sign-in (Dovecot 2.3: `disable_plaintext_auth = yes`; 2.4: `auth_allow_cleartext = no`).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} lets mail programs send a password before TLS: its capabilities before TLS lack LOGINDISABLED, so the LOGIN command is allowed{?offers:, and they offer{offers}}. A misconfigured mail program would send the password unencrypted.",
+                    [MS_T_PLAINTEXT_POP3] = "{endpoint} lets mail programs send a password before TLS: before STLS it offers {user}{?both: and }{sasl}. A misconfigured mail program would send the password unencrypted.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Refuse password sign-in before TLS on the server (Dovecot 2.3: disable_plaintext_auth = yes; 2.4: auth_allow_cleartext = no), and configure mail programs for {cmd} or port {implicit_port} (implicit TLS).",
+                },
+        },
+    [MS_F_AUTH_FAILED] =
+        {
+            .code = "auth.failed",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_ACCOUNT,
+            .reason = "rejected the credentials",
+            .outcome = "the server rejected the credentials",
+            .severity_doc = "critical",
+            .when = "The server rejected the credentials: `AUTHENTICATIONFAILED`, POP3 `[AUTH]`, or a refusal no rule below recognises (e.g. Exchange's \"AUTHENTICATE failed.\"). Also `AUTHORIZATIONFAILED`, `SYS/PERM` without words about the account, `WEBALERT`/\"web browser\", \"application-specific password\" (each with its own remedy). An OAuth2 token rejected: the message quotes the XOAUTH2/OAUTHBEARER error JSON.",
+            .why = "The account cannot sign in with these credentials: mail stops until they are fixed.",
+            .remedy_doc = "Check the user name and password (webmail); with MFA an app password may be needed; the provider may have turned password sign-in off (use OAuth2). For a token: get a fresh one with the mail scope.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} failed: the server rejected the credentials ({mechanism}): \"{words}\".{?oauth_error: The OAuth2 error was: {oauth_error}.}",
+                    [MS_T_FAILED_AUTHZ] = "Signing in as {user} on {endpoint} failed: the credentials were accepted, but the server will not let them open this mailbox (\"{words}\").",
+                    [MS_T_FAILED_PERM] = "Signing in as {user} on {endpoint} failed: the server reports a permanent problem with this account (\"{words}\").",
+                    [MS_T_FAILED_TOKEN] = "Signing in as {user} on {endpoint} with an OAuth2 token ({mechanism}) failed: the server rejected the token (\"{words}\").{?oauth_error: The OAuth2 error was: {oauth_error}.}",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the user name and password (try them in webmail). If they are right, the account may need an app password (when multi-factor authentication is on), or the provider turned password sign-in off for mail programs{?offers_oauth2: (the server offers OAuth2: try --oauth2-token-file)}.",
+                    [MS_T_FAILED_FIX_AUTHZ] = "Check the user name (some servers want the full e-mail address, others only the local part) and, for a shared or delegated mailbox, the rights of the signing-in account.",
+                    [MS_T_FAILED_FIX_PERM] = "This is not necessarily a wrong password: ask the mail admin to check the account and the server's logs for {user}.",
+                    [MS_T_FAILED_FIX_TOKEN] = "Get a fresh access token (they expire, often after an hour) with the mail scope (Google: https://mail.google.com/; Microsoft 365: https://outlook.office.com/{?imap:IMAP.AccessAsUser.All}{!imap:POP.AccessAsUser.All}), and check that the user name is the token's account.",
+                    [MS_T_FAILED_FIX_WEB_LOGIN] = "The provider wants a sign-in in a web browser first (a security check): sign in to webmail from this network, then try again. If it persists, use an app password or OAuth2.",
+                    [MS_T_FAILED_FIX_APP_PASSWORD] = "The account has multi-factor authentication on: create an app password in the account's security settings and use it instead of the normal password, or use OAuth2.",
+                },
+        },
+    [MS_F_AUTH_PROTOCOL_DISABLED] =
+        {
+            .code = "auth.protocol_disabled",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_ACCOUNT,
+            .reason = "refused this account the protocol",
+            .outcome = "the account may not use this protocol",
+            .severity_doc = "critical",
+            .when = "The account may not use this protocol, decided from the server's words: Exchange/Microsoft 365 \"User is authenticated but not connected.\" (also after an accepted password), \"not enabled\" (Gmail: \"Your account is not enabled for IMAP use\"), \"not allowed to use\", \"access is disabled\" (Dovecot nologin reasons such as \"POP3 access is disabled for this account\", under `[AUTH]` or `[CONTACTADMIN]`), or \"disabled\"/\"denied\"/\"not allowed\"/\"not permitted\" next to a protocol name.",
+            .why = "The password is right, but this account may not use the protocol: mail programs set up for it fail.",
+            .remedy_doc = "Ask the admin to enable the protocol for the mailbox (Exchange: `Set-CASMailbox -Identity USER -ImapEnabled $true` / `-PopEnabled $true`; Gmail settings; Dovecot nologin/per-protocol passdb), or use the other protocol.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The account {user} may not use {proto}: signing in on {endpoint} was refused with \"{words}\".",
+                    [MS_T_DISABLED_EXCHANGE] = "The account {user} may not use {proto}: {endpoint} accepted the password, then refused every command with \"User is authenticated but not connected.\" (Exchange and Microsoft 365 say this when {proto} is disabled for the mailbox).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Ask the mail admin to enable {proto} for this mailbox (Microsoft 365/Exchange: Set-CASMailbox -Identity {user} -{?imap:Imap}{!imap:Pop}Enabled $true; Google: enable {?imap:IMAP}{!imap:POP} in Gmail's settings and the admin console; Dovecot: the user's nologin or per-protocol passdb), or use {other_proto} if it works.",
+                },
+        },
+    [MS_F_AUTH_BASIC_AUTH_DISABLED] =
+        {
+            .code = "auth.basic_auth_disabled",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_ACCOUNT,
+            .reason = "allows only OAuth2 sign-in",
+            .outcome = "password sign-in is turned off (OAuth2 only)",
+            .severity_doc = "critical",
+            .when = "Password sign-in is off: the server offers only OAuth2 mechanisms (XOAUTH2/OAUTHBEARER), so the password was not sent; or the server's answer mentions basic authentication.",
+            .why = "Mail programs that only know passwords cannot sign in at all.",
+            .remedy_doc = "Use OAuth2 (`--oauth2-token-file`, a mail program that supports it), or ask the admin to allow basic authentication for IMAP/POP3.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} was refused: password sign-in (basic authentication) is turned off (\"{words}\").",
+                    [MS_T_AUTH_NOT_SENT] = "{endpoint} offers only OAuth2 sign-in ({mechanisms}): password sign-in (basic authentication) is turned off, so mailscope did not send the password.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Use OAuth2 (modern authentication): a mail program that supports it, and mailscope --oauth2-token-file with a token for {user}; or ask the admin to allow basic authentication for {proto}.",
+                },
+        },
+    [MS_F_AUTH_MECHANISM_UNAVAILABLE] =
+        {
+            .code = "auth.mechanism_unavailable",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_ACCOUNT,
+            .reason = "offers no usable sign-in mechanism",
+            .outcome = "no sign-in mechanism fits the secret given",
+            .severity_doc = "critical",
+            .when = "No mechanism fits the secret given: a token but no XOAUTH2/OAUTHBEARER, a password but no PLAIN/LOGIN/USER/LOGIN command, a forced `--auth-mech` the server refuses (\"Unsupported authentication mechanism\"), or `PRIVACYREQUIRED` / \"Plaintext authentication disallowed\" (the server takes no password without TLS; the password was not judged).",
+            .why = "No way of signing in fits the credentials given: mail programs configured this way fail.",
+            .remedy_doc = "Sign in with the kind of secret the server takes; choose an offered mechanism; sign in over TLS.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} failed: the server does not take the mechanism {mechanism} (\"{words}\"); it offers {mechanisms}.",
+                    [MS_T_AUTH_NOT_SENT] = "mailscope could not sign in as {user} on {endpoint}: {words} (offered: {mechanisms}).",
+                    [MS_T_MECH_PRIVACY] = "Signing in as {user} on {endpoint} was refused: the server takes passwords only over TLS (\"{words}\"); the password was not judged.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Ask the admin to offer password sign-in over TLS with PLAIN or LOGIN (Dovecot: auth_mechanisms = plain login), or sign in with an OAuth2 token if the server takes one.",
+                    [MS_T_MECH_FIX_OAUTH2] = "This server does not take OAuth2 tokens for {proto}: sign in with the password (MAILSCOPE_PASSWORD or --password-file) instead, or ask the provider which host takes OAuth2.",
+                    [MS_T_MECH_FIX_FORCED] = "Choose a mechanism the server offers (--auth-mech), or leave the choice to mailscope.",
+                    [MS_T_MECH_FIX_PRIVACY] = "Sign in over TLS: use port {implicit_port} (implicit TLS) or STARTTLS, never plaintext.",
+                },
+        },
+    [MS_F_AUTH_ACCOUNT_LOCKED_OR_EXPIRED] =
+        {
+            .code = "auth.account_locked_or_expired",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_ACCOUNT,
+            .reason = "says the account is locked or expired",
+            .outcome = "the account is locked, disabled or expired",
+            .severity_doc = "critical",
+            .when = "`EXPIRED`, `CONTACTADMIN`, or words such as \"locked\", \"expired\", \"suspended\", \"deactivated\", \"account disabled\" (also under `SYS/PERM`).",
+            .why = "The account itself is blocked: no mail program can sign in until an admin acts.",
+            .remedy_doc = "Ask the admin/helpdesk to unlock the account or reset the password.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} was refused: the account is locked, disabled or its password has expired (\"{words}\").",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Ask the mail admin or helpdesk to unlock the account or reset the password; sign in to webmail to see whether it asks for a new password.",
+                },
+        },
+    [MS_F_AUTH_LOGIN_DELAY] =
+        {
+            .code = "auth.login_delay",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = MS_FF_ACCOUNT,
+            .outcome = "too soon after the last sign-in (LOGIN-DELAY)",
+            .severity_doc = "warning",
+            .when = "POP3 `[LOGIN-DELAY]`: signed in again too soon.",
+            .why = "Mail programs that check too often are refused now and then.",
+            .remedy_doc = "Wait; set mail programs to check no more often than LOGIN-DELAY allows.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} was refused because the last sign-in was too recent (\"{words}\").",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Wait a few minutes and try again; set mail programs to check for mail no more often than the server's LOGIN-DELAY allows.",
+                },
+        },
+    [MS_F_AUTH_MAILBOX_IN_USE] =
+        {
+            .code = "auth.mailbox_in_use",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = MS_FF_ACCOUNT,
+            .outcome = "the mailbox is in use by another session",
+            .severity_doc = "warning",
+            .when = "POP3 `[IN-USE]`, IMAP `INUSE`, \"maildrop locked\", \"mailbox in use\".",
+            .why = "Another program holds the mailbox: this one cannot get in until it lets go.",
+            .remedy_doc = "Close the other program that has the mailbox open, or wait.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} was refused because the mailbox is in use by another session (\"{words}\").",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Another program (a phone, another computer) has the mailbox open{!imap: over POP3, which allows one session at a time}: close it or wait until it is done, then try again.",
+                },
+        },
+    [MS_F_AUTH_TEMPORARY_FAILURE] =
+        {
+            .code = "auth.temporary_failure",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = MS_FF_ACCOUNT,
+            .outcome = "the server failed temporarily",
+            .severity_doc = "warning",
+            .when = "`UNAVAILABLE`, `[SYS/TEMP]`, `SERVERBUG`, `LIMIT`, \"temporarily\", \"try again later\", connection limits.",
+            .why = "Sign-in may work again later; if it persists, the server has a problem.",
+            .remedy_doc = "Try again later; the admin should check the server logs.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} failed because of a temporary problem on the server's side (\"{words}\").",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Try again in a few minutes. If it persists, the admin should check the server's logs (authentication backend, storage, connection limits).",
+                },
+        },
+    [MS_F_AUTH_NOT_ATTEMPTED_INSECURE] =
+        {
+            .code = "auth.not_attempted_insecure",
+            .severity = MS_SEVERITY_INFO,
+            .flags = MS_FF_ACCOUNT,
+            .outcome = "not tried: no verified TLS",
+            .severity_doc = "info",
+            .when = "Credentials were given but not sent: the connection was not encrypted, or its certificate did not verify (the probe's reason), or the session stopped because TLS could not be had (`starttls.not_offered`, `starttls.refused`, `tls.handshake_failed`, `tls.timeout`).",
+            .why = "mailscope sends credentials only over verified TLS, so the account was not checked here.",
+            .remedy_doc = "Fix TLS, or use an endpoint with verified TLS; `--allow-insecure-auth` sends them anyway (trusted networks only).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "mailscope did not sign in as {user} on {endpoint}: {words}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Fix the endpoint's TLS (see the other findings) or use an endpoint with verified TLS; --allow-insecure-auth sends the credentials anyway, on a network you trust only.",
+                },
+        },
+    [MS_F_AUTH_NOT_ATTEMPTED] =
+        {
+            .code = "auth.not_attempted",
+            .severity = MS_SEVERITY_INFO,
+            .flags = MS_FF_ACCOUNT,
+            .outcome = "not tried",
+            .severity_doc = "info",
+            .when = "Credentials were not sent for another local reason (e.g. a user name the IMAP LOGIN command cannot carry). \"Another endpoint of this protocol was chosen to sign in\" is *not* a finding: it shows only in the JSON (`auth.outcome: not_chosen`).",
+            .why = "The account was not checked here.",
+            .remedy_doc = "Check the user name and secret; `--auth-mech` picks the mechanism.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "mailscope did not sign in as {user} on {endpoint}: {words}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the user name and the secret; --auth-mech PLAIN (or LOGIN, XOAUTH2, OAUTHBEARER) picks the mechanism; --trace shows the exchange without the secret.",
+                },
+        },
+    [MS_F_ACCOUNT_QUOTA_NEARLY_FULL] =
+        {
+            .code = "account.quota_nearly_full",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = MS_FF_ACCOUNT,
+            .severity_doc = "warning",
+            .when = "After sign-in, `GETQUOTAROOT INBOX` reports STORAGE at 90 % of the limit or more (\"full\" at 100 %).",
+            .why = "When the mailbox is full, new mail bounces.",
+            .remedy_doc = "Delete or archive mail (empty Trash and Junk), or ask for a larger quota.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The mailbox of {user} is {?full:full}{!full:nearly full}: {used} of {limit} used ({percent}%, quota root \"{root}\"); new mail will be refused when it is full.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Delete or archive old mail (empty Trash and Junk too), or ask the mail admin for a larger quota.",
+                },
+        },
+    [MS_F_PERF_RESPONSE_TIME] =
+        {
+            .code = "perf.response_time",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning / critical",
+            .when = "`-w SECONDS` / `-c SECONDS`: the endpoint's check took longer than the threshold (critical over `-c`, else warning over `-w`).",
+            .why = "Slow answers make mail programs time out or feel broken.",
+            .remedy_doc = "Check the server's load and the network path; the per-phase timings show which phase is slow.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{id} took {seconds} s, over the {?critical:critical}{!critical:warning} threshold of {limit} s.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server's load and the network path; the timings show which phase is slow.",
+                },
+        },
+    [MS_F_REQUIRE_UNMET] =
+        {
+            .code = "require.unmet",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .severity_doc = "critical",
+            .when = "`--require ITEM`: the item does not hold (a protocol or endpoint kind that does not work securely, a missing capability, `login` failed or not tried, `tls>=V` / `cert-days>=N` not met, a summary feature that is not yes). `endpoint` is null; the message names the item.",
+            .why = "A requirement given with --require does not hold.",
+            .remedy_doc = "Fix what the item names, or change the requirement.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Required, but not met: {item}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "See the other findings for why '{item}' does not hold; fix that, or drop it from --require.",
+                },
+        },
+    [MS_F_FORBID_PRESENT] =
+        {
+            .code = "forbid.present",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .severity_doc = "critical",
+            .when = "`--forbid ITEM`: the item holds (e.g. `--forbid pop3` and POP3 works; `--forbid auth.plaintext_login_allowed` and that finding was raised). `endpoint` is null; the message names the item.",
+            .why = "Something forbidden with --forbid is present.",
+            .remedy_doc = "Turn the feature off on the server, or change the requirement.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Forbidden, but present: {item}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Change the server so that '{item}' no longer holds, or drop it from --forbid.",
+                },
+        },
+    [MS_F_INTERNAL_ERROR] =
+        {
+            .code = "internal.error",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = MS_FF_INTERNAL,
+            .reason = "could not be checked (internal error)",
+            .severity_doc = "critical",
+            .when = "mailscope itself failed (out of memory, local system error) on an endpoint. Makes that endpoint's status `unknown`, and the overall status `unknown` unless something else is critical.",
+            .why = "mailscope could not judge the endpoint: the result is unknown, not OK.",
+            .remedy_doc = "Run again; report a bug with `--trace` output if it persists.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "mailscope could not finish checking {endpoint} because of a local error{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Run mailscope again; if it happens again, report a bug with the output of --trace.",
+                },
+        },
+};
+/* clang-format on */
+
+_Static_assert(sizeof ms_catalogue / sizeof ms_catalogue[0] == MS_F_COUNT,
+               "one catalogue row per finding id");
+
+const struct ms_context_templates ms_context_templates[MS_CTX_COUNT] = {
+    [MS_CTX_CLOSED_SIBLING] =
+        {
+            .message = "{endpoint} {?dns:does not resolve}{!dns:is closed}; {proto} on {siblings} "
+                       "{?several:work}{!several:works}{?evidence: ({evidence})}.",
+            .remedy = "Nothing to do if port {port} is closed on purpose: mail programs should use "
+                      "{siblings}. If port {port} should work, check that the server listens on it "
+                      "and that the firewall allows it.",
+        },
+    [MS_CTX_CLOSED_NOT_OFFERED] =
+        {
+            .message =
+                "{endpoint} {?dns:does not resolve}{!dns:is closed}{?evidence: ({evidence})}; "
+                "expected, since {domain} says {proto} is not offered (SRV target '.').",
+            .remedy = "Nothing to do if {proto} is meant to be off. If it should work, publish SRV "
+                      "records that name the server and open port {port}.",
+        },
+    [MS_CTX_AT_LOGOUT] =
+        {
+            .message =
+                "{endpoint} did not end the session cleanly {phase}{?evidence: ({evidence})}; "
+                "the session itself worked.",
+            .remedy = "Nothing to do for users. Admins may check the server logs for errors at "
+                      "logout.",
+        },
+    [MS_CTX_AFTER_SIGN_IN] =
+        {
+            .message = "{endpoint} signed in, then failed {?account:while its folders and quota "
+                       "were read}{!account:to list its capabilities after sign-in}{?evidence: "
+                       "({evidence})}; the account's features are partly unknown.",
+            .remedy =
+                "Check the server's logs for errors after sign-in (mail storage, permissions, "
+                "quota backend); mailscope --trace shows the exchange.",
+        },
+};
+
+const char *const ms_phrase_templates[MS_PH_COUNT] = {
+    [MS_PH_STOPPED_BEFORE_SIGN_IN] = "the session stopped before sign-in ({code}{?evidence:: "
+                                     "{evidence}}); credentials are sent only over verified TLS",
+    [MS_PH_SRV_NXDOMAIN] = "the name does not exist (NXDOMAIN)",
+    [MS_PH_SRV_NODATA_FAMILY] = "the name has no {?v4:IPv4 (A)}{!v4:IPv6 (AAAA)} record (only "
+                                "{?v4:IPv4}{!v4:IPv6} was asked for, by -{?v4:4}{!v4:6})",
+    [MS_PH_SRV_NODATA] = "the name has no A or AAAA record",
+    [MS_PH_SRV_LOOKUP_FAILED] = "looking it up failed: {status}{?message:, {message}}",
+    [MS_PH_SRV_NO_ADDRESS] = "it has no address",
+    [MS_PH_NO_SERVER_DNS_SILENT] = "no server was found because DNS did not answer",
+    [MS_PH_NO_SERVER_NO_CANDIDATE] =
+        "no server was found (no candidate from SRV, MX or conventional names)",
+    [MS_PH_NO_SERVER_ONLY_CANDIDATE] =
+        "no server was found (the only candidate, {host}, does not resolve)",
+    [MS_PH_NO_SERVER_NONE_RESOLVES] =
+        "no server was found (none of the {count} candidates resolves)",
+    [MS_PH_NO_SERVER_NOT_PROBED] = "no server was found (candidates not probed: {reason})",
+};
+
+const char *ms_phrase_phase(enum ms_phase p)
+{
+    switch (p) {
+    case MS_PHASE_RESOLVE: return "while its name was resolved";
+    case MS_PHASE_CONNECT: return "while connecting";
+    case MS_PHASE_TLS: return "during the TLS handshake";
+    case MS_PHASE_GREETING: return "before its greeting";
+    case MS_PHASE_CAPABILITY: return "while listing its capabilities";
+    case MS_PHASE_STARTTLS: return "in answer to STARTTLS";
+    case MS_PHASE_AUTH: return "while signing in";
+    case MS_PHASE_ACCOUNT: return "while its folders and quota were read after sign-in";
+    case MS_PHASE_LOGOUT: return "while logging out";
+    default: return "at the end of the session";
+    }
+}
+
+const char *ms_phrase_security(enum ms_security s)
+{
+    switch (s) {
+    case MS_SECURITY_IMPLICIT: return "implicit TLS";
+    case MS_SECURITY_STARTTLS: return "STARTTLS";
+    default: return "no TLS";
+    }
+}
+
+const char *ms_phrase_cert_problem(enum ms_cert_problem p)
+{
+    switch (p) {
+    case MS_CERT_SELF_SIGNED: return "the certificate is self-signed";
+    case MS_CERT_SELF_SIGNED_IN_CHAIN: return "the chain ends in an untrusted self-signed root";
+    case MS_CERT_UNKNOWN_ISSUER:
+        return "its issuer is unknown here (an unknown CA, or the server omits intermediates)";
+    case MS_CERT_CHAIN_INCOMPLETE:
+        return "the chain is incomplete (the server omits intermediate certificates)";
+    case MS_CERT_REVOKED: return "the certificate has been revoked";
+    case MS_CERT_BAD_SIGNATURE: return "a signature in the chain is invalid";
+    case MS_CERT_KEY_TOO_SMALL: return "the certificate's key is too small";
+    case MS_CERT_CA_KEY_TOO_SMALL: return "the CA's key is too small";
+    case MS_CERT_WEAK_SIGNATURE: return "the chain uses a too weak signature algorithm";
+    case MS_CERT_INVALID_CA: return "an issuer in the chain is not a valid CA";
+    case MS_CERT_INVALID_PURPOSE: return "the certificate is not meant for TLS servers";
+    case MS_CERT_UNTRUSTED: return "the root CA is not trusted for this purpose";
+    default: return NULL;
+    }
+}
+
+/* ---- the expander ---- */
+
+unsigned long ms_catalogue_missing_vars;
+
+struct out {
+    char *buf;
+    size_t cap, len; /* len may exceed cap - 1: what did not fit is counted, not written */
+};
+
+static void emit(struct out *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++, o->len++)
+        if (o->len + 1 < o->cap)
+            o->buf[o->len] = s[i];
+}
+
+static const char *lookup(const struct ms_var *vars, size_t n, const char *name, size_t len,
+                          bool *found)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(vars[i].name) == len && strncmp(vars[i].name, name, len) == 0) {
+            *found = true;
+            return vars[i].value ? vars[i].value : "";
+        }
+    *found = false;
+    return "";
+}
+
+/* The end of the brace group that starts at open ('{'), or NULL when it is not closed. */
+static const char *group_end(const char *open)
+{
+    int depth = 0;
+    for (const char *p = open; *p; p++) {
+        if (*p == '{')
+            depth++;
+        else if (*p == '}' && --depth == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void expand(struct out *o, const char *tpl, const char *end, const struct ms_var *vars,
+                   size_t n)
+{
+    const char *p = tpl;
+    while (p < end) {
+        const char *open = memchr(p, '{', (size_t)(end - p));
+        if (!open) {
+            emit(o, p, (size_t)(end - p));
+            return;
+        }
+        emit(o, p, (size_t)(open - p));
+        const char *close = group_end(open);
+        if (!close || close > end) { /* not a variable: the text as written */
+            emit(o, open, (size_t)(end - open));
+            return;
+        }
+        const char *name = open + 1;
+        bool cond = *name == '?' || *name == '!';
+        if (cond)
+            name++;
+        const char *colon = cond ? memchr(name, ':', (size_t)(close - name)) : NULL;
+        size_t len = (size_t)((colon ? colon : close) - name);
+        bool found;
+        const char *value = lookup(vars, n, name, len, &found);
+        if (!found)
+            ms_catalogue_missing_vars++;
+        if (!cond)
+            emit(o, value, strlen(value));
+        else if (colon && ((open[1] == '?') == (value[0] != '\0')))
+            expand(o, colon + 1, close, vars, n);
+        p = close + 1;
+    }
+}
+
+void ms_catalogue_expand(char *dst, size_t cap, const char *tpl, const struct ms_var *vars,
+                         size_t n)
+{
+    if (cap == 0)
+        return;
+    struct out o = {dst, cap, 0};
+    expand(&o, tpl, tpl + strlen(tpl), vars, n);
+    if (o.len + 1 > cap && cap >= 4) { /* cut: say so, as the judges' formatting does */
+        memcpy(dst + cap - 4, "...", 4);
+        return;
+    }
+    dst[o.len < cap ? o.len : cap - 1] = '\0';
+}
+
+const struct ms_catalogue_entry *ms_catalogue_find(const char *code)
+{
+    for (size_t i = 0; code && i < MS_F_COUNT; i++)
+        if (strcasecmp(ms_catalogue[i].code, code) == 0)
+            return &ms_catalogue[i];
+    return NULL;
+}
+
+enum ms_finding_id ms_catalogue_id(const struct ms_catalogue_entry *e)
+{
+    return (enum ms_finding_id)(e - ms_catalogue);
+}
