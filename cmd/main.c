@@ -8,6 +8,7 @@
 #include "cmd/options.h"
 #include "probe/engine.h"
 #include "report/assess.h"
+#include "report/explain.h"
 #include "report/json.h"
 #include "report/nagios.h"
 #include "report/prometheus.h"
@@ -95,6 +96,16 @@ int main(int argc, char **argv)
     if (opt->show_version) {
         printf("mailscope %s\n", MS_VERSION);
         exit_code = MS_STATUS_OK;
+        goto out;
+    }
+    if (opt->explain) {
+        int rc = ms_report_explain(stdout, opt->explain, opt->format == MS_FORMAT_JSON);
+        if (rc == MS_EINVAL)
+            report_error(
+                opt, "--explain: unknown finding code (mailscope --explain all lists them)", true);
+        else if (rc < 0)
+            fputs("mailscope: cannot write the explanation\n", stderr);
+        exit_code = rc < 0 ? MS_STATUS_UNKNOWN : MS_STATUS_OK;
         goto out;
     }
     if (opt->format == MS_FORMAT_PROMETHEUS && !(prometheus = ms_prom_new())) {

@@ -33,6 +33,7 @@ enum {
     OPT_REQUIRE,
     OPT_FORBID,
     OPT_CERT_CRIT_DAYS,
+    OPT_EXPLAIN,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
     {"warning", required_argument, NULL, 'w'},
     {"critical", required_argument, NULL, 'c'},
     {"cert-crit-days", required_argument, NULL, OPT_CERT_CRIT_DAYS},
+    {"explain", required_argument, NULL, OPT_EXPLAIN},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -132,6 +134,8 @@ void ms_options_usage(FILE *out)
         "  --concurrency N          endpoints in flight at most with --targets-file (100)\n"
         "  -q, --quiet              no progress line on the terminal\n"
         "  --trace                  print the protocol transcript to stderr\n"
+        "  --explain CODE           what a finding code means, why it matters and what to do\n"
+        "                           (all: every code; --format json: as JSON)\n"
         "  -h, --help               show this help\n"
         "      --version            show the version\n"
         "\n"
@@ -149,6 +153,7 @@ void ms_options_usage(FILE *out)
         "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n"
         "  mailscope --format nagios -w 2 -c 5 --require 'imaps,pop3s,tls>=1.2' mail.example.com\n"
         "  mailscope --forbid pop3 mail.example.com        # is POP3 really off?\n"
+        "  mailscope --explain tls.cert_untrusted\n"
         "  mailscope --targets-file hosts.txt --format jsonl --concurrency 200 > results.jsonl\n"
         "  mailscope --format prometheus --targets-file hosts.txt -q > mailscope.prom\n",
         out);
@@ -322,6 +327,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case '6': req->family = MS_FAMILY_IPV6; break;
         case 'h': opt->show_help = true; return 0;
         case OPT_VERSION: opt->show_version = true; return 0;
+        case OPT_EXPLAIN: opt->explain = optarg; break;
         case ':':
             return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);
@@ -335,6 +341,8 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     opt->want_pop3 = want_pop3;
     if (!opt->concurrency)
         opt->concurrency = MS_DEFAULT_CONCURRENCY;
+    if (opt->explain)
+        return 0; /* no target needed */
     if (opt->targets_file) {
         if (optind < argc || discover)
             return ms_error_set(

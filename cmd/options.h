@@ -35,6 +35,7 @@ struct ms_options {
     bool want_imap, want_pop3;
     bool show_help;
     bool show_version;
+    const char *explain; /* --explain CODE|all: print the catalogue row(s) and exit */
 };
 
 #define MS_DEFAULT_TIMEOUT_S 10.0
