@@ -112,18 +112,37 @@ enum ms_feature_id {
 
 #define MS_NEEDS_SIGN_IN_NO_CREDENTIALS "needs sign-in (no credentials given)"
 
-struct ms_feature {
-    const char *id;       /* "protocol_enabled" (static storage) */
-    const char *question; /* the helpdesk's question, in words (static) */
-    const char *label;    /* a short form of it for the text table (static) */
-    /* Indexed by enum ms_protocol: "yes", "no", "unknown", "n/a" (the question does not
-     * apply, or the protocol was not checked), or a value ("12 folders", "900 s",
-     * "PLAIN, LOGIN", "2.0 MB of 10 MB (20%)"). */
-    char answer[2][96];
-    bool positive[2];   /* the answer says the feature is there (yes or a value
-                         * that is not a refusal); false for no/unknown/n/a */
-    char evidence[512]; /* what decided it, "IMAP: ...; POP3: ..." */
+/* A summary answer that scripts can read (JSON "answer", "value", "unit", "text"). */
+enum ms_answer {
+    MS_ANSWER_NA,      /* "n/a": the question does not apply, or the protocol was not checked */
+    MS_ANSWER_YES,     /* "yes": the feature is there (or the value is known and usable) */
+    MS_ANSWER_NO,      /* "no" */
+    MS_ANSWER_UNKNOWN, /* "unknown" */
 };
+
+enum ms_unit { MS_UNIT_NONE, MS_UNIT_DAYS, MS_UNIT_FOLDERS, MS_UNIT_SECONDS, MS_UNIT_KIB };
+
+struct ms_answer_value {
+    enum ms_answer answer;
+    enum ms_unit unit;   /* of number */
+    bool has_number;     /* the value is number (e.g. 31 days, 6 folders, 300 seconds) */
+    long long number;    /* quota: KiB used */
+    char string[96];     /* else the value is this string when not empty ("PLAIN, LOGIN") */
+    long long limit_kib; /* quota: the limit in KiB, -1 when none */
+    int percent;         /* quota: used of the limit, -1 when there is no limit */
+    char text[96];       /* the words the text report prints ("yes, 31 days") */
+};
+
+struct ms_feature {
+    const char *id;                    /* "protocol_enabled" (static storage) */
+    const char *question;              /* the helpdesk's question, in words (static) */
+    const char *label;                 /* a short form of it for the text table (static) */
+    struct ms_answer_value answers[2]; /* indexed by enum ms_protocol */
+    char evidence[512];                /* what decided it, "IMAP: ...; POP3: ..." */
+};
+
+const char *ms_answer_name(enum ms_answer a); /* "yes", "no", "unknown", "n/a" */
+const char *ms_unit_name(enum ms_unit u);     /* "days", "folders", "seconds", "KiB", NULL */
 
 struct ms_summary {
     struct ms_feature features[MS_FEATURE_COUNT]; /* in enum ms_feature_id order */

@@ -1,6 +1,7 @@
 /* The account-feature summary (DESIGN.md) and the send/receive schedule: a pure function of
  * the result, so the text and JSON reports agree. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -145,16 +146,56 @@ static long pop3_login_delay(const struct pview *v, bool *after)
     return -1;
 }
 
-/* The answer and evidence of one protocol. */
-static void answer(struct ms_feature *f, enum ms_protocol p, bool positive, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void answer(struct ms_feature *f, enum ms_protocol p, bool positive, const char *fmt, ...)
+const char *ms_answer_name(enum ms_answer a)
 {
+    switch (a) {
+    case MS_ANSWER_YES: return "yes";
+    case MS_ANSWER_NO: return "no";
+    case MS_ANSWER_UNKNOWN: return "unknown";
+    default: return "n/a";
+    }
+}
+
+const char *ms_unit_name(enum ms_unit u)
+{
+    switch (u) {
+    case MS_UNIT_DAYS: return "days";
+    case MS_UNIT_FOLDERS: return "folders";
+    case MS_UNIT_SECONDS: return "seconds";
+    case MS_UNIT_KIB: return "KiB";
+    default: return NULL;
+    }
+}
+
+/* One protocol's answer and the words the text report prints for it. */
+static struct ms_answer_value *answer(struct ms_feature *f, enum ms_protocol p, enum ms_answer a,
+                                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct ms_answer_value *answer(struct ms_feature *f, enum ms_protocol p, enum ms_answer a,
+                                      const char *fmt, ...)
+{
+    struct ms_answer_value *v = &f->answers[p];
+    memset(v, 0, sizeof *v);
+    v->answer = a;
+    v->limit_kib = -1;
+    v->percent = -1;
     va_list ap;
     va_start(ap, fmt);
-    ms_assess_vput(f->answer[p], sizeof f->answer[p], fmt, ap);
+    ms_assess_vput(v->text, sizeof v->text, fmt, ap);
     va_end(ap);
-    f->positive[p] = positive;
+    return v;
+}
+
+static void number(struct ms_answer_value *v, long long n, enum ms_unit unit)
+{
+    v->has_number = true;
+    v->number = n;
+    v->unit = unit;
+}
+
+/* The value is the answer's words themselves ("PLAIN, LOGIN", "OAuth2 only"). */
+static void words_value(struct ms_answer_value *v)
+{
+    snprintf(v->string, sizeof v->string, "%s", v->text);
 }
 
 /* The words of a sign-in: the server's answer, else why it did not happen. */
@@ -183,41 +224,41 @@ static void f_protocol_enabled(const struct ms_assess_ctx *c, const struct pview
         sign_in_words(v->au, words, sizeof words);
     switch (v->outcome) {
     case MS_AUTH_OK:
-        answer(f, p, true, "yes");
+        answer(f, p, MS_ANSWER_YES, "yes");
         ms_assess_put(ev, evc, "signed in on %s (%s)", v->au->id, v->au->auth.mechanism);
         break;
     case MS_AUTH_FAILED: /* a wrong password says nothing about the protocol */
-        answer(f, p, false, "unknown");
+        answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "sign-in failed, credentials rejected: \"%s\"", words);
         break;
     case MS_AUTH_PROTOCOL_DISABLED:
-        answer(f, p, false, "no");
+        answer(f, p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "refused on %s: \"%s\"", v->au->id, words);
         break;
     case MS_AUTH_BASIC_AUTH_DISABLED:
-        answer(f, p, false, "OAuth2 only");
+        words_value(answer(f, p, MS_ANSWER_UNKNOWN, "OAuth2 only"));
         ms_assess_put(ev, evc, "%s", words);
         break;
     case MS_AUTH_LOCKED_OR_EXPIRED:
     case MS_AUTH_LOGIN_DELAY:
     case MS_AUTH_IN_USE:
     case MS_AUTH_TEMPORARY:
-        answer(f, p, false, "unknown");
+        answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "sign-in refused, %s: \"%s\"", ms_assess_outcome_words(v->outcome),
                       words);
         break;
     case MS_AUTH_MECHANISM_UNAVAILABLE:
     case MS_AUTH_NOT_ATTEMPTED_INSECURE:
     case MS_AUTH_NOT_ATTEMPTED:
-        answer(f, p, false, "unknown");
+        answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "not signed in: %s", words);
         break;
     case MS_AUTH_UNFINISHED:
-        answer(f, p, false, "unknown");
+        answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "sign-in did not finish: %s", words);
         break;
     default:
-        answer(f, p, false, "unknown");
+        answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
         if (!c->r->credentials_given)
             ms_assess_put(ev, evc, "%s", MS_NEEDS_SIGN_IN_NO_CREDENTIALS);
         else
@@ -231,7 +272,7 @@ static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, 
 {
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_IMAP) {
-        answer(f, v->p, true, "yes");
+        answer(f, v->p, MS_ANSWER_YES, "yes");
         ms_assess_put(ev, evc, "IMAP keeps mail on the server");
         return;
     }
@@ -249,22 +290,22 @@ static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, 
     long expire = pop3_expire(v, &after, &per_user);
     const char *when = after ? " after sign-in" : " before sign-in";
     if (expire == 0) {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "EXPIRE 0%s: the server deletes mail once it is downloaded", when);
     } else if (uidl < 0) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "CAPA was not read");
     } else if (!uidl) {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc,
                       "%s: mail programs cannot tell which messages they already downloaded",
                       uidl_ev);
     } else if (expire > 0) {
-        answer(f, v->p, true, "yes, %ld days", expire);
+        number(answer(f, v->p, MS_ANSWER_YES, "yes, %ld days", expire), expire, MS_UNIT_DAYS);
         ms_assess_put(ev, evc, "%s; EXPIRE %ld%s: downloaded mail is deleted after %ld days",
                       uidl_ev, expire, when, expire);
     } else {
-        answer(f, v->p, true, "yes");
+        answer(f, v->p, MS_ANSWER_YES, "yes");
         ms_assess_put(ev, evc, "%s; EXPIRE %s%s%s", uidl_ev, expire == -1 ? "NEVER" : "not said",
                       expire == -1 ? when : "",
                       after || v->signed_in ? ""
@@ -290,7 +331,7 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
 {
     const struct ms_account_facts *a = &v->ep->account;
     if (!v->account) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "%s", v->needs);
         return;
     }
@@ -299,8 +340,10 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
         for (size_t k = 0; k < a->folder_count; k++)
             if (!a->folders[k].noselect)
                 selectable++;
-        answer(f, v->p, a->folder_count > 1, "%zu%s folder%s", a->folder_count,
-               a->folders_truncated ? "+" : "", a->folder_count == 1 ? "" : "s");
+        number(answer(f, v->p, a->folder_count > 1 ? MS_ANSWER_YES : MS_ANSWER_NO, "%zu%s folder%s",
+                      a->folder_count, a->folders_truncated ? "+" : "",
+                      a->folder_count == 1 ? "" : "s"),
+               (long long)a->folder_count, MS_UNIT_FOLDERS);
         ms_assess_put(ev, evc, "LIST after sign-in: %zu folder%s%s", a->folder_count,
                       a->folder_count == 1 ? "" : "s",
                       a->folders_truncated ? " (list cut at the cap)" : "");
@@ -313,7 +356,7 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
         for (size_t k = 0; k < a->folder_count; k++) {
             const struct ms_folder *fo = &a->folders[k];
             if (ms_assess_has_phrase(fo->special_use, "Sent") && strstr(fo->special_use, "\\")) {
-                answer(f, v->p, true, "yes");
+                answer(f, v->p, MS_ANSWER_YES, "yes");
                 ms_assess_put(ev, evc, "\\Sent folder \"%s\" (SPECIAL-USE)", fo->name);
                 return;
             }
@@ -321,29 +364,29 @@ static void f_folders(const struct pview *v, enum ms_feature_id id, struct ms_fe
                 by_name = fo;
         }
         if (by_name) {
-            answer(f, v->p, true, "yes");
+            answer(f, v->p, MS_ANSWER_YES, "yes");
             ms_assess_put(ev, evc, "folder \"%s\" (by its name; no \\Sent flag)", by_name->name);
             return;
         }
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "no folder is flagged \\Sent or named Sent%s",
                       a->list_special_use ? "" : " (the server lists no SPECIAL-USE flags)");
         return;
     }
     /* shared folders */
     if (!a->namespace_read) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "%s",
                       has_cap(v->ep, caps_login(v->ep), "NAMESPACE") ? "NAMESPACE gave no answer"
                                                                      : "no NAMESPACE capability");
         return;
     }
     if (a->ns_other_users.count == 0 && a->ns_shared.count == 0) {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "NAMESPACE lists personal folders only");
         return;
     }
-    answer(f, v->p, true, "yes");
+    answer(f, v->p, MS_ANSWER_YES, "yes");
     ms_assess_put(ev, evc, "NAMESPACE");
     if (a->ns_other_users.count)
         ms_assess_app(ev, evc, " other users \"%s\"", a->ns_other_users.items[0]);
@@ -356,22 +399,22 @@ static void f_headers_only(const struct pview *v, struct ms_feature *f, char *ev
 {
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_IMAP) {
-        answer(f, v->p, true, "yes");
+        answer(f, v->p, MS_ANSWER_YES, "yes");
         ms_assess_put(ev, evc, "IMAP FETCH BODY.PEEK[HEADER]");
         return;
     }
     const struct ms_strlist *caps = caps_best(ep);
     if (v->account && ep->account.pop3_top_tried) {
-        answer(f, v->p, ep->account.pop3_top_works, "%s",
+        answer(f, v->p, ep->account.pop3_top_works ? MS_ANSWER_YES : MS_ANSWER_NO, "%s",
                ep->account.pop3_top_works ? "yes" : "no");
         ms_assess_put(ev, evc, "TOP %s after sign-in",
                       ep->account.pop3_top_works ? "works" : "failed");
     } else if (caps) {
         bool top = has_cap(ep, caps, "TOP");
-        answer(f, v->p, top, "%s", top ? "yes" : "no");
+        answer(f, v->p, top ? MS_ANSWER_YES : MS_ANSWER_NO, "%s", top ? "yes" : "no");
         ms_assess_put(ev, evc, "%s", top ? "TOP offered" : "no TOP in CAPA");
     } else {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "CAPA was not read");
     }
 }
@@ -380,19 +423,19 @@ static void f_push(const struct pview *v, struct ms_feature *f, char *ev, size_t
 {
     const struct ms_endpoint_result *ep = v->ep;
     if (v->p == MS_PROTOCOL_POP3) {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "POP3 has no push: mail programs poll");
         return;
     }
     const struct ms_strlist *login = caps_login(ep), *pre = caps_pre(ep);
     if (has_cap(ep, login, "IDLE") || has_cap(ep, pre, "IDLE")) {
-        answer(f, v->p, true, "yes");
+        answer(f, v->p, MS_ANSWER_YES, "yes");
         ms_assess_put(ev, evc, "IDLE %s sign-in", has_cap(ep, login, "IDLE") ? "after" : "before");
     } else if (login) {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "no IDLE after sign-in");
     } else {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "no IDLE before sign-in (servers may add it after); %s", v->needs);
     }
 }
@@ -401,24 +444,24 @@ static void f_poll(const struct pview *v, struct ms_feature *f, char *ev, size_t
 {
     if (v->p == MS_PROTOCOL_IMAP) {
         bool idle = has_cap(v->ep, caps_best(v->ep), "IDLE");
-        answer(f, v->p, true, "none");
+        number(answer(f, v->p, MS_ANSWER_YES, "none"), 0, MS_UNIT_SECONDS);
         ms_assess_put(ev, evc, "IMAP has no LOGIN-DELAY%s", idle ? "; IDLE pushes new mail" : "");
         return;
     }
     bool after;
     long d = pop3_login_delay(v, &after);
     if (d < 0) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         if (v->signed_in)
             ms_assess_put(ev, evc, "CAPA after sign-in was not read");
         else
             ms_assess_put(ev, evc, "%s (the per-user LOGIN-DELAY shows only after sign-in)",
                           v->needs);
     } else if (d == 0) {
-        answer(f, v->p, true, "none");
+        number(answer(f, v->p, MS_ANSWER_YES, "none"), 0, MS_UNIT_SECONDS);
         ms_assess_put(ev, evc, "no LOGIN-DELAY after sign-in");
     } else {
-        answer(f, v->p, true, "%ld s", d);
+        number(answer(f, v->p, MS_ANSWER_YES, "%ld s", d), d, MS_UNIT_SECONDS);
         ms_assess_put(ev, evc, "LOGIN-DELAY %ld %s sign-in%s", d, after ? "after" : "before",
                       after ? "" : " (server-wide)");
     }
@@ -433,7 +476,7 @@ static void f_secure(const struct ms_assess_ctx *c, const struct ms_assessment *
             vd = &a->verdicts[k];
     const struct ms_endpoint_result *rec = ms_assess_recommended(c->r, a, v->p);
     if (vd && vd->available) {
-        answer(f, v->p, true, "yes");
+        answer(f, v->p, MS_ANSWER_YES, "yes");
         if (rec)
             ms_assess_put(ev, evc, "%s on %u, %s, certificate verified",
                           ms_phrase_security(rec->security), (unsigned)rec->port,
@@ -441,7 +484,7 @@ static void f_secure(const struct ms_assess_ctx *c, const struct ms_assessment *
         else
             ms_assess_put(ev, evc, "%s", vd->summary);
     } else {
-        answer(f, v->p, false, "no");
+        answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "%s",
                       a->not_recommended[v->p][0] ? a->not_recommended[v->p]
                       : vd                        ? vd->summary
@@ -470,30 +513,30 @@ static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, siz
     }
     const char *where = ep->tls.established ? "over TLS" : "without TLS";
     if (v->p == MS_PROTOCOL_IMAP && !n && pre && !ms_strlist_has(pre, "LOGINDISABLED")) {
-        answer(f, v->p, true, "IMAP LOGIN");
+        words_value(answer(f, v->p, MS_ANSWER_YES, "IMAP LOGIN"));
         ms_assess_put(ev, evc, "no AUTH= mechanism, LOGIN command allowed %s on %u", where,
                       (unsigned)ep->port);
         return;
     }
     if (v->p == MS_PROTOCOL_POP3 && !pre) {
-        answer(f, v->p, true, "USER (assumed)");
+        words_value(answer(f, v->p, MS_ANSWER_YES, "USER (assumed)"));
         ms_assess_put(ev, evc, "no CAPA: RFC 1939 servers take USER/PASS");
         return;
     }
     if (!pre) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "capabilities were not read");
         return;
     }
     if (!n) {
-        answer(f, v->p, false, "none");
+        answer(f, v->p, MS_ANSWER_NO, "none");
         ms_assess_put(ev, evc, "%s offered %s on %u",
                       v->p == MS_PROTOCOL_IMAP ? "LOGINDISABLED and no AUTH= mechanism"
                                                : "no USER and no SASL mechanism",
                       where, (unsigned)ep->port);
         return;
     }
-    answer(f, v->p, true, "%s", list);
+    words_value(answer(f, v->p, MS_ANSWER_YES, "%s", list));
     ms_assess_put(ev, evc, "%s on %u: password %s%s%s, OAuth2 %s%s%s", where, (unsigned)ep->port,
                   pw[0] ? "yes (" : "no", pw, pw[0] ? ")" : "", oauth[0] ? "yes (" : "no", oauth,
                   oauth[0] ? ")" : "");
@@ -504,7 +547,7 @@ static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_
     const struct ms_endpoint_result *ep = v->ep;
     const struct ms_account_facts *a = &ep->account;
     if (v->p == MS_PROTOCOL_POP3) {
-        answer(f, v->p, false, "n/a");
+        answer(f, v->p, MS_ANSWER_NA, "n/a");
         ms_assess_put(ev, evc, "POP3 cannot ask for a quota");
         if (v->account && a->pop3_messages >= 0 && a->pop3_octets >= 0) {
             char size[32];
@@ -515,12 +558,12 @@ static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_
         return;
     }
     if (!v->account) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "%s", v->needs);
         return;
     }
     if (!a->quota_read || a->quota_storage_used_kb < 0) {
-        answer(f, v->p, false, "unknown");
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
         ms_assess_put(ev, evc, "%s",
                       has_cap(ep, caps_login(ep), "QUOTA")
                           ? "QUOTA offered, but GETQUOTAROOT INBOX gave no storage quota"
@@ -531,12 +574,17 @@ static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_
     ms_assess_fmt_kb(a->quota_storage_used_kb, used, sizeof used);
     if (a->quota_storage_limit_kb > 0) {
         ms_assess_fmt_kb(a->quota_storage_limit_kb, limit, sizeof limit);
-        answer(f, v->p, true, "%s of %s (%lld%%)", used, limit,
-               a->quota_storage_used_kb * 100 / a->quota_storage_limit_kb);
+        long long pct = a->quota_storage_used_kb * 100 / a->quota_storage_limit_kb;
+        struct ms_answer_value *q =
+            answer(f, v->p, MS_ANSWER_YES, "%s of %s (%lld%%)", used, limit, pct);
+        number(q, a->quota_storage_used_kb, MS_UNIT_KIB);
+        q->limit_kib = a->quota_storage_limit_kb;
+        q->percent = (int)(pct > 100000 ? 100000 : pct);
         ms_assess_put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld of %lld KB",
                       a->quota_root, a->quota_storage_used_kb, a->quota_storage_limit_kb);
     } else {
-        answer(f, v->p, true, "%s used, no limit", used);
+        number(answer(f, v->p, MS_ANSWER_YES, "%s used, no limit", used), a->quota_storage_used_kb,
+               MS_UNIT_KIB);
         ms_assess_put(ev, evc, "GETQUOTAROOT INBOX: root \"%s\", STORAGE %lld KB, no limit",
                       a->quota_root, a->quota_storage_used_kb);
     }
@@ -694,18 +742,18 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
             enum ms_protocol p = pv->p;
             ev[p][0] = '\0';
             if (!pv->in_play) {
-                answer(f, p, false, "n/a");
+                answer(f, p, MS_ANSWER_NA, "n/a");
                 continue;
             }
             /* questions that do not apply to POP3 */
             if (p == MS_PROTOCOL_POP3 && id == MS_FEATURE_SERVER_FOLDERS) {
-                answer(f, p, false, "no");
+                answer(f, p, MS_ANSWER_NO, "no");
                 ms_assess_put(ev[p], sizeof ev[p], "POP3 reads only the inbox");
                 continue;
             }
             if (p == MS_PROTOCOL_POP3 &&
                 (id == MS_FEATURE_SENT_ITEMS_ON_SERVER || id == MS_FEATURE_SHARED_FOLDERS)) {
-                answer(f, p, false, "n/a");
+                answer(f, p, MS_ANSWER_NA, "n/a");
                 ms_assess_put(ev[p], sizeof ev[p], "POP3 has no folders%s",
                               id == MS_FEATURE_SENT_ITEMS_ON_SERVER
                                   ? ": mail programs keep sent items on the computer"
@@ -714,7 +762,7 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
             }
             if (id == MS_FEATURE_PROTOCOL_ENABLED) {
                 if (!pv->au && !pv->ep && r->credentials_given) {
-                    answer(f, p, false, "unknown");
+                    answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
                     ms_assess_put(ev[p], sizeof ev[p], "no %s endpoint worked",
                                   ms_assess_proto_upper(p));
                 } else {
@@ -727,7 +775,7 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
                 continue;
             }
             if (!pv->ep) {
-                answer(f, p, false, "unknown");
+                answer(f, p, MS_ANSWER_UNKNOWN, "unknown");
                 ms_assess_put(ev[p], sizeof ev[p], "no %s endpoint answered",
                               ms_assess_proto_upper(p));
                 continue;
@@ -764,8 +812,8 @@ bool ms_assess_feature_holds(const struct ms_assessment *a, const char *id)
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         const struct ms_feature *f = &a->summary.features[k];
         if (f->id && strcmp(f->id, id) == 0)
-            return (a->summary.in_play[0] && f->positive[0]) ||
-                   (a->summary.in_play[1] && f->positive[1]);
+            return (a->summary.in_play[0] && f->answers[0].answer == MS_ANSWER_YES) ||
+                   (a->summary.in_play[1] && f->answers[1].answer == MS_ANSWER_YES);
     }
     return false;
 }

@@ -413,6 +413,27 @@ static json_t *endpoint_id(const struct ms_result *r, long i)
     return i >= 0 && (size_t)i < r->endpoint_count ? json_string(r->endpoints[i].id) : json_null();
 }
 
+/* One protocol's answer: {"answer", "value", "unit", "text"} (+ quota "limit", "percent"). */
+static json_t *answer_json(const struct ms_answer_value *v)
+{
+    const char *unit = ms_unit_name(v->unit);
+    json_t *o = json_object();
+    if (!o || set(o, "answer", str(ms_answer_name(v->answer))) ||
+        set(o, "value",
+            v->has_number  ? json_integer(v->number)
+            : v->string[0] ? json_string(v->string)
+                           : json_null()) ||
+        set(o, "unit", v->has_number && unit ? json_string(unit) : json_null()) ||
+        set(o, "text", str(v->text)) ||
+        (v->unit == MS_UNIT_KIB &&
+         (set(o, "limit", v->limit_kib < 0 ? json_null() : json_integer(v->limit_kib)) ||
+          set(o, "percent", v->percent < 0 ? json_null() : json_integer(v->percent))))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* The account-feature summary, decided in the assessment. */
 static json_t *summary(const struct ms_result *r, const struct ms_assessment *a)
 {
@@ -424,8 +445,8 @@ static json_t *summary(const struct ms_result *r, const struct ms_assessment *a)
         const struct ms_feature *f = &s->features[k];
         json_t *fo = json_object();
         if (!fo || set(fo, "id", str(f->id)) || set(fo, "question", str(f->question)) ||
-            set(fo, "imap", str(f->answer[MS_PROTOCOL_IMAP])) ||
-            set(fo, "pop3", str(f->answer[MS_PROTOCOL_POP3])) ||
+            set(fo, "imap", answer_json(&f->answers[MS_PROTOCOL_IMAP])) ||
+            set(fo, "pop3", answer_json(&f->answers[MS_PROTOCOL_POP3])) ||
             set(fo, "evidence", str(f->evidence))) {
             json_decref(fo);
             goto fail;

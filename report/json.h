@@ -7,7 +7,7 @@
 #include "probe/result.h"
 #include "report/assess.h"
 
-#define MS_SCHEMA_VERSION 1
+#define MS_SCHEMA_VERSION 2
 
 /* Write the report as one JSON document (indented, ending with a newline) to out.
  * Returns 0, MS_ENOMEM, or MS_EIO. */

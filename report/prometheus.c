@@ -18,6 +18,8 @@ enum family {
     F_LOGIN_SUCCESS,
     F_FINDING,
     F_STATUS,
+    F_FEATURE,
+    F_FEATURE_VALUE,
     F_COUNT,
 };
 
@@ -41,6 +43,11 @@ static const struct {
     [F_FINDING] = {"mailscope_finding",
                    "Findings of the check with this code, severity and endpoint (a count)."},
     [F_STATUS] = {"mailscope_status", "The run's status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
+    [F_FEATURE] = {"mailscope_feature",
+                   "An account-summary answer: 1 yes, 0 no (unknown and n/a are left out)."},
+    [F_FEATURE_VALUE] = {"mailscope_feature_value",
+                         "An account-summary value in base units (seconds, bytes, folders): "
+                         "POP3 EXPIRE, LOGIN-DELAY, server folders, quota used."},
 };
 
 struct buffer {
@@ -226,6 +233,29 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
         if (ep->auth.attempted)
             append(p, F_LOGIN_SUCCESS, "mailscope_login_success{%s} %d\n", labels,
                    ep->auth.ok ? 1 : 0);
+    }
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        const struct ms_feature *f = &a->summary.features[k];
+        for (int pr = 0; pr < 2; pr++) {
+            const struct ms_answer_value *v = &f->answers[pr];
+            const char *proto = ms_protocol_name((enum ms_protocol)pr);
+            if (v->answer == MS_ANSWER_YES || v->answer == MS_ANSWER_NO)
+                append(p, F_FEATURE,
+                       "mailscope_feature{target=\"%s\",protocol=\"%s\",feature=\"%s\"} %d\n",
+                       target, proto, f->id, v->answer == MS_ANSWER_YES);
+            if (!v->has_number || v->answer != MS_ANSWER_YES)
+                continue;
+            long long n = v->unit == MS_UNIT_DAYS  ? v->number * 86400
+                          : v->unit == MS_UNIT_KIB ? v->number * 1024
+                                                   : v->number;
+            const char *unit = v->unit == MS_UNIT_DAYS || v->unit == MS_UNIT_SECONDS ? "seconds"
+                               : v->unit == MS_UNIT_KIB                              ? "bytes"
+                                                                                     : "folders";
+            append(p, F_FEATURE_VALUE,
+                   "mailscope_feature_value{target=\"%s\",protocol=\"%s\",feature=\"%s\","
+                   "unit=\"%s\"} %lld\n",
+                   target, proto, f->id, unit, n);
+        }
     }
     for (size_t i = 0; i < a->finding_count; i++) {
         const struct ms_finding *f = &a->findings[i];

@@ -422,8 +422,8 @@ static void print_summary(FILE *f, const struct ms_result *r, const struct ms_as
         fputc('\n', f);
         for (int id = 0; id < MS_FEATURE_COUNT; id++) {
             const struct ms_feature *ft = &s->features[id];
-            const char *cells[2] = {n > 0 ? ft->answer[cols[0]] : "",
-                                    n > 1 ? ft->answer[cols[1]] : ""};
+            const char *cells[2] = {n > 0 ? ft->answers[cols[0]].text : "",
+                                    n > 1 ? ft->answers[cols[1]].text : ""};
             print_row(f, ft->label ? ft->label : "", cells, n);
         }
     }

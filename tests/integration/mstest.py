@@ -450,9 +450,18 @@ def feature(doc, id_):
     return hits[0]
 
 
+def answer_object(doc, id_, protocol):
+    """The summary answer object of feature ID_ for PROTOCOL ("imap" or "pop3"):
+    {"answer": yes|no|unknown|n/a, "value", "unit", "text"} (schema_version 2)."""
+    a = feature(doc, id_)[protocol]
+    if not isinstance(a, dict) or a.get("answer") not in ("yes", "no", "unknown", "n/a"):
+        raise AssertionError("summary %s.%s is not an answer object: %r" % (id_, protocol, a))
+    return a
+
+
 def answer(doc, id_, protocol):
-    """The summary answer of feature ID_ for PROTOCOL ("imap" or "pop3")."""
-    return feature(doc, id_)[protocol]
+    """The machine-readable answer word of feature ID_ for PROTOCOL: yes, no, unknown, n/a."""
+    return answer_object(doc, id_, protocol)["answer"]
 
 
 def prefix_of(ns):

@@ -379,12 +379,39 @@ class Prometheus(unittest.TestCase):
                 seen.add(ident)
                 if fam in ("mailscope_status", "mailscope_finding"):
                     continue
+                if fam in ("mailscope_feature", "mailscope_feature_value"):
+                    # about the account per protocol, not about one endpoint
+                    self.assertEqual(labels["target"], ms.HOST)
+                    self.assertIn(labels["protocol"], ("imap", "pop3"))
+                    self.assertIn(labels["feature"], ms.FEATURE_IDS)
+                    continue
                 for n in ENDPOINT_LABELS:
                     self.assertIn(n, labels, "%s without label %s" % (fam, n))
                 self.assertEqual(labels["target"], ms.HOST)
                 self.assertIn(labels["protocol"], ("imap", "pop3"))
                 self.assertIn(labels["security"], ("implicit", "starttls"))
                 self.assertIn(int(labels["port"]), PORT_OF.values())
+
+    def test_features_match_the_json_summary(self):
+        """mailscope_feature is the summary's answer (1 yes, 0 no; unknown and n/a left out);
+        mailscope_feature_value its number in base units."""
+        got = {(l["protocol"], l["feature"]): v for l, v in self.series.get("mailscope_feature", [])}
+        values = {(l["protocol"], l["feature"]): (v, l["unit"])
+                  for l, v in self.series.get("mailscope_feature_value", [])}
+        self.assertTrue(got, "no mailscope_feature series")
+        for f in self.doc["summary"]["features"]:
+            for p in ("imap", "pop3"):
+                a = f[p]
+                with self.subTest(feature=f["id"], protocol=p):
+                    if a["answer"] in ("yes", "no"):
+                        self.assertEqual(float(got[(p, f["id"])]), 1.0 if a["answer"] == "yes" else 0.0)
+                    else:
+                        self.assertNotIn((p, f["id"]), got)
+                    if a["answer"] == "yes" and isinstance(a["value"], int):
+                        scale = {"days": 86400, "KiB": 1024}.get(a["unit"], 1)
+                        v, unit = values[(p, f["id"])]
+                        self.assertEqual(float(v), a["value"] * scale)
+                        self.assertIn(unit, ("seconds", "bytes", "folders"))
 
     def test_values_match_the_json_report(self):
         s = self.series

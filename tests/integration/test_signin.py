@@ -224,8 +224,10 @@ class GoodPassword(Common, unittest.TestCase):
         for f in s["features"]:
             with self.subTest(feature=f["id"]):
                 for proto in ("imap", "pop3"):
-                    self.assertIsInstance(f[proto], (str, int, float), f)
-                    self.assertNotEqual(str(f[proto]).strip(), "", f)
+                    o = ms.answer_object(self.doc, f["id"], proto)
+                    self.assertIsInstance(o["text"], str, f)
+                    self.assertNotEqual(o["text"].strip(), "", f)
+                    self.assertIsInstance(o["value"], (str, int, type(None)), f)
                 self.assertIsInstance(f["evidence"], str)
                 self.assertTrue(f["evidence"].strip(), f)
         self.assertIsInstance(s["schedule"], str)
@@ -243,12 +245,13 @@ class GoodPassword(Common, unittest.TestCase):
         self.assertEqual(a("leave_mail_on_server", "imap"), "yes")
         self.assertEqual(a("leave_mail_on_server", "pop3"), "yes")
         self.assertIn("UIDL", ev("leave_mail_on_server"))
-        # Several server folders? IMAP LIST: yes (or the count of folders)
-        folders = a("server_folders", "imap")
-        self.assertNotIn(folders, ("no", "unknown", "n/a"))
-        if folders != "yes":
-            n = len(account(d, IMAPS_ID)["folders"])
-            self.assertRegex(str(folders), r"\b%d\b" % n, "the count of folders")
+        # Several server folders? IMAP LIST: yes, with the count of folders as a number
+        self.assertEqual(a("server_folders", "imap"), "yes")
+        folders = ms.answer_object(d, "server_folders", "imap")
+        n = len(account(d, IMAPS_ID)["folders"])
+        self.assertEqual(folders["value"], n, "the count of folders")
+        self.assertEqual(folders["unit"], "folders")
+        self.assertRegex(folders["text"], r"\b%d\b" % n)
         self.assertIn(a("server_folders", "pop3"), NOT_APPLICABLE)
         # Sent items on the server? the \Sent mailbox
         self.assertEqual(a("sent_items_on_server", "imap"), "yes")
@@ -271,17 +274,25 @@ class GoodPassword(Common, unittest.TestCase):
         self.assertEqual(a("secure_connection", "pop3"), "yes")
         # Sign-in methods: passwords (PLAIN, LOGIN), no OAuth2
         for p in ("imap", "pop3"):
-            m = str(a("sign_in_methods", p))
+            self.assertEqual(a("sign_in_methods", p), "yes")
+            m = ms.answer_object(d, "sign_in_methods", p)["value"]
             self.assertIn("PLAIN", m)
             self.assertNotRegex(m, r"(?i)oauth")
-        # Quota: 10 MiB limit, from GETQUOTAROOT
-        q = str(a("quota", "imap"))
-        self.assertNotIn(q, ("yes", "no", "unknown", "n/a"), "the quota answer is a value")
-        self.assertRegex(q, r"10240|10(\.0)?\s*Mi?B", "the limit (10240 KB = 10 MiB)")
+        # Quota: 10 MiB limit, from GETQUOTAROOT, in KiB for scripts
+        q = ms.answer_object(d, "quota", "imap")
+        self.assertEqual(q["answer"], "yes")
+        self.assertEqual(q["unit"], "KiB")
+        self.assertEqual(q["limit"], 10240, "the limit (10240 KiB = 10 MiB)")
+        self.assertIsInstance(q["value"], int)
+        self.assertGreater(q["value"], 0)
+        self.assertEqual(q["percent"], q["value"] * 100 // q["limit"])
+        self.assertRegex(q["text"], r"10(\.0)?\s*Mi?B", "the text names the limit")
         self.assertRegex(ev("quota"), r"(?i)quota|storage")
         self.assertIn(a("quota", "pop3"), ("n/a", "unknown", "no"))
         # min poll interval: present, answered for POP3 (no LOGIN-DELAY said)
-        self.assertNotEqual(str(a("min_poll_interval", "pop3")).strip(), "")
+        poll = ms.answer_object(d, "min_poll_interval", "pop3")
+        self.assertEqual(poll["answer"], "yes")
+        self.assertEqual((poll["value"], poll["unit"]), (0, "seconds"), "no LOGIN-DELAY: 0 s")
 
     @ms.pending(JSON_SUMMARY)
     def test_schedule_recommends_push(self):
@@ -332,7 +343,7 @@ class NoCredentials(Common, unittest.TestCase):
                             ("quota", ("imap",))):
             f = ms.feature(self.doc, id_)
             for p in protos:
-                self.assertEqual(f[p], "unknown", f)
+                self.assertEqual(f[p]["answer"], "unknown", f)
             self.assertRegex(f["evidence"], r"(?i)sign|log\s*in|credential|--user", f)
 
 
@@ -419,8 +430,8 @@ class ProtocolDisabled(Common, unittest.TestCase):
                                     (self.pop3only, "pop3", "imap", ms.DENY_IMAP_TEXT)):
             with self.subTest(denied=no):
                 f = ms.feature(run_.json, "protocol_enabled")
-                self.assertEqual(f[yes], "yes", f)
-                self.assertEqual(f[no], "no", f)
+                self.assertEqual(f[yes]["answer"], "yes", f)
+                self.assertEqual(f[no]["answer"], "no", f)
                 self.assertIn(text, f["evidence"], "the evidence quotes the server")
 
     @ms.pending(FINDINGS)

@@ -833,14 +833,41 @@ static void test_json_sign_in_and_account(void **state)
     }
     json_t *f = feature(doc, "protocol_enabled");
     assert_string_equal(sget(f, "question"), "Is POP3/IMAP enabled for this account?");
-    assert_string_equal(sget(f, "imap"), "yes");
-    assert_string_equal(sget(f, "pop3"), "no");
+    static const char *const akeys_plain[] = {"answer", "value", "unit", "text", NULL};
+    assert_keys(json_object_get(f, "imap"), akeys_plain);
+    assert_string_equal(sget(json_object_get(f, "imap"), "answer"), "yes");
+    assert_string_equal(sget(json_object_get(f, "imap"), "text"), "yes");
+    assert_null_at(json_object_get(f, "imap"), "value");
+    assert_null_at(json_object_get(f, "imap"), "unit");
+    assert_string_equal(sget(json_object_get(f, "pop3"), "answer"), "no");
     assert_non_null(strstr(sget(f, "evidence"), "POP3 access is disabled for this account"));
-    assert_string_equal(sget(feature(doc, "server_folders"), "imap"), "4 folders");
-    assert_string_equal(sget(feature(doc, "server_folders"), "pop3"), "no");
-    assert_string_equal(sget(feature(doc, "sent_items_on_server"), "pop3"), "n/a");
-    assert_string_equal(sget(feature(doc, "quota"), "imap"), "2.0 MB of 10 MB (20%)");
-    assert_string_equal(sget(feature(doc, "push_mail"), "imap"), "yes");
+    /* a number with its unit, and the words beside it */
+    json_t *folders = json_object_get(feature(doc, "server_folders"), "imap");
+    assert_string_equal(sget(folders, "answer"), "yes");
+    assert_int_equal(json_integer_value(json_object_get(folders, "value")), 4);
+    assert_string_equal(sget(folders, "unit"), "folders");
+    assert_string_equal(sget(folders, "text"), "4 folders");
+    assert_string_equal(sget(json_object_get(feature(doc, "server_folders"), "pop3"), "answer"),
+                        "no");
+    assert_string_equal(
+        sget(json_object_get(feature(doc, "sent_items_on_server"), "pop3"), "answer"), "n/a");
+    /* quota: KiB used, the limit and the percentage */
+    json_t *quota = json_object_get(feature(doc, "quota"), "imap");
+    static const char *const qkeys[] = {"answer", "value",   "unit", "text",
+                                        "limit",  "percent", NULL};
+    assert_keys(quota, qkeys);
+    assert_string_equal(sget(quota, "answer"), "yes");
+    assert_int_equal(json_integer_value(json_object_get(quota, "value")), 2048);
+    assert_string_equal(sget(quota, "unit"), "KiB");
+    assert_int_equal(json_integer_value(json_object_get(quota, "limit")), 10240);
+    assert_int_equal(json_integer_value(json_object_get(quota, "percent")), 20);
+    assert_string_equal(sget(quota, "text"), "2.0 MB of 10 MB (20%)");
+    assert_string_equal(sget(json_object_get(feature(doc, "push_mail"), "imap"), "answer"), "yes");
+    /* words as the value */
+    json_t *methods = json_object_get(feature(doc, "sign_in_methods"), "imap");
+    assert_string_equal(sget(methods, "answer"), "yes");
+    assert_string_equal(sget(methods, "value"), sget(methods, "text"));
+    assert_null_at(methods, "unit");
     assert_true(strncmp(sget(sum, "schedule"), "Push:", 5) == 0);
     assert_int_equal(json_integer_value(json_object_get(sum, "poll_interval_seconds")), 0);
     json_t *si = json_object_get(sum, "signed_in");
@@ -982,7 +1009,10 @@ static void test_json_sign_in_and_account(void **state)
     assert_null_at(p3, "top");
     assert_null_at(json_object_get(json_array_get(json_object_get(doc, "endpoints"), 3), "account"),
                    "folders");
-    assert_string_equal(sget(feature(doc, "min_poll_interval"), "pop3"), "600 s");
+    json_t *poll = json_object_get(feature(doc, "min_poll_interval"), "pop3");
+    assert_string_equal(sget(poll, "text"), "600 s");
+    assert_int_equal(json_integer_value(json_object_get(poll, "value")), 600);
+    assert_string_equal(sget(poll, "unit"), "seconds");
     assert_string_equal(sget(json_object_get(json_object_get(doc, "summary"), "signed_in"), "pop3"),
                         "pop3s://" HOST ":995");
     json_decref(doc);

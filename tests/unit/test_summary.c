@@ -94,8 +94,8 @@ static const struct ms_feature *feat(const struct ms_assessment *a, enum ms_feat
     return &a->summary.features[id];
 }
 
-#define IMAP_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_IMAP], v)
-#define POP3_IS(a, id, v) assert_string_equal(feat(a, id)->answer[MS_PROTOCOL_POP3], v)
+#define IMAP_IS(a, id, v) assert_string_equal(feat(a, id)->answers[MS_PROTOCOL_IMAP].text, v)
+#define POP3_IS(a, id, v) assert_string_equal(feat(a, id)->answers[MS_PROTOCOL_POP3].text, v)
 #define EVIDENCE_HAS(a, id, s) assert_non_null(strstr(feat(a, id)->evidence, s))
 
 /* ---- classification ---------------------------------------------------------------- */
@@ -882,8 +882,12 @@ static void test_summary_nothing_works(void **state)
     assess(&r, &a);
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         const struct ms_feature *f = feat(&a, (enum ms_feature_id)k);
-        assert_true(strcmp(f->answer[0], "unknown") == 0 || strcmp(f->answer[0], "no") == 0);
-        assert_false(f->positive[0] || f->positive[1]);
+        assert_true(f->answers[0].answer == MS_ANSWER_UNKNOWN ||
+                    f->answers[0].answer == MS_ANSWER_NO);
+        assert_true(strcmp(f->answers[0].text, "unknown") == 0 ||
+                    strcmp(f->answers[0].text, "no") == 0);
+        assert_false(f->answers[0].answer == MS_ANSWER_YES ||
+                     f->answers[1].answer == MS_ANSWER_YES);
     }
     assert_non_null(strstr(a.summary.schedule, "No schedule"));
     assert_int_equal(a.summary.source[0], -1);
