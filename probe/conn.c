@@ -38,6 +38,8 @@ enum ms_failure ms_conn_failure(int err)
     switch (err) {
     case ECONNREFUSED: return MS_FAILURE_TCP_REFUSED;
     case ETIMEDOUT: return MS_FAILURE_TCP_TIMEOUT;
+    /* At the end of a non-blocking connect: the handshake completed, then the peer reset. */
+    case ECONNRESET: return MS_FAILURE_TCP_RESET;
     case ENOMEM:
     case ENOBUFS:
     case EMFILE:

@@ -17,6 +17,7 @@ const char *ms_strerror(int code)
     case MS_ETLS: return "TLS error";
     case MS_EDNS: return "name resolution failed";
     case MS_EAGAIN: return "incomplete input";
+    case MS_ERESET: return "connection reset by peer";
     default: return "unknown error";
     }
 }

@@ -14,6 +14,7 @@ enum {
     MS_ETLS = -8,     /* OpenSSL reported an error */
     MS_EDNS = -9,     /* name resolution failed */
     MS_EAGAIN = -10,  /* no complete unit yet; call again when more bytes arrive */
+    MS_ERESET = -11,  /* the peer reset the connection (TCP RST) */
 };
 
 /* Details for a failed action, filled by the callee when the caller passes one. */

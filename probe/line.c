@@ -51,6 +51,8 @@ static int tls_io_error(int ssl_err, struct ms_error *err)
     case SSL_ERROR_ZERO_RETURN:
         return ms_error_set(err, MS_ECLOSED, "the server closed the TLS session");
     case SSL_ERROR_SYSCALL:
+        if (errno == ECONNRESET)
+            return ms_error_set(err, MS_ERESET, "the server reset the connection (TCP RST)");
         if (ERR_peek_error() == 0)
             return ms_error_set(err, MS_ECLOSED,
                                 "the server closed the connection without TLS close_notify");
@@ -73,6 +75,7 @@ int ms_line_fill(struct ms_line *line, struct ms_error *err)
     size_t room = line->in_cap - line->in_len;
     if (line->ssl) {
         ERR_clear_error();
+        errno = 0; /* SSL_ERROR_SYSCALL leaves the socket's error here */
         line->want_write_for_read = false;
         size_t got = 0;
         int r = SSL_read_ex(line->ssl, line->in + line->in_len, room, &got);
@@ -93,6 +96,8 @@ int ms_line_fill(struct ms_line *line, struct ms_error *err)
         return ms_error_set(err, MS_ECLOSED, "the server closed the connection");
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return MS_EAGAIN;
+    if (errno == ECONNRESET)
+        return ms_error_set(err, MS_ERESET, "the server reset the connection (TCP RST)");
     return ms_error_set(err, MS_EIO, "receive failed: %s", strerror(errno));
 }
 
@@ -131,6 +136,7 @@ int ms_line_flush(struct ms_line *line, struct ms_error *err)
         size_t left = line->out_len - line->out_off;
         if (line->ssl) {
             ERR_clear_error();
+            errno = 0;
             line->want_read_for_write = false;
             size_t sent = 0;
             int r = SSL_write_ex(line->ssl, line->out + line->out_off, left, &sent);
@@ -146,7 +152,9 @@ int ms_line_flush(struct ms_line *line, struct ms_error *err)
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 return MS_EAGAIN;
-            if (errno == EPIPE || errno == ECONNRESET)
+            if (errno == ECONNRESET)
+                return ms_error_set(err, MS_ERESET, "the server reset the connection (TCP RST)");
+            if (errno == EPIPE)
                 return ms_error_set(err, MS_ECLOSED, "the server closed the connection");
             return ms_error_set(err, MS_EIO, "send failed: %s", strerror(errno));
         }

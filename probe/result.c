@@ -44,6 +44,7 @@ const char *ms_failure_name(enum ms_failure f)
         [MS_FAILURE_DNS_TIMEOUT] = "dns_timeout",
         [MS_FAILURE_DNS_ERROR] = "dns_error",
         [MS_FAILURE_TCP_REFUSED] = "tcp_refused",
+        [MS_FAILURE_TCP_RESET] = "tcp_reset",
         [MS_FAILURE_TCP_TIMEOUT] = "tcp_timeout",
         [MS_FAILURE_TCP_UNREACHABLE] = "tcp_unreachable",
         [MS_FAILURE_TLS_HANDSHAKE] = "tls_handshake",

@@ -46,12 +46,13 @@ enum ms_failure {
     MS_FAILURE_DNS_NO_SUCH_HOST, /* NXDOMAIN */
     MS_FAILURE_DNS_NO_ADDRESS,   /* the name exists but has no A/AAAA (of the allowed family) */
     MS_FAILURE_DNS_TIMEOUT,
-    MS_FAILURE_DNS_ERROR,                 /* SERVFAIL, refused, or another resolver error */
-    MS_FAILURE_TCP_REFUSED,               /* every address answered RST */
-    MS_FAILURE_TCP_TIMEOUT,               /* no address answered within the timeout */
-    MS_FAILURE_TCP_UNREACHABLE,           /* network/host unreachable, or no route */
-    MS_FAILURE_TLS_HANDSHAKE,             /* the handshake failed (alert, garbage, close) */
-    MS_FAILURE_TLS_TIMEOUT,               /* the handshake did not finish in time */
+    MS_FAILURE_DNS_ERROR,       /* SERVFAIL, refused, or another resolver error */
+    MS_FAILURE_TCP_REFUSED,     /* every address answered RST */
+    MS_FAILURE_TCP_TIMEOUT,     /* no address answered within the timeout */
+    MS_FAILURE_TCP_UNREACHABLE, /* network/host unreachable, or no route */
+    MS_FAILURE_TCP_RESET,       /* the server accepted the connection, then reset it (TCP RST) */
+    MS_FAILURE_TLS_HANDSHAKE,   /* the handshake failed (alert, garbage, close) */
+    MS_FAILURE_TLS_TIMEOUT,     /* the handshake did not finish in time */
     MS_FAILURE_STARTTLS_NOT_OFFERED,      /* STARTTLS/STLS absent from the capabilities */
     MS_FAILURE_STARTTLS_REFUSED,          /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
     MS_FAILURE_STARTTLS_INJECTED,         /* plaintext bytes followed the STARTTLS OK: an attack */

@@ -37,6 +37,12 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
     ms_trace_write(s->env->request, s->env->t0, s->res->id, dir, text, strlen(text));
 }
 
+/* A failed read or write: a reset is not a close. */
+static enum ms_failure io_failure(int rc)
+{
+    return rc == MS_ERESET ? MS_FAILURE_TCP_RESET : MS_FAILURE_PROTO_CLOSED;
+}
+
 static void on_timeout(void *arg)
 {
     struct ms_session *s = arg;
@@ -370,7 +376,7 @@ static void send_queued(struct ms_session *s)
     struct ms_error err = {0};
     int rc = ms_line_flush(&s->line, &err);
     if (rc < 0 && rc != MS_EAGAIN) {
-        ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+        ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
                         ms_phase_name(s->phase));
         return;
     }
@@ -388,6 +394,10 @@ static void tls_step(struct ms_session *s)
     }
     s->res->timings_ms.tls =
         (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) + elapsed_ms(s->t_phase);
+    if (rc == MS_ERESET) {
+        ms_session_fail(s, MS_FAILURE_TCP_RESET, "%s", err.message);
+        return;
+    }
     if (rc < 0) {
         snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%.255s",
                  err.message);
@@ -615,13 +625,10 @@ static void pump_input(struct ms_session *s)
         }
         if (rc == MS_EAGAIN)
             return;
-        if (rc == MS_ECLOSED)
-            ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
-                            ms_phase_name(s->phase));
-        else if (rc == MS_ENOMEM)
+        if (rc == MS_ENOMEM)
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory reading a response");
         else
-            ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+            ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
                             ms_phase_name(s->phase));
         return;
     }
@@ -645,7 +652,7 @@ static void pump(struct ms_session *s, unsigned events)
     /* Send what the protocol queued in answer. */
     int rc = ms_line_flush(&s->line, &err);
     if (rc < 0 && rc != MS_EAGAIN) {
-        ms_session_fail(s, MS_FAILURE_PROTO_CLOSED, "%s (during the %s phase)", err.message,
+        ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
                         ms_phase_name(s->phase));
         return;
     }
@@ -682,6 +689,15 @@ static void on_connect_attempt(void *arg, size_t index)
 static void on_connect_done(void *arg, int fd, size_t index, int err, const char *errors)
 {
     struct ms_session *s = arg;
+    if (fd < 0 && ms_conn_failure(err) == MS_FAILURE_TCP_RESET) {
+        /* The handshake completed, then the server reset: it was reached, and said no. */
+        s->res->timings_ms.connect = elapsed_ms(s->t_phase);
+        s->phase = MS_PHASE_GREETING;
+        ms_session_fail(s, MS_FAILURE_TCP_RESET,
+                        "the server accepted the connection to port %u, then reset it: %s",
+                        (unsigned)s->spec->port, errors);
+        return;
+    }
     if (fd < 0) {
         ms_session_fail(s, ms_conn_failure(err), "cannot connect to port %u: %s",
                         (unsigned)s->spec->port, errors);

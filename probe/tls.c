@@ -179,6 +179,7 @@ int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err)
      * real network the engine has loaded it during the TCP handshake already. */
     ms_tls_load_system_store(SSL_get_SSL_CTX(ssl));
     ERR_clear_error();
+    errno = 0; /* SSL_ERROR_SYSCALL leaves the socket's error here */
     int r = SSL_connect(ssl);
     if (r == 1)
         return 0;
@@ -189,6 +190,9 @@ int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err)
         return ms_error_set(err, MS_ECLOSED,
                             "the server closed the connection during the TLS handshake");
     case SSL_ERROR_SYSCALL:
+        if (errno == ECONNRESET)
+            return ms_error_set(err, MS_ERESET,
+                                "the server reset the connection during the TLS handshake");
         if (ERR_peek_error() == 0)
             return ms_error_set(err, MS_ECLOSED,
                                 "the server closed the connection during the TLS handshake");

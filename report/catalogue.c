@@ -191,6 +191,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Check this machine's network connection and its route to {host} (VPN, IPv6 connectivity: try -4).",
                 },
         },
+    [MS_F_TCP_RESET] =
+        {
+            .code = "tcp.reset",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "reset the connection",
+            .severity_doc = "critical",
+            .when = "The server accepted the TCP connection, then reset it (RST) before or during the greeting, the capabilities or the TLS handshake. Connection limits (per address or in total), TCP wrappers, fail2ban, an IPS, or a load balancer without a healthy backend do this. Distinct from `tcp.refused` (RST to the connection attempt: nothing listens) and `tcp.unreachable` (no route).",
+            .why = "The server is up and reachable but turns this client away: mail programs report a broken connection, often only sometimes or only from some networks.",
+            .remedy_doc = "Read the server's log at the time of the check: per-address or total connection limits, TCP wrappers (`hosts.deny`), fail2ban or an IPS blocking the address, the load balancer's backend health.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the server accepted the connection, then reset it {phase}{?evidence: ({evidence})}. Connection limits, TCP wrappers, fail2ban or an intrusion-prevention system, or a load balancer without a healthy backend do this.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the server's log at the time of this check for why it dropped this client: per-address or total connection limits (e.g. Dovecot: mail_max_userip_connections, process_limit), TCP wrappers (hosts.deny), fail2ban or a firewall/IPS that blocks this address, and, behind a load balancer, whether its backends are healthy.",
+                },
+        },
     [MS_F_TCP_IPV6_UNREACHABLE] =
         {
             .code = "tcp.ipv6_unreachable",
