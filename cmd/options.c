@@ -34,6 +34,7 @@ enum {
     OPT_FORBID,
     OPT_CERT_CRIT_DAYS,
     OPT_EXPLAIN,
+    OPT_NO_CONFIRM,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
     {"critical", required_argument, NULL, 'c'},
     {"cert-crit-days", required_argument, NULL, OPT_CERT_CRIT_DAYS},
     {"explain", required_argument, NULL, OPT_EXPLAIN},
+    {"no-confirm", no_argument, NULL, OPT_NO_CONFIRM},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -110,6 +112,9 @@ void ms_options_usage(FILE *out)
         "  --auth-mech NAME         PLAIN, LOGIN, XOAUTH2, OAUTHBEARER or USER (POP3\n"
         "                           USER/PASS, IMAP LOGIN command)\n"
         "  --allow-insecure-auth    also send credentials without verified TLS\n"
+        "  --no-confirm             do not check on a separate connection whether a server that\n"
+        "                           advertises password sign-in before TLS really takes it\n"
+        "                           (the check never sends the user's credentials)\n"
         "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
         "                           connection) whether the server executes commands\n"
         "                           injected before the TLS handshake\n"
@@ -328,6 +333,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case 'h': opt->show_help = true; return 0;
         case OPT_VERSION: opt->show_version = true; return 0;
         case OPT_EXPLAIN: opt->explain = optarg; break;
+        case OPT_NO_CONFIRM: req->no_plaintext_check = true; break;
         case ':':
             return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);

@@ -27,12 +27,7 @@ struct ms_run {
     size_t weight;   /* endpoints counted against the concurrency bound */
     struct ms_loop_timer deadline;
     struct ms_discover *discover;
-    /* --injection-test: one extra connection per STARTTLS endpoint, reported into it. */
-    struct ms_session *aux_sessions;
-    struct ms_endpoint_spec *aux_specs;
-    struct ms_endpoint_result *aux_results;
-    size_t *aux_for;
-    size_t aux_count;
+    struct ms_side *sides;    /* side connections, reported into their endpoints at the end */
     struct ms_run *next_done; /* finished runs waiting to be handed back */
 };
 
@@ -61,48 +56,98 @@ static void on_trust(void *arg)
     ms_tls_load_system_store(engine->tls_ctx);
 }
 
-static void start_injection_probe(struct ms_run *run, size_t main_index)
+/* A connection beside an endpoint's main session: the --injection-test, or the check
+ * whether a password would be taken before TLS. Its own result is folded into the
+ * endpoint's when the run ends. Allocated one by one: sessions must not move. */
+struct ms_side {
+    struct ms_session session;
+    struct ms_endpoint_spec spec;
+    struct ms_endpoint_result result;
+    size_t for_index; /* the endpoint it reports into */
+    struct ms_side *next;
+};
+
+static void start_side(struct ms_run *run, size_t main_index, bool injection);
+
+/* The main session s advertised password sign-in before TLS: check it on a connection of its
+ * own, which starts from the capabilities s read (one round trip less). */
+static void start_plaintext_check(struct ms_session_env *env, struct ms_session *s)
 {
-    if (run->aux_count >= run->capacity)
-        return;
-    size_t k = run->aux_count++;
-    run->aux_specs[k] = run->specs[main_index];
-    run->aux_specs[k].injection_probe = true;
-    run->aux_for[k] = main_index;
-    ms_session_start(&run->aux_sessions[k], &run->env, &run->aux_specs[k], &run->aux_results[k],
-                     NULL, 0);
+    struct ms_run *run = (struct ms_run *)env;
+    size_t i = (size_t)(s - run->sessions);
+    if (i < env->session_count)
+        start_side(run, i, false);
 }
 
-/* Move each injection probe's verdict into the endpoint it tested; free the rest. */
-static void collect_injection_probes(struct ms_run *run)
+static void start_side(struct ms_run *run, size_t main_index, bool injection)
 {
-    for (size_t k = 0; k < run->aux_count; k++) {
-        struct ms_endpoint_result *aux = &run->aux_results[k];
-        struct ms_injection_facts *dst = &run->result->endpoints[run->aux_for[k]].injection;
-        *dst = aux->injection;
-        bool dropped = aux->starttls_response[0] && (aux->failure == MS_FAILURE_TLS_HANDSHAKE ||
-                                                     aux->failure == MS_FAILURE_PROTO_CLOSED);
-        if (!dst->tested && dropped) {
-            /* Refusing the handshake after injected bytes is the safe reaction. */
-            dst->tested = true;
-            snprintf(dst->note, sizeof dst->note,
-                     "the server ended the connection when a command followed STARTTLS (safe)");
-        } else if (!dst->tested && !dst->note[0]) {
-            char note[sizeof aux->failure_message + 16];
-            snprintf(note, sizeof note, "no verdict: %s",
-                     aux->failure != MS_FAILURE_NONE ? aux->failure_message
-                                                     : "the check did not finish");
-            snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
+    struct ms_side *side = calloc(1, sizeof *side);
+    if (!side) {
+        snprintf(run->result->endpoints[main_index].plaintext_check.note,
+                 sizeof run->result->endpoints[main_index].plaintext_check.note, "out of memory");
+        return;
+    }
+    side->spec = run->specs[main_index];
+    side->spec.injection_probe = injection;
+    side->spec.plaintext_check = !injection;
+    side->for_index = main_index;
+    side->next = run->sides;
+    run->sides = side;
+    if (!injection) {
+        const struct ms_endpoint_result *main = &run->result->endpoints[main_index];
+        side->result.caps_before_tls_read = true;
+        if (ms_strlist_copy(&side->result.caps_before_tls, &main->caps_before_tls) < 0) {
+            snprintf(run->result->endpoints[main_index].plaintext_check.note,
+                     sizeof run->result->endpoints[main_index].plaintext_check.note,
+                     "out of memory");
+            return;
         }
-        ms_strlist_free(&aux->addresses);
-        ms_strlist_free(&aux->caps_before_tls);
-        ms_strlist_free(&aux->caps_after_tls);
-        ms_strlist_free(&aux->caps_after_login);
-        ms_strlist_free(&aux->tls.cert.san);
-        ms_strlist_free(&aux->account.ns_personal);
-        ms_strlist_free(&aux->account.ns_other_users);
-        ms_strlist_free(&aux->account.ns_shared);
-        free(aux->account.folders);
+    }
+    ms_session_start(&side->session, &run->env, &side->spec, &side->result, NULL, 0);
+}
+
+/* The injection test's verdict, from what its connection saw. */
+static void collect_injection(struct ms_injection_facts *dst, const struct ms_endpoint_result *aux)
+{
+    *dst = aux->injection;
+    bool dropped = aux->starttls_response[0] && (aux->failure == MS_FAILURE_TLS_HANDSHAKE ||
+                                                 aux->failure == MS_FAILURE_PROTO_CLOSED);
+    if (!dst->tested && dropped) {
+        /* Refusing the handshake after injected bytes is the safe reaction. */
+        dst->tested = true;
+        snprintf(dst->note, sizeof dst->note,
+                 "the server ended the connection when a command followed STARTTLS (safe)");
+    } else if (!dst->tested && !dst->note[0]) {
+        char note[sizeof aux->failure_message + 16];
+        snprintf(note, sizeof note, "no verdict: %s",
+                 aux->failure != MS_FAILURE_NONE ? aux->failure_message
+                                                 : "the check did not finish");
+        snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1, note);
+    }
+}
+
+/* The plaintext check's facts; without an answer, why not. */
+static void collect_plaintext_check(struct ms_plaintext_check *dst,
+                                    const struct ms_endpoint_result *aux)
+{
+    *dst = aux->plaintext_check;
+    dst->tried = true;
+    if (!dst->answered && !dst->note[0])
+        snprintf(dst->note, sizeof dst->note, "%.*s", (int)sizeof dst->note - 1,
+                 aux->failure != MS_FAILURE_NONE ? aux->failure_message
+                                                 : "the check did not finish");
+}
+
+/* Move each side connection's verdict into the endpoint it checked; free the rest. */
+static void collect_sides(struct ms_run *run)
+{
+    for (struct ms_side *side = run->sides; side; side = side->next) {
+        struct ms_endpoint_result *ep = &run->result->endpoints[side->for_index];
+        if (side->spec.injection_probe)
+            collect_injection(&ep->injection, &side->result);
+        else
+            collect_plaintext_check(&ep->plaintext_check, &side->result);
+        ms_endpoint_result_free(&side->result);
     }
 }
 
@@ -118,7 +163,7 @@ static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_sp
     ms_session_start(&run->sessions[i], env, &run->specs[i], &run->result->endpoints[i], known,
                      resolve_ms);
     if (env->request->injection_test && spec->security == MS_SECURITY_STARTTLS)
-        start_injection_probe(run, i);
+        start_side(run, i, true);
     return (long)i;
 }
 
@@ -143,8 +188,8 @@ static void on_deadline(void *arg)
     ms_discover_abort(run->discover);
     for (size_t i = 0; i < run->env.session_count; i++)
         ms_session_deadline(&run->sessions[i]);
-    for (size_t i = 0; i < run->aux_count; i++)
-        ms_session_deadline(&run->aux_sessions[i]);
+    for (struct ms_side *side = run->sides; side; side = side->next)
+        ms_session_deadline(&side->session);
 }
 
 static void free_run(struct ms_run *run)
@@ -155,8 +200,13 @@ static void free_run(struct ms_run *run)
         ms_loop_timer_cancel(run->engine->loop, &run->deadline);
     for (size_t i = 0; i < run->env.session_count; i++)
         ms_session_cleanup(&run->sessions[i]);
-    for (size_t i = 0; i < run->aux_count; i++)
-        ms_session_cleanup(&run->aux_sessions[i]);
+    while (run->sides) {
+        struct ms_side *side = run->sides;
+        run->sides = side->next;
+        ms_session_cleanup(&side->session);
+        ms_endpoint_result_free(&side->result);
+        free(side);
+    }
     ms_discover_free(run->discover);
     if (run->result) {
         ms_result_free(run->result);
@@ -164,10 +214,6 @@ static void free_run(struct ms_run *run)
     }
     free(run->sessions);
     free(run->specs);
-    free(run->aux_sessions);
-    free(run->aux_specs);
-    free(run->aux_results);
-    free(run->aux_for);
     if (run->request)
         ms_request_release(run->request);
     free(run->request);
@@ -184,7 +230,7 @@ static void on_reap(void *arg)
     while (engine->finished) {
         struct ms_run *run = engine->finished;
         engine->finished = run->next_done;
-        collect_injection_probes(run);
+        collect_sides(run);
         run->result->duration_ms = (ms_loop_now() - run->env.t0) * 1000.0;
         ms_discover_free(run->discover); /* it points into the result handed back below */
         run->discover = NULL;
@@ -233,13 +279,6 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     if (run->result)
         run->result->endpoints = calloc(run->capacity, sizeof *run->result->endpoints);
     bool ok = run->result && run->result->endpoints && run->sessions && run->specs;
-    if (ok && req->injection_test) {
-        run->aux_sessions = calloc(run->capacity, sizeof *run->aux_sessions);
-        run->aux_specs = calloc(run->capacity, sizeof *run->aux_specs);
-        run->aux_results = calloc(run->capacity, sizeof *run->aux_results);
-        run->aux_for = calloc(run->capacity, sizeof *run->aux_for);
-        ok = run->aux_sessions && run->aux_specs && run->aux_results && run->aux_for;
-    }
     if (!ok) {
         free_run(run);
         return MS_ENOMEM;
@@ -250,6 +289,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     out->want_imap = req->want_imap;
     out->want_pop3 = req->want_pop3;
     out->credentials_given = req->auth_user != NULL;
+    out->plaintext_check_off = req->no_plaintext_check;
     out->only_family = req->family == MS_FAMILY_IPV4 ? 4 : req->family == MS_FAMILY_IPV6 ? 6 : 0;
     if (req->auth_user)
         snprintf(out->user, sizeof out->user, "%s", req->auth_user);
@@ -264,6 +304,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     env->started_at = out->started_at;
     env->need_dns = need_dns;
     env->add_endpoint = add_endpoint;
+    env->plaintext_check = start_plaintext_check;
     env->sessions = run->sessions;
     env->on_idle = on_run_idle;
     ms_loop_timer_init(&run->deadline);

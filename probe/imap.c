@@ -22,8 +22,10 @@ enum imap_state {
     IMAP_AUTH_WAIT,        /* waiting to learn whether this endpoint signs in */
     IMAP_AUTHENTICATE,     /* AUTHENTICATE or LOGIN sent */
     IMAP_LOGIN_CAPABILITY, /* CAPABILITY after sign-in */
-    IMAP_ACCOUNT,          /* account queries in flight */
-    IMAP_INJECTION_WAIT,   /* injection probe: does the pipelined NOOP get an answer in TLS? */
+    IMAP_ACCOUNT,
+    /* account queries in flight */ IMAP_INJECTION_WAIT, /* injection probe: does the pipelined NOOP
+                                                            get an answer in TLS? */
+    IMAP_PLAINTEXT_CHECK, /* plaintext check: its AUTHENTICATE or LOGIN sent */
     IMAP_DONE,
     IMAP_STATE_COUNT,
 };
@@ -37,6 +39,7 @@ static const char *const imap_state_names[] = {
     [IMAP_LOGIN_CAPABILITY] = "login-capability",
     [IMAP_ACCOUNT] = "account",
     [IMAP_INJECTION_WAIT] = "injection-wait",
+    [IMAP_PLAINTEXT_CHECK] = "plaintext-check",
     [IMAP_DONE] = "done",
 };
 
@@ -188,6 +191,10 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
         return;
     }
     note_alert(s, r);
+    if (s->spec->plaintext_check) { /* it starts from the main session's capabilities */
+        caps_known(s);
+        return;
+    }
     int rc = take_caps(s, r);
     if (rc < 0)
         return;
@@ -200,7 +207,8 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
     send_tagged(s, "CAPABILITY");
     /* STARTTLS rides with CAPABILITY (RFC 9051 5.5 allows pipelining; nothing follows
      * STARTTLS before its answer). The injection probe reads the capabilities first. */
-    if (!tls_up(s) && s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
+    if (!tls_up(s) && s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe &&
+        !s->spec->plaintext_check) {
         send_tagged(s, "STARTTLS");
         s->starttls_pipelined = true;
     }
@@ -266,6 +274,22 @@ static enum ms_auth_skip imap_send_login(struct ms_session *s, const char **why)
     return MS_AUTH_SKIP_NONE;
 }
 
+static void imap_send_check_login(struct ms_session *s, const char *user, const char *password)
+{
+    char tag[16], line[128];
+    new_tag(s, tag, sizeof tag);
+    if (!ms_session_command(s, 0, tag, 0, NULL))
+        return;
+    snprintf(line, sizeof line, "%s LOGIN %s ", tag, user); /* both atoms: no quoting */
+    ms_session_send_secret(s, line, password);
+}
+
+/* No LOGINDISABLED before TLS: the LOGIN command (and AUTH= mechanisms) may carry a password. */
+static bool imap_advertised_before_tls(struct ms_session *s)
+{
+    return !ms_strlist_has(&s->res->caps_before_tls, "LOGINDISABLED");
+}
+
 static const struct ms_signin_ops imap_signin = {
     .command_name = "IMAP LOGIN",
     .command_before_login = false,
@@ -279,6 +303,10 @@ static const struct ms_signin_ops imap_signin = {
     .initial_response_allowed = imap_initial_response_allowed,
     .send_sasl = imap_send_sasl,
     .send_command = imap_send_login,
+    .sasl_verb = "AUTHENTICATE",
+    .command_verb = "LOGIN",
+    .send_check_command = imap_send_check_login,
+    .advertised_before_tls = imap_advertised_before_tls,
 };
 
 /* ---- after sign-in ---- */
@@ -378,10 +406,17 @@ static void on_caps_answer(struct ms_session *s, const struct ms_imap_response *
 }
 
 typedef void (*tagged_handler)(struct ms_session *, const struct ms_imap_response *, const char *);
+static void on_check_answer(struct ms_session *s, const struct ms_imap_response *r,
+                            const char *text)
+{
+    (void)text;
+    ms_signin_check_answer(s, status_word(r->status), r->code, r->text);
+}
+
 static const tagged_handler on_tagged[IMAP_STATE_COUNT] = {
-    [IMAP_CAPABILITY] = on_caps_answer,   [IMAP_LOGIN_CAPABILITY] = on_caps_answer,
-    [IMAP_STARTTLS] = on_starttls_answer, [IMAP_AUTHENTICATE] = on_auth_answer,
-    [IMAP_ACCOUNT] = on_account_answer,
+    [IMAP_PLAINTEXT_CHECK] = on_check_answer, [IMAP_CAPABILITY] = on_caps_answer,
+    [IMAP_LOGIN_CAPABILITY] = on_caps_answer, [IMAP_STARTTLS] = on_starttls_answer,
+    [IMAP_AUTHENTICATE] = on_auth_answer,     [IMAP_ACCOUNT] = on_account_answer,
 };
 
 /* Nothing was sent inside TLS yet: any answer is to the injected command. */
@@ -453,6 +488,8 @@ static void imap_on_reply(struct ms_session *s, const char *raw, size_t raw_len)
         on_untagged(s, r, text);
     else if (r->kind == MS_IMAP_CONTINUATION && s->state == IMAP_AUTHENTICATE)
         ms_signin_challenge(s, r->text);
+    else if (r->kind == MS_IMAP_CONTINUATION && s->state == IMAP_PLAINTEXT_CHECK)
+        ms_signin_check_answer(s, "+", NULL, r->text);
     else if (r->kind == MS_IMAP_CONTINUATION)
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation request (\"+ %s\")",
                         text);
@@ -515,6 +552,7 @@ const struct ms_proto_ops ms_imap_ops = {
     .state_auth = IMAP_AUTHENTICATE,
     .state_auth_wait = IMAP_AUTH_WAIT,
     .state_injection_wait = IMAP_INJECTION_WAIT,
+    .state_check = IMAP_PLAINTEXT_CHECK,
     .state_size = sizeof(struct imap),
     .max_response = imap_max_response,
     .begin = imap_begin,

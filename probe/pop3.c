@@ -15,12 +15,14 @@
 
 enum pop3_state {
     POP3_GREETING,
-    POP3_CAPA,           /* CAPA sent (before or after TLS) */
-    POP3_STLS,           /* STLS sent */
-    POP3_AUTH_WAIT,      /* waiting to learn whether this endpoint signs in */
-    POP3_AUTH,           /* AUTH, or USER then PASS */
-    POP3_ACCOUNT,        /* account queries in flight */
-    POP3_INJECTION_WAIT, /* injection probe: does the pipelined CAPA get an answer in TLS? */
+    POP3_CAPA,      /* CAPA sent (before or after TLS) */
+    POP3_STLS,      /* STLS sent */
+    POP3_AUTH_WAIT, /* waiting to learn whether this endpoint signs in */
+    POP3_AUTH,      /* AUTH, or USER then PASS */
+    POP3_ACCOUNT,
+    /* account queries in flight */ POP3_INJECTION_WAIT, /* injection probe: does the pipelined CAPA
+                                                            get an answer in TLS? */
+    POP3_PLAINTEXT_CHECK, /* plaintext check: its AUTH or USER sent */
     POP3_DONE,
 };
 
@@ -32,6 +34,7 @@ static const char *const pop3_state_names[] = {
     [POP3_AUTH] = "auth",
     [POP3_ACCOUNT] = "account",
     [POP3_INJECTION_WAIT] = "injection-wait",
+    [POP3_PLAINTEXT_CHECK] = "plaintext-check",
     [POP3_DONE] = "done",
 };
 
@@ -158,6 +161,23 @@ static enum ms_auth_skip pop3_send_user(struct ms_session *s, const char **why)
     return MS_AUTH_SKIP_NONE;
 }
 
+static void pop3_send_check_user(struct ms_session *s, const char *user, const char *password)
+{
+    (void)password; /* never PASS: USER alone shows whether the server takes it */
+    char line[64];
+    snprintf(line, sizeof line, "USER %s", user);
+    ms_session_send(s, line);
+}
+
+/* USER, or SASL PLAIN/LOGIN, before STLS. */
+static bool pop3_advertised_before_tls(struct ms_session *s)
+{
+    const struct ms_strlist *caps = &s->res->caps_before_tls;
+    return s->res->caps_before_tls_read &&
+           (ms_caps_pop3_find(caps, "USER") || sasl_offers(caps, "PLAIN") ||
+            sasl_offers(caps, "LOGIN"));
+}
+
 static const struct ms_signin_ops pop3_signin = {
     .command_name = "USER",
     .command_before_login = true,
@@ -171,6 +191,10 @@ static const struct ms_signin_ops pop3_signin = {
     .initial_response_allowed = pop3_initial_response_allowed,
     .send_sasl = pop3_send_sasl,
     .send_command = pop3_send_user,
+    .sasl_verb = "AUTH",
+    .command_verb = "USER",
+    .send_check_command = pop3_send_check_user,
+    .advertised_before_tls = pop3_advertised_before_tls,
 };
 
 /* ---- account queries ---- */
@@ -358,6 +382,12 @@ static void pop3_on_reply(struct ms_session *s, const char *raw, size_t raw_len)
         s->res->injection.vulnerable = true;
         snprintf(s->res->injection.evidence, sizeof s->res->injection.evidence, "%.250s", text);
         quit(s);
+    } else if (s->state == POP3_PLAINTEXT_CHECK) {
+        ms_signin_check_answer(s,
+                               r->status == MS_POP3_CONTINUE ? "+"
+                               : r->status == MS_POP3_OK     ? "+OK"
+                                                             : "-ERR",
+                               r->code, r->text);
     } else if (r->status == MS_POP3_CONTINUE && s->state != POP3_AUTH) {
         ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED, "unexpected continuation (\"+ %s\")",
                         r->text);
@@ -366,12 +396,15 @@ static void pop3_on_reply(struct ms_session *s, const char *raw, size_t raw_len)
         if (r->status != MS_POP3_OK) {
             ms_session_fail(s, MS_FAILURE_PROTO_UNEXPECTED_GREETING,
                             "the server did not greet with +OK: \"%s\"", s->res->greeting);
+        } else if (s->spec->plaintext_check) {
+            after_capa(s, true); /* it starts from the main session's capabilities */
         } else {
             send_command(s, "CAPA", POP3_CAPA, MS_PHASE_CAPABILITY);
             /* STLS rides with CAPA: one round trip less, and nothing follows STLS before
              * its answer, so this is not the pattern STARTTLS injection is made of. (The
              * injection probe reads CAPA first: it wants to know whether STLS is offered.) */
-            if (s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe) {
+            if (s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe &&
+                !s->spec->plaintext_check) {
                 ms_session_send(s, "STLS");
                 s->starttls_pipelined = true;
             }
@@ -472,6 +505,7 @@ const struct ms_proto_ops ms_pop3_ops = {
     .state_auth = POP3_AUTH,
     .state_auth_wait = POP3_AUTH_WAIT,
     .state_injection_wait = POP3_INJECTION_WAIT,
+    .state_check = POP3_PLAINTEXT_CHECK,
     .state_size = sizeof(struct pop3),
     .max_response = pop3_max_response,
     .begin = pop3_begin,

@@ -27,6 +27,8 @@ struct ms_endpoint_spec {
     int srv_priority; /* SRV only, else -1 */
     int srv_weight;
     bool injection_probe; /* a separate connection testing STARTTLS command injection */
+    bool plaintext_check; /* a separate connection checking whether a password would be
+                             taken before TLS (never with the user's credentials) */
 };
 
 /* Port numbers for a bare host's (or a guessed host's) four endpoints. */
@@ -79,6 +81,7 @@ struct ms_request {
                                                 "OAUTHBEARER", "USER"), "" = best offered */
     bool allow_insecure_auth;                /* send credentials without verified TLS too */
     bool injection_test;                     /* --injection-test on every STARTTLS endpoint */
+    bool no_plaintext_check;                 /* --no-confirm: do not confirm plaintext sign-in */
     char dns_servers[512]; /* --dns-server list "ip[:port],...", "" = system resolvers */
 };
 

@@ -73,6 +73,21 @@ const char *ms_source_name(enum ms_source s)
     }
 }
 
+void ms_endpoint_result_free(struct ms_endpoint_result *ep)
+{
+    ms_strlist_free(&ep->addresses);
+    ms_strlist_free(&ep->caps_before_tls);
+    ms_strlist_free(&ep->caps_after_tls);
+    ms_strlist_free(&ep->tls.cert.san);
+    ms_strlist_free(&ep->caps_after_login);
+    ms_strlist_free(&ep->account.ns_personal);
+    ms_strlist_free(&ep->account.ns_other_users);
+    ms_strlist_free(&ep->account.ns_shared);
+    free(ep->account.folders);
+    ep->account.folders = NULL;
+    ep->account.folder_count = 0;
+}
+
 void ms_result_free(struct ms_result *result)
 {
     struct ms_discovery *d = &result->discovery;
@@ -84,18 +99,8 @@ void ms_result_free(struct ms_result *result)
     ms_strlist_free(&d->srv_unresolvable);
     ms_strlist_free(&d->submission);
     *d = (struct ms_discovery){0};
-    for (size_t i = 0; i < result->endpoint_count; i++) {
-        struct ms_endpoint_result *ep = &result->endpoints[i];
-        ms_strlist_free(&ep->addresses);
-        ms_strlist_free(&ep->caps_before_tls);
-        ms_strlist_free(&ep->caps_after_tls);
-        ms_strlist_free(&ep->tls.cert.san);
-        ms_strlist_free(&ep->caps_after_login);
-        ms_strlist_free(&ep->account.ns_personal);
-        ms_strlist_free(&ep->account.ns_other_users);
-        ms_strlist_free(&ep->account.ns_shared);
-        free(ep->account.folders);
-    }
+    for (size_t i = 0; i < result->endpoint_count; i++)
+        ms_endpoint_result_free(&result->endpoints[i]);
     free(result->endpoints);
     result->endpoints = NULL;
     result->endpoint_count = 0;

@@ -226,6 +226,27 @@ struct ms_injection_facts {
     char note[200];     /* why there is no verdict, or what else was seen */
 };
 
+/* Whether a password would be taken before TLS, checked on a separate plaintext connection
+ * with a harmless exchange (never the user's credentials): SASL PLAIN/LOGIN cancelled at
+ * the server's "+", or a random user name that cannot exist. The report judges the answer. */
+enum ms_plaintext_method {
+    MS_PLAINTEXT_NONE,
+    MS_PLAINTEXT_SASL_CANCEL,  /* IMAP AUTHENTICATE / POP3 AUTH <mechanism>, "*" at the "+" */
+    MS_PLAINTEXT_LOGIN_RANDOM, /* IMAP LOGIN with a random user and password */
+    MS_PLAINTEXT_USER_RANDOM,  /* POP3 USER with a random user (never PASS) */
+};
+
+struct ms_plaintext_check {
+    bool tried;                      /* a check connection was started */
+    bool answered;                   /* the server answered the step */
+    enum ms_plaintext_method method; /* NONE: no step was sent (see note) */
+    char sent[120];                  /* what was sent, e.g. "AUTHENTICATE PLAIN" */
+    char status[8];                  /* "+", "OK", "NO", "BAD", "+OK", "-ERR" */
+    char code[48];                   /* the response code, "" when none */
+    char answer[320];                /* the server's words, sanitized */
+    char note[200];                  /* why there is no answer, "" otherwise */
+};
+
 struct ms_endpoint_result {
     char id[300]; /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
@@ -260,6 +281,7 @@ struct ms_endpoint_result {
     struct ms_auth_facts auth;
     struct ms_account_facts account;
     struct ms_injection_facts injection;
+    struct ms_plaintext_check plaintext_check;
 
     bool completed_securely;     /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;     /* MS_FAILURE_NONE when the session ran to the end */
@@ -311,10 +333,11 @@ struct ms_result {
     bool bare_host;   /* a bare host: the four standard endpoints */
     bool want_imap;   /* protocols the user asked about */
     bool want_pop3;
-    bool credentials_given; /* --user and a secret: sign-in was asked for */
-    char user[256];         /* the user name (not a secret) */
-    int only_family;        /* 4 with -4, 6 with -6, 0 when both families were asked */
-    int64_t started_at;     /* epoch seconds */
+    bool credentials_given;   /* --user and a secret: sign-in was asked for */
+    bool plaintext_check_off; /* --no-confirm: advertised plaintext sign-in is not checked */
+    char user[256];           /* the user name (not a secret) */
+    int only_family;          /* 4 with -4, 6 with -6, 0 when both families were asked */
+    int64_t started_at;       /* epoch seconds */
     double duration_ms;
     struct ms_endpoint_result *endpoints;
     size_t endpoint_count;
@@ -329,6 +352,9 @@ const char *ms_source_name(enum ms_source s);     /* "target", "srv", "mx", "con
 
 /* OpenSSL's X509_V_ERR_* verification error as a typed problem (probe/ and test fixtures). */
 enum ms_cert_problem ms_cert_problem_from_openssl(int code);
+
+/* Free what one endpoint's result owns (not the struct itself). */
+void ms_endpoint_result_free(struct ms_endpoint_result *ep);
 
 /* Free everything the result owns (not the struct itself). */
 void ms_result_free(struct ms_result *result);

@@ -470,6 +470,16 @@ void ms_session_start_tls(struct ms_session *s)
 void ms_session_caps_before_tls(struct ms_session *s)
 {
     const struct ms_proto_ops *ops = s->ops;
+    if (s->spec->plaintext_check) {
+        ms_signin_check_plaintext(s);
+        return;
+    }
+    /* Password sign-in advertised before TLS: does the server really take it? */
+    if (!s->spec->injection_probe && !s->env->request->no_plaintext_check &&
+        s->env->plaintext_check && !s->check_started && ops->signin->advertised_before_tls(s)) {
+        s->check_started = true;
+        s->env->plaintext_check(s->env, s);
+    }
     int listed = ops->starttls_listed(s);
     bool plaintext_ok = ms_session_plaintext_sign_in(s);
     if (s->starttls_pipelined && (listed != 0 || plaintext_ok)) {
@@ -795,7 +805,8 @@ static void connect_start(struct ms_session *s)
     ms_conn_interleave(s->addrs);
     ms_connector_start(&s->connector, s->env->loop, s->addrs, s->spec->port, on_connect_done,
                        on_connect_attempt, s);
-    start_family_checks(s);
+    if (!s->spec->injection_probe && !s->spec->plaintext_check) /* the main session's job */
+        start_family_checks(s);
 }
 
 static void on_io(void *arg, unsigned events)
@@ -936,7 +947,9 @@ static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
     bool v6 = strchr(spec->host, ':') != NULL;
     snprintf(id, cap, "%s://%s%s%s:%u%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
              spec->host, v6 ? "]" : "", (unsigned)spec->port,
-             spec->injection_probe ? "#injection-test" : "");
+             spec->injection_probe   ? "#injection-test"
+             : spec->plaintext_check ? "#plaintext-check"
+                                     : "");
 }
 
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,

@@ -32,7 +32,10 @@ struct ms_session_env {
      * (or NULL: resolve or use --resolve). Returns its index in the result, or -1 when the
      * endpoint table is full. */
     long (*add_endpoint)(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
-                         const struct ms_dns_answer *known, double resolve_ms);
+                         const struct ms_dns_answer *known,
+                         double resolve_ms); /* The main session s advertised password sign-in
+                                                before TLS: start the check. */
+    void (*plaintext_check)(struct ms_session_env *env, struct ms_session *s);
     struct ms_session *sessions; /* every session, for choosing who signs in */
     size_t session_count;
     bool auth_claimed[2]; /* per protocol: an endpoint is signing in */
@@ -53,10 +56,18 @@ struct ms_signin_ops {
     bool (*offers_command)(struct ms_session *s);                /* the password command */
     bool (*initial_response_allowed)(struct ms_session *s);      /* IMAP SASL-IR; POP3 always */
     /* Start SASL mechanism; initial_response (secret, base64) or NULL. */
-    void (*send_sasl)(struct ms_session *s, const char *mechanism, const char *initial_response);
-    /* Send the password command after calling ms_signin_started; or return why it cannot carry
-     * the credentials (*why: words) without sending anything. */
+    void (*send_sasl)(
+        struct ms_session *s, const char *mechanism,
+        const char *initial_response); /* Send the password command after calling ms_signin_started;
+                                        * or return why it cannot carry the credentials (*why:
+                                        * words) without sending anything. */
     enum ms_auth_skip (*send_command)(struct ms_session *s, const char **why);
+    /* The plaintext check: the words of the SASL and password commands ("AUTHENTICATE",
+     * "LOGIN"), and sending the password command with a throwaway user and password. */
+    const char *sasl_verb, *command_verb;
+    void (*send_check_command)(struct ms_session *s, const char *user, const char *password);
+    /* The capabilities before TLS offer a way to send a password in the clear. */
+    bool (*advertised_before_tls)(struct ms_session *s);
 };
 
 /* A protocol's hooks. Each is called with the session in a consistent state and may call
@@ -68,8 +79,8 @@ struct ms_proto_ops {
     const char *a_name;             /* "an IMAP", "a POP3" */
     const char *starttls_command;   /* "STARTTLS", "STLS" */
     const char *const *state_names; /* indexed by the protocol's state enum */
-    /* The protocol's states the shared layers enter or test. */
-    int state_greeting, state_starttls, state_auth, state_auth_wait, state_injection_wait;
+    /* The protocol's states the shared layers enter or test. */ int state_greeting, state_starttls,
+        state_auth, state_auth_wait, state_injection_wait, state_check;
     size_t state_size;            /* bytes of the protocol's own per-session state (s->proto) */
     size_t (*max_response)(void); /* input buffer cap */
     void (*begin)(struct ms_session *s); /* connected (and implicit TLS up): await greeting */
@@ -169,6 +180,7 @@ struct ms_session {
     char why[160];           /* a composed reason for not signing in */
     bool starttls_pipelined; /* STARTTLS/STLS went out with CAPABILITY/CAPA, its answer is next */
     size_t scanned;          /* input bytes a parser saw without a complete reply */
+    bool check_started;      /* the plaintext sign-in check was started for this endpoint */
 
     struct ms_command commands[MS_MAX_COMMANDS]; /* in flight, oldest first */
     size_t command_count;
@@ -282,5 +294,12 @@ bool ms_signin_answer(struct ms_session *s, bool ok, const char *status, const c
                       const char *text);
 /* Credentials are not sent here: record why and finish. */
 void ms_signin_skip(struct ms_session *s, enum ms_auth_skip skip, const char *why);
+/* A plaintext-check connection read the capabilities before TLS: take the least intrusive
+ * step that shows whether a password would be taken (never the user's credentials). */
+void ms_signin_check_plaintext(struct ms_session *s);
+/* The server answered the check's step ("+" for a continuation request): record it, cancel
+ * a SASL exchange, and finish. */
+void ms_signin_check_answer(struct ms_session *s, const char *status, const char *code,
+                            const char *text);
 
 #endif

@@ -2,6 +2,7 @@
  * mechanism from what the server offers, SASL initial responses and LOGIN steps, OAuth2
  * error challenges, the challenge cap, and the auth facts. Each protocol supplies the
  * commands and what its capabilities say (struct ms_signin_ops). */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -218,4 +219,60 @@ bool ms_signin_answer(struct ms_session *s, bool ok, const char *status, const c
     }
     auth->ok = true;
     return true;
+}
+
+/* ---- is a password taken before TLS? (a separate connection, never the user's secret) ---- */
+
+void ms_signin_check_plaintext(struct ms_session *s)
+{
+    const struct ms_signin_ops *p = s->ops->signin;
+    struct ms_plaintext_check *pc = &s->res->plaintext_check;
+    pc->tried = true;
+    if (!p->caps_known(s)) {
+        snprintf(pc->note, sizeof pc->note, "no capability list before TLS: nothing to check");
+        s->ops->finish(s);
+        return;
+    }
+    /* Least intrusive first: a SASL exchange cancelled at the server's "+" sends nothing;
+     * only without PLAIN/LOGIN does a random user that cannot exist go out. */
+    const char *mech = p->offers(s, "PLAIN") ? "PLAIN" : p->offers(s, "LOGIN") ? "LOGIN" : NULL;
+    ms_session_set_state(s, s->ops->state_check, MS_PHASE_AUTH);
+    if (mech) {
+        pc->method = MS_PLAINTEXT_SASL_CANCEL;
+        snprintf(pc->sent, sizeof pc->sent, "%s %s", p->sasl_verb, mech);
+        p->send_sasl(s, mech, NULL);
+        return;
+    }
+    if (!p->offers_command(s)) {
+        snprintf(pc->note, sizeof pc->note,
+                 "the capabilities before TLS offer no way to send a password");
+        s->ops->finish(s);
+        return;
+    }
+    unsigned char rnd[12] = {0};
+    RAND_bytes(rnd, sizeof rnd);
+    char user[40], password[24];
+    snprintf(user, sizeof user, "mailscope-probe-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    snprintf(password, sizeof password, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[4], rnd[5], rnd[6],
+             rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
+    bool with_password = strcmp(p->command_verb, "LOGIN") == 0;
+    pc->method = with_password ? MS_PLAINTEXT_LOGIN_RANDOM : MS_PLAINTEXT_USER_RANDOM;
+    snprintf(pc->sent, sizeof pc->sent, "%s %s%s", p->command_verb, user,
+             with_password ? " <random password>" : "");
+    p->send_check_command(s, user, password);
+}
+
+void ms_signin_check_answer(struct ms_session *s, const char *status, const char *code,
+                            const char *text)
+{
+    struct ms_plaintext_check *pc = &s->res->plaintext_check;
+    pc->answered = true;
+    snprintf(pc->status, sizeof pc->status, "%s", status);
+    if (code)
+        ms_text_sanitize(pc->code, sizeof pc->code, code, strlen(code));
+    text = text ? text : "";
+    ms_text_sanitize(pc->answer, sizeof pc->answer, text, strlen(text));
+    if (strcmp(status, "+") == 0)
+        ms_session_send(s, "*"); /* cancel (RFC 3501 6.2.2, RFC 5034): nothing was sent */
+    s->ops->finish(s);
 }

@@ -29,6 +29,15 @@ int ms_strlist_append(struct ms_strlist *list, const char *s, size_t len, size_t
     return 0;
 }
 
+int ms_strlist_copy(struct ms_strlist *dst, const struct ms_strlist *src)
+{
+    for (size_t i = 0; i < src->count; i++)
+        if (ms_strlist_append(dst, src->items[i], strlen(src->items[i]), (size_t)-1) < 0)
+            return MS_ENOMEM;
+    dst->truncated = dst->truncated || src->truncated;
+    return 0;
+}
+
 bool ms_strlist_has(const struct ms_strlist *list, const char *name)
 {
     for (size_t i = 0; i < list->count; i++)

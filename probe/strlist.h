@@ -23,6 +23,9 @@ bool ms_strlist_has(const struct ms_strlist *list, const char *name);
 /* The first item that starts with prefix (ASCII case ignored), or NULL. */
 const char *ms_strlist_find_prefix(const struct ms_strlist *list, const char *prefix);
 
+/* Append a copy of every item of src to dst (same cap as src had). Returns 0 or MS_ENOMEM. */
+int ms_strlist_copy(struct ms_strlist *dst, const struct ms_strlist *src);
+
 void ms_strlist_free(struct ms_strlist *list);
 
 #endif

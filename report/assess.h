@@ -209,6 +209,18 @@ const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *r
  * `none` when the name is empty. */
 void ms_assess_cert_cn(const char *dn, char *buf, size_t cap, const char *none);
 
+/* What the plaintext check (a separate connection, probe/signin.c) showed. */
+enum ms_plaintext_verdict {
+    MS_PLAINTEXT_UNCHECKED,     /* no check ran, or it sent nothing (nothing to check) */
+    MS_PLAINTEXT_CONFIRMED,     /* the server took the step: "+", "+OK", or it judged the
+                                 * throwaway credentials ("invalid user or password") */
+    MS_PLAINTEXT_REFUSED,       /* the server refused: TLS required, or the command is off */
+    MS_PLAINTEXT_NOT_CONFIRMED, /* no answer, or one that says neither */
+};
+enum ms_plaintext_verdict ms_assess_plaintext_verdict(const struct ms_endpoint_result *ep);
+/* "confirmed", "refused", "not_confirmed", NULL for unchecked. */
+const char *ms_plaintext_verdict_name(enum ms_plaintext_verdict v);
+
 /* The finding code a session failure maps to ("tcp.refused"), NULL for MS_FAILURE_NONE. */
 const char *ms_assess_failure_code(enum ms_failure f);
 

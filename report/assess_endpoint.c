@@ -397,18 +397,90 @@ static bool line_has_word(const char *line, const char *word)
     return false;
 }
 
+/* Words in a refusal of the plaintext check that say why: TLS is required, or the way is off
+ * (so no password goes there either way). */
+static bool refused_for_tls(const struct ms_plaintext_check *pc)
+{
+    static const char *const phrases[] = {
+        "tls",        "ssl",         "starttls",          "stls",          "encryption",
+        "encrypted",  "plaintext",   "plain text",        "cleartext",     "clear text",
+        "insecure",   "non-secure",  "secure connection", "logindisabled", "disabled",
+        "disallowed", "not allowed", "not permitted",     "privacy"};
+    if (strcasecmp(pc->code, "PRIVACYREQUIRED") == 0)
+        return true;
+    for (size_t k = 0; k < sizeof phrases / sizeof phrases[0]; k++)
+        if (ms_assess_has_phrase(pc->answer, phrases[k]))
+            return true;
+    return false;
+}
+
+/* A refusal that judged the throwaway credentials: the server would have taken real ones. */
+static bool judged_credentials(const struct ms_plaintext_check *pc)
+{
+    static const char *const codes[] = {"AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", "AUTH"};
+    static const char *const phrases[] = {
+        "invalid",     "incorrect",    "wrong",        "failed",       "failure",
+        "bad user",    "bad password", "unknown user", "no such user", "user unknown",
+        "credentials", "password",     "denied"};
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+        if (strcasecmp(pc->code, codes[k]) == 0)
+            return true;
+    for (size_t k = 0; k < sizeof phrases / sizeof phrases[0]; k++)
+        if (ms_assess_has_phrase(pc->answer, phrases[k]))
+            return true;
+    return false;
+}
+
+enum ms_plaintext_verdict ms_assess_plaintext_verdict(const struct ms_endpoint_result *ep)
+{
+    const struct ms_plaintext_check *pc = &ep->plaintext_check;
+    if (!pc->tried || pc->method == MS_PLAINTEXT_NONE)
+        return MS_PLAINTEXT_UNCHECKED;
+    if (!pc->answered)
+        return MS_PLAINTEXT_NOT_CONFIRMED;
+    /* "+": the exchange goes on; "+OK" to USER: PASS is next; OK: a random user got in */
+    if (strcmp(pc->status, "+") == 0 || strcmp(pc->status, "+OK") == 0 ||
+        strcmp(pc->status, "OK") == 0)
+        return MS_PLAINTEXT_CONFIRMED;
+    if (refused_for_tls(pc)) /* checked first: "[AUTH] Plaintext authentication disallowed" */
+        return MS_PLAINTEXT_REFUSED;
+    return judged_credentials(pc) ? MS_PLAINTEXT_CONFIRMED : MS_PLAINTEXT_NOT_CONFIRMED;
+}
+
+const char *ms_plaintext_verdict_name(enum ms_plaintext_verdict v)
+{
+    switch (v) {
+    case MS_PLAINTEXT_CONFIRMED: return "confirmed";
+    case MS_PLAINTEXT_REFUSED: return "refused";
+    case MS_PLAINTEXT_NOT_CONFIRMED: return "not_confirmed";
+    default: return NULL;
+    }
+}
+
+/* The server's answer to the check, as quoted: status and words. */
+static void check_answer_words(const struct ms_plaintext_check *pc, char *buf, size_t cap)
+{
+    if (pc->answer[0] && strcmp(pc->status, "+") != 0)
+        ms_assess_put(buf, cap, "%s%s%s%s %s", pc->status, pc->code[0] ? " [" : "", pc->code,
+                      pc->code[0] ? "]" : "", pc->answer);
+    else
+        ms_assess_put(buf, cap, "%s%s%s", pc->status, pc->answer[0] ? " " : "", pc->answer);
+}
+
 int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
 {
     const struct ms_endpoint_result *ep = &c->r->endpoints[i];
     const struct ms_strlist *caps = &ep->caps_before_tls;
     struct ms_assess_vars vs;
-    char offers[64] = "";
+    char offers[64] = "", answer[400], why[240];
     int v = MS_T_DEFAULT;
 
     if (ep->security == MS_SECURITY_IMPLICIT || !ep->caps_before_tls_read)
         return 0;
     ms_assess_endpoint_vars(c, ep, &vs);
-    if (ep->protocol == MS_PROTOCOL_IMAP) {
+    bool imap = ep->protocol == MS_PROTOCOL_IMAP;
+    ms_assess_var(&vs, "imap", imap ? "yes" : "");
+    if (imap) {
         if (ms_strlist_has(caps, "LOGINDISABLED"))
             return 0;
         bool plain = ms_strlist_has(caps, "AUTH=PLAIN"), login = ms_strlist_has(caps, "AUTH=LOGIN");
@@ -425,6 +497,34 @@ int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
         ms_assess_var(&vs, "both", user && sasl_pw ? "yes" : "");
         ms_assess_var(&vs, "sasl", sasl_pw ? sasl : "");
         v = MS_T_PLAINTEXT_POP3;
+    }
+    /* Advertised: what did the server do when asked? */
+    const struct ms_plaintext_check *pc = &ep->plaintext_check;
+    enum ms_plaintext_verdict verdict = ms_assess_plaintext_verdict(ep);
+    check_answer_words(pc, answer, sizeof answer);
+    ms_assess_var(&vs, "sent", pc->sent);
+    ms_assess_var(&vs, "answer", answer);
+    ms_assess_var(&vs, "confirmed", "");
+    ms_assess_var(&vs, "unconfirmed", "");
+    ms_assess_var(&vs, "why", "");
+    if (verdict == MS_PLAINTEXT_REFUSED)
+        return ms_assess_emit(c, MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_SEV_DEFAULT, i,
+                              MS_MSG(MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_T_DEFAULT),
+                              MS_REM(MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_T_DEFAULT), &vs);
+    if (verdict == MS_PLAINTEXT_CONFIRMED) {
+        ms_assess_var(&vs, "confirmed", "yes");
+    } else {
+        if (c->r->plaintext_check_off)
+            ms_assess_put(why, sizeof why, "the check was turned off (--no-confirm)");
+        else if (!pc->tried)
+            ms_assess_put(why, sizeof why, "the check did not run");
+        else if (pc->answered)
+            ms_assess_put(why, sizeof why, "the server answered %s with \"%s\", which says neither",
+                          pc->sent, answer);
+        else
+            ms_assess_put(why, sizeof why, "%s", pc->note[0] ? pc->note : "no answer");
+        ms_assess_var(&vs, "unconfirmed", "yes");
+        ms_assess_var(&vs, "why", why);
     }
     return ms_assess_emit(c, MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED, MS_SEV_DEFAULT, i,
                           MS_MSG(MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED, v),

@@ -664,17 +664,35 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity = MS_SEVERITY_WARNING,
             .flags = 0,
             .severity_doc = "warning",
-            .when = "The server offers password sign-in before TLS: IMAP capabilities before STARTTLS lack `LOGINDISABLED`; POP3 capabilities before STLS list `USER` or `SASL` with `PLAIN`/`LOGIN`.",
+            .when = "The server takes a password before TLS. Advertised: IMAP capabilities before STARTTLS lack `LOGINDISABLED` (or offer `AUTH=PLAIN`/`AUTH=LOGIN`); POP3 capabilities before STLS list `USER` or `SASL` with `PLAIN`/`LOGIN`. Confirmed on a separate plaintext connection, never with the user's credentials: `AUTHENTICATE`/`AUTH PLAIN` (or `LOGIN`) cancelled with `*` at the server's `+`, else IMAP `LOGIN` / POP3 `USER` with a random user that cannot exist; the server taking the step (or judging the throwaway credentials) confirms it. A server that refuses because TLS is required gets no warning (see `auth.plaintext_refusal_unannounced`); without an answer the warning says \"advertised, not confirmed\" and why. `--no-confirm` skips the check.",
             .why = "A misconfigured mail program would send the password unencrypted, readable on the network path.",
             .remedy_doc = "Refuse cleartext sign-in (Dovecot 2.3: `disable_plaintext_auth = yes`; 2.4: `auth_allow_cleartext = no`).",
             .messages =
                 {
-                    [MS_T_DEFAULT] = "{endpoint} lets mail programs send a password before TLS: its capabilities before TLS lack LOGINDISABLED, so the LOGIN command is allowed{?offers:, and they offer{offers}}. A misconfigured mail program would send the password unencrypted.",
-                    [MS_T_PLAINTEXT_POP3] = "{endpoint} lets mail programs send a password before TLS: before STLS it offers {user}{?both: and }{sasl}. A misconfigured mail program would send the password unencrypted.",
+                    [MS_T_DEFAULT] = "{endpoint} lets mail programs send a password before TLS: its capabilities before TLS lack LOGINDISABLED, so the LOGIN command is allowed{?offers:, and they offer{offers}}. A misconfigured mail program would send the password unencrypted.{?confirmed: mailscope confirmed it on a separate connection: the server answered {sent} with \"{answer}\".}{?unconfirmed: Advertised, not confirmed: {why}.}",
+                    [MS_T_PLAINTEXT_POP3] = "{endpoint} lets mail programs send a password before TLS: before STLS it offers {user}{?both: and }{sasl}. A misconfigured mail program would send the password unencrypted.{?confirmed: mailscope confirmed it on a separate connection: the server answered {sent} with \"{answer}\".}{?unconfirmed: Advertised, not confirmed: {why}.}",
                 },
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Refuse password sign-in before TLS on the server (Dovecot 2.3: disable_plaintext_auth = yes; 2.4: auth_allow_cleartext = no), and configure mail programs for {cmd} or port {implicit_port} (implicit TLS).",
+                },
+        },
+    [MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED] =
+        {
+            .code = "auth.plaintext_refusal_unannounced",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .severity_doc = "info",
+            .when = "The server refuses a password before TLS (checked on a separate connection, see `auth.plaintext_login_allowed`), but its capabilities before TLS do not say so: IMAP lacks `LOGINDISABLED` or offers `AUTH=PLAIN`/`AUTH=LOGIN`; POP3 lists `USER` or `SASL PLAIN`/`LOGIN` before STLS. The message quotes the refusal.",
+            .why = "Safe, but a mail program that trusts the list may try once and send the password unencrypted before being refused.",
+            .remedy_doc = "Announce the refusal: IMAP `LOGINDISABLED` and no `AUTH=` before STARTTLS; POP3 no `USER`/`SASL` before STLS (Dovecot does both with `disable_plaintext_auth = yes`).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} refuses passwords before TLS (a separate connection sent {sent} and the server answered \"{answer}\"), but its capabilities before TLS {?imap:lack LOGINDISABLED{?offers: and offer{offers}}}{!imap:offer {user}{?both: and }{sasl}}: a mail program that trusts the list may send its password once, unencrypted, before being refused.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Announce the refusal before TLS: {?imap:list LOGINDISABLED and no AUTH= mechanisms before STARTTLS}{!imap:list neither USER nor SASL PLAIN/LOGIN before STLS} (Dovecot does both with disable_plaintext_auth = yes).",
                 },
         },
     [MS_F_AUTH_FAILED] =

@@ -408,6 +408,33 @@ static json_t *injection_obj(const struct ms_endpoint_result *ep)
     return o;
 }
 
+/* The plaintext sign-in check (a separate connection); null when it did not run. */
+static json_t *plaintext_check_obj(const struct ms_endpoint_result *ep)
+{
+    static const char *const methods[] = {
+        [MS_PLAINTEXT_NONE] = NULL,
+        [MS_PLAINTEXT_SASL_CANCEL] = "sasl_cancel",
+        [MS_PLAINTEXT_LOGIN_RANDOM] = "login_random_user",
+        [MS_PLAINTEXT_USER_RANDOM] = "user_random_user",
+    };
+    const struct ms_plaintext_check *pc = &ep->plaintext_check;
+    if (!pc->tried)
+        return json_null();
+    const char *verdict = ms_plaintext_verdict_name(ms_assess_plaintext_verdict(ep));
+    const char *method =
+        (unsigned)pc->method < sizeof methods / sizeof methods[0] ? methods[pc->method] : NULL;
+    json_t *o = json_object();
+    if (!o || set(o, "method", method ? json_string(method) : json_null()) ||
+        set(o, "sent", str_or_null(pc->sent)) || set(o, "status", str_or_null(pc->status)) ||
+        set(o, "code", str_or_null(pc->code)) || set(o, "answer", str_or_null(pc->answer)) ||
+        set(o, "verdict", verdict ? json_string(verdict) : json_null()) ||
+        set(o, "note", str_or_null(pc->note))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *endpoint_id(const struct ms_result *r, long i)
 {
     return i >= 0 && (size_t)i < r->endpoint_count ? json_string(r->endpoints[i].id) : json_null();
@@ -496,7 +523,8 @@ static json_t *endpoint(const struct ms_result *r, const struct ms_endpoint_resu
         set(o, "tls", tls(&ep->tls)) ||
         set(o, "completed_securely", json_boolean(ep->completed_securely)) ||
         set(o, "error", error_obj(ep)) || set(o, "auth", auth_obj(r, ep)) ||
-        set(o, "account", account_obj(ep)) || set(o, "injection", injection_obj(ep))) {
+        set(o, "account", account_obj(ep)) || set(o, "injection", injection_obj(ep)) ||
+        set(o, "plaintext_check", plaintext_check_obj(ep))) {
         json_decref(o);
         return NULL;
     }

@@ -939,6 +939,109 @@ static void test_plaintext_login_imap(void **state)
     fx_done(&r, &a);
 }
 
+/* The plaintext check's answer decides: confirmed stands, a refusal for TLS is an info. */
+static void set_check(struct ms_endpoint_result *ep, enum ms_plaintext_method m, const char *sent,
+                      const char *status, const char *code, const char *answer)
+{
+    struct ms_plaintext_check *pc = &ep->plaintext_check;
+    memset(pc, 0, sizeof *pc);
+    pc->tried = true;
+    pc->method = m;
+    pc->answered = status != NULL;
+    snprintf(pc->sent, sizeof pc->sent, "%s", sent);
+    snprintf(pc->status, sizeof pc->status, "%s", status ? status : "");
+    snprintf(pc->code, sizeof pc->code, "%s", code ? code : "");
+    snprintf(pc->answer, sizeof pc->answer, "%s", answer ? answer : "");
+    if (!status)
+        snprintf(pc->note, sizeof pc->note, "no progress within 2 s during the auth phase");
+}
+
+static void test_plaintext_check_verdicts(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const caps[] = {"IMAP4rev1", "STARTTLS", "AUTH=PLAIN", NULL};
+    static const char *const pop[] = {"CAPA", "USER", "STLS", NULL};
+    bare_host(&r);
+    ms_strlist_free(&r.endpoints[0].caps_before_tls);
+    fx_add_strs(&r.endpoints[0].caps_before_tls, caps);
+    struct ms_endpoint_result *im = &r.endpoints[0];
+
+    /* "+" to AUTHENTICATE PLAIN: confirmed, the warning says so */
+    set_check(im, MS_PLAINTEXT_SASL_CANCEL, "AUTHENTICATE PLAIN", "+", NULL, "");
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_CONFIRMED);
+    assess(&r, 14, &a);
+    const struct ms_finding *f = fx_find(&a, "auth.plaintext_login_allowed", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_non_null(strstr(f->message, "confirmed it on a separate connection"));
+    assert_non_null(strstr(f->message, "AUTHENTICATE PLAIN"));
+    ms_assessment_free(&a);
+
+    /* a random user judged: "invalid credentials" proves it checks them */
+    set_check(im, MS_PLAINTEXT_LOGIN_RANDOM, "LOGIN mailscope-probe-01020304 <random password>",
+              "NO", "AUTHENTICATIONFAILED", "Authentication failed.");
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_CONFIRMED);
+
+    /* refused because TLS is required: no warning, an info that the list does not say so */
+    set_check(im, MS_PLAINTEXT_SASL_CANCEL, "AUTHENTICATE PLAIN", "NO", "PRIVACYREQUIRED",
+              "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.");
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_REFUSED);
+    assess(&r, 14, &a);
+    assert_false(has(&a, "auth.plaintext_login_allowed", 0));
+    f = fx_find(&a, "auth.plaintext_refusal_unannounced", 0);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_non_null(strstr(f->message, "Plaintext authentication disallowed"));
+    assert_non_null(strstr(f->remedy, "LOGINDISABLED"));
+    assert_int_equal(a.status, MS_STATUS_OK);
+    ms_assessment_free(&a);
+
+    /* the words "TLS required" without a code count too; checked before [AUTH] */
+    set_check(im, MS_PLAINTEXT_LOGIN_RANDOM, "LOGIN x <random password>", "NO", "AUTH",
+              "TLS required to log in");
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_REFUSED);
+
+    /* an answer that says neither, or none: the warning stays, "not confirmed" and why */
+    set_check(im, MS_PLAINTEXT_SASL_CANCEL, "AUTHENTICATE PLAIN", "BAD", NULL, "Unknown command");
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_NOT_CONFIRMED);
+    assess(&r, 14, &a);
+    f = fx_find(&a, "auth.plaintext_login_allowed", 0);
+    assert_non_null(strstr(f->message, "Advertised, not confirmed"));
+    assert_non_null(strstr(f->message, "Unknown command"));
+    ms_assessment_free(&a);
+    set_check(im, MS_PLAINTEXT_SASL_CANCEL, "AUTHENTICATE PLAIN", NULL, NULL, NULL);
+    assert_int_equal(ms_assess_plaintext_verdict(im), MS_PLAINTEXT_NOT_CONFIRMED);
+    assess(&r, 14, &a);
+    assert_non_null(
+        strstr(fx_find(&a, "auth.plaintext_login_allowed", 0)->message, "no progress within 2 s"));
+    ms_assessment_free(&a);
+
+    /* --no-confirm: the warning rests on the advertisement and says the check was off */
+    memset(&im->plaintext_check, 0, sizeof im->plaintext_check);
+    r.plaintext_check_off = true;
+    assess(&r, 14, &a);
+    assert_non_null(
+        strstr(fx_find(&a, "auth.plaintext_login_allowed", 0)->message, "--no-confirm"));
+    ms_assessment_free(&a);
+    r.plaintext_check_off = false;
+
+    /* POP3 USER with a random user: +OK means PASS would follow */
+    struct ms_endpoint_result *po = &r.endpoints[2];
+    ms_strlist_free(&po->caps_before_tls);
+    fx_add_strs(&po->caps_before_tls, pop);
+    po->caps_before_tls_read = true;
+    set_check(po, MS_PLAINTEXT_USER_RANDOM, "USER mailscope-probe-01020304", "+OK", NULL, "");
+    assert_int_equal(ms_assess_plaintext_verdict(po), MS_PLAINTEXT_CONFIRMED);
+    /* Dovecot's answer with disable_plaintext_auth = yes */
+    set_check(po, MS_PLAINTEXT_USER_RANDOM, "USER mailscope-probe-01020304", "-ERR", "AUTH",
+              "Plaintext authentication disallowed on non-secure (SSL/TLS) connections.");
+    assert_int_equal(ms_assess_plaintext_verdict(po), MS_PLAINTEXT_REFUSED);
+    /* nothing sent (no way offered): unchecked */
+    set_check(po, MS_PLAINTEXT_NONE, "", NULL, NULL, NULL);
+    assert_int_equal(ms_assess_plaintext_verdict(po), MS_PLAINTEXT_UNCHECKED);
+    fx_done(&r, &a);
+}
+
 static void test_plaintext_login_pop3(void **state)
 {
     (void)state;
@@ -1508,6 +1611,7 @@ int main(void)
         cmocka_unit_test(test_tls_handshake_failed),
         cmocka_unit_test(test_plaintext_login_imap),
         cmocka_unit_test(test_plaintext_login_pop3),
+        cmocka_unit_test(test_plaintext_check_verdicts),
         cmocka_unit_test(test_alert_ignored),
         cmocka_unit_test(test_close_at_logout_is_info),
         cmocka_unit_test(test_internal_error_with_critical),

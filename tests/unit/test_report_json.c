@@ -425,6 +425,7 @@ static void test_json_all_fine(void **state)
                                         "auth",
                                         "account",
                                         "injection",
+                                        "plaintext_check",
                                         NULL};
     json_t *e = json_array_get(eps, 0);
     assert_keys(e, ekeys);
@@ -453,6 +454,7 @@ static void test_json_all_fine(void **state)
     assert_null_at(e, "auth"); /* no credentials */
     assert_null_at(e, "account");
     assert_null_at(e, "injection");
+    assert_null_at(e, "plaintext_check");
     assert_null_at(doc, "user");
 
     json_t *t = json_object_get(e, "timings_ms");
