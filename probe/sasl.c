@@ -121,6 +121,11 @@ int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const cha
     if (has_byte(user, "\r\n\x01") || has_byte(secret, "\r\n\x01") ||
         (host && has_byte(host, "\r\n\x01")))
         return MS_EINVAL;
+    /* RFC 7628 GS2 header with the authzid: a comma or '=' in it would need escaping. */
+    if (mech == MS_SASL_OAUTHBEARER && has_byte(user, ",="))
+        return MS_EINVAL;
+    if (mech != MS_SASL_PLAIN && mech != MS_SASL_XOAUTH2 && mech != MS_SASL_OAUTHBEARER)
+        return MS_EINVAL; /* LOGIN has no initial response */
     char *msg = malloc(cap);
     if (!msg)
         return MS_ENOMEM;
@@ -142,17 +147,12 @@ int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const cha
                                user, secret);
         break;
     case MS_SASL_OAUTHBEARER:
-        /* RFC 7628 GS2 header with the authzid; a comma or '=' in it needs escaping. */
-        if (has_byte(user, ",=")) {
-            free(msg);
-            return MS_EINVAL;
-        }
         len = (size_t)snprintf(msg, cap,
                                "n,a=%s,\x01host=%s\x01port=%u\x01"
                                "auth=Bearer %s\x01\x01",
                                user, host ? host : "", (unsigned)port, secret);
         break;
-    default: free(msg); return MS_EINVAL;
+    default: break; /* refused above */
     }
     return encode_and_wipe(msg, len, out);
 }

@@ -32,8 +32,10 @@ int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
 
 /* The base64 initial response of mech for user and secret (password, or OAuth2 token).
  * host/port only matter for OAUTHBEARER. LOGIN has no initial response: use
- * ms_sasl_login_reply. Returns 0, MS_EINVAL (NUL/CR/LF or ^A inside user or secret where the
- * format cannot carry it), or MS_ENOMEM. Free *out with ms_sasl_free_secret. */
+ * ms_sasl_login_reply. Returns 0, MS_EINVAL (CR/LF or ^A inside user or secret where the
+ * format cannot carry it, ',' or '=' in an OAUTHBEARER user, or a mechanism without an initial
+ * response: decided before anything is allocated), or MS_ENOMEM (*out stays NULL). Free *out
+ * with ms_sasl_free_secret. */
 int ms_sasl_initial_response(enum ms_sasl_mech mech, const char *user, const char *secret,
                              const char *host, uint16_t port, char **out);
 

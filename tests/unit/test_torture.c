@@ -812,6 +812,86 @@ static void test_imap_account(void **state)
     free(st.responses);
 }
 
+/* ---- probe/sasl.c ------------------------------------------------------------------------- */
+
+struct sasl_st {
+    int what; /* index into the cases of sasl_run */
+    char *out;
+    char *want;
+    int want_rc;
+    bool have_want;
+};
+
+static int sasl_run(void *arg)
+{
+    struct sasl_st *st = arg;
+    static const unsigned char bytes[100] = {1, 2, 3, 250, 251, 252};
+    switch (st->what) {
+    case 0: return ms_base64_encode(bytes, 0, &st->out);
+    case 1: return ms_base64_encode(bytes, 1, &st->out);
+    case 2: return ms_base64_encode(bytes, 100, &st->out);
+    case 3: return ms_sasl_initial_response(MS_SASL_PLAIN, "alice", "s3cret", NULL, 0, &st->out);
+    case 4:
+        return ms_sasl_initial_response(MS_SASL_XOAUTH2, "alice@example.com", "tok", NULL, 0,
+                                        &st->out);
+    case 5:
+        return ms_sasl_initial_response(MS_SASL_OAUTHBEARER, "alice@example.com", "tok",
+                                        "imap.example.com", 993, &st->out);
+    case 6: return ms_sasl_login_reply(0, "alice", "s3cret", &st->out);
+    case 7: return ms_sasl_login_reply(1, "alice", "s3cret", &st->out);
+    /* refused inputs: no allocation needed to say so */
+    case 8: return ms_sasl_login_reply(2, "alice", "s3cret", &st->out);
+    case 9: return ms_sasl_initial_response(MS_SASL_OAUTHBEARER, "a,b", "tok", "h", 993, &st->out);
+    case 10:
+        return ms_sasl_initial_response(MS_SASL_PLAIN, "alice", "new\nline", NULL, 0, &st->out);
+    case 11: return ms_sasl_initial_response(MS_SASL_LOGIN, "alice", "pw", NULL, 0, &st->out);
+    }
+    return -100;
+}
+
+#define SASL_CASES 12
+
+static void sasl_check(void *arg, int rc, bool failed)
+{
+    struct sasl_st *st = arg;
+    if (failed) {
+        expect_rc(rc, MS_ENOMEM);
+        EXPECT(!st->out, "*out is not NULL after MS_ENOMEM");
+        return;
+    }
+    if (!st->have_want) {
+        st->want_rc = rc;
+        st->want = st->out ? strdup(st->out) : NULL;
+        st->have_want = true;
+    }
+    expect_rc(rc, st->want_rc);
+    EXPECT((rc == 0) == (st->out != NULL), "*out is %s with rc %d", st->out ? "set" : "NULL", rc);
+    if (st->out)
+        expect_same(st->out, st->want, "the message");
+}
+
+static void sasl_teardown(void *arg)
+{
+    struct sasl_st *st = arg;
+    ms_sasl_free_secret(st->out);
+    st->out = NULL;
+}
+
+static void test_sasl(void **state)
+{
+    (void)state;
+    for (int i = 0; i < SASL_CASES; i++) {
+        struct sasl_st st = {.what = i};
+        char name[64];
+        snprintf(name, sizeof name, "sasl case %d", i);
+        const struct op op = {NULL, sasl_run, sasl_check, sasl_teardown};
+        unsigned long n = torture(name, &op, &st);
+        if (st.want_rc != 0)
+            assert_int_equal(n, 0); /* refused before allocating */
+        free(st.want);
+    }
+}
+
 /* ---- probe/plan.c ------------------------------------------------------------------------- */
 
 static void put_request(FILE *f, const struct ms_request *req)
@@ -983,7 +1063,8 @@ int main(void)
         cmocka_unit_test(test_failalloc),     cmocka_unit_test(test_strlist),
         cmocka_unit_test(test_text_no_alloc), cmocka_unit_test(test_imap_parse),
         cmocka_unit_test(test_pop3_parse),    cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_sasl),
+        cmocka_unit_test(test_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
