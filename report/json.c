@@ -4,8 +4,9 @@
  * when they fail and fail on a NULL value, so one check per call covers both. */
 #include "report/json.h"
 
-#include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -730,23 +731,61 @@ out:
     return ret;
 }
 
+/* The serialised document. jansson 2.14 ignores a dump callback's failure while it writes
+ * an object's key and goes on (akheron/jansson#655): after one failed append the next ones
+ * could succeed and yield a document with a key missing. So the first failure sticks: every
+ * later append fails too, and `failed` is checked besides json_dump_callback's result. */
+struct text {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+
+static int append_text(const char *s, size_t n, void *arg)
+{
+    struct text *t = arg;
+    if (t->failed)
+        return -1;
+    if (n >= t->cap - t->len) { /* keep one byte spare */
+        size_t cap = t->cap ? t->cap : 16384;
+        while (n >= cap - t->len)
+            cap *= 2;
+        char *grown = realloc(t->data, cap);
+        if (!grown) {
+            t->failed = true;
+            return -1;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    return 0;
+}
+
+/* The document is built and serialised in memory first, so running out of memory writes
+ * nothing: a reader gets a whole document or none. */
 static int dump(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
                 size_t flags)
 {
     int rc = 0;
+    struct text text = {0};
     json_t *root = build(result, a);
     if (!root) {
         rc = MS_ENOMEM;
         goto out;
     }
     /* 15 significant digits: 0.1 ms values print as 12.3, not 12.300000000000001. */
-    if (json_dumpf(root, out, flags | JSON_REAL_PRECISION(15)) != 0) {
-        rc = ferror(out) ? MS_EIO : MS_ENOMEM;
+    if (json_dump_callback(root, append_text, &text, flags | JSON_REAL_PRECISION(15)) != 0 ||
+        text.failed) {
+        rc = MS_ENOMEM;
         goto out;
     }
-    if (fputc('\n', out) == EOF || fflush(out) == EOF || ferror(out))
+    if (fwrite(text.data, 1, text.len, out) != text.len || fputc('\n', out) == EOF ||
+        fflush(out) == EOF || ferror(out))
         rc = MS_EIO;
 out:
+    free(text.data);
     json_decref(root);
     return rc;
 }

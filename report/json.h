@@ -10,7 +10,7 @@
 #define MS_SCHEMA_VERSION 2
 
 /* Write the report as one JSON document (indented, ending with a newline) to out.
- * Returns 0, MS_ENOMEM, or MS_EIO. */
+ * Returns 0, MS_ENOMEM (nothing was written), or MS_EIO. */
 int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
 
 /* The same document on one line (JSON Lines), for one target of many. */

@@ -152,6 +152,56 @@ void fx_answer_auth(struct ms_endpoint_result *ep, const char *mechanism, const 
     snprintf(au->server_response, sizeof au->server_response, "%s", text);
 }
 
+void fx_signed_in(struct ms_result *r)
+{
+    static const char *const login_caps[] = {"IMAP4rev1",   "IDLE",          "NAMESPACE", "QUOTA",
+                                             "SPECIAL-USE", "LIST-EXTENDED", NULL};
+    static const char *const shared[] = {"Public/", NULL};
+    static const char *const personal[] = {"", NULL};
+    assert_int_equal(r->endpoint_count, 4);
+    struct ms_endpoint_result *im = &r->endpoints[I993];
+    fx_answer_auth(im, "PLAIN", "OK", "CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA",
+                   "[CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA] Logged in");
+    fx_add_strs(&im->caps_after_login, login_caps);
+    im->caps_after_login_read = true;
+    struct ms_account_facts *a = &im->account;
+    a->read = a->list_special_use = a->namespace_read = a->quota_read = true;
+    fx_folder(a, "INBOX", "", false);
+    fx_folder(a, "Sent", "\\Sent", false);
+    fx_folder(a, "Archive", "\\Archive \\All", false);
+    fx_folder(a, "Public", "", true);
+    fx_add_strs(&a->ns_personal, personal);
+    fx_add_strs(&a->ns_shared, shared);
+    a->inbox_messages = 5;
+    a->inbox_unseen = 2;
+    a->quota_storage_used_kb = 2048;
+    a->quota_storage_limit_kb = 10240;
+    snprintf(a->quota_root, sizeof a->quota_root, "User quota");
+
+    fx_answer_auth(&r->endpoints[P995], "PLAIN", "-ERR", "AUTH",
+                   "-ERR [AUTH] POP3 access is disabled for this account");
+
+    r->endpoints[I143].injection.tested = true;
+    snprintf(r->endpoints[I143].injection.note, sizeof r->endpoints[I143].injection.note,
+             "the server ended the connection when a command followed STARTTLS (safe)");
+    r->endpoints[P110].injection.tested = r->endpoints[P110].injection.vulnerable = true;
+    snprintf(r->endpoints[P110].injection.evidence, sizeof r->endpoints[P110].injection.evidence,
+             "+OK Capability list follows");
+}
+
+void fx_discovery(struct ms_result *r)
+{
+    struct ms_discovery *d = &r->discovery;
+    d->performed = true;
+    snprintf(d->domain, sizeof d->domain, "example.com");
+    snprintf(d->user, sizeof d->user, "alice");
+    d->duration_ms = 41.26;
+    d->queries = calloc(8, sizeof *d->queries);
+    d->candidates = calloc(8, sizeof *d->candidates);
+    assert_non_null(d->queries);
+    assert_non_null(d->candidates);
+}
+
 void fx_account_unknown(struct ms_account_facts *account)
 {
     account->inbox_messages = account->inbox_unseen = -1;

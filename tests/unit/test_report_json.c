@@ -126,15 +126,8 @@ static void discovered(struct ms_result *r)
     snprintf(ep->source_name, sizeof ep->source_name, "conventional name");
     ep->srv_priority = ep->srv_weight = -1;
 
+    fx_discovery(r);
     struct ms_discovery *d = &r->discovery;
-    d->performed = true;
-    snprintf(d->domain, sizeof d->domain, "example.com");
-    snprintf(d->user, sizeof d->user, "alice");
-    d->duration_ms = 41.26;
-    d->queries = calloc(8, sizeof *d->queries);
-    d->candidates = calloc(8, sizeof *d->candidates);
-    assert_non_null(d->queries);
-    assert_non_null(d->candidates);
     static const struct {
         const char *name, *type, *status, *message;
         const char *const *answers;
@@ -217,45 +210,12 @@ static void discovered(struct ms_result *r)
     fx_add_strs(&d->submission, subm);
 }
 
-/* bare_host() signed in as alice: IMAP works on 993 (account read), POP3 on 995 refuses the
- * account with Dovecot's nologin reason; 143 and 110 left sign-in to them; the injection
- * test found 110 vulnerable and 143 safe. */
+/* bare_host() signed in as alice (fx_signed_in). */
 static void signed_in(struct ms_result *r)
 {
-    static const char *const login_caps[] = {"IMAP4rev1",   "IDLE",          "NAMESPACE", "QUOTA",
-                                             "SPECIAL-USE", "LIST-EXTENDED", NULL};
-    static const char *const shared[] = {"Public/", NULL};
-    static const char *const personal[] = {"", NULL};
     bare_host(r);
     fx_credentials(r);
-    struct ms_endpoint_result *im = &r->endpoints[1];
-    fx_answer_auth(im, "PLAIN", "OK", "CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA",
-                   "[CAPABILITY IMAP4rev1 IDLE NAMESPACE QUOTA] Logged in");
-    fx_add_strs(&im->caps_after_login, login_caps);
-    im->caps_after_login_read = true;
-    struct ms_account_facts *a = &im->account;
-    a->read = a->list_special_use = a->namespace_read = a->quota_read = true;
-    fx_folder(a, "INBOX", "", false);
-    fx_folder(a, "Sent", "\\Sent", false);
-    fx_folder(a, "Archive", "\\Archive \\All", false);
-    fx_folder(a, "Public", "", true);
-    fx_add_strs(&a->ns_personal, personal);
-    fx_add_strs(&a->ns_shared, shared);
-    a->inbox_messages = 5;
-    a->inbox_unseen = 2;
-    a->quota_storage_used_kb = 2048;
-    a->quota_storage_limit_kb = 10240;
-    snprintf(a->quota_root, sizeof a->quota_root, "User quota");
-
-    fx_answer_auth(&r->endpoints[3], "PLAIN", "-ERR", "AUTH",
-                   "-ERR [AUTH] POP3 access is disabled for this account");
-
-    r->endpoints[0].injection.tested = true;
-    snprintf(r->endpoints[0].injection.note, sizeof r->endpoints[0].injection.note,
-             "the server ended the connection when a command followed STARTTLS (safe)");
-    r->endpoints[2].injection.tested = r->endpoints[2].injection.vulnerable = true;
-    snprintf(r->endpoints[2].injection.evidence, sizeof r->endpoints[2].injection.evidence,
-             "+OK Capability list follows");
+    fx_signed_in(r);
 }
 
 /* POP3 995 signs in; its account says EXPIRE NEVER, LOGIN-DELAY 600, empty mailbox. */

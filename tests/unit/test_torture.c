@@ -1056,6 +1056,298 @@ static void test_plan(void **state)
     plan_teardown(&st);
 }
 
+/* ---- results for the assessor and the renderers ------------------------------------------ */
+
+static void set_family(struct ms_family_check *fc, const char *address, enum ms_failure f)
+{
+    fc->tried = true;
+    snprintf(fc->address, sizeof fc->address, "%s", address);
+    fc->failure = f;
+    fc->connect_ms = f == MS_FAILURE_NONE ? 4.25 : -1;
+    snprintf(fc->message, sizeof fc->message, "%s", f == MS_FAILURE_NONE ? "" : "no route");
+}
+
+/* fx_signed_in(), with a fifth folder, a second shared namespace, a nearly full quota and
+ * 993's IPv6 address unreachable. */
+static void signed_in(struct ms_result *r)
+{
+    fx_bare_host(r, true);
+    fx_signed_in(r);
+    struct ms_account_facts *a = &r->endpoints[I993].account;
+    fx_folder(a, "Trash", "\\Trash", false);
+    fx_add_str(&a->ns_shared, "Shared/");
+    a->quota_storage_used_kb = 9728;
+    set_family(&r->endpoints[I993].ipv4, "192.0.2.10", MS_FAILURE_NONE);
+    set_family(&r->endpoints[I993].ipv6, "2001:db8::10", MS_FAILURE_TCP_UNREACHABLE);
+}
+
+/* Many hosts, each with another problem: one finding of (nearly) every kind, more findings
+ * than the assessor's first allocation holds. */
+static void many_problems(struct ms_result *r)
+{
+    static const struct {
+        enum ms_protocol p;
+        enum ms_security s;
+        uint16_t port;
+    } eps[] = {
+        {MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143},
+        {MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993},
+        {MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995},
+        {MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110},
+    };
+    const size_t n = sizeof eps / sizeof eps[0];
+    fx_result(r, n);
+    snprintf(r->target, sizeof r->target, "h0.example.com h1.example.com and more");
+    r->want_imap = r->want_pop3 = true;
+    r->duration_ms = 321.5;
+    r->credentials_given = true;
+    snprintf(r->user, sizeof r->user, "bob");
+    for (size_t i = 0; i < n; i++) {
+        struct ms_endpoint_result *ep = &r->endpoints[i];
+        char host[64];
+        fx_healthy_endpoint(ep, eps[i].p, eps[i].s, eps[i].port);
+        snprintf(host, sizeof host, "h%zu.example.com", i);
+        fx_set_host(ep, host);
+        fx_set_san(ep, host);
+        ep->timings_ms.total = 5.0 + 10.0 * (double)i; /* for the response-time thresholds */
+    }
+    struct ms_endpoint_result *ep = r->endpoints;
+    /* 0: plaintext login before STARTTLS, ignored alerts, STARTTLS injection */
+    static const char *const plain[] = {"IMAP4rev1", "STARTTLS", "AUTH=PLAIN", "AUTH=LOGIN", NULL};
+    fx_set_strs(&ep[0].caps_before_tls, plain);
+    ep[0].alerts_ignored_before_tls = 2;
+    ep[0].injection.tested = ep[0].injection.vulnerable = true;
+    snprintf(ep[0].injection.evidence, sizeof ep[0].injection.evidence, "a2 OK NOOP done");
+    /* 1: expired; 2: another host's certificate; 3: self-signed */
+    const int expired[] = {X509_V_ERR_CERT_HAS_EXPIRED};
+    fx_bad_cert(&ep[1], expired, 1, "certificate has expired");
+    ep[1].tls.cert.days_left = -3;
+    ep[1].tls.cert.not_after_epoch = NOW - 3 * DAY;
+    const int mismatch[] = {X509_V_ERR_HOSTNAME_MISMATCH};
+    fx_bad_cert(&ep[2], mismatch, 1, "hostname mismatch");
+    ep[2].tls.cert.hostname_match = false;
+    fx_set_san(&ep[2], "other.example.net");
+    const int self[] = {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_HOSTNAME_MISMATCH};
+    fx_bad_cert(&ep[3], self, 2, "self-signed certificate");
+    ep[3].tls.cert.self_signed = true;
+    ep[3].tls.cert.hostname_match = false;
+    /* 4: TLS 1.0, a certificate that expires in 5 days, IPv6 unreachable */
+    snprintf(ep[4].tls.version, sizeof ep[4].tls.version, "TLSv1");
+    ep[4].tls.cert.days_left = 5;
+    ep[4].tls.cert.not_after_epoch = NOW + 5 * DAY;
+    set_family(&ep[4].ipv4, "192.0.2.10", MS_FAILURE_NONE);
+    set_family(&ep[4].ipv6, "2001:db8::10", MS_FAILURE_TCP_UNREACHABLE);
+    fx_fail_at(&ep[5], MS_FAILURE_STARTTLS_NOT_OFFERED, MS_PHASE_STARTTLS,
+               "STARTTLS is not in the capabilities");
+    fx_fail_at(&ep[6], MS_FAILURE_STARTTLS_INJECTED, MS_PHASE_STARTTLS,
+               "12 bytes followed the STARTTLS answer before TLS");
+    fx_fail_at(&ep[7], MS_FAILURE_STARTTLS_REFUSED, MS_PHASE_STARTTLS, "-ERR not now");
+    fx_fail_at(&ep[8], MS_FAILURE_TCP_REFUSED, MS_PHASE_CONNECT, "connection refused");
+    fx_fail_at(&ep[9], MS_FAILURE_DNS_NO_SUCH_HOST, MS_PHASE_RESOLVE, "no such host");
+    fx_fail_at(&ep[10], MS_FAILURE_TLS_HANDSHAKE, MS_PHASE_TLS, "handshake failed");
+    ms_strlist_free(&ep[10].tls.cert.san);
+    memset(&ep[10].tls, 0, sizeof ep[10].tls);
+    ep[10].tls.attempted = true;
+    snprintf(ep[10].tls.handshake_error, sizeof ep[10].tls.handshake_error, "wrong version number");
+    fx_fail_at(&ep[11], MS_FAILURE_PROTO_BYE, MS_PHASE_GREETING, "* BYE Too many connections");
+    fx_fail_at(&ep[12], MS_FAILURE_PROTO_PREAUTH, MS_PHASE_GREETING, "* PREAUTH logged in");
+    fx_fail_at(&ep[13], MS_FAILURE_PROTO_MALFORMED, MS_PHASE_CAPABILITY, "a line too long");
+    fx_fail_at(&ep[14], MS_FAILURE_PROTO_TIMEOUT, MS_PHASE_GREETING, "no greeting in 10 s");
+    fx_fail_at(&ep[15], MS_FAILURE_INTERNAL, MS_PHASE_CAPABILITY, "out of memory");
+    /* 16, 17: sign-in refused (credentials; a temporary failure) */
+    ep[16].auth.wanted = ep[16].auth.chosen = true;
+    fx_answer_auth(&ep[16], "PLAIN", "NO", "AUTHENTICATIONFAILED",
+                   "[AUTHENTICATIONFAILED] Authentication failed.");
+    ep[17].auth.wanted = ep[17].auth.chosen = true;
+    fx_answer_auth(&ep[17], "USER", "-ERR", "SYS/TEMP", "-ERR [SYS/TEMP] try again later");
+    /* 18: a password, but the server offers OAuth2 only; closed at logout */
+    fx_fail_at(&ep[18], MS_FAILURE_PROTO_CLOSED, MS_PHASE_LOGOUT, "closed at logout");
+    ep[18].auth.wanted = ep[18].auth.chosen = true;
+    fx_not_attempted(&ep[18], MS_AUTH_SKIP_OAUTH2_ONLY, "only OAuth2 is offered");
+}
+
+/* An e-mail address: SRV, MX and conventional names, with queries that failed, an SRV record
+ * saying "not offered" and one whose target does not resolve. */
+static void discovered(struct ms_result *r)
+{
+    fx_result(r, 3);
+    snprintf(r->target, sizeof r->target, "alice@example.com");
+    r->want_imap = r->want_pop3 = true;
+    static const struct {
+        const char *host;
+        enum ms_protocol p;
+        enum ms_security s;
+        uint16_t port;
+        enum ms_source source;
+        const char *source_name;
+    } eps[] = {
+        {"imap.example.com", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993, MS_SOURCE_SRV,
+         "_imaps._tcp.example.com"},
+        {"mx.example.com", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143, MS_SOURCE_MX,
+         "example.com MX"},
+        {"pop.example.com", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995, MS_SOURCE_CONVENTIONAL,
+         "conventional name"},
+    };
+    fx_discovery(r);
+    struct ms_discovery *d = &r->discovery;
+    for (size_t i = 0; i < 3; i++) {
+        struct ms_endpoint_result *ep = &r->endpoints[i];
+        fx_healthy_endpoint(ep, eps[i].p, eps[i].s, eps[i].port);
+        fx_set_host(ep, eps[i].host);
+        fx_set_san(ep, eps[i].host);
+        ep->source = eps[i].source;
+        snprintf(ep->source_name, sizeof ep->source_name, "%s", eps[i].source_name);
+        ep->srv_priority = eps[i].source == MS_SOURCE_SRV ? 0 : -1;
+        ep->srv_weight = eps[i].source == MS_SOURCE_SRV ? 1 : -1;
+        struct ms_candidate *c = &d->candidates[d->candidate_count++];
+        snprintf(c->host, sizeof c->host, "%s", eps[i].host);
+        c->port = eps[i].port;
+        c->protocol = eps[i].p;
+        c->security = eps[i].s;
+        c->source = eps[i].source;
+        snprintf(c->source_name, sizeof c->source_name, "%s", eps[i].source_name);
+        c->priority = eps[i].source == MS_SOURCE_CONVENTIONAL ? -1 : 10;
+        c->weight = -1;
+        c->endpoint_index = (long)i;
+    }
+    struct ms_candidate *c = &d->candidates[d->candidate_count++];
+    *c = d->candidates[0];
+    snprintf(c->host, sizeof c->host, "gone.example.com");
+    c->endpoint_index = -1;
+    snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+    static const struct {
+        const char *name, *type, *status;
+        const char *const answers[3];
+    } qs[] = {
+        {"_imaps._tcp.example.com",
+         "SRV",
+         "ok",
+         {"0 1 993 imap.example.com", "10 5 993 gone.example.com", NULL}},
+        {"_imap._tcp.example.com", "SRV", "nxdomain", {NULL}},
+        {"_pop3._tcp.example.com", "SRV", "ok", {"0 0 0 .", NULL}},
+        {"_pop3s._tcp.example.com", "SRV", "timeout", {NULL}},
+        {"_submissions._tcp.example.com", "SRV", "ok", {"0 1 465 smtp.example.com", NULL}},
+        {"example.com", "MX", "ok", {"10 mx.example.com", NULL}},
+        {"gone.example.com", "A+AAAA", "nxdomain", {NULL}},
+    };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        struct ms_dns_query_fact *q = &d->queries[d->query_count++];
+        snprintf(q->name, sizeof q->name, "%s", qs[i].name);
+        snprintf(q->type, sizeof q->type, "%s", qs[i].type);
+        snprintf(q->status, sizeof q->status, "%s", qs[i].status);
+        if (strcmp(qs[i].status, "ok") != 0)
+            snprintf(q->message, sizeof q->message, "%s", qs[i].status);
+        q->duration_ms = 2.5 + (double)i;
+        fx_add_strs(&q->answers, qs[i].answers);
+    }
+    fx_add_str(&d->srv_not_offered, "_pop3._tcp");
+    fx_add_str(&d->srv_unresolvable, "_imaps._tcp -> gone.example.com");
+    fx_add_str(&d->submission, "_submissions._tcp: 0 1 465 smtp.example.com");
+}
+
+enum { R_FIXTURE, R_SIGNED_IN, R_PROBLEMS, R_DISCOVERY, R_COUNT };
+
+static void make_result(int which, struct ms_result *r)
+{
+    switch (which) {
+    case R_FIXTURE: fx_bare_host(r, false); break;
+    case R_SIGNED_IN: signed_in(r); break;
+    case R_PROBLEMS: many_problems(r); break;
+    default: discovered(r); break;
+    }
+}
+
+static const char *const result_names[R_COUNT] = {"fx_bare_host", "signed_in", "many_problems",
+                                                  "discovered"};
+
+/* ---- report/json.c, text.c, nagios.c, prometheus.c ---------------------------------------- */
+
+enum render_kind { RENDER_JSON, RENDER_JSON_LINE, RENDER_TEXT, RENDER_NAGIOS };
+
+struct render_st {
+    enum render_kind kind;
+    const struct ms_result *r;
+    const struct ms_assessment *a;
+    struct mem m;
+    struct ref ref;
+};
+
+static void render_setup(void *arg)
+{
+    struct render_st *st = arg;
+    mem_open(&st->m);
+}
+
+static int render_run(void *arg)
+{
+    struct render_st *st = arg;
+    const struct ms_thresholds t = {.warning_s = 0.05, .cert_warn_days = 14, .cert_crit_days = 7};
+    switch (st->kind) {
+    case RENDER_JSON: return ms_report_json(st->m.f, st->r, st->a);
+    case RENDER_JSON_LINE: return ms_report_json_line(st->m.f, st->r, st->a);
+    case RENDER_TEXT: return ms_report_text(st->m.f, st->r, st->a, true);
+    case RENDER_NAGIOS: return ms_report_nagios(st->m.f, st->r, st->a, &t);
+    }
+    return -100;
+}
+
+static void render_check(void *arg, int rc, bool failed)
+{
+    struct render_st *st = arg;
+    char *got = mem_close(&st->m);
+    if (failed) {
+        /* The JSON writers write a whole document or nothing. */
+        EXPECT(rc == MS_ENOMEM, "returned %d (%s), expected MS_ENOMEM", rc, ms_strerror(rc));
+        EXPECT(got[0] == '\0', "wrote %zu bytes before failing: %.200s", strlen(got), got);
+        free(got);
+        return;
+    }
+    expect_ref(&st->ref, rc, 0, got, "the report");
+}
+
+static void test_render(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"ms_report_json", "ms_report_json_line", "ms_report_text",
+                                        "ms_report_nagios"};
+    for (int which = 0; which < R_COUNT; which++) {
+        struct ms_result r;
+        struct ms_assessment a;
+        make_result(which, &r);
+        assert_int_equal(ms_assess(&r, NULL, &a), 0);
+        for (int k = RENDER_JSON; k <= RENDER_NAGIOS; k++) {
+            if (k == RENDER_JSON_LINE && which != R_FIXTURE)
+                continue; /* the same document as RENDER_JSON, but for its layout: once is enough */
+            struct render_st st = {.kind = (enum render_kind)k, .r = &r, .a = &a};
+            char name[96];
+            snprintf(name, sizeof name, "%s(%s)", kinds[k], result_names[which]);
+            const struct op op = {render_setup, render_run, render_check, NULL};
+            unsigned long n = torture(name, &op, &st);
+            if (k >= RENDER_TEXT)
+                assert_int_equal(n, 0); /* the text renderers need no memory */
+            else
+                assert_true(n > 100);
+            free(st.ref.text);
+        }
+        fx_done(&r, &a);
+    }
+}
+
 int main(void)
 {
     fa_init();
@@ -1064,7 +1356,7 @@ int main(void)
         cmocka_unit_test(test_text_no_alloc), cmocka_unit_test(test_imap_parse),
         cmocka_unit_test(test_pop3_parse),    cmocka_unit_test(test_caps),
         cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_sasl),
-        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_plan),          cmocka_unit_test(test_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
