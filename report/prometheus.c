@@ -62,7 +62,7 @@ struct ms_prom {
     char **seen;
     size_t seen_cap, seen_count;
     size_t duplicates;
-    bool failed;
+    bool failed; /* an append ran out of memory during the current ms_prom_add */
 };
 
 struct ms_prom *ms_prom_new(void)
@@ -144,28 +144,22 @@ static size_t slot_of(char *const *table, size_t cap, const char *s)
     return i;
 }
 
-/* 1 when target is new (and is now remembered), 0 when seen before, MS_ENOMEM. */
-static int remember_target(struct ms_prom *p, const char *target)
+/* Room in the table for one more target. Returns 0 or MS_ENOMEM (the table unchanged). */
+static int reserve_target(struct ms_prom *p)
 {
-    if (2 * (p->seen_count + 1) > p->seen_cap) {
-        size_t cap = p->seen_cap ? 2 * p->seen_cap : 64;
-        char **table = calloc(cap, sizeof *table);
-        if (!table)
-            return MS_ENOMEM;
-        for (size_t i = 0; i < p->seen_cap; i++)
-            if (p->seen[i])
-                table[slot_of(table, cap, p->seen[i])] = p->seen[i];
-        free(p->seen);
-        p->seen = table;
-        p->seen_cap = cap;
-    }
-    size_t i = slot_of(p->seen, p->seen_cap, target);
-    if (p->seen[i])
+    if (2 * (p->seen_count + 1) <= p->seen_cap)
         return 0;
-    if (!(p->seen[i] = strdup(target)))
+    size_t cap = p->seen_cap ? 2 * p->seen_cap : 64;
+    char **table = calloc(cap, sizeof *table);
+    if (!table)
         return MS_ENOMEM;
-    p->seen_count++;
-    return 1;
+    for (size_t i = 0; i < p->seen_cap; i++)
+        if (p->seen[i])
+            table[slot_of(table, cap, p->seen[i])] = p->seen[i];
+    free(p->seen);
+    p->seen = table;
+    p->seen_cap = cap;
+    return 0;
 }
 
 size_t ms_prom_duplicates(const struct ms_prom *p)
@@ -176,13 +170,18 @@ size_t ms_prom_duplicates(const struct ms_prom *p)
 int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a)
 {
     /* An exposition may hold each series once: a target seen before keeps its first result. */
-    int fresh = remember_target(p, result->target);
-    if (fresh < 0)
-        return fresh;
-    if (!fresh) {
+    if (p->seen_cap && p->seen[slot_of(p->seen, p->seen_cap, result->target)]) {
         p->duplicates++;
         return 0;
     }
+    /* All or nothing: out of memory, the run's series and its target are dropped again, so
+     * the exposition stays one a scraper accepts and a later run can still be added. */
+    size_t len[F_COUNT];
+    for (int f = 0; f < F_COUNT; f++)
+        len[f] = p->series[f].len;
+    char *copy = NULL;
+    if (reserve_target(p) < 0 || !(copy = strdup(result->target)))
+        return MS_ENOMEM;
     char target[600];
     escape(result->target, target, sizeof target);
     append(p, F_STATUS, "mailscope_status{target=\"%s\"} %d\n", target, (int)a->status);
@@ -279,7 +278,16 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
                 "mailscope_finding{target=\"%s\",endpoint=\"%s\",code=\"%s\",severity=\"%s\"} %d\n",
                 target, endpoint, f->code, ms_severity_name(f->severity), count);
     }
-    return p->failed ? MS_ENOMEM : 0;
+    if (p->failed) {
+        for (int f = 0; f < F_COUNT; f++)
+            p->series[f].len = len[f];
+        p->failed = false;
+        free(copy);
+        return MS_ENOMEM;
+    }
+    p->seen[slot_of(p->seen, p->seen_cap, result->target)] = copy;
+    p->seen_count++;
+    return 0;
 }
 
 int ms_prom_write(struct ms_prom *p, FILE *out)

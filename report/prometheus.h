@@ -14,7 +14,8 @@ struct ms_prom;
 /* Returns NULL when out of memory. */
 struct ms_prom *ms_prom_new(void);
 
-/* Add one run's series. Returns 0 or MS_ENOMEM. */
+/* Add one run's series. Returns 0 or MS_ENOMEM; then p is as it was before the call (none
+ * of the run's series, its target not remembered), so p can still be written or added to. */
 int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct ms_assessment *a);
 
 /* How many results were left out because their target had been added already. */

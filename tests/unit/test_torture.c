@@ -1348,6 +1348,101 @@ static void test_render(void **state)
     }
 }
 
+/* Prometheus: a fleet of runs (one repeated) collected into one exposition. */
+struct prom_st {
+    struct ms_result *r;
+    struct ms_assessment *a;
+    size_t runs;      /* results in r/a */
+    const int *order; /* indexes into r/a, -1 ends */
+    struct ms_prom *p;
+    size_t added;        /* ms_prom_add calls that returned 0 */
+    char *want[8];       /* the exposition after the first k adds */
+    size_t want_dups[8]; /* ms_prom_duplicates after the first k adds */
+    bool new_failed;
+};
+
+static int prom_run(void *arg)
+{
+    struct prom_st *st = arg;
+    st->added = 0;
+    st->new_failed = false;
+    if (!(st->p = ms_prom_new())) {
+        st->new_failed = true;
+        return MS_ENOMEM;
+    }
+    for (; st->order[st->added] >= 0; st->added++) {
+        int i = st->order[st->added];
+        int rc = ms_prom_add(st->p, &st->r[i], &st->a[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static char *prom_text(struct ms_prom *p)
+{
+    struct mem m;
+    assert_int_equal(ms_prom_write(p, mem_open(&m)), 0);
+    return mem_close(&m);
+}
+
+static void prom_check(void *arg, int rc, bool failed)
+{
+    struct prom_st *st = arg;
+    if (failed) {
+        expect_rc(rc, MS_ENOMEM);
+        if (st->new_failed) {
+            EXPECT(!st->p, "ms_prom_new failed but returned a collector");
+            return;
+        }
+    } else {
+        expect_rc(rc, 0);
+    }
+    /* A failed add leaves the collector as it was: the runs added before, and only they. */
+    char *got = prom_text(st->p);
+    expect_same(got, st->want[st->added], "the exposition");
+    EXPECT(ms_prom_duplicates(st->p) == st->want_dups[st->added], "duplicates %zu, expected %zu",
+           ms_prom_duplicates(st->p), st->want_dups[st->added]);
+    free(got);
+}
+
+static void prom_teardown(void *arg)
+{
+    struct prom_st *st = arg;
+    ms_prom_free(st->p);
+    st->p = NULL;
+}
+
+static void test_prometheus(void **state)
+{
+    (void)state;
+    struct ms_result r[R_COUNT];
+    struct ms_assessment a[R_COUNT];
+    for (int i = 0; i < R_COUNT; i++) {
+        make_result(i, &r[i]);
+        assert_int_equal(ms_assess(&r[i], NULL, &a[i]), 0);
+    }
+    static const int order[] = {R_SIGNED_IN, R_PROBLEMS, R_SIGNED_IN, R_DISCOVERY, R_FIXTURE, -1};
+    struct prom_st st = {.r = r, .a = a, .runs = R_COUNT, .order = order};
+    /* The expositions after 0, 1, ... runs, from collectors that never ran out of memory. */
+    for (size_t k = 0; k <= 5; k++) {
+        struct ms_prom *p = ms_prom_new();
+        assert_non_null(p);
+        for (size_t j = 0; j < k; j++)
+            assert_int_equal(ms_prom_add(p, &r[order[j]], &a[order[j]]), 0);
+        st.want[k] = prom_text(p);
+        st.want_dups[k] = ms_prom_duplicates(p);
+        ms_prom_free(p);
+    }
+    assert_int_equal(st.want_dups[5], 2); /* signed_in twice; fx_bare_host has its target */
+    const struct op op = {NULL, prom_run, prom_check, prom_teardown};
+    assert_true(torture("ms_prom_add (a fleet of five)", &op, &st) > 5);
+    for (size_t k = 0; k <= 5; k++)
+        free(st.want[k]);
+    for (int i = 0; i < R_COUNT; i++)
+        fx_done(&r[i], &a[i]);
+}
+
 int main(void)
 {
     fa_init();
@@ -1357,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_pop3_parse),    cmocka_unit_test(test_caps),
         cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_plan),          cmocka_unit_test(test_render),
+        cmocka_unit_test(test_prometheus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
