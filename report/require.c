@@ -311,47 +311,75 @@ static void fill(struct ms_finding *f, enum ms_finding_id id, const struct ms_va
                         n);
 }
 
-/* Insert f after the findings at least as severe, keeping worst-first order. */
+/* Room for n more findings: the apply functions reserve it first, so running out of memory
+ * leaves the assessment as it was. Returns 0 or MS_ENOMEM. */
+static int reserve_findings(struct ms_assessment *a, size_t n)
+{
+    if (n == 0)
+        return 0;
+    struct ms_finding *grown = realloc(a->findings, (a->finding_count + n) * sizeof *grown);
+    if (!grown)
+        return MS_ENOMEM;
+    a->findings = grown;
+    return 0;
+}
+
+/* Put f after the findings at least as severe, keeping worst-first order, and raise the
+ * status. The room for it was reserved (or freed by taking f out). */
+static struct ms_finding *place_finding(struct ms_assessment *a, const struct ms_finding *f)
+{
+    size_t at = 0;
+    while (at < a->finding_count && a->findings[at].severity >= f->severity)
+        at++;
+    memmove(&a->findings[at + 1], &a->findings[at], (a->finding_count - at) * sizeof *f);
+    a->finding_count++;
+    a->findings[at] = *f;
+    a->status = raise_status(a->status, f->severity);
+    return &a->findings[at];
+}
+
+/* A new zeroed finding of this severity, about no endpoint yet, in its place. */
 static struct ms_finding *insert_finding(struct ms_assessment *a, enum ms_severity severity)
 {
-    struct ms_finding *grown = realloc(a->findings, (a->finding_count + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    a->findings = grown;
-    size_t at = 0;
-    while (at < a->finding_count && a->findings[at].severity >= severity)
-        at++;
-    memmove(&a->findings[at + 1], &a->findings[at], (a->finding_count - at) * sizeof *grown);
-    a->finding_count++;
-    struct ms_finding *f = &a->findings[at];
-    memset(f, 0, sizeof *f);
-    f->severity = severity;
-    f->endpoint_index = -1;
-    a->status = raise_status(a->status, severity);
-    return f;
+    const struct ms_finding f = {.severity = severity, .endpoint_index = -1};
+    return place_finding(a, &f);
+}
+
+/* The severity of endpoint ep's response-time finding and the threshold it crossed; INFO
+ * when it needs none. */
+static enum ms_severity slow(const struct ms_thresholds *t, const struct ms_endpoint_result *ep,
+                             double *limit)
+{
+    double seconds = ep->timings_ms.total / 1000.0;
+    if (ep->timings_ms.total < 0)
+        return MS_SEVERITY_INFO;
+    if (t->critical_s > 0 && seconds > t->critical_s) {
+        *limit = t->critical_s;
+        return MS_SEVERITY_CRITICAL;
+    }
+    if (t->warning_s > 0 && seconds > t->warning_s) {
+        *limit = t->warning_s;
+        return MS_SEVERITY_WARNING;
+    }
+    return MS_SEVERITY_INFO;
 }
 
 int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *result,
                         struct ms_assessment *a)
 {
+    size_t n = 0;
+    double limit = 0;
+    for (size_t i = 0; i < result->endpoint_count; i++)
+        n += slow(t, &result->endpoints[i], &limit) != MS_SEVERITY_INFO;
+    if (reserve_findings(a, n) < 0)
+        return MS_ENOMEM;
     for (size_t i = 0; i < result->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &result->endpoints[i];
-        double seconds = ep->timings_ms.total / 1000.0;
-        enum ms_severity sev = MS_SEVERITY_INFO;
-        double limit = 0;
-        if (t->critical_s > 0 && seconds > t->critical_s) {
-            sev = MS_SEVERITY_CRITICAL;
-            limit = t->critical_s;
-        } else if (t->warning_s > 0 && seconds > t->warning_s) {
-            sev = MS_SEVERITY_WARNING;
-            limit = t->warning_s;
-        }
-        if (sev != MS_SEVERITY_INFO && ep->timings_ms.total >= 0) {
+        enum ms_severity sev = slow(t, ep, &limit);
+        if (sev != MS_SEVERITY_INFO) {
             struct ms_finding *f = insert_finding(a, sev);
-            if (!f)
-                return MS_ENOMEM;
             char seconds_s[32], limit_s[32], id_s[208];
-            snprintf(seconds_s, sizeof seconds_s, "%.3f", seconds);
+            snprintf(seconds_s, sizeof seconds_s, "%.3f", ep->timings_ms.total / 1000.0);
             snprintf(limit_s, sizeof limit_s, "%g", limit);
             snprintf(id_s, sizeof id_s, "%.200s", ep->id);
             const struct ms_var vars[] = {{"id", id_s},
@@ -369,14 +397,12 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
                 struct ms_finding *f = &a->findings[k];
                 if (f->endpoint_index == (long)i && f->id == MS_F_TLS_CERT_EXPIRES_SOON &&
                     f->severity != MS_SEVERITY_CRITICAL) {
+                    /* Take it out and put it back as critical: no memory needed. */
                     struct ms_finding copy = *f;
                     memmove(f, f + 1, (a->finding_count - k - 1) * sizeof *f);
                     a->finding_count--;
-                    struct ms_finding *g = insert_finding(a, MS_SEVERITY_CRITICAL);
-                    if (!g)
-                        return MS_ENOMEM;
                     copy.severity = MS_SEVERITY_CRITICAL;
-                    *g = copy;
+                    place_finding(a, &copy);
                     raise_endpoint(a, i, MS_SEVERITY_CRITICAL);
                     break;
                 }
@@ -389,14 +415,20 @@ int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *r
 int ms_require_apply(const struct ms_requirements *reqs, const struct ms_result *result,
                      struct ms_assessment *a)
 {
-    for (size_t i = 0; i < reqs->count; i++) {
+    bool unmet[MS_MAX_REQUIREMENTS] = {false};
+    size_t n = 0;
+    for (size_t i = 0; i < reqs->count && i < MS_MAX_REQUIREMENTS; i++) {
         const struct ms_requirement *item = &reqs->items[i];
-        bool holds = ms_require_holds(item, result, a);
-        if (holds != item->forbid)
+        unmet[i] = ms_require_holds(item, result, a) == item->forbid;
+        n += unmet[i];
+    }
+    if (reserve_findings(a, n) < 0)
+        return MS_ENOMEM;
+    for (size_t i = 0; i < reqs->count && i < MS_MAX_REQUIREMENTS; i++) {
+        const struct ms_requirement *item = &reqs->items[i];
+        if (!unmet[i])
             continue;
         struct ms_finding *f = insert_finding(a, MS_SEVERITY_CRITICAL); /* the caller said so */
-        if (!f)
-            return MS_ENOMEM;
         const struct ms_var vars[] = {{"item", item->text}};
         fill(f, item->forbid ? MS_F_FORBID_PRESENT : MS_F_REQUIRE_UNMET, vars, 1);
     }

@@ -50,7 +50,7 @@ struct ms_thresholds {
 
 /* Apply the thresholds: `perf.response_time` (warning/critical) per slow endpoint, and a
  * certificate that expires within cert_crit_days makes its tls.cert_expires_soon critical.
- * Returns 0 or MS_ENOMEM. */
+ * Returns 0 or MS_ENOMEM (then a is as it was). */
 int ms_thresholds_apply(const struct ms_thresholds *t, const struct ms_result *result,
                         struct ms_assessment *a);
 
@@ -64,7 +64,7 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
                       const struct ms_assessment *a);
 
 /* Add a critical `require.unmet` / `forbid.present` finding for each item that fails, and
- * raise the status. Returns 0 or MS_ENOMEM. */
+ * raise the status. Returns 0 or MS_ENOMEM (then a is as it was). */
 int ms_require_apply(const struct ms_requirements *reqs, const struct ms_result *result,
                      struct ms_assessment *a);
 

@@ -1443,6 +1443,157 @@ static void test_prometheus(void **state)
         fx_done(&r[i], &a[i]);
 }
 
+/* ---- report/require.c --------------------------------------------------------------------- */
+
+/* Everything an assessment holds, as text. */
+static void put_assessment(FILE *f, const struct ms_assessment *a)
+{
+    fprintf(f, "status=%d findings=%zu\n", (int)a->status, a->finding_count);
+    for (size_t i = 0; i < a->finding_count; i++) {
+        const struct ms_finding *x = &a->findings[i];
+        fprintf(f, "  %d %s %ld %s | %s | %s\n", (int)x->severity, x->code, x->endpoint_index,
+                x->endpoint ? x->endpoint : "-", x->message, x->remedy);
+    }
+    fprintf(f, "endpoint_status=%s\n", a->endpoint_status ? "" : "NULL");
+    for (size_t i = 0; i < a->verdict_count; i++) {
+        const struct ms_protocol_verdict *v = &a->verdicts[i];
+        fprintf(f, "verdict %d %d %d %d %s\n", (int)v->protocol, v->available, v->not_offered,
+                (int)v->status, v->summary);
+    }
+    fprintf(f, "recommended=%ld,%ld preferred=%d not=%s|%s\n", a->recommended[0], a->recommended[1],
+            a->preferred, a->not_recommended[0], a->not_recommended[1]);
+    const struct ms_summary *s = &a->summary;
+    for (int k = 0; k < MS_FEATURE_COUNT; k++) {
+        const struct ms_feature *x = &s->features[k];
+        fprintf(f, "feature %s", x->id ? x->id : "-");
+        for (int p = 0; p < 2; p++) {
+            const struct ms_answer_value *v = &x->answers[p];
+            fprintf(f, " [%d %d %d %lld %s %lld %d %s]", (int)v->answer, (int)v->unit,
+                    v->has_number, v->number, v->string, v->limit_kib, v->percent, v->text);
+        }
+        fprintf(f, " %s\n", x->evidence);
+    }
+    fprintf(f,
+            "in_play=%d%d source=%ld,%ld auth_ep=%ld,%ld auth=%d,%d signed=%ld,%ld poll=%ld %s\n",
+            s->in_play[0], s->in_play[1], s->source[0], s->source[1], s->auth_endpoint[0],
+            s->auth_endpoint[1], (int)s->auth[0], (int)s->auth[1], s->signed_in[0], s->signed_in[1],
+            s->poll_interval_s, s->schedule);
+}
+
+static void put_statuses(FILE *f, const struct ms_assessment *a, size_t n)
+{
+    for (size_t i = 0; a->endpoint_status && i < n; i++)
+        fprintf(f, " %d", (int)a->endpoint_status[i]);
+    fputc('\n', f);
+}
+
+static char *describe_assessment(const struct ms_assessment *a, size_t endpoints)
+{
+    struct mem m;
+    FILE *f = mem_open(&m);
+    put_assessment(f, a);
+    put_statuses(f, a, endpoints);
+    return mem_close(&m);
+}
+
+struct require_st {
+    const struct ms_result *r;
+    const struct ms_requirements *reqs;
+    const struct ms_thresholds *t;
+    struct ms_assessment a;
+    char *before; /* the assessment before the thresholds and requirements */
+    struct ref ref;
+};
+
+static void require_setup(void *arg)
+{
+    struct require_st *st = arg;
+    assert_int_equal(ms_assess(st->r, NULL, &st->a), 0);
+}
+
+static int require_run(void *arg)
+{
+    struct require_st *st = arg;
+    int rc = ms_thresholds_apply(st->t, st->r, &st->a);
+    if (rc)
+        return rc;
+    return ms_require_apply(st->reqs, st->r, &st->a);
+}
+
+static void require_check(void *arg, int rc, bool failed)
+{
+    struct require_st *st = arg;
+    char *got = describe_assessment(&st->a, st->r->endpoint_count);
+    if (failed) {
+        expect_rc(rc, MS_ENOMEM);
+        /* A failed apply leaves the assessment as it was before that call. */
+        if (strcmp(got, st->before) != 0 && strcmp(got, st->ref.text) != 0) {
+            /* after the thresholds, before the requirements */
+            struct ms_assessment b;
+            assert_int_equal(ms_assess(st->r, NULL, &b), 0);
+            assert_int_equal(ms_thresholds_apply(st->t, st->r, &b), 0);
+            char *mid = describe_assessment(&b, st->r->endpoint_count);
+            ms_assessment_free(&b);
+            expect_same(got, mid, "the assessment after MS_ENOMEM (neither before nor after)");
+            free(mid);
+        }
+        free(got);
+        return;
+    }
+    expect_ref(&st->ref, rc, 0, got, "the assessment");
+}
+
+static void require_teardown(void *arg)
+{
+    struct require_st *st = arg;
+    ms_assessment_free(&st->a);
+}
+
+static void test_require(void **state)
+{
+    (void)state;
+    struct ms_requirements reqs = {0};
+    struct ms_error err = {0};
+    /* Parsing needs no memory. */
+    fa_arm(1, FA_FROM);
+    int rc = ms_require_parse("imap, pop3,imaps,imap+starttls,pop3s,pop3+stls,login,imap:IDLE,"
+                              "pop3:UIDL,tls>=1.2,cert-days>=21,push_mail,quota,server_folders",
+                              false, &reqs, &err);
+    if (rc == 0)
+        rc =
+            ms_require_parse("tls.cert_expired,auth.plaintext_login_allowed,Starttls.Injected_data,"
+                             "pop3:USER,tls<1.2",
+                             true, &reqs, &err);
+    struct ms_requirements bad = {0};
+    int bad_rc = ms_require_parse("imap,nonsense", false, &bad, &err);
+    assert_int_equal(fa_disarm(), 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(bad_rc, MS_EINVAL);
+    assert_int_equal(reqs.count, 19);
+
+    const struct ms_thresholds t = {
+        .warning_s = 0.02, .critical_s = 0.1, .cert_warn_days = 14, .cert_crit_days = 7};
+    for (int which = 0; which < R_COUNT; which++) {
+        struct ms_result r;
+        make_result(which, &r);
+        struct require_st st = {.r = &r, .reqs = &reqs, .t = &t};
+        struct ms_assessment b;
+        assert_int_equal(ms_assess(&r, NULL, &b), 0);
+        st.before = describe_assessment(&b, r.endpoint_count);
+        ms_assessment_free(&b);
+        char name[96];
+        snprintf(name, sizeof name, "ms_thresholds_apply + ms_require_apply(%s)",
+                 result_names[which]);
+        const struct op op = {require_setup, require_run, require_check, require_teardown};
+        assert_true(torture(name, &op, &st) > 0);
+        if (which == R_PROBLEMS) /* tls.cert_expires_soon made critical by --cert-crit-days */
+            assert_non_null(strstr(st.ref.text, "2 tls.cert_expires_soon 4"));
+        free(st.before);
+        free(st.ref.text);
+        ms_result_free(&r);
+    }
+}
+
 int main(void)
 {
     fa_init();
@@ -1452,7 +1603,7 @@ int main(void)
         cmocka_unit_test(test_pop3_parse),    cmocka_unit_test(test_caps),
         cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_plan),          cmocka_unit_test(test_render),
-        cmocka_unit_test(test_prometheus),
+        cmocka_unit_test(test_prometheus),    cmocka_unit_test(test_require),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
