@@ -41,7 +41,9 @@ int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_erro
  * which finds endpoints at run time; it must be the only target) (bare host: each wanted protocol's
  * two endpoints, in the order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets
  * want_imap / want_pop3 / bare_host from what was added. Endpoints already present are not
- * repeated. Returns 0, or MS_EINVAL (a URL of an unwanted protocol, too many endpoints). */
+ * repeated. Returns 0, MS_EINVAL (a URL of an unwanted protocol, too many endpoints), or
+ * MS_ENOMEM (err says so; the endpoints added before the failure stay, and
+ * ms_request_release frees them). */
 int ms_plan_add(struct ms_request *req, const struct ms_target *target,
                 const struct ms_ports *ports, bool want_imap, bool want_pop3, struct ms_error *err);
 
