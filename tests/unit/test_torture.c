@@ -1594,6 +1594,74 @@ static void test_require(void **state)
     }
 }
 
+/* ---- report/assess*.c --------------------------------------------------------------------- */
+
+struct assess_st {
+    const struct ms_result *r;
+    const struct ms_assess_options *opt;
+    struct ms_assessment a;
+    struct ref ref;
+};
+
+static int assess_run(void *arg)
+{
+    struct assess_st *st = arg;
+    return ms_assess(st->r, st->opt, &st->a);
+}
+
+static void assess_check(void *arg, int rc, bool failed)
+{
+    struct assess_st *st = arg;
+    struct ms_assessment *a = &st->a;
+    if (failed) {
+        /* "On error out is left empty (safe to free)". */
+        expect_rc(rc, MS_ENOMEM);
+        EXPECT(!a->findings && !a->finding_count && !a->endpoint_status && !a->verdict_count,
+               "the assessment is not empty after MS_ENOMEM (%zu findings, %zu verdicts)",
+               a->finding_count, a->verdict_count);
+        EXPECT(a->recommended[0] == -1 && a->recommended[1] == -1 && a->preferred == -1,
+               "recommended %ld/%ld, preferred %d after MS_ENOMEM", a->recommended[0],
+               a->recommended[1], a->preferred);
+        EXPECT(!ms_assess_recommended(st->r, a, MS_PROTOCOL_IMAP) &&
+                   !ms_assess_recommended(st->r, a, MS_PROTOCOL_POP3),
+               "a recommendation after MS_ENOMEM");
+        ms_assessment_free(a);
+        ms_assessment_free(a); /* twice: safe */
+        return;
+    }
+    expect_ref(&st->ref, rc, 0, describe_assessment(a, st->r->endpoint_count), "the assessment");
+}
+
+static void assess_teardown(void *arg)
+{
+    struct assess_st *st = arg;
+    ms_assessment_free(&st->a);
+}
+
+static void test_assess(void **state)
+{
+    (void)state;
+    const struct ms_assess_options opt = {.cert_warn_days = 30};
+    for (int which = 0; which < R_COUNT; which++) {
+        struct ms_result r;
+        make_result(which, &r);
+        for (int o = 0; o < 2; o++) {
+            struct assess_st st = {.r = &r, .opt = o ? &opt : NULL};
+            char name[96];
+            snprintf(name, sizeof name, "ms_assess(%s%s)", result_names[which],
+                     o ? ", cert_warn_days 30" : "");
+            const struct op op = {NULL, assess_run, assess_check, assess_teardown};
+            unsigned long n = torture(name, &op, &st);
+            assert_true(n >= 2); /* the findings and the statuses */
+            if (which == R_PROBLEMS)
+                assert_true(strstr(st.ref.text, "findings=") &&
+                            strtoul(strstr(st.ref.text, "findings=") + 9, NULL, 10) > 16);
+            free(st.ref.text);
+        }
+        ms_result_free(&r);
+    }
+}
+
 int main(void)
 {
     fa_init();
@@ -1604,6 +1672,7 @@ int main(void)
         cmocka_unit_test(test_imap_account),  cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_plan),          cmocka_unit_test(test_render),
         cmocka_unit_test(test_prometheus),    cmocka_unit_test(test_require),
+        cmocka_unit_test(test_assess),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
