@@ -56,10 +56,33 @@ static int parse_port(const char *text, size_t len, uint16_t *port)
     return 0;
 }
 
-/* host[:port] or [v6][:port] or a bare IPv6 literal (no port) into out. */
-static int parse_authority(const char *text, size_t len, bool allow_port, struct ms_target *out,
-                           struct ms_error *err)
+/* A URL's authority with two colons or more and no brackets: an IPv6 literal written the way
+ * RFC 3986 forbids ("imaps://::1:993" is ambiguous). Refused with the bracketed form. */
+static int unbracketed_ipv6(const char *scheme, size_t scheme_len, const char *auth,
+                            struct ms_error *err)
 {
+    const char *last = strrchr(auth, ':');
+    size_t digits = strlen(last + 1);
+    char prefix[MS_MAX_HOST + 8];
+    size_t prefix_len = (size_t)(last - auth);
+    memcpy(prefix, auth, prefix_len);
+    prefix[prefix_len] = '\0';
+    bool port = digits > 0 && digits <= 5 && strspn(last + 1, "0123456789") == digits;
+    if (port && is_ipv6(prefix))
+        return ms_error_set(err, MS_EINVAL,
+                            "an IPv6 address in a URL needs brackets (RFC 3986): %.*s[%s]:%s",
+                            (int)scheme_len, scheme, prefix, last + 1);
+    return ms_error_set(err, MS_EINVAL,
+                        "an IPv6 address in a URL needs brackets (RFC 3986): %.*s[%s]",
+                        (int)scheme_len, scheme, auth);
+}
+
+/* host[:port] or [v6][:port] or a bare IPv6 literal (no port) into out. scheme: the URL's
+ * "imaps://" as written, or NULL for a bare host (which takes no port). */
+static int parse_authority(const char *text, size_t len, const char *scheme, size_t scheme_len,
+                           struct ms_target *out, struct ms_error *err)
+{
+    bool allow_port = scheme != NULL;
     char buf[MS_MAX_HOST + 8];
     if (len == 0)
         return ms_error_set(err, MS_EINVAL, "the target has no host name");
@@ -82,6 +105,8 @@ static int parse_authority(const char *text, size_t len, bool allow_port, struct
             return ms_error_set(err, MS_EINVAL, "unexpected text after ']' in the target");
         if (!is_ipv6(host))
             return ms_error_set(err, MS_EINVAL, "'%s' is not an IPv6 address", host);
+    } else if (scheme && strchr(buf, ':') != strrchr(buf, ':')) {
+        return unbracketed_ipv6(scheme, scheme_len, buf, err);
     } else if (is_ipv6(buf)) {
         host = buf; /* bare IPv6 literal: no port possible */
     } else {
@@ -143,7 +168,7 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
             if (auth[auth_len] != '\0' && strcmp(auth + auth_len, "/") != 0)
                 return ms_error_set(err, MS_EINVAL, "'%s': a target URL takes no path or query",
                                     text);
-            return parse_authority(auth, auth_len, true, out, err);
+            return parse_authority(auth, auth_len, text, n, out, err);
         }
         return ms_error_set(err, MS_EINVAL,
                             "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)",
@@ -168,7 +193,7 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
         }
         return rc;
     }
-    return parse_authority(text, len, false, out, err);
+    return parse_authority(text, len, NULL, 0, out, err);
 }
 
 int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_error *err)

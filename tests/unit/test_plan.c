@@ -87,6 +87,36 @@ static void test_bad_targets(void **state)
     assert_int_equal(ms_plan_parse_target(longname, &t, &err), MS_EINVAL);
 }
 
+/* RFC 3986: an IPv6 literal in a URL is bracketed. "imaps://::1:993" would otherwise be
+ * read as the address ::1:993 on the default port; it is refused with the bracketed form. */
+static void test_unbracketed_ipv6_url(void **state)
+{
+    (void)state;
+    struct ms_target t;
+    struct ms_error err = {0};
+    static const struct {
+        const char *text, *hint;
+    } cases[] = {
+        {"imaps://::1:993", "imaps://[::1]:993"},
+        {"imap://::1", "imap://[::1]"},
+        {"pop3s://2001:db8::5:995", "pop3s://[2001:db8::5]:995"},
+        {"POP3://fe80::1", "POP3://[fe80::1]"},
+        {"imaps://2001:db8::zz:993", "imaps://[2001:db8::zz:993]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(ms_plan_parse_target(cases[i].text, &t, &err), MS_EINVAL);
+        assert_non_null(strstr(err.message, "bracket"));
+        assert_non_null(strstr(err.message, cases[i].hint));
+    }
+    /* A bare IPv6 literal (no URL) takes no port and needs no brackets. */
+    assert_int_equal(ms_plan_parse_target("::1", &t, &err), 0);
+    assert_string_equal(t.host, "::1");
+    assert_int_equal(ms_plan_parse_target("imaps://[::1]:993", &t, &err), 0);
+    assert_string_equal(t.host, "::1");
+    assert_int_equal(t.port, 993);
+}
+
 static void test_email_and_domain(void **state)
 {
     (void)state;
@@ -254,7 +284,7 @@ int main(void)
         cmocka_unit_test(test_bad_targets),        cmocka_unit_test(test_ports),
         cmocka_unit_test(test_email_and_domain),   cmocka_unit_test(test_pins),
         cmocka_unit_test(test_plan_bare_and_urls), cmocka_unit_test(test_plan_protocol_filter),
-        cmocka_unit_test(test_plan_too_many),
+        cmocka_unit_test(test_plan_too_many),      cmocka_unit_test(test_unbracketed_ipv6_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
