@@ -1,5 +1,7 @@
 #include "cmd/fleet.h"
 
+#include "cmd/say.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -214,7 +216,7 @@ static int next_request(void *arg, struct ms_request *req)
         }
         if (rc < 0) {
             /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
-            fprintf(stderr, "mailscope: targets file line %zu: %s\n", fl->line_no, err.message);
+            ms_say("targets file line %zu: %s", fl->line_no, err.message);
             record(fl, MS_STATUS_UNKNOWN);
         }
     }

@@ -6,6 +6,7 @@
 
 #include "cmd/fleet.h"
 #include "cmd/options.h"
+#include "cmd/say.h"
 #include "probe/engine.h"
 #include "report/assess.h"
 #include "report/explain.h"
@@ -64,10 +65,12 @@ static int render(void *arg, const struct ms_request *req, const struct ms_resul
  * stdout, since a monitoring system shows only that. */
 static void report_error(const struct ms_options *opt, const char *message, bool usage)
 {
-    fprintf(stderr, "mailscope: %s\n%s", message,
+    char clean[4 * sizeof((struct ms_error *)0)->message];
+    ms_say_clean(clean, sizeof clean, message);
+    fprintf(stderr, "mailscope: %s\n%s", clean,
             usage ? "Try 'mailscope --help' for more information.\n" : "");
     if (opt && opt->format == MS_FORMAT_NAGIOS)
-        printf("MAILSCOPE UNKNOWN - %s\n", message);
+        printf("MAILSCOPE UNKNOWN - %s\n", clean);
 }
 
 int main(int argc, char **argv)
