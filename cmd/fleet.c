@@ -1,5 +1,6 @@
 #include "cmd/fleet.h"
 
+#include "cmd/localfile.h"
 #include "cmd/say.h"
 
 #include <errno.h>
@@ -20,13 +21,14 @@ struct fleet {
     const struct ms_options *opt;
     ms_render_fn render;
     void *render_arg;
-    FILE *in;
-    /* A pipe or terminal is read only when it has data (the event loop watches it), so
-     * targets already running are not held up by a slow writer. */
+    int fd;
+    /* A pipe or terminal (stdin) is read only when it has data (the event loop watches it),
+     * so targets already running are not held up by a slow writer. */
     bool stream;
     char buf[2 * MS_FLEET_MAX_LINE];
     size_t buf_len;
     bool eof, skipping; /* skipping: the rest of an over-long line */
+    int read_errno;     /* reading the targets file failed: the run stops there */
     size_t line_no;
     size_t total; /* targets in the file, 0 when unknown (stdin) */
     size_t finished;
@@ -36,17 +38,72 @@ struct fleet {
     double t0;
 };
 
-/* Count the targets up front so the progress line can show a total and an ETA. */
-static size_t count_targets(FILE *f)
+enum { LINE_TOO_LONG = 2 };
+
+/* The next line of the targets file into line (NUL-terminated; *len bytes, the line end
+ * included): 1, LINE_TOO_LONG (a line longer than the buffer, skipped whole), 0 at the end,
+ * MS_EAGAIN when a stream has no whole line yet (never blocks: a stream is read only when
+ * poll() says there is data), or MS_EIO (fl->read_errno says why). Lines are byte strings:
+ * a NUL byte is part of the line, never its end. */
+static int read_line(struct fleet *fl, char *line, size_t cap, size_t *len)
+{
+    for (;;) {
+        char *nl = memchr(fl->buf, '\n', fl->buf_len);
+        if (nl || (fl->eof && fl->buf_len > 0) || fl->buf_len == sizeof fl->buf) {
+            size_t n = nl ? (size_t)(nl - fl->buf) + 1 : fl->buf_len;
+            bool was_skipping = fl->skipping;
+            fl->skipping = !nl && !fl->eof; /* longer than the buffer: drop the rest too */
+            bool fits = n < cap;
+            if (!was_skipping && fits) {
+                memcpy(line, fl->buf, n);
+                line[n] = '\0';
+                *len = n;
+            }
+            memmove(fl->buf, fl->buf + n, fl->buf_len - n);
+            fl->buf_len -= n;
+            if (was_skipping)
+                continue;
+            fl->line_no++;
+            return fits ? 1 : LINE_TOO_LONG;
+        }
+        if (fl->eof)
+            return 0;
+        if (fl->stream) {
+            struct pollfd p = {.fd = fl->fd, .events = POLLIN};
+            if (poll(&p, 1, 0) <= 0)
+                return MS_EAGAIN;
+        }
+        ssize_t n = read(fl->fd, fl->buf + fl->buf_len, sizeof fl->buf - fl->buf_len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0) {
+            fl->read_errno = errno;
+            return MS_EIO;
+        }
+        if (n == 0)
+            fl->eof = true;
+        else
+            fl->buf_len += (size_t)n;
+    }
+}
+
+/* Count the targets up front so the progress line can show a total and an ETA (a regular
+ * file only: it is read again from the start). */
+static size_t count_targets(struct fleet *fl)
 {
     char line[MS_FLEET_MAX_LINE];
-    size_t n = 0;
-    while (fgets(line, sizeof line, f)) {
+    size_t n = 0, len = 0;
+    int got;
+    while ((got = read_line(fl, line, sizeof line, &len)) > 0) {
         char *p = line + strspn(line, " \t");
-        if (*p && *p != '#' && *p != '\n' && *p != '\r')
+        if (got == LINE_TOO_LONG || (*p && *p != '#' && *p != '\n' && *p != '\r'))
             n++;
     }
-    rewind(f);
+    lseek(fl->fd, 0, SEEK_SET);
+    fl->buf_len = 0;
+    fl->eof = fl->skipping = false;
+    fl->line_no = 0;
+    fl->read_errno = 0;
     return n;
 }
 
@@ -133,94 +190,37 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
     return 1;
 }
 
-/* An over-long line is that target's UNKNOWN result. */
-static void skip_long_line(struct fleet *fl)
-{
-    fprintf(stderr, "mailscope: targets file line %zu is longer than %d characters: skipped\n",
-            fl->line_no, MS_FLEET_MAX_LINE - 2);
-    record(fl, MS_STATUS_UNKNOWN);
-}
-
-/* The next line of a pipe or terminal into line: 1, 0 at the end, MS_EAGAIN when no whole
- * line is there yet (never blocks: read() only runs when poll() says there is data). */
-static int stream_line(struct fleet *fl, char *line, size_t cap)
-{
-    for (;;) {
-        char *nl = memchr(fl->buf, '\n', fl->buf_len);
-        if (nl || (fl->eof && fl->buf_len > 0) || fl->buf_len == sizeof fl->buf) {
-            size_t len = nl ? (size_t)(nl - fl->buf) + 1 : fl->buf_len;
-            bool was_skipping = fl->skipping;
-            fl->skipping = !nl && !fl->eof; /* longer than the buffer: drop the rest too */
-            bool fits = len < cap;
-            if (!was_skipping) {
-                fl->line_no++;
-                if (fits) {
-                    memcpy(line, fl->buf, len);
-                    line[len] = '\0';
-                } else {
-                    skip_long_line(fl);
-                }
-            }
-            memmove(fl->buf, fl->buf + len, fl->buf_len - len);
-            fl->buf_len -= len;
-            if (!was_skipping && fits)
-                return 1;
-            continue;
-        }
-        if (fl->eof)
-            return 0;
-        struct pollfd p = {.fd = fileno(fl->in), .events = POLLIN};
-        if (poll(&p, 1, 0) <= 0)
-            return MS_EAGAIN;
-        ssize_t n = read(p.fd, fl->buf + fl->buf_len, sizeof fl->buf - fl->buf_len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            return MS_EAGAIN;
-        if (n <= 0)
-            fl->eof = true;
-        else
-            fl->buf_len += (size_t)n;
-    }
-}
-
-/* The next line of a regular file: 1, or 0 at the end. */
-static int file_line(struct fleet *fl, char *line, size_t cap)
-{
-    while (fgets(line, (int)cap, fl->in)) {
-        fl->line_no++;
-        size_t len = strlen(line);
-        if (len == cap - 1 && line[len - 1] != '\n') {
-            int c;
-            while ((c = fgetc(fl->in)) != EOF && c != '\n')
-                ;
-            skip_long_line(fl);
-            continue;
-        }
-        return 1;
-    }
-    return 0;
-}
-
 static int next_request(void *arg, struct ms_request *req)
 {
     struct fleet *fl = arg;
     char line[MS_FLEET_MAX_LINE];
+    size_t len = 0;
     int got;
-    while ((got = fl->stream ? stream_line(fl, line, sizeof line)
-                             : file_line(fl, line, sizeof line)) == 1) {
+    while ((got = read_line(fl, line, sizeof line, &len)) > 0) {
+        /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
+        if (got == LINE_TOO_LONG) {
+            ms_say("targets file line %zu is longer than %d characters: skipped", fl->line_no,
+                   MS_FLEET_MAX_LINE - 2);
+            record(fl, MS_STATUS_UNKNOWN);
+            continue;
+        }
+        if (memchr(line, '\0', len)) {
+            ms_say("targets file line %zu holds a NUL byte: skipped", fl->line_no);
+            record(fl, MS_STATUS_UNKNOWN);
+            continue;
+        }
         struct ms_error err = {0};
         int rc = parse_line(fl, req, line, &err);
-        if (rc != 1)
-            ms_request_release(req);
-        if (rc == 1) {
+        if (rc == 1)
             return 1;
-        }
+        ms_request_release(req);
         if (rc < 0) {
-            /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
             ms_say("targets file line %zu: %s", fl->line_no, err.message);
             record(fl, MS_STATUS_UNKNOWN);
         }
     }
-    return got;
+    /* A read error ends the list here; the targets in flight still finish. */
+    return got == MS_EIO ? 0 : got;
 }
 
 static void on_result(void *arg, const struct ms_request *req, struct ms_result *result)
@@ -238,27 +238,46 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
 {
     struct fleet fl = {.opt = opt, .render = render, .render_arg = render_arg, .t0 = ms_loop_now()};
     bool from_stdin = strcmp(opt->targets_file, "-") == 0;
-    fl.in = from_stdin ? stdin : fopen(opt->targets_file, "r");
-    if (!fl.in) {
-        ms_error_set(err, MS_EINVAL, "cannot read the targets file '%s': %s", opt->targets_file,
-                     strerror(errno));
-        return -1;
+    enum ms_file_kind kind;
+    const char *name = from_stdin ? "(stdin)" : opt->targets_file;
+    if (from_stdin) {
+        fl.fd = STDIN_FILENO;
+        if (ms_localfile_kind(fl.fd, name, "targets", &kind, err) < 0)
+            return -1;
+    } else {
+        /* A FIFO by name would block open() until a writer comes, and is refused: a pipe
+         * comes on stdin (--targets-file -), where a slow writer is expected. */
+        fl.fd = ms_localfile_open(opt->targets_file, "targets", &kind, err);
+        if (fl.fd < 0)
+            return -1;
+        if (kind != MS_FILE_REGULAR) {
+            close(fl.fd);
+            ms_error_set(err, MS_EINVAL,
+                         "the targets file '%s' is not a regular file (a FIFO, pipe or device); "
+                         "to read targets from a pipe, use --targets-file - and connect it to "
+                         "stdin",
+                         opt->targets_file);
+            return -1;
+        }
     }
-    struct stat st;
-    fl.stream = from_stdin && !(fstat(fileno(stdin), &st) == 0 && S_ISREG(st.st_mode));
+    fl.stream = kind == MS_FILE_STREAM;
     fl.progress = !opt->quiet && isatty(STDERR_FILENO);
-    if (fl.progress && !from_stdin) /* the total is for the progress line only */
-        fl.total = count_targets(fl.in);
+    if (fl.progress && !fl.stream) /* the total is for the progress line only */
+        fl.total = count_targets(&fl);
     struct ms_fleet_settings settings = {.base = &opt->request, .concurrency = opt->concurrency};
-    struct ms_request_source source = {next_request, &fl, fl.stream ? fileno(stdin) : -1};
+    struct ms_request_source source = {next_request, &fl, fl.stream ? fl.fd : -1};
     int rc = ms_engine_run_many(&settings, source, on_result, &fl, err);
     show_progress(&fl, true);
     if (!from_stdin)
-        fclose(fl.in);
+        close(fl.fd);
     if (rc < 0)
         return -1;
+    if (fl.read_errno)
+        ms_say("cannot read the targets file '%s' after line %zu: %s; the targets after it "
+               "were not probed",
+               name, fl.line_no, strerror(fl.read_errno));
     fprintf(stderr, "mailscope: %zu target%s: %zu ok, %zu warning, %zu critical, %zu unknown\n",
             fl.finished, fl.finished == 1 ? "" : "s", fl.by_status[0], fl.by_status[1],
             fl.by_status[2], fl.by_status[3]);
-    return fl.worst;
+    return fl.read_errno ? MS_STATUS_UNKNOWN : fl.worst;
 }

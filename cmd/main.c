@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmd/fleet.h"
+#include "cmd/localfile.h"
 #include "cmd/options.h"
 #include "cmd/say.h"
 #include "probe/engine.h"
@@ -113,6 +114,11 @@ int main(int argc, char **argv)
     }
     if (opt->format == MS_FORMAT_PROMETHEUS && !(prometheus = ms_prom_new())) {
         fputs("mailscope: out of memory\n", stderr);
+        goto out;
+    }
+    /* OpenSSL opens --ca-file itself, with a blocking open(): a FIFO would hang it. */
+    if (opt->request.ca_file && ms_localfile_check_regular(opt->request.ca_file, "CA", &err) < 0) {
+        report_error(opt, err.message, false);
         goto out;
     }
     opt->secrets.per_target_users = opt->targets_file != NULL;
