@@ -74,6 +74,13 @@ static void report_error(const struct ms_options *opt, const char *message, bool
         printf("MAILSCOPE UNKNOWN - %s\n", clean);
 }
 
+/* Wipe and unmap the secrets once no sign-in can follow. */
+static void forget_secrets(struct ms_options *opt, struct ms_credentials *secrets)
+{
+    ms_credentials_wipe(secrets);
+    opt->request.auth_password = opt->request.auth_token = NULL;
+}
+
 int main(int argc, char **argv)
 {
     /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
@@ -122,6 +129,7 @@ int main(int argc, char **argv)
         goto out;
     }
     opt->secrets.per_target_users = opt->targets_file != NULL;
+    opt->secrets.wait_s = opt->request.deadline_s;
     if (ms_credentials_load(&opt->secrets, &secrets, &err) < 0) {
         report_error(opt, err.message, false);
         goto out;
@@ -133,6 +141,7 @@ int main(int argc, char **argv)
     }
     if (opt->targets_file) {
         exit_code = ms_fleet_run(opt, render, opt, &err);
+        forget_secrets(opt, &secrets); /* sign-in is over for the whole fleet */
         if (exit_code < 0) {
             report_error(opt, err.message, false);
             exit_code = MS_STATUS_UNKNOWN;
@@ -141,7 +150,9 @@ int main(int argc, char **argv)
     }
     if (!opt->request.auth_password && !opt->request.auth_token)
         opt->request.auth_user = NULL;
-    if (ms_engine_run(&opt->request, &result, &err) < 0) {
+    int rc = ms_engine_run(&opt->request, &result, &err);
+    forget_secrets(opt, &secrets); /* sign-in is over */
+    if (rc < 0) {
         report_error(opt, err.message, false);
         goto out;
     }

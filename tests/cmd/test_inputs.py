@@ -185,7 +185,6 @@ class TargetsFile(unittest.TestCase):
         self.assertIn(b"1 target: 0 ok, 0 warning, 1 critical, 0 unknown", err)
 
 
-
 class CaFile(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ms-cmd-")
@@ -204,6 +203,72 @@ class CaFile(unittest.TestCase):
         self.assertEqual(r.rc, 3, r.describe())
         self.assertIn("not a regular file", r.stderr)
         self.assertLess(r.elapsed, 4, r.describe())
+
+
+CANARY = "Zq9-canary-file-71xp"
+
+
+class SecretFiles(unittest.TestCase):
+    """--password-file / --oauth2-token-file that are FIFOs, pipes, directories or readable
+    by others."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ms-cmd-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def signin(self, option, path, extra=(), **kw):
+        return run(["--json", "--timeout", "2", "--deadline", "2", "--user", "alice", option, path]
+                   + list(extra) + [REFUSED], **kw)
+
+    def test_fifo_without_writer_obeys_the_deadline(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        for option, what in (("--password-file", "password"), ("--oauth2-token-file", "OAuth2 token")):
+            with self.subTest(option=option):
+                r = self.signin(option, fifo, timeout=20)
+                self.assertEqual(r.rc, 3, r.describe())
+                self.assertIn("nothing came from the %s file '%s' within 2 s" % (what, fifo), r.stderr)
+                self.assertLess(r.elapsed, 2 + 3, "--deadline 2: " + r.describe())
+                self.assertEqual(r.out, b"")
+
+    def test_pipe_with_a_writer_is_read(self):
+        """--password-file <(command): a pipe that delivers in time is a good source."""
+        for option in ("--password-file", "--oauth2-token-file"):
+            with self.subTest(option=option):
+                p = subprocess.run(["bash", "-c", '"$1" --json --timeout 2 --deadline 5 --user alice '
+                                    '"$2" <(sleep 0.5; echo "$3") "$4"', "bash", cmdtest.MAILSCOPE,
+                                    option, CANARY, REFUSED], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=cmdtest.env(), timeout=30)
+                cmdtest.check_sanitizer(p.stderr)
+                self.assertEqual(p.returncode, 2, p.stderr)  # port 1 refused: CRITICAL, not a usage error
+                doc = json.loads(p.stdout)
+                self.assertEqual(doc["user"], "alice")
+                self.assertNotIn(CANARY.encode(), p.stdout + p.stderr)
+                self.assertNotIn(b"warning", p.stderr)
+
+    def test_directory(self):
+        for option in ("--password-file", "--oauth2-token-file"):
+            with self.subTest(option=option):
+                r = self.signin(option, self.tmp)
+                self.assertEqual(r.rc, 3, r.describe())
+                self.assertIn("Is a directory", r.stderr)
+
+    def test_readable_by_others_is_a_warning(self):
+        for option in ("--password-file", "--oauth2-token-file"):
+            for mode, warned in ((0o644, True), (0o640, True), (0o604, True), (0o600, False), (0o400, False)):
+                with self.subTest(option=option, mode=oct(mode)):
+                    path = cmdtest.write(os.path.join(self.tmp, "secret"), CANARY + "\n", mode=mode)
+                    r = self.signin(option, path)
+                    self.assertEqual(r.rc, 2, r.describe())  # used all the same
+                    self.assertEqual(json.loads(r.out)["user"], "alice")
+                    if warned:
+                        self.assertRegex(r.stderr, r"mailscope: warning: the (password|OAuth2 token) file '%s' "
+                                         r"can be read by other users \(mode 0%o\)" % (path, mode))
+                        self.assertIn("chmod 600", r.stderr)
+                    else:
+                        self.assertNotIn("warning", r.stderr)
+                    self.assertNotIn(CANARY, r.stderr + r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
