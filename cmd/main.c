@@ -1,7 +1,9 @@
 /* mailscope: argv -> request -> probe -> assess -> render -> exit code. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd/fleet.h"
@@ -74,6 +76,16 @@ static void report_error(const struct ms_options *opt, const char *message, bool
         printf("MAILSCOPE UNKNOWN - %s\n", clean);
 }
 
+/* Everything written to stdout since errno was cleared reached it: 0, or 3 with the reason
+ * on stderr (a full disk, a closed stdout, a closed pipe). */
+static int flush_stdout(const char *what)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return MS_STATUS_OK;
+    ms_say("cannot write %s: %s", what, errno ? strerror(errno) : "write error");
+    return MS_STATUS_UNKNOWN;
+}
+
 /* Wipe and unmap the secrets once no sign-in can follow. */
 static void forget_secrets(struct ms_options *opt, struct ms_credentials *secrets)
 {
@@ -99,14 +111,13 @@ int main(int argc, char **argv)
         report_error(opt, err.message, true);
         goto out;
     }
-    if (opt->show_help) {
-        ms_options_usage(stdout);
-        exit_code = MS_STATUS_OK;
-        goto out;
-    }
-    if (opt->show_version) {
-        printf("mailscope %s\n", MS_VERSION);
-        exit_code = MS_STATUS_OK;
+    if (opt->show_help || opt->show_version) {
+        errno = 0;
+        if (opt->show_help)
+            ms_options_usage(stdout);
+        else
+            printf("mailscope %s\n", MS_VERSION);
+        exit_code = flush_stdout(opt->show_help ? "the help" : "the version");
         goto out;
     }
     if (opt->explain) {
