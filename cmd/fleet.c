@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ struct fleet {
     int worst;
     bool progress;
     double t0;
+    struct ms_engine_stop stop; /* SIGINT/SIGTERM, or stdout gone */
+    bool write_failed;          /* stdout is gone: nothing more is written */
+    size_t unwritten;           /* targets finished but not written (stdout gone) */
 };
 
 enum { LINE_TOO_LONG = 2 };
@@ -121,6 +125,13 @@ static void record(struct fleet *fl, int status)
         fl->worst = status;
 }
 
+/* Clear the progress line before a message takes its place. */
+static void clear_progress(struct fleet *fl)
+{
+    if (fl->progress)
+        fputs("\r\033[K", stderr);
+}
+
 static void show_progress(struct fleet *fl, bool final)
 {
     if (!fl->progress)
@@ -199,12 +210,14 @@ static int next_request(void *arg, struct ms_request *req)
     while ((got = read_line(fl, line, sizeof line, &len)) > 0) {
         /* A bad line is that target's UNKNOWN result: say so, count it, go on. */
         if (got == LINE_TOO_LONG) {
+            clear_progress(fl);
             ms_say("targets file line %zu is longer than %d characters: skipped", fl->line_no,
                    MS_FLEET_MAX_LINE - 2);
             record(fl, MS_STATUS_UNKNOWN);
             continue;
         }
         if (memchr(line, '\0', len)) {
+            clear_progress(fl);
             ms_say("targets file line %zu holds a NUL byte: skipped", fl->line_no);
             record(fl, MS_STATUS_UNKNOWN);
             continue;
@@ -215,6 +228,7 @@ static int next_request(void *arg, struct ms_request *req)
             return 1;
         ms_request_release(req);
         if (rc < 0) {
+            clear_progress(fl);
             ms_say("targets file line %zu: %s", fl->line_no, err.message);
             record(fl, MS_STATUS_UNKNOWN);
         }
@@ -226,11 +240,37 @@ static int next_request(void *arg, struct ms_request *req)
 static void on_result(void *arg, const struct ms_request *req, struct ms_result *result)
 {
     struct fleet *fl = arg;
-    int status = fl->render(fl->render_arg, req, result);
+    int status = MS_RENDER_FAILED;
+    if (!fl->write_failed) {
+        clear_progress(fl);
+        status = fl->render(fl->render_arg, req, result);
+    }
     ms_result_free(result);
     free(result);
+    if (status == MS_RENDER_FAILED) {
+        /* stdout is gone (a closed pipe: | head -1): stop here rather than fail once per
+         * target left */
+        fl->unwritten++;
+        if (!fl->write_failed)
+            ms_engine_drain(fl->stop.engine, 0);
+        fl->write_failed = true;
+        return;
+    }
     record(fl, status);
     show_progress(fl, false);
+}
+
+static const char *signal_name(int signo)
+{
+    return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+static void on_signal(void *arg, int signo)
+{
+    struct fleet *fl = arg;
+    clear_progress(fl);
+    ms_say("%s: starting no more targets; those in flight have %g s to finish (again: stop now)",
+           signal_name(signo), fl->stop.drain_s);
 }
 
 int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render_arg,
@@ -264,7 +304,10 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
     fl.progress = !opt->quiet && isatty(STDERR_FILENO);
     if (fl.progress && !fl.stream) /* the total is for the progress line only */
         fl.total = count_targets(&fl);
-    struct ms_fleet_settings settings = {.base = &opt->request, .concurrency = opt->concurrency};
+    fl.stop = (struct ms_engine_stop){
+        .drain_s = MS_FLEET_DRAIN_S, .watch_signals = true, .on_signal = on_signal, .arg = &fl};
+    struct ms_fleet_settings settings = {
+        .base = &opt->request, .concurrency = opt->concurrency, .stop = &fl.stop};
     struct ms_request_source source = {next_request, &fl, fl.stream ? fl.fd : -1};
     int rc = ms_engine_run_many(&settings, source, on_result, &fl, err);
     show_progress(&fl, true);
@@ -272,6 +315,14 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
         close(fl.fd);
     if (rc < 0)
         return -1;
+    if (fl.stop.signo)
+        ms_say("interrupted by %s: %zu target%s in flight abandoned unreported, the rest not "
+               "started",
+               signal_name(fl.stop.signo), fl.stop.abandoned, fl.stop.abandoned == 1 ? "" : "s");
+    if (fl.write_failed)
+        ms_say("stopped: stdout is gone; %zu finished target%s not written, %zu abandoned, the "
+               "rest not started",
+               fl.unwritten, fl.unwritten == 1 ? "" : "s", fl.stop.abandoned);
     if (fl.read_errno)
         ms_say("cannot read the targets file '%s' after line %zu: %s; the targets after it "
                "were not probed",
@@ -279,5 +330,6 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
     fprintf(stderr, "mailscope: %zu target%s: %zu ok, %zu warning, %zu critical, %zu unknown\n",
             fl.finished, fl.finished == 1 ? "" : "s", fl.by_status[0], fl.by_status[1],
             fl.by_status[2], fl.by_status[3]);
-    return fl.read_errno ? MS_STATUS_UNKNOWN : fl.worst;
+    bool cut_short = fl.read_errno || fl.stop.signo || fl.write_failed;
+    return cut_short ? MS_STATUS_UNKNOWN : fl.worst;
 }

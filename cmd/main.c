@@ -28,7 +28,41 @@ static bool want_color(void)
 /* --format prometheus groups series by family: they are collected here, written at the end. */
 static struct ms_prom *prometheus;
 
-/* Judge and print one target's result; returns its status (0..3). */
+/* All of buf to fd: one write() unless the kernel takes less. 0, or -1 with errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Render one report into memory (out), per format. Returns 0 or a negative MS_E* code. */
+static int render_into(const struct ms_options *opt, FILE *out, const struct ms_result *result,
+                       const struct ms_assessment *assessment)
+{
+    switch (opt->format) {
+    case MS_FORMAT_NAGIOS: return ms_report_nagios(out, result, assessment, &opt->thresholds);
+    case MS_FORMAT_JSON: return ms_report_json(out, result, assessment);
+    case MS_FORMAT_JSONL: return ms_report_json_line(out, result, assessment);
+    default: {
+        int rc = ms_report_text(out, result, assessment, want_color());
+        if (rc == 0 && opt->targets_file)
+            rc = fputs("\n", out) < 0 ? MS_EIO : 0;
+        return rc;
+    }
+    }
+}
+
+/* Judge and print one target's result; returns its status (0..3), or MS_RENDER_FAILED when
+ * stdout cannot take it. The report is built in memory and written with one write(): a
+ * reader never sees half a JSON line, whatever happens after. */
 static int render(void *arg, const struct ms_request *req, const struct ms_result *result)
 {
     (void)req;
@@ -41,25 +75,34 @@ static int render(void *arg, const struct ms_request *req, const struct ms_resul
         fputs("mailscope: out of memory\n", stderr);
         return MS_STATUS_UNKNOWN;
     }
-    int rc;
-    switch (opt->format) {
-    case MS_FORMAT_NAGIOS:
-        rc = ms_report_nagios(stdout, result, &assessment, &opt->thresholds);
-        break;
-    case MS_FORMAT_PROMETHEUS: rc = ms_prom_add(prometheus, result, &assessment); break;
-    case MS_FORMAT_JSON: rc = ms_report_json(stdout, result, &assessment); break;
-    case MS_FORMAT_JSONL: rc = ms_report_json_line(stdout, result, &assessment); break;
-    default:
-        rc = ms_report_text(stdout, result, &assessment, want_color());
-        if (rc == 0 && opt->targets_file)
-            rc = fputs("\n", stdout) < 0 ? MS_EIO : 0;
-        break;
-    }
     int status = (int)assessment.status;
+    if (opt->format == MS_FORMAT_PROMETHEUS) { /* written at the end, all targets at once */
+        int rc = ms_prom_add(prometheus, result, &assessment);
+        ms_assessment_free(&assessment);
+        if (rc < 0) {
+            fputs("mailscope: out of memory\n", stderr);
+            return MS_STATUS_UNKNOWN;
+        }
+        return status;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int rc = mem ? render_into(opt, mem, result, &assessment) : MS_ENOMEM;
+    if (mem && fclose(mem) != 0 && rc == 0)
+        rc = MS_ENOMEM;
     ms_assessment_free(&assessment);
-    if (rc < 0 || fflush(stdout) != 0) {
-        fputs("mailscope: cannot write the report\n", stderr);
+    if (rc < 0) {
+        free(buf);
+        fputs("mailscope: out of memory\n", stderr);
         return MS_STATUS_UNKNOWN;
+    }
+    rc = write_all(STDOUT_FILENO, buf, len);
+    int saved = errno;
+    free(buf);
+    if (rc < 0) {
+        ms_say("cannot write the report: %s", strerror(saved));
+        return MS_RENDER_FAILED;
     }
     return status;
 }
@@ -168,6 +211,8 @@ int main(int argc, char **argv)
         goto out;
     }
     exit_code = render(opt, &opt->request, &result);
+    if (exit_code < 0)
+        exit_code = MS_STATUS_UNKNOWN;
 write_prometheus:
     if (prometheus && ms_prom_duplicates(prometheus)) {
         size_t n = ms_prom_duplicates(prometheus);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,10 @@ struct ms_run {
     size_t weight;   /* endpoints counted against the concurrency bound */
     struct ms_loop_timer deadline;
     struct ms_discover *discover;
-    struct ms_side *sides;    /* side connections, reported into their endpoints at the end */
-    struct ms_run *next_done; /* finished runs waiting to be handed back */
+    struct ms_side *sides;                    /* side connections, reported at the end */
+    struct ms_run *next_done;                 /* finished runs waiting to be handed back */
+    struct ms_run *prev_active, *next_active; /* the engine's runs in flight */
+    bool abandoned;                           /* ended by a stop: freed without a result */
 };
 
 struct ms_engine {
@@ -48,6 +51,9 @@ struct ms_engine {
     struct ms_loop_timer reap;
     struct ms_loop_timer trust;        /* loads the system trust store on the first idle turn */
     struct ms_loop_watch source_watch; /* the source's fd, while it has nothing ready */
+    struct ms_run *active;             /* runs in flight (not yet finished) */
+    struct ms_loop_timer drain;        /* a stop: abandons the runs still in flight */
+    struct ms_loop_signals signals;    /* SIGINT/SIGTERM when settings->stop asks */
 };
 
 static void on_trust(void *arg)
@@ -238,16 +244,44 @@ static void on_reap(void *arg)
         run->result = NULL; /* transferred */
         engine->inflight -= run->weight;
         engine->runs--;
-        engine->done(engine->done_arg, run->request, result);
+        if (run->abandoned) {
+            ms_result_free(result);
+            free(result);
+            if (engine->settings->stop)
+                engine->settings->stop->abandoned++;
+        } else {
+            engine->done(engine->done_arg, run->request, result);
+        }
         free_run(run);
     }
     admit_runs(engine);
+}
+
+static void link_active(struct ms_engine *engine, struct ms_run *run)
+{
+    run->prev_active = NULL;
+    run->next_active = engine->active;
+    if (engine->active)
+        engine->active->prev_active = run;
+    engine->active = run;
+}
+
+static void unlink_active(struct ms_engine *engine, struct ms_run *run)
+{
+    if (run->prev_active)
+        run->prev_active->next_active = run->next_active;
+    else if (engine->active == run)
+        engine->active = run->next_active;
+    if (run->next_active)
+        run->next_active->prev_active = run->prev_active;
+    run->prev_active = run->next_active = NULL;
 }
 
 static void on_run_idle(struct ms_session_env *env)
 {
     struct ms_run *run = (struct ms_run *)env;
     struct ms_engine *engine = run->engine;
+    unlink_active(engine, run);
     ms_loop_timer_cancel(engine->loop, &run->deadline);
     run->next_done = engine->finished;
     engine->finished = run;
@@ -320,6 +354,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
         free_run(run);
         return MS_ENOMEM;
     }
+    link_active(engine, run);
     for (size_t i = 0; i < req->endpoint_count; i++)
         add_endpoint(env, &req->endpoints[i], NULL, 0);
     int rc = 0;
@@ -348,6 +383,11 @@ static void admit_runs(struct ms_engine *engine)
             break;
         }
         int got = engine->source.next(engine->source.arg, req);
+        if (engine->source_done) { /* a stop began inside next() */
+            ms_request_release(req);
+            free(req);
+            break;
+        }
         if (got == MS_EAGAIN && engine->source.wait_fd >= 0) {
             ms_request_release(req);
             free(req);
@@ -381,6 +421,49 @@ static void admit_runs(struct ms_engine *engine)
         ms_loop_stop(engine->loop);
 }
 
+/* The stop's bound has passed: every run still in flight ends now, as at its deadline, and
+ * is freed without a result when it is reaped. */
+static void on_drain(void *arg)
+{
+    struct ms_engine *engine = arg;
+    for (struct ms_run *run = engine->active; run; run = run->next_active)
+        run->abandoned = true;
+    while (engine->active) {
+        struct ms_run *run = engine->active;
+        on_deadline(run); /* ends every session: the run goes idle and leaves the list */
+        if (engine->active == run)
+            unlink_active(engine, run); /* never left waiting (defensive) */
+    }
+}
+
+void ms_engine_drain(struct ms_engine *engine, double drain_s)
+{
+    double due = ms_loop_now() + (drain_s > 0 ? drain_s : 0);
+    if (!engine->source_done) {
+        engine->source_done = true;
+        ms_loop_unwatch(engine->loop, &engine->source_watch);
+    }
+    if (engine->runs == 0 && !engine->finished) {
+        ms_loop_stop(engine->loop);
+        return;
+    }
+    if (!ms_loop_timer_armed(&engine->drain) || engine->drain.when > due)
+        ms_loop_timer_set(engine->loop, &engine->drain, drain_s, on_drain, engine);
+}
+
+static void on_signal(void *arg, int signo)
+{
+    struct ms_engine *engine = arg;
+    struct ms_engine_stop *stop = engine->settings->stop;
+    bool first = stop->signo == 0;
+    if (first) {
+        stop->signo = signo;
+        if (stop->on_signal)
+            stop->on_signal(stop->arg, signo);
+    }
+    ms_engine_drain(engine, first ? stop->drain_s : 0);
+}
+
 int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_request_source source,
                        ms_result_cb done, void *arg, struct ms_error *err)
 {
@@ -393,11 +476,26 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
                                .dns_error = &dns_error};
     ms_loop_timer_init(&engine.reap);
     ms_loop_timer_init(&engine.trust);
+    ms_loop_timer_init(&engine.drain);
     ms_loop_watch_init(&engine.source_watch);
+    ms_loop_signals_init(&engine.signals);
     rc = ms_loop_new(&engine.loop);
     if (rc < 0) {
         ms_error_set(err, rc, "cannot create the event loop");
         goto out;
+    }
+    if (settings->stop) {
+        settings->stop->engine = &engine;
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        if (settings->stop->watch_signals &&
+            (rc = ms_loop_signals_start(engine.loop, &engine.signals, &set, on_signal, &engine)) <
+                0) {
+            ms_error_set(err, rc, "cannot watch SIGINT and SIGTERM: %s", strerror(errno));
+            goto out;
+        }
     }
     rc = ms_tls_context_new(settings->base->ca_file, &engine.tls_ctx, err);
     if (rc < 0)
@@ -436,8 +534,12 @@ out:
     if (engine.loop) {
         ms_loop_timer_cancel(engine.loop, &engine.reap);
         ms_loop_timer_cancel(engine.loop, &engine.trust);
+        ms_loop_timer_cancel(engine.loop, &engine.drain);
         ms_loop_unwatch(engine.loop, &engine.source_watch);
+        ms_loop_signals_stop(engine.loop, &engine.signals);
     }
+    if (settings->stop)
+        settings->stop->engine = NULL;
     SSL_CTX_free(engine.tls_ctx);
     ms_loop_free(engine.loop);
     return rc;

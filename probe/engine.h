@@ -5,6 +5,7 @@
 #ifndef MS_ENGINE_H
 #define MS_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "probe/error.h"
@@ -24,10 +25,36 @@ struct ms_request_source {
 /* One request finished: its result (free it with ms_result_free when done). */
 typedef void (*ms_result_cb)(void *arg, const struct ms_request *req, struct ms_result *result);
 
+struct ms_engine;
+
+/* A graceful stop, for whoever drives the engine (a fleet, `serve`): the engine stops
+ * admitting requests and gives the runs in flight drain_s seconds to finish; runs still
+ * going then are abandoned: ended and freed without a result (done is not called). With
+ * watch_signals, SIGINT and SIGTERM start it: they are noticed inside the event loop (a
+ * signalfd; nothing runs in a signal handler) and stay blocked after the run; a second
+ * signal abandons the runs in flight at once. */
+struct ms_engine_stop {
+    double drain_s;     /* in: how long the runs in flight may take to finish */
+    bool watch_signals; /* in: SIGINT and SIGTERM start the stop */
+    /* in, optional: told once, from the loop, when a signal starts the stop */
+    void (*on_signal)(void *arg, int signo);
+    void *arg;
+    int signo;                /* out: the first signal that came, 0 if none */
+    size_t abandoned;         /* out: runs ended without a result */
+    struct ms_engine *engine; /* out: the running engine while ms_engine_run_many runs, else NULL */
+};
+
 struct ms_fleet_settings {
     const struct ms_request *base; /* ca_file, dns_servers, timeout, family, trace shared by all */
     size_t concurrency;            /* endpoints in flight at most (a request is started whole) */
+    struct ms_engine_stop *stop;   /* optional: a graceful stop (signals, ms_engine_drain) */
 };
+
+/* Stop admitting requests (source.next is not called again) and abandon the runs still in
+ * flight drain_s seconds from now (0: on the loop's next turn; an earlier call's shorter
+ * bound stands). Callable from any callback the engine's loop runs: source.next, done,
+ * on_signal. The run ends when the last run in flight has finished or been abandoned. */
+void ms_engine_drain(struct ms_engine *engine, double drain_s);
 
 /* Probe every request of source, at most settings->concurrency endpoints at a time, calling
  * done for each as it finishes. Returns 0, or a set-up error (bad CA file, bad DNS server,

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,4 +229,48 @@ int ms_loop_run(struct ms_loop *loop)
         run_due_timers(loop);
     }
     return 0;
+}
+
+void ms_loop_signals_init(struct ms_loop_signals *s)
+{
+    *s = (struct ms_loop_signals){.fd = -1};
+    ms_loop_watch_init(&s->watch);
+}
+
+static void on_signalfd(void *arg, unsigned events)
+{
+    (void)events;
+    struct ms_loop_signals *s = arg;
+    struct signalfd_siginfo info;
+    /* One signal per call: the callback may stop the watch. */
+    ssize_t n = read(s->fd, &info, sizeof info);
+    if (n == (ssize_t)sizeof info)
+        s->cb(s->arg, (int)info.ssi_signo);
+}
+
+int ms_loop_signals_start(struct ms_loop *loop, struct ms_loop_signals *s, const sigset_t *set,
+                          ms_loop_signal_cb cb, void *arg)
+{
+    sigset_t saved;
+    if (sigprocmask(SIG_BLOCK, set, &saved) < 0)
+        return MS_EIO;
+    s->fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->cb = cb;
+    s->arg = arg;
+    if (s->fd >= 0 && ms_loop_watch(loop, &s->watch, s->fd, MS_LOOP_READ, on_signalfd, s) == 0)
+        return 0;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    sigprocmask(SIG_SETMASK, &saved, NULL); /* unwatched signals must not be lost */
+    return MS_EIO;
+}
+
+void ms_loop_signals_stop(struct ms_loop *loop, struct ms_loop_signals *s)
+{
+    if (s->fd < 0)
+        return;
+    ms_loop_unwatch(loop, &s->watch);
+    close(s->fd);
+    s->fd = -1;
 }

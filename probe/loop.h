@@ -4,6 +4,7 @@
 #ifndef MS_LOOP_H
 #define MS_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -49,6 +50,27 @@ int ms_loop_timer_set(struct ms_loop *loop, struct ms_loop_timer *t, double dela
                       ms_loop_timer_cb cb, void *arg);
 void ms_loop_timer_cancel(struct ms_loop *loop, struct ms_loop_timer *t);
 bool ms_loop_timer_armed(const struct ms_loop_timer *t);
+
+/* Signals noticed inside the loop, never in a handler: the signals of the set are blocked
+ * (so they interrupt nothing and their default action, e.g. SIGTERM's exit, never runs) and
+ * read from a signalfd the loop watches; cb runs from the loop like any watcher. Embedded
+ * in its owner. */
+typedef void (*ms_loop_signal_cb)(void *arg, int signo);
+
+struct ms_loop_signals {
+    int fd; /* the signalfd, -1 when not started */
+    struct ms_loop_watch watch;
+    ms_loop_signal_cb cb;
+    void *arg;
+};
+
+void ms_loop_signals_init(struct ms_loop_signals *s);
+/* Block the signals in set and watch them. Returns 0 or MS_EIO. */
+int ms_loop_signals_start(struct ms_loop *loop, struct ms_loop_signals *s, const sigset_t *set,
+                          ms_loop_signal_cb cb, void *arg);
+/* Stop watching and close the signalfd. The signals stay blocked: one that arrives while
+ * the caller writes its last lines must not end the process halfway. Safe when not started. */
+void ms_loop_signals_stop(struct ms_loop *loop, struct ms_loop_signals *s);
 
 /* Run until ms_loop_stop, or until no watcher and no timer is left.
  * Returns 0 or MS_EIO (epoll failed). */
