@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -304,6 +305,14 @@ int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render
     fl.progress = !opt->quiet && isatty(STDERR_FILENO);
     if (fl.progress && !fl.stream) /* the total is for the progress line only */
         fl.total = count_targets(&fl);
+    size_t fit = ms_engine_fd_concurrency(opt->concurrency, opt->request.injection_test);
+    if (fit < opt->concurrency) {
+        struct rlimit lim = {0};
+        getrlimit(RLIMIT_NOFILE, &lim);
+        ms_say("%zu endpoints in flight at most (not %zu): the limit of %llu open files "
+               "(ulimit -n) allows no more",
+               fit, opt->concurrency, (unsigned long long)lim.rlim_cur);
+    }
     fl.stop = (struct ms_engine_stop){
         .drain_s = MS_FLEET_DRAIN_S, .watch_signals = true, .on_signal = on_signal, .arg = &fl};
     struct ms_fleet_settings settings = {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmd/fleet.h"
@@ -136,11 +137,29 @@ static void forget_secrets(struct ms_options *opt, struct ms_credentials *secret
     opt->request.auth_password = opt->request.auth_token = NULL;
 }
 
+/* Many endpoints in flight need many descriptors: take the hard limit when the soft one is
+ * lower (the engine sizes its in-flight bound to what there is). */
+static void raise_fd_limit(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur == lim.rlim_max)
+        return;
+    rlim_t soft = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) == 0 || lim.rlim_max != RLIM_INFINITY)
+        return;
+    /* An unlimited hard limit: the kernel's ceiling is fs.nr_open. */
+    lim.rlim_cur = 1048576;
+    while (lim.rlim_cur > soft && setrlimit(RLIMIT_NOFILE, &lim) < 0)
+        lim.rlim_cur /= 2;
+}
+
 int main(int argc, char **argv)
 {
     /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
      * an error to report, not a signal that kills the run. */
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     struct ms_options *opt = calloc(1, sizeof *opt);
     struct ms_result result = {0};
     struct ms_error err = {0};

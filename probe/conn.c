@@ -92,6 +92,7 @@ static void close_attempt(struct ms_connector *c, struct ms_connect_attempt *a)
     close(a->fd);
     a->fd = -1;
     c->active--;
+    ms_loop_fds_released(c->loop);
 }
 
 void ms_connector_cancel(struct ms_connector *c)
@@ -101,6 +102,7 @@ void ms_connector_cancel(struct ms_connector *c)
     for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS; i++)
         close_attempt(c, &c->attempts[i]);
     ms_loop_timer_cancel(c->loop, &c->delay);
+    ms_loop_fd_wait_cancel(c->loop, &c->fd_wait);
     c->done = true;
 }
 
@@ -143,19 +145,31 @@ static void on_attempt_io(void *arg, unsigned events)
     c->on_done(c->arg, fd, index, 0, "");
 }
 
+static void on_fd_free(void *arg)
+{
+    launch(arg);
+}
+
 static void launch(struct ms_connector *c)
 {
     ms_loop_timer_cancel(c->loop, &c->delay);
+    ms_loop_fd_wait_cancel(c->loop, &c->fd_wait);
     while (!c->done && c->next < c->addrs->count && c->active < MS_CONN_MAX_ATTEMPTS) {
         size_t index = c->next++;
         struct ms_connect_attempt *a = NULL;
         for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS && !a; i++)
             if (c->attempts[i].fd < 0)
                 a = &c->attempts[i];
-        if (c->on_attempt)
-            c->on_attempt(c->arg, index);
         int fd =
             ms_conn_start((struct sockaddr *)&c->addrs->addrs[index], c->addrs->addr_lens[index]);
+        if (fd == -EMFILE || fd == -ENFILE) {
+            /* No descriptor free: this address waits for one, the race goes on. */
+            c->next--;
+            ms_loop_fd_wait(c->loop, &c->fd_wait, on_fd_free, c);
+            return;
+        }
+        if (c->on_attempt)
+            c->on_attempt(c->arg, index);
         if (fd < 0) {
             note_error(c, index, -fd);
             continue;
@@ -188,6 +202,7 @@ void ms_connector_start(struct ms_connector *c, struct ms_loop *loop, struct ms_
     *c = (struct ms_connector){
         .loop = loop, .addrs = addrs, .on_done = on_done, .on_attempt = on_attempt, .arg = arg};
     ms_loop_timer_init(&c->delay);
+    ms_loop_fd_waiter_init(&c->fd_wait);
     for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS; i++) {
         c->attempts[i] = (struct ms_connect_attempt){.connector = c, .fd = -1};
         ms_loop_watch_init(&c->attempts[i].watch);

@@ -30,7 +30,8 @@ struct ms_connect_attempt {
 
 /* Happy Eyeballs (RFC 8305) over a list of addresses: the first attempt starts at once, the
  * next one 250 ms later or as soon as one fails, the first to connect wins. Embedded in its
- * owner; the owner bounds the whole race with its own timer and cancels. */
+ * owner; the owner bounds the whole race with its own timer and cancels. Running out of
+ * file descriptors is never a result: the attempt waits for one (ms_loop_fd_wait). */
 struct ms_connector {
     struct ms_loop *loop;
     struct ms_dns_answer *addrs; /* not owned; ports are set in place */
@@ -41,6 +42,9 @@ struct ms_connector {
     int last_err;
     char errors[200];
     bool done;
+    /* socket() found no free descriptor (EMFILE/ENFILE): back-pressure, not a failure. The
+     * address is tried again when a descriptor is released (the loop's queue). */
+    struct ms_loop_fd_waiter fd_wait;
     ms_connector_done_cb on_done;
     ms_connector_attempt_cb on_attempt;
     void *arg;

@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "probe/conn.h"
 #include "probe/discover.h"
 #include "probe/dns.h"
 #include "probe/loop.h"
 #include "probe/session.h"
 #include "probe/tls.h"
+
+_Static_assert(MS_ENGINE_FDS_PER_ENDPOINT == MS_CONN_MAX_ATTEMPTS + 2,
+               "an endpoint's descriptors: its connection race and two family checks");
 
 struct ms_engine;
 
@@ -43,6 +48,7 @@ struct ms_engine {
     struct ms_request_source source;
     bool source_done;
     int source_error;
+    size_t limit; /* endpoints in flight at most: the settings' bound, sized to the fds */
     ms_result_cb done;
     void *done_arg;
     size_t inflight;         /* endpoints of the runs in progress */
@@ -254,6 +260,7 @@ static void on_reap(void *arg)
         }
         free_run(run);
     }
+    ms_loop_fds_released(engine->loop); /* the runs' sockets are closed */
     admit_runs(engine);
 }
 
@@ -374,8 +381,7 @@ static void on_source_ready(void *arg, unsigned events)
 
 static void admit_runs(struct ms_engine *engine)
 {
-    size_t limit = engine->settings->concurrency ? engine->settings->concurrency : 1;
-    while (!engine->source_done && (engine->runs == 0 || engine->inflight < limit)) {
+    while (!engine->source_done && (engine->runs == 0 || engine->inflight < engine->limit)) {
         struct ms_request *req = calloc(1, sizeof *req);
         if (!req) {
             engine->source_error = MS_ENOMEM;
@@ -464,16 +470,33 @@ static void on_signal(void *arg, int signo)
     ms_engine_drain(engine, first ? stop->drain_s : 0);
 }
 
+size_t ms_engine_fd_concurrency(size_t wanted, bool injection_test)
+{
+    struct rlimit lim;
+    if (wanted == 0)
+        wanted = 1;
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur == RLIM_INFINITY)
+        return wanted;
+    size_t per = MS_ENGINE_FDS_PER_ENDPOINT * (injection_test ? 2 : 1);
+    size_t fds = (size_t)lim.rlim_cur;
+    size_t budget = fds > MS_ENGINE_FDS_RESERVED ? (fds - MS_ENGINE_FDS_RESERVED) / per : 0;
+    if (budget == 0)
+        budget = 1;
+    return budget < wanted ? budget : wanted;
+}
+
 int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_request_source source,
                        ms_result_cb done, void *arg, struct ms_error *err)
 {
     int rc = 0;
     struct ms_error dns_error = {0};
-    struct ms_engine engine = {.settings = settings,
-                               .source = source,
-                               .done = done,
-                               .done_arg = arg,
-                               .dns_error = &dns_error};
+    struct ms_engine engine = {
+        .settings = settings,
+        .source = source,
+        .done = done,
+        .done_arg = arg,
+        .dns_error = &dns_error,
+        .limit = ms_engine_fd_concurrency(settings->concurrency, settings->base->injection_test)};
     ms_loop_timer_init(&engine.reap);
     ms_loop_timer_init(&engine.trust);
     ms_loop_timer_init(&engine.drain);

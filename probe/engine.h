@@ -56,6 +56,22 @@ struct ms_fleet_settings {
  * on_signal. The run ends when the last run in flight has finished or been abandoned. */
 void ms_engine_drain(struct ms_engine *engine, double drain_s);
 
+/* File descriptors one endpoint may hold at once: its Happy Eyeballs race
+ * (MS_CONN_MAX_ATTEMPTS sockets, one of them kept) and its two per-family checks; twice
+ * that with --injection-test (a second connection with the same needs). */
+#define MS_ENGINE_FDS_PER_ENDPOINT 6
+/* Descriptors the process needs besides the endpoints: stdin/stdout/stderr, the epoll and
+ * signal fds, the targets file, c-ares' sockets (UDP and TCP per DNS server), the files
+ * OpenSSL opens to load the trust store, and slack. */
+#define MS_ENGINE_FDS_RESERVED 16
+
+/* The endpoints in flight the descriptor limit allows, at most wanted:
+ * (RLIMIT_NOFILE soft limit - MS_ENGINE_FDS_RESERVED) / (MS_ENGINE_FDS_PER_ENDPOINT, x2 with
+ * --injection-test), at least 1. ms_engine_run_many keeps to it; a descriptor that runs out
+ * all the same (another process's share of ENFILE, a discovery larger than its weight) is
+ * waited for, never a result. */
+size_t ms_engine_fd_concurrency(size_t wanted, bool injection_test);
+
 /* Probe every request of source, at most settings->concurrency endpoints at a time, calling
  * done for each as it finishes. Returns 0, or a set-up error (bad CA file, bad DNS server,
  * out of memory) with err->message. */

@@ -18,6 +18,9 @@ struct ms_loop {
     struct ms_loop_timer **heap; /* min-heap on `when` */
     size_t heap_len, heap_cap;
     bool stopping;
+    struct ms_loop_fd_waiter *fd_head, *fd_tail; /* waiting for a file descriptor */
+    size_t fd_waiting;
+    struct ms_loop_timer fd_timer; /* wakes them */
 };
 
 double ms_loop_now(void)
@@ -32,6 +35,7 @@ int ms_loop_new(struct ms_loop **out)
     struct ms_loop *loop = calloc(1, sizeof *loop);
     if (!loop)
         return MS_ENOMEM;
+    ms_loop_timer_init(&loop->fd_timer);
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->epfd < 0) {
         free(loop);
@@ -273,4 +277,75 @@ void ms_loop_signals_stop(struct ms_loop *loop, struct ms_loop_signals *s)
     ms_loop_unwatch(loop, &s->watch);
     close(s->fd);
     s->fd = -1;
+}
+
+void ms_loop_fd_waiter_init(struct ms_loop_fd_waiter *w)
+{
+    *w = (struct ms_loop_fd_waiter){0};
+}
+
+size_t ms_loop_fd_waiters(const struct ms_loop *loop)
+{
+    return loop->fd_waiting;
+}
+
+void ms_loop_fd_wait_cancel(struct ms_loop *loop, struct ms_loop_fd_waiter *w)
+{
+    if (!w->queued)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        loop->fd_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        loop->fd_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = false;
+    if (--loop->fd_waiting == 0)
+        ms_loop_timer_cancel(loop, &loop->fd_timer);
+}
+
+/* Wake the waiters in order until one finds no descriptor again (it queued itself anew):
+ * the ones after it would fail as well, and wait for the next release. */
+static void on_fd_timer(void *arg)
+{
+    struct ms_loop *loop = arg;
+    for (size_t n = loop->fd_waiting; n > 0 && loop->fd_head; n--) {
+        struct ms_loop_fd_waiter *w = loop->fd_head;
+        ms_loop_fd_wait_cancel(loop, w);
+        w->cb(w->arg);
+        if (w->queued)
+            break;
+    }
+    if (loop->fd_waiting > 0 && !ms_loop_timer_armed(&loop->fd_timer))
+        ms_loop_timer_set(loop, &loop->fd_timer, MS_LOOP_FD_RETRY, on_fd_timer, loop);
+}
+
+void ms_loop_fd_wait(struct ms_loop *loop, struct ms_loop_fd_waiter *w, ms_loop_timer_cb cb,
+                     void *arg)
+{
+    w->cb = cb;
+    w->arg = arg;
+    if (w->queued)
+        return;
+    w->queued = true;
+    w->next = NULL;
+    w->prev = loop->fd_tail;
+    if (loop->fd_tail)
+        loop->fd_tail->next = w;
+    else
+        loop->fd_head = w;
+    loop->fd_tail = w;
+    loop->fd_waiting++;
+    if (!ms_loop_timer_armed(&loop->fd_timer))
+        ms_loop_timer_set(loop, &loop->fd_timer, MS_LOOP_FD_RETRY, on_fd_timer, loop);
+}
+
+void ms_loop_fds_released(struct ms_loop *loop)
+{
+    if (loop->fd_waiting > 0 &&
+        (!ms_loop_timer_armed(&loop->fd_timer) || loop->fd_timer.when > ms_loop_now()))
+        ms_loop_timer_set(loop, &loop->fd_timer, 0, on_fd_timer, loop);
 }

@@ -72,6 +72,31 @@ int ms_loop_signals_start(struct ms_loop *loop, struct ms_loop_signals *s, const
  * the caller writes its last lines must not end the process halfway. Safe when not started. */
 void ms_loop_signals_stop(struct ms_loop *loop, struct ms_loop_signals *s);
 
+/* Waiting for a file descriptor: an owner whose socket() failed with EMFILE or ENFILE
+ * queues itself instead of failing, and is called back (in queue order, from the loop) to
+ * try again when descriptors are released (ms_loop_fds_released), or after at most
+ * MS_LOOP_FD_RETRY seconds for those released by code that does not say so. A callback
+ * that fails again queues itself again. Embedded in its owner. */
+#define MS_LOOP_FD_RETRY 0.1
+
+struct ms_loop_fd_waiter {
+    struct ms_loop_fd_waiter *prev, *next;
+    bool queued;
+    ms_loop_timer_cb cb;
+    void *arg;
+};
+
+void ms_loop_fd_waiter_init(struct ms_loop_fd_waiter *w);
+/* Queue w (at the end; no-op when queued already). */
+void ms_loop_fd_wait(struct ms_loop *loop, struct ms_loop_fd_waiter *w, ms_loop_timer_cb cb,
+                     void *arg);
+/* Leave the queue (safe when not queued). */
+void ms_loop_fd_wait_cancel(struct ms_loop *loop, struct ms_loop_fd_waiter *w);
+/* Descriptors were closed: wake the waiters on the next turn. */
+void ms_loop_fds_released(struct ms_loop *loop);
+/* Owners waiting for a descriptor now. */
+size_t ms_loop_fd_waiters(const struct ms_loop *loop);
+
 /* Run until ms_loop_stop, or until no watcher and no timer is left.
  * Returns 0 or MS_EIO (epoll failed). */
 int ms_loop_run(struct ms_loop *loop);

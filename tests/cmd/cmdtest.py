@@ -97,14 +97,19 @@ class Listener:
     then closes; "silent": accepts and never says a word (until stopped); "greet": greets,
     then stays silent."""
 
-    def __init__(self, mode="imap", host="127.0.0.1", backlog=512):
+    def __init__(self, mode="imap", host="127.0.0.1", backlog=512, count=1):
+        """count: listen on that many ports (self.ports; self.port is the first)."""
         self.mode = mode
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, 0))
-        self.sock.listen(backlog)
-        self.sock.setblocking(False)
-        self.port = self.sock.getsockname()[1]
+        self.socks = []
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, 0))
+            s.listen(backlog)
+            s.setblocking(False)
+            self.socks.append(s)
+        self.ports = [s.getsockname()[1] for s in self.socks]
+        self.port = self.ports[0]
         self.accepted = 0
         self.lines = []
         self._stop = threading.Event()
@@ -120,18 +125,20 @@ class Listener:
     def stop(self):
         self._stop.set()
         self._thread.join(10)
-        self.sock.close()
+        for s in self.socks:
+            s.close()
 
     def _run(self):
         sel = selectors.DefaultSelector()
-        sel.register(self.sock, selectors.EVENT_READ, None)
+        for s in self.socks:
+            sel.register(s, selectors.EVENT_READ, None)
         bufs = {}
         try:
             while not self._stop.is_set():
                 for key, _ in sel.select(0.1):
                     if key.data is None:
                         try:
-                            c, _ = self.sock.accept()
+                            c, _ = key.fileobj.accept()
                         except (BlockingIOError, InterruptedError):
                             continue
                         self.accepted += 1
