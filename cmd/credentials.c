@@ -162,6 +162,20 @@ static int from_prompt(const char *user, char *slot, struct ms_error *err)
     return 0;
 }
 
+/* Take the token (or the password): from file when given, else the environment's copy
+ * already in its slot. */
+static int take(struct ms_credentials *c, bool token, const char *file, const char *what,
+                double wait_s, struct ms_error *err)
+{
+    int rc = file ? map_pages(c) : 0;
+    char *slot = c->pages ? (token ? token_slot(c) : password_slot(c)) : NULL;
+    if (rc == 0 && file)
+        rc = from_file(file, what, wait_s, slot, err);
+    if (rc == 0)
+        *(token ? &c->token : &c->password) = slot;
+    return rc;
+}
+
 /* The secret the user supplied, in order of precedence: --oauth2-token-file,
  * MAILSCOPE_OAUTH2_TOKEN, --password-file, MAILSCOPE_PASSWORD (both variables are already
  * in their slots). *taken says whether there was one. */
@@ -169,22 +183,11 @@ static int take_given_secret(const struct ms_credential_sources *src, bool env_t
                              bool env_password, struct ms_credentials *out, bool *taken,
                              struct ms_error *err)
 {
-    int rc = 0;
     *taken = true;
-    if (src->token_file || env_token) {
-        if (src->token_file && (rc = map_pages(out)) == 0)
-            rc = from_file(src->token_file, "OAuth2 token", src->wait_s, token_slot(out), err);
-        if (rc == 0)
-            out->token = token_slot(out);
-        return rc;
-    }
-    if (src->password_file || env_password) {
-        if (src->password_file && (rc = map_pages(out)) == 0)
-            rc = from_file(src->password_file, "password", src->wait_s, password_slot(out), err);
-        if (rc == 0)
-            out->password = password_slot(out);
-        return rc;
-    }
+    if (src->token_file || env_token)
+        return take(out, true, src->token_file, "OAuth2 token", src->wait_s, err);
+    if (src->password_file || env_password)
+        return take(out, false, src->password_file, "password", src->wait_s, err);
     *taken = false;
     return 0;
 }

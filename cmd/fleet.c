@@ -266,12 +266,16 @@ static const char *signal_name(int signo)
     return signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "a signal";
 }
 
-static void on_signal(void *arg, int signo)
+static void on_signal(void *arg, int signo, bool first)
 {
     struct fleet *fl = arg;
     clear_progress(fl);
-    ms_say("%s: starting no more targets; those in flight have %g s to finish (again: stop now)",
-           signal_name(signo), fl->stop.drain_s);
+    if (first)
+        ms_say("%s: starting no more targets; those in flight have %g s to finish (again: stop "
+               "now)",
+               signal_name(signo), fl->stop.drain_s);
+    else
+        ms_say("%s again: abandoning the targets in flight now", signal_name(signo));
 }
 
 int ms_fleet_run(const struct ms_options *opt, ms_render_fn render, void *render_arg,

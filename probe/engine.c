@@ -462,11 +462,10 @@ static void on_signal(void *arg, int signo)
     struct ms_engine *engine = arg;
     struct ms_engine_stop *stop = engine->settings->stop;
     bool first = stop->signo == 0;
-    if (first) {
+    if (first)
         stop->signo = signo;
-        if (stop->on_signal)
-            stop->on_signal(stop->arg, signo);
-    }
+    if (stop->on_signal)
+        stop->on_signal(stop->arg, signo, first);
     ms_engine_drain(engine, first ? stop->drain_s : 0);
 }
 

@@ -36,8 +36,9 @@ struct ms_engine;
 struct ms_engine_stop {
     double drain_s;     /* in: how long the runs in flight may take to finish */
     bool watch_signals; /* in: SIGINT and SIGTERM start the stop */
-    /* in, optional: told once, from the loop, when a signal starts the stop */
-    void (*on_signal)(void *arg, int signo);
+    /* in, optional: told from the loop as each signal comes (first: it starts the drain;
+     * later ones abandon the runs in flight at once) */
+    void (*on_signal)(void *arg, int signo, bool first);
     void *arg;
     int signo;                /* out: the first signal that came, 0 if none */
     size_t abandoned;         /* out: runs ended without a result */

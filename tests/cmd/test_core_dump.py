@@ -61,7 +61,11 @@ def as_user_prefix():
         return []
     if not shutil.which("setpriv"):
         return None
-    return ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"]
+    prefix = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"]
+    # the binary must be reachable for that user (a build under a private home is not)
+    if subprocess.run(prefix + ["sh", "-c", 'test -x "$1"', "sh", cmdtest.MAILSCOPE]).returncode != 0:
+        return None
+    return prefix
 
 
 def control(directory, prefix):
@@ -104,7 +108,8 @@ def main():
     try:
         prefix = as_user_prefix()
         if prefix is None:
-            print("note: root without setpriv: the /proc/PID owner check is skipped")
+            print("note: root, and no setpriv or a binary user %d cannot run: the /proc/PID/status "
+                  "owner check is skipped" % NOBODY)
         cores = os.path.join(tmp, "cores")
         os.mkdir(cores)
         os.chmod(cores, 0o777)  # the child may run as another user

