@@ -1,8 +1,5 @@
 #include "cmd/fleet.h"
 
-#include "cmd/localfile.h"
-#include "cmd/say.h"
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/localfile.h"
+#include "cmd/say.h"
 #include "probe/engine.h"
 #include "probe/loop.h"
 #include "probe/plan.h"
