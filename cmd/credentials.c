@@ -121,9 +121,8 @@ static int from_file(const char *path, const char *what, double wait_s, char *sl
     size_t end = cut_line(slot, len);
     if (rc == 0 && end == len && len == SLOT - 1)
         rc = ms_error_set(err, MS_EINVAL,
-                          "the first line of the %s file '%s' is longer than %d "
-                          "bytes",
-                          what, path, MS_MAX_SECRET);
+                          "the first line of the %s file '%s' is longer than %d bytes", what, path,
+                          MS_MAX_SECRET);
     else if (rc == 0 && memchr(slot, '\0', end))
         rc = ms_error_set(err, MS_EINVAL, "the %s file '%s' holds a NUL byte", what, path);
     else if (rc == 0 && end == 0)

@@ -253,6 +253,16 @@ class SecretFiles(unittest.TestCase):
                 self.assertEqual(r.rc, 3, r.describe())
                 self.assertIn("Is a directory", r.stderr)
 
+    def test_bad_first_line(self):
+        for content, message in ((b"x" * 5000 + b"\n", "is longer than 4096 bytes"),
+                                 (b"abc\0def\n", "holds a NUL byte"), (b"\n" + CANARY.encode(), "is empty")):
+            with self.subTest(message=message):
+                path = cmdtest.write(os.path.join(self.tmp, "secret"), content)
+                r = self.signin("--password-file", path)
+                self.assertEqual(r.rc, 3, r.describe())
+                self.assertIn("the password file '%s' %s" % (path, message), r.stderr)
+                self.assertEqual(r.out, b"")
+
     def test_readable_by_others_is_a_warning(self):
         for option in ("--password-file", "--oauth2-token-file"):
             for mode, warned in ((0o644, True), (0o640, True), (0o604, True), (0o600, False), (0o400, False)):
