@@ -3,14 +3,15 @@
 #
 # Runs `apt-get update` only when something is missing. While installing, a
 # /usr/sbin/policy-rc.d that exits 101 keeps apt from starting the system Dovecot on the
-# standard ports 110/143/993/995 (the tests run their own Dovecot); the file is removed
-# afterwards only if this script created it.
+# standard ports 110/143/993/995 or the system Postfix (the tests run their own Dovecot and
+# Postfix); the file is removed afterwards only if this script created it. Postfix is
+# installed with debconf's "No configuration": no /etc/postfix/main.cf, no listener.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
-  dovecot-imapd dovecot-pop3d dnsmasq-base
+  dovecot-imapd dovecot-pop3d dnsmasq-base postfix
   python3 python3-jsonschema openssl valgrind clang-format
   prometheus prometheus-node-exporter
 )
@@ -47,14 +48,17 @@ if [[ ! -e "$policy" ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Postfix: no system mail server set up (the tests start their own, on loopback)
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 
 # The tests start their own servers on loopback. Services these packages install would
 # listen on all interfaces at the next boot (Dovecot on 110/143/993/995, Prometheus on
-# 9090, the node exporter on 9100): leave the ones installed here disabled.
+# 9090, the node exporter on 9100, Postfix on 25 once configured): leave the ones
+# installed here disabled.
 if command -v systemctl >/dev/null 2>&1; then
-  for unit in dovecot prometheus prometheus-node-exporter; do
+  for unit in dovecot prometheus prometheus-node-exporter postfix; do
     for p in "${missing[@]}"; do
       case "$p" in
         dovecot-*) [[ $unit == dovecot ]] || continue ;;

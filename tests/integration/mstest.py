@@ -13,6 +13,9 @@ Environment (set by tests/integration/CMakeLists.txt):
   MS_SCHEMA       path of report/schema.json
   MS_VERSION      project version (for --version)
   MS_IMAP_PORT MS_IMAPS_PORT MS_POP3_PORT MS_POP3S_PORT   Dovecot's ports
+  MS_SUBMISSION_PORT MS_SUBMISSIONS_PORT MS_SUBMISSION_WEAK_PORT   Postfix's ports
+                  (tests/servers/postfix.sh; only scripts with "# fixtures: ms_postfix"
+                  get a running Postfix)
 """
 
 import datetime
@@ -42,6 +45,11 @@ IMAPS_PORT = int(os.environ.get("MS_IMAPS_PORT", "10993"))
 POP3_PORT = int(os.environ.get("MS_POP3_PORT", "10110"))
 POP3S_PORT = int(os.environ.get("MS_POP3S_PORT", "10995"))
 PORTS = "imap=%d,imaps=%d,pop3=%d,pop3s=%d" % (IMAP_PORT, IMAPS_PORT, POP3_PORT, POP3S_PORT)
+# the test Postfix on ADDR_VALID (tests/servers/postfix.sh): submission (STARTTLS, AUTH only
+# after TLS), submissions (implicit TLS), and a weak listener offering AUTH before TLS
+SUBMISSION_PORT = int(os.environ.get("MS_SUBMISSION_PORT", "10587"))
+SUBMISSIONS_PORT = int(os.environ.get("MS_SUBMISSIONS_PORT", "10465"))
+SUBMISSION_WEAK_PORT = int(os.environ.get("MS_SUBMISSION_WEAK_PORT", "10588"))
 
 HOST = "mail.test.example"
 # Dovecot's loopback addresses, one per certificate (tests/servers/dovecot.sh)

@@ -35,6 +35,10 @@
 #                                "IMAP access is disabled for this account"
 # (passwd-file splits extra fields at spaces, so the reason texts reach the auth process
 # through its environment: import_environment + reason=%{env:...}.)
+# The same accounts and passwords may send mail through the test Postfix (passdb
+# DIR/passwd.smtp, service "smtp"): Dovecot's base_dir holds a SASL listener auth-postfix
+# for it (owned by the postfix user when running as root), and DIR/auth-postfix.path names
+# that socket while Dovecot runs.
 # A wrong password gets Dovecot's usual "Authentication failed." after
 # auth_failure_delay (2 s); the anvil auth penalty is switched off (see service anvil),
 # so that one test's failures do not slow the next test's sign-in from 127.0.0.1.
@@ -146,7 +150,7 @@ do_stop() {
       fi
     fi
   fi
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$dir/auth-postfix.path"
   if [[ -f $dir/base_dir_path ]]; then
     local base
     base=$(cat "$dir/base_dir_path")
@@ -235,6 +239,11 @@ write_config() {
     user=$(id -un) group=$(id -gn) login_user=$(id -un)
     chroot_line="chroot ="
   fi
+  # the owner of the Postfix SASL socket: Postfix's mail_owner when Postfix is installed
+  local sasl_user=$user sasl_group=$group
+  if ((uid == 0)) && getent passwd postfix >/dev/null && getent group postfix >/dev/null; then
+    sasl_user=postfix sasl_group=postfix
+  fi
   local muid mgid
   muid=$(id -u "$user")
   mgid=$(getent group "$group" | cut -d: -f3)
@@ -267,8 +276,16 @@ bob:{PLAIN}bob-pw-3Kd9
 imaponly:{PLAIN}imaponly-pw-5Rm2::::::nologin=y reason=%{env:MS_DENY_POP3_TEXT}
 pop3only:{PLAIN}pop3only-pw-8Vt4
 USERS
+  # SMTP submission: Postfix (postfix.sh) asks this Dovecot through the auth-postfix
+  # listener below, with the service name "smtp"; every account may send
+  cat >"$dir/passwd.smtp" <<'USERS'
+alice:{PLAIN}canary-pw-7Q2x
+bob:{PLAIN}bob-pw-3Kd9
+imaponly:{PLAIN}imaponly-pw-5Rm2
+pop3only:{PLAIN}pop3only-pw-8Vt4
+USERS
   local f
-  for f in users passwd.imap passwd.pop3; do
+  for f in users passwd.imap passwd.pop3 passwd.smtp; do
     chmod 640 "$dir/$f"
     chgrp "$mgid" "$dir/$f" 2>/dev/null || true
   done
@@ -399,6 +416,13 @@ service auth {
     mode = 0600
     user = $user
   }
+  # the SASL socket of the test Postfix (tests/servers/postfix.sh): its smtpd runs as
+  # the postfix user (its path is also in DIR/auth-postfix.path)
+  unix_listener auth-postfix {
+    mode = 0660
+    user = $sasl_user
+    group = $sasl_group
+  }
 }
 CONF
     for a in $ADDRS; do
@@ -480,6 +504,7 @@ do_start() {
       a=${ADDRS%% *}
       greeting=$(timeout 3 bash -c "exec 3<>/dev/tcp/$a/$IMAP_PORT; IFS= read -r -t 2 line <&3; printf '%s' \"\$line\"; printf 'x LOGOUT\r\n' >&3" 2>/dev/null || true)
       if [[ $greeting == "* OK "* && $greeting != *"Waiting for authentication"* ]]; then
+        echo "$base/auth-postfix" >"$dir/auth-postfix.path"
         log "dovecot $pid ready on ${ADDRS// /,} ports $IMAP_PORT,$IMAPS_PORT,$POP3_PORT,$POP3S_PORT (log: $dir/dovecot.log)"
         return 0
       fi
