@@ -3,7 +3,8 @@ tests/servers/dnsmasq.sh and small accessors for the report's `discovery` object
 
 The zones' SRV records carry the test Dovecot's ports, which dnsmasq.sh takes from
 $MS_IMAP_PORT $MS_IMAPS_PORT $MS_POP3_PORT $MS_POP3S_PORT (defaults 10143 10993 10110
-10995). When the fixture's dnsmasq was started without them while the tests use other
+10995), and the test Postfix's, from $MS_SUBMISSIONS_PORT $MS_SUBMISSION_PORT (defaults
+10465 10587). When the fixture's dnsmasq was started without them while the tests use other
 ports (a build configured with -DMS_TEST_IMAPS_PORT=...), use_zones() starts a private
 dnsmasq (same script, same zones, the right ports) on a free loopback port for the module
 and stop_zones() ends it; every run then goes to that server instead.
@@ -28,8 +29,8 @@ ADDR_CLOSED = "127.0.0.9"
 SOON = "soon.test.example"
 V6ONLY = "v6only.test.example"
 DUAL = "dual.test.example"
-SUBMISSIONS_PORT = 465
-SUBMISSION_PORT = 587
+SUBMISSIONS_PORT = ms.SUBMISSIONS_PORT  # the test Postfix (tests/servers/postfix.sh)
+SUBMISSION_PORT = ms.SUBMISSION_PORT
 MAX_ENDPOINTS = 24  # MS_DISCOVERY_MAX_ENDPOINTS (probe/discover.h)
 
 _state = {"dns": ms.DNS_SERVER, "dir": None}
@@ -101,21 +102,29 @@ def _free_port():
     raise RuntimeError("no free port on 127.0.0.1")
 
 
+def _zones_match(server):
+    """Do SERVER's discovery zones carry this run's Dovecot and Postfix ports?"""
+    return (ms.IMAPS_PORT in srv_ports("_imaps._tcp.srv.test.example", server)
+            and ms.SUBMISSION_PORT in srv_ports("_submission._tcp.srv.test.example", server))
+
+
 def use_zones():
     """Call from setUpModule: make sure the discovery zones carry this run's ports."""
-    if ms.IMAPS_PORT in srv_ports("_imaps._tcp.srv.test.example"):
+    if _zones_match(("127.0.0.1", ms.DNS_PORT)):
         _state["dns"] = ms.DNS_SERVER
         return
     d = tempfile.mkdtemp(prefix="dnsmasq-discovery.", dir=ms.TESTENV if os.path.isdir(ms.TESTENV) else None)
     port = _free_port()
     env = dict(os.environ, MS_IMAP_PORT=str(ms.IMAP_PORT), MS_IMAPS_PORT=str(ms.IMAPS_PORT),
-               MS_POP3_PORT=str(ms.POP3_PORT), MS_POP3S_PORT=str(ms.POP3S_PORT))
+               MS_POP3_PORT=str(ms.POP3_PORT), MS_POP3S_PORT=str(ms.POP3S_PORT),
+               MS_SUBMISSION_PORT=str(ms.SUBMISSION_PORT),
+               MS_SUBMISSIONS_PORT=str(ms.SUBMISSIONS_PORT))
     env.pop("MS_DNSMASQ_EXTRA", None)
     subprocess.run(["bash", DNSMASQ_SH, "start", d, str(port)], env=env, check=True,
                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=60)
     _state["dir"] = d
     _state["dns"] = "127.0.0.1:%d" % port
-    if ms.IMAPS_PORT not in srv_ports("_imaps._tcp.srv.test.example", ("127.0.0.1", port)):
+    if not _zones_match(("127.0.0.1", port)):
         stop_zones()
         raise RuntimeError("the private dnsmasq does not serve the discovery zones")
 

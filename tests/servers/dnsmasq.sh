@@ -18,11 +18,16 @@
 #                            certificate does not name dual.test.example)
 # Discovery zones (tests/integration/test_discovery.py). SRV ports are the test Dovecot's,
 # from $MS_IMAP_PORT $MS_IMAPS_PORT $MS_POP3_PORT $MS_POP3S_PORT (dovecot.sh's defaults
-# 10143 10993 10110 10995 when unset); guessed hosts (MX, conventional) need --ports:
+# 10143 10993 10110 10995 when unset), and the test Postfix's submission ports, from
+# $MS_SUBMISSIONS_PORT $MS_SUBMISSION_PORT (postfix.sh's defaults 10465 10587);
+# guessed hosts (MX, conventional) need --ports:
 #   srv.test.example     SRV for all four services and both submission services, MX:
 #                        _imaps  0 10 closed.test.example (dead) / 10 5 mail.test.example
 #                        _imap  20 0 mail; _pop3s 0 60 mail / 0 10 closed (weights);
-#                        _pop3  10 0 mail; _submissions 465, _submission 587; MX 10 mail
+#                        _pop3  10 0 mail; _submissions 0 1 mail (implicit TLS),
+#                        _submission 0 1 mail (STARTTLS); MX 10 mail
+#   nosubmission.test.example  _submission target "." (not offered); _submissions 0 1 mail;
+#                        _imaps 0 1 mail (no _imap, _pop3s, _pop3, MX)
 #   nopop.test.example   _pop3s/_pop3 target "." (not offered); _imaps/_imap -> mail;
 #                        pop.nopop and mail.nopop resolve to 127.0.0.2 (must not be guessed)
 #   badsrv.test.example  _imaps -> nowhere.badsrv.test.example (NXDOMAIN), _pop3s ->
@@ -56,6 +61,8 @@ IMAP_PORT=${MS_IMAP_PORT:-10143}
 IMAPS_PORT=${MS_IMAPS_PORT:-10993}
 POP3_PORT=${MS_POP3_PORT:-10110}
 POP3S_PORT=${MS_POP3S_PORT:-10995}
+SUBMISSION_PORT=${MS_SUBMISSION_PORT:-10587}
+SUBMISSIONS_PORT=${MS_SUBMISSIONS_PORT:-10465}
 log() { echo "dnsmasq.sh: $*" >&2; }
 
 alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
@@ -141,8 +148,8 @@ srv-host=_imap._tcp.srv.test.example,mail.test.example,$IMAP_PORT,20,0
 srv-host=_pop3s._tcp.srv.test.example,mail.test.example,$POP3S_PORT,0,60
 srv-host=_pop3s._tcp.srv.test.example,closed.test.example,$POP3S_PORT,0,10
 srv-host=_pop3._tcp.srv.test.example,mail.test.example,$POP3_PORT,10,0
-srv-host=_submissions._tcp.srv.test.example,mail.test.example,465,0,1
-srv-host=_submission._tcp.srv.test.example,mail.test.example,587,0,1
+srv-host=_submissions._tcp.srv.test.example,mail.test.example,$SUBMISSIONS_PORT,0,1
+srv-host=_submission._tcp.srv.test.example,mail.test.example,$SUBMISSION_PORT,0,1
 mx-host=srv.test.example,mail.test.example,10
 srv-host=_imaps._tcp.nopop.test.example,mail.test.example,$IMAPS_PORT,0,1
 srv-host=_imap._tcp.nopop.test.example,mail.test.example,$IMAP_PORT,10,1
@@ -169,6 +176,9 @@ srv-host=_imaps._tcp.dedup.test.example,mail.test.example,$IMAPS_PORT,5,1
 srv-host=_imap._tcp.dedup.test.example,mail.test.example,$IMAP_PORT,0,1
 mx-host=dedup.test.example,mail.dedup.test.example,10
 host-record=mail.dedup.test.example,127.0.0.2
+srv-host=_imaps._tcp.nosubmission.test.example,mail.test.example,$IMAPS_PORT,0,1
+srv-host=_submissions._tcp.nosubmission.test.example,mail.test.example,$SUBMISSIONS_PORT,0,1
+srv-host=_submission._tcp.nosubmission.test.example
 CONF
     for ((i = 1; i <= 15; i++)); do
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
