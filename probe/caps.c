@@ -98,7 +98,8 @@ out:
     return rc;
 }
 
-const char *ms_caps_pop3_find(const struct ms_strlist *caps, const char *name)
+/* The item whose first word (up to a space) is name, ignoring case, or NULL. */
+static const char *find_first_word(const struct ms_strlist *caps, const char *name)
 {
     if (!caps || !name)
         return NULL;
@@ -110,4 +111,98 @@ const char *ms_caps_pop3_find(const struct ms_strlist *caps, const char *name)
             return item;
     }
     return NULL;
+}
+
+const char *ms_caps_pop3_find(const struct ms_strlist *caps, const char *name)
+{
+    return find_first_word(caps, name);
+}
+
+int ms_caps_from_smtp(const struct ms_smtp_reply *r, struct ms_strlist *list)
+{
+    int rc = 0;
+    if (!r || r->code != 250)
+        goto out;
+    for (size_t i = 1; i < r->line_count; i++) {
+        const char *line = r->lines[i];
+        while (*line == ' ')
+            line++;
+        size_t len = strlen(line); /* lines hold no NUL: the parser rejects them */
+        while (len && line[len - 1] == ' ')
+            len--;
+        if (!len)
+            continue; /* an empty line names no extension */
+        rc = add_cap(list, line, len);
+        if (rc)
+            goto out;
+    }
+out:
+    return rc;
+}
+
+const char *ms_caps_smtp_find(const struct ms_strlist *caps, const char *name)
+{
+    return find_first_word(caps, name);
+}
+
+/* Append each space-separated word of s to mechs, once. */
+static int add_words(struct ms_strlist *mechs, const char *s)
+{
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        size_t n = strcspn(s, " ");
+        if (!n)
+            break;
+        bool seen = false;
+        for (size_t i = 0; i < mechs->count && !seen; i++)
+            seen = ieq(s, n, mechs->items[i]);
+        if (!seen) {
+            int rc = ms_strlist_append(mechs, s, n, MS_MAX_CAPABILITIES);
+            if (rc)
+                return rc;
+        }
+        s += n;
+    }
+    return 0;
+}
+
+int ms_caps_smtp_auth(const struct ms_strlist *caps, struct ms_strlist *mechs)
+{
+    int rc = 0;
+    for (size_t i = 0; caps && mechs && i < caps->count; i++) {
+        const char *item = caps->items[i];
+        size_t word = strcspn(item, " ");
+        if (ieq(item, word, "AUTH"))
+            rc = add_words(mechs, item + word);
+        else if (word > 5 && ieq(item, 5, "AUTH="))
+            rc = add_words(mechs, item + 5); /* "AUTH=PLAIN LOGIN": PLAIN LOGIN */
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+int ms_caps_smtp_size(const struct ms_strlist *caps, uint64_t *limit)
+{
+    const char *item = find_first_word(caps, "SIZE");
+    uint64_t v = 0;
+    if (!item)
+        return 0;
+    const char *p = item + 4;
+    while (*p == ' ')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return MS_EPROTO;
+        v = v * 10 + d;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p)
+        return MS_EPROTO; /* "SIZE 10MB", "SIZE -1", "SIZE 1 2" */
+    if (limit)
+        *limit = v;
+    return 1;
 }
