@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""fakeserver.py - a scriptable, hostile POP3/IMAP4 server for mailscope's tests.
+"""fakeserver.py - a scriptable, hostile POP3/IMAP4/SMTP server for mailscope's tests.
+
+It knows no protocol: a case's script says every byte it sends and every line it expects,
+and a "tls" step switches to TLS wherever the script puts it (after "+OK" to STLS, after
+"OK" to STARTTLS, after "220" to SMTP STARTTLS alike).
 
 Python 3 standard library only. It listens on 127.0.0.1 on an ephemeral port, serves one
 scripted conversation (or `connections` of them, one after the other) and stops by itself:

@@ -25,8 +25,13 @@ and the case's arguments ({port}, {ca}, {host} substituted), and checks:
     alignment (so also inside a SASL PLAIN/XOAUTH2 blob);
   - the fake server ran its script without error (unless the case allows it).
 
-Exit status: 0 pass, 1 fail, 77 skip (a requirement the machine lacks: ctest
+Exit status: 0 pass, 1 fail, 77 skip (a requirement the machine or the binary lacks: ctest
 SKIP_RETURN_CODE).
+
+A case's "protocol" is imap, pop3 or smtp (the server side is only its script). Its
+"requires" may name "TLSv1" / "TLSv1.1" (the local OpenSSL must negotiate it) and "smtp"
+(the binary must probe SMTP submission: its --help mentions "submission"), so SMTP cases can
+wait in the catalogue for the session that runs them.
 """
 
 import base64
@@ -53,6 +58,7 @@ STATUS_EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 DEFAULT_DEADLINE = 30.0
 SECRET_ENV = ("MAILSCOPE_PASSWORD", "MAILSCOPE_OAUTH2_TOKEN")
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET", re.I)
+PROTOCOLS = ("imap", "pop3", "smtp")
 
 
 class Failure(Exception):
@@ -65,9 +71,36 @@ def load_case(path):
     for key in ("name", "protocol", "args", "server", "expect"):
         if key not in case:
             raise Failure("case %s lacks %r" % (path, key))
-    if case["protocol"] not in ("imap", "pop3"):
-        raise Failure("case %s: protocol must be imap or pop3" % path)
+    if case["protocol"] not in PROTOCOLS:
+        raise Failure("case %s: protocol must be one of %s" % (path, ", ".join(PROTOCOLS)))
     return case
+
+
+def speaks_smtp(mailscope):
+    """Does this mailscope probe SMTP submission yet? Its --help says so."""
+    if not shutil.which(mailscope):
+        raise Failure("mailscope binary %r not found (set MAILSCOPE)" % mailscope)
+    try:
+        proc = subprocess.run([mailscope, "--help"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Failure("mailscope --help hung")
+    return b"submission" in proc.stdout
+
+
+def unmet_requirement(case, mailscope):
+    """Why the case cannot run here (a reason to SKIP), or None."""
+    for req in case.get("requires", []):
+        m = re.fullmatch(r"(TLSv1(?:\.[0-3])?)", req)
+        if m:
+            if not fakeserver.can_speak(m.group(1)):
+                return "this OpenSSL cannot negotiate %s even at @SECLEVEL=0" % req
+        elif req == "smtp":
+            if not speaks_smtp(mailscope):
+                return "this mailscope does not probe SMTP submission yet (--help)"
+        else:
+            raise Failure("unknown requirement %r" % req)
+    return None
 
 
 def option_value(args, name, default):
@@ -229,13 +262,10 @@ def run(case_path, quiet=False, keep=False):
     expect = case["expect"]
     mailscope = os.environ.get("MAILSCOPE", "mailscope")
 
-    for req in case.get("requires", []):
-        m = re.fullmatch(r"(TLSv1(?:\.[0-3])?)", req)
-        if m and not fakeserver.can_speak(m.group(1)):
-            print("SKIP %s: this OpenSSL cannot negotiate %s even at @SECLEVEL=0" % (name, req))
-            return SKIP
-        if not m:
-            raise Failure("unknown requirement %r" % req)
+    why = unmet_requirement(case, mailscope)
+    if why:
+        print("SKIP %s: %s" % (name, why))
+        return SKIP
 
     tmp = tempfile.mkdtemp(prefix="msfake.%s." % name)
     server = None
