@@ -52,8 +52,29 @@ def _skip_name(buf, off):
         off += 1 + n
 
 
+def _read_name(buf, off):
+    """The domain name at OFF ("." for the root), following compression pointers."""
+    labels = []
+    for _ in range(128):  # bounded: a pointer loop cannot hang the test
+        n = buf[off]
+        if n == 0:
+            break
+        if n & 0xC0 == 0xC0:
+            off = struct.unpack(">H", buf[off:off + 2])[0] & 0x3FFF
+            continue
+        labels.append(buf[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+    return ".".join(labels) or "."
+
+
 def srv_ports(name, server=("127.0.0.1", ms.DNS_PORT), timeout=2.0):
     """The ports of NAME's SRV records as SERVER answers them (empty on any failure)."""
+    return [port for port, _target in srv_records(name, server, timeout)]
+
+
+def srv_records(name, server=("127.0.0.1", ms.DNS_PORT), timeout=2.0):
+    """(port, target) of NAME's SRV records as SERVER answers them (empty on any failure);
+    the target is "." when the record says the service is not offered."""
     qid = 0x5352
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
     q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
@@ -73,15 +94,15 @@ def srv_ports(name, server=("127.0.0.1", ms.DNS_PORT), timeout=2.0):
     off = 12
     for _ in range(qd):
         off = _skip_name(r, off) + 4
-    ports = []
+    records = []
     for _ in range(an):
         off = _skip_name(r, off)
         rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", r[off:off + 10])
         off += 10
         if rtype == 33:
-            ports.append(struct.unpack(">HHH", r[off:off + 6])[2])
+            records.append((struct.unpack(">HHH", r[off:off + 6])[2], _read_name(r, off + 6)))
         off += rdlen
-    return ports
+    return records
 
 
 def _free_port():

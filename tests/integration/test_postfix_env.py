@@ -16,6 +16,7 @@ import socket
 import ssl
 import unittest
 
+import disc_helpers as dh
 import mstest as ms
 
 HOST = ms.HOST
@@ -315,6 +316,43 @@ class Ports(unittest.TestCase):
         mine = sorted((a, p) for inode, a, p in _listeners() if inode in inodes)
         self.assertEqual(mine, sorted([(ADDR, ms.SUBMISSION_PORT), (ADDR, ms.SUBMISSIONS_PORT),
                                        (ADDR, ms.SUBMISSION_WEAK_PORT)]))
+
+
+# ---- the discovery zones name these listeners ---------------------------------------------
+
+def setUpModule():
+    dh.use_zones()
+
+
+def tearDownModule():
+    dh.stop_zones()
+
+
+class Zones(unittest.TestCase):
+    def dns(self):
+        host, port = dh.dns_server().rsplit(":", 1)
+        return (host, int(port))
+
+    def test_srv_records_point_at_postfix(self):
+        """srv.test.example's submission SRV records name the test Postfix, which answers."""
+        self.assertEqual(dh.srv_ports("_submission._tcp.srv.test.example", self.dns()),
+                         [ms.SUBMISSION_PORT])
+        self.assertEqual(dh.srv_records("_submissions._tcp.srv.test.example", self.dns()),
+                         [(ms.SUBMISSIONS_PORT, ms.HOST)])
+        s = connect(ms.SUBMISSION_PORT)  # mail.test.example is 127.0.0.2 in the zone
+        try:
+            self.assertEqual(keywords(s)[:1], ["PIPELINING"])
+        finally:
+            s.close()
+
+    def test_submission_not_offered(self):
+        """nosubmission.test.example: _submission target "." (not offered), _submissions real."""
+        not_offered = dh.srv_records("_submission._tcp.nosubmission.test.example", self.dns())
+        self.assertEqual([target for _, target in not_offered], ["."])
+        self.assertEqual(dh.srv_records("_submissions._tcp.nosubmission.test.example", self.dns()),
+                         [(ms.SUBMISSIONS_PORT, ms.HOST)])
+        self.assertEqual(dh.srv_ports("_imaps._tcp.nosubmission.test.example", self.dns()),
+                         [ms.IMAPS_PORT])
 
 
 if __name__ == "__main__":
