@@ -30,7 +30,8 @@ static int parse_n(const char *s, size_t n, struct ms_smtp_reply *r, size_t *use
 {
     char *copy = malloc(n ? n : 1);
     assert_non_null(copy);
-    memcpy(copy, s, n);
+    if (n)
+        memcpy(copy, s, n);
     int rc = ms_smtp_parse(copy, n, r, used);
     free(copy);
     return rc;
@@ -620,7 +621,11 @@ static void test_pipelined_replies(void **state)
     }
     assert_int_equal(at, n);
     expect_rc_n(s + at, 0, MS_EAGAIN);
-    expect_rc_n(NULL, 0, MS_EAGAIN);
+    /* no buffer at all */
+    used = 5;
+    assert_int_equal(ms_smtp_parse(NULL, 0, &r, &used), MS_EAGAIN);
+    assert_int_equal(used, 0);
+    assert_null(r.lines);
 }
 
 static void test_not_smtp(void **state)
