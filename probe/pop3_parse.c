@@ -4,12 +4,7 @@
 #include <string.h>
 
 #include "probe/error.h"
-
-struct line {
-    size_t start; /* offset of the first byte */
-    size_t len;   /* content length, without CRLF / LF */
-    size_t total; /* bytes including the line end */
-};
+#include "probe/text.h"
 
 static int lower(int c)
 {
@@ -28,31 +23,10 @@ static bool starts_with(const char *s, size_t n, const char *w)
     return true;
 }
 
-/* The line starting at pos. Decides as early as the bytes allow: a NUL is MS_EPROTO and a
- * line past MS_POP3_MAX_LINE or past the response cap is MS_ETOOBIG even before its LF. */
-static int find_line(const char *buf, size_t len, size_t pos, struct line *l)
+/* The line starting at pos, within the caps of a POP3 response. */
+static int find_line(const char *buf, size_t len, size_t pos, struct ms_text_line *l)
 {
-    size_t avail = len - pos;
-    size_t room = MS_POP3_MAX_RESPONSE - pos; /* pos < MS_POP3_MAX_RESPONSE here */
-    size_t scan = avail;
-    if (scan > MS_POP3_MAX_LINE + 2)
-        scan = MS_POP3_MAX_LINE + 2; /* longest line: content + CRLF */
-    if (scan > room)
-        scan = room;
-    const char *lf = memchr(buf + pos, '\n', scan);
-    size_t n = lf ? (size_t)(lf - (buf + pos)) : scan;
-    if (memchr(buf + pos, '\0', n))
-        return MS_EPROTO;
-    if (!lf) /* a shorter scan than avail means a cap cut it */
-        return scan == MS_POP3_MAX_LINE + 2 || scan == room ? MS_ETOOBIG : MS_EAGAIN;
-    l->start = pos;
-    l->total = n + 1;
-    if (n && buf[pos + n - 1] == '\r')
-        n--;
-    if (n > MS_POP3_MAX_LINE)
-        return MS_ETOOBIG;
-    l->len = n;
-    return 0;
+    return ms_text_find_line(buf, len, pos, MS_POP3_MAX_LINE, MS_POP3_MAX_RESPONSE, l);
 }
 
 /* Could s (n bytes) begin the word w followed by a space or a line end? */
@@ -100,23 +74,12 @@ static int classify(const char *s, size_t n, enum ms_pop3_status *status, size_t
     return 0;
 }
 
-static int dup_bytes(const char *s, size_t n, char **out)
-{
-    char *copy = malloc(n + 1);
-    if (!copy)
-        return MS_ENOMEM;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    *out = copy;
-    return 0;
-}
-
 /* Code and text of the first line, whose status is known. */
 static int parse_status(const char *s, size_t n, size_t i, struct ms_pop3_response *r)
 {
     size_t code_start = 0, code_len = 0;
     if (r->status == MS_POP3_CONTINUE)
-        return dup_bytes(s + i, n - i, &r->text);
+        return ms_text_dup(s + i, n - i, &r->text);
     while (i < n && s[i] == ' ')
         i++;
     if (i < n && s[i] == '[') {
@@ -134,18 +97,18 @@ static int parse_status(const char *s, size_t n, size_t i, struct ms_pop3_respon
         }
     }
     if (code_len) {
-        int rc = dup_bytes(s + code_start, code_len, &r->code);
+        int rc = ms_text_dup(s + code_start, code_len, &r->code);
         if (rc)
             return rc;
     }
-    return dup_bytes(s + i, n - i, &r->text);
+    return ms_text_dup(s + i, n - i, &r->text);
 }
 
 int ms_pop3_parse(const char *buf, size_t len, bool multiline, struct ms_pop3_response *out,
                   size_t *consumed)
 {
     struct ms_pop3_response r = {0};
-    struct line first, l;
+    struct ms_text_line first, l;
     size_t pos, rest, count = 0;
     int rc;
 
@@ -202,7 +165,7 @@ int ms_pop3_parse(const char *buf, size_t len, bool multiline, struct ms_pop3_re
             find_line(buf, len, at, &l); /* succeeded in the dry run */
             at += l.total;
             size_t skip = l.len && buf[l.start] == '.'; /* dot-unstuffing: "..x" -> ".x" */
-            rc = dup_bytes(buf + l.start + skip, l.len - skip, &r.lines[i]);
+            rc = ms_text_dup(buf + l.start + skip, l.len - skip, &r.lines[i]);
             if (rc)
                 goto out;
             r.line_count++;

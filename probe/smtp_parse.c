@@ -4,12 +4,11 @@
 #include <string.h>
 
 #include "probe/error.h"
+#include "probe/text.h"
 
 struct line {
-    size_t start; /* offset of the first byte */
-    size_t len;   /* content length, without CRLF / LF */
-    size_t total; /* bytes including the line end */
-    bool final;   /* "NNN text" or "NNN": the reply's last line */
+    struct ms_text_line t;
+    bool final; /* "NNN text" or "NNN": the reply's last line */
 };
 
 static bool is_digit(unsigned char c)
@@ -42,32 +41,14 @@ static int check_head(const char *s, size_t avail, const char *code)
  * MS_ETOOBIG even before its LF; otherwise an unfinished line is MS_EAGAIN. */
 static int find_line(const char *buf, size_t len, size_t pos, const char *code, struct line *l)
 {
-    const char *s = buf + pos;
-    size_t avail = len - pos;
-    int rc = check_head(s, avail, code);
+    int rc = check_head(buf + pos, len - pos, code);
     if (rc)
         return rc;
-    size_t room = MS_SMTP_MAX_REPLY - pos;
-    size_t scan = avail;
-    if (scan > MS_SMTP_MAX_LINE + 2)
-        scan = MS_SMTP_MAX_LINE + 2; /* longest line: content + CRLF */
-    if (scan > room)
-        scan = room;
-    const char *lf = memchr(s, '\n', scan);
-    size_t n = lf ? (size_t)(lf - s) : scan;
-    if (memchr(s, '\0', n))
-        return MS_EPROTO;
-    if (!lf) /* a shorter scan than avail means a cap cut it */
-        return scan == MS_SMTP_MAX_LINE + 2 || scan == room ? MS_ETOOBIG : MS_EAGAIN;
-    l->start = pos;
-    l->total = n + 1;
-    if (n && s[n - 1] == '\r')
-        n--;
-    if (n > MS_SMTP_MAX_LINE)
-        return MS_ETOOBIG;
-    /* check_head saw the header: n >= 3, and s[3] is ' ' or '-' when n > 3 */
-    l->len = n;
-    l->final = n == 3 || s[3] == ' ';
+    rc = ms_text_find_line(buf, len, pos, MS_SMTP_MAX_LINE, MS_SMTP_MAX_REPLY, &l->t);
+    if (rc)
+        return rc;
+    /* check_head saw the header: len >= 3, and byte 3 is ' ' or '-' when len > 3 */
+    l->final = l->t.len == 3 || buf[pos + 3] == ' ';
     return 0;
 }
 
@@ -97,22 +78,11 @@ static size_t enhanced_len(const char *s, size_t n, int code)
     return i;
 }
 
-static int dup_bytes(const char *s, size_t n, char **out)
-{
-    char *copy = malloc(n + 1);
-    if (!copy)
-        return MS_ENOMEM;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    *out = copy;
-    return 0;
-}
-
 /* The text of line l: after "NNN-" / "NNN ", without the reply's enhanced code. */
 static int line_text(const char *buf, const struct line *l, struct ms_smtp_reply *r, char **out)
 {
-    const char *t = buf + l->start + 3;
-    size_t n = l->len - 3;
+    const char *t = buf + l->t.start + 3;
+    size_t n = l->t.len - 3;
     if (n) { /* the separator */
         t++;
         n--;
@@ -124,7 +94,7 @@ static int line_text(const char *buf, const struct line *l, struct ms_smtp_reply
         t += k;
         n -= k;
     }
-    return dup_bytes(t, n, out);
+    return ms_text_dup(t, n, out);
 }
 
 int ms_smtp_parse(const char *buf, size_t len, struct ms_smtp_reply *out, size_t *used)
@@ -150,7 +120,7 @@ int ms_smtp_parse(const char *buf, size_t len, struct ms_smtp_reply *out, size_t
         rc = find_line(buf, len, pos, count ? buf : NULL, &l);
         if (rc)
             goto out;
-        pos += l.total;
+        pos += l.t.total;
         count++;
         if (l.final)
             break;
@@ -169,9 +139,9 @@ int ms_smtp_parse(const char *buf, size_t len, struct ms_smtp_reply *out, size_t
     size_t at = 0;
     for (size_t i = 0; i < count; i++) {
         find_line(buf, len, at, i ? buf : NULL, &l); /* succeeded in the dry run */
-        at += l.total;
-        if (i == 0 && l.len > 4) {
-            size_t k = enhanced_len(buf + 4, l.len - 4, r.code);
+        at += l.t.total;
+        if (i == 0 && l.t.len > 4) {
+            size_t k = enhanced_len(buf + 4, l.t.len - 4, r.code);
             memcpy(r.enhanced, buf + 4, k); /* k <= 9 */
             r.enhanced[k] = '\0';
         }
