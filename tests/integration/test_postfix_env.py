@@ -69,6 +69,17 @@ def connect_implicit(port):
     return s, code, msg
 
 
+def connect_secure(port):
+    """A session inside verified TLS on any listener: implicit TLS on submissions, STARTTLS
+    (after a first EHLO) on the others."""
+    if port == ms.SUBMISSIONS_PORT:
+        return connect_implicit(port)[0]
+    s = connect(port)
+    s.ehlo(CLIENT_NAME)
+    s.starttls_verified()
+    return s
+
+
 def keywords(session):
     """The EHLO reply's keyword lines (after the greeting line), as the server wrote them."""
     code, msg = session.ehlo(CLIENT_NAME)
@@ -170,12 +181,7 @@ class Listeners(unittest.TestCase):
         for port in (ms.SUBMISSION_PORT, ms.SUBMISSIONS_PORT):
             for user, password in (ALICE, BOB):
                 with self.subTest(port=port, user=user):
-                    if port == ms.SUBMISSIONS_PORT:
-                        s = connect_implicit(port)[0]
-                    else:
-                        s = connect(port)
-                        s.ehlo(CLIENT_NAME)
-                        s.starttls_verified()
+                    s = connect_secure(port)
                     try:
                         s.ehlo(CLIENT_NAME)
                         self.assertEqual(s.login(user, password),
@@ -201,13 +207,8 @@ class Listeners(unittest.TestCase):
         """A wrong password: 535 5.7.8 on every listener."""
         for port in (ms.SUBMISSION_PORT, ms.SUBMISSIONS_PORT, ms.SUBMISSION_WEAK_PORT):
             with self.subTest(port=port):
-                if port == ms.SUBMISSIONS_PORT:
-                    s = connect_implicit(port)[0]
-                else:
-                    s = connect(port)
-                    if port == ms.SUBMISSION_PORT:
-                        s.ehlo(CLIENT_NAME)
-                        s.starttls_verified()
+                # the weak listener takes the wrong password in clear text
+                s = connect(port) if port == ms.SUBMISSION_WEAK_PORT else connect_secure(port)
                 try:
                     s.ehlo(CLIENT_NAME)
                     with self.assertRaises(smtplib.SMTPAuthenticationError) as cm:
@@ -222,12 +223,7 @@ class Listeners(unittest.TestCase):
         """Mail to an outside domain: refused without sign-in, accepted with it (then RSET)."""
         for port in (ms.SUBMISSION_PORT, ms.SUBMISSIONS_PORT, ms.SUBMISSION_WEAK_PORT):
             with self.subTest(port=port):
-                if port == ms.SUBMISSIONS_PORT:
-                    s = connect_implicit(port)[0]
-                else:
-                    s = connect(port)
-                    s.ehlo(CLIENT_NAME)
-                    s.starttls_verified()
+                s = connect_secure(port)
                 try:
                     s.ehlo(CLIENT_NAME)
                     self.assertEqual(s.docmd("MAIL", "FROM:<alice@test.example>"),

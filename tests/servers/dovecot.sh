@@ -68,6 +68,8 @@ usage() {
 cmd=$1
 dir=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/servers/proc.sh
+source "$here/proc.sh"
 
 IMAP_PORT=${MS_IMAP_PORT:-10143}
 IMAPS_PORT=${MS_IMAPS_PORT:-10993}
@@ -104,51 +106,11 @@ is_ours() {
   [[ "$cmdline" == *dovecot*"$conf"* ]]
 }
 
-# Children of PID that are Dovecot processes (imap-login, auth, log, ...).
-children_of() {
-  local pid=$1 c
-  # shellcheck disable=SC2013 # the file holds one line of pids separated by spaces
-  for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    if [[ -r /proc/$c/comm ]] && grep -q '^dovecot\|^imap\|^pop3\|^auth\|^anvil\|^log\|^config\|^stats' /proc/"$c"/comm 2>/dev/null; then
-      echo "$c"
-    fi
-  done
-}
-
-alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
-
-wait_gone() { # wait_gone SECONDS PID...
-  local limit=$1 i p left
-  shift
-  for ((i = 0; i < limit * 10; i++)); do
-    left=0
-    for p in "$@"; do alive "$p" && left=1; done
-    ((left)) || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 do_stop() {
-  local pidfile=$dir/dovecot.pid pid="" kids=() p
+  local pidfile=$dir/dovecot.pid pid=""
   [[ -f $pidfile ]] && pid=$(cat "$pidfile")
   if is_ours "$pid"; then
-    mapfile -t kids < <(children_of "$pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
-      log "master $pid did not stop in ${STOP_TIMEOUT}s, killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone 5 "$pid" || log "master $pid still alive"
-    fi
-    # the master normally takes its children with it; make sure of it
-    if ((${#kids[@]})); then
-      if ! wait_gone 5 "${kids[@]}"; then
-        for p in "${kids[@]}"; do
-          if alive "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
-        done
-        wait_gone 5 "${kids[@]}" || log "some children are still alive: ${kids[*]}"
-      fi
-    fi
+    stop_tree "$pid" "$STOP_TIMEOUT" '^dovecot\|^imap\|^pop3\|^auth\|^anvil\|^log\|^config\|^stats'
   fi
   rm -f "$pidfile" "$dir/auth-postfix.path"
   if [[ -f $dir/base_dir_path ]]; then
@@ -158,8 +120,6 @@ do_stop() {
     rm -f "$dir/base_dir_path"
   fi
 }
-
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 
 # msg MAILDIR N FLAGS SUBJECT - write message N into MAILDIR/cur with the maildir flags
 # FLAGS ("S" seen, "F" flagged, "R" answered, "D" draft, "" unseen); fixed name and date

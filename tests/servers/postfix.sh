@@ -46,6 +46,8 @@ usage() {
 cmd=$1
 dir=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/servers/proc.sh
+source "$here/proc.sh"
 
 SUBMISSION_PORT=${MS_SUBMISSION_PORT:-10587}
 SUBMISSIONS_PORT=${MS_SUBMISSIONS_PORT:-10465}
@@ -60,8 +62,7 @@ SETGID_GROUP=postdrop
 
 log() { echo "postfix.sh: $*" >&2; }
 
-# Is PID a live Postfix process of the instance configured in $conf? Our master is started
-# as `master -c $conf`; its children inherit MAIL_CONFIG=$conf (import_environment).
+# Is PID the live master of the instance configured in $conf (started as `master -c $conf`)?
 is_ours() {
   local pid=$1
   [[ -n "$pid" && -r /proc/$pid/cmdline ]] || return 1
@@ -70,49 +71,11 @@ is_ours() {
   [[ "$cmdline" == *master*" -c $conf "* || "$cmdline" == *master*" -c $conf" ]]
 }
 
-# The children of PID (smtpd, qmgr, tlsmgr, anvil, postlogd, ...).
-children_of() {
-  local pid=$1 c
-  # shellcheck disable=SC2013 # the file holds one line of pids separated by spaces
-  for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    echo "$c"
-  done
-}
-
-alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
-
-wait_gone() { # wait_gone SECONDS PID...
-  local limit=$1 i p left
-  shift
-  for ((i = 0; i < limit * 10; i++)); do
-    left=0
-    for p in "$@"; do alive "$p" && left=1; done
-    ((left)) || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 do_stop() {
-  local pidfile=$dir/postfix.pid pid="" kids=() p
+  local pidfile=$dir/postfix.pid pid=""
   [[ -f $pidfile ]] && pid=$(cat "$pidfile")
   if is_ours "$pid"; then
-    mapfile -t kids < <(children_of "$pid")
-    # SIGTERM: the master ends its children and exits (what `postfix stop` sends)
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$STOP_TIMEOUT" "$pid"; then
-      log "master $pid did not stop in ${STOP_TIMEOUT}s, killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait_gone 5 "$pid" || log "master $pid still alive"
-    fi
-    if ((${#kids[@]})); then
-      if ! wait_gone 5 "${kids[@]}"; then
-        for p in "${kids[@]}"; do
-          if alive "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
-        done
-        wait_gone 5 "${kids[@]}" || log "some children are still alive: ${kids[*]}"
-      fi
-    fi
+    stop_tree "$pid" "$STOP_TIMEOUT" # SIGTERM: what `postfix stop` sends the master
   fi
   rm -f "$pidfile"
   if [[ -f $dir/queue_dir_path ]]; then
@@ -122,8 +85,6 @@ do_stop() {
     rm -f "$dir/queue_dir_path"
   fi
 }
-
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 
 # The Dovecot SASL socket Postfix signs in through.
 sasl_path() {
