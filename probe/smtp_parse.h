@@ -3,12 +3,14 @@
  * unconsumed bytes and calls again when more arrive.
  *
  * A reply is one or more lines "NNN-text" ending with "NNN text" (or "NNN" alone); every
- * line carries the same three-digit code (RFC 5321's Reply-code: 2-5, 0-5, 0-9). A bare LF is
- * accepted as a line end, as real servers send it. The parser decides as early as the bytes allow:
- * a line that cannot begin a reply line ("HTTP/1.1", "* OK", a NUL, another code on a continuation
- * line) is MS_EPROTO, a line or reply past its cap is MS_ETOOBIG, both without waiting for the line
- * end. So a prefix of the input either waits (MS_EAGAIN) or gets exactly the answer the whole input
- * gets. One call costs O(len).
+ * line carries the same three-digit code (RFC 5321's Reply-code: 2-5, 0-5, 0-9). A bare
+ * LF is accepted as a line end, as real servers send it. The parser decides as early as
+ * the bytes allow: a line that cannot begin a reply line ("HTTP/1.1", "* OK", a NUL,
+ * another code on a continuation line) is MS_EPROTO, a line or reply past its cap is
+ * MS_ETOOBIG, both without waiting for the line end. So a prefix of the input either
+ * waits (MS_EAGAIN) or gets exactly the answer the whole input gets. One call costs
+ * O(len); a caller that calls again after every read (as the sessions do) rescans at most
+ * MS_SMTP_MAX_REPLY bytes each time.
  *
  * Hard caps: a line is at most MS_SMTP_MAX_LINE bytes (without its line end), a reply at
  * most MS_SMTP_MAX_LINES lines and MS_SMTP_MAX_REPLY bytes (with line ends). */
