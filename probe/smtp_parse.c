@@ -159,6 +159,27 @@ out:
     return rc;
 }
 
+bool ms_smtp_may_complete(const char *buf, size_t len, size_t from)
+{
+    if (!buf || from >= len)
+        return false;
+    if (len >= MS_SMTP_MAX_REPLY)
+        return true;     /* the reply cap decides now */
+    size_t start = from; /* the start of the line that holds byte `from` */
+    while (start > 0 && buf[start - 1] != '\n')
+        start--;
+    const char *lf;
+    while ((lf = memchr(buf + from, '\n', len - from)) != NULL) {
+        const char *l = buf + start;
+        size_t n = (size_t)(lf - l);
+        bool continuation = n >= 4 && l[3] == '-' && check_head(l, 4, start ? buf : NULL) == 0;
+        if (!continuation)
+            return true; /* a final line, or one the parser refuses */
+        start = from = (size_t)(lf - buf) + 1;
+    }
+    return false;
+}
+
 void ms_smtp_reply_free(struct ms_smtp_reply *r)
 {
     if (!r)

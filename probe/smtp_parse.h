@@ -49,6 +49,15 @@ int ms_smtp_parse(const char *buf, size_t len, struct ms_smtp_reply *out, size_t
 
 void ms_smtp_reply_free(struct ms_smtp_reply *r);
 
+/* For a session that parsed buf[0..from) and got MS_EAGAIN, and now holds len bytes: can
+ * the bytes from `from` on complete the reply? False only when every line they end is a
+ * well-formed continuation line ("NNN-" with the reply's code), so ms_smtp_parse() would
+ * still say MS_EAGAIN or report an error that can wait for the next line end or for
+ * MS_SMTP_MAX_REPLY bytes (true from then on). Costs O(len - from) plus the line holding
+ * `from`: re-parsing only when this says true keeps the session's cost linear however a
+ * server slices its replies (struct ms_proto_ops.may_complete). */
+bool ms_smtp_may_complete(const char *buf, size_t len, size_t from);
+
 /* The reply's lines joined with single spaces into dst (capacity cap > 0, always
  * NUL-terminated; cut when it does not fit), as the words to quote. Returns the length
  * written. The bytes are as the server sent them: sanitize before storing (text.h). */

@@ -99,8 +99,10 @@ static void check_caps(const struct ms_smtp_reply *r)
     ms_strlist_free(&caps);
 }
 
-/* Streaming consistency: a prefix of the buffer either waits or gives the same answer. */
-static void check_prefix(const char *p, size_t k, int rc_full, size_t used_full)
+/* Streaming consistency: a prefix of the buffer either waits or gives the same answer; and
+ * when it waits, ms_smtp_may_complete may say "no" for the rest only if the whole buffer
+ * does not complete a reply either (the session would skip that parse). */
+static void check_prefix(const char *p, size_t k, size_t left, int rc_full, size_t used_full)
 {
     char *cut = fuzz_copy(p, k);
     struct ms_smtp_reply r;
@@ -112,6 +114,12 @@ static void check_prefix(const char *p, size_t k, int rc_full, size_t used_full)
     if (rc != MS_EAGAIN) {
         FUZZ_CHECK(rc == rc_full);
         FUZZ_CHECK(used == used_full);
+    } else if (k < left && k > 0) {
+        char *all = fuzz_copy(p, left);
+        bool may = ms_smtp_may_complete(all, left, k);
+        free(all);
+        if (!may)
+            FUZZ_CHECK(rc_full != 1);
     }
 }
 
@@ -130,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(used == 0 && r.lines == NULL && r.line_count == 0);
             if (rc == MS_EAGAIN)
                 FUZZ_CHECK(left < MS_SMTP_MAX_REPLY);
-            check_prefix(p, left / 2, rc, used);
+            check_prefix(p, left / 2, left, rc, used);
             break;
         }
         FUZZ_CHECK(used > 0 && used <= left);
@@ -147,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = ms_smtp_parse(cut, used - 1, &r2, &used2);
         free(cut);
         FUZZ_CHECK(rc == MS_EAGAIN);
-        check_prefix(p, left / 2, 1, used);
+        check_prefix(p, left / 2, left, 1, used);
 
         p += used;
         left -= used;

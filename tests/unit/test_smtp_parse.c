@@ -846,6 +846,81 @@ static void test_split_everywhere(void **state)
         ms_smtp_reply_free(&ref[i]);
 }
 
+/* ms_smtp_may_complete is sound: when it says false, parsing the whole buffer still waits
+ * or fails (never completes); and it says true where a reply can end. */
+static void test_may_complete(void **state)
+{
+    (void)state;
+    const char *ehlo = "250-smtp.gmail.com at your service\r\n250-SIZE 35882577\r\n"
+                       "250-8BITMIME\n250 SMTPUTF8\r\n";
+    size_t n = strlen(ehlo);
+    /* only the last line's end can complete it */
+    size_t last = n - 1;
+    for (size_t from = 0; from < n; from++) {
+        for (size_t len = from + 1; len <= n; len++) {
+            bool may = ms_smtp_may_complete(ehlo, len, from);
+            assert_int_equal(may, len > last && from <= last);
+        }
+    }
+    /* nothing new, nothing to say */
+    assert_false(ms_smtp_may_complete(ehlo, n, n));
+    assert_false(ms_smtp_may_complete(NULL, 0, 0));
+
+    /* a line the parser refuses is worth parsing at once */
+    const char *mixed = "250-a\r\n251-b\r\n";
+    assert_true(ms_smtp_may_complete(mixed, strlen(mixed), 7));
+    const char *bad = "250-a\r\nxyz-b\r\n";
+    assert_true(ms_smtp_may_complete(bad, strlen(bad), 7));
+    const char *bare = "250-a\r\n250\r\n";
+    assert_true(ms_smtp_may_complete(bare, strlen(bare), 7));
+    /* the line end may straddle the old end: "\r" seen, "\n" new */
+    const char *ok = "250 ok\r\n";
+    assert_true(ms_smtp_may_complete(ok, 8, 7));
+    /* continuation lines alone: wait, however they are sliced */
+    const char *cont = "250-a\r\n250-b\r\n250-c";
+    for (size_t from = 0; from < strlen(cont); from++)
+        assert_false(ms_smtp_may_complete(cont, strlen(cont), from));
+
+    /* at the reply cap the parser decides */
+    size_t len;
+    char *big = many_lines(5000, 8, &len);
+    assert_false(ms_smtp_may_complete(big, MS_SMTP_MAX_REPLY - 1, 100));
+    assert_true(ms_smtp_may_complete(big, MS_SMTP_MAX_REPLY, 100));
+    free(big);
+
+    /* soundness over every split of a stream of replies, good and bad */
+    static const char nul_stream[] = "250-a\r\n250-b\0\r\n250 c\r\n";
+    const char *streams[] = {
+        "220-x\r\n220 y\r\n250-a\n250-b\r\n250 c\r\n535-5.7.8 no\r\n535 5.7.8 no\r\n",
+        "250-a\r\n250-b\r\n251 c\r\n",
+        nul_stream,
+        "250-a\r\n25",
+    };
+    size_t lens[] = {strlen(streams[0]), strlen(streams[1]), sizeof nul_stream - 1,
+                     strlen(streams[3])};
+    for (size_t k = 0; k < 4; k++) {
+        const char *st = streams[k];
+        for (size_t from = 0; from < lens[k]; from++) {
+            struct ms_smtp_reply r;
+            size_t used;
+            if (parse_n(st, from, &r, &used) != MS_EAGAIN) {
+                if (used)
+                    ms_smtp_reply_free(&r);
+                continue; /* only a session that waited asks */
+            }
+            for (size_t l = from + 1; l <= lens[k]; l++) {
+                if (ms_smtp_may_complete(st, l, from))
+                    continue;
+                int rc = parse_n(st, l, &r, &used);
+                if (rc == 1)
+                    fail_msg("stream %zu: may_complete(%zu, from %zu) said no, the reply "
+                             "completes",
+                             k, l, from);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -859,6 +934,7 @@ int main(void)
         cmocka_unit_test(test_mixed_codes),        cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_line_cap),           cmocka_unit_test(test_too_many_lines),
         cmocka_unit_test(test_reply_cap),          cmocka_unit_test(test_split_everywhere),
+        cmocka_unit_test(test_may_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
