@@ -61,6 +61,7 @@ ADDR_SOON = "127.0.0.6"
 ADDR_PLAINTEXT = "127.0.0.7"
 ADDR_NOTLS = "127.0.0.8"
 ADDR_PLAINONLY = "127.0.0.10"  # no TLS at all, and plaintext sign-in allowed
+ADDR_TLSREQUIRED = "127.0.0.11"  # ssl=required: POP3 lists USER before STLS, refuses it
 
 # endpoint id -> (protocol, port, security) for a bare host with PORTS
 def standard_endpoints(host=HOST):

@@ -15,6 +15,9 @@
 #   127.0.0.10 no TLS at all AND plaintext sign-in allowed (ssl=no, disable_plaintext_auth=no):
 #             the only place where credentials can travel in clear text (sign-in tests of
 #             --allow-insecure-auth); 127.0.0.9 stays closed (dnsmasq.sh: closed.test.example)
+#   127.0.0.11 valid.pem, ssl=required with disable_plaintext_auth=no: POP3 lists USER
+#             before STLS but refuses it ("Plaintext authentication disallowed ..."), the
+#             real server that advertises a password before TLS and refuses it
 # on every address: IMAP  $MS_IMAP_PORT  (default 10143, STARTTLS)
 #                   IMAPS $MS_IMAPS_PORT (default 10993, implicit TLS)
 #                   POP3  $MS_POP3_PORT  (default 10110, STLS)
@@ -75,7 +78,7 @@ IMAP_PORT=${MS_IMAP_PORT:-10143}
 IMAPS_PORT=${MS_IMAPS_PORT:-10993}
 POP3_PORT=${MS_POP3_PORT:-10110}
 POP3S_PORT=${MS_POP3S_PORT:-10995}
-ADDRS=${MS_DOVECOT_ADDRS:-"127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.10"}
+ADDRS=${MS_DOVECOT_ADDRS:-"127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.10 127.0.0.11"}
 DOVECOT=${MS_DOVECOT_BIN:-/usr/sbin/dovecot}
 START_TIMEOUT=${MS_DOVECOT_START_TIMEOUT:-30}
 # The words a denied protocol answers with (also read by tests/integration/mstest.py)
@@ -392,9 +395,12 @@ CONF
       echo "  ssl_key = <$certdir/$kind.key"
       case $a in
         127.0.0.7) echo "  disable_plaintext_auth = no" ;;
-        127.0.0.8) echo "  ssl = no" ;;
-        127.0.0.10)
+        127.0.0.8) echo "  ssl = no" ;;        127.0.0.10)
           echo "  ssl = no"
+          echo "  disable_plaintext_auth = no"
+          ;;
+        127.0.0.11)
+          echo "  ssl = required"
           echo "  disable_plaintext_auth = no"
           ;;
       esac
