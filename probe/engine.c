@@ -13,6 +13,7 @@
 #include "probe/discover.h"
 #include "probe/dns.h"
 #include "probe/loop.h"
+#include "probe/redact.h"
 #include "probe/session.h"
 #include "probe/tls.h"
 
@@ -34,6 +35,7 @@ struct ms_run {
     struct ms_loop_timer deadline;
     struct ms_discover *discover;
     struct ms_side *sides;                    /* side connections, reported at the end */
+    struct ms_redactor redactor;              /* the secret's forms, kept out of the result */
     struct ms_run *next_done;                 /* finished runs waiting to be handed back */
     struct ms_run *prev_active, *next_active; /* the engine's runs in flight */
     bool abandoned;                           /* ended by a stop: freed without a result */
@@ -208,6 +210,7 @@ static void free_run(struct ms_run *run)
 {
     if (!run)
         return;
+    ms_redactor_free(&run->redactor);
     if (run->engine)
         ms_loop_timer_cancel(run->engine->loop, &run->deadline);
     for (size_t i = 0; i < run->env.session_count; i++)
@@ -312,6 +315,14 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     }
     run->engine = engine;
     run->request = req;
+    /* What a server echoes of the secret never reaches the result or the trace. */
+    if (ms_redactor_init(&run->redactor, req->auth_token  ? req->auth_token
+                                         : req->auth_user ? req->auth_password
+                                                          : NULL) < 0) {
+        free_run(run);
+        return MS_ENOMEM;
+    }
+    req->redactor = &run->redactor;
     run->capacity = run_capacity(req);
     run->weight = req->discover_domain[0] ? 8 : req->endpoint_count;
     run->result = calloc(1, sizeof *run->result);

@@ -9,6 +9,8 @@
 
 #include "probe/result.h"
 
+struct ms_redactor;
+
 #define MS_MAX_HOST 255
 #define MS_MAX_PINS 32
 #define MS_MAX_ENDPOINTS 64
@@ -69,6 +71,8 @@ struct ms_request {
     /* Where trace lines go: one call per line (no newline, sanitized); NULL = stderr.
      * `mailscope serve` keeps each request's transcript for its page. */
     void (*trace_sink)(void *arg, const char *line, size_t len);
+    /* The secret's forms, redacted from everything a server sends (set by the engine). */
+    const struct ms_redactor *redactor;
     void *trace_arg;
 
     /* Sign-in (optional). The secrets point into memory cmd/ owns and wipes; they never

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "probe/conn.h"
+#include "probe/redact.h"
 #include "probe/text.h"
 #include "probe/tls.h"
 #include "probe/trace.h"
@@ -132,6 +133,8 @@ static void finish(struct ms_session *s, bool polite)
         return;
     close_transport(s, polite);
     s->finished = true;
+    /* a server may have echoed the secret in anything it said */
+    ms_redact_endpoint(s->env->request->redactor, s->res);
     auth_poke(s->env);
     s->res->timings_ms.total = elapsed_ms(s->t_start);
     ms_session_env_release(s->env);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "probe/loop.h"
+#include "probe/redact.h"
 #include "probe/text.h"
 
 void ms_trace_write(const struct ms_request *req, double t0, const char *endpoint_id,
@@ -10,6 +11,7 @@ void ms_trace_write(const struct ms_request *req, double t0, const char *endpoin
 {
     char clean[1024], line[1400];
     ms_text_sanitize(clean, sizeof clean, text, len);
+    ms_redact(req->redactor, clean, sizeof clean); /* a server echoing the secret */
     int n = snprintf(line, sizeof line, "[%8.3f] %s %s %s", ms_loop_now() - t0, endpoint_id, dir,
                      clean);
     if (n < 0)
