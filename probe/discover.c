@@ -498,6 +498,11 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
         return MS_ENOMEM;
     }
     facts->performed = true;
+    if (env->request->dns_servers[0])
+        snprintf(facts->resolver, sizeof facts->resolver, "%.150s", env->request->dns_servers);
+    else
+        snprintf(facts->resolver, sizeof facts->resolver,
+                 "this machine's resolvers (/etc/resolv.conf)");
     snprintf(facts->domain, sizeof facts->domain, "%s", req->discover_domain);
     snprintf(facts->user, sizeof facts->user, "%s", req->discover_user);
     d->env = env;

@@ -285,10 +285,14 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             if (result->discovery.performed && !probed) {
                 ms_assess_no_server_words(&c, v->protocol, why, sizeof why);
                 ms_assess_var(&vs, "why", why);
-                size_t asked, silent = ms_assess_dns_timeouts(&result->discovery, &asked);
+                size_t asked, timeouts,
+                    failed = ms_assess_dns_failures(&result->discovery, &asked, &timeouts);
                 message = MS_T_UNAVAILABLE_NO_SERVER;
-                remedy = asked > 0 && silent == asked ? MS_T_UNAVAILABLE_FIX_DNS
+                remedy = asked > 0 && failed == asked ? MS_T_UNAVAILABLE_FIX_DNS
                                                       : MS_T_UNAVAILABLE_PUBLISH_SRV;
+                ms_assess_var(
+                    &vs, "dns_code",
+                    ms_catalogue[timeouts * 2 >= failed ? MS_F_DNS_TIMEOUT : MS_F_DNS_ERROR].code);
             }
             if ((rc = ms_assess_emit(&c, MS_F_PROTO_UNAVAILABLE, MS_SEV_DEFAULT, -1,
                                      MS_MSG(MS_F_PROTO_UNAVAILABLE, message),

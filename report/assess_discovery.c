@@ -85,41 +85,81 @@ static const struct ms_dns_query_fact *host_query(const struct ms_result *r, con
 }
 
 /* Findings about the domain's DNS, not about one endpoint. */
-/* How many of discovery's DNS questions timed out; *asked gets how many were asked. */
-size_t ms_assess_dns_timeouts(const struct ms_discovery *d, size_t *asked)
+/* How many of discovery's DNS questions got no answer (*timeouts of them timed out, the
+ * rest failed: refused, SERVFAIL, unreachable); *asked gets how many were asked. */
+size_t ms_assess_dns_failures(const struct ms_discovery *d, size_t *asked, size_t *timeouts)
+{
+    size_t failed = 0;
+    *timeouts = 0;
+    for (size_t k = 0; k < d->query_count; k++) {
+        bool timeout = strcmp(d->queries[k].status, "timeout") == 0;
+        if (timeout || strcmp(d->queries[k].status, "error") == 0)
+            failed++;
+        if (timeout)
+            (*timeouts)++;
+    }
+    *asked = d->query_count;
+    return failed;
+}
+
+/* Up to three of the questions with this status, "name TYPE, ...". */
+static size_t failed_names(const struct ms_discovery *d, const char *status, char *buf, size_t cap,
+                           const char **message)
 {
     size_t n = 0;
-    for (size_t k = 0; k < d->query_count; k++)
-        if (strcmp(d->queries[k].status, "timeout") == 0)
-            n++;
-    *asked = d->query_count;
+    buf[0] = '\0';
+    *message = "";
+    for (size_t k = 0; k < d->query_count; k++) {
+        if (strcmp(d->queries[k].status, status) != 0)
+            continue;
+        if (n++ < 3)
+            ms_assess_app(buf, cap, "%s%s %s", n > 1 ? ", " : "", d->queries[k].name,
+                          d->queries[k].type);
+        if (!**message)
+            *message = d->queries[k].message;
+    }
     return n;
 }
 
-/* Questions that got no answer at all: the resolver, not the domain, is the problem. */
-static int judge_dns_silence(struct ms_assess_ctx *c)
+/* Questions that got no answer: the resolver, not the domain, is the problem. Timeouts are
+ * dns.timeout, failures (refused, SERVFAIL, unreachable, truncated with no TCP) dns.error;
+ * critical when no question was answered at all. */
+static int judge_dns_failures(struct ms_assess_ctx *c)
 {
     const struct ms_discovery *d = &c->r->discovery;
-    size_t asked, silent = ms_assess_dns_timeouts(d, &asked);
-    if (silent == 0)
+    size_t asked, timeouts, failed = ms_assess_dns_failures(d, &asked, &timeouts);
+    if (failed == 0)
         return 0;
-    bool all = silent == asked;
-    char names[300] = "", n_asked[24], n_silent[24];
-    for (size_t k = 0, shown = 0; k < d->query_count && shown < 3; k++)
-        if (strcmp(d->queries[k].status, "timeout") == 0)
-            ms_assess_app(names, sizeof names, "%s%s %s", shown++ ? ", " : "", d->queries[k].name,
-                          d->queries[k].type);
-    snprintf(n_asked, sizeof n_asked, "%zu", asked);
-    snprintf(n_silent, sizeof n_silent, "%zu", silent);
-    struct ms_assess_vars vs = {.n = 0};
-    ms_assess_var(&vs, "asked", n_asked);
-    ms_assess_var(&vs, "silent", n_silent);
-    ms_assess_var(&vs, "domain", d->domain);
-    ms_assess_var(&vs, "names", names);
-    ms_assess_var(&vs, "more", silent > 3 ? "yes" : "");
-    int v = all ? MS_T_DNS_DISCOVERY_ALL : MS_T_DNS_DISCOVERY_SOME;
-    return ms_assess_emit(c, MS_F_DNS_TIMEOUT, all ? MS_SEVERITY_CRITICAL : MS_SEVERITY_WARNING, -1,
-                          MS_MSG(MS_F_DNS_TIMEOUT, v), MS_REM(MS_F_DNS_TIMEOUT, v), &vs);
+    bool all = failed == asked;
+    static const struct {
+        const char *status;
+        enum ms_finding_id id;
+    } kinds[] = {{"timeout", MS_F_DNS_TIMEOUT}, {"error", MS_F_DNS_ERROR}};
+    for (size_t k = 0; k < 2; k++) {
+        char names[300], n_asked[24], n_count[24];
+        const char *message;
+        size_t n = failed_names(d, kinds[k].status, names, sizeof names, &message);
+        /* all failed: one critical finding, of the kind most questions got */
+        if (n == 0 || (all && k == 0 && timeouts * 2 < failed) ||
+            (all && k == 1 && timeouts * 2 >= failed))
+            continue;
+        snprintf(n_asked, sizeof n_asked, "%zu", asked);
+        snprintf(n_count, sizeof n_count, "%zu", all ? failed : n);
+        struct ms_assess_vars vs = {.n = 0};
+        ms_assess_var(&vs, "asked", n_asked);
+        ms_assess_var(&vs, "silent", n_count);
+        ms_assess_var(&vs, "domain", d->domain);
+        ms_assess_var(&vs, "names", names);
+        ms_assess_var(&vs, "more", n > 3 ? "yes" : "");
+        ms_assess_var(&vs, "resolver", d->resolver);
+        ms_assess_var(&vs, "message", message);
+        int v = all ? MS_T_DNS_DISCOVERY_ALL : MS_T_DNS_DISCOVERY_SOME;
+        int rc = ms_assess_emit(c, kinds[k].id, all ? MS_SEVERITY_CRITICAL : MS_SEVERITY_WARNING,
+                                -1, MS_MSG(kinds[k].id, v), MS_REM(kinds[k].id, v), &vs);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int ms_assess_judge_discovery(struct ms_assess_ctx *c)
@@ -129,7 +169,7 @@ int ms_assess_judge_discovery(struct ms_assess_ctx *c)
     int rc;
     if (!d->performed)
         return 0;
-    if ((rc = judge_dns_silence(c)))
+    if ((rc = judge_dns_failures(c)))
         return rc;
 
     for (int p = 0; p < 2; p++) {
@@ -236,14 +276,16 @@ void ms_assess_no_server_words(const struct ms_assess_ctx *c, enum ms_protocol p
         else if (cd->dropped[0] && !reason)
             reason = cd->dropped;
     }
-    size_t asked, silent = ms_assess_dns_timeouts(d, &asked);
+    size_t asked, timeouts, failed = ms_assess_dns_failures(d, &asked, &timeouts);
     char count[24];
     snprintf(count, sizeof count, "%zu", n);
-    enum ms_phrase ph = asked > 0 && silent == asked ? MS_PH_NO_SERVER_DNS_SILENT
-                        : n == 0                     ? MS_PH_NO_SERVER_NO_CANDIDATE
-                        : unresolved == n && n == 1  ? MS_PH_NO_SERVER_ONLY_CANDIDATE
-                        : unresolved == n            ? MS_PH_NO_SERVER_NONE_RESOLVES
-                                                     : MS_PH_NO_SERVER_NOT_PROBED;
+    enum ms_phrase ph = asked > 0 && failed == asked && timeouts == failed
+                            ? MS_PH_NO_SERVER_DNS_SILENT
+                        : asked > 0 && failed == asked ? MS_PH_NO_SERVER_DNS_FAILED
+                        : n == 0                       ? MS_PH_NO_SERVER_NO_CANDIDATE
+                        : unresolved == n && n == 1    ? MS_PH_NO_SERVER_ONLY_CANDIDATE
+                        : unresolved == n              ? MS_PH_NO_SERVER_NONE_RESOLVES
+                                                       : MS_PH_NO_SERVER_NOT_PROBED;
     struct ms_var vars[] = {
         {"host", first}, {"count", count}, {"reason", reason ? reason : "unknown reason"}};
     ms_catalogue_expand(buf, cap, ms_phrase_templates[ph], vars, 3);

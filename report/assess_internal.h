@@ -116,7 +116,7 @@ const char *const *ms_assess_services_of(enum ms_protocol p);
 size_t ms_assess_not_offered_labels(const struct ms_result *r, enum ms_protocol p, char *buf,
                                     size_t cap);
 bool ms_assess_protocol_not_offered(const struct ms_result *r, enum ms_protocol p);
-size_t ms_assess_dns_timeouts(const struct ms_discovery *d, size_t *asked);
+size_t ms_assess_dns_failures(const struct ms_discovery *d, size_t *asked, size_t *timeouts);
 void ms_assess_no_server_words(const struct ms_assess_ctx *c, enum ms_protocol p, char *buf,
                                size_t cap);
 /* assess_recommend.c */

@@ -57,15 +57,15 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .flags = 0,
             .reason = "could not be resolved in time",
             .severity_doc = "critical (info†)",
-            .when = "The resolver did not answer in time. Discovery: `endpoint` null, critical when every DNS question about the domain timed out (\"DNS did not answer\"; no server can be found), warning when only some did (servers named only there are missing).",
+            .when = "The resolver did not answer in time. Discovery: `endpoint` null, names the resolver, critical when every DNS question about the domain timed out (\"DNS did not answer\"; no server can be found), warning when only some did (servers named only there are missing).",
             .why = "Without a DNS answer nothing can be checked; the resolver, not the mail server, is usually at fault.",
             .remedy_doc = "Check this machine's resolver and network (or the `--dns-server` given, UDP and TCP port 53); `--resolve HOST:ADDRESS` bypasses DNS.",
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint}: DNS did not answer in time for {host}{?evidence: ({evidence})}.",
                     [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
-                    [MS_T_DNS_DISCOVERY_ALL] = "DNS did not answer: all {asked} questions about {domain} timed out ({names}{?more:, ...}), so mailscope could not find the mail servers.",
-                    [MS_T_DNS_DISCOVERY_SOME] = "DNS did not answer {silent} of {asked} questions about {domain} ({names}{?more:, ...}); servers named only there were not found.",
+                    [MS_T_DNS_DISCOVERY_ALL] = "DNS did not answer: all {asked} questions about {domain} timed out ({names}{?more:, ...}; resolver {resolver}), so mailscope could not find the mail servers.",
+                    [MS_T_DNS_DISCOVERY_SOME] = "DNS did not answer {silent} of {asked} questions about {domain} ({names}{?more:, ...}; resolver {resolver}); servers named only there were not found.",
                 },
             .remedies =
                 {
@@ -81,17 +81,21 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .flags = 0,
             .reason = "could not be resolved",
             .severity_doc = "critical (info†)",
-            .when = "Any other resolver failure (SERVFAIL, refused, ...).",
+            .when = "Any other resolver failure (SERVFAIL, refused, ...). Discovery: `endpoint` null, naming the resolver and its words, critical when no question about the domain was answered (the resolver refuses, fails, or a truncated UDP answer could not be fetched over TCP), warning when only some failed; most questions timing out instead makes it `dns.timeout`.",
             .why = "The domain's DNS is broken (often DNSSEC or unreachable name servers): mail programs cannot find the server.",
             .remedy_doc = "Check the domain's name servers (SERVFAIL often means broken DNSSEC).",
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint}: resolving {host} failed{?evidence: ({evidence})}.",
                     [MS_T_DNS_RESOLVER_WORDS] = "{endpoint}: {evidence}.",
+                    [MS_T_DNS_DISCOVERY_ALL] = "DNS failed: all {asked} questions about {domain} failed ({names}{?more:, ...}: {message}; resolver {resolver}), so mailscope could not find the mail servers. That says nothing about {domain} itself.",
+                    [MS_T_DNS_DISCOVERY_SOME] = "DNS failed {silent} of {asked} questions about {domain} ({names}{?more:, ...}: {message}; resolver {resolver}); servers named only there were not found.",
                 },
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Check the DNS servers of the domain: a SERVFAIL often means broken DNSSEC or unreachable name servers. Ask the DNS provider, or test the server with --resolve {host}:ADDRESS.",
+                    [MS_T_DNS_DISCOVERY_ALL] = "Check the resolver {resolver}: it refuses or fails these questions (a resolver that does not serve this network, a firewall that blocks DNS over TCP after a truncated answer, a broken DNSSEC chain). Try another resolver with --dns-server IP, or name the server with --resolve HOST:ADDRESS.",
+                    [MS_T_DNS_DISCOVERY_SOME] = "Check the resolver {resolver} and the domain's name servers for these names; --dns-server IP asks another resolver.",
                 },
         },
     [MS_F_DNS_SRV_NOT_OFFERED] =
@@ -636,7 +640,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Offer {proto} on port {implicit} with implicit TLS (or STARTTLS on port {plain}) and a valid certificate; run mailscope --trace to see what the server does.",
-                    [MS_T_UNAVAILABLE_FIX_DNS] = "Fix DNS first (see dns.timeout), then run mailscope again.",
+                    [MS_T_UNAVAILABLE_FIX_DNS] = "Fix DNS first (see {dns_code}), then run mailscope again.",
                     [MS_T_UNAVAILABLE_PUBLISH_SRV] = "Publish SRV records for the mail domain (e.g. {service}.{domain}. SRV 0 1 {implicit} mail.{domain}.) and an A/AAAA record for the server, or ask the provider for the server's name and run mailscope on it.",
                 },
         },
@@ -1048,6 +1052,7 @@ const char *const ms_phrase_templates[MS_PH_COUNT] = {
     [MS_PH_SRV_LOOKUP_FAILED] = "looking it up failed: {status}{?message:, {message}}",
     [MS_PH_SRV_NO_ADDRESS] = "it has no address",
     [MS_PH_NO_SERVER_DNS_SILENT] = "no server was found because DNS did not answer",
+    [MS_PH_NO_SERVER_DNS_FAILED] = "no server was found because DNS failed",
     [MS_PH_NO_SERVER_NO_CANDIDATE] =
         "no server was found (no candidate from SRV, MX or conventional names)",
     [MS_PH_NO_SERVER_ONLY_CANDIDATE] =

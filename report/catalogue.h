@@ -175,6 +175,7 @@ enum ms_phrase {
     MS_PH_SRV_LOOKUP_FAILED, /* {status} {message} */
     MS_PH_SRV_NO_ADDRESS,
     MS_PH_NO_SERVER_DNS_SILENT, /* why discovery found no server */
+    MS_PH_NO_SERVER_DNS_FAILED,
     MS_PH_NO_SERVER_NO_CANDIDATE,
     MS_PH_NO_SERVER_ONLY_CANDIDATE, /* {host} */
     MS_PH_NO_SERVER_NONE_RESOLVES,  /* {count} */

@@ -609,6 +609,7 @@ static json_t *discovery(const struct ms_result *r)
     if (!(o = json_object()))
         goto out;
     if (set(o, "domain", str(d->domain)) || set(o, "user", str_or_null(d->user)) ||
+        set(o, "resolver", str_or_null(d->resolver)) ||
         set(o, "duration_ms", ms_value(d->duration_ms)))
         goto out;
     if (!(arr = json_array()))

@@ -575,9 +575,10 @@ static void test_json_discovery(void **state)
     assert_string_equal(sget(doc, "status"), "warning");
 
     json_t *d = json_object_get(doc, "discovery");
-    static const char *const dkeys[] = {"domain",           "user",       "duration_ms",
-                                        "queries",          "candidates", "srv_not_offered",
-                                        "srv_unresolvable", "submission", NULL};
+    static const char *const dkeys[] = {
+        "domain",     "user",       "resolver",        "duration_ms",
+        "queries",    "candidates", "srv_not_offered", "srv_unresolvable",
+        "submission", NULL};
     assert_keys(d, dkeys);
     assert_string_equal(sget(d, "domain"), "example.com");
     assert_string_equal(sget(d, "user"), "alice");
