@@ -49,6 +49,7 @@ const char *ms_failure_name(enum ms_failure f)
         [MS_FAILURE_TCP_UNREACHABLE] = "tcp_unreachable",
         [MS_FAILURE_TLS_HANDSHAKE] = "tls_handshake",
         [MS_FAILURE_TLS_TIMEOUT] = "tls_timeout",
+        [MS_FAILURE_TLS_CLIENT_CERT] = "tls_client_cert",
         [MS_FAILURE_STARTTLS_NOT_OFFERED] = "starttls_not_offered",
         [MS_FAILURE_STARTTLS_REFUSED] = "starttls_refused",
         [MS_FAILURE_STARTTLS_INJECTED] = "starttls_injected",

@@ -53,6 +53,7 @@ enum ms_failure {
     MS_FAILURE_TCP_RESET,       /* the server accepted the connection, then reset it (TCP RST) */
     MS_FAILURE_TLS_HANDSHAKE,   /* the handshake failed (alert, garbage, close) */
     MS_FAILURE_TLS_TIMEOUT,     /* the handshake did not finish in time */
+    MS_FAILURE_TLS_CLIENT_CERT, /* the server wants a client certificate (alert after asking) */
     MS_FAILURE_STARTTLS_NOT_OFFERED,      /* STARTTLS/STLS absent from the capabilities */
     MS_FAILURE_STARTTLS_REFUSED,          /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
     MS_FAILURE_STARTTLS_INJECTED,         /* plaintext bytes followed the STARTTLS OK: an attack */
@@ -115,9 +116,12 @@ struct ms_tls_facts {
                                                 evidence (JSON); judges use cert_problems */
     enum ms_cert_problem cert_problems[MS_MAX_VERIFY_ERRORS]; /* the same, typed */
     size_t verify_error_count;
-    char verify_error[160];    /* text of the first verification error, "" when verified */
-    char handshake_error[256]; /* why the handshake failed, "" otherwise */
-    bool has_certificate;      /* cert below is filled */
+    char verify_error[160];     /* text of the first verification error, "" when verified */
+    char handshake_error[256];  /* why the handshake failed, "" otherwise */
+    bool client_cert_requested; /* the server sent a CertificateRequest */
+    int alert;                  /* the last TLS alert the server sent, when alert_text is set */
+    char alert_text[64];        /* ... in OpenSSL's words ("certificate required") */
+    bool has_certificate;       /* cert below is filled */
     struct ms_cert_facts cert;
 };
 

@@ -38,9 +38,25 @@ static void trace(struct ms_session *s, const char *dir, const char *fmt, ...)
     ms_trace_write(s->env->request, s->env->t0, s->res->id, dir, text, strlen(text));
 }
 
-/* A failed read or write: a reset is not a close. */
-static enum ms_failure io_failure(int rc)
+/* The server ended TLS because it wants a client certificate: it asked for one and then
+ * sent certificate_required (TLS 1.3, after the handshake), or handshake_failure or
+ * bad_certificate (TLS 1.2). */
+static bool client_cert_refused(const struct ms_tls_facts *t)
 {
+    enum { HANDSHAKE_FAILURE = 40, BAD_CERTIFICATE = 42, CERTIFICATE_REQUIRED = 116 };
+    if (!t->alert_text[0])
+        return false;
+    return t->alert == CERTIFICATE_REQUIRED ||
+           (t->client_cert_requested &&
+            (t->alert == HANDSHAKE_FAILURE || t->alert == BAD_CERTIFICATE));
+}
+
+/* A failed read or write: a reset is not a close, nor is a refusal for want of a client
+ * certificate. */
+static enum ms_failure io_failure(const struct ms_session *s, int rc)
+{
+    if (s->line.ssl && client_cert_refused(&s->res->tls))
+        return MS_FAILURE_TLS_CLIENT_CERT;
     return rc == MS_ERESET ? MS_FAILURE_TCP_RESET : MS_FAILURE_PROTO_CLOSED;
 }
 
@@ -379,7 +395,7 @@ static void send_queued(struct ms_session *s)
     struct ms_error err = {0};
     int rc = ms_line_flush(&s->line, &err);
     if (rc < 0 && rc != MS_EAGAIN) {
-        ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
+        ms_session_fail(s, io_failure(s, rc), "%s (during the %s phase)", err.message,
                         ms_phase_name(s->phase));
         return;
     }
@@ -397,6 +413,15 @@ static void tls_step(struct ms_session *s)
     }
     s->res->timings_ms.tls =
         (s->res->timings_ms.tls < 0 ? 0 : s->res->timings_ms.tls) + elapsed_ms(s->t_phase);
+    if (rc < 0 && client_cert_refused(&s->res->tls)) {
+        snprintf(s->res->tls.handshake_error, sizeof s->res->tls.handshake_error, "%.255s",
+                 err.message);
+        ms_session_fail(s, MS_FAILURE_TLS_CLIENT_CERT,
+                        "the server asked for a client certificate and ended the handshake "
+                        "(TLS alert: %s)",
+                        s->res->tls.alert_text);
+        return;
+    }
     if (rc == MS_ERESET) {
         ms_session_fail(s, MS_FAILURE_TCP_RESET, "%s", err.message);
         return;
@@ -641,7 +666,7 @@ static void pump_input(struct ms_session *s)
         if (rc == MS_ENOMEM)
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory reading a response");
         else
-            ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
+            ms_session_fail(s, io_failure(s, rc), "%s (during the %s phase)", err.message,
                             ms_phase_name(s->phase));
         return;
     }
@@ -665,7 +690,7 @@ static void pump(struct ms_session *s, unsigned events)
     /* Send what the protocol queued in answer. */
     int rc = ms_line_flush(&s->line, &err);
     if (rc < 0 && rc != MS_EAGAIN) {
-        ms_session_fail(s, io_failure(rc), "%s (during the %s phase)", err.message,
+        ms_session_fail(s, io_failure(s, rc), "%s (during the %s phase)", err.message,
                         ms_phase_name(s->phase));
         return;
     }

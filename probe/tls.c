@@ -137,12 +137,35 @@ static bool is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* What the server sends that no API returns afterwards: a CertificateRequest (it wants a
+ * client certificate), and its alerts (in TLS 1.3 certificate_required comes after the
+ * handshake, on the first read). */
+static void on_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                       SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)arg;
+    struct ms_tls_facts *facts = SSL_get_ex_data(ssl, facts_index);
+    const unsigned char *p = buf;
+    if (write_p || !facts || len == 0)
+        return;
+    if (content_type == SSL3_RT_HANDSHAKE && p[0] == SSL3_MT_CERTIFICATE_REQUEST) {
+        facts->client_cert_requested = true;
+    } else if (content_type == SSL3_RT_ALERT && len >= 2) {
+        facts->alert = p[1];
+        snprintf(facts->alert_text, sizeof facts->alert_text, "%s",
+                 SSL_alert_desc_string_long((p[0] << 8) | p[1]));
+    }
+}
+
 int ms_tls_new(SSL_CTX *ctx, int fd, const char *host, struct ms_tls_facts *facts, SSL **out)
 {
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return MS_ENOMEM;
     bool ok = SSL_set_fd(ssl, fd) == 1 && SSL_set_ex_data(ssl, facts_index, facts) == 1;
+    if (ok)
+        SSL_set_msg_callback(ssl, on_message);
     if (ok && is_ip_literal(host)) {
         ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1;
     } else if (ok) {

@@ -55,6 +55,7 @@ int ms_assess_failure_id(enum ms_failure f)
         [MS_FAILURE_TCP_RESET] = MS_F_TCP_RESET,
         [MS_FAILURE_TLS_HANDSHAKE] = MS_F_TLS_HANDSHAKE_FAILED,
         [MS_FAILURE_TLS_TIMEOUT] = MS_F_TLS_TIMEOUT,
+        [MS_FAILURE_TLS_CLIENT_CERT] = MS_F_TLS_CLIENT_CERT_REQUIRED,
         [MS_FAILURE_STARTTLS_NOT_OFFERED] = MS_F_STARTTLS_NOT_OFFERED,
         [MS_FAILURE_STARTTLS_REFUSED] = MS_F_STARTTLS_REFUSED,
         [MS_FAILURE_STARTTLS_INJECTED] = MS_F_STARTTLS_INJECTED_DATA,
@@ -164,6 +165,9 @@ static int failure_message(const struct ms_endpoint_result *ep, struct ms_assess
         caps_line(&ep->caps_before_tls, caps, cap);
         ms_assess_var(vs, "caps", caps);
         return MS_T_NOT_OFFERED_CAPS;
+    case MS_FAILURE_TLS_CLIENT_CERT:
+        ms_assess_var(vs, "alert", ep->tls.alert_text);
+        return MS_T_DEFAULT;
     case MS_FAILURE_STARTTLS_REFUSED:
         ms_assess_var(vs, "answer",
                       ep->starttls_response[0] ? ep->starttls_response

@@ -289,6 +289,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Check the server's load and logs; a firewall or proxy may block TLS on port {port}. If the server is just slow, try a larger --timeout.",
                 },
         },
+    [MS_F_TLS_CLIENT_CERT_REQUIRED] =
+        {
+            .code = "tls.client_cert_required",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "requires a client certificate",
+            .severity_doc = "critical",
+            .when = "The server asked for a client certificate (CertificateRequest) and, without one, ended TLS: the alert `certificate_required` (TLS 1.3, after the handshake, on the first read) or `handshake_failure` / `bad_certificate` (TLS 1.2). The message quotes the alert.",
+            .why = "Mail programs without a client certificate (nearly all) cannot connect at all.",
+            .remedy_doc = "If ordinary mail programs should connect, make client certificates optional on the server; if they are required on purpose, install one in each mail program (mailscope cannot present one).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} requires a client certificate: it asked for one and, as none was sent, ended TLS with the alert \"{alert}\"{?evidence: ({evidence})}. Mail programs without a client certificate cannot connect.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "If ordinary mail programs should connect, make client certificates optional for port {port} (e.g. Dovecot: ssl_verify_client_cert = no, or at least auth_ssl_require_client_cert = no; a TLS proxy in front of the server may require them too). If they are required on purpose, install a client certificate in each mail program; mailscope cannot present one.",
+                },
+        },
     [MS_F_TLS_CERT_EXPIRED] =
         {
             .code = "tls.cert_expired",

@@ -140,6 +140,8 @@ static json_t *tls(const struct ms_tls_facts *t)
     codes = NULL; /* transferred (set steals it even when it fails) */
     if (set(o, "verify_error_codes", c) ||
         set(o, "handshake_error", str_or_null(t->handshake_error)) ||
+        set(o, "client_cert_requested", json_boolean(t->client_cert_requested)) ||
+        set(o, "alert", str_or_null(t->alert_text)) ||
         set(o, "certificate", t->has_certificate ? certificate(&t->cert) : json_null()))
         goto out;
     ret = o;

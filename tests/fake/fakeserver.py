@@ -39,7 +39,9 @@ The script is data (a list of steps, see README.md); the steps are:
                           what to do with plaintext the client pipelined before the handshake
                           (STARTTLS injection test): "keep" (vulnerable: read it as if it had
                           come inside TLS), "discard" (safe), "close" (safe: hang up when
-                          there is any); default: hand it to TLS as handshake bytes.
+                          there is any); default: hand it to TLS as handshake bytes;
+                          "client_cert": "required" (ask for a client certificate and end
+                          TLS without one: the conversation is then over, no error).
   {"sleep": S}            wait S seconds.
   {"silent": S}           say nothing for S seconds or until the client closes.
   {"wait_eof": S}         wait up to S seconds for the client to close; with
@@ -246,6 +248,11 @@ def server_context(certs, opts):
         if "max" in opts:
             ctx.maximum_version = versions[opts["max"]]
     ctx.load_cert_chain(cert, key)
+    if opts.get("client_cert") == "required":
+        # ask for a client certificate and refuse the handshake without one (TLS 1.3: the
+        # alert certificate_required comes after the client's Finished)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(certs["ca"])
     return ctx
 
 
@@ -811,10 +818,18 @@ class FakeServer:
             self.note("C: %s" % printable(data, 40), conn)
         elif "tls" in step:
             opts = step["tls"]
-            version = conn.start_tls(server_context(self.certs, opts), deadline,
-                                     chunk=int(opts.get("chunk", 0)),
-                                     delay=float(opts.get("delay", 0)),
-                                     buffered=opts.get("buffered"))
+            try:
+                version = conn.start_tls(server_context(self.certs, opts), deadline,
+                                         chunk=int(opts.get("chunk", 0)),
+                                         delay=float(opts.get("delay", 0)),
+                                         buffered=opts.get("buffered"))
+            except ssl.SSLError as e:
+                if not opts.get("client_cert"):
+                    raise
+                # required and not sent: the alert went out; the conversation is over
+                self.note("TLS refused without a client certificate: %s" % e, conn)
+                conn.close()
+                return False
             if version is None:
                 self.note("pipelined plaintext before the handshake: close", conn)
                 conn.close()
