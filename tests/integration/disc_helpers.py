@@ -67,7 +67,7 @@ def _read_name(buf, off):
     return ".".join(labels) or "."
 
 
-def srv_ports(name, server=("127.0.0.1", ms.DNS_PORT), timeout=2.0):
+def srv_ports(name, server=("127.0.0.1", ms.DNS_PORT), timeout=5.0):
     """The ports of NAME's SRV records as SERVER answers them (empty on any failure)."""
     return [port for port, _target in srv_records(name, server, timeout)]
 

@@ -674,8 +674,9 @@ class DovecotLog:
             f.seek(self.start)
             return f.read().decode("utf-8", "replace")
 
-    def wait(self, pattern, timeout=5.0, count=1):
-        """The new text, once PATTERN (a regex) matches COUNT times in it (or TIMEOUT runs out)."""
+    def wait(self, pattern, timeout=15.0, count=1):
+        """The new text, once PATTERN (a regex) matches COUNT times in it (or TIMEOUT runs out:
+        generous, as it returns at the match and Dovecot's log lags on a busy machine)."""
         import time
 
         end = time.monotonic() + timeout

@@ -711,8 +711,8 @@ class SilentDnsServer(Checks):
         ms.validate(r.json, r)
         d = self.check_discovery(r, SRV)
         self.check_rc(r, 2, "critical")
-        self.assertLess(elapsed, 6.0, "the run took %.1f s with --deadline 2" % elapsed)
-        self.assertLessEqual(d["duration_ms"], 2500)
+        self.assertLess(elapsed, 7.0, "the run took %.1f s with --deadline 2" % elapsed)  # --deadline + 5 s
+        self.assertLessEqual(d["duration_ms"], 4000)  # --deadline + 2 s for a busy machine
         self.assertTrue(d["discovery"]["queries"])
         self.assertEqual({q["status"] for q in d["discovery"]["queries"]}, {"timeout"})
         self.assertEqual(d["endpoints"], [])

@@ -182,12 +182,12 @@ class Nagios(unittest.TestCase):
         self.assertEqual([l for l in long_ if FINDING_LINE_RE.match(l) and not l.startswith("INFO")], [])
 
     def test_thresholds_in_perfdata(self):
-        r, state, text, perf, long_ = self.nagios(["-w", "5", "-c", "9.5", "--cert-warn-days", "30",
+        r, state, text, perf, long_ = self.nagios(["-w", "20", "-c", "29.5", "--cert-warn-days", "30",
                                                   "--cert-crit-days", "7"], rc=0)
         self.assertEqual(state, "OK")
         for scheme in SCHEMES:
             base = label_for(scheme, PORT_OF[scheme])
-            self.assertEqual(perf[base + "_time"][2:], ("5", "9.5", "0", ""))
+            self.assertEqual(perf[base + "_time"][2:], ("20", "29.5", "0", ""))
             self.assertEqual(perf[base + "_cert_days"][2:4], ("30", "7"))
         self.assertEqual(perf["duration"][2:4], ("", ""))
 
@@ -583,7 +583,7 @@ class NodeExporter(unittest.TestCase):
             return f.read()[-3000:]
 
     def wait_ready(self):
-        end = time.monotonic() + 10
+        end = time.monotonic() + 30
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 return False
@@ -853,7 +853,10 @@ class Fleet(unittest.TestCase):
                         "peak RSS: %d KiB for 10 targets, %d KiB for 200" % (small, self.maxrss_kib))
 
     def test_finishes_in_time(self):
-        self.assertLess(self.elapsed, 30, "200 targets with --concurrency 20 took %.1f s" % self.elapsed)
+        """No hang: 21 s seen under ASan on a busy 2-core machine; a slot that stalled a
+        10-s timeout in each of the 10 waves would take 100 s. (Speed: tests/bench.)"""
+        print("\nfleet: 200 targets with --concurrency 20 took %.1f s" % self.elapsed)
+        self.assertLess(self.elapsed, 90, "200 targets with --concurrency 20 took %.1f s" % self.elapsed)
 
 
 class Targets(unittest.TestCase):
@@ -948,7 +951,7 @@ class Targets(unittest.TestCase):
         try:
             p.stdin.write((url("imaps", ms.HOST) + "\n").encode())
             p.stdin.flush()
-            ready, _, _ = select.select([p.stdout], [], [], 5)
+            ready, _, _ = select.select([p.stdout], [], [], 20)  # a stalled loop never answers
             got_first = bool(ready)
             first = p.stdout.readline() if ready else b""
             p.stdin.write((url("pop3s", ms.HOST) + "\n").encode())
@@ -964,7 +967,7 @@ class Targets(unittest.TestCase):
         lines = [l for l in (first + rest).decode().splitlines() if l]
         self.assertEqual(len(lines), 2)
         self.assertEqual(p.returncode, 0, err.decode())
-        self.assertTrue(got_first, "no result within 5 s while stdin stayed open: reading the next "
+        self.assertTrue(got_first, "no result within 20 s while stdin stayed open: reading the next "
                                    "target blocks the event loop (the probe in flight stalls, and "
                                    "its timings grow by the producer's pauses)")
         self.assertEqual(json.loads(first)["target"], url("imaps", ms.HOST))

@@ -305,7 +305,7 @@ class CredentialSources(SecretAssertions, unittest.TestCase):
 
     def check_bob_signed_in(self, r, log):
         self.assertEqual(r.rc, 0, r.describe())
-        text = log.wait(r"Login: user=<bob>", timeout=3, count=2)
+        text = log.wait(r"Login: user=<bob>", count=2)
         self.assertEqual(len(re.findall(r"(imap|pop3)-login: Info: Login: user=<bob>", text)), 2,
                          "bob signed in once per protocol:\n" + text[-3000:])
         self.assertNoSecret(r, password_forms(ms.BOB, ms.BOB_PASSWORD))

@@ -105,7 +105,7 @@ class Common:
         is read once Dovecot has logged SESSIONS connections without sign-in on ADDR."""
         self.assertEqual(cred_commands(run_), [], "credentials (or a sign-in command) were sent:\n"
                          + run_.stderr[-3000:])
-        text = log.wait(r"no auth attempts.*lip=%s," % re.escape(addr), timeout=3.0, count=sessions)
+        text = log.wait(r"no auth attempts.*lip=%s," % re.escape(addr), count=sessions)
         self.assertNotIn("<%s>" % user, text, "the Dovecot log shows a sign-in attempt for %s:\n%s"
                          % (user, text[-3000:]))
         self.assertNotIn("(%s," % user, text, "the Dovecot auth process saw %s:\n%s" % (user, text[-3000:]))
@@ -577,7 +577,7 @@ class InsecureEndpoints(Common, unittest.TestCase):
         log = ms.DovecotLog()
         r = ms.signin(ms.ALICE, ms.ALICE_PASSWORD, ["--json"] + self.plainonly_args(["--allow-insecure-auth"]),
                       json=False)
-        text = log.wait(r"-login: Info: Login: user=<alice>.*lip=127\.0\.0\.10,", timeout=3, count=2)
+        text = log.wait(r"-login: Info: Login: user=<alice>.*lip=127\.0\.0\.10,", count=2)
         for proto in ("imap", "pop3"):
             self.assertRegex(text, r"%s-login: Info: Login: user=<alice>, method=\S+, rip=127\.0\.0\.1, "
                                    r"lip=127\.0\.0\.10" % proto, r.describe())
@@ -638,7 +638,7 @@ class InsecureEndpoints(Common, unittest.TestCase):
                        url("imap", ms.IMAP_PORT), url("pop3", ms.POP3_PORT)], json=False)
         secret_cmds = [(e, c) for e, c in cred_commands(r) if not re.match(r"^USER\b", c, re.I)]
         self.assertEqual(secret_cmds, [], "a password went out although the server forbids it:\n" + r.stderr[-3000:])
-        text = log.wait(r"no auth attempts.*lip=127\.0\.0\.8,", timeout=3.0, count=2)
+        text = log.wait(r"no auth attempts.*lip=127\.0\.0\.8,", count=2)
         self.assertNotIn("(%s," % user, text)
         self.assertNotIn("Login: user=<%s>" % user, text)
 
@@ -679,7 +679,7 @@ class ReadOnly(unittest.TestCase):
                                                    "%s:%s" % (ms.HOST, ms.ADDR_PLAINONLY),
                                                    url("imap", ms.IMAP_PORT), url("pop3", ms.POP3_PORT)]),
         ]
-        cls.log_text = cls.log.wait(r"pop3\(alice\).*Logged out", timeout=3)
+        cls.log_text = cls.log.wait(r"pop3\(alice\).*Logged out")
         cls.files_after = ms.maildir_snapshot()
         cls.imap_after = ms.imap_oracle()
         cls.pop3_after = ms.pop3_oracle()
