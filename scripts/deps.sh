@@ -1,40 +1,100 @@
 #!/usr/bin/env bash
-# Install mailscope's build and test dependencies from Debian 12's packages, if missing.
+# scripts/deps.sh [demo|test|all] - install what mailscope needs from Debian 12's packages,
+# if missing.
+#
+#   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the three
+#          libraries, openssl (the demo's certificates) and Dovecot (IMAP + POP3)
+#   test   demo + what the test suite (ctest) needs: its build, the servers it starts, the
+#          tools its tests call
+#   all    test + the tools used by hand (the default; scripts/test.sh and .ci/run)
+#
+#   deps.sh --check GROUP   exit 0 when every package of GROUP is installed, else 1;
+#                           installs nothing
 #
 # Runs `apt-get update` only when something is missing. While installing, a
-# /usr/sbin/policy-rc.d that exits 101 keeps apt from starting the system Dovecot on the
-# standard ports 110/143/993/995 or the system Postfix (the tests run their own Dovecot and
-# Postfix); the file is removed afterwards only if this script created it. Postfix is
-# installed with debconf's "No configuration": no /etc/postfix/main.cf, no listener.
+# /usr/sbin/policy-rc.d that exits 101 keeps apt from starting the daemons it installs
+# (the system Dovecot on 110/143/993/995, the system Postfix, ...; the tests and the demo
+# run their own); the file is removed afterwards only if this script created it, and the
+# services installed here are left disabled. Postfix is installed with debconf's "No
+# configuration": no /etc/postfix/main.cf, no listener.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake pkg-config
-  libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
-  dovecot-imapd dovecot-pop3d dnsmasq-base postfix
-  python3 python3-jsonschema openssl valgrind clang-format
-  prometheus prometheus-node-exporter
+# To add a package: put it in the first group that needs it, with why. A package that
+# installs a daemon also gets a PACKAGE=UNIT line in SERVICES.
+DEMO_PACKAGES=(
+  gcc make libc6-dev            # the C11 compiler (build-essential without C++/dpkg-dev)
+  cmake pkg-config              # the build
+  libssl-dev                    # OpenSSL 3: TLS, certificate checks
+  libc-ares-dev                 # c-ares: DNS inside the event loop
+  libjansson-dev                # jansson: the JSON report
+  openssl                       # tests/servers/certs.sh: the test CA and certificates
+  dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe
 )
+TEST_PACKAGES=(
+  build-essential               # the full tool chain (CI's build)
+  libcmocka-dev                 # unit tests
+  dnsmasq-base                  # the private DNS server of the integration tests
+  postfix                       # the test submission server (tests/servers/postfix.sh)
+  python3 python3-jsonschema    # integration and fake-server tests, JSON Schema checks
+  clang-format                  # style.clang_format
+  prometheus                    # promtool check metrics (--format prometheus)
+  prometheus-node-exporter      # serves mailscope's textfile metrics back in a test
+)
+BY_HAND_PACKAGES=(
+  valgrind                      # scripts/valgrind.sh
+)
+# Daemons the packages above bring (directly or as a dependency): PACKAGE=UNIT. A unit
+# whose package this script installed is disabled afterwards, so it does not listen on
+# all interfaces at the next boot.
+SERVICES=(
+  dovecot-core=dovecot
+  prometheus=prometheus
+  prometheus-node-exporter=prometheus-node-exporter
+  postfix=postfix
+)
+
+usage() {
+  echo "usage: scripts/deps.sh [--check] [demo|test|all]" >&2
+  exit 2
+}
+
+check_only=0
+if [[ ${1:-} == --check ]]; then
+  check_only=1
+  shift
+fi
+group=${1:-all}
+(($# <= 1)) || usage
+case "$group" in
+  demo) PACKAGES=("${DEMO_PACKAGES[@]}") ;;
+  test) PACKAGES=("${DEMO_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  all) PACKAGES=("${DEMO_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${BY_HAND_PACKAGES[@]}") ;;
+  *) usage ;;
+esac
+
+installed() { # installed PACKAGE: true when dpkg has it fully installed
+  [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  if [[ "$status" != "install ok installed" ]]; then
-    missing+=("$p")
-  fi
+  installed "$p" || missing+=("$p")
 done
 
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
-
-if [[ $(id -u) -ne 0 ]]; then
-  echo "deps.sh: missing packages: ${missing[*]}" >&2
-  echo "deps.sh: run as root (or: sudo apt-get install ${missing[*]})" >&2
+if ((check_only)); then
   exit 1
 fi
 
-echo "deps.sh: installing ${missing[*]}" >&2
+if [[ $(id -u) -ne 0 ]]; then
+  echo "deps.sh: missing packages ($group): ${missing[*]}" >&2
+  echo "deps.sh: run as root (or: sudo apt-get install --no-install-recommends ${missing[*]})" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ($group) ${missing[*]}" >&2
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 cleanup() {
@@ -47,26 +107,25 @@ if [[ ! -e "$policy" ]]; then
   created_policy=1
 fi
 
+absent_before=() # the SERVICES entries whose package is not installed yet
+for pair in "${SERVICES[@]}"; do
+  installed "${pair%%=*}" || absent_before+=("$pair")
+done
+
 export DEBIAN_FRONTEND=noninteractive
 # Postfix: no system mail server set up (the tests start their own, on loopback)
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 
-# The tests start their own servers on loopback. Services these packages install would
-# listen on all interfaces at the next boot (Dovecot on 110/143/993/995, Prometheus on
-# 9090, the node exporter on 9100, Postfix on 25 once configured): leave the ones
-# installed here disabled.
+# The tests and the demo start their own servers on loopback. Services installed here
+# would listen on all interfaces at the next boot (Dovecot on 110/143/993/995, Prometheus
+# on 9090, the node exporter on 9100, Postfix on 25 once configured, ...): leave them
+# disabled.
 if command -v systemctl >/dev/null 2>&1; then
-  for unit in dovecot prometheus prometheus-node-exporter postfix; do
-    for p in "${missing[@]}"; do
-      case "$p" in
-        dovecot-*) [[ $unit == dovecot ]] || continue ;;
-        "$unit") ;;
-        *) continue ;;
-      esac
-      systemctl disable "$unit" >/dev/null 2>&1 || true
-      break
-    done
+  for pair in "${absent_before[@]}"; do
+    if installed "${pair%%=*}"; then
+      systemctl disable "${pair#*=}" >/dev/null 2>&1 || true
+    fi
   done
 fi

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-bash scripts/deps.sh
+bash scripts/deps.sh all
 
 # Whatever happens, leave no test server running (each script stops only its own).
 cleanup() {
@@ -40,11 +40,12 @@ run_suite() { # run_suite DIR CMAKE-ARGS...
   fi
 }
 
-run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# MS_TESTS=ON: build/ may have been configured by scripts/demo.sh without the tests.
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMS_TESTS=ON
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DMS_SANITIZE=ON
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DMS_SANITIZE=ON -DMS_TESTS=ON
 
 if ((${#failed[@]})); then
   echo "test.sh: FAILED in: ${failed[*]}" >&2
