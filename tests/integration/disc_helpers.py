@@ -72,7 +72,7 @@ def srv_ports(name, server=("127.0.0.1", ms.DNS_PORT), timeout=5.0):
     return [port for port, _target in srv_records(name, server, timeout)]
 
 
-def srv_records(name, server=("127.0.0.1", ms.DNS_PORT), timeout=2.0):
+def srv_records(name, server=("127.0.0.1", ms.DNS_PORT), timeout=5.0):
     """(port, target) of NAME's SRV records as SERVER answers them (empty on any failure);
     the target is "." when the record says the service is not offered."""
     qid = 0x5352

@@ -106,7 +106,7 @@ class PlaintextRefused(unittest.TestCase):
         user = re.search(r"mailscope-probe-[0-9a-f]{8}", endpoint(self.doc, "pop3")["plaintext_check"]["sent"])
         self.assertTrue(user)
         # Dovecot refuses before any lookup: no auth attempt for that user reaches the passdb.
-        text = self.log.wait(r"pop3-login: .*lip=%s," % re.escape(ms.ADDR_TLSREQUIRED), timeout=3)
+        text = self.log.wait(r"pop3-login: .*lip=%s," % re.escape(ms.ADDR_TLSREQUIRED))
         self.assertNotIn("Login: user=<%s>" % user.group(0), text)
 
 
