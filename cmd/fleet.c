@@ -164,7 +164,8 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
     *req = opt->request; /* the shared options; no endpoints yet */
     req->endpoints = NULL;
     req->endpoint_count = req->endpoint_capacity = 0;
-    req->bare_host = req->want_imap = req->want_pop3 = false;
+    req->bare_host = false;
+    memset(req->want, 0, sizeof req->want);
     req->discover_domain[0] = req->discover_user[0] = '\0';
     req->auth_user = NULL;
     for (char *word = strtok_r(NULL, " \t\r\n", &save); word;
@@ -179,7 +180,7 @@ static int parse_line(struct fleet *fl, struct ms_request *req, char *line, stru
     struct ms_target target;
     int rc = ms_plan_parse_target(target_text, &target, err);
     if (rc == 0)
-        rc = ms_plan_add(req, &target, &opt->ports, opt->want_imap, opt->want_pop3, err);
+        rc = ms_plan_add(req, &target, &opt->ports, opt->want, err);
     if (rc < 0)
         return rc;
     snprintf(req->target, sizeof req->target, "%s", target_text);

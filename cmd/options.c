@@ -83,22 +83,27 @@ void ms_options_usage(FILE *out)
     fputs(
         "Usage: mailscope [OPTIONS] TARGET...\n"
         "\n"
-        "Check whether POP3 and IMAP4 work securely on a mail host: connect to every\n"
-        "endpoint in parallel, negotiate TLS (implicit and STARTTLS/STLS), read the\n"
-        "capabilities before and after TLS, and report what works, what is broken, why,\n"
-        "and how to fix it.\n"
+        "Check whether POP3, IMAP4 and SMTP submission work securely on a mail host:\n"
+        "connect to every endpoint in parallel, negotiate TLS (implicit and\n"
+        "STARTTLS/STLS), read the capabilities before and after TLS, and report what\n"
+        "works, what is broken, why, and how to fix it.\n"
         "\n"
         "TARGET is a host name (its four standard endpoints: IMAP 143 with STARTTLS,\n"
         "IMAP 993, POP3 110 with STLS, POP3 995), a URL naming one endpoint:\n"
-        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s:// (an IPv6\n"
-        "address in brackets: imaps://[::1]:993), or an e-mail address: its domain's\n"
-        "servers are found from DNS (SRV, MX and the usual names imap., pop., mail.)\n"
-        "and the best settings are recommended.\n"
+        "imap://HOST[:PORT] (STARTTLS), imaps://, pop3:// (STLS), pop3s://,\n"
+        "submission:// (SMTP, STARTTLS, 587), submissions:// (SMTP, implicit TLS, 465),\n"
+        "smtp:// (port 25, always a finding) (an IPv6 address in brackets:\n"
+        "imaps://[::1]:993), or an e-mail address: its domain's receiving and sending\n"
+        "servers are found from DNS (SRV, MX and the usual names imap., pop., smtp.,\n"
+        "mail.) and the best settings are recommended. Sending is checked by signing in\n"
+        "only: no mail is ever sent.\n"
         "\n"
         "Options:\n"
         "  --discover DOMAIN        find the servers of a mail domain (like an e-mail address)\n"
-        "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s)\n"
-        "  --protocols imap|pop3    probe only this protocol (comma-separated list allowed)\n"
+        "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s,\n"
+        "                           submission, submissions)\n"
+        "  --protocols LIST         imap, pop3, submission or all (comma-separated); a bare\n"
+        "                           host: imap,pop3; an e-mail address: all\n"
         "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
         "                           checks still use HOST (repeatable)\n"
         "  --dns-server IP[:PORT]   ask this DNS server instead of the system's (repeatable)\n"
@@ -129,9 +134,11 @@ void ms_options_usage(FILE *out)
         "                           status line and perfdata), prometheus (text exposition);\n"
         "                           --json = --format json\n"
         "  --require LIST           CRITICAL unless every item holds (comma-separated,\n"
-        "                           repeatable): imap, pop3, imaps, imap+starttls, pop3s,\n"
-        "                           pop3+stls, login, imap:IDLE, pop3:UIDL, tls>=1.2,\n"
-        "                           cert-days>=21, a summary feature (push_mail, ...)\n"
+        "                           repeatable): imap, pop3, submission, imaps,\n"
+        "                           imap+starttls, pop3s, pop3+stls, submissions,\n"
+        "                           submission+starttls, login, imap:IDLE, pop3:UIDL,\n"
+        "                           smtp:AUTH=PLAIN, tls>=1.2, cert-days>=21, a summary\n"
+        "                           feature (push_mail, can_send, ...)\n"
         "  --forbid LIST            CRITICAL if any item holds; items as --require, plus\n"
         "                           finding codes (e.g. auth.plaintext_login_allowed)\n"
         "  -w, --warning SECONDS    WARNING when an endpoint's check takes longer\n"
@@ -164,6 +171,8 @@ void ms_options_usage(FILE *out)
         "  mailscope --ports imap=10143,imaps=10993,pop3=10110,pop3s=10995 mail.test.example\n"
         "  mailscope --resolve mail.test.example:127.0.0.1 --ca-file ca.pem mail.test.example\n"
         "  mailscope --protocols pop3 --trace mail.example.com\n"
+        "  mailscope --protocols all mail.example.com        # receiving and sending\n"
+        "  mailscope submissions://smtp.example.com submission://smtp.example.com\n"
         "  MAILSCOPE_PASSWORD=... mailscope --user alice alice@example.com\n"
         "  mailscope --format nagios -w 2 -c 5 --require 'imaps,pop3s,tls>=1.2' mail.example.com\n"
         "  mailscope --forbid pop3 mail.example.com        # is POP3 really off?\n"
@@ -185,26 +194,6 @@ static int parse_seconds(const char *name, const char *text, double *out, struct
     return 0;
 }
 
-static int parse_protocols(const char *text, bool *imap, bool *pop3, struct ms_error *err)
-{
-    *imap = *pop3 = false;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", text);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (strcasecmp(tok, "imap") == 0 || strcasecmp(tok, "imap4") == 0)
-            *imap = true;
-        else if (strcasecmp(tok, "pop3") == 0 || strcasecmp(tok, "pop") == 0)
-            *pop3 = true;
-        else
-            return ms_error_set(err, MS_EINVAL,
-                                "--protocols: unknown protocol '%s' (use imap or pop3)", tok);
-    }
-    if (!*imap && !*pop3)
-        return ms_error_set(err, MS_EINVAL, "--protocols needs imap, pop3 or both");
-    return 0;
-}
-
 static int add_dns_server(struct ms_request *req, const char *text, struct ms_error *err)
 {
     size_t used = strlen(req->dns_servers), len = strlen(text);
@@ -222,7 +211,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     int rc = 0;
     struct ms_request *req = &opt->request;
     struct ms_ports ports = ms_plan_default_ports();
-    bool want_imap = true, want_pop3 = true;
+    unsigned want = 0; /* --protocols; 0: the target's default */
     const char *discover = NULL;
     memset(opt, 0, sizeof *opt);
     req->timeout_s = MS_DEFAULT_TIMEOUT_S;
@@ -235,7 +224,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     while ((c = getopt_long(argc, argv, ":46hqw:c:", long_options, NULL)) != -1) {
         switch (c) {
         case OPT_PORTS: rc = ms_plan_parse_ports(optarg, &ports, err); break;
-        case OPT_PROTOCOLS: rc = parse_protocols(optarg, &want_imap, &want_pop3, err); break;
+        case OPT_PROTOCOLS: rc = ms_plan_parse_protocols(optarg, &want, err); break;
         case OPT_RESOLVE:
             if (req->pin_count >= MS_MAX_PINS)
                 return ms_error_set(err, MS_EINVAL, "too many --resolve options (at most %d)",
@@ -352,8 +341,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
     }
     opt->thresholds.cert_warn_days = opt->assess.cert_warn_days;
     opt->ports = ports;
-    opt->want_imap = want_imap;
-    opt->want_pop3 = want_pop3;
+    opt->want = want;
     if (!opt->concurrency)
         opt->concurrency = MS_DEFAULT_CONCURRENCY;
     if (opt->explain)
@@ -375,7 +363,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         struct ms_target target;
         rc = ms_plan_parse_domain(discover, &target, err);
         if (rc == 0)
-            rc = ms_plan_add(req, &target, &ports, want_imap, want_pop3, err);
+            rc = ms_plan_add(req, &target, &ports, want, err);
         if (rc < 0)
             return rc;
         used = (size_t)snprintf(req->target, sizeof req->target, "%s", target.host);
@@ -386,7 +374,7 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         struct ms_target target;
         rc = ms_plan_parse_target(argv[i], &target, err);
         if (rc == 0)
-            rc = ms_plan_add(req, &target, &ports, want_imap, want_pop3, err);
+            rc = ms_plan_add(req, &target, &ports, want, err);
         if (rc < 0)
             return rc;
         used += (size_t)snprintf(req->target + used,

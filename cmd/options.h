@@ -32,7 +32,7 @@ struct ms_options {
     size_t concurrency;       /* endpoints in flight at most */
     bool quiet;               /* no progress line */
     struct ms_ports ports;    /* for planning targets read later */
-    bool want_imap, want_pop3;
+    unsigned want;            /* --protocols (MS_WANT bits), 0: each target's default */
     bool show_help;
     bool show_version;
     const char *explain; /* --explain CODE|all: print the catalogue row(s) and exit */

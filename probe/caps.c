@@ -167,20 +167,63 @@ static int add_words(struct ms_strlist *mechs, const char *s)
     return 0;
 }
 
+/* The mechanism words of an AUTH line ("AUTH PLAIN LOGIN" or "AUTH=PLAIN LOGIN"), or NULL. */
+static const char *auth_words(const char *item)
+{
+    size_t word = strcspn(item, " ");
+    if (ieq(item, word, "AUTH"))
+        return item + word;
+    if (word > 5 && ieq(item, 5, "AUTH="))
+        return item + 5;
+    return NULL;
+}
+
 int ms_caps_smtp_auth(const struct ms_strlist *caps, struct ms_strlist *mechs)
 {
     int rc = 0;
     for (size_t i = 0; caps && mechs && i < caps->count; i++) {
-        const char *item = caps->items[i];
-        size_t word = strcspn(item, " ");
-        if (ieq(item, word, "AUTH"))
-            rc = add_words(mechs, item + word);
-        else if (word > 5 && ieq(item, 5, "AUTH="))
-            rc = add_words(mechs, item + 5); /* "AUTH=PLAIN LOGIN": PLAIN LOGIN */
-        if (rc)
+        const char *words = auth_words(caps->items[i]);
+        if (words && (rc = add_words(mechs, words)))
             break;
     }
     return rc;
+}
+
+size_t ms_caps_smtp_mechs(const struct ms_strlist *caps, char (*names)[MS_SMTP_MECH_NAME],
+                          size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; caps && i < caps->count; i++) {
+        for (const char *s = auth_words(caps->items[i]); s && *s;) {
+            while (*s == ' ')
+                s++;
+            size_t len = strcspn(s, " ");
+            bool seen = len == 0 || len >= MS_SMTP_MECH_NAME; /* RFC 4422: 20 at most */
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = ieq(s, len, names[k]);
+            if (!seen && n < max) {
+                memcpy(names[n], s, len);
+                names[n++][len] = '\0';
+            }
+            s += len;
+        }
+    }
+    return n;
+}
+
+bool ms_caps_smtp_offers(const struct ms_strlist *caps, const char *mechanism)
+{
+    for (size_t i = 0; caps && i < caps->count; i++) {
+        for (const char *s = auth_words(caps->items[i]); s && *s;) {
+            while (*s == ' ')
+                s++;
+            size_t len = strcspn(s, " ");
+            if (len && ieq(s, len, mechanism))
+                return true;
+            s += len;
+        }
+    }
+    return false;
 }
 
 int ms_caps_smtp_size(const struct ms_strlist *caps, uint64_t *limit)

@@ -39,6 +39,15 @@ const char *ms_caps_smtp_find(const struct ms_strlist *caps, const char *name);
  * seen, at most MS_MAX_CAPABILITIES. Returns 0 or MS_ENOMEM. */
 int ms_caps_smtp_auth(const struct ms_strlist *caps, struct ms_strlist *mechs);
 
+/* SMTP: the same without allocating: up to max mechanisms into names (longer names than
+ * MS_SMTP_MECH_NAME - 1 bytes are skipped); returns how many. */
+#define MS_SMTP_MECH_NAME 32
+size_t ms_caps_smtp_mechs(const struct ms_strlist *caps, char (*names)[MS_SMTP_MECH_NAME],
+                          size_t max);
+
+/* SMTP: the AUTH lines offer mechanism (ASCII case ignored). */
+bool ms_caps_smtp_offers(const struct ms_strlist *caps, const char *mechanism);
+
 /* SMTP SIZE (RFC 1870): 1 with *limit set when SIZE is offered (the largest message in
  * bytes; 0 when the server names no fixed limit: "SIZE" alone or "SIZE 0"), 0 when it is
  * not offered, MS_EPROTO when its parameter is not a decimal number that fits 64 bits. */

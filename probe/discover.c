@@ -7,9 +7,10 @@
 
 #include "probe/conn.h"
 #include "probe/dns.h"
+#include "probe/plan.h"
 #include "probe/trace.h"
 
-#define MAX_HOSTS (MS_DISCOVERY_MAX_HOSTS + 5) /* + the conventional names */
+#define MAX_HOSTS (MS_DISCOVERY_MAX_HOSTS + 6) /* + the conventional names */
 #define MAX_QUERIES 32
 #define MAX_CANDIDATES 64
 
@@ -23,18 +24,18 @@ enum service {
     SVC_COUNT
 };
 
+/* RFC 6186 / 8314 services, implicit TLS first within each protocol. */
 static const struct {
     const char *label;
     enum ms_protocol protocol;
     enum ms_security security;
-    bool probed; /* submission is reported only: mailscope checks the receiving side */
 } services[SVC_COUNT] = {
-    [SVC_IMAPS] = {"_imaps._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, true},
-    [SVC_IMAP] = {"_imap._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, true},
-    [SVC_POP3S] = {"_pop3s._tcp", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, true},
-    [SVC_POP3] = {"_pop3._tcp", MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, true},
-    [SVC_SUBMISSIONS] = {"_submissions._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, false},
-    [SVC_SUBMISSION] = {"_submission._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, false},
+    [SVC_IMAPS] = {"_imaps._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT},
+    [SVC_IMAP] = {"_imap._tcp", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS},
+    [SVC_POP3S] = {"_pop3s._tcp", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT},
+    [SVC_POP3] = {"_pop3._tcp", MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS},
+    [SVC_SUBMISSIONS] = {"_submissions._tcp", MS_PROTOCOL_SUBMISSION, MS_SECURITY_IMPLICIT},
+    [SVC_SUBMISSION] = {"_submission._tcp", MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS},
 };
 
 enum query_kind { Q_SRV, Q_MX, Q_HOST };
@@ -72,6 +73,19 @@ struct ms_discover {
     struct query_ctx *queries[MAX_QUERIES]; /* heap: an answer may outlive the run */
     size_t query_count;                     /* here too: facts may be gone at free time */
     size_t endpoints_added;
+};
+
+/* The usual names, in the order mail programs guess them. */
+static const struct {
+    const char *prefix;
+    unsigned protocols;
+} conventional[] = {
+    {"imap.", MS_WANT(MS_PROTOCOL_IMAP)},
+    {"pop.", MS_WANT(MS_PROTOCOL_POP3)},
+    {"pop3.", MS_WANT(MS_PROTOCOL_POP3)},
+    {"smtp.", MS_WANT(MS_PROTOCOL_SUBMISSION)},
+    {"mail.", MS_WANT_ALL},
+    {"", MS_WANT_ALL},
 };
 
 static void maybe_finish(struct ms_discover *d);
@@ -250,7 +264,7 @@ static void on_srv(void *arg, enum ms_dns_status status, const struct ms_dns_rec
             char text[300];
             snprintf(text, sizeof text, "%d %d %u %s", r->priority, r->weight, r->port, r->host);
             add_answer(d, q->fact, text);
-            if (!services[q->index].probed) {
+            if (services[q->index].protocol == MS_PROTOCOL_SUBMISSION) {
                 char line[340];
                 snprintf(line, sizeof line, "%s: %s", services[q->index].label, text);
                 ms_strlist_append(&d->facts->submission, line, strlen(line), 32);
@@ -288,15 +302,18 @@ static void on_mx(void *arg, enum ms_dns_status status, const struct ms_dns_reco
 
 static bool wanted(const struct ms_discover *d, enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? d->env->request->want_imap : d->env->request->want_pop3;
+    return d->env->request->want[p];
 }
 
 static uint16_t standard_port(const struct ms_discover *d, enum ms_protocol p, enum ms_security s)
 {
     const struct ms_ports *ports = &d->env->request->ports;
-    if (p == MS_PROTOCOL_IMAP)
-        return s == MS_SECURITY_IMPLICIT ? ports->imaps : ports->imap;
-    return s == MS_SECURITY_IMPLICIT ? ports->pop3s : ports->pop3;
+    bool implicit = s == MS_SECURITY_IMPLICIT;
+    switch (p) {
+    case MS_PROTOCOL_IMAP: return implicit ? ports->imaps : ports->imap;
+    case MS_PROTOCOL_POP3: return implicit ? ports->pop3s : ports->pop3;
+    default: return implicit ? ports->submissions : ports->submission;
+    }
 }
 
 static void add_candidate(struct ms_discover *d, const char *host, uint16_t port,
@@ -324,15 +341,14 @@ static void add_candidate(struct ms_discover *d, const char *host, uint16_t port
     snprintf(c->source_name, sizeof c->source_name, "%s", source_name);
 }
 
-/* Guessed endpoints of a host: every wanted service that SRV did not speak for. */
-static void add_guesses(struct ms_discover *d, const char *host, bool imap, bool pop3,
+/* Guessed endpoints of a host: every wanted service of the protocols (MS_WANT bits) that
+ * SRV did not speak for. */
+static void add_guesses(struct ms_discover *d, const char *host, unsigned protocols,
                         enum ms_source source, const char *source_name, int priority)
 {
-    static const enum service order[] = {SVC_IMAPS, SVC_IMAP, SVC_POP3S, SVC_POP3};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        enum service svc = order[i];
+    for (int svc = 0; svc < SVC_COUNT; svc++) {
         enum ms_protocol p = services[svc].protocol;
-        if (d->srv_found[svc] || !wanted(d, p) || (p == MS_PROTOCOL_IMAP ? !imap : !pop3))
+        if (d->srv_found[svc] || !wanted(d, p) || !(protocols & MS_WANT(p)))
             continue;
         add_candidate(d, host, standard_port(d, p, services[svc].security), p,
                       services[svc].security, source, source_name, priority, -1);
@@ -405,14 +421,13 @@ static void plan_candidates(struct ms_discover *d)
         qsort(r->items, r->count, sizeof r->items[0], compare_records);
         for (size_t i = 0; i < r->count; i++) {
             if (strcmp(r->items[i].host, ".") == 0) {
-                if (services[svc].probed &&
-                    !ms_strlist_has(&f->srv_not_offered, services[svc].label))
+                if (!ms_strlist_has(&f->srv_not_offered, services[svc].label))
                     ms_strlist_append(&f->srv_not_offered, services[svc].label,
                                       strlen(services[svc].label), SVC_COUNT);
                 continue;
             }
-            if (!services[svc].probed || !wanted(d, services[svc].protocol) ||
-                r->items[i].port == 0 || r->items[i].port > 65535)
+            if (!wanted(d, services[svc].protocol) || r->items[i].port == 0 ||
+                r->items[i].port > 65535)
                 continue;
             add_candidate(d, r->items[i].host, (uint16_t)r->items[i].port, services[svc].protocol,
                           services[svc].security, MS_SOURCE_SRV, source, r->items[i].priority,
@@ -424,23 +439,24 @@ static void plan_candidates(struct ms_discover *d)
         char source[300];
         snprintf(source, sizeof source, "%s MX", f->domain);
         if (strcmp(d->mx.items[i].host, ".") != 0) /* RFC 7505 null MX */
-            add_guesses(d, d->mx.items[i].host, true, true, MS_SOURCE_MX, source,
+            add_guesses(d, d->mx.items[i].host, MS_WANT_RECEIVE, MS_SOURCE_MX, source,
                         d->mx.items[i].priority);
     }
-    static const struct {
-        const char *prefix;
-        bool imap, pop3;
-    } names[] = {{"imap.", true, false},
-                 {"pop.", false, true},
-                 {"pop3.", false, true},
-                 {"mail.", true, true},
-                 {"", true, true}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; i < sizeof conventional / sizeof conventional[0]; i++) {
         char host[MS_MAX_HOST + 8];
-        snprintf(host, sizeof host, "%s%s", names[i].prefix, f->domain);
+        snprintf(host, sizeof host, "%s%s", conventional[i].prefix, f->domain);
         if (strlen(host) <= MS_MAX_HOST)
-            add_guesses(d, host, names[i].imap, names[i].pop3, MS_SOURCE_CONVENTIONAL,
+            add_guesses(d, host, conventional[i].protocols, MS_SOURCE_CONVENTIONAL,
                         "conventional name", -1);
+    }
+    /* Sending: the MX hosts come last (they take mail from other servers, and only some
+     * also take submission). */
+    for (size_t i = 0; i < d->mx.count; i++) {
+        char source[300];
+        snprintf(source, sizeof source, "%s MX", f->domain);
+        if (strcmp(d->mx.items[i].host, ".") != 0)
+            add_guesses(d, d->mx.items[i].host, MS_WANT(MS_PROTOCOL_SUBMISSION), MS_SOURCE_MX,
+                        source, d->mx.items[i].priority);
     }
 
     size_t kept = 0;
@@ -516,7 +532,7 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
     }
     /* Every question at once: SRV for each service, MX, and the conventional names. */
     for (int svc = 0; svc < SVC_COUNT; svc++) {
-        if (services[svc].probed && !wanted(d, services[svc].protocol))
+        if (!wanted(d, services[svc].protocol))
             continue;
         char name[300];
         snprintf(name, sizeof name, "%s.%s", services[svc].label, facts->domain);
@@ -531,13 +547,14 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
         q->returned = true;
         answer_query(q, MS_DNS_ERROR, "out of memory");
     }
-    static const char *const prefixes[] = {"imap.", "pop.", "pop3.", "mail.", ""};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        bool pop = strncmp(prefixes[i], "pop", 3) == 0, imap = strcmp(prefixes[i], "imap.") == 0;
-        if ((imap && !req->want_imap) || (pop && !req->want_pop3))
+    for (size_t i = 0; i < sizeof conventional / sizeof conventional[0]; i++) {
+        bool any = false;
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+            any = any || (req->want[p] && (conventional[i].protocols & MS_WANT(p)));
+        if (!any)
             continue;
         char host[MS_MAX_HOST + 8];
-        snprintf(host, sizeof host, "%s%s", prefixes[i], facts->domain);
+        snprintf(host, sizeof host, "%s%s", conventional[i].prefix, facts->domain);
         if (strlen(host) <= MS_MAX_HOST)
             want_host(d, host);
     }

@@ -10,7 +10,7 @@
 
 /* At most this many endpoints come from discovery; further candidates are listed as
  * dropped ("limit reached"). */
-#define MS_DISCOVERY_MAX_ENDPOINTS 24
+#define MS_DISCOVERY_MAX_ENDPOINTS 32
 /* Distinct candidate hosts whose addresses are looked up. */
 #define MS_DISCOVERY_MAX_HOSTS 12
 

@@ -338,8 +338,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     struct ms_result *out = run->result;
     snprintf(out->target, sizeof out->target, "%s", req->target);
     out->bare_host = req->bare_host;
-    out->want_imap = req->want_imap;
-    out->want_pop3 = req->want_pop3;
+    memcpy(out->want, req->want, sizeof out->want);
     out->credentials_given = req->auth_user != NULL;
     out->plaintext_check_off = req->no_plaintext_check;
     out->only_family = req->family == MS_FAMILY_IPV4 ? 4 : req->family == MS_FAMILY_IPV6 ? 6 : 0;

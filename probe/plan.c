@@ -9,7 +9,12 @@
 
 struct ms_ports ms_plan_default_ports(void)
 {
-    return (struct ms_ports){.imap = 143, .imaps = 993, .pop3 = 110, .pop3s = 995};
+    return (struct ms_ports){.imap = 143,
+                             .imaps = 993,
+                             .pop3 = 110,
+                             .pop3s = 995,
+                             .submission = 587,
+                             .submissions = 465};
 }
 
 static bool is_ipv6(const char *s)
@@ -148,6 +153,11 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
         {"imap://", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS},
         {"pop3s://", MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT},
         {"pop3://", MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS},
+        {"submissions://", MS_PROTOCOL_SUBMISSION, MS_SECURITY_IMPLICIT},
+        {"submission://", MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS},
+        /* the relay port 25, as some users configure it: probed as STARTTLS submission and
+         * always reported (submission.port25) */
+        {"smtp://", MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS},
     };
     *out = (struct ms_target){0};
     size_t len = strlen(text);
@@ -159,6 +169,7 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
             out->is_url = true;
             out->protocol = schemes[i].protocol;
             out->security = schemes[i].security;
+            out->smtp_relay = strcmp(schemes[i].scheme, "smtp://") == 0;
             const char *auth = text + n;
             size_t auth_len = strcspn(auth, "/?#");
             if (strchr(auth, '@') && strchr(auth, '@') < auth + auth_len)
@@ -171,7 +182,8 @@ int ms_plan_parse_target(const char *text, struct ms_target *out, struct ms_erro
             return parse_authority(auth, auth_len, text, n, out, err);
         }
         return ms_error_set(err, MS_EINVAL,
-                            "unknown scheme in '%s' (use imap://, imaps://, pop3:// or pop3s://)",
+                            "unknown scheme in '%s' (use imap://, imaps://, pop3://, pop3s://, "
+                            "submission://, submissions:// or smtp://)",
                             text);
     }
     const char *at = strrchr(text, '@');
@@ -233,7 +245,11 @@ int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_erro
             return ms_error_set(err, MS_EINVAL, "--ports: '%.*s' is not a port number (1-65535)",
                                 (int)(item - name_len - 1), eq + 1);
         uint16_t *slot = NULL;
-        if (name_len == 4 && strncasecmp(p, "imap", 4) == 0)
+        if (name_len == 10 && strncasecmp(p, "submission", 10) == 0)
+            slot = &ports->submission;
+        else if (name_len == 11 && strncasecmp(p, "submissions", 11) == 0)
+            slot = &ports->submissions;
+        else if (name_len == 4 && strncasecmp(p, "imap", 4) == 0)
             slot = &ports->imap;
         else if (name_len == 5 && strncasecmp(p, "imaps", 5) == 0)
             slot = &ports->imaps;
@@ -243,7 +259,8 @@ int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_erro
             slot = &ports->pop3s;
         if (!slot)
             return ms_error_set(err, MS_EINVAL,
-                                "--ports: unknown name '%.*s' (use imap, imaps, pop3, pop3s)",
+                                "--ports: unknown name '%.*s' (use imap, imaps, pop3, pop3s, "
+                                "submission, submissions)",
                                 (int)name_len, p);
         *slot = value;
         p += item;
@@ -313,56 +330,105 @@ static int add_endpoint(struct ms_request *req, enum ms_protocol protocol,
                                    .srv_priority = -1,
                                    .srv_weight = -1};
     snprintf(e->host, sizeof e->host, "%s", host);
-    if (protocol == MS_PROTOCOL_IMAP)
-        req->want_imap = true;
-    else
-        req->want_pop3 = true;
+    req->want[protocol] = true;
     return 0;
 }
 
+int ms_plan_parse_protocols(const char *text, unsigned *want, struct ms_error *err)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } names[] = {
+        {"imap", MS_WANT(MS_PROTOCOL_IMAP)},
+        {"imap4", MS_WANT(MS_PROTOCOL_IMAP)},
+        {"pop3", MS_WANT(MS_PROTOCOL_POP3)},
+        {"pop", MS_WANT(MS_PROTOCOL_POP3)},
+        {"submission", MS_WANT(MS_PROTOCOL_SUBMISSION)},
+        {"smtp", MS_WANT(MS_PROTOCOL_SUBMISSION)},
+        {"all", MS_WANT_ALL},
+    };
+    *want = 0;
+    char buf[128];
+    if (strlen(text) >= sizeof buf)
+        return ms_error_set(err, MS_EINVAL, "--protocols: the list is too long");
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        size_t k = 0;
+        while (k < sizeof names / sizeof names[0] && strcasecmp(tok, names[k].name) != 0)
+            k++;
+        if (k == sizeof names / sizeof names[0])
+            return ms_error_set(err, MS_EINVAL,
+                                "--protocols: unknown protocol '%.32s' (use imap, pop3, "
+                                "submission or all)",
+                                tok);
+        *want |= names[k].bits;
+    }
+    if (!*want)
+        return ms_error_set(err, MS_EINVAL, "--protocols needs imap, pop3, submission or all");
+    return 0;
+}
+
+/* The standard port of a protocol and security (port 25 for smtp://). */
+static uint16_t standard_port(const struct ms_target *t)
+{
+    bool implicit = t->security == MS_SECURITY_IMPLICIT;
+    switch (t->protocol) {
+    case MS_PROTOCOL_IMAP: return implicit ? 993 : 143;
+    case MS_PROTOCOL_POP3: return implicit ? 995 : 110;
+    default: return t->smtp_relay ? 25 : implicit ? 465 : 587;
+    }
+}
+
 int ms_plan_add(struct ms_request *req, const struct ms_target *target,
-                const struct ms_ports *ports, bool want_imap, bool want_pop3, struct ms_error *err)
+                const struct ms_ports *ports, unsigned want, struct ms_error *err)
 {
     int rc = 0;
+    bool chosen = want != 0; /* --protocols was given */
+    if (!want)
+        want = target->is_discovery ? MS_WANT_ALL : MS_WANT_RECEIVE;
     if (target->is_discovery || req->discover_domain[0]) {
         if (!target->is_discovery || req->discover_domain[0] || req->endpoint_count > 0)
             return ms_error_set(err, MS_EINVAL,
                                 "an e-mail address or --discover must be the only target");
         memcpy(req->discover_domain, target->host, sizeof req->discover_domain);
         memcpy(req->discover_user, target->user, sizeof req->discover_user);
-        req->want_imap = want_imap;
-        req->want_pop3 = want_pop3;
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+            req->want[p] = (want & MS_WANT(p)) != 0;
         req->ports = *ports;
         return 0;
     }
     if (target->is_url) {
-        bool wanted = target->protocol == MS_PROTOCOL_IMAP ? want_imap : want_pop3;
+        bool wanted = !chosen || (want & MS_WANT(target->protocol));
         if (!wanted)
             return ms_error_set(err, MS_EINVAL, "a %s URL was given, but --protocols excludes %s",
                                 ms_protocol_name(target->protocol),
                                 ms_protocol_name(target->protocol));
-        uint16_t port = target->port;
-        if (!port) {
-            bool implicit = target->security == MS_SECURITY_IMPLICIT;
-            port = target->protocol == MS_PROTOCOL_IMAP ? (implicit ? 993 : 143)
-                                                        : (implicit ? 995 : 110);
-        }
+        uint16_t port = target->port ? target->port : standard_port(target);
         return add_endpoint(req, target->protocol, target->security, target->host, port, true, err);
     }
     req->bare_host = true;
-    if (want_imap) {
+    if (want & MS_WANT(MS_PROTOCOL_IMAP)) {
         rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, target->host, ports->imaps,
                           false, err);
         if (rc == 0)
             rc = add_endpoint(req, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, target->host,
                               ports->imap, false, err);
     }
-    if (rc == 0 && want_pop3) {
+    if (rc == 0 && (want & MS_WANT(MS_PROTOCOL_POP3))) {
         rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, target->host, ports->pop3s,
                           false, err);
         if (rc == 0)
             rc = add_endpoint(req, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, target->host,
                               ports->pop3, false, err);
+    }
+    if (rc == 0 && (want & MS_WANT(MS_PROTOCOL_SUBMISSION))) {
+        rc = add_endpoint(req, MS_PROTOCOL_SUBMISSION, MS_SECURITY_IMPLICIT, target->host,
+                          ports->submissions, false, err);
+        if (rc == 0)
+            rc = add_endpoint(req, MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS, target->host,
+                              ports->submission, false, err);
     }
     return rc;
 }

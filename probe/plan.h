@@ -1,6 +1,8 @@
-/* Targets -> endpoints. A target is a bare host (the four standard endpoints) or a URL
- * naming exactly one endpoint: imap:// (STARTTLS), imaps://, pop3:// (STLS), pop3s://,
- * with an optional :port, or an e-mail address (discovery of its domain's servers).
+/* Targets -> endpoints. A target is a bare host (its standard endpoints: IMAP and POP3, and
+ * SMTP submission when asked for) or a URL naming exactly one endpoint: imap:// (STARTTLS),
+ * imaps://, pop3:// (STLS), pop3s://, submission:// (STARTTLS, 587), submissions://
+ * (implicit TLS, 465), smtp:// (STARTTLS on the relay port 25), with an optional :port, or an
+ * e-mail address (discovery of its domain's servers).
  * Pure functions, unit-tested and fuzzed. */
 #ifndef MS_PLAN_H
 #define MS_PLAN_H
@@ -17,11 +19,22 @@ struct ms_target {
     char user[MS_MAX_HOST + 1]; /* the local part of an e-mail address, or "" */
     enum ms_protocol protocol;  /* URL only */
     enum ms_security security;  /* URL only */
+    bool smtp_relay;            /* URL only: smtp:// (the relay port 25, not for mail programs) */
     char host[MS_MAX_HOST + 1]; /* IPv6 literals without brackets */
     uint16_t port;              /* 0: the standard port */
 };
 
-/* The standard ports: 143, 993, 110, 995. */
+/* A set of protocols: bits 1u << enum ms_protocol. 0 means the target's default: IMAP and
+ * POP3 for a host, all three for an e-mail address, the URL's own for a URL. */
+#define MS_WANT(p) (1u << (p))
+#define MS_WANT_RECEIVE (MS_WANT(MS_PROTOCOL_IMAP) | MS_WANT(MS_PROTOCOL_POP3))
+#define MS_WANT_ALL (MS_WANT_RECEIVE | MS_WANT(MS_PROTOCOL_SUBMISSION))
+
+/* --protocols "imap,pop3,submission" (also "all", "pop", "imap4", "smtp") into *want.
+ * Returns 0 or MS_EINVAL. */
+int ms_plan_parse_protocols(const char *text, unsigned *want, struct ms_error *err);
+
+/* The standard ports: 143, 993, 110, 995, 587, 465. */
 struct ms_ports ms_plan_default_ports(void);
 
 /* Parse one target. Returns 0 or MS_EINVAL with err->message saying what is wrong. */
@@ -40,11 +53,11 @@ int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_erro
 /* Append target's endpoints to req (discovery target: records the domain for the engine,
  * which finds endpoints at run time; it must be the only target) (bare host: each wanted protocol's
  * two endpoints, in the order imaps, imap, pop3s, pop3; URL: that one endpoint, required). Sets
- * want_imap / want_pop3 / bare_host from what was added. Endpoints already present are not
+ * want[] / bare_host from what was added. Endpoints already present are not
  * repeated. Returns 0, MS_EINVAL (a URL of an unwanted protocol, too many endpoints), or
  * MS_ENOMEM (err says so; the endpoints added before the failure stay, and
  * ms_request_release frees them). */
 int ms_plan_add(struct ms_request *req, const struct ms_target *target,
-                const struct ms_ports *ports, bool want_imap, bool want_pop3, struct ms_error *err);
+                const struct ms_ports *ports, unsigned want, struct ms_error *err);
 
 #endif

@@ -33,9 +33,9 @@ struct ms_endpoint_spec {
                              taken before TLS (never with the user's credentials) */
 };
 
-/* Port numbers for a bare host's (or a guessed host's) four endpoints. */
+/* Port numbers for a bare host's (or a guessed host's) standard endpoints. */
 struct ms_ports {
-    uint16_t imap, imaps, pop3, pop3s;
+    uint16_t imap, imaps, pop3, pop3s, submission, submissions;
 };
 
 /* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
@@ -45,10 +45,9 @@ struct ms_pin {
 };
 
 struct ms_request {
-    char target[512]; /* the targets as given, for the report */
-    bool bare_host;   /* endpoints came from a bare host name */
-    bool want_imap;
-    bool want_pop3;
+    char target[512];             /* the targets as given, for the report */
+    bool bare_host;               /* endpoints came from a bare host name */
+    bool want[MS_PROTOCOL_COUNT]; /* protocols asked about (enum ms_protocol) */
 
     /* Owned by the request (ms_plan_add grows it; ms_request_release frees it): a fleet holds
      * one request per target in flight, so it costs what its endpoints need, not 64 slots. */

@@ -6,7 +6,11 @@
 
 const char *ms_protocol_name(enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? "imap" : "pop3";
+    switch (p) {
+    case MS_PROTOCOL_IMAP: return "imap";
+    case MS_PROTOCOL_POP3: return "pop3";
+    default: return "submission";
+    }
 }
 
 const char *ms_security_name(enum ms_security s)
@@ -54,6 +58,7 @@ const char *ms_failure_name(enum ms_failure f)
         [MS_FAILURE_STARTTLS_REFUSED] = "starttls_refused",
         [MS_FAILURE_STARTTLS_INJECTED] = "starttls_injected",
         [MS_FAILURE_PROTO_BYE] = "proto_bye",
+        [MS_FAILURE_PROTO_REFUSED] = "proto_refused",
         [MS_FAILURE_PROTO_PREAUTH] = "proto_preauth",
         [MS_FAILURE_PROTO_UNEXPECTED_GREETING] = "proto_unexpected_greeting",
         [MS_FAILURE_PROTO_MALFORMED] = "proto_malformed",

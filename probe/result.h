@@ -18,7 +18,8 @@
 #define MS_MAX_ADDRESSES 16    /* resolved addresses kept per endpoint */
 #define MS_MAX_VERIFY_ERRORS 8 /* distinct certificate verification errors kept */
 
-enum ms_protocol { MS_PROTOCOL_IMAP, MS_PROTOCOL_POP3 };
+/* Receiving (IMAP, POP3) and sending (SMTP submission, RFC 6409/8314). */
+enum ms_protocol { MS_PROTOCOL_IMAP, MS_PROTOCOL_POP3, MS_PROTOCOL_SUBMISSION, MS_PROTOCOL_COUNT };
 
 enum ms_security {
     MS_SECURITY_IMPLICIT, /* TLS from the first byte (993, 995) */
@@ -54,11 +55,12 @@ enum ms_failure {
     MS_FAILURE_TLS_HANDSHAKE,   /* the handshake failed (alert, garbage, close) */
     MS_FAILURE_TLS_TIMEOUT,     /* the handshake did not finish in time */
     MS_FAILURE_TLS_CLIENT_CERT, /* the server wants a client certificate (alert after asking) */
-    MS_FAILURE_STARTTLS_NOT_OFFERED,      /* STARTTLS/STLS absent from the capabilities */
-    MS_FAILURE_STARTTLS_REFUSED,          /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
-    MS_FAILURE_STARTTLS_INJECTED,         /* plaintext bytes followed the STARTTLS OK: an attack */
-    MS_FAILURE_PROTO_BYE,                 /* IMAP * BYE instead of a greeting or an answer */
-    MS_FAILURE_PROTO_PREAUTH,             /* IMAP * PREAUTH on a plaintext connection */
+    MS_FAILURE_STARTTLS_NOT_OFFERED, /* STARTTLS/STLS absent from the capabilities */
+    MS_FAILURE_STARTTLS_REFUSED,     /* the server answered STARTTLS/STLS with NO/BAD/-ERR */
+    MS_FAILURE_STARTTLS_INJECTED,    /* plaintext bytes followed the STARTTLS OK: an attack */
+    MS_FAILURE_PROTO_BYE,            /* IMAP * BYE instead of a greeting or an answer */
+    MS_FAILURE_PROTO_REFUSED,        /* SMTP 554/421: the server will not serve this client now */
+    MS_FAILURE_PROTO_PREAUTH,        /* IMAP * PREAUTH on a plaintext connection */
     MS_FAILURE_PROTO_UNEXPECTED_GREETING, /* not a greeting of this protocol (POP3 -ERR, HTTP...) */
     MS_FAILURE_PROTO_MALFORMED,           /* bytes that break the protocol, or exceed a hard cap */
     MS_FAILURE_PROTO_CLOSED,              /* the server closed the connection mid-session */
@@ -291,6 +293,7 @@ struct ms_endpoint_result {
     enum ms_failure failure;     /* MS_FAILURE_NONE when the session ran to the end */
     enum ms_phase failure_phase; /* where it failed (meaningful when failure != NONE) */
     char failure_message[256];   /* what happened, in words, with the server's text */
+    int failure_reply_code;      /* SMTP: the reply code that ended the session (421, 554), or 0 */
 };
 
 /* One DNS question asked during discovery. */
@@ -334,22 +337,21 @@ struct ms_discovery {
 };
 
 struct ms_result {
-    char target[512]; /* the target(s) as the user gave them, space-separated */
-    bool bare_host;   /* a bare host: the four standard endpoints */
-    bool want_imap;   /* protocols the user asked about */
-    bool want_pop3;
-    bool credentials_given;   /* --user and a secret: sign-in was asked for */
-    bool plaintext_check_off; /* --no-confirm: advertised plaintext sign-in is not checked */
-    char user[256];           /* the user name (not a secret) */
-    int only_family;          /* 4 with -4, 6 with -6, 0 when both families were asked */
-    int64_t started_at;       /* epoch seconds */
+    char target[512];             /* the target(s) as the user gave them, space-separated */
+    bool bare_host;               /* a bare host: the four standard endpoints */
+    bool want[MS_PROTOCOL_COUNT]; /* protocols the user asked about */
+    bool credentials_given;       /* --user and a secret: sign-in was asked for */
+    bool plaintext_check_off;     /* --no-confirm: advertised plaintext sign-in is not checked */
+    char user[256];               /* the user name (not a secret) */
+    int only_family;              /* 4 with -4, 6 with -6, 0 when both families were asked */
+    int64_t started_at;           /* epoch seconds */
     double duration_ms;
     struct ms_endpoint_result *endpoints;
     size_t endpoint_count;
     struct ms_discovery discovery; /* performed only for e-mail / --discover targets */
 };
 
-const char *ms_protocol_name(enum ms_protocol p); /* "imap", "pop3" */
+const char *ms_protocol_name(enum ms_protocol p); /* "imap", "pop3", "submission" */
 const char *ms_security_name(enum ms_security s); /* "implicit", "starttls", "none" */
 const char *ms_phase_name(enum ms_phase p);       /* "resolve", "connect", ... */
 const char *ms_failure_name(enum ms_failure f);   /* "none", "tcp_refused", ... */

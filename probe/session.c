@@ -964,13 +964,16 @@ static bool use_known_addresses(struct ms_session *s)
 
 static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
 {
-    static const char *const schemes[2][3] = {
+    static const char *const schemes[MS_PROTOCOL_COUNT][3] = {
         [MS_PROTOCOL_IMAP] = {[MS_SECURITY_IMPLICIT] = "imaps",
                               [MS_SECURITY_STARTTLS] = "imap",
                               [MS_SECURITY_NONE] = "imap+plain"},
         [MS_PROTOCOL_POP3] = {[MS_SECURITY_IMPLICIT] = "pop3s",
                               [MS_SECURITY_STARTTLS] = "pop3",
                               [MS_SECURITY_NONE] = "pop3+plain"},
+        [MS_PROTOCOL_SUBMISSION] = {[MS_SECURITY_IMPLICIT] = "submissions",
+                                    [MS_SECURITY_STARTTLS] = "submission",
+                                    [MS_SECURITY_NONE] = "submission+plain"},
     };
     bool v6 = strchr(spec->host, ':') != NULL;
     snprintf(id, cap, "%s://%s%s%s:%u%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
@@ -984,9 +987,14 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
                       const struct ms_endpoint_spec *spec, struct ms_endpoint_result *res,
                       const struct ms_dns_answer *known, double resolve_ms)
 {
-    extern const struct ms_proto_ops ms_imap_ops, ms_pop3_ops;
+    extern const struct ms_proto_ops ms_imap_ops, ms_pop3_ops, ms_smtp_ops;
+    static const struct ms_proto_ops *const ops[MS_PROTOCOL_COUNT] = {
+        [MS_PROTOCOL_IMAP] = &ms_imap_ops,
+        [MS_PROTOCOL_POP3] = &ms_pop3_ops,
+        [MS_PROTOCOL_SUBMISSION] = &ms_smtp_ops,
+    };
     *s = (struct ms_session){.env = env, .spec = spec, .res = res, .fd = -1};
-    s->ops = spec->protocol == MS_PROTOCOL_IMAP ? &ms_imap_ops : &ms_pop3_ops;
+    s->ops = ops[spec->protocol];
     s->auth_mech = -1;
     ms_loop_watch_init(&s->watch);
     ms_loop_timer_init(&s->timer);

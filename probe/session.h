@@ -38,7 +38,7 @@ struct ms_session_env {
     void (*plaintext_check)(struct ms_session_env *env, struct ms_session *s);
     struct ms_session *sessions; /* every session, for choosing who signs in */
     size_t session_count;
-    bool auth_claimed[2]; /* per protocol: an endpoint is signing in */
+    bool auth_claimed[MS_PROTOCOL_COUNT]; /* per protocol: an endpoint is signing in */
 };
 
 /* A protocol's part in signing in: what the server offers and how the protocol sends the

@@ -226,8 +226,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     for (size_t i = 1; i < result->endpoint_count; i++)
         if (strcasecmp(result->endpoints[i].host, result->endpoints[0].host) != 0)
             c.one_host = false;
-    c.not_offered[MS_PROTOCOL_IMAP] = ms_assess_protocol_not_offered(result, MS_PROTOCOL_IMAP);
-    c.not_offered[MS_PROTOCOL_POP3] = ms_assess_protocol_not_offered(result, MS_PROTOCOL_POP3);
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        c.not_offered[p] = ms_assess_protocol_not_offered(result, (enum ms_protocol)p);
 
     for (size_t i = 0; i < result->endpoint_count; i++) {
         long idx = (long)i;
@@ -236,21 +236,22 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             (rc = ms_assess_judge_plaintext_login(&c, idx)) ||
             (rc = ms_assess_judge_misc(&c, idx)) || (rc = ms_assess_judge_families(&c, idx)) ||
             (rc = ms_assess_judge_auth(&c, idx)) || (rc = ms_assess_judge_injection(&c, idx)) ||
-            (rc = ms_assess_judge_quota(&c, idx)))
+            (rc = ms_assess_judge_quota(&c, idx)) || (rc = ms_assess_judge_submission(&c, idx)))
             goto out;
     }
     if ((rc = ms_assess_judge_discovery(&c)))
         goto out;
 
     /* Which protocols get a verdict: the requested ones, and any that was probed. */
-    bool want[2] = {result->want_imap, result->want_pop3};
+    bool want[MS_PROTOCOL_COUNT];
+    memcpy(want, result->want, sizeof want);
     for (size_t i = 0; i < result->endpoint_count; i++)
-        want[result->endpoints[i].protocol == MS_PROTOCOL_IMAP ? 0 : 1] = true;
-    for (int p = 0; p < 2; p++) {
+        want[result->endpoints[i].protocol] = true;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
         if (!want[p])
             continue;
         struct ms_protocol_verdict *v = &out->verdicts[out->verdict_count++];
-        v->protocol = p == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+        v->protocol = (enum ms_protocol)p;
         bool critical = false;
         for (size_t i = 0; i < result->endpoint_count; i++) {
             if (result->endpoints[i].protocol != v->protocol)

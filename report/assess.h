@@ -107,6 +107,8 @@ enum ms_feature_id {
     MS_FEATURE_SECURE_CONNECTION,
     MS_FEATURE_SIGN_IN_METHODS,
     MS_FEATURE_QUOTA,
+    MS_FEATURE_CAN_SEND,         /* sending (SMTP submission) only */
+    MS_FEATURE_MAX_MESSAGE_SIZE, /* SMTP SIZE */
     MS_FEATURE_COUNT,
 };
 
@@ -134,11 +136,11 @@ struct ms_answer_value {
 };
 
 struct ms_feature {
-    const char *id;                    /* "protocol_enabled" (static storage) */
-    const char *question;              /* the helpdesk's question, in words (static) */
-    const char *label;                 /* a short form of it for the text table (static) */
-    struct ms_answer_value answers[2]; /* indexed by enum ms_protocol */
-    char evidence[512];                /* what decided it, "IMAP: ...; POP3: ..." */
+    const char *id;       /* "protocol_enabled" (static storage) */
+    const char *question; /* the helpdesk's question, in words (static) */
+    const char *label;    /* a short form of it for the text table (static) */
+    struct ms_answer_value answers[MS_PROTOCOL_COUNT]; /* indexed by enum ms_protocol */
+    char evidence[512];                                /* what decided it, "IMAP: ...; POP3: ..." */
 };
 
 const char *ms_answer_name(enum ms_answer a); /* "yes", "no", "unknown", "n/a" */
@@ -146,18 +148,19 @@ const char *ms_unit_name(enum ms_unit u);     /* "days", "folders", "seconds", "
 
 struct ms_summary {
     struct ms_feature features[MS_FEATURE_COUNT]; /* in enum ms_feature_id order */
-    bool in_play[2];                              /* by enum ms_protocol: requested or probed */
-    long source[2];               /* the endpoint whose facts answer for the protocol: the
-                                   * one that signed in, else the recommended one, else the
-                                   * best one that read capabilities; -1 when none */
-    long auth_endpoint[2];        /* the endpoint whose sign-in decides the protocol's
-                                   * outcome (the one that tried, else the one that says why
-                                   * it did not); -1 when none */
-    enum ms_auth_outcome auth[2]; /* that outcome (MS_AUTH_NONE without credentials) */
-    long signed_in[2];            /* the endpoint where sign-in worked, -1 */
-    long poll_interval_s;         /* the recommended poll interval; 0 with push, -1 when
-                                   * there is no schedule */
-    char schedule[640];           /* the recommended send/receive schedule, in words */
+    bool in_play[MS_PROTOCOL_COUNT];              /* by enum ms_protocol: requested or probed */
+    long source[MS_PROTOCOL_COUNT];        /* the endpoint whose facts answer for the protocol: the
+                                            * one that signed in, else the recommended one, else the
+                                            * best one that read capabilities; -1 when none */
+    long auth_endpoint[MS_PROTOCOL_COUNT]; /* the endpoint whose sign-in decides the protocol's
+                                            * outcome (the one that tried, else the one that says
+                                            * why it did not); -1 when none */
+    enum ms_auth_outcome
+        auth[MS_PROTOCOL_COUNT];       /* that outcome (MS_AUTH_NONE without credentials) */
+    long signed_in[MS_PROTOCOL_COUNT]; /* the endpoint where sign-in worked, -1 */
+    long poll_interval_s;              /* the recommended poll interval; 0 with push, -1 when
+                                        * there is no schedule */
+    char schedule[640];                /* the recommended send/receive schedule, in words */
 };
 
 struct ms_assessment {
@@ -165,7 +168,7 @@ struct ms_assessment {
     struct ms_finding *findings; /* sorted worst first, then by endpoint order */
     size_t finding_count;
     enum ms_status *endpoint_status; /* parallel to result->endpoints */
-    struct ms_protocol_verdict verdicts[2];
+    struct ms_protocol_verdict verdicts[MS_PROTOCOL_COUNT];
     size_t verdict_count;
 
     /* Best settings, ranked like a careful client (RFC 8314): only endpoints that are secure
@@ -173,11 +176,12 @@ struct ms_assessment {
      * (lower priority, then higher weight) before MX (lower preference) before conventional
      * names before other endpoints; then ok before warning; then endpoint order. Never
      * plaintext. Indexed by enum ms_protocol: the index into result->endpoints, or -1. */
-    long recommended[2];
-    int preferred;                /* enum ms_protocol to set up first, -1 when none: IMAP over
-                                   * POP3 unless IMAP was not requested */
-    char not_recommended[2][320]; /* why recommended[p] is -1 for a requested protocol, in one
-                                   * phrase ("port 993 has an expired certificate"); "" else */
+    long recommended[MS_PROTOCOL_COUNT];
+    int preferred; /* enum ms_protocol to set up first, -1 when none: IMAP over
+                    * POP3 unless IMAP was not requested */
+    char not_recommended[MS_PROTOCOL_COUNT]
+                        [320]; /* why recommended[p] is -1 for a requested protocol, in one
+                                * phrase ("port 993 has an expired certificate"); "" else */
 
     /* The account-feature summary and schedule: a pure function of the result, so the text
      * and JSON reports agree. */

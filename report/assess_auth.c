@@ -1,9 +1,11 @@
 /* Sign-in: what a sign-in (or its absence) on one endpoint means, read from the server's
  * own words by one ordered table (auth_rules), and the findings about the account. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "probe/caps.h"
 #include "probe/error.h"
 #include "report/assess_internal.h"
 
@@ -59,6 +61,9 @@ static const struct auth_rule auth_rules[] = {
     {"cleartext authentication disallowed", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE,
      MS_HINT_PRIVACY},
     {"basic authentication", RULE_PHRASE, MS_AUTH_BASIC_AUTH_DISABLED, MS_HINT_NONE},
+    /* Microsoft 365: "user is locked by your organization's security defaults policy" is
+     * password sign-in turned off, not a locked account */
+    {"security defaults", RULE_PHRASE, MS_AUTH_BASIC_AUTH_DISABLED, MS_HINT_NONE},
     {"basic auth", RULE_PHRASE, MS_AUTH_BASIC_AUTH_DISABLED, MS_HINT_NONE},
     {"unsupported authentication mechanism", RULE_PHRASE, MS_AUTH_MECHANISM_UNAVAILABLE,
      MS_HINT_NONE},
@@ -69,6 +74,13 @@ static const struct auth_rule auth_rules[] = {
     /* 3. this account may not use this protocol */
     {"user is authenticated but not connected", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED,
      MS_HINT_EXCHANGE}, /* Exchange / Microsoft 365 */
+    /* Microsoft 365 SMTP: "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication
+     * is disabled for the Tenant." (or "... for the Mailbox.") */
+    {"SmtpClientAuthentication is disabled for the Tenant", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED,
+     MS_HINT_SMTP_TENANT},
+    {"SmtpClientAuthentication is disabled for the Mailbox", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED,
+     MS_HINT_SMTP_MAILBOX},
+    {"SmtpClientAuthentication is disabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, MS_HINT_NONE},
     {"not enabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, MS_HINT_NONE}, /* Gmail, Zimbra */
     {"not allowed to use", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED, MS_HINT_NONE},
     {"access is disabled", RULE_PHRASE, MS_AUTH_PROTOCOL_DISABLED,
@@ -131,7 +143,8 @@ static enum ms_auth_outcome skip_outcome(const struct ms_endpoint_result *ep)
 static bool names_protocol(const char *text)
 {
     return ms_assess_has_phrase(text, "imap") || ms_assess_has_phrase(text, "imap4") ||
-           ms_assess_has_phrase(text, "pop") || ms_assess_has_phrase(text, "pop3");
+           ms_assess_has_phrase(text, "pop") || ms_assess_has_phrase(text, "pop3") ||
+           ms_assess_has_phrase(text, "smtp");
 }
 
 /* The response code's name: the first word of code ("SYS/TEMP"), else of a "[CODE ...]" in
@@ -181,6 +194,32 @@ enum ms_auth_outcome ms_assess_auth_answer(const char *code, const char *text)
     return classify_answer(code, text, &hint);
 }
 
+/* An SMTP AUTH answer (RFC 4954 6, RFC 3463): the reply code and enhanced status code say
+ * what they say without words, except where providers reuse them (Gmail's 534 5.7.9 asks for
+ * an app password, its 534 5.7.14 for a browser sign-in; Microsoft 365 puts everything under
+ * 535 5.7.139): there the words decide. */
+static enum ms_auth_outcome classify_smtp(const char *status, const char *enhanced,
+                                          const char *text, enum ms_auth_hint *hint)
+{
+    int reply = atoi(status);
+    *hint = MS_HINT_NONE;
+    if (reply >= 400 && reply < 500) /* 454 4.7.0 and every transient reply: not now */
+        return MS_AUTH_TEMPORARY;
+    if (reply == 538 || strcmp(enhanced, "5.7.11") == 0 ||
+        (reply == 530 && ms_assess_has_phrase(text, "STARTTLS"))) {
+        *hint = MS_HINT_PRIVACY; /* encryption required for the mechanism / TLS first */
+        return MS_AUTH_MECHANISM_UNAVAILABLE;
+    }
+    if (reply == 504 || strcmp(enhanced, "5.5.4") == 0)
+        return MS_AUTH_MECHANISM_UNAVAILABLE; /* unrecognised authentication type */
+    enum ms_auth_outcome o = classify_answer("", text, hint);
+    if (o != MS_AUTH_FAILED || *hint != MS_HINT_NONE)
+        return o;
+    if (reply == 534 || strcmp(enhanced, "5.7.9") == 0)
+        return MS_AUTH_MECHANISM_UNAVAILABLE; /* mechanism too weak */
+    return MS_AUTH_FAILED;                    /* 535 5.7.8 and the rest: the credentials */
+}
+
 bool ms_assess_is_token_mech(const char *mech)
 {
     return strcasecmp(mech, "XOAUTH2") == 0 || strcasecmp(mech, "OAUTHBEARER") == 0;
@@ -216,6 +255,8 @@ static enum ms_auth_outcome auth_outcome(const struct ms_endpoint_result *ep,
         return MS_AUTH_OK;
     }
     if (au->attempted) {
+        if (au->status[0] && ep->protocol == MS_PROTOCOL_SUBMISSION)
+            return classify_smtp(au->status, au->code, au->server_response, hint);
         if (au->status[0])
             return classify_answer(au->code, au->server_response, hint);
         /* BYE instead of a verdict: its words are the verdict. */
@@ -319,6 +360,9 @@ size_t ms_assess_mechanisms(const struct ms_endpoint_result *ep, char (*names)[3
                 snprintf(names[n++], 32, "%.31s", caps->items[k] + 5);
         return n;
     }
+    if (ep->protocol == MS_PROTOCOL_SUBMISSION) {
+        return ms_caps_smtp_mechs(caps, names, max);
+    }
     const char *sasl = ms_assess_pop3_cap(caps, "SASL");
     for (const char *p = sasl ? sasl + 4 : NULL; p && *p && n < max;) {
         while (*p == ' ')
@@ -375,6 +419,12 @@ static void auth_templates(const struct ms_endpoint_result *ep, enum ms_auth_out
     case MS_AUTH_PROTOCOL_DISABLED:
         if (hint == MS_HINT_EXCHANGE && au->ok)
             *message = MS_T_DISABLED_EXCHANGE;
+        else if (hint == MS_HINT_SMTP_TENANT)
+            *message = *remedy = MS_T_DISABLED_SMTP_TENANT;
+        else if (hint == MS_HINT_SMTP_MAILBOX)
+            *message = *remedy = MS_T_DISABLED_SMTP_MAILBOX;
+        else if (ep->protocol == MS_PROTOCOL_SUBMISSION)
+            *remedy = MS_T_DISABLED_FIX_SMTP;
         break;
     case MS_AUTH_BASIC_AUTH_DISABLED:
         if (!au->attempted)
@@ -435,7 +485,10 @@ int ms_assess_judge_auth(struct ms_assess_ctx *c, long i)
     ms_assess_var(&vs, "oauth_error", au->oauth_error);
     ms_assess_var(&vs, "offers_oauth2", offers_oauth(ep) ? "yes" : "");
     ms_assess_var(&vs, "imap", imap ? "yes" : "");
-    ms_assess_var(&vs, "other_proto", imap ? "POP3" : "IMAP");
+    ms_assess_var(&vs, "other_proto",
+                  imap                               ? "POP3"
+                  : ep->protocol == MS_PROTOCOL_POP3 ? "IMAP"
+                                                     : "another way to send");
     int message, remedy;
     auth_templates(ep, o, hint, &message, &remedy);
     return ms_assess_emit(c, id, MS_SEV_DEFAULT, i, MS_MSG(id, message), MS_REM(id, remedy), &vs);

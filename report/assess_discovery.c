@@ -10,10 +10,13 @@
 /* The SRV services of a protocol (implicit TLS first). */
 static const char *const imap_services[] = {"_imaps._tcp", "_imap._tcp", NULL};
 static const char *const pop3_services[] = {"_pop3s._tcp", "_pop3._tcp", NULL};
+static const char *const submission_services[] = {"_submissions._tcp", "_submission._tcp", NULL};
 
 const char *const *ms_assess_services_of(enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? imap_services : pop3_services;
+    return p == MS_PROTOCOL_IMAP   ? imap_services
+           : p == MS_PROTOCOL_POP3 ? pop3_services
+                                   : submission_services;
 }
 
 /* True when the SRV query name ("_imaps._tcp.example.com") is of service label. */
@@ -172,9 +175,12 @@ int ms_assess_judge_discovery(struct ms_assess_ctx *c)
     if ((rc = judge_dns_failures(c)))
         return rc;
 
-    for (int p = 0; p < 2; p++) {
-        enum ms_protocol proto = p == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
-        enum ms_protocol other = p == 0 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
+        enum ms_protocol proto = (enum ms_protocol)p;
+        /* the other way to receive mail, when one of IMAP and POP3 is off */
+        int other = proto == MS_PROTOCOL_IMAP   ? MS_PROTOCOL_POP3
+                    : proto == MS_PROTOCOL_POP3 ? MS_PROTOCOL_IMAP
+                                                : -1;
         char labels[64], port[16];
         if (ms_assess_not_offered_labels(r, proto, labels, sizeof labels) == 0)
             continue;
@@ -198,13 +204,19 @@ int ms_assess_judge_discovery(struct ms_assess_ctx *c)
                 ms_assess_services_of(proto)[ep->security == MS_SECURITY_IMPLICIT ? 0 : 1]);
             v = MS_T_SRV_WORKS_ANYWAY;
         } else if (c->not_offered[proto]) {
-            snprintf(port, sizeof port, "%u", proto == MS_PROTOCOL_IMAP ? 993u : 995u);
-            ms_assess_var(&vs, "other", c->not_offered[other] ? "" : ms_assess_proto_upper(other));
+            snprintf(port, sizeof port, "%u", ms_assess_standard_implicit_port(proto));
+            ms_assess_var(&vs, "other",
+                          other < 0 || c->not_offered[other]
+                              ? ""
+                              : ms_assess_proto_upper((enum ms_protocol)other));
             ms_assess_var(&vs, "service", ms_assess_services_of(proto)[0]);
-            ms_assess_var(&vs, "prefix", proto == MS_PROTOCOL_IMAP ? "imap" : "pop");
+            ms_assess_var(&vs, "prefix",
+                          proto == MS_PROTOCOL_IMAP   ? "imap"
+                          : proto == MS_PROTOCOL_POP3 ? "pop"
+                                                      : "smtp");
             v = MS_T_DEFAULT;
         } else {
-            snprintf(port, sizeof port, "%u", proto == MS_PROTOCOL_IMAP ? 993u : 995u);
+            snprintf(port, sizeof port, "%u", ms_assess_standard_implicit_port(proto));
             v = MS_T_SRV_OTHER_RECORDS;
         }
         ms_assess_var(&vs, "port", port);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "probe/caps.h"
 #include "probe/error.h"
 #include "report/assess_internal.h"
 
@@ -60,6 +61,7 @@ int ms_assess_failure_id(enum ms_failure f)
         [MS_FAILURE_STARTTLS_REFUSED] = MS_F_STARTTLS_REFUSED,
         [MS_FAILURE_STARTTLS_INJECTED] = MS_F_STARTTLS_INJECTED_DATA,
         [MS_FAILURE_PROTO_BYE] = MS_F_PROTO_BYE,
+        [MS_FAILURE_PROTO_REFUSED] = MS_F_PROTO_SERVICE_REFUSED,
         [MS_FAILURE_PROTO_PREAUTH] = MS_F_PROTO_PREAUTH_WITHOUT_TLS,
         [MS_FAILURE_PROTO_UNEXPECTED_GREETING] = MS_F_PROTO_UNEXPECTED_GREETING,
         [MS_FAILURE_PROTO_MALFORMED] = MS_F_PROTO_MALFORMED_RESPONSE,
@@ -174,6 +176,8 @@ static int failure_message(const struct ms_endpoint_result *ep, struct ms_assess
                       : ep->failure_message[0] ? ep->failure_message
                                                : "(nothing)");
         return MS_T_DEFAULT;
+    case MS_FAILURE_PROTO_REFUSED:
+        return ep->failure_reply_code == 421 ? MS_T_REFUSED_TEMPORARY : MS_T_DEFAULT;
     default: return MS_T_DEFAULT;
     }
 }
@@ -224,7 +228,8 @@ int ms_assess_judge_failure(struct ms_assess_ctx *c, long i)
     int message = failure_message(ep, &vs, caps, sizeof caps);
     int remedy = ep->failure == MS_FAILURE_TLS_HANDSHAKE && ep->security != MS_SECURITY_IMPLICIT
                      ? MS_T_HANDSHAKE_STARTTLS
-                     : MS_T_DEFAULT;
+                 : ep->failure == MS_FAILURE_PROTO_REFUSED ? message
+                                                           : MS_T_DEFAULT;
     return ms_assess_emit(c, id, MS_SEVERITY_CRITICAL, i, MS_MSG(id, message), MS_REM(id, remedy),
                           &vs);
 }
@@ -412,6 +417,9 @@ static bool refused_for_tls(const struct ms_plaintext_check *pc)
         "disallowed", "not allowed", "not permitted",     "privacy"};
     if (strcasecmp(pc->code, "PRIVACYREQUIRED") == 0)
         return true;
+    /* SMTP: 538 "encryption required" (RFC 4954), 5.7.11 (RFC 5248) */
+    if (strcmp(pc->status, "538") == 0 || strcmp(pc->code, "5.7.11") == 0)
+        return true;
     for (size_t k = 0; k < sizeof phrases / sizeof phrases[0]; k++)
         if (ms_assess_has_phrase(pc->answer, phrases[k]))
             return true;
@@ -429,6 +437,9 @@ static bool judged_credentials(const struct ms_plaintext_check *pc)
     for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
         if (strcasecmp(pc->code, codes[k]) == 0)
             return true;
+    /* SMTP: 535 5.7.8 "authentication credentials invalid" (RFC 4954) */
+    if (strcmp(pc->status, "535") == 0 || strcmp(pc->code, "5.7.8") == 0)
+        return true;
     for (size_t k = 0; k < sizeof phrases / sizeof phrases[0]; k++)
         if (ms_assess_has_phrase(pc->answer, phrases[k]))
             return true;
@@ -461,10 +472,15 @@ const char *ms_plaintext_verdict_name(enum ms_plaintext_verdict v)
     }
 }
 
-/* The server's answer to the check, as quoted: status and words. */
-static void check_answer_words(const struct ms_plaintext_check *pc, char *buf, size_t cap)
+/* The server's answer to the check, as quoted: status and words ("538 5.7.11 words" for
+ * SMTP, whose enhanced code is not bracketed). */
+static void check_answer_words(const struct ms_endpoint_result *ep, char *buf, size_t cap)
 {
-    if (pc->answer[0] && strcmp(pc->status, "+") != 0)
+    const struct ms_plaintext_check *pc = &ep->plaintext_check;
+    if (ep->protocol == MS_PROTOCOL_SUBMISSION && strcmp(pc->status, "+") != 0)
+        ms_assess_put(buf, cap, "%s%s%s%s%s", pc->status, pc->code[0] ? " " : "", pc->code,
+                      pc->answer[0] ? " " : "", pc->answer);
+    else if (pc->answer[0] && strcmp(pc->status, "+") != 0)
         ms_assess_put(buf, cap, "%s%s%s%s %s", pc->status, pc->code[0] ? " [" : "", pc->code,
                       pc->code[0] ? "]" : "", pc->answer);
     else
@@ -483,8 +499,22 @@ int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
         return 0;
     ms_assess_endpoint_vars(c, ep, &vs);
     bool imap = ep->protocol == MS_PROTOCOL_IMAP;
+    bool smtp = ep->protocol == MS_PROTOCOL_SUBMISSION;
+    enum ms_finding_id id = MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED;
+    int refusal_fix = MS_T_DEFAULT;
     ms_assess_var(&vs, "imap", imap ? "yes" : "");
-    if (imap) {
+    if (smtp) {
+        bool plain = ms_caps_smtp_offers(caps, "PLAIN"), login = ms_caps_smtp_offers(caps, "LOGIN");
+        if (!plain && !login)
+            return 0;
+        snprintf(offers, sizeof offers, "AUTH%s%s", plain ? " PLAIN" : "", login ? " LOGIN" : "");
+        ms_assess_var(&vs, "offers", offers);
+        ms_assess_var(&vs, "user", "");
+        ms_assess_var(&vs, "both", "");
+        ms_assess_var(&vs, "sasl", offers);
+        id = MS_F_SUBMISSION_AUTH_BEFORE_TLS;
+        refusal_fix = MS_T_REFUSAL_FIX_SMTP;
+    } else if (imap) {
         if (ms_strlist_has(caps, "LOGINDISABLED"))
             return 0;
         bool plain = ms_strlist_has(caps, "AUTH=PLAIN"), login = ms_strlist_has(caps, "AUTH=LOGIN");
@@ -505,7 +535,7 @@ int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
     /* Advertised: what did the server do when asked? */
     const struct ms_plaintext_check *pc = &ep->plaintext_check;
     enum ms_plaintext_verdict verdict = ms_assess_plaintext_verdict(ep);
-    check_answer_words(pc, answer, sizeof answer);
+    check_answer_words(ep, answer, sizeof answer);
     ms_assess_var(&vs, "sent", pc->sent);
     ms_assess_var(&vs, "answer", answer);
     ms_assess_var(&vs, "confirmed", "");
@@ -514,7 +544,7 @@ int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
     if (verdict == MS_PLAINTEXT_REFUSED)
         return ms_assess_emit(c, MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_SEV_DEFAULT, i,
                               MS_MSG(MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_T_DEFAULT),
-                              MS_REM(MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, MS_T_DEFAULT), &vs);
+                              MS_REM(MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED, refusal_fix), &vs);
     if (verdict == MS_PLAINTEXT_CONFIRMED) {
         ms_assess_var(&vs, "confirmed", "yes");
     } else {
@@ -530,9 +560,10 @@ int ms_assess_judge_plaintext_login(struct ms_assess_ctx *c, long i)
         ms_assess_var(&vs, "unconfirmed", "yes");
         ms_assess_var(&vs, "why", why);
     }
-    return ms_assess_emit(c, MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED, MS_SEV_DEFAULT, i,
-                          MS_MSG(MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED, v),
-                          MS_REM(MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED, MS_T_DEFAULT), &vs);
+    if (smtp)
+        return ms_assess_emit(c, id, MS_SEV_DEFAULT, i, MS_MSG(id, MS_T_DEFAULT),
+                              MS_REM(id, MS_T_DEFAULT), &vs);
+    return ms_assess_emit(c, id, MS_SEV_DEFAULT, i, MS_MSG(id, v), MS_REM(id, MS_T_DEFAULT), &vs);
 }
 
 int ms_assess_judge_misc(struct ms_assess_ctx *c, long i)
@@ -603,6 +634,34 @@ int ms_assess_judge_injection(struct ms_assess_ctx *c, long i)
     return ms_assess_emit(c, MS_F_STARTTLS_COMMAND_INJECTION, MS_SEV_DEFAULT, i,
                           MS_MSG(MS_F_STARTTLS_COMMAND_INJECTION, MS_T_DEFAULT),
                           MS_REM(MS_F_STARTTLS_COMMAND_INJECTION, MS_T_DEFAULT), &vs);
+}
+
+/* Sending: port 25 is not a submission port; a submission server without AUTH over TLS
+ * takes no mail program's sign-in. */
+int ms_assess_judge_submission(struct ms_assess_ctx *c, long i)
+{
+    const struct ms_endpoint_result *ep = &c->r->endpoints[i];
+    struct ms_assess_vars vs;
+    int rc;
+    if (ep->protocol != MS_PROTOCOL_SUBMISSION)
+        return 0;
+    ms_assess_endpoint_vars(c, ep, &vs);
+    if (ep->port == 25 && (rc = ms_assess_emit(c, MS_F_SUBMISSION_PORT25, MS_SEV_DEFAULT, i,
+                                               MS_MSG(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT),
+                                               MS_REM(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT), &vs)))
+        return rc;
+    /* judged on what the server said over TLS only: before TLS, hiding AUTH is right */
+    if (!ep->caps_after_tls_read)
+        return 0;
+    char names[1][MS_SMTP_MECH_NAME], caps[300] = "";
+    if (ms_caps_smtp_mechs(&ep->caps_after_tls, names, 1) > 0)
+        return 0;
+    for (size_t k = 0; k < ep->caps_after_tls.count; k++)
+        ms_assess_app(caps, sizeof caps, "%s%s", k ? " " : "", ep->caps_after_tls.items[k]);
+    ms_assess_var(&vs, "caps", caps);
+    return ms_assess_emit(c, MS_F_SUBMISSION_NO_AUTH, MS_SEV_DEFAULT, i,
+                          MS_MSG(MS_F_SUBMISSION_NO_AUTH, MS_T_DEFAULT),
+                          MS_REM(MS_F_SUBMISSION_NO_AUTH, MS_T_DEFAULT), &vs);
 }
 
 /* ---- why an endpoint is not usable ------------------------------------------------- */

@@ -18,8 +18,9 @@
 struct ms_assess_ctx {
     const struct ms_result *r;
     int warn_days;
-    bool one_host;       /* all endpoints share one host: name them by port only */
-    bool not_offered[2]; /* by enum ms_protocol: the domain's SRV records say "not offered" */
+    bool one_host;                       /* all endpoints share one host: name them by port only */
+    bool not_offered[MS_PROTOCOL_COUNT]; /* by enum ms_protocol: the domain's SRV records say "not
+                                            offered" */
     struct ms_finding *f;
     size_t n;
     size_t cap;
@@ -34,17 +35,25 @@ enum ms_auth_hint {
     MS_HINT_WEB_LOGIN,    /* the provider wants a browser sign-in first */
     MS_HINT_APP_PASSWORD, /* the provider wants an app password */
     MS_HINT_EXCHANGE,     /* Exchange / Microsoft 365 words */
+    MS_HINT_SMTP_TENANT,  /* Microsoft 365: SMTP AUTH is off for the whole tenant */
+    MS_HINT_SMTP_MAILBOX, /* Microsoft 365: SMTP AUTH is off for this mailbox */
 };
 
 static inline const char *ms_assess_proto_upper(enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3";
+    return p == MS_PROTOCOL_IMAP ? "IMAP" : p == MS_PROTOCOL_POP3 ? "POP3" : "SMTP";
+}
+
+/* The standard implicit-TLS port of a protocol (RFC 8314): 993, 995, 465. */
+static inline unsigned ms_assess_standard_implicit_port(enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_IMAP ? 993 : p == MS_PROTOCOL_POP3 ? 995 : 465;
 }
 
 /* The protocol's name for the STARTTLS command. */
 static inline const char *ms_assess_starttls_cmd(enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? "STARTTLS" : "STLS";
+    return p == MS_PROTOCOL_POP3 ? "STLS" : "STARTTLS";
 }
 
 /* ---- assess_util.c: strings, endpoint labels, adding a finding ---- */
@@ -103,6 +112,7 @@ const char *ms_assess_endpoint_reason(const struct ms_assess_ctx *c, const struc
 /* assess_auth.c */
 int ms_assess_judge_auth(struct ms_assess_ctx *c, long i);
 int ms_assess_judge_quota(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_submission(struct ms_assess_ctx *c, long i);
 bool ms_assess_is_token_mech(const char *mech);
 bool ms_assess_stopped_for_tls(const struct ms_endpoint_result *ep);
 const char *ms_assess_outcome_words(enum ms_auth_outcome o);

@@ -129,14 +129,15 @@ void ms_assess_recommend(const struct ms_assess_ctx *c, struct ms_assessment *a,
         if (!ms_assess_endpoint_secure(ep) || ep->security == MS_SECURITY_NONE ||
             (st != MS_STATUS_OK && st != MS_STATUS_WARNING))
             continue;
-        long *best = &a->recommended[ep->protocol == MS_PROTOCOL_IMAP ? 0 : 1];
+        long *best = &a->recommended[ep->protocol];
         if (*best < 0 || ms_assess_rank_cmp(r, srv, i, (size_t)*best) < 0)
             *best = (long)i;
     }
-    /* IMAP first (several devices, folders, push), unless only POP3 was asked for. */
-    const enum ms_protocol order[2] = {
-        r->want_imap || !r->want_pop3 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3,
-        r->want_imap || !r->want_pop3 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP};
+    /* The way to receive mail: IMAP first (several devices, folders, push), unless only
+     * POP3 was asked for. Submission is the other half of a setup, never "preferred". */
+    bool imap_first = r->want[MS_PROTOCOL_IMAP] || !r->want[MS_PROTOCOL_POP3];
+    const enum ms_protocol order[2] = {imap_first ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3,
+                                       imap_first ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP};
     for (int k = 0; k < 2 && a->preferred < 0; k++)
         if (a->recommended[order[k]] >= 0)
             a->preferred = (int)order[k];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "probe/caps.h"
 #include "report/assess_internal.h"
 
 /* ---- the account-feature summary ------------------------------------------------------ */
@@ -36,7 +37,23 @@ static const struct {
                                       "Secure connection?"},
     [MS_FEATURE_SIGN_IN_METHODS] = {"sign_in_methods", "How can I sign in?", "Sign-in methods"},
     [MS_FEATURE_QUOTA] = {"quota", "Is the mailbox near full?", "Mailbox quota"},
+    [MS_FEATURE_CAN_SEND] = {"can_send", "Can I send mail (SMTP submission)?", "Can send mail?"},
+    [MS_FEATURE_MAX_MESSAGE_SIZE] = {"max_message_size", "How large may a message be?",
+                                     "Largest message"},
 };
+
+/* Which side a question is about: receiving (IMAP, POP3), sending (submission), or both. */
+static bool about_receiving(int id)
+{
+    return id != MS_FEATURE_PROTOCOL_ENABLED && id != MS_FEATURE_SECURE_CONNECTION &&
+           id != MS_FEATURE_SIGN_IN_METHODS && id != MS_FEATURE_CAN_SEND &&
+           id != MS_FEATURE_MAX_MESSAGE_SIZE;
+}
+
+static bool about_sending(int id)
+{
+    return id == MS_FEATURE_CAN_SEND || id == MS_FEATURE_MAX_MESSAGE_SIZE;
+}
 
 #define DEFAULT_POLL_S 300 /* 5 minutes: more often only adds load */
 
@@ -77,8 +94,11 @@ static bool has_cap(const struct ms_endpoint_result *ep, const struct ms_strlist
 {
     if (!caps)
         return false;
-    return ep->protocol == MS_PROTOCOL_IMAP ? ms_strlist_has(caps, name)
-                                            : ms_assess_pop3_cap(caps, name) != NULL;
+    switch (ep->protocol) {
+    case MS_PROTOCOL_IMAP: return ms_strlist_has(caps, name);
+    case MS_PROTOCOL_POP3: return ms_assess_pop3_cap(caps, name) != NULL;
+    default: return ms_caps_smtp_find(caps, name) != NULL;
+    }
 }
 
 /* A POP3 "EXPIRE 30 [USER]" / "LOGIN-DELAY 900 [USER]" value: -1 for NEVER, -2 unreadable. */
@@ -531,8 +551,9 @@ static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, siz
     if (!n) {
         answer(f, v->p, MS_ANSWER_NO, "none");
         ms_assess_put(ev, evc, "%s offered %s on %u",
-                      v->p == MS_PROTOCOL_IMAP ? "LOGINDISABLED and no AUTH= mechanism"
-                                               : "no USER and no SASL mechanism",
+                      v->p == MS_PROTOCOL_IMAP   ? "LOGINDISABLED and no AUTH= mechanism"
+                      : v->p == MS_PROTOCOL_POP3 ? "no USER and no SASL mechanism"
+                                                 : "no AUTH mechanism",
                       where, (unsigned)ep->port);
         return;
     }
@@ -590,6 +611,67 @@ static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_
     }
 }
 
+/* Sending: yes only when sign-in worked on a secure endpoint (no mail is sent: signing in is
+ * the proof); no when no endpoint is secure or the account may not send. */
+static void f_can_send(const struct ms_assess_ctx *c, const struct ms_assessment *a,
+                       const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *rec = ms_assess_recommended(c->r, a, v->p);
+    char words[400] = "";
+    if (v->au)
+        sign_in_words(v->au, words, sizeof words);
+    if (v->outcome == MS_AUTH_OK && v->au && ms_assess_endpoint_secure(v->au)) {
+        answer(f, v->p, MS_ANSWER_YES, "yes");
+        ms_assess_put(ev, evc, "signed in on %s (%s); no mail was sent", v->au->id,
+                      v->au->auth.mechanism);
+    } else if (v->outcome == MS_AUTH_PROTOCOL_DISABLED) {
+        answer(f, v->p, MS_ANSWER_NO, "no");
+        ms_assess_put(ev, evc, "refused on %s: \"%s\"", v->au->id, words);
+    } else if (!rec) {
+        answer(f, v->p, MS_ANSWER_NO, "no");
+        ms_assess_put(ev, evc, "%s",
+                      a->not_recommended[v->p][0] ? a->not_recommended[v->p]
+                                                  : "no submission server can be used securely");
+    } else {
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
+        ms_assess_put(ev, evc, "%s:%u is ready; %s", rec->host, (unsigned)rec->port,
+                      !c->r->credentials_given ? MS_NEEDS_SIGN_IN_NO_CREDENTIALS : v->needs);
+    }
+}
+
+/* SMTP SIZE (RFC 1870): the largest message the server takes. */
+static void f_max_size(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
+{
+    const struct ms_endpoint_result *ep = v->ep;
+    const struct ms_strlist *caps = caps_best(ep);
+    uint64_t limit = 0;
+    int rc = caps ? ms_caps_smtp_size(caps, &limit) : 0;
+    if (!caps) {
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
+        ms_assess_put(ev, evc, "EHLO was not read");
+    } else if (rc < 0) {
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
+        ms_assess_put(ev, evc, "\"%s\" on %u is not a size", ms_caps_smtp_find(caps, "SIZE"),
+                      (unsigned)ep->port);
+    } else if (rc == 0) {
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "not said");
+        ms_assess_put(ev, evc,
+                      "no SIZE in EHLO on %u: the limit shows only when a message is "
+                      "refused",
+                      (unsigned)ep->port);
+    } else if (limit == 0) {
+        answer(f, v->p, MS_ANSWER_YES, "no fixed limit");
+        ms_assess_put(ev, evc, "SIZE without a number on %u", (unsigned)ep->port);
+    } else {
+        char size[32];
+        long long kib = (long long)((limit + 1023) / 1024);
+        ms_assess_fmt_kb(kib, size, sizeof size);
+        number(answer(f, v->p, MS_ANSWER_YES, "%s", size), kib, MS_UNIT_KIB);
+        ms_assess_put(ev, evc, "SIZE %llu on %u (attachments grow by a third when encoded)",
+                      (unsigned long long)limit, (unsigned)ep->port);
+    }
+}
+
 /* The endpoint whose facts answer for p: the one that tried to sign in, else the
  * recommended one, else the one that got furthest (capabilities read) and ranks best. */
 static long summary_source(const struct ms_assess_ctx *c, const struct ms_assessment *a,
@@ -633,8 +715,12 @@ static void make_schedule(const struct ms_assess_ctx *c, struct ms_assessment *a
     bool per_user;
     long expire = po->in_play && po->ep ? pop3_expire(po, &after, &per_user) : -2;
     bool use_pop3 = false;
+    struct pview *sub = &v[MS_PROTOCOL_SUBMISSION];
 
-    if (push) {
+    if (!im->in_play && !po->in_play) {
+        s->poll_interval_s = -1;
+        s->schedule[0] = '\0';
+    } else if (push) {
         s->poll_interval_s = 0;
         ms_assess_put(
             s->schedule, sizeof s->schedule,
@@ -687,21 +773,40 @@ static void make_schedule(const struct ms_assess_ctx *c, struct ms_assessment *a
         ms_assess_app(s->schedule, sizeof s->schedule,
                       " POP3 keeps downloaded mail for %ld days only (EXPIRE %ld).", expire,
                       expire);
+    if (sub->in_play) {
+        const struct ms_endpoint_result *rec = ms_assess_recommended(r, a, MS_PROTOCOL_SUBMISSION);
+        const char *sp = s->schedule[0] ? " " : "";
+        if (rec && (!r->credentials_given || sub->outcome == MS_AUTH_OK))
+            ms_assess_app(s->schedule, sizeof s->schedule, "%sSend through %s:%u (%s)%s.", sp,
+                          rec->host, (unsigned)rec->port, ms_phrase_security(rec->security),
+                          r->credentials_given ? ", signed in" : "");
+        else if (rec)
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          "%sSending: %s:%u is secure, but signing in failed (see the findings).",
+                          sp, rec->host, (unsigned)rec->port);
+        else
+            ms_assess_app(s->schedule, sizeof s->schedule,
+                          "%sSending: no submission server can be used securely (see the "
+                          "findings).",
+                          sp);
+    }
+    if (!s->schedule[0])
+        ms_assess_put(s->schedule, sizeof s->schedule, "No schedule: nothing was checked.");
 }
 
 void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment *a)
 {
     const struct ms_result *r = c->r;
     struct ms_summary *s = &a->summary;
-    struct pview v[2];
+    struct pview v[MS_PROTOCOL_COUNT];
     memset(v, 0, sizeof v);
-    for (int k = 0; k < 2; k++) {
-        enum ms_protocol p = k == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+    for (int k = 0; k < MS_PROTOCOL_COUNT; k++) {
+        enum ms_protocol p = (enum ms_protocol)k;
         struct pview *pv = &v[p];
         enum ms_auth_hint hint;
         long at;
         pv->p = p;
-        pv->in_play = p == MS_PROTOCOL_IMAP ? r->want_imap : r->want_pop3;
+        pv->in_play = r->want[p];
         for (size_t i = 0; i < r->endpoint_count; i++)
             if (r->endpoints[i].protocol == p)
                 pv->in_play = true;
@@ -732,17 +837,27 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
 
     for (int id = 0; id < MS_FEATURE_COUNT; id++) {
         struct ms_feature *f = &s->features[id];
-        char ev[2][400];
+        char ev[MS_PROTOCOL_COUNT][400];
         f->id = feature_text[id].id;
         f->question = feature_text[id].question;
+        if (id == MS_FEATURE_PROTOCOL_ENABLED && v[MS_PROTOCOL_SUBMISSION].in_play)
+            f->question = v[MS_PROTOCOL_IMAP].in_play || v[MS_PROTOCOL_POP3].in_play
+                              ? "Are POP3/IMAP and sending (SMTP) enabled for this account?"
+                              : "Is sending (SMTP) enabled for this account?";
         f->label = feature_text[id].label;
         f->evidence[0] = '\0';
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < MS_PROTOCOL_COUNT; k++) {
             struct pview *pv = &v[k];
             enum ms_protocol p = pv->p;
             ev[p][0] = '\0';
-            if (!pv->in_play) {
+            bool sending = p == MS_PROTOCOL_SUBMISSION;
+            if (!pv->in_play || (sending && about_receiving(id)) ||
+                (!sending && about_sending(id))) {
                 answer(f, p, MS_ANSWER_NA, "n/a");
+                continue;
+            }
+            if (id == MS_FEATURE_CAN_SEND) {
+                f_can_send(c, a, pv, f, ev[p], sizeof ev[p]);
                 continue;
             }
             /* questions that do not apply to POP3 */
@@ -793,16 +908,20 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
             case MS_FEATURE_PUSH_MAIL: f_push(pv, f, ev[p], sizeof ev[p]); break;
             case MS_FEATURE_MIN_POLL_INTERVAL: f_poll(pv, f, ev[p], sizeof ev[p]); break;
             case MS_FEATURE_SIGN_IN_METHODS: f_sign_in(pv, f, ev[p], sizeof ev[p]); break;
+            case MS_FEATURE_MAX_MESSAGE_SIZE: f_max_size(pv, f, ev[p], sizeof ev[p]); break;
             default: f_quota(pv, f, ev[p], sizeof ev[p]); break;
             }
         }
-        for (int p = 0; p < 2; p++)
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
             if (ev[p][0])
                 ms_assess_app(f->evidence, sizeof f->evidence, "%s%s: %s",
-                              f->evidence[0] ? "; " : "", p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3",
-                              ev[p]);
+                              f->evidence[0] ? "; " : "",
+                              ms_assess_proto_upper((enum ms_protocol)p), ev[p]);
         if (!f->evidence[0])
-            ms_assess_put(f->evidence, sizeof f->evidence, "no protocol was checked");
+            ms_assess_put(f->evidence, sizeof f->evidence, "%s",
+                          about_sending(id)     ? "sending (SMTP submission) was not checked"
+                          : about_receiving(id) ? "receiving (IMAP, POP3) was not checked"
+                                                : "no protocol was checked");
     }
     make_schedule(c, a, v);
 }
@@ -811,9 +930,12 @@ bool ms_assess_feature_holds(const struct ms_assessment *a, const char *id)
 {
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         const struct ms_feature *f = &a->summary.features[k];
-        if (f->id && strcmp(f->id, id) == 0)
-            return (a->summary.in_play[0] && f->answers[0].answer == MS_ANSWER_YES) ||
-                   (a->summary.in_play[1] && f->answers[1].answer == MS_ANSWER_YES);
+        if (!f->id || strcmp(f->id, id) != 0)
+            continue;
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+            if (a->summary.in_play[p] && f->answers[p].answer == MS_ANSWER_YES)
+                return true;
+        return false;
     }
     return false;
 }

@@ -67,7 +67,7 @@ unsigned ms_assess_implicit_port(const struct ms_assess_ctx *c, enum ms_protocol
         if (s->protocol == p && s->security == MS_SECURITY_IMPLICIT)
             return s->port;
     }
-    return p == MS_PROTOCOL_IMAP ? 993 : 995;
+    return ms_assess_standard_implicit_port(p);
 }
 
 /* A size given in KiB, the way people read it: "512 KB", "2.0 MB", "10 MB", "1.5 GB". */

@@ -547,6 +547,27 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Read the server's words: common causes are too many connections from one address, a server shutting down, or the service being disabled. Check the server logs.",
                 },
         },
+    [MS_F_PROTO_SERVICE_REFUSED] =
+        {
+            .code = "proto.service_refused",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "refused to serve this client",
+            .severity_doc = "critical",
+            .when = "SMTP `554` (no service for this client) or `421` (busy, shutting down) as the greeting or in answer to a command (RFC 5321 3.1, 3.8). The message quotes the server.",
+            .why = "The server will not serve this client: mail programs here cannot send through it.",
+            .remedy_doc = "Read the server's words: a 554 usually means this client's address is blocked (a blocklist, a firewall rule, a country filter); a 421 a busy server or a connection limit. Check the server logs.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} refused to serve this client {phase}{?evidence: ({evidence})}.",
+                    [MS_T_REFUSED_TEMPORARY] = "{endpoint} is not serving clients right now (busy, over a connection limit, or shutting down) {phase}{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Read the server's words: a 554 usually means the client's address is blocked (a blocklist, a firewall or country filter) or the service is turned off. Try from another network to tell; check the server logs for this client's address.",
+                    [MS_T_REFUSED_TEMPORARY] = "Try again in a few minutes; if it persists, check the server's connection limits (per client address and in total) and its logs.",
+                },
+        },
     [MS_F_PROTO_PREAUTH_WITHOUT_TLS] =
         {
             .code = "proto.preauth_without_tls",
@@ -716,6 +737,62 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Announce the refusal before TLS: {?imap:list LOGINDISABLED and no AUTH= mechanisms before STARTTLS}{!imap:list neither USER nor SASL PLAIN/LOGIN before STLS} (Dovecot does both with disable_plaintext_auth = yes).",
+                    [MS_T_REFUSAL_FIX_SMTP] = "Announce the refusal before TLS: offer AUTH only after STARTTLS (Postfix: smtpd_tls_auth_only = yes; Exim: advertise AUTH to TLS connections only, with auth_advertise_hosts).",
+                },
+        },
+    [MS_F_SUBMISSION_AUTH_BEFORE_TLS] =
+        {
+            .code = "submission.auth_before_tls",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "An SMTP submission server offers password sign-in (`AUTH PLAIN` or `LOGIN`, also the old `AUTH=` form) in its EHLO answer before STARTTLS. Confirmed as for `auth.plaintext_login_allowed`: a separate plaintext connection sends `AUTH PLAIN` (or `LOGIN`) and cancels with `*` at the server's `334`, never with the user's credentials; a refusal that names TLS or encryption (`538 5.7.11`, `530 5.7.0 Must issue a STARTTLS command first`) gets `auth.plaintext_refusal_unannounced` instead.",
+            .why = "A misconfigured mail program would send the password unencrypted, readable on the network path (RFC 4954 4: the server should offer password mechanisms only over TLS).",
+            .remedy_doc = "Offer AUTH only after STARTTLS (Postfix: `smtpd_tls_auth_only = yes`), and set mail programs up for 465 (implicit TLS) or STARTTLS on 587.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} offers password sign-in ({offers}) before STARTTLS: a misconfigured mail program would send the password unencrypted.{?confirmed: mailscope confirmed it on a separate connection: the server answered {sent} with \"{answer}\".}{?unconfirmed: Advertised, not confirmed: {why}.}",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Offer AUTH only after STARTTLS (Postfix: smtpd_tls_auth_only = yes; Exim: advertise AUTH to TLS connections only, with auth_advertise_hosts), and set mail programs up for port {implicit_port} (implicit TLS) or STARTTLS.",
+                },
+        },
+    [MS_F_SUBMISSION_NO_AUTH] =
+        {
+            .code = "submission.no_auth",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "offers no sign-in (no AUTH) even over TLS",
+            .severity_doc = "critical",
+            .when = "An SMTP submission endpoint's EHLO answer over TLS lists no AUTH mechanism. The message quotes the extensions it does list.",
+            .why = "Mail programs sign in to send (RFC 6409): without AUTH they cannot, and the server takes mail only from addresses it trusts, or only for its own domains (a relay on port 25).",
+            .remedy_doc = "Turn on SASL authentication for the submission service (Postfix: `smtpd_sasl_auth_enable = yes` in master.cf's submission and submissions entries) or use the provider's submission server.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} offers no sign-in even over TLS: its EHLO answer lists no AUTH{?caps: ({caps})}. Mail programs cannot sign in to send mail here.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Turn on SMTP authentication for the submission service (Postfix: -o smtpd_sasl_auth_enable=yes on the submission and submissions lines of master.cf; Exim: an authenticator), or use the provider's submission server (ports 465 and 587).",
+                },
+        },
+    [MS_F_SUBMISSION_PORT25] =
+        {
+            .code = "submission.port25",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "A sending endpoint on port 25 (`smtp://`, or any submission URL with port 25).",
+            .why = "Port 25 is for mail between servers (RFC 5321): many networks and providers block it for clients, servers there often take no sign-in, and mail programs set up for it fail on the next network.",
+            .remedy_doc = "Set mail programs up for submission: 465 (implicit TLS, RFC 8314) or 587 (STARTTLS, RFC 6409).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} is port 25, the port for mail between servers: many networks block it for mail programs, and servers there often take no sign-in.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Set mail programs up to send through port 465 (implicit TLS) or 587 (STARTTLS) of the provider's submission server instead of port 25.",
                 },
         },
     [MS_F_AUTH_FAILED] =
@@ -761,10 +838,15 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 {
                     [MS_T_DEFAULT] = "The account {user} may not use {proto}: signing in on {endpoint} was refused with \"{words}\".",
                     [MS_T_DISABLED_EXCHANGE] = "The account {user} may not use {proto}: {endpoint} accepted the password, then refused every command with \"User is authenticated but not connected.\" (Exchange and Microsoft 365 say this when {proto} is disabled for the mailbox).",
+                    [MS_T_DISABLED_SMTP_TENANT] = "Sending as {user} is turned off for the whole organisation: {endpoint} refused the sign-in with \"{words}\" (Microsoft 365 turns authenticated SMTP off for every mailbox of the tenant).",
+                    [MS_T_DISABLED_SMTP_MAILBOX] = "Sending as {user} is turned off for this mailbox: {endpoint} refused the sign-in with \"{words}\" (Microsoft 365 turns authenticated SMTP off per mailbox).",
                 },
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Ask the mail admin to enable {proto} for this mailbox (Microsoft 365/Exchange: Set-CASMailbox -Identity {user} -{?imap:Imap}{!imap:Pop}Enabled $true; Google: enable {?imap:IMAP}{!imap:POP} in Gmail's settings and the admin console; Dovecot: the user's nologin or per-protocol passdb), or use {other_proto} if it works.",
+                    [MS_T_DISABLED_SMTP_TENANT] = "Ask the Microsoft 365 admin to allow authenticated SMTP: for the tenant, Set-TransportConfig -SmtpClientAuthenticationDisabled $false, or for this mailbox only (it overrides the tenant), Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false. Security defaults and Conditional Access may block it too; mail programs that sign in with OAuth2 send without it.",
+                    [MS_T_DISABLED_SMTP_MAILBOX] = "Ask the Microsoft 365 admin to allow authenticated SMTP for this mailbox: Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false (or in the admin center: Users, Mail, Manage email apps, Authenticated SMTP).",
+                    [MS_T_DISABLED_FIX_SMTP] = "Ask the mail admin to allow authenticated SMTP (SMTP AUTH) for this account (Microsoft 365: Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false; Google Workspace: the admin console's SMTP relay and less secure app settings; Postfix/Dovecot: the user's passdb for the submission service).",
                 },
         },
     [MS_F_AUTH_BASIC_AUTH_DISABLED] =

@@ -44,6 +44,7 @@ enum ms_finding_id {
     MS_F_STARTTLS_COMMAND_INJECTION,
     MS_F_STARTTLS_INJECTED_DATA,
     MS_F_PROTO_BYE,
+    MS_F_PROTO_SERVICE_REFUSED,
     MS_F_PROTO_PREAUTH_WITHOUT_TLS,
     MS_F_PROTO_UNEXPECTED_GREETING,
     MS_F_PROTO_MALFORMED_RESPONSE,
@@ -53,6 +54,9 @@ enum ms_finding_id {
     MS_F_PROTO_ALERT_IGNORED,
     MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED,
     MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED,
+    MS_F_SUBMISSION_AUTH_BEFORE_TLS,
+    MS_F_SUBMISSION_NO_AUTH,
+    MS_F_SUBMISSION_PORT25,
     MS_F_AUTH_FAILED,
     MS_F_AUTH_PROTOCOL_DISABLED,
     MS_F_AUTH_BASIC_AUTH_DISABLED,
@@ -143,12 +147,19 @@ enum {
     MS_T_FAILED_FIX_APP_PASSWORD = 5,
     /* auth.protocol_disabled */
     MS_T_DISABLED_EXCHANGE = 1,
+    MS_T_DISABLED_SMTP_TENANT = 2,  /* Microsoft 365 5.7.139: message and remedy */
+    MS_T_DISABLED_SMTP_MAILBOX = 3, /* message and remedy */
+    MS_T_DISABLED_FIX_SMTP = 4,     /* remedy: SMTP AUTH off, no provider named */
     /* auth.basic_auth_disabled, auth.mechanism_unavailable */
     MS_T_AUTH_NOT_SENT = 1,
     MS_T_MECH_PRIVACY = 2,    /* PRIVACYREQUIRED: message and remedy */
     MS_T_MECH_FIX_OAUTH2 = 1, /* remedies */
     MS_T_MECH_FIX_FORCED = 2,
     MS_T_MECH_FIX_PRIVACY = 3,
+    /* proto.service_refused */
+    MS_T_REFUSED_TEMPORARY = 1, /* 421: busy or shutting down */
+    /* auth.plaintext_refusal_unannounced: remedies */
+    MS_T_REFUSAL_FIX_SMTP = 1,
     /* auth.plaintext_login_allowed */
     MS_T_PLAINTEXT_POP3 = 1,
 };

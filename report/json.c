@@ -477,6 +477,7 @@ static json_t *summary(const struct ms_result *r, const struct ms_assessment *a)
         if (!fo || set(fo, "id", str(f->id)) || set(fo, "question", str(f->question)) ||
             set(fo, "imap", answer_json(&f->answers[MS_PROTOCOL_IMAP])) ||
             set(fo, "pop3", answer_json(&f->answers[MS_PROTOCOL_POP3])) ||
+            set(fo, "submission", answer_json(&f->answers[MS_PROTOCOL_SUBMISSION])) ||
             set(fo, "evidence", str(f->evidence))) {
             json_decref(fo);
             goto fail;
@@ -490,7 +491,8 @@ static json_t *summary(const struct ms_result *r, const struct ms_assessment *a)
         set(o, "poll_interval_seconds",
             s->poll_interval_s < 0 ? json_null() : json_integer(s->poll_interval_s)) ||
         !(si = json_object()) || set(si, "imap", endpoint_id(r, s->signed_in[MS_PROTOCOL_IMAP])) ||
-        set(si, "pop3", endpoint_id(r, s->signed_in[MS_PROTOCOL_POP3])))
+        set(si, "pop3", endpoint_id(r, s->signed_in[MS_PROTOCOL_POP3])) ||
+        set(si, "submission", endpoint_id(r, s->signed_in[MS_PROTOCOL_SUBMISSION])))
         goto fail;
     t = si;
     si = NULL; /* transferred */
@@ -657,6 +659,7 @@ static json_t *recommended(const struct ms_result *r, const struct ms_assessment
     bool pref = a->preferred == MS_PROTOCOL_IMAP || a->preferred == MS_PROTOCOL_POP3;
     if (set(o, "imap", setting(ms_assess_recommended(r, a, MS_PROTOCOL_IMAP))) ||
         set(o, "pop3", setting(ms_assess_recommended(r, a, MS_PROTOCOL_POP3))) ||
+        set(o, "submission", setting(ms_assess_recommended(r, a, MS_PROTOCOL_SUBMISSION))) ||
         set(o, "preferred",
             pref && ms_assess_recommended(r, a, (enum ms_protocol)a->preferred)
                 ? json_string(ms_protocol_name((enum ms_protocol)a->preferred))

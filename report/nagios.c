@@ -11,10 +11,12 @@ static const char *const status_words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN
 /* A perfdata label: letters, digits and '_' only, so no quoting question arises. */
 static void label_of(bool one_host, const struct ms_endpoint_result *ep, char *buf, size_t cap)
 {
-    const char *scheme = ep->protocol == MS_PROTOCOL_IMAP
-                             ? (ep->security == MS_SECURITY_IMPLICIT ? "imaps" : "imap")
-                             : (ep->security == MS_SECURITY_IMPLICIT ? "pop3s" : "pop3");
-    bool standard = (ep->port == 993 || ep->port == 143 || ep->port == 995 || ep->port == 110);
+    char scheme[16]; /* the endpoint URL's scheme without "+plain": "imaps", "submission" */
+    size_t sl = strcspn(ep->id, ":+");
+    snprintf(scheme, sizeof scheme, "%.*s", (int)(sl < sizeof scheme ? sl : sizeof scheme - 1),
+             ep->id);
+    bool standard = (ep->port == 993 || ep->port == 143 || ep->port == 995 || ep->port == 110 ||
+                     ep->port == 465 || ep->port == 587 || ep->port == 25);
     if (one_host && standard)
         snprintf(buf, cap, "%s", scheme);
     else if (one_host)

@@ -235,7 +235,7 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
     }
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         const struct ms_feature *f = &a->summary.features[k];
-        for (int pr = 0; pr < 2; pr++) {
+        for (int pr = 0; pr < MS_PROTOCOL_COUNT; pr++) {
             const struct ms_answer_value *v = &f->answers[pr];
             const char *proto = ms_protocol_name((enum ms_protocol)pr);
             if (v->answer == MS_ANSWER_YES || v->answer == MS_ANSWER_NO)

@@ -11,15 +11,17 @@
 static const char *const feature_ids[] = {
     "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
     "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
-    "secure_connection", "sign_in_methods",       "quota",
+    "secure_connection", "sign_in_methods",       "quota",          "can_send",
+    "max_message_size",
 };
 
 #define VALID_FORMS                                                                                \
-    "valid items: imap, pop3, imaps, imap+starttls, pop3s, pop3+stls, login, imap:CAPABILITY, "    \
-    "pop3:CAPABILITY, tls>=1.2, cert-days>=N, a summary feature (protocol_enabled, "               \
-    "leave_mail_on_server, server_folders, sent_items_on_server, shared_folders, "                 \
-    "headers_only_download, push_mail, min_poll_interval, secure_connection, sign_in_methods, "    \
-    "quota) or a finding code (e.g. auth.plaintext_login_allowed)"
+    "items: imap, pop3, submission, imaps, imap+starttls, pop3s, pop3+stls, submissions, "         \
+    "submission+starttls, login, imap:CAP, pop3:CAP, smtp:EXT (smtp:AUTH=MECH), tls>=1.2, "        \
+    "cert-days>=N, a feature (protocol_enabled, leave_mail_on_server, server_folders, "            \
+    "sent_items_on_server, shared_folders, headers_only_download, push_mail, min_poll_interval, "  \
+    "secure_connection, sign_in_methods, quota, can_send, max_message_size) or a finding code "    \
+    "(e.g. auth.failed)"
 
 static int parse_op(const char *s, enum ms_req_op *op, const char **rest)
 {
@@ -92,6 +94,9 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         {"imap+starttls", MS_REQ_ENDPOINT, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS},
         {"pop3s", MS_REQ_ENDPOINT, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT},
         {"pop3+stls", MS_REQ_ENDPOINT, MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS},
+        {"submission", MS_REQ_PROTOCOL, MS_PROTOCOL_SUBMISSION, MS_SECURITY_NONE},
+        {"submissions", MS_REQ_ENDPOINT, MS_PROTOCOL_SUBMISSION, MS_SECURITY_IMPLICIT},
+        {"submission+starttls", MS_REQ_ENDPOINT, MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS},
         {"login", MS_REQ_LOGIN, MS_PROTOCOL_IMAP, MS_SECURITY_NONE},
     };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
@@ -109,12 +114,15 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
             return 0;
         }
     }
-    if (strncasecmp(text, "imap:", 5) == 0 || strncasecmp(text, "pop3:", 5) == 0) {
+    if (strncasecmp(text, "imap:", 5) == 0 || strncasecmp(text, "pop3:", 5) == 0 ||
+        strncasecmp(text, "smtp:", 5) == 0) {
         if (!text[5] || strlen(text + 5) >= sizeof r->name || strchr(text + 5, ' '))
             return ms_error_set(err, MS_EINVAL, "'%s': a capability name must follow the colon",
                                 text);
         r->kind = MS_REQ_CAPABILITY;
-        r->protocol = strncasecmp(text, "imap:", 5) == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+        r->protocol = strncasecmp(text, "imap:", 5) == 0   ? MS_PROTOCOL_IMAP
+                      : strncasecmp(text, "pop3:", 5) == 0 ? MS_PROTOCOL_POP3
+                                                           : MS_PROTOCOL_SUBMISSION;
         snprintf(r->name, sizeof r->name, "%s", text + 5);
         return 0;
     }
@@ -145,8 +153,8 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         snprintf(r->name, sizeof r->name, "%s", lower);
         return 0;
     }
-    /* The item is cut to 64 bytes so that a long one cannot push the list out of the message. */
-    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%.64s'; %s",
+    /* The item is cut to 24 bytes so that a long one cannot push the list out of the message. */
+    return ms_error_set(err, MS_EINVAL, "--%s: unknown item '%.24s'; %s",
                         forbid ? "forbid" : "require", text, VALID_FORMS);
 }
 
@@ -200,9 +208,21 @@ static bool capability_offered(const struct ms_endpoint_result *ep, const char *
 {
     const struct ms_strlist *lists[] = {&ep->caps_after_login, &ep->caps_after_tls};
     for (size_t i = 0; i < 2; i++) {
-        if (ep->protocol == MS_PROTOCOL_IMAP ? ms_strlist_has(lists[i], name)
-                                             : ms_caps_pop3_find(lists[i], name) != NULL)
-            return true;
+        switch (ep->protocol) {
+        case MS_PROTOCOL_IMAP:
+            if (ms_strlist_has(lists[i], name))
+                return true;
+            break;
+        case MS_PROTOCOL_POP3:
+            if (ms_caps_pop3_find(lists[i], name))
+                return true;
+            break;
+        default: /* "AUTH=PLAIN" asks for a mechanism, in either AUTH form */
+            if (strncasecmp(name, "AUTH=", 5) == 0 ? ms_caps_smtp_offers(lists[i], name + 5)
+                                                   : ms_caps_smtp_find(lists[i], name) != NULL)
+                return true;
+            break;
+        }
     }
     return false;
 }

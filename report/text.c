@@ -250,8 +250,9 @@ static void print_family(FILE *f, const char *name, const struct ms_family_check
 
 /* ---- the account summary ---------------------------------------------------------- */
 
-#define Q_WIDTH 30 /* the question column, after a 2-space indent */
-#define A_WIDTH 22 /* each protocol's column */
+#define Q_WIDTH 30  /* the question column, after a 2-space indent */
+#define A_WIDTH 22  /* each protocol's column */
+#define A3_WIDTH 15 /* ... when there are three */
 
 /* The next line of cell text at most w wide, from *s (words wrap; a longer word is cut). */
 static size_t cell_line(const char **s, size_t w, char *buf, size_t cap)
@@ -275,13 +276,20 @@ static size_t cell_line(const char **s, size_t w, char *buf, size_t cap)
     return len;
 }
 
+/* Each protocol's column: three (receiving and sending) share the width two had. */
+static size_t answer_width(size_t columns)
+{
+    return columns > 2 ? A3_WIDTH : A_WIDTH;
+}
+
 /* One table row: cells wrap inside their columns. */
 static void print_row(FILE *f, const char *q, const char *const *cells, size_t n)
 {
-    const char *rest[3] = {q, n > 0 ? cells[0] : "", n > 1 ? cells[1] : ""};
-    const size_t widths[3] = {Q_WIDTH, A_WIDTH, A_WIDTH};
+    const char *rest[4] = {q, n > 0 ? cells[0] : "", n > 1 ? cells[1] : "", n > 2 ? cells[2] : ""};
+    const size_t aw = answer_width(n);
+    const size_t widths[4] = {Q_WIDTH, aw, aw, aw};
     for (int line = 0; line < 8; line++) {
-        char out[3][64];
+        char out[4][64];
         bool any = false;
         for (size_t k = 0; k <= n; k++) {
             cell_line(&rest[k], widths[k], out[k], sizeof out[k]);
@@ -293,7 +301,7 @@ static void print_row(FILE *f, const char *q, const char *const *cells, size_t n
         char row[256];
         int len = snprintf(row, sizeof row, "  %-*s", Q_WIDTH, out[0]);
         for (size_t k = 1; k <= n && len > 0 && (size_t)len < sizeof row; k++)
-            len += snprintf(row + len, sizeof row - (size_t)len, " %-*s", (int)A_WIDTH, out[k]);
+            len += snprintf(row + len, sizeof row - (size_t)len, " %-*s", (int)aw, out[k]);
         if (len < 0)
             len = 0;
         if ((size_t)len >= sizeof row)
@@ -306,7 +314,7 @@ static void print_row(FILE *f, const char *q, const char *const *cells, size_t n
 
 static const char *proto_word(enum ms_protocol p)
 {
-    return p == MS_PROTOCOL_IMAP ? "IMAP" : "POP3";
+    return p == MS_PROTOCOL_IMAP ? "IMAP" : p == MS_PROTOCOL_POP3 ? "POP3" : "SMTP";
 }
 
 /* A coloured tag as the next word of a wrapped line. */
@@ -334,7 +342,7 @@ static void print_sign_in(FILE *f, const struct ms_result *r, const struct ms_as
         fputs("Not signed in (no credentials given): answers that need sign-in are unknown.\n", f);
         return;
     }
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
         if (!s->in_play[p])
             continue;
         long at = s->auth_endpoint[p];
@@ -399,10 +407,10 @@ static void print_summary(FILE *f, const struct ms_result *r, const struct ms_as
                           bool color)
 {
     const struct ms_summary *s = &a->summary;
-    enum ms_protocol cols[2];
+    enum ms_protocol cols[MS_PROTOCOL_COUNT];
     size_t n = 0;
     bool any_source = false;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
         if (s->in_play[p])
             cols[n++] = (enum ms_protocol)p;
         if (s->source[p] >= 0)
@@ -411,20 +419,25 @@ static void print_summary(FILE *f, const struct ms_result *r, const struct ms_as
     if (n == 0)
         return;
     if (any_source) {
-        const char *head[2] = {n > 0 ? proto_word(cols[0]) : "", n > 1 ? proto_word(cols[1]) : ""};
         fprintf(f, "%-*s", Q_WIDTH + 2, "Account summary");
         for (size_t k = 0; k < n; k++) {
+            const char *head = proto_word(cols[k]);
             if (k + 1 == n)
-                fprintf(f, " %s", head[k]);
+                fprintf(f, " %s", head);
             else
-                fprintf(f, " %-*s", (int)A_WIDTH, head[k]);
+                fprintf(f, " %-*s", (int)answer_width(n), head);
         }
         fputc('\n', f);
         for (int id = 0; id < MS_FEATURE_COUNT; id++) {
             const struct ms_feature *ft = &s->features[id];
-            const char *cells[2] = {n > 0 ? ft->answers[cols[0]].text : "",
-                                    n > 1 ? ft->answers[cols[1]].text : ""};
-            print_row(f, ft->label ? ft->label : "", cells, n);
+            const char *cells[MS_PROTOCOL_COUNT];
+            bool applies = false; /* a question no protocol in play answers is left out */
+            for (size_t k = 0; k < n; k++) {
+                cells[k] = ft->answers[cols[k]].text;
+                applies |= ft->answers[cols[k]].answer != MS_ANSWER_NA;
+            }
+            if (applies)
+                print_row(f, ft->label ? ft->label : "", cells, n);
         }
     }
     struct wr w;
@@ -559,7 +572,7 @@ static void print_account(FILE *f, const struct ms_result *r, const struct ms_en
     const struct ms_injection_facts *in = &ep->injection;
     if (in->tested || in->note[0]) {
         label(&w, f, "injection");
-        const char *cmd = ep->protocol == MS_PROTOCOL_IMAP ? "STARTTLS" : "STLS";
+        const char *cmd = ep->protocol == MS_PROTOCOL_POP3 ? "STLS" : "STARTTLS";
         if (in->vulnerable)
             wr_fmt(&w, "VULNERABLE: a command sent with %s was answered inside TLS (\"%s\")", cmd,
                    in->evidence);
@@ -586,8 +599,7 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
     print_tag(f, ms_status_name(st), st, color);
     /* closed while a sibling works: say why a failed endpoint is still OK */
     if (st == MS_STATUS_OK && ep->failure != MS_FAILURE_NONE && !ep->completed_securely)
-        fprintf(f, " (not usable; another %s endpoint works)",
-                ep->protocol == MS_PROTOCOL_IMAP ? "IMAP" : "POP3");
+        fprintf(f, " (not usable; another %s endpoint works)", proto_word(ep->protocol));
     fputc('\n', f);
 
     label(&w, f, "address");
@@ -715,26 +727,58 @@ static const char *setting_security(enum ms_security s)
     return s == MS_SECURITY_IMPLICIT ? "SSL/TLS" : "STARTTLS";
 }
 
-/* The block a helpdesk reads out on the phone: server, port and security per protocol. */
+/* One "Use these settings" line: server, port and security, or why there is none. */
+static void print_setting(FILE *f, const char *head, const struct ms_endpoint_result *rec,
+                          const char *why, size_t host_w, int port_w)
+{
+    struct wr w;
+    if (rec) {
+        char line[1024]; /* host_w <= 255: always fits */
+        snprintf(line, sizeof line, "  %-22s server %-*.255s  port %-*u  security %s", head,
+                 (int)(host_w > 255 ? 255 : host_w), rec->host, port_w > 5 ? 5 : port_w,
+                 (unsigned)rec->port, setting_security(rec->security));
+        if (strlen(line) <= WIDTH) {
+            fprintf(f, "%s\n", line);
+        } else { /* a very long host name: let the words wrap instead */
+            fprintf(f, "  %-22s ", head);
+            wr_start(&w, f, 25, 27);
+            wr_fmt(&w, "server %s port %u security %s", rec->host, (unsigned)rec->port,
+                   setting_security(rec->security));
+            wr_end(&w);
+        }
+        return;
+    }
+    fprintf(f, "  %-22s ", head);
+    wr_start(&w, f, 25, 27);
+    wr_fmt(&w, "none secure: %s", why[0] ? why : "not checked");
+    wr_end(&w);
+}
+
+/* The block a helpdesk reads out on the phone: server, port and security per protocol,
+ * incoming first (the preferred protocol, then the alternative), then outgoing. */
 static void print_settings(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
 {
-    const struct ms_endpoint_result *rec[2] = {ms_assess_recommended(r, a, MS_PROTOCOL_IMAP),
-                                               ms_assess_recommended(r, a, MS_PROTOCOL_POP3)};
-    bool wanted[2] = {false, false};
+    const struct ms_endpoint_result *rec[MS_PROTOCOL_COUNT];
+    bool wanted[MS_PROTOCOL_COUNT] = {false};
+    bool any = false;
     struct wr w;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
+        rec[p] = ms_assess_recommended(r, a, (enum ms_protocol)p);
+        any |= rec[p] != NULL;
+    }
     for (size_t i = 0; i < a->verdict_count; i++)
-        wanted[a->verdicts[i].protocol == MS_PROTOCOL_IMAP ? 0 : 1] = true;
+        wanted[a->verdicts[i].protocol] = true;
 
     fputs("\nUse these settings\n", f);
-    if (!rec[0] && !rec[1]) {
+    if (!any) {
         char line[800] = "No secure setting was found:";
         bool first = true;
-        for (int p = 0; p < 2; p++) {
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
             size_t len = strlen(line);
             if (!wanted[p] || !a->not_recommended[p][0])
                 continue;
-            snprintf(line + len, sizeof line - len, "%s %s %s", first ? "" : ";",
-                     p == 0 ? "IMAP:" : "POP3:", a->not_recommended[p]);
+            snprintf(line + len, sizeof line - len, "%s %s: %s", first ? "" : ";",
+                     proto_word((enum ms_protocol)p), a->not_recommended[p]);
             first = false;
         }
         size_t len = strlen(line);
@@ -745,11 +789,9 @@ static void print_settings(FILE *f, const struct ms_result *r, const struct ms_a
         wr_end(&w);
         return;
     }
-    int order[2] = {a->preferred == MS_PROTOCOL_POP3 ? 1 : 0,
-                    a->preferred == MS_PROTOCOL_POP3 ? 0 : 1};
     size_t host_w = 0;
     int port_w = 0;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
         if (!rec[p])
             continue;
         char digits[8];
@@ -759,32 +801,24 @@ static void print_settings(FILE *f, const struct ms_result *r, const struct ms_a
         if (n > port_w)
             port_w = n;
     }
-    for (int k = 0; k < 2; k++) {
-        int p = order[k];
-        const char *name = p == 0 ? "IMAP" : "POP3";
+    const enum ms_protocol order[MS_PROTOCOL_COUNT] = {
+        a->preferred == MS_PROTOCOL_POP3 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP,
+        a->preferred == MS_PROTOCOL_POP3 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3,
+        MS_PROTOCOL_SUBMISSION};
+    bool incoming_shown = false;
+    for (int k = 0; k < MS_PROTOCOL_COUNT; k++) {
+        enum ms_protocol p = order[k];
+        if (!rec[p] && !wanted[p])
+            continue;
         char head[32];
-        snprintf(head, sizeof head, "%s (%s):", k == 0 ? "Incoming mail" : "Alternative", name);
-        if (rec[p]) {
-            char line[1024]; /* host_w <= 255: always fits */
-            snprintf(line, sizeof line, "  %-22s server %-*.255s  port %-*u  security %s", head,
-                     (int)(host_w > 255 ? 255 : host_w), rec[p]->host, port_w > 5 ? 5 : port_w,
-                     (unsigned)rec[p]->port, setting_security(rec[p]->security));
-            if (strlen(line) <= WIDTH) {
-                fprintf(f, "%s\n", line);
-            } else { /* a very long host name: let the words wrap instead */
-                fprintf(f, "  %-22s ", head);
-                wr_start(&w, f, 25, 27);
-                wr_fmt(&w, "server %s port %u security %s", rec[p]->host, (unsigned)rec[p]->port,
-                       setting_security(rec[p]->security));
-                wr_end(&w);
-            }
-        } else if (wanted[p]) {
-            fprintf(f, "  %-22s ", head);
-            wr_start(&w, f, 25, 27);
-            wr_fmt(&w, "none secure: %s",
-                   a->not_recommended[p][0] ? a->not_recommended[p] : "not checked");
-            wr_end(&w);
-        }
+        snprintf(head, sizeof head, "%s (%s):",
+                 p == MS_PROTOCOL_SUBMISSION ? "Outgoing mail"
+                 : incoming_shown            ? "Alternative"
+                                             : "Incoming mail",
+                 proto_word(p));
+        if (p != MS_PROTOCOL_SUBMISSION)
+            incoming_shown = true;
+        print_setting(f, head, rec[p], a->not_recommended[p], host_w, port_w);
     }
 }
 

@@ -20,7 +20,8 @@ import sys
 
 FAMILIES = [  # (prefix, README label), in the order the README lists them
     ("dns", "DNS"), ("tcp", "TCP"), ("tls", "TLS"), ("starttls", "STARTTLS"),
-    ("proto", "protocol"), ("auth", "sign-in"), ("account", "account"),
+    ("proto", "protocol"), ("auth", "sign-in"), ("submission", "sending"),
+    ("account", "account"),
     ("require", "health checks"), ("forbid", "health checks"), ("perf", "health checks"),
     ("internal", "mailscope"),
 ]

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ms_plan_parse_target(text, &target, &err) == 0) {
         if (strlen(target.host) == 0 || strlen(target.host) > MS_MAX_HOST)
             abort();
-        ms_plan_add(&req, &target, &ports, true, true, &err);
+        ms_plan_add(&req, &target, &ports, (unsigned)(text[0] & 7), &err);
         if (req.endpoint_count > MS_MAX_ENDPOINTS)
             abort();
     }

@@ -41,7 +41,8 @@ class Usage(unittest.TestCase):
         self.usage_error(["--format", "xml", ms.HOST])
 
     def test_bad_scheme(self):
-        self.usage_error(["smtp://%s" % ms.HOST])
+        self.usage_error(["ftp://%s" % ms.HOST])
+        self.usage_error(["lmtp://%s" % ms.HOST])
 
     def test_bad_port(self):
         self.usage_error(["imaps://%s:99999" % ms.HOST])
@@ -50,7 +51,7 @@ class Usage(unittest.TestCase):
         self.usage_error(["--ports", "imap=abc", ms.HOST])
 
     def test_bad_protocols(self):
-        self.usage_error(["--protocols", "smtp", ms.HOST])
+        self.usage_error(["--protocols", "lmtp", ms.HOST])
 
     def test_bad_resolve(self):
         self.usage_error(["--resolve", "nonsense", ms.HOST])

@@ -108,7 +108,7 @@ void fx_as_dovecot(struct ms_endpoint_result *ep, const char *const *caps_before
 void fx_bare_host(struct ms_result *r, bool credentials)
 {
     fx_result(r, 4);
-    r->bare_host = r->want_imap = r->want_pop3 = true;
+    r->bare_host = r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     r->duration_ms = 100;
     fx_healthy_endpoint(&r->endpoints[I143], MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
     fx_healthy_endpoint(&r->endpoints[I993], MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);

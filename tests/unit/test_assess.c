@@ -138,7 +138,7 @@ static void discovered(struct ms_result *r)
     fx_result(r, 8); /* room for discovered_endpoint() */
     r->endpoint_count = 1;
     snprintf(r->target, sizeof r->target, "alice@example.com");
-    r->want_imap = r->want_pop3 = true;
+    r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     struct ms_endpoint_result *ep = &r->endpoints[0];
     fx_healthy_endpoint(ep, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
     details(ep);
@@ -678,7 +678,7 @@ static void test_url_target_refused_is_critical(void **state)
     bare_host(&r);
     /* URL targets: pop3://...:110 and pop3s://...:995 named explicitly */
     r.bare_host = false;
-    r.want_imap = false;
+    r.want[MS_PROTOCOL_IMAP] = false;
     ms_strlist_free(&r.endpoints[0].addresses);
     ms_strlist_free(&r.endpoints[0].caps_before_tls);
     ms_strlist_free(&r.endpoints[0].caps_after_tls);
@@ -1123,7 +1123,7 @@ static void test_protocol_without_endpoints(void **state)
     (void)state;
     struct ms_result r = {0};
     struct ms_assessment a;
-    r.want_imap = true;
+    r.want[MS_PROTOCOL_IMAP] = true;
     r.bare_host = true;
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_CRITICAL);
@@ -1144,7 +1144,7 @@ static void test_plaintext_only_endpoint(void **state)
     struct ms_assessment a;
     bare_host(&r);
     r.bare_host = false;
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     r.endpoint_count = 1; /* ms_result_free below only sees one; free the rest by hand */
     for (size_t i = 1; i < 4; i++) {
         ms_strlist_free(&r.endpoints[i].addresses);
@@ -1424,7 +1424,7 @@ static void test_srv_target_unresolvable_warning(void **state)
     snprintf(c->dropped, sizeof c->dropped, "does not resolve");
     fx_add_strs(&r.discovery.srv_unresolvable,
                 (const char *const[]){"_imaps._tcp.example.com -> gone.example.com", NULL});
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     assess(&r, 14, &a);
     assert_int_equal(a.status, MS_STATUS_WARNING);
     assert_int_equal(a.finding_count, 1);
@@ -1456,7 +1456,7 @@ static void test_discovery_sibling_rule(void **state)
     struct ms_result r;
     struct ms_assessment a;
     discovered(&r);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     struct ms_endpoint_result *a143 =
         discovered_endpoint(&r, "imap.example.com", MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143,
                             MS_SOURCE_CONVENTIONAL);
@@ -1492,7 +1492,7 @@ static void test_srv_certificate_mismatch(void **state)
     struct ms_assessment a;
     const int errs[] = {X509_V_ERR_HOSTNAME_MISMATCH};
     discovered(&r);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     r.endpoints[0].tls.cert.hostname_match = false; /* the cert is for mail.example.com */
     fx_bad_cert(&r.endpoints[0], errs, 1, "hostname mismatch");
     assess(&r, 14, &a);

@@ -138,19 +138,19 @@ static void test_email_and_domain(void **state)
     memset(&req, 0, sizeof req);
     struct ms_ports ports = ms_plan_default_ports();
     assert_int_equal(ms_plan_parse_target("bob@example.net", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, false, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT(MS_PROTOCOL_IMAP), &err), 0);
     assert_string_equal(req.discover_domain, "example.net");
     assert_string_equal(req.discover_user, "bob");
-    assert_true(req.want_imap);
-    assert_false(req.want_pop3);
+    assert_true(req.want[MS_PROTOCOL_IMAP]);
+    assert_false(req.want[MS_PROTOCOL_POP3]);
     assert_int_equal(req.endpoint_count, 0);
     assert_int_equal(ms_plan_parse_target("mail.example.net", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), MS_EINVAL);
     ms_request_release(&req);
     memset(&req, 0, sizeof req);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), 0);
     assert_int_equal(ms_plan_parse_target("bob@example.net", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), MS_EINVAL);
     ms_request_release(&req);
 }
 
@@ -202,9 +202,9 @@ static void test_plan_bare_and_urls(void **state)
     struct ms_target t;
     struct ms_error err = {0};
     assert_int_equal(ms_plan_parse_target("mail.example.com", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), 0);
     assert_int_equal(req.endpoint_count, 4);
-    assert_true(req.bare_host && req.want_imap && req.want_pop3);
+    assert_true(req.bare_host && req.want[MS_PROTOCOL_IMAP] && req.want[MS_PROTOCOL_POP3]);
     assert_int_equal(req.endpoints[0].port, 993);
     assert_int_equal(req.endpoints[0].security, MS_SECURITY_IMPLICIT);
     assert_int_equal(req.endpoints[1].port, 143);
@@ -216,12 +216,12 @@ static void test_plan_bare_and_urls(void **state)
 
     /* The same endpoint named again by URL is not repeated, but becomes required. */
     assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), 0);
     assert_int_equal(req.endpoint_count, 4);
     assert_true(req.endpoints[0].required);
 
     assert_int_equal(ms_plan_parse_target("pop3://other.example.com", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, true, true, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err), 0);
     assert_int_equal(req.endpoint_count, 5);
     assert_int_equal(req.endpoints[4].port, 110);
     assert_true(req.endpoints[4].required);
@@ -248,12 +248,12 @@ static void test_plan_protocol_filter(void **state)
     struct ms_target t;
     struct ms_error err = {0};
     assert_int_equal(ms_plan_parse_target("mail.example.com", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, false, true, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT(MS_PROTOCOL_POP3), &err), 0);
     assert_int_equal(req.endpoint_count, 2);
-    assert_false(req.want_imap);
-    assert_true(req.want_pop3);
+    assert_false(req.want[MS_PROTOCOL_IMAP]);
+    assert_true(req.want[MS_PROTOCOL_POP3]);
     assert_int_equal(ms_plan_parse_target("imaps://mail.example.com", &t, &err), 0);
-    assert_int_equal(ms_plan_add(&req, &t, &ports, false, true, &err), MS_EINVAL);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, MS_WANT(MS_PROTOCOL_POP3), &err), MS_EINVAL);
     ms_request_release(&req);
 }
 
@@ -270,7 +270,7 @@ static void test_plan_too_many(void **state)
         char url[64];
         snprintf(url, sizeof url, "imaps://h.example:%d", i);
         assert_int_equal(ms_plan_parse_target(url, &t, &err), 0);
-        rc = ms_plan_add(&req, &t, &ports, true, true, &err);
+        rc = ms_plan_add(&req, &t, &ports, MS_WANT_RECEIVE, &err);
     }
     assert_int_equal(rc, MS_EINVAL);
     assert_int_equal(req.endpoint_count, MS_MAX_ENDPOINTS);

@@ -65,7 +65,7 @@ static void guessed(struct ms_endpoint_result *ep)
 static void result(struct ms_result *r, size_t n, bool discovery)
 {
     fx_result(r, n);
-    r->want_imap = r->want_pop3 = true;
+    r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     r->bare_host = !discovery;
     if (discovery) {
         snprintf(r->target, sizeof r->target, "alice@" DOMAIN);
@@ -166,7 +166,7 @@ static void test_implicit_beats_srv_starttls(void **state)
     from_srv(&r.endpoints[0], "_imap._tcp", 0, 1);
     good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
     guessed(&r.endpoints[1]);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 1);
     assert_int_equal(a.recommended[MS_PROTOCOL_POP3], -1);
@@ -190,7 +190,7 @@ static void test_srv_priority_then_weight(void **state)
     from_srv(&r.endpoints[3], "_imaps._tcp", 5, 10);
     for (size_t i = 0; i < 4; i++)
         candidate_for(&r, i, r.endpoints[i].srv_priority);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     assess(&r, &a);
     /* priority 5 before 10; within 5 the heavier (10) first; equal: endpoint order */
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 2);
@@ -232,7 +232,7 @@ static void test_srv_beats_mx_beats_conventional(void **state)
     candidate_for(&r, 1, 20); /* MX preference 20 */
     candidate_for(&r, 2, 10); /* MX preference 10: the better MX */
     candidate_for(&r, 3, 20);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
 
     assess(&r, &a);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 3); /* SRV, although priority 20 */
@@ -268,7 +268,7 @@ static void test_unverified_never_recommended(void **state)
     good(&r.endpoints[0], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_STARTTLS, 143);
     good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
     good(&r.endpoints[2], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_NONE, 143);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     unverified(&r.endpoints[0]);
     unverified(&r.endpoints[1]);
     /* a plaintext session that "worked" */
@@ -319,7 +319,7 @@ static void test_ok_before_warning(void **state)
     result(&r, 2, false);
     good(&r.endpoints[0], "a." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
     good(&r.endpoints[1], "b." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
-    r.want_imap = false;
+    r.want[MS_PROTOCOL_IMAP] = false;
     r.endpoints[0].tls.cert.days_left = 3; /* tls.cert_expires_soon: warning */
     assess(&r, &a);
     assert_int_equal(a.endpoint_status[0], MS_STATUS_WARNING);
@@ -344,7 +344,7 @@ static void test_pop3_only_request_prefers_pop3(void **state)
     assert_int_equal(a.preferred, MS_PROTOCOL_IMAP); /* both asked for: IMAP first */
     ms_assessment_free(&a);
 
-    r.want_imap = false; /* --protocols pop3 (an IMAP URL target was named too) */
+    r.want[MS_PROTOCOL_IMAP] = false; /* --protocols pop3 (an IMAP URL target was named too) */
     assess(&r, &a);
     assert_int_equal(a.preferred, MS_PROTOCOL_POP3);
     assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
@@ -352,7 +352,7 @@ static void test_pop3_only_request_prefers_pop3(void **state)
     ms_assessment_free(&a);
 
     /* IMAP wanted but broken: POP3 is what works */
-    r.want_imap = true;
+    r.want[MS_PROTOCOL_IMAP] = true;
     refused(&r.endpoints[0]);
     assess(&r, &a);
     assert_int_equal(a.preferred, MS_PROTOCOL_POP3);

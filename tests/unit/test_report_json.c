@@ -94,7 +94,7 @@ static void discovered(struct ms_result *r)
     static const char *const addrs[] = {"192.0.2.20", "2001:db8::20", NULL};
     fx_result(r, 2);
     snprintf(r->target, sizeof r->target, "alice@example.com");
-    r->want_imap = r->want_pop3 = true;
+    r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     r->duration_ms = 250.0;
     for (size_t i = 0; i < 2; i++) {
         struct ms_endpoint_result *ep = &r->endpoints[i];
@@ -333,7 +333,7 @@ static void test_json_all_fine(void **state)
     assert_int_equal(json_array_size(json_object_get(doc, "findings")), 0);
     assert_null_at(doc, "discovery");
     json_t *rec = json_object_get(doc, "recommended");
-    static const char *const rkeys[] = {"imap", "pop3", "preferred", NULL};
+    static const char *const rkeys[] = {"imap", "pop3", "submission", "preferred", NULL};
     static const char *const skeys[] = {"host", "port", "security", "endpoint", NULL};
     assert_keys(rec, rkeys);
     assert_keys(json_object_get(rec, "imap"), skeys);
@@ -548,7 +548,7 @@ static void test_json_null_endpoint_and_empty(void **state)
     (void)state;
     struct ms_result r = {0};
     struct ms_assessment a;
-    r.want_pop3 = true;
+    r.want[MS_PROTOCOL_POP3] = true;
     r.bare_host = true;
     r.duration_ms = 0.04;
     char *s = render_json(&r, &a);
@@ -704,7 +704,7 @@ static void test_json_discovery(void **state)
     ms_assessment_free(&a);
 
     /* nothing secure: both recommendations null, preferred null; POP3 only asked for */
-    r.want_imap = false;
+    r.want[MS_PROTOCOL_IMAP] = false;
     r.endpoints[0].tls.verified = false;
     r.endpoints[0].completed_securely = false;
     r.endpoints[1].tls.verified = false;
@@ -783,13 +783,24 @@ static void test_json_sign_in_and_account(void **state)
     static const char *const skeys[] = {"features", "schedule", "poll_interval_seconds",
                                         "signed_in", NULL};
     assert_keys(sum, skeys);
-    static const char *const ids[] = {
-        "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
-        "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
-        "secure_connection", "sign_in_methods",       "quota",          NULL};
+    static const char *const ids[] = {"protocol_enabled",
+                                      "leave_mail_on_server",
+                                      "server_folders",
+                                      "sent_items_on_server",
+                                      "shared_folders",
+                                      "headers_only_download",
+                                      "push_mail",
+                                      "min_poll_interval",
+                                      "secure_connection",
+                                      "sign_in_methods",
+                                      "quota",
+                                      "can_send",
+                                      "max_message_size",
+                                      NULL};
     json_t *fs = json_object_get(sum, "features");
-    assert_int_equal(json_array_size(fs), 11);
-    static const char *const fkeys[] = {"id", "question", "imap", "pop3", "evidence", NULL};
+    assert_int_equal(json_array_size(fs), 13);
+    static const char *const fkeys[] = {"id",         "question", "imap", "pop3",
+                                        "submission", "evidence", NULL};
     for (size_t i = 0; ids[i]; i++) {
         assert_keys(json_array_get(fs, i), fkeys);
         assert_string_equal(sget(json_array_get(fs, i), "id"), ids[i]);
@@ -1247,12 +1258,12 @@ static void test_text_settings_block(void **state)
     ms_assessment_free(&a);
 
     /* only POP3 asked for (with an IMAP endpoint named too): POP3 first */
-    r.want_imap = false;
+    r.want[MS_PROTOCOL_IMAP] = false;
     refuse(&r.endpoints[1]);
     r.endpoints[1].failure = MS_FAILURE_NONE; /* re-enable 993 below */
     ms_result_free(&r);
     bare_host(&r);
-    r.want_imap = false;
+    r.want[MS_PROTOCOL_IMAP] = false;
     assert_int_equal(ms_assess(&r, NULL, &a), 0);
     s = render_text(&r, &a, false);
     assert_non_null(strstr(s, "Use these settings\n"
@@ -1263,7 +1274,7 @@ static void test_text_settings_block(void **state)
     ms_assessment_free(&a);
 
     /* IMAP works, POP3 does not: say why on the alternative line */
-    r.want_imap = true;
+    r.want[MS_PROTOCOL_IMAP] = true;
     refuse(&r.endpoints[2]);
     refuse(&r.endpoints[3]);
     assert_int_equal(ms_assess(&r, NULL, &a), 0);
@@ -1295,7 +1306,7 @@ static void test_text_settings_block(void **state)
 
     /* nothing checked at all */
     struct ms_result empty = {0};
-    empty.want_imap = true;
+    empty.want[MS_PROTOCOL_IMAP] = true;
     assert_int_equal(ms_assess(&empty, NULL, &a), 0);
     s = render_text(&empty, &a, false);
     assert_non_null(strstr(s, "No secure setting was found: IMAP: no endpoint was checked.\n"));
@@ -1465,7 +1476,7 @@ static void test_text_summary(void **state)
 
     /* no credentials: one line says so; only the protocol asked for gets a column */
     bare_host(&r);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     r.endpoint_count = 2;
     assert_int_equal(ms_assess(&r, NULL, &a), 0);
     s = render_text(&r, &a, false);
@@ -1483,7 +1494,7 @@ static void test_text_summary(void **state)
 
     /* nothing answered: no table, but the schedule says why */
     struct ms_result empty = {0};
-    empty.want_imap = true;
+    empty.want[MS_PROTOCOL_IMAP] = true;
     assert_int_equal(ms_assess(&empty, NULL, &a), 0);
     s = render_text(&empty, &a, false);
     assert_null(strstr(s, "Account summary"));

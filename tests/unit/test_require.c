@@ -214,7 +214,7 @@ static void test_parse_features(void **state)
     /* the language knows every feature the assessor answers (no drift between the two) */
     struct ms_result res = {0};
     struct ms_assessment a;
-    res.want_imap = res.want_pop3 = true;
+    res.want[MS_PROTOCOL_IMAP] = res.want[MS_PROTOCOL_POP3] = true;
     assess(&res, &a);
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         assert_non_null(a.summary.features[k].id);
@@ -252,7 +252,7 @@ static void test_parse_capabilities(void **state)
     assert_non_null(strstr(msg, "capability name"));
     rejected("pop3:", true);
     rejected("imap:SASL PLAIN", false); /* one word */
-    rejected("smtp:STARTTLS", false);
+    rejected("lmtp:STARTTLS", false);
     rejected("imaps:IDLE", false);
 
     /* the name's room is 63 bytes */
@@ -507,7 +507,8 @@ static void test_holds_protocols_and_endpoints(void **state)
 
     /* only POP3 was asked for (--protocols pop3): imap cannot hold */
     fx_result(&r, 2);
-    r.bare_host = r.want_pop3 = true;
+    r.bare_host = true;
+    r.want[MS_PROTOCOL_POP3] = true;
     fx_healthy_endpoint(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
     fx_healthy_endpoint(&r.endpoints[1], MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
     assess(&r, &a);

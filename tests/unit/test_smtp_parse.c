@@ -137,6 +137,16 @@ static void assert_mechs(const struct ms_strlist *caps, const char *const *want,
     assert_int_equal(ms_caps_smtp_auth(caps, &mechs), 0);
     assert_list(&mechs, want, n);
     ms_strlist_free(&mechs);
+    /* the allocation-free forms agree */
+    char names[64][MS_SMTP_MECH_NAME];
+    assert_int_equal(ms_caps_smtp_mechs(caps, names, 64), n);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(names[i], want[i]);
+        assert_true(ms_caps_smtp_offers(caps, want[i]));
+    }
+    assert_false(ms_caps_smtp_offers(caps, "NOT-OFFERED"));
+    if (n > 1) /* max bounds what is written */
+        assert_int_equal(ms_caps_smtp_mechs(caps, names, 1), 1);
 }
 
 #define MECHS(l, ...)                                                                              \

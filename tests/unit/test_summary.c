@@ -556,7 +556,7 @@ static void test_stopped_without_tls(void **state)
     fx_bare_host(&r, true);
     r.endpoint_count = 1; /* imap://...:143 only */
     r.bare_host = false;
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     struct ms_endpoint_result *ep = &r.endpoints[I143];
     ep->auth.not_attempted_reason[0] = '\0';
     ep->failure = MS_FAILURE_STARTTLS_NOT_OFFERED;
@@ -664,7 +664,8 @@ static void test_summary_full_account(void **state)
     static const char *const ids[] = {
         "protocol_enabled",  "leave_mail_on_server",  "server_folders", "sent_items_on_server",
         "shared_folders",    "headers_only_download", "push_mail",      "min_poll_interval",
-        "secure_connection", "sign_in_methods",       "quota"};
+        "secure_connection", "sign_in_methods",       "quota",          "can_send",
+        "max_message_size"};
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         assert_string_equal(s->features[k].id, ids[k]);
         assert_true(strlen(s->features[k].question) > 10);
@@ -793,7 +794,7 @@ static void test_summary_no_credentials(void **state)
     /* only IMAP asked for: POP3 answers n/a */
     ms_result_free(&r);
     fx_bare_host(&r, false);
-    r.want_pop3 = false;
+    r.want[MS_PROTOCOL_POP3] = false;
     r.endpoint_count = 2;
     assess(&r, &a);
     assert_false(a.summary.in_play[MS_PROTOCOL_POP3]);
@@ -815,7 +816,7 @@ static void test_summary_pop3_expire_login_delay(void **state)
     struct ms_result r;
     struct ms_assessment a;
     fx_result(&r, 2);
-    r.want_pop3 = true;
+    r.want[MS_PROTOCOL_POP3] = true;
     r.credentials_given = true;
     snprintf(r.user, sizeof r.user, "alice");
     fx_healthy_endpoint(&r.endpoints[0], MS_PROTOCOL_POP3, MS_SECURITY_STARTTLS, 110);
@@ -876,12 +877,21 @@ static void test_summary_nothing_works(void **state)
     (void)state;
     struct ms_result r = {0};
     struct ms_assessment a;
-    r.want_imap = r.want_pop3 = true;
+    r.want[MS_PROTOCOL_IMAP] = r.want[MS_PROTOCOL_POP3] = true;
+    r.want[MS_PROTOCOL_SUBMISSION] = true;
     r.credentials_given = true;
     snprintf(r.user, sizeof r.user, "alice");
     assess(&r, &a);
     for (int k = 0; k < MS_FEATURE_COUNT; k++) {
         const struct ms_feature *f = feat(&a, (enum ms_feature_id)k);
+        if (k == MS_FEATURE_CAN_SEND || k == MS_FEATURE_MAX_MESSAGE_SIZE) {
+            /* questions about sending: n/a for receiving, never yes for sending */
+            assert_int_equal(f->answers[0].answer, MS_ANSWER_NA);
+            assert_int_equal(f->answers[1].answer, MS_ANSWER_NA);
+            assert_true(f->answers[MS_PROTOCOL_SUBMISSION].answer == MS_ANSWER_NO ||
+                        f->answers[MS_PROTOCOL_SUBMISSION].answer == MS_ANSWER_UNKNOWN);
+            continue;
+        }
         assert_true(f->answers[0].answer == MS_ANSWER_UNKNOWN ||
                     f->answers[0].answer == MS_ANSWER_NO);
         assert_true(strcmp(f->answers[0].text, "unknown") == 0 ||
@@ -890,6 +900,8 @@ static void test_summary_nothing_works(void **state)
                      f->answers[1].answer == MS_ANSWER_YES);
     }
     assert_non_null(strstr(a.summary.schedule, "No schedule"));
+    assert_non_null(strstr(a.summary.schedule, "Sending: no submission server"));
+    assert_string_equal(feat(&a, MS_FEATURE_CAN_SEND)->answers[MS_PROTOCOL_SUBMISSION].text, "no");
     assert_int_equal(a.summary.source[0], -1);
     ms_assessment_free(&a);
     /* a failed assessment leaves a summary that is safe to read */

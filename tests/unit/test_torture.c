@@ -896,8 +896,9 @@ static void test_sasl(void **state)
 
 static void put_request(FILE *f, const struct ms_request *req)
 {
-    fprintf(f, "bare=%d imap=%d pop3=%d discover=%s/%s n=%zu", req->bare_host, req->want_imap,
-            req->want_pop3, req->discover_domain, req->discover_user, req->endpoint_count);
+    fprintf(f, "bare=%d imap=%d pop3=%d discover=%s/%s n=%zu", req->bare_host,
+            req->want[MS_PROTOCOL_IMAP], req->want[MS_PROTOCOL_POP3], req->discover_domain,
+            req->discover_user, req->endpoint_count);
     for (size_t i = 0; i < req->endpoint_count; i++) {
         const struct ms_endpoint_spec *e = &req->endpoints[i];
         fprintf(f, " [%d %d %s %u %d %d]", (int)e->protocol, (int)e->security, e->host,
@@ -923,7 +924,7 @@ static int plan_run(void *arg)
         struct ms_target t;
         int rc = ms_plan_parse_target(st->targets[st->added], &t, &st->err);
         if (rc == 0)
-            rc = ms_plan_add(&st->req, &t, &ports, true, true, &st->err);
+            rc = ms_plan_add(&st->req, &t, &ports, MS_WANT_RECEIVE, &st->err);
         if (rc)
             return rc;
     }
@@ -1113,7 +1114,7 @@ static void many_problems(struct ms_result *r)
     const size_t n = sizeof eps / sizeof eps[0];
     fx_result(r, n);
     snprintf(r->target, sizeof r->target, "h0.example.com h1.example.com and more");
-    r->want_imap = r->want_pop3 = true;
+    r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     r->duration_ms = 321.5;
     r->credentials_given = true;
     snprintf(r->user, sizeof r->user, "bob");
@@ -1187,7 +1188,7 @@ static void discovered(struct ms_result *r)
 {
     fx_result(r, 3);
     snprintf(r->target, sizeof r->target, "alice@example.com");
-    r->want_imap = r->want_pop3 = true;
+    r->want[MS_PROTOCOL_IMAP] = r->want[MS_PROTOCOL_POP3] = true;
     static const struct {
         const char *host;
         enum ms_protocol p;
