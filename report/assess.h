@@ -29,7 +29,7 @@ struct ms_finding {
     const char *code;     /* stable dotted code, static storage: "tls.cert_expired" */
     const char *endpoint; /* an endpoint id (points into the result), or NULL */
     char message[640];    /* what is wrong, with the evidence */
-    char remedy[512];     /* what to do, in words a helpdesk can act on */
+    char remedy[768];     /* what to do, in words a helpdesk can act on */
     long endpoint_index;  /* index into result->endpoints, -1 when endpoint is NULL */
 };
 
@@ -93,6 +93,23 @@ const char *ms_auth_outcome_name(enum ms_auth_outcome o);
 size_t ms_assess_mechanisms(const struct ms_endpoint_result *ep, char (*names)[32], size_t max,
                             bool with_user_command);
 
+/* What kind of secret a sign-in mechanism takes. */
+enum ms_mech_kind {
+    MS_MECH_PASSWORD,    /* PLAIN, LOGIN, CRAM-*, DIGEST-MD5, SCRAM-* (and -PLUS), POP3 USER,
+                          * the IMAP LOGIN command */
+    MS_MECH_OAUTH2,      /* XOAUTH2, OAUTHBEARER */
+    MS_MECH_KERBEROS,    /* GSSAPI, GS2-KRB5, GS2-KRB5-PLUS, KERBEROS_V4/V5 */
+    MS_MECH_CERTIFICATE, /* EXTERNAL (a TLS client certificate) */
+    MS_MECH_ANONYMOUS,   /* ANONYMOUS */
+    MS_MECH_OTHER,       /* NTLM, SAML20, OPENID20, SECURID, ... and any unknown name */
+    MS_MECH_KIND_COUNT
+};
+
+/* The kind of a mechanism name (ASCII case ignored; NULL is other): one table in
+ * assess_auth.c decides for the summary and the sign-in findings alike. */
+enum ms_mech_kind ms_assess_mechanism_kind(const char *mech);
+const char *ms_mech_kind_name(enum ms_mech_kind k); /* "password", "OAuth2", "Kerberos", ... */
+
 /* ---- the account-feature summary (DESIGN.md) --------------------------------------- */
 
 enum ms_feature_id {
@@ -129,7 +146,7 @@ struct ms_answer_value {
     enum ms_unit unit;   /* of number */
     bool has_number;     /* the value is number (e.g. 31 days, 6 folders, 300 seconds) */
     long long number;    /* quota: KiB used */
-    char string[96];     /* else the value is this string when not empty ("PLAIN, LOGIN") */
+    char string[256];    /* else the value is this string when not empty ("PLAIN, LOGIN") */
     long long limit_kib; /* quota: the limit in KiB, -1 when none */
     int percent;         /* quota: used of the limit, -1 when there is no limit */
     char text[96];       /* the words the text report prints ("yes, 31 days") */
@@ -140,7 +157,7 @@ struct ms_feature {
     const char *question; /* the helpdesk's question, in words (static) */
     const char *label;    /* a short form of it for the text table (static) */
     struct ms_answer_value answers[MS_PROTOCOL_COUNT]; /* indexed by enum ms_protocol */
-    char evidence[512];                                /* what decided it, "IMAP: ...; POP3: ..." */
+    char evidence[768];                                /* what decided it, "IMAP: ...; POP3: ..." */
 };
 
 const char *ms_answer_name(enum ms_answer a); /* "yes", "no", "unknown", "n/a" */

@@ -220,9 +220,52 @@ static enum ms_auth_outcome classify_smtp(const char *status, const char *enhanc
     return MS_AUTH_FAILED;                    /* 535 5.7.8 and the rest: the credentials */
 }
 
-bool ms_assess_is_token_mech(const char *mech)
+/* What kind of secret a SASL mechanism (or the POP3 USER / IMAP LOGIN command) takes: the
+ * first row whose name equals the mechanism, or is a prefix of it when it ends with '-',
+ * decides; no row: other. */
+static const struct {
+    const char *name;
+    enum ms_mech_kind kind;
+} mech_kinds[] = {
+    {"PLAIN", MS_MECH_PASSWORD},
+    {"LOGIN", MS_MECH_PASSWORD},
+    {"USER", MS_MECH_PASSWORD},       /* POP3 USER/PASS (a command, RFC 1939) */
+    {"IMAP LOGIN", MS_MECH_PASSWORD}, /* the IMAP LOGIN command, as the auth facts name it */
+    {"CRAM-", MS_MECH_PASSWORD},      /* CRAM-MD5 (RFC 2195), Courier's CRAM-SHA1/-SHA256 */
+    {"DIGEST-MD5", MS_MECH_PASSWORD},
+    {"SCRAM-", MS_MECH_PASSWORD}, /* SCRAM-SHA-1, SCRAM-SHA-256, ... and their -PLUS */
+    {"XOAUTH2", MS_MECH_OAUTH2},
+    {"OAUTHBEARER", MS_MECH_OAUTH2},
+    {"GSSAPI", MS_MECH_KERBEROS},
+    {"GS2-KRB5", MS_MECH_KERBEROS},
+    {"GS2-KRB5-PLUS", MS_MECH_KERBEROS},
+    {"KERBEROS_V4", MS_MECH_KERBEROS},
+    {"KERBEROS_V5", MS_MECH_KERBEROS},
+    {"EXTERNAL", MS_MECH_CERTIFICATE},
+    {"ANONYMOUS", MS_MECH_ANONYMOUS},
+    /* other: NTLM, SAML20, OPENID20, SECURID, OTP, XOAUTH (OAuth 1.0), and anything unknown */
+};
+
+enum ms_mech_kind ms_assess_mechanism_kind(const char *mech)
 {
-    return strcasecmp(mech, "XOAUTH2") == 0 || strcasecmp(mech, "OAUTHBEARER") == 0;
+    for (size_t k = 0; mech && k < sizeof mech_kinds / sizeof mech_kinds[0]; k++) {
+        const char *n = mech_kinds[k].name;
+        size_t len = strlen(n);
+        if (n[len - 1] == '-' ? strncasecmp(mech, n, len) == 0 && mech[len]
+                              : strcasecmp(mech, n) == 0)
+            return mech_kinds[k].kind;
+    }
+    return MS_MECH_OTHER;
+}
+
+const char *ms_mech_kind_name(enum ms_mech_kind k)
+{
+    static const char *const names[MS_MECH_KIND_COUNT] = {
+        [MS_MECH_PASSWORD] = "password",   [MS_MECH_OAUTH2] = "OAuth2",
+        [MS_MECH_KERBEROS] = "Kerberos",   [MS_MECH_CERTIFICATE] = "certificate",
+        [MS_MECH_ANONYMOUS] = "anonymous", [MS_MECH_OTHER] = "other",
+    };
+    return (unsigned)k < MS_MECH_KIND_COUNT ? names[k] : "other";
 }
 
 /* The session ended before sign-in because TLS could not be set up (no STARTTLS, STARTTLS
@@ -392,7 +435,7 @@ static bool offers_oauth(const struct ms_endpoint_result *ep)
     char names[32][32];
     size_t n = ms_assess_mechanisms(ep, names, 32, true);
     for (size_t k = 0; k < n; k++)
-        if (ms_assess_is_token_mech(names[k]))
+        if (ms_assess_mechanism_kind(names[k]) == MS_MECH_OAUTH2)
             return true;
     return false;
 }
@@ -409,7 +452,7 @@ static void auth_templates(const struct ms_endpoint_result *ep, enum ms_auth_out
             *message = *remedy = MS_T_FAILED_AUTHZ;
         else if (hint == MS_HINT_PERM)
             *message = *remedy = MS_T_FAILED_PERM;
-        else if (ms_assess_is_token_mech(au->mechanism))
+        else if (ms_assess_mechanism_kind(au->mechanism) == MS_MECH_OAUTH2)
             *message = *remedy = MS_T_FAILED_TOKEN;
         else if (hint == MS_HINT_WEB_LOGIN)
             *remedy = MS_T_FAILED_FIX_WEB_LOGIN;

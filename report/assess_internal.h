@@ -91,6 +91,15 @@ void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endp
 #define MS_SEV_DEFAULT (-1)
 int ms_assess_emit(struct ms_assess_ctx *c, enum ms_finding_id id, int severity, long idx,
                    const char *message, const char *remedy, const struct ms_assess_vars *vs);
+/* The setting an admin changes on endpoint ep's server (NULL: none known) for topic, in
+ * words for a remedy, into buf (cap bytes; returned): the identified server's own setting
+ * (report/server_id.h, ms_server_settings in catalogue.c), "<server>: mailscope does not
+ * know this setting's name; ..." when it is identified but its setting is not known here,
+ * else examples of common servers said to be examples. ms_assess_emit fills
+ * {server_setting} with it for a row whose topic is set, unless the judge set it. */
+const char *ms_assess_server_setting(const struct ms_assess_ctx *c,
+                                     const struct ms_endpoint_result *ep,
+                                     enum ms_server_topic topic, char *buf, size_t cap);
 #define MS_MSG(id, variant) (ms_catalogue[id].messages[variant])
 #define MS_REM(id, variant) (ms_catalogue[id].remedies[variant])
 
@@ -113,13 +122,24 @@ const char *ms_assess_endpoint_reason(const struct ms_assess_ctx *c, const struc
 int ms_assess_judge_auth(struct ms_assess_ctx *c, long i);
 int ms_assess_judge_quota(struct ms_assess_ctx *c, long i);
 int ms_assess_judge_submission(struct ms_assess_ctx *c, long i);
-bool ms_assess_is_token_mech(const char *mech);
 bool ms_assess_stopped_for_tls(const struct ms_endpoint_result *ep);
 const char *ms_assess_outcome_words(enum ms_auth_outcome o);
 enum ms_severity ms_assess_auth_severity(enum ms_auth_outcome o);
 void ms_assess_server_words(const struct ms_auth_facts *au, char *buf, size_t cap);
 enum ms_auth_outcome ms_assess_protocol_auth(const struct ms_result *r, enum ms_protocol p,
                                              long *idx, enum ms_auth_hint *hint);
+/* assess_caps.c */
+int ms_assess_judge_capabilities(struct ms_assess_ctx *c, long i);
+/* A POP3 EXPIRE / LOGIN-DELAY capability (RFC 2449) as the report reads it from a raw list. */
+struct ms_pop3_value {
+    const char *line; /* the capability as listed (in the list), NULL when absent */
+    long value;       /* >= 0 the days or seconds, -1 NEVER (EXPIRE), -2 absent or ignored */
+    bool per_user;    /* followed by USER */
+    bool malformed;   /* not as RFC 2449 writes it (proto.capability_malformed) */
+    bool glued;       /* ... the name glued to its value ("EXPIRENEVER"), read when certain */
+};
+void ms_assess_pop3_value(const struct ms_strlist *caps, const char *name,
+                          struct ms_pop3_value *out);
 /* assess_discovery.c */
 int ms_assess_judge_discovery(struct ms_assess_ctx *c);
 const char *const *ms_assess_services_of(enum ms_protocol p);

@@ -101,69 +101,40 @@ static bool has_cap(const struct ms_endpoint_result *ep, const struct ms_strlist
     }
 }
 
-/* A POP3 "EXPIRE 30 [USER]" / "LOGIN-DELAY 900 [USER]" value: -1 for NEVER, -2 unreadable. */
-static long pop3_cap_value(const char *line, bool *per_user)
-{
-    const char *p = strchr(line, ' ');
-    *per_user = false;
-    if (!p)
-        return -2;
-    while (*p == ' ')
-        p++;
-    if (strncasecmp(p, "NEVER", 5) == 0 && (p[5] == '\0' || p[5] == ' ')) {
-        *per_user = ms_assess_has_phrase(p + 5, "USER");
-        return -1;
-    }
-    char *end = NULL;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 0 || (*end != '\0' && *end != ' '))
-        return -2;
-    *per_user = ms_assess_has_phrase(end, "USER");
-    return v;
-}
-
-/* POP3 EXPIRE: -1 never, -2 not said, else days; *after: said after sign-in (per user). */
+/* POP3 EXPIRE: -1 never, -2 not said, -3 said but unreadable (proto.capability_malformed),
+ * else days; *after: said after sign-in (per user). Read from the raw capability lists
+ * (assess_caps.c), after sign-in first. */
 static long pop3_expire(const struct pview *v, bool *after, bool *per_user)
 {
-    const struct ms_endpoint_result *ep = v->ep;
-    const struct ms_strlist *l = caps_login(ep);
-    const char *line;
-    *after = true;
+    const struct ms_strlist *lists[2] = {caps_login(v->ep), caps_pre(v->ep)};
     *per_user = false;
-    if (v->account && ep->account.pop3_expire_days != -2)
-        return ep->account.pop3_expire_days;
-    if (l && (line = ms_assess_pop3_cap(l, "EXPIRE")))
-        return pop3_cap_value(line, per_user);
+    for (int k = 0; k < 2; k++) {
+        struct ms_pop3_value pv;
+        *after = k == 0;
+        ms_assess_pop3_value(lists[k], "EXPIRE", &pv);
+        if (!pv.line)
+            continue;
+        *per_user = pv.per_user;
+        return pv.value == -2 ? -3 : pv.value;
+    }
     *after = false;
-    const struct ms_strlist *pre = caps_pre(ep);
-    if (pre && (line = ms_assess_pop3_cap(pre, "EXPIRE")))
-        return pop3_cap_value(line, per_user);
     return -2;
 }
 
-/* POP3 LOGIN-DELAY in seconds: -1 not known, 0 none said after sign-in. */
+/* POP3 LOGIN-DELAY in seconds: -1 not known (or unreadable), 0 none said after sign-in. */
 static long pop3_login_delay(const struct pview *v, bool *after)
 {
     const struct ms_endpoint_result *ep = v->ep;
-    const struct ms_strlist *l = caps_login(ep);
-    const char *line;
-    bool per_user;
+    struct ms_pop3_value pv;
     *after = true;
-    if (v->account && ep->account.pop3_login_delay_s >= 0)
-        return ep->account.pop3_login_delay_s;
-    if (l && (line = ms_assess_pop3_cap(l, "LOGIN-DELAY"))) {
-        long d = pop3_cap_value(line, &per_user);
-        return d < 0 ? -1 : d;
-    }
+    ms_assess_pop3_value(caps_login(ep), "LOGIN-DELAY", &pv);
+    if (pv.line)
+        return pv.value >= 0 ? pv.value : -1;
     if (v->signed_in && ep->caps_after_login_read)
         return 0;
     *after = false;
-    const struct ms_strlist *pre = caps_pre(ep);
-    if (pre && (line = ms_assess_pop3_cap(pre, "LOGIN-DELAY"))) {
-        long d = pop3_cap_value(line, &per_user);
-        return d < 0 ? -1 : d;
-    }
-    return -1;
+    ms_assess_pop3_value(caps_pre(ep), "LOGIN-DELAY", &pv);
+    return pv.line && pv.value >= 0 ? pv.value : -1;
 }
 
 const char *ms_answer_name(enum ms_answer a)
@@ -309,7 +280,12 @@ static void f_leave_mail(const struct pview *v, struct ms_feature *f, char *ev, 
     bool after, per_user;
     long expire = pop3_expire(v, &after, &per_user);
     const char *when = after ? " after sign-in" : " before sign-in";
-    if (expire == 0) {
+    if (expire == -3) {
+        answer(f, v->p, MS_ANSWER_UNKNOWN, "unknown");
+        ms_assess_put(ev, evc, "%s; EXPIRE%s could not be read (see %s)",
+                      uidl_ev[0] ? uidl_ev : "CAPA was not read", when,
+                      ms_catalogue[MS_F_PROTO_CAPABILITY_MALFORMED].code);
+    } else if (expire == 0) {
         answer(f, v->p, MS_ANSWER_NO, "no");
         ms_assess_put(ev, evc, "EXPIRE 0%s: the server deletes mail once it is downloaded", when);
     } else if (uidl < 0) {
@@ -512,24 +488,18 @@ static void f_secure(const struct ms_assess_ctx *c, const struct ms_assessment *
     }
 }
 
-static bool is_password_mech(const char *m)
-{
-    return !ms_assess_is_token_mech(m) && strcasecmp(m, "GSSAPI") != 0 &&
-           strcasecmp(m, "EXTERNAL") != 0 && strcasecmp(m, "ANONYMOUS") != 0;
-}
-
 static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
 {
     const struct ms_endpoint_result *ep = v->ep;
     const struct ms_strlist *pre = caps_pre(ep);
-    char names[32][32], list[200] = "", pw[160] = "", oauth[80] = "";
+    char names[32][32], list[256] = "", by_kind[MS_MECH_KIND_COUNT][200];
+    memset(by_kind, 0, sizeof by_kind);
     size_t n = ms_assess_mechanisms(ep, names, 32, true);
     for (size_t k = 0; k < n; k++) {
+        enum ms_mech_kind kind = ms_assess_mechanism_kind(names[k]);
         ms_assess_app(list, sizeof list, "%s%s", k ? ", " : "", names[k]);
-        if (ms_assess_is_token_mech(names[k]))
-            ms_assess_app(oauth, sizeof oauth, "%s%s", oauth[0] ? ", " : "", names[k]);
-        else if (is_password_mech(names[k]))
-            ms_assess_app(pw, sizeof pw, "%s%s", pw[0] ? ", " : "", names[k]);
+        ms_assess_app(by_kind[kind], sizeof by_kind[kind], "%s%s", by_kind[kind][0] ? ", " : "",
+                      names[k]);
     }
     const char *where = ep->tls.established ? "over TLS" : "without TLS";
     if (v->p == MS_PROTOCOL_IMAP && !n && pre && !ms_strlist_has(pre, "LOGINDISABLED")) {
@@ -557,10 +527,22 @@ static void f_sign_in(const struct pview *v, struct ms_feature *f, char *ev, siz
                       where, (unsigned)ep->port);
         return;
     }
-    words_value(answer(f, v->p, MS_ANSWER_YES, "%s", list));
-    ms_assess_put(ev, evc, "%s on %u: password %s%s%s, OAuth2 %s%s%s", where, (unsigned)ep->port,
-                  pw[0] ? "yes (" : "no", pw, pw[0] ? ")" : "", oauth[0] ? "yes (" : "no", oauth,
-                  oauth[0] ? ")" : "");
+    /* the value is the list as offered; the words the text report prints may be cut */
+    struct ms_answer_value *a = answer(f, v->p, MS_ANSWER_YES, "%s", list);
+    snprintf(a->string, sizeof a->string, "%s", list);
+    /* password and OAuth2 always (yes or no), the other kinds when offered */
+    ms_assess_put(ev, evc, "%s on %u: ", where, (unsigned)ep->port);
+    for (int k = 0; k < MS_MECH_KIND_COUNT; k++) {
+        const char *have = by_kind[k];
+        bool always = k == MS_MECH_PASSWORD || k == MS_MECH_OAUTH2;
+        if (!have[0] && !always)
+            continue;
+        ms_assess_app(ev, evc, "%s%s", k ? ", " : "", ms_mech_kind_name((enum ms_mech_kind)k));
+        if (k == MS_MECH_OTHER)
+            ms_assess_app(ev, evc, ": %s", have);
+        else
+            ms_assess_app(ev, evc, " %s%s%s", have[0] ? "yes (" : "no", have, have[0] ? ")" : "");
+    }
 }
 
 static void f_quota(const struct pview *v, struct ms_feature *f, char *ev, size_t evc)
@@ -837,7 +819,7 @@ void ms_assess_make_summary(const struct ms_assess_ctx *c, struct ms_assessment 
 
     for (int id = 0; id < MS_FEATURE_COUNT; id++) {
         struct ms_feature *f = &s->features[id];
-        char ev[MS_PROTOCOL_COUNT][400];
+        char ev[MS_PROTOCOL_COUNT][600];
         f->id = feature_text[id].id;
         f->question = feature_text[id].question;
         if (id == MS_FEATURE_PROTOCOL_ENABLED && v[MS_PROTOCOL_SUBMISSION].in_play)

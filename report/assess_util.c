@@ -157,9 +157,67 @@ void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endp
     ms_assess_var(vs, "evidence", ep->failure_message);
 }
 
+/* Dovecot's settings changed names in 2.4: 23 or 24 from a version shown, 0 when none. */
+static int dovecot_generation(const char *version)
+{
+    int major = 0, minor = 0;
+    if (sscanf(version, "%d.%d", &major, &minor) != 2)
+        return 0;
+    return major > 2 || (major == 2 && minor >= 4) ? 24 : 23;
+}
+
+const char *ms_assess_server_setting(const struct ms_assess_ctx *c,
+                                     const struct ms_endpoint_result *ep,
+                                     enum ms_server_topic topic, char *buf, size_t cap)
+{
+    struct ms_server_id id = {.software = MS_SERVER_UNKNOWN};
+    if (ep)
+        ms_server_identify(ep, &id);
+    const struct ms_server_settings *t =
+        (unsigned)topic < MS_TOPIC_COUNT ? &ms_server_settings[topic] : NULL;
+    const char *tpl = NULL;
+    if (!t || topic == MS_TOPIC_NONE) {
+        buf[0] = '\0';
+        return buf;
+    }
+    if (id.software == MS_SERVER_UNKNOWN) {
+        tpl = t->examples;
+    } else {
+        tpl = t->by_server[id.software];
+        int gen = id.software == MS_SERVER_DOVECOT ? dovecot_generation(id.version) : 0;
+        if (gen == 23 && t->dovecot_23)
+            tpl = t->dovecot_23;
+        else if (gen == 24 && t->dovecot_24)
+            tpl = t->dovecot_24;
+        if (!tpl)
+            tpl = t->unknown;
+    }
+    struct ms_var vars[] = {
+        {"server", ms_server_software_label(id.software)},
+        {"imap", ep && ep->protocol == MS_PROTOCOL_IMAP ? "yes" : ""},
+        {"user", c && c->r->user[0] ? c->r->user : "USER"},
+    };
+    ms_catalogue_expand(buf, cap, tpl, vars, sizeof vars / sizeof vars[0]);
+    return buf;
+}
+
 int ms_assess_emit(struct ms_assess_ctx *c, enum ms_finding_id id, int severity, long idx,
                    const char *message, const char *remedy, const struct ms_assess_vars *vs)
 {
+    /* {server_setting}: the row's topic, for the endpoint's server, unless the judge set it */
+    struct ms_var vars[MS_ASSESS_MAX_VARS + 1];
+    char setting[400];
+    size_t nv = vs->n;
+    memcpy(vars, vs->v, nv * sizeof vars[0]);
+    bool set = false;
+    for (size_t k = 0; k < nv; k++)
+        if (strcmp(vars[k].name, "server_setting") == 0)
+            set = true;
+    if (!set && ms_catalogue[id].topic != MS_TOPIC_NONE) {
+        ms_assess_server_setting(c, idx >= 0 ? &c->r->endpoints[idx] : NULL, ms_catalogue[id].topic,
+                                 setting, sizeof setting);
+        vars[nv++] = (struct ms_var){"server_setting", setting};
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         struct ms_finding *f = realloc(c->f, cap * sizeof *f);
@@ -175,8 +233,8 @@ int ms_assess_emit(struct ms_assess_ctx *c, enum ms_finding_id id, int severity,
     f->severity = severity < 0 ? ms_catalogue[id].severity : (enum ms_severity)severity;
     f->endpoint_index = idx;
     f->endpoint = idx >= 0 ? c->r->endpoints[idx].id : NULL;
-    ms_catalogue_expand(f->message, sizeof f->message, message, vs->v, vs->n);
-    ms_catalogue_expand(f->remedy, sizeof f->remedy, remedy, vs->v, vs->n);
+    ms_catalogue_expand(f->message, sizeof f->message, message, vars, nv);
+    ms_catalogue_expand(f->remedy, sizeof f->remedy, remedy, vars, nv);
     return 0;
 }
 

@@ -204,14 +204,15 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "critical",
             .when = "The server accepted the TCP connection, then reset it (RST) before or during the greeting, the capabilities or the TLS handshake. Connection limits (per address or in total), TCP wrappers, fail2ban, an IPS, or a load balancer without a healthy backend do this. Distinct from `tcp.refused` (RST to the connection attempt: nothing listens) and `tcp.unreachable` (no route).",
             .why = "The server is up and reachable but turns this client away: mail programs report a broken connection, often only sometimes or only from some networks.",
-            .remedy_doc = "Read the server's log at the time of the check: per-address or total connection limits, TCP wrappers (`hosts.deny`), fail2ban or an IPS blocking the address, the load balancer's backend health.",
+            .remedy_doc = "Read the server's log at the time of the check: per-address or total connection limits (the setting of the server identified, e.g. Dovecot: `mail_max_userip_connections`, `process_limit`), TCP wrappers (`hosts.deny`), fail2ban or an IPS blocking the address, the load balancer's backend health.",
+            .topic = MS_TOPIC_CONNECTION_LIMITS,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint}: the server accepted the connection, then reset it {phase}{?evidence: ({evidence})}. Connection limits, TCP wrappers, fail2ban or an intrusion-prevention system, or a load balancer without a healthy backend do this.",
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Check the server's log at the time of this check for why it dropped this client: per-address or total connection limits (e.g. Dovecot: mail_max_userip_connections, process_limit), TCP wrappers (hosts.deny), fail2ban or a firewall/IPS that blocks this address, and, behind a load balancer, whether its backends are healthy.",
+                    [MS_T_DEFAULT] = "Check the server's log at the time of this check for why it dropped this client: per-address or total connection limits ({server_setting}), TCP wrappers (hosts.deny), fail2ban or a firewall/IPS that blocks this address, and, behind a load balancer, whether its backends are healthy.",
                 },
         },
     [MS_F_TCP_IPV6_UNREACHABLE] =
@@ -422,14 +423,15 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "warning (critical for SSLv3/SSLv2)",
             .when = "TLS 1.0 or 1.1 was negotiated.",
             .why = "Current mail programs refuse TLS 1.0 and 1.1; SSL is broken outright.",
-            .remedy_doc = "Enable TLS 1.2 and 1.3 and make them the minimum (Dovecot: `ssl_min_protocol = TLSv1.2`).",
+            .remedy_doc = "Enable TLS 1.2 and 1.3 and make them the minimum, with the setting of the server identified (e.g. Dovecot: `ssl_min_protocol = TLSv1.2`; Cyrus: `tls_versions: tls1_2 tls1_3`).",
+            .topic = MS_TOPIC_TLS_MIN_VERSION,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint} negotiated {version}, an outdated protocol version that current mail programs refuse; TLS 1.2 or 1.3 is expected.",
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Enable TLS 1.2 and 1.3 on the server and make them the minimum (Dovecot: ssl_min_protocol = TLSv1.2); update the server's OpenSSL if it lacks them.",
+                    [MS_T_DEFAULT] = "Enable TLS 1.2 and 1.3 on the server and make them the minimum ({server_setting}); update the server's OpenSSL if it lacks them.",
                 },
         },
     [MS_F_TLS_NOT_USED] =
@@ -460,7 +462,8 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "critical",
             .when = "A STARTTLS endpoint (143/110) does not list `STARTTLS` / `STLS` in its capabilities. The message quotes them. Not softened when a sibling works.",
             .why = "Without STARTTLS the port can only be used unencrypted.",
-            .remedy_doc = "Enable TLS for that port (Dovecot: `ssl = required` with `ssl_cert`/`ssl_key`), or close it and use 993/995.",
+            .remedy_doc = "Enable TLS for that port, with the setting of the server identified (e.g. Dovecot 2.3: `ssl = required` with `ssl_cert`/`ssl_key`; 2.4: `ssl_server_cert_file`/`ssl_server_key_file`), or close it and use 993/995.",
+            .topic = MS_TOPIC_TLS_ENABLE,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint} does not offer {cmd}, so passwords and mail would cross the network unencrypted{?evidence: ({evidence})}.",
@@ -468,7 +471,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Enable TLS for port {port} on the server (e.g. Dovecot: ssl = required with ssl_cert and ssl_key), or close port {port} and configure mail programs for port {implicit_port} with implicit TLS.",
+                    [MS_T_DEFAULT] = "Enable TLS for port {port} on the server ({server_setting}), or close port {port} and configure mail programs for port {implicit_port} with implicit TLS.",
                 },
         },
     [MS_F_STARTTLS_REFUSED] =
@@ -702,6 +705,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Nothing to do for users. Admins who want users to see an alert should send it after TLS is up.",
                 },
         },
+    [MS_F_PROTO_CAPABILITY_MALFORMED] =
+        {
+            .code = "proto.capability_malformed",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .severity_doc = "info",
+            .when = "A capability the server lists is malformed: a POP3 `EXPIRE` or `LOGIN-DELAY` glued to its value (`EXPIRENEVER`, `EXPIRE30`, `LOGIN-DELAY900`) or whose value is not a number of days/seconds (or `NEVER` for `EXPIRE`), `SASL` glued to a mechanism (`SASLPLAIN`), an IMAP `AUTH=` without a mechanism. mailscope reads it only where its meaning is certain (a name glued to a number or to `NEVER`) and the message says how it was read; otherwise it is ignored (the summary answers as if it were not there).",
+            .why = "Mail programs that follow the RFCs do not recognise a malformed capability: they ignore it (a POP3 client then does not know how long mail stays on the server or how often it may poll) or misread it.",
+            .remedy_doc = "Fix the capability in the server's configuration or software: RFC 2449 `EXPIRE 30`, `EXPIRE NEVER`, `LOGIN-DELAY 900`, `SASL PLAIN LOGIN`; RFC 3501 `AUTH=PLAIN`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} lists a malformed capability ({where}): \"{token}\"; mailscope {?read_as:read it as \"{read_as}\" ({how})}{!read_as:ignored it ({how})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Nothing to do for users. Admins: correct it in the server's configuration or software to the standard form, {expected}; mail programs that follow the RFCs do not recognise \"{token}\".",
+                    [MS_T_MALFORMED_IGNORED] = "Nothing to do for users. Admins: correct it in the server's configuration or software to the standard form, {expected}; mail programs that follow the RFCs ignore \"{token}\" too.",
+                },
+        },
     [MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED] =
         {
             .code = "auth.plaintext_login_allowed",
@@ -710,7 +732,8 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "warning",
             .when = "The server takes a password before TLS. Advertised: IMAP capabilities before STARTTLS lack `LOGINDISABLED` (or offer `AUTH=PLAIN`/`AUTH=LOGIN`); POP3 capabilities before STLS list `USER` or `SASL` with `PLAIN`/`LOGIN`. Confirmed on a separate plaintext connection, never with the user's credentials: `AUTHENTICATE`/`AUTH PLAIN` (or `LOGIN`) cancelled with `*` at the server's `+`, else IMAP `LOGIN` / POP3 `USER` with a random user that cannot exist; the server taking the step (or judging the throwaway credentials) confirms it. A server that refuses because TLS is required gets no warning (see `auth.plaintext_refusal_unannounced`); without an answer the warning says \"advertised, not confirmed\" and why. `--no-confirm` skips the check.",
             .why = "A misconfigured mail program would send the password unencrypted, readable on the network path.",
-            .remedy_doc = "Refuse cleartext sign-in (Dovecot 2.3: `disable_plaintext_auth = yes`; 2.4: `auth_allow_cleartext = no`).",
+            .remedy_doc = "Refuse cleartext sign-in, with the setting of the server identified (e.g. Dovecot 2.3: `disable_plaintext_auth = yes`; 2.4: `auth_allow_cleartext = no`; Courier: `IMAP_TLS_REQUIRED=1`; Cyrus: `allowplaintext: no`; Exchange: `Set-ImapSettings -LoginType SecureLogin`).",
+            .topic = MS_TOPIC_PLAINTEXT_LOGIN,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint} lets mail programs send a password before TLS: its capabilities before TLS lack LOGINDISABLED, so the LOGIN command is allowed{?offers:, and they offer{offers}}. A misconfigured mail program would send the password unencrypted.{?confirmed: mailscope confirmed it on a separate connection: the server answered {sent} with \"{answer}\".}{?unconfirmed: Advertised, not confirmed: {why}.}",
@@ -718,7 +741,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Refuse password sign-in before TLS on the server (Dovecot 2.3: disable_plaintext_auth = yes; 2.4: auth_allow_cleartext = no), and configure mail programs for {cmd} or port {implicit_port} (implicit TLS).",
+                    [MS_T_DEFAULT] = "Refuse password sign-in before TLS on the server ({server_setting}), and configure mail programs for {cmd} or port {implicit_port} (implicit TLS).",
                 },
         },
     [MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED] =
@@ -833,7 +856,8 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "critical",
             .when = "The account may not use this protocol, decided from the server's words: Exchange/Microsoft 365 \"User is authenticated but not connected.\" (also after an accepted password), \"not enabled\" (Gmail: \"Your account is not enabled for IMAP use\"), \"not allowed to use\", \"access is disabled\" (Dovecot nologin reasons such as \"POP3 access is disabled for this account\", under `[AUTH]` or `[CONTACTADMIN]`), or \"disabled\"/\"denied\"/\"not allowed\"/\"not permitted\" next to a protocol name.",
             .why = "The password is right, but this account may not use the protocol: mail programs set up for it fail.",
-            .remedy_doc = "Ask the admin to enable the protocol for the mailbox (Exchange: `Set-CASMailbox -Identity USER -ImapEnabled $true` / `-PopEnabled $true`; Gmail settings; Dovecot nologin/per-protocol passdb), or use the other protocol.",
+            .remedy_doc = "Ask the admin to enable the protocol for the mailbox, with the setting of the server identified (e.g. Exchange: `Set-CASMailbox -Identity USER -ImapEnabled $true` / `-PopEnabled $true`; Gmail settings; Dovecot nologin/per-protocol passdb; Zimbra: `zmprov ma USER zimbraImapEnabled TRUE`), or use the other protocol.",
+            .topic = MS_TOPIC_PROTOCOL_ACCESS,
             .messages =
                 {
                     [MS_T_DEFAULT] = "The account {user} may not use {proto}: signing in on {endpoint} was refused with \"{words}\".",
@@ -843,7 +867,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Ask the mail admin to enable {proto} for this mailbox (Microsoft 365/Exchange: Set-CASMailbox -Identity {user} -{?imap:Imap}{!imap:Pop}Enabled $true; Google: enable {?imap:IMAP}{!imap:POP} in Gmail's settings and the admin console; Dovecot: the user's nologin or per-protocol passdb), or use {other_proto} if it works.",
+                    [MS_T_DEFAULT] = "Ask the mail admin to enable {proto} for this mailbox ({server_setting}), or use {other_proto} if it works.",
                     [MS_T_DISABLED_SMTP_TENANT] = "Ask the Microsoft 365 admin to allow authenticated SMTP: for the tenant, Set-TransportConfig -SmtpClientAuthenticationDisabled $false, or for this mailbox only (it overrides the tenant), Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false. Security defaults and Conditional Access may block it too; mail programs that sign in with OAuth2 send without it.",
                     [MS_T_DISABLED_SMTP_MAILBOX] = "Ask the Microsoft 365 admin to allow authenticated SMTP for this mailbox: Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false (or in the admin center: Users, Mail, Manage email apps, Authenticated SMTP).",
                     [MS_T_DISABLED_FIX_SMTP] = "Ask the mail admin to allow authenticated SMTP (SMTP AUTH) for this account (Microsoft 365: Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false; Google Workspace: the admin console's SMTP relay and less secure app settings; Postfix/Dovecot: the user's passdb for the submission service).",
@@ -880,7 +904,8 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "critical",
             .when = "No mechanism fits the secret given: a token but no XOAUTH2/OAUTHBEARER, a password but no PLAIN/LOGIN/USER/LOGIN command, a forced `--auth-mech` the server refuses (\"Unsupported authentication mechanism\"), or `PRIVACYREQUIRED` / \"Plaintext authentication disallowed\" (the server takes no password without TLS; the password was not judged).",
             .why = "No way of signing in fits the credentials given: mail programs configured this way fail.",
-            .remedy_doc = "Sign in with the kind of secret the server takes; choose an offered mechanism; sign in over TLS.",
+            .remedy_doc = "Sign in with the kind of secret the server takes; choose an offered mechanism; sign in over TLS. The admin can offer PLAIN/LOGIN over TLS (the setting of the server identified, e.g. Dovecot: `auth_mechanisms = plain login`).",
+            .topic = MS_TOPIC_PASSWORD_MECHANISMS,
             .messages =
                 {
                     [MS_T_DEFAULT] = "Signing in as {user} on {endpoint} failed: the server does not take the mechanism {mechanism} (\"{words}\"); it offers {mechanisms}.",
@@ -889,7 +914,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Ask the admin to offer password sign-in over TLS with PLAIN or LOGIN (Dovecot: auth_mechanisms = plain login), or sign in with an OAuth2 token if the server takes one.",
+                    [MS_T_DEFAULT] = "Ask the admin to offer password sign-in over TLS with PLAIN or LOGIN ({server_setting}), or sign in with an OAuth2 token if the server takes one.",
                     [MS_T_MECH_FIX_OAUTH2] = "This server does not take OAuth2 tokens for {proto}: sign in with the password (MAILSCOPE_PASSWORD or --password-file) instead, or ask the provider which host takes OAuth2.",
                     [MS_T_MECH_FIX_FORCED] = "Choose a mechanism the server offers (--auth-mech), or leave the choice to mailscope.",
                     [MS_T_MECH_FIX_PRIVACY] = "Sign in over TLS: use port {implicit_port} (implicit TLS) or STARTTLS, never plaintext.",
@@ -1102,6 +1127,100 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                 },
         },
 };
+/* The server settings remedies name ({server_setting}; catalogue.h). Sources: Dovecot's
+ * documentation (2.3: ssl_cert/ssl_key, disable_plaintext_auth, ssl_min_protocol; the 2.3 to
+ * 2.4 upgrade: ssl_server_cert_file/ssl_server_key_file, auth_allow_cleartext), Courier's
+ * imapd, imapd-ssl, pop3d and pop3d-ssl files (IMAP_TLS_REQUIRED, POP3_TLS_REQUIRED,
+ * TLS_CERTFILE, TLS_PROTOCOL, IMAPDSTARTTLS, POP3AUTH_TLS, MAXDAEMONS, MAXPERIP), Cyrus's
+ * imapd.conf(5) and pop3d.c (allowplaintext, tls_server_cert/tls_server_key, tls_versions,
+ * sasl_mech_list), Exchange's Set-ImapSettings/Set-PopSettings (-LoginType SecureLogin,
+ * -X509CertificateName, -MaxConnectionsPerUser) and Set-CASMailbox, Zimbra's attributes
+ * (zimbraImapCleartextLoginEnabled, zimbraPop3CleartextLoginEnabled, zimbraImapEnabled,
+ * zimbraPop3Enabled), the GNU Mailutils manual (server block: tls-mode, tls
+ * ssl-certificate-file/ssl-key-file/ssl-priorities). Where none is given mailscope does not
+ * know the setting and says so rather than guess. */
+#define NOT_KNOWN "{server}: mailscope does not know this setting's name; see the server's documentation"
+const struct ms_server_settings ms_server_settings[MS_TOPIC_COUNT] = {
+    [MS_TOPIC_TLS_ENABLE] =
+        {
+            .examples = "the server software was not identified; for example Dovecot 2.3: ssl = required with ssl_cert and ssl_key, Dovecot 2.4: ssl = required with ssl_server_cert_file and ssl_server_key_file; Courier: TLS_CERTFILE in {?imap:imapd-ssl}{!imap:pop3d-ssl}; Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -X509CertificateName",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot 2.3: ssl = required with ssl_cert and ssl_key; Dovecot 2.4: ssl = required with ssl_server_cert_file and ssl_server_key_file",
+                    [MS_SERVER_COURIER] = "Courier: TLS_CERTFILE in {?imap:imapd-ssl, and IMAPDSTARTTLS=YES}{!imap:pop3d-ssl}",
+                    [MS_SERVER_CYRUS] = "Cyrus: tls_server_cert and tls_server_key in imapd.conf",
+                    [MS_SERVER_EXCHANGE] = "Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -X509CertificateName with the certificate's name",
+                    [MS_SERVER_MAILUTILS] = "GNU Mailutils: tls-mode required in the server block, with ssl-certificate-file and ssl-key-file in its tls block",
+                },
+            .dovecot_23 = "Dovecot 2.3: ssl = required with ssl_cert and ssl_key",
+            .dovecot_24 = "Dovecot 2.4: ssl = required with ssl_server_cert_file and ssl_server_key_file",
+        },
+    [MS_TOPIC_TLS_MIN_VERSION] =
+        {
+            .examples = "the server software was not identified; for example Dovecot: ssl_min_protocol = TLSv1.2; Cyrus: tls_versions: tls1_2 tls1_3",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot: ssl_min_protocol = TLSv1.2",
+                    [MS_SERVER_COURIER] = "Courier: TLS_PROTOCOL in {?imap:imapd-ssl}{!imap:pop3d-ssl}, values in couriertls(1)",
+                    [MS_SERVER_CYRUS] = "Cyrus: tls_versions: tls1_2 tls1_3 in imapd.conf",
+                    [MS_SERVER_MAILUTILS] = "GNU Mailutils: ssl-priorities in the server's tls block, a GnuTLS priority string such as NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
+                },
+        },
+    [MS_TOPIC_PLAINTEXT_LOGIN] =
+        {
+            .examples = "the server software was not identified; for example Dovecot 2.3: disable_plaintext_auth = yes, Dovecot 2.4: auth_allow_cleartext = no; Courier: {?imap:IMAP}{!imap:POP3}_TLS_REQUIRED=1; Cyrus: allowplaintext: no; Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -LoginType SecureLogin",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot 2.3: disable_plaintext_auth = yes; Dovecot 2.4: auth_allow_cleartext = no",
+                    [MS_SERVER_COURIER] = "Courier: {?imap:IMAP_TLS_REQUIRED=1 in imapd-ssl}{!imap:POP3_TLS_REQUIRED=1 in pop3d-ssl}",
+                    [MS_SERVER_CYRUS] = "Cyrus: allowplaintext: no in imapd.conf",
+                    [MS_SERVER_EXCHANGE] = "Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -LoginType SecureLogin, then restart the {?imap:IMAP4}{!imap:POP3} services",
+                    [MS_SERVER_ZIMBRA] = "Zimbra: zmprov mcf zimbra{?imap:Imap}{!imap:Pop3}CleartextLoginEnabled FALSE",
+                    [MS_SERVER_MAILUTILS] = "GNU Mailutils: tls-mode required in the server block",
+                },
+            .dovecot_23 = "Dovecot 2.3: disable_plaintext_auth = yes",
+            .dovecot_24 = "Dovecot 2.4: auth_allow_cleartext = no",
+        },
+    [MS_TOPIC_PASSWORD_MECHANISMS] =
+        {
+            .examples = "the server software was not identified; for example Dovecot: auth_mechanisms = plain login; Cyrus: sasl_mech_list: PLAIN LOGIN",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot: auth_mechanisms = plain login",
+                    [MS_SERVER_COURIER] = "Courier: {?imap:AUTH=PLAIN in IMAP_CAPABILITY_TLS in imapd}{!imap:PLAIN in POP3AUTH_TLS in pop3d}",
+                    [MS_SERVER_CYRUS] = "Cyrus: sasl_mech_list: PLAIN LOGIN in imapd.conf",
+                    [MS_SERVER_EXCHANGE] = "Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -LoginType SecureLogin takes passwords over TLS",
+                },
+        },
+    [MS_TOPIC_PROTOCOL_ACCESS] =
+        {
+            .examples = "the server software was not identified; for example Microsoft 365/Exchange: Set-CASMailbox -Identity {user} -{?imap:Imap}{!imap:Pop}Enabled $true; Google: enable {?imap:IMAP}{!imap:POP} in Gmail's settings and the admin console; Dovecot: the user's nologin or per-protocol passdb",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot: the user's nologin or per-protocol passdb",
+                    [MS_SERVER_EXCHANGE] = "Microsoft 365/Exchange: Set-CASMailbox -Identity {user} -{?imap:Imap}{!imap:Pop}Enabled $true",
+                    [MS_SERVER_GMAIL] = "Google: enable {?imap:IMAP}{!imap:POP} in Gmail's settings and the admin console",
+                    [MS_SERVER_ZIMBRA] = "Zimbra: zmprov ma {user} zimbra{?imap:Imap}{!imap:Pop3}Enabled TRUE",
+                },
+        },
+    [MS_TOPIC_CONNECTION_LIMITS] =
+        {
+            .examples = "the server software was not identified; for example Dovecot: mail_max_userip_connections, process_limit; Courier: MAXDAEMONS, MAXPERIP in {?imap:imapd}{!imap:pop3d}",
+            .unknown = NOT_KNOWN,
+            .by_server =
+                {
+                    [MS_SERVER_DOVECOT] = "Dovecot: mail_max_userip_connections, process_limit",
+                    [MS_SERVER_COURIER] = "Courier: MAXDAEMONS, MAXPERIP in {?imap:imapd}{!imap:pop3d}",
+                    [MS_SERVER_EXCHANGE] = "Exchange: Set-{?imap:Imap}{!imap:Pop}Settings -MaxConnectionsPerUser",
+                },
+        },
+};
+#undef NOT_KNOWN
 /* clang-format on */
 
 _Static_assert(sizeof ms_catalogue / sizeof ms_catalogue[0] == MS_F_COUNT,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "probe/result.h"
+#include "report/server_id.h"
 
 enum ms_severity { MS_SEVERITY_INFO, MS_SEVERITY_WARNING, MS_SEVERITY_CRITICAL };
 
@@ -52,6 +53,7 @@ enum ms_finding_id {
     MS_F_PROTO_TIMEOUT,
     MS_F_PROTO_UNAVAILABLE,
     MS_F_PROTO_ALERT_IGNORED,
+    MS_F_PROTO_CAPABILITY_MALFORMED,
     MS_F_AUTH_PLAINTEXT_LOGIN_ALLOWED,
     MS_F_AUTH_PLAINTEXT_REFUSAL_UNANNOUNCED,
     MS_F_SUBMISSION_AUTH_BEFORE_TLS,
@@ -82,6 +84,19 @@ enum ms_finding_flags {
 
 #define MS_MAX_TEMPLATES 6
 
+/* What a remedy asks an admin to change on the server: the setting differs by server
+ * software (ms_server_settings below). */
+enum ms_server_topic {
+    MS_TOPIC_NONE,
+    MS_TOPIC_TLS_ENABLE,          /* offer TLS (STARTTLS/STLS) on a port */
+    MS_TOPIC_TLS_MIN_VERSION,     /* make TLS 1.2 the minimum */
+    MS_TOPIC_PLAINTEXT_LOGIN,     /* refuse passwords before TLS */
+    MS_TOPIC_PASSWORD_MECHANISMS, /* offer PLAIN / LOGIN over TLS */
+    MS_TOPIC_PROTOCOL_ACCESS,     /* let a mailbox use IMAP / POP3 */
+    MS_TOPIC_CONNECTION_LIMITS,   /* connection limits that turn clients away */
+    MS_TOPIC_COUNT
+};
+
 struct ms_catalogue_entry {
     const char *code;          /* stable, dotted, lower case: the API */
     enum ms_severity severity; /* the usual severity (judges may lower or raise it) */
@@ -90,10 +105,12 @@ struct ms_catalogue_entry {
                                   connection"; NULL when the code never makes it unusable */
     const char *outcome;       /* sign-in codes: the outcome in a few words */
     /* For people (report/FINDINGS.md, --explain); Markdown code spans allowed. */
-    const char *severity_doc; /* "critical (info†)": when the severity varies */
-    const char *when;         /* what it means: when it is raised */
-    const char *why;          /* why it matters */
-    const char *remedy_doc;   /* what to do, in general */
+    const char *severity_doc;   /* "critical (info†)": when the severity varies */
+    const char *when;           /* what it means: when it is raised */
+    const char *why;            /* why it matters */
+    const char *remedy_doc;     /* what to do, in general */
+    enum ms_server_topic topic; /* the server setting its remedies name as
+                                   {server_setting}, MS_TOPIC_NONE when none */
     /* What the report says, by variant (index 0 is the usual one). */
     const char *messages[MS_MAX_TEMPLATES];
     const char *remedies[MS_MAX_TEMPLATES];
@@ -162,7 +179,22 @@ enum {
     MS_T_REFUSAL_FIX_SMTP = 1,
     /* auth.plaintext_login_allowed */
     MS_T_PLAINTEXT_POP3 = 1,
+    /* proto.capability_malformed: remedies */
+    MS_T_MALFORMED_IGNORED = 1, /* the token was ignored (not read) */
 };
+
+/* The server settings a remedy names ({server_setting}), per topic: the identified
+ * server's own setting (by_server[], NULL when mailscope does not know it: then unknown),
+ * or for an unidentified server examples of common servers, said to be examples.
+ * Variables: {server} (the software's name), {imap} ("yes" for IMAP, "" for POP3), {user}. */
+struct ms_server_settings {
+    const char *examples;                   /* the server was not identified */
+    const char *unknown;                    /* identified, its setting not known here */
+    const char *by_server[MS_SERVER_COUNT]; /* by enum ms_server_software */
+    const char *dovecot_23, *dovecot_24;    /* Dovecot whose version is known (else
+                                               by_server[MS_SERVER_DOVECOT]); NULL: same */
+};
+extern const struct ms_server_settings ms_server_settings[MS_TOPIC_COUNT];
 
 /* Templates shared by every code: a failure in a context that changes its weight. */
 enum ms_context {
