@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "probe/error.h"
+#include "report/server_id.h"
 
 #ifndef MS_VERSION
 #define MS_VERSION "unknown"
@@ -506,6 +507,27 @@ fail:
     return NULL;
 }
 
+/* The server software identified (report/server_id.h), null when none was. */
+static json_t *server_obj(const struct ms_endpoint_result *ep)
+{
+    struct ms_server_id id;
+    ms_server_identify(ep, &id);
+    if (id.software == MS_SERVER_UNKNOWN)
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "software", str(ms_server_software_name(id.software))) ||
+        set(o, "name", str(ms_server_software_label(id.software))) ||
+        set(o, "version", str_or_null(id.version)) ||
+        set(o, "from", str(ms_server_source_name(id.from))) ||
+        set(o, "confidence", str(ms_server_confidence_name(id.confidence)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static json_t *endpoint(const struct ms_result *r, const struct ms_endpoint_result *ep,
                         enum ms_status status)
 {
@@ -522,7 +544,8 @@ static json_t *endpoint(const struct ms_result *r, const struct ms_endpoint_resu
         set(o, "source_name", str_or_null(ep->source_name)) || set(o, "srv", srv(ep)) ||
         set(o, "status", str(ms_status_name(status))) ||
         set(o, "timings_ms", timings(&ep->timings_ms)) ||
-        set(o, "greeting", str_or_null(ep->greeting)) || set(o, "capabilities", capabilities(ep)) ||
+        set(o, "greeting", str_or_null(ep->greeting)) || set(o, "server", server_obj(ep)) ||
+        set(o, "capabilities", capabilities(ep)) ||
         set(o, "starttls_response", str_or_null(ep->starttls_response)) ||
         set(o, "alerts_ignored_before_tls", json_integer(ep->alerts_ignored_before_tls)) ||
         set(o, "tls", tls(&ep->tls)) ||

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "probe/error.h"
+#include "report/server_id.h"
 
 #define WIDTH 80
 #define LABEL_WIDTH 16 /* "  caps over TLS " */
@@ -626,6 +627,20 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
     if (ep->greeting[0]) {
         label(&w, f, "greeting");
         wr_text(&w, ep->greeting);
+        wr_end(&w);
+    }
+    struct ms_server_id sid;
+    ms_server_identify(ep, &sid);
+    if (sid.software != MS_SERVER_UNKNOWN) {
+        static const char *const from[] = {
+            [MS_SERVER_FROM_GREETING] = "the greeting",
+            [MS_SERVER_FROM_IMPLEMENTATION] = "POP3 IMPLEMENTATION",
+            [MS_SERVER_FROM_CAPABILITIES] = "the capabilities",
+        };
+        label(&w, f, "server");
+        wr_fmt(&w, "%s%s%s (from %s%s)", ms_server_software_label(sid.software),
+               sid.version[0] ? " " : "", sid.version, from[sid.from],
+               sid.confidence == MS_SERVER_CONFIDENCE_HIGH ? "" : ", likely");
         wr_end(&w);
     }
     if (ep->security != MS_SECURITY_IMPLICIT)

@@ -376,6 +376,7 @@ static void test_json_all_fine(void **state)
                                         "status",
                                         "timings_ms",
                                         "greeting",
+                                        "server",
                                         "capabilities",
                                         "starttls_response",
                                         "alerts_ignored_before_tls",
@@ -408,6 +409,15 @@ static void test_json_all_fine(void **state)
     assert_null_at(json_object_get(e, "families"), "ipv6");
     assert_string_equal(sget(e, "status"), "ok");
     assert_string_equal(sget(e, "greeting"), "* OK Dovecot ready.");
+    json_t *srv = json_object_get(e, "server"); /* identified from the greeting */
+    static const char *const srvkeys[] = {"software", "name",       "version",
+                                          "from",     "confidence", NULL};
+    assert_keys(srv, srvkeys);
+    assert_string_equal(sget(srv, "software"), "dovecot");
+    assert_string_equal(sget(srv, "name"), "Dovecot");
+    assert_null_at(srv, "version");
+    assert_string_equal(sget(srv, "from"), "greeting");
+    assert_string_equal(sget(srv, "confidence"), "high");
     assert_string_equal(sget(e, "starttls_response"), "a1 OK Begin TLS negotiation now.");
     assert_true(json_is_true(json_object_get(e, "completed_securely")));
     assert_null_at(e, "error");
@@ -497,6 +507,7 @@ static void test_json_failures_and_nulls(void **state)
     assert_string_equal(sget(e, "id"), "pop3://mail.example.com:110");
     assert_null_at(e, "address");
     assert_null_at(e, "greeting");
+    assert_null_at(e, "server"); /* nothing to identify it by */
     assert_null_at(e, "tls");
     assert_null_at(e, "starttls_response");
     assert_null_at(json_object_get(e, "capabilities"), "before_tls");
@@ -1219,6 +1230,7 @@ static void test_text_all_fine(void **state)
     assert_non_null(strstr(s, "\nOK        POP3 works securely on 995 (implicit TLS) and 110"));
     assert_non_null(strstr(s, "verified (trusted chain, name matches)"));
     assert_non_null(strstr(s, "tls.cert_expires_soon"));
+    assert_non_null(strstr(s, "\n  server        Dovecot (from the greeting)\n"));
     assert_width(s, 80);
     free(s);
     s = render_text(&r, &a, true);
