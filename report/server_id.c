@@ -42,7 +42,8 @@ struct rule {
 static const struct rule rules[] = {
     /* [nmap] "Dovecot ready.", "Dovecot (Ubuntu) ready.", "Dovecot at HOST is ready.",
      * "Dovecot DA ready.", "+OK Dovecot ready."; [mailkit] "Dovecot ready." */
-    {MS_SERVER_DOVECOT, WORDS, "Dovecot", MEDIUM, "ready", false, NULL},
+    {MS_SERVER_DOVECOT, WORDS, "Dovecot", MEDIUM, "ready", true,
+     NULL}, /* a custom greeting may show the version */
     /* [nmap], [mailkit] "Courier-IMAP ready. Copyright 1998-2018 Double Precision, Inc." */
     {MS_SERVER_COURIER, WORDS, "Courier-IMAP", HIGH, NULL, false, NULL},
     /* [courier] IMPLEMENTATION */

@@ -871,6 +871,172 @@ static void test_summary_pop3_expire_login_delay(void **state)
     fx_done(&r, &a);
 }
 
+static void test_mechanism_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *mech;
+        enum ms_mech_kind kind;
+    } cases[] = {
+        {"PLAIN", MS_MECH_PASSWORD},
+        {"login", MS_MECH_PASSWORD},
+        {"USER", MS_MECH_PASSWORD},
+        {"IMAP LOGIN", MS_MECH_PASSWORD},
+        {"CRAM-MD5", MS_MECH_PASSWORD},
+        {"CRAM-SHA256", MS_MECH_PASSWORD},
+        {"DIGEST-MD5", MS_MECH_PASSWORD},
+        {"SCRAM-SHA-1", MS_MECH_PASSWORD},
+        {"SCRAM-SHA-256-PLUS", MS_MECH_PASSWORD},
+        {"XOAUTH2", MS_MECH_OAUTH2},
+        {"oauthbearer", MS_MECH_OAUTH2},
+        {"GSSAPI", MS_MECH_KERBEROS},
+        {"GS2-KRB5", MS_MECH_KERBEROS},
+        {"GS2-KRB5-PLUS", MS_MECH_KERBEROS},
+        {"EXTERNAL", MS_MECH_CERTIFICATE},
+        {"ANONYMOUS", MS_MECH_ANONYMOUS},
+        {"NTLM", MS_MECH_OTHER},
+        {"SAML20", MS_MECH_OTHER},
+        {"OPENID20", MS_MECH_OTHER},
+        {"SECURID", MS_MECH_OTHER},
+        {"XOAUTH", MS_MECH_OTHER}, /* OAuth 1.0, not OAuth2 */
+        {"SCRAM-", MS_MECH_OTHER}, /* a prefix alone names nothing */
+        {"PLAINX", MS_MECH_OTHER},
+        {"", MS_MECH_OTHER},
+        {NULL, MS_MECH_OTHER},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        if (ms_assess_mechanism_kind(cases[k].mech) != cases[k].kind)
+            fail_msg("%s: kind %d, expected %d", cases[k].mech ? cases[k].mech : "(null)",
+                     (int)ms_assess_mechanism_kind(cases[k].mech), (int)cases[k].kind);
+    assert_string_equal(ms_mech_kind_name(MS_MECH_OAUTH2), "OAuth2");
+    assert_string_equal(ms_mech_kind_name(MS_MECH_KIND_COUNT), "other");
+}
+
+/* A server that advertises sixteen mechanisms: each is counted in its own kind, and the
+ * answer's value is the whole list as offered. */
+static void test_summary_sixteen_mechanisms(void **state)
+{
+    (void)state;
+    static const char *const mechs[] = {
+        "PLAIN",   "LOGIN",       "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256-PLUS",
+        "XOAUTH2", "OAUTHBEARER", "GSSAPI",   "GS2-KRB5",   "EXTERNAL",    "ANONYMOUS",
+        "NTLM",    "SAML20",      "OPENID20", "SECURID",    NULL};
+    static const char *const list =
+        "PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256-PLUS, XOAUTH2, "
+        "OAUTHBEARER, GSSAPI, GS2-KRB5, EXTERNAL, ANONYMOUS, NTLM, SAML20, OPENID20, SECURID";
+    static const char *const kinds =
+        "password yes (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, SCRAM-SHA-1, SCRAM-SHA-256-PLUS), "
+        "OAuth2 yes (XOAUTH2, OAUTHBEARER), Kerberos yes (GSSAPI, GS2-KRB5), certificate yes "
+        "(EXTERNAL), anonymous yes (ANONYMOUS), other: NTLM, SAML20, OPENID20, SECURID";
+    struct ms_result r;
+    struct ms_assessment a;
+    fx_bare_host(&r, false);
+    struct ms_endpoint_result *im = &r.endpoints[I993], *po = &r.endpoints[P995];
+    ms_strlist_free(&im->caps_after_tls);
+    fx_add_str(&im->caps_after_tls, "IMAP4rev1");
+    char cap[64], sasl[300] = "SASL";
+    for (size_t k = 0; mechs[k]; k++) {
+        snprintf(cap, sizeof cap, "AUTH=%s", mechs[k]);
+        fx_add_str(&im->caps_after_tls, cap);
+        strcat(sasl, " ");
+        strcat(sasl, mechs[k]);
+    }
+    static const char *const capa[] = {"CAPA", "TOP", "UIDL", NULL};
+    fx_set_strs(&po->caps_after_tls, capa);
+    fx_add_str(&po->caps_after_tls, sasl);
+    assess(&r, &a);
+    const struct ms_feature *f = feat(&a, MS_FEATURE_SIGN_IN_METHODS);
+    for (int p = 0; p < 2; p++) {
+        assert_int_equal(f->answers[p].answer, MS_ANSWER_YES);
+        assert_string_equal(f->answers[p].string, list);
+    }
+    char want[700];
+    snprintf(want, sizeof want, "IMAP: over TLS on 993: %s; POP3: over TLS on 995: %s", kinds,
+             kinds);
+    assert_string_equal(f->evidence, want);
+
+    /* only password mechanisms: the words as before (password and OAuth2, yes or no) */
+    fx_set_strs(&im->caps_after_tls, fx_imap_caps_tls);
+    ms_assessment_free(&a);
+    assess(&r, &a);
+    EVIDENCE_HAS(&a, MS_FEATURE_SIGN_IN_METHODS,
+                 "IMAP: over TLS on 993: password yes (PLAIN, LOGIN), OAuth2 no;");
+    IMAP_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "PLAIN, LOGIN");
+    fx_done(&r, &a);
+}
+
+/* Malformed POP3 and IMAP capability tokens: read where the meaning is certain, said so. */
+static void test_summary_malformed_caps(void **state)
+{
+    (void)state;
+    static const char *const glued[] = {
+        "CAPA", "TOP", "UIDL", "USER", "EXPIRENEVER", "LOGIN-DELAY900", "SASLPLAIN", NULL};
+    static const char *const imap_pre[] = {"IMAP4rev1", "STARTTLS", "LOGINDISABLED", "AUTH=", NULL};
+    static const char *const imap_tls[] = {"IMAP4rev1", "AUTH=", "AUTH=PLAIN", NULL};
+    struct ms_result r;
+    struct ms_assessment a;
+    fx_bare_host(&r, false);
+    struct ms_endpoint_result *po = &r.endpoints[P995], *im = &r.endpoints[I143];
+    fx_set_strs(&po->caps_after_tls, glued);
+    fx_set_strs(&im->caps_before_tls, imap_pre);
+    fx_set_strs(&im->caps_after_tls, imap_tls);
+    assess(&r, &a);
+    const struct ms_finding *f = fx_find(&a, "proto.capability_malformed", P995);
+    assert_non_null(f);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_string_equal(f->message,
+                        "POP3 on 995 lists a malformed capability (over TLS): \"EXPIRENEVER\"; "
+                        "mailscope read it as \"EXPIRE NEVER\" (the name is glued to its value, "
+                        "whose meaning is certain).");
+    assert_non_null(strstr(f->remedy, "EXPIRE 30 or EXPIRE NEVER"));
+    size_t n = 0, imap_n = 0;
+    for (size_t k = 0; k < a.finding_count; k++) {
+        const struct ms_finding *g = &a.findings[k];
+        if (strcmp(g->code, "proto.capability_malformed") != 0)
+            continue;
+        if (g->endpoint_index == P995) {
+            n++;
+            if (strstr(g->message, "\"LOGIN-DELAY900\""))
+                assert_non_null(strstr(g->message, "read it as \"LOGIN-DELAY 900\""));
+            else if (strstr(g->message, "\"SASLPLAIN\""))
+                assert_non_null(strstr(g->message, "ignored it (a mechanism glued to SASL"));
+            else
+                assert_non_null(strstr(g->message, "\"EXPIRENEVER\""));
+        }
+        if (g->endpoint_index == I143) {
+            imap_n++; /* one finding for the token seen before and over TLS */
+            assert_string_equal(g->message, "IMAP on 143 lists a malformed capability (before TLS "
+                                            "and over TLS): \"AUTH=\"; mailscope ignored it (no "
+                                            "mechanism follows AUTH=).");
+            assert_non_null(strstr(g->remedy, "ignore \"AUTH=\" too"));
+        }
+    }
+    assert_int_equal(n, 3);
+    assert_int_equal(imap_n, 1);
+    assert_int_equal(a.status, MS_STATUS_OK); /* info only */
+    /* read: the summary answers from it; SASLPLAIN and AUTH= are not mechanisms */
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "yes");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "UIDL offered; EXPIRE NEVER before sign-in");
+    POP3_IS(&a, MS_FEATURE_MIN_POLL_INTERVAL, "900 s");
+    POP3_IS(&a, MS_FEATURE_SIGN_IN_METHODS, "USER");
+    ms_assessment_free(&a);
+
+    /* a value that is not a number: ignored, and the answer it decides is unknown */
+    static const char *const bad[] = {"CAPA", "UIDL", "EXPIRE 30 MINUTES", "LOGIN-DELAY soon",
+                                      NULL};
+    fx_set_strs(&po->caps_after_tls, bad);
+    assess(&r, &a);
+    POP3_IS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER, "unknown");
+    EVIDENCE_HAS(&a, MS_FEATURE_LEAVE_MAIL_ON_SERVER,
+                 "UIDL offered; EXPIRE before sign-in could not be read (see "
+                 "proto.capability_malformed)");
+    f = fx_find(&a, "proto.capability_malformed", P995);
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "\"EXPIRE 30 MINUTES\"; mailscope ignored it (its value is "
+                                       "not a number of days or NEVER)"));
+    fx_done(&r, &a);
+}
+
 /* Nothing connected at all: every answer unknown, no schedule, nothing crashes. */
 static void test_summary_nothing_works(void **state)
 {
@@ -930,6 +1096,9 @@ int main(void)
         cmocka_unit_test(test_summary_no_credentials),
         cmocka_unit_test(test_summary_pop3_expire_login_delay),
         cmocka_unit_test(test_summary_nothing_works),
+        cmocka_unit_test(test_mechanism_kinds),
+        cmocka_unit_test(test_summary_sixteen_mechanisms),
+        cmocka_unit_test(test_summary_malformed_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
