@@ -217,6 +217,18 @@ static void greet(struct ms_endpoint_result *ep, const char *greeting)
     snprintf(ep->greeting, sizeof ep->greeting, "%s", greeting);
 }
 
+/* Assess r (then free it): finding code on endpoint idx has a remedy that says has and not
+ * lacks. */
+static void expect_remedy(struct ms_result *r, const char *code, long idx, const char *has,
+                          const char *lacks)
+{
+    struct ms_assessment a;
+    const char *rem = remedy_of(r, &a, code, idx);
+    if (!strstr(rem, has) || strstr(rem, lacks))
+        fail_msg("%s: remedy \"%s\"", r->endpoints[idx].greeting, rem);
+    fx_done(r, &a);
+}
+
 /* tls.protocol_outdated names the identified server's setting, examples for an unknown one,
  * and says when it does not know the setting of a server it identified. */
 static void test_remedy_tls_version(void **state)
@@ -249,14 +261,10 @@ static void test_remedy_tls_version(void **state)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct ms_result r;
-        struct ms_assessment a;
         fx_bare_host(&r, false);
         greet(&r.endpoints[I993], cases[k].greeting);
         snprintf(r.endpoints[I993].tls.version, sizeof r.endpoints[I993].tls.version, "TLSv1");
-        const char *rem = remedy_of(&r, &a, "tls.protocol_outdated", I993);
-        if (!strstr(rem, cases[k].has) || strstr(rem, cases[k].lacks))
-            fail_msg("%s: remedy \"%s\"", cases[k].greeting, rem);
-        fx_done(&r, &a);
+        expect_remedy(&r, "tls.protocol_outdated", I993, cases[k].has, cases[k].lacks);
     }
 }
 
@@ -301,7 +309,6 @@ static void test_remedy_plaintext(void **state)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct ms_result r;
-        struct ms_assessment a;
         fx_bare_host(&r, false);
         struct ms_endpoint_result *ep = &r.endpoints[cases[k].idx];
         greet(ep, cases[k].greeting);
@@ -311,10 +318,8 @@ static void test_remedy_plaintext(void **state)
             snprintf(line, sizeof line, "IMPLEMENTATION %s", cases[k].impl);
             fx_add_str(&ep->caps_after_tls, line);
         }
-        const char *rem = remedy_of(&r, &a, "auth.plaintext_login_allowed", cases[k].idx);
-        if (!strstr(rem, cases[k].has) || strstr(rem, cases[k].lacks))
-            fail_msg("%s: remedy \"%s\"", cases[k].greeting, rem);
-        fx_done(&r, &a);
+        expect_remedy(&r, "auth.plaintext_login_allowed", cases[k].idx, cases[k].has,
+                      cases[k].lacks);
     }
 }
 
