@@ -244,9 +244,22 @@ void ms_server_identify(const struct ms_endpoint_result *ep, struct ms_server_id
     while (impl && *impl == ' ')
         impl++;
     ms_server_identify_text(ep->greeting, impl, out);
-    if (out->software == MS_SERVER_UNKNOWN && xtlsrequired) {
+    if (out->software != MS_SERVER_UNKNOWN)
+        return;
+    if (xtlsrequired) {
         out->software = MS_SERVER_MAILUTILS; /* [mailutils] */
         out->from = MS_SERVER_FROM_CAPABILITIES;
+        out->confidence = MEDIUM;
+        return;
+    }
+    /* Exchange and Exchange Online answer every command so after accepting the password of
+     * a mailbox whose protocol is off (report/assess_auth.c, auth_rules) */
+    static const char exchange[] = "User is authenticated but not connected";
+    if (find_words(ep->auth.server_response, exchange) ||
+        find_words(ep->auth.refused_after_login, exchange) ||
+        find_words(ep->failure_message, exchange)) {
+        out->software = MS_SERVER_EXCHANGE;
+        out->from = MS_SERVER_FROM_SIGN_IN;
         out->confidence = MEDIUM;
     }
 }
@@ -300,6 +313,7 @@ const char *ms_server_source_name(enum ms_server_source s)
     case MS_SERVER_FROM_GREETING: return "greeting";
     case MS_SERVER_FROM_IMPLEMENTATION: return "implementation";
     case MS_SERVER_FROM_CAPABILITIES: return "capabilities";
+    case MS_SERVER_FROM_SIGN_IN: return "sign_in";
     default: return NULL;
     }
 }

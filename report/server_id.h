@@ -1,5 +1,6 @@
 /* Which server software an endpoint runs, from what the probe saw: the greeting, POP3's
- * IMPLEMENTATION capability (RFC 2449) and, for one server, a capability only it sends.
+ * IMPLEMENTATION capability (RFC 2449) and, for two servers, a capability or a sign-in
+ * answer only they send.
  * A pure function of the facts, so remedies can name the settings of the server actually
  * seen and the reports can show it. (IMAP's ID command, RFC 2971, would say more; the probe
  * does not send it.) */
@@ -35,6 +36,7 @@ enum ms_server_source {
     MS_SERVER_FROM_GREETING,
     MS_SERVER_FROM_IMPLEMENTATION, /* POP3 CAPA "IMPLEMENTATION ..." */
     MS_SERVER_FROM_CAPABILITIES,   /* a capability only that server sends */
+    MS_SERVER_FROM_SIGN_IN,        /* words only that server answers a sign-in with */
 };
 
 enum ms_server_confidence {
@@ -58,7 +60,7 @@ void ms_server_identify_text(const char *greeting, const char *implementation,
                              struct ms_server_id *out);
 
 /* Identify an endpoint's server from its greeting and capability lists (any of before TLS,
- * over TLS, after sign-in). */
+ * over TLS, after sign-in), else from words only one server answers a sign-in with. */
 void ms_server_identify(const struct ms_endpoint_result *ep, struct ms_server_id *out);
 
 const char *ms_server_software_name(enum ms_server_software s);     /* "dovecot", NULL unknown */

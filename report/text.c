@@ -636,6 +636,7 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
             [MS_SERVER_FROM_GREETING] = "the greeting",
             [MS_SERVER_FROM_IMPLEMENTATION] = "POP3 IMPLEMENTATION",
             [MS_SERVER_FROM_CAPABILITIES] = "the capabilities",
+            [MS_SERVER_FROM_SIGN_IN] = "its answer to the sign-in",
         };
         label(&w, f, "server");
         wr_fmt(&w, "%s%s%s (from %s%s)", ms_server_software_label(sid.software),

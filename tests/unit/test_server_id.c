@@ -193,6 +193,14 @@ static void test_endpoint(void **state)
     assert_int_equal(id.software, MS_SERVER_MAILUTILS);
     assert_int_equal(id.from, MS_SERVER_FROM_CAPABILITIES);
     assert_int_equal(id.confidence, MS_SERVER_CONFIDENCE_MEDIUM);
+    /* Exchange's words after an accepted password, when nothing else names it */
+    struct ms_endpoint_result *p995 = &r.endpoints[P995];
+    snprintf(p995->auth.refused_after_login, sizeof p995->auth.refused_after_login,
+             "STAT: -ERR User is authenticated but not connected.");
+    ms_server_identify(p995, &id);
+    assert_int_equal(id.software, MS_SERVER_EXCHANGE);
+    assert_string_equal(ms_server_source_name(id.from), "sign_in");
+    assert_int_equal(id.confidence, MS_SERVER_CONFIDENCE_MEDIUM);
     /* IMPLEMENTATION is a POP3 capability: an IMAP list holding that word says nothing */
     struct ms_endpoint_result *im = &r.endpoints[I993];
     fx_add_str(&im->caps_after_tls, "IMPLEMENTATION");
