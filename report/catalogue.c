@@ -752,14 +752,15 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity_doc = "info",
             .when = "The server refuses a password before TLS (checked on a separate connection, see `auth.plaintext_login_allowed`), but its capabilities before TLS do not say so: IMAP lacks `LOGINDISABLED` or offers `AUTH=PLAIN`/`AUTH=LOGIN`; POP3 lists `USER` or `SASL PLAIN`/`LOGIN` before STLS. The message quotes the refusal.",
             .why = "Safe, but a mail program that trusts the list may try once and send the password unencrypted before being refused.",
-            .remedy_doc = "Announce the refusal: IMAP `LOGINDISABLED` and no `AUTH=` before STARTTLS; POP3 no `USER`/`SASL` before STLS (Dovecot does both with `disable_plaintext_auth = yes`).",
+            .remedy_doc = "Announce the refusal: IMAP `LOGINDISABLED` and no `AUTH=` before STARTTLS; POP3 no `USER`/`SASL` before STLS. On Dovecot, Courier and Cyrus the setting that refuses passwords before TLS also announces it (the setting of the server identified, e.g. Dovecot 2.3: `disable_plaintext_auth = yes`).",
+            .topic = MS_TOPIC_PLAINTEXT_LOGIN,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint} refuses passwords before TLS (a separate connection sent {sent} and the server answered \"{answer}\"), but its capabilities before TLS {?imap:lack LOGINDISABLED{?offers: and offer{offers}}}{!imap:offer {user}{?both: and }{sasl}}: a mail program that trusts the list may send its password once, unencrypted, before being refused.",
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Announce the refusal before TLS: {?imap:list LOGINDISABLED and no AUTH= mechanisms before STARTTLS}{!imap:list neither USER nor SASL PLAIN/LOGIN before STLS} (Dovecot does both with disable_plaintext_auth = yes).",
+                    [MS_T_DEFAULT] = "Announce the refusal before TLS: {?imap:list LOGINDISABLED and no AUTH= mechanisms before STARTTLS}{!imap:list neither USER nor SASL PLAIN/LOGIN before STLS} ({server_setting}; on Dovecot, Courier and Cyrus that setting also announces the refusal).",
                     [MS_T_REFUSAL_FIX_SMTP] = "Announce the refusal before TLS: offer AUTH only after STARTTLS (Postfix: smtpd_tls_auth_only = yes; Exim: advertise AUTH to TLS connections only, with auth_advertise_hosts).",
                 },
         },
