@@ -11,6 +11,7 @@
 #include "cmd/localfile.h"
 #include "cmd/options.h"
 #include "cmd/say.h"
+#include "cmd/version.h"
 #include "probe/engine.h"
 #include "report/assess.h"
 #include "report/explain.h"
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
         if (opt->show_help)
             ms_options_usage(stdout);
         else
-            printf("mailscope %s\n", MS_VERSION);
+            ms_version_print(stdout, "mailscope", NULL, 0);
         exit_code = flush_stdout(opt->show_help ? "the help" : "the version");
         goto out;
     }

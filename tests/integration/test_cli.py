@@ -71,9 +71,13 @@ class VersionHelp(unittest.TestCase):
         r = ms.run(["--version"], dns=False)
         self.assertEqual(r.rc, 0, r.describe())
         self.assertIn("mailscope", r.stdout)
+        first = r.stdout.splitlines()[0]
+        self.assertRegex(first, r"^mailscope [0-9.]+( \(git \S+\))?$")
         if ms.VERSION:
-            self.assertIn(ms.VERSION, r.stdout)
-        self.assertEqual(len(r.stdout.strip().splitlines()), 1, r.stdout)
+            self.assertIn(ms.VERSION, first)
+        # the libraries follow (tests/cmd/test_version.py checks them against the binary)
+        for lib in ("OpenSSL", "c-ares", "jansson"):
+            self.assertRegex(r.stdout, r"(?m)^  %s " % re.escape(lib))
 
     def test_help(self):
         r = ms.run(["--help"], dns=False)
