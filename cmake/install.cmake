@@ -1,0 +1,30 @@
+# Installing mailscope like a Debian tool (GNUInstallDirs; `cmake --install build`,
+# debian/rules): the programs, the man pages, the shell completions and the documentation.
+include(GNUInstallDirs)
+
+# Man pages: docs/man/NAME.SECTION.scd, built with scdoc (Debian's scdoc package; small, no
+# dependencies, plain man(7) output). A new page is a new .scd file, nothing else.
+option(MS_MAN_PAGES "Build and install the man pages (needs scdoc)" ON)
+set(MS_MAN_DIR ${CMAKE_BINARY_DIR}/man)
+set(MS_MAN_PAGES_BUILT "")
+if(MS_MAN_PAGES)
+  find_program(MS_SCDOC scdoc)
+  if(NOT MS_SCDOC)
+    message(FATAL_ERROR "scdoc not found: install it (scripts/deps.sh, or apt-get install scdoc), "
+      "or configure with -DMS_MAN_PAGES=OFF")
+  endif()
+  file(GLOB MS_MAN_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/man/*.scd)
+  foreach(src ${MS_MAN_SOURCES})
+    get_filename_component(page ${src} NAME_WLE) # mailscope.1
+    string(REGEX REPLACE "^.*\\.([1-9])$" "\\1" section ${page})
+    add_custom_command(OUTPUT ${MS_MAN_DIR}/${page}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${MS_MAN_DIR}
+      COMMAND sh -c "\"$1\" <\"$2\" >\"$3.tmp\" && mv \"$3.tmp\" \"$3\"" sh ${MS_SCDOC} ${src} ${MS_MAN_DIR}/${page}
+      DEPENDS ${src} VERBATIM)
+    list(APPEND MS_MAN_PAGES_BUILT ${MS_MAN_DIR}/${page})
+    install(FILES ${MS_MAN_DIR}/${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  endforeach()
+  add_custom_target(man ALL DEPENDS ${MS_MAN_PAGES_BUILT})
+endif()
+
+install(TARGETS mailscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
