@@ -28,3 +28,23 @@ if(MS_MAN_PAGES)
 endif()
 
 install(TARGETS mailscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# Shell completions (dist/completion), where each shell looks for a package's own:
+# bash-completion's completions/ (loaded on demand), zsh's vendor-completions (Debian's
+# directory for packages; site-functions for a /usr/local install, which Debian's zsh
+# reads), fish's vendor_completions.d.
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(MS_ZSH_DIR_DEFAULT ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+else()
+  set(MS_ZSH_DIR_DEFAULT ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+endif()
+set(MS_BASH_COMPLETION_DIR ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  CACHE STRING "Where bash completions are installed (relative: under the prefix)")
+set(MS_ZSH_COMPLETION_DIR ${MS_ZSH_DIR_DEFAULT}
+  CACHE STRING "Where zsh completions are installed (relative: under the prefix)")
+set(MS_FISH_COMPLETION_DIR ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d
+  CACHE STRING "Where fish completions are installed (relative: under the prefix)")
+install(FILES dist/completion/mailscope.bash DESTINATION ${MS_BASH_COMPLETION_DIR}
+  RENAME mailscope)
+install(FILES dist/completion/_mailscope DESTINATION ${MS_ZSH_COMPLETION_DIR})
+install(FILES dist/completion/mailscope.fish DESTINATION ${MS_FISH_COMPLETION_DIR})

@@ -1,0 +1,95 @@
+# bash completion for mailscope(1)                                   -*- shell-script -*-
+#
+# Options and their values are listed here (tests/completion checks them against
+# `mailscope --help` and the values the program accepts). Finding codes (--forbid,
+# --explain) are asked from the mailscope being completed, at completion time
+# (`mailscope --explain all --format json`): always the codes of that very binary.
+
+# The finding codes of mailscope binary $1, one per line.
+_mailscope_codes()
+{
+    "$1" --explain all --format json 2>/dev/null |
+        command sed -n 's/^[[:space:]]*"code":[[:space:]]*"\([a-z0-9_.]*\)".*/\1/p'
+}
+
+_mailscope()
+{
+    local cur prev words cword split
+    _init_completion -s -n : || return
+
+    local cmd=${words[0]}
+    [[ $cmd == */* || -z $cmd ]] || cmd=$(type -P -- "$cmd") || cmd=mailscope
+    [[ -n $cmd ]] || cmd=mailscope
+
+    local items='imap pop3 imaps imap+starttls pop3s pop3+stls login imap: pop3:
+        protocol_enabled leave_mail_on_server server_folders sent_items_on_server
+        shared_folders headers_only_download push_mail min_poll_interval
+        secure_connection sign_in_methods quota'
+
+    case $prev in
+        --ca-file | --password-file | --oauth2-token-file)
+            _filedir
+            return
+            ;;
+        --targets-file)
+            _filedir
+            [[ -z $cur || $cur == - ]] && COMPREPLY+=(-)
+            return
+            ;;
+        --format)
+            COMPREPLY=($(compgen -W 'text json jsonl nagios prometheus' -- "$cur"))
+            return
+            ;;
+        --protocols)
+            local prefix=
+            [[ $cur == *,* ]] && prefix=${cur%,*},
+            COMPREPLY=($(compgen -P "$prefix" -W 'imap pop3' -- "${cur##*,}"))
+            return
+            ;;
+        --auth-mech)
+            COMPREPLY=($(compgen -W 'PLAIN LOGIN XOAUTH2 OAUTHBEARER USER' -- "$cur"))
+            return
+            ;;
+        --ports)
+            local prefix=
+            [[ $cur == *,* ]] && prefix=${cur%,*},
+            COMPREPLY=($(compgen -P "$prefix" -W 'imap= imaps= pop3= pop3s=' -- "${cur##*,}"))
+            compopt -o nospace
+            return
+            ;;
+        --require | --forbid)
+            local prefix= candidates=$items
+            [[ $cur == *,* ]] && prefix=${cur%,*},
+            [[ $prev == --forbid ]] && candidates+=" $(_mailscope_codes "$cmd")"
+            COMPREPLY=($(compgen -P "$prefix" -W "$candidates" -- "${cur##*,}"))
+            [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]] && compopt -o nospace
+            __ltrim_colon_completions "$cur"
+            return
+            ;;
+        --explain)
+            COMPREPLY=($(compgen -W "all $(_mailscope_codes "$cmd")" -- "$cur"))
+            return
+            ;;
+        --discover | --resolve | --dns-server | --user | --timeout | --deadline | \
+            --cert-warn-days | --cert-crit-days | --concurrency | --warning | -w | \
+            --critical | -c)
+            return # a value of the user's own
+            ;;
+    esac
+    $split && return
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--discover --ports --protocols --resolve --dns-server
+            -4 --ipv4 -6 --ipv6 --ca-file --user --password-file --oauth2-token-file
+            --auth-mech --allow-insecure-auth --no-confirm --injection-test
+            --cert-warn-days --timeout --deadline --format --json --require --forbid
+            -w --warning -c --critical --cert-crit-days --targets-file --concurrency
+            -q --quiet --trace --explain -h --help --version' -- "$cur"))
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+    fi
+    # A target: a host name the user has connected to before (ssh's known hosts, /etc/hosts).
+    [[ $cur == -* ]] || _known_hosts_real -- "$cur"
+} &&
+    complete -F _mailscope mailscope
+
+# ex: filetype=sh
