@@ -48,3 +48,26 @@ install(FILES dist/completion/mailscope.bash DESTINATION ${MS_BASH_COMPLETION_DI
   RENAME mailscope)
 install(FILES dist/completion/_mailscope DESTINATION ${MS_ZSH_COMPLETION_DIR})
 install(FILES dist/completion/mailscope.fish DESTINATION ${MS_FISH_COMPLETION_DIR})
+
+# Documentation (share/doc/mailscope), the JSON Schema of the report (share/mailscope: data
+# a script validates against, not documentation), and examples: a targets file, cron and
+# systemd timer units for the Prometheus textfile collector.
+install(FILES README.md CHANGELOG.md report/FINDINGS.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES report/schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/mailscope)
+install(DIRECTORY dist/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+
+# systemd units of the programs (dist/systemd/*.service|.socket|.timer; e.g. the HTTP
+# server's), in systemd's system unit directory: /lib/systemd/system for a /usr install
+# (Debian 12), PREFIX/lib/systemd/system otherwise (systemd reads /usr/local/lib/...).
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(MS_UNIT_DIR_DEFAULT /lib/systemd/system)
+else()
+  set(MS_UNIT_DIR_DEFAULT lib/systemd/system)
+endif()
+set(MS_SYSTEMD_UNIT_DIR ${MS_UNIT_DIR_DEFAULT}
+  CACHE STRING "Where systemd units are installed (relative: under the prefix)")
+file(GLOB MS_SYSTEMD_UNITS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/dist/systemd/*.service
+  ${PROJECT_SOURCE_DIR}/dist/systemd/*.socket ${PROJECT_SOURCE_DIR}/dist/systemd/*.timer)
+if(MS_SYSTEMD_UNITS)
+  install(FILES ${MS_SYSTEMD_UNITS} DESTINATION ${MS_SYSTEMD_UNIT_DIR})
+endif()
