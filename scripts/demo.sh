@@ -2,7 +2,7 @@
 # scripts/demo.sh - see mailscope work in one command on a fresh Debian 12 machine.
 #
 # Installs what the demo needs if missing (scripts/deps.sh demo: a C compiler, cmake,
-# pkg-config, OpenSSL, c-ares, jansson, openssl and Dovecot; not the test suite's
+# pkg-config, OpenSSL, c-ares, jansson, scdoc, openssl and Dovecot; not the test suite's
 # packages), builds mailscope, generates a test CA and a certificate for
 # mail.test.example, starts a throwaway Dovecot (IMAP + POP3) on 127.0.0.2 with its own
 # config and ports, probes it with mailscope, and stops that Dovecot again on exit.

@@ -3,7 +3,8 @@
 # if missing.
 #
 #   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the three
-#          libraries, openssl (the demo's certificates) and Dovecot (IMAP + POP3)
+#          libraries, scdoc (the man page), openssl (the demo's certificates) and Dovecot
+#          (IMAP + POP3)
 #   test   demo + what the test suite (ctest) needs: its build, the servers it starts, the
 #          tools its tests call
 #   all    test + the tools used by hand (the default; scripts/test.sh and .ci/run)
@@ -27,6 +28,7 @@ DEMO_PACKAGES=(
   libssl-dev                    # OpenSSL 3: TLS, certificate checks
   libc-ares-dev                 # c-ares: DNS inside the event loop
   libjansson-dev                # jansson: the JSON report
+  scdoc                         # the man pages (docs/man/*.scd), built with the program
   openssl                       # tests/servers/certs.sh: the test CA and certificates
   dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe
 )
@@ -39,6 +41,9 @@ TEST_PACKAGES=(
   clang-format                  # style.clang_format
   prometheus                    # promtool check metrics (--format prometheus)
   prometheus-node-exporter      # serves mailscope's textfile metrics back in a test
+  man-db groff-base             # docs.man: man/groff render the man pages without warnings
+  bash-completion zsh fish      # completion.shells: each shell runs mailscope's completion
+  dpkg-dev debhelper lintian    # package.deb: dpkg-buildpackage (debian/), lintian
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
