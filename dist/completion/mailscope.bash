@@ -12,6 +12,14 @@ _mailscope_codes()
         command sed -n 's/^[[:space:]]*"code":[[:space:]]*"\([a-z0-9_.]*\)".*/\1/p'
 }
 
+# Complete the last item of the comma-separated list in $cur (the caller's) from words $1.
+_mailscope_list()
+{
+    local prefix=
+    [[ $cur == *,* ]] && prefix=${cur%,*},
+    COMPREPLY=($(compgen -P "$prefix" -W "$1" -- "${cur##*,}"))
+}
+
 _mailscope()
 {
     local cur prev words cword split
@@ -41,9 +49,7 @@ _mailscope()
             return
             ;;
         --protocols)
-            local prefix=
-            [[ $cur == *,* ]] && prefix=${cur%,*},
-            COMPREPLY=($(compgen -P "$prefix" -W 'imap pop3' -- "${cur##*,}"))
+            _mailscope_list 'imap pop3'
             return
             ;;
         --auth-mech)
@@ -51,17 +57,14 @@ _mailscope()
             return
             ;;
         --ports)
-            local prefix=
-            [[ $cur == *,* ]] && prefix=${cur%,*},
-            COMPREPLY=($(compgen -P "$prefix" -W 'imap= imaps= pop3= pop3s=' -- "${cur##*,}"))
+            _mailscope_list 'imap= imaps= pop3= pop3s='
             compopt -o nospace
             return
             ;;
         --require | --forbid)
-            local prefix= candidates=$items
-            [[ $cur == *,* ]] && prefix=${cur%,*},
+            local candidates=$items
             [[ $prev == --forbid ]] && candidates+=" $(_mailscope_codes "$cmd")"
-            COMPREPLY=($(compgen -P "$prefix" -W "$candidates" -- "${cur##*,}"))
+            _mailscope_list "$candidates"
             [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]] && compopt -o nospace
             __ltrim_colon_completions "$cur"
             return

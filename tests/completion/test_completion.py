@@ -201,6 +201,7 @@ class Completion:
         self.assertTrue(want)
         self.assertEqual(self.offered("--forbid imap,tls.cert_ex"), want)
         self.assertIn("pop3", self.offered("--protocols imap,"))
+        self.assertEqual(self.offered("--ports imap=10143,po"), {"pop3=", "pop3s="})
 
     def test_files(self):
         d = pathlib.Path(self.tmp.name) / "files"
