@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh - install what is missing, build, and run the whole test suite twice:
-#   build/       normal build                      (ctest: unit, fuzz corpora, integration)
-#   build-asan/  ASan+UBSan build (-DMS_SANITIZE=ON, -fno-sanitize-recover)
+#   build/       normal build                      (ctest: unit, fuzz corpora, integration,
+#                                                   and package.deb: the Debian package)
+#   build-asan/  ASan+UBSan build (-DMS_SANITIZE=ON, -fno-sanitize-recover; no package)
 # The integration tests start their own Dovecot and dnsmasq on loopback (ctest fixtures)
 # and stop them again. Exits non-zero when anything fails.
 set -euo pipefail
