@@ -16,8 +16,8 @@ static const char *const feature_ids[] = {
 };
 
 #define VALID_FORMS                                                                                \
-    "items: imap, pop3, submission, imaps, imap+starttls, pop3s, pop3+stls, submissions, "         \
-    "submission+starttls, login, imap:CAP, pop3:CAP, smtp:EXT (smtp:AUTH=MECH), tls>=1.2, "        \
+    "valid items: imap, pop3, submission, imaps, imap+starttls, pop3s, pop3+stls, submissions, "   \
+    "submission+starttls, login, imap:CAP, pop3:CAP, smtp:EXT, tls>=1.2, "                         \
     "cert-days>=N, a feature (protocol_enabled, leave_mail_on_server, server_folders, "            \
     "sent_items_on_server, shared_folders, headers_only_download, push_mail, min_poll_interval, "  \
     "secure_connection, sign_in_methods, quota, can_send, max_message_size) or a finding code "    \

@@ -29,10 +29,11 @@ _mailscope()
     [[ $cmd == */* || -z $cmd ]] || cmd=$(type -P -- "$cmd") || cmd=mailscope
     [[ -n $cmd ]] || cmd=mailscope
 
-    local items='imap pop3 imaps imap+starttls pop3s pop3+stls login imap: pop3:
+    local items='imap pop3 submission imaps imap+starttls pop3s pop3+stls submissions
+        submission+starttls login imap: pop3: smtp:
         protocol_enabled leave_mail_on_server server_folders sent_items_on_server
         shared_folders headers_only_download push_mail min_poll_interval
-        secure_connection sign_in_methods quota'
+        secure_connection sign_in_methods quota can_send max_message_size'
 
     case $prev in
         --ca-file | --password-file | --oauth2-token-file)
@@ -49,7 +50,7 @@ _mailscope()
             return
             ;;
         --protocols)
-            _mailscope_list 'imap pop3'
+            _mailscope_list 'imap pop3 submission all'
             return
             ;;
         --auth-mech)
@@ -57,7 +58,7 @@ _mailscope()
             return
             ;;
         --ports)
-            _mailscope_list 'imap= imaps= pop3= pop3s='
+            _mailscope_list 'imap= imaps= pop3= pop3s= submission= submissions='
             compopt -o nospace
             return
             ;;

@@ -16,17 +16,18 @@ function __mailscope_list --description 'complete the last item of a comma-separ
     printf '%s\n' $prefix$argv
 end
 
-set -l items imap pop3 imaps imap+starttls pop3s pop3+stls login imap: pop3: \
+set -l items imap pop3 submission imaps imap+starttls pop3s pop3+stls submissions \
+    submission+starttls login imap: pop3: smtp: \
     protocol_enabled leave_mail_on_server server_folders sent_items_on_server \
     shared_folders headers_only_download push_mail min_poll_interval \
-    secure_connection sign_in_methods quota
+    secure_connection sign_in_methods quota can_send max_message_size
 
 # A target: a host name (no files).
 complete -c mailscope -f -a '(__fish_print_hostnames)'
 
 complete -c mailscope -l discover -x -a '(__fish_print_hostnames)' -d 'Find the servers of a mail domain'
-complete -c mailscope -l ports -x -a '(__mailscope_list imap= imaps= pop3= pop3s=)' -d 'Ports for a bare host'
-complete -c mailscope -l protocols -x -a '(__mailscope_list imap pop3)' -d 'Probe only these protocols'
+complete -c mailscope -l ports -x -a '(__mailscope_list imap= imaps= pop3= pop3s= submission= submissions=)' -d 'Ports for a bare host'
+complete -c mailscope -l protocols -x -a '(__mailscope_list imap pop3 submission all)' -d 'Probe only these protocols'
 complete -c mailscope -l resolve -x -d 'Use ADDRESS for HOST (HOST:ADDRESS)'
 complete -c mailscope -l dns-server -x -d 'Ask this DNS server (IP[:PORT])'
 complete -c mailscope -s 4 -l ipv4 -d 'Use only IPv4 addresses'
