@@ -11,6 +11,7 @@
 #include "cmd/localfile.h"
 #include "cmd/options.h"
 #include "cmd/say.h"
+#include "cmd/serve.h"
 #include "probe/engine.h"
 #include "report/assess.h"
 #include "report/explain.h"
@@ -159,6 +160,10 @@ int main(int argc, char **argv)
     /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
      * an error to report, not a signal that kills the run. */
     signal(SIGPIPE, SIG_IGN);
+    /* `mailscope serve ...`: the long-running service (a host called "serve" is still
+     * reachable as imap://serve and friends). */
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return ms_serve_main(argc - 1, argv + 1);
     raise_fd_limit();
     struct ms_options *opt = calloc(1, sizeof *opt);
     struct ms_result result = {0};

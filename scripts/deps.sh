@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libssl-dev libc-ares-dev libjansson-dev libcmocka-dev
+  libssl-dev libc-ares-dev libjansson-dev libcmocka-dev libmicrohttpd-dev
   dovecot-imapd dovecot-pop3d dnsmasq-base postfix
   python3 python3-jsonschema openssl valgrind clang-format
   prometheus prometheus-node-exporter

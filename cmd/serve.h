@@ -1,0 +1,95 @@
+/* `mailscope serve`: one long-running process, the same single event loop and probe engine,
+ * serving HTTP. This header is shared by the cmd/serve*.c files:
+ *
+ *   serve.c          options, start-up, the route table, SIGTERM drain, /healthz
+ *   serve_http.c     libmicrohttpd in the loop: routes, bounds, headers, access log
+ *   serve_config.c   the JSON config file and its modules
+ *   serve_probe.c    probes as a service: plan, policy, queue, engine callbacks
+ *   serve_limits.c   per-client rate limit
+ *   serve_api.c      /api/v1/check, /api/v1/transcript, /probe, /metrics, /problems/
+ */
+#ifndef MS_SERVE_H
+#define MS_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmd/serve_config.h"
+#include "cmd/serve_http.h"
+#include "probe/loop.h"
+#include "probe/request.h"
+
+struct ms_serve_probe;
+
+/* Counters the daemon reports on /metrics (besides the HTTP layer's own). */
+enum ms_serve_rejection {
+    MS_REJECT_RATE_LIMITED, /* a client over its rate */
+    MS_REJECT_BUSY,         /* the global cap on probes */
+    MS_REJECT_DENIED,       /* the connect policy: private address or port */
+    MS_REJECT_BAD_REQUEST,  /* a bad parameter */
+    MS_REJECT_SHUTTING_DOWN,
+    MS_REJECT_COUNT,
+};
+
+#define MS_SERVE_HISTOGRAM_BUCKETS 12
+
+struct ms_serve_stats {
+    uint64_t rejections[MS_REJECT_COUNT];
+    uint64_t probes_started, probes_finished;
+    /* probe duration (seconds): cumulative buckets, as Prometheus histograms count them */
+    uint64_t duration_buckets[MS_SERVE_HISTOGRAM_BUCKETS];
+    uint64_t duration_count;
+    double duration_sum;
+};
+
+/* Token buckets per client address (IPv6 by /64), a fixed-size table. */
+struct ms_serve_rate_entry {
+    uint8_t key[16];
+    bool used;
+    double tokens;
+    double last; /* monotonic seconds of the last refill */
+};
+
+#define MS_SERVE_RATE_SLOTS 4096
+
+struct ms_serve {
+    struct ms_serve_config cfg;
+    struct ms_loop *loop;
+    struct ms_http *http;
+    struct ms_http_settings http_settings;
+    char *tls_cert_pem, *tls_key_pem;
+    struct ms_request base; /* what the engine shares: CA file, DNS servers, timeout */
+
+    int signal_fd;
+    struct ms_loop_watch signal_watch;
+    bool draining;
+    bool forced; /* a second signal or the drain bound: stop without waiting */
+    struct ms_loop_timer drain_timer, flush_timer;
+    double drain_deadline; /* monotonic */
+
+    /* Probes: queued here until the engine takes them (its request source), then running. */
+    int wake_fd; /* eventfd: the engine's source has something (or is done) */
+    struct ms_serve_probe *queue_head, *queue_tail;
+    size_t queued, running;
+
+    struct ms_serve_stats stats;
+    struct ms_serve_rate_entry *rate; /* MS_SERVE_RATE_SLOTS */
+    double started_at;                /* epoch seconds */
+};
+
+/* The handlers of the routes (serve_api.c). */
+void ms_serve_api_check(void *app, struct ms_http_request *r);
+void ms_serve_api_transcript(void *app, struct ms_http_request *r);
+void ms_serve_api_probe(void *app, struct ms_http_request *r);
+void ms_serve_api_metrics(void *app, struct ms_http_request *r);
+void ms_serve_api_problems(void *app, struct ms_http_request *r);
+
+/* serve_limits.c: may client start a probe now? true: yes (a token is taken); false: no, and
+ * *retry_after says in how many seconds it may. Trusted clients are never limited. */
+bool ms_serve_rate_take(struct ms_serve *srv, const struct sockaddr *client, double *retry_after);
+
+/* `mailscope serve ...` (argv[0] is "serve"): the exit code. */
+int ms_serve_main(int argc, char **argv);
+
+#endif
