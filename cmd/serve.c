@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,12 @@ static void healthz(void *app, struct ms_http_request *r);
 
 static const struct ms_http_route routes[] = {
     {"/healthz", MS_HTTP_GET, "healthz", healthz, 0, NULL},
+    {"/api/v1/check", MS_HTTP_GET | MS_HTTP_POST, "check", ms_serve_api_check, 0, NULL},
+    {"/api/v1/transcript", MS_HTTP_GET | MS_HTTP_POST, "transcript", ms_serve_api_transcript, 0,
+     NULL},
+    {"/probe", MS_HTTP_GET, "probe", ms_serve_api_probe, 0, NULL},
+    {"/metrics", MS_HTTP_GET, "metrics", ms_serve_api_metrics, 0, NULL},
+    {"/problems/", MS_HTTP_GET, "problems", ms_serve_api_problems, 0, NULL},
 };
 
 static void healthz(void *app, struct ms_http_request *r)
@@ -111,9 +119,8 @@ static void usage(FILE *out)
           "  mailscope serve --tls-cert /etc/mailscope/cert.pem --tls-key /etc/mailscope/key.pem\n"
           "  curl 'http://127.0.0.1:11995/api/v1/check?target=mail.example.com'\n"
           "  curl 'http://127.0.0.1:11995/probe?target=mail.example.com&module=default'\n"
-          "  curl -d '{\"target\":\"alice@example.com\",\"user\":\"alice@example.com\","
-          "\"password\":\"...\"}' \\\n"
-          "       http://127.0.0.1:11995/api/v1/check\n",
+          "  curl -H 'Content-Type: application/json' --data @signin.json \\\n"
+          "       http://127.0.0.1:11995/api/v1/check   # {\"target\": ..., \"password\": ...}\n",
           out);
 }
 
@@ -241,6 +248,21 @@ static void print_summary(FILE *out, const char *file, const struct ms_serve_con
 
 /* ---- start-up helpers ---- */
 
+/* jansson frees through this: a request body's password (and the lexer's copies of it) is
+ * wiped, not left in freed memory. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void json_release(void *p)
+{
+    if (p) {
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
 static int read_pem(const char *path, char **out, struct ms_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -357,15 +379,20 @@ static int watch_signals(struct ms_serve *srv, struct ms_error *err)
 
 /* What a query argument looks like in the access log: targets are logged (an e-mail
  * address without its user part), the other known arguments as given, the rest redacted. */
+void ms_serve_redact_target(const char *target, char *out, size_t cap)
+{
+    const char *at = strchr(target, '@');
+    if (at && !strstr(target, "://"))
+        snprintf(out, cap, "<redacted>%.200s", at);
+    else
+        snprintf(out, cap, "%.300s", target);
+}
+
 static void log_arg(void *app, const char *name, const char *value, char *out, size_t cap)
 {
     (void)app;
     if (strcmp(name, "target") == 0) {
-        const char *at = strchr(value, '@');
-        if (at && !strstr(value, "://"))
-            snprintf(out, cap, "<redacted>%.200s", at);
-        else
-            snprintf(out, cap, "%.300s", value);
+        ms_serve_redact_target(value, out, cap);
     } else if (strcmp(name, "module") == 0 || strcmp(name, "protocols") == 0 ||
                strcmp(name, "ports") == 0) {
         snprintf(out, cap, "%.100s", value);
@@ -391,6 +418,7 @@ static int setup_http(struct ms_serve *srv, struct ms_error *err)
     hs->request_timeout_s = cfg->limits.request_timeout_s;
     hs->max_header_bytes = cfg->limits.max_header_bytes;
     hs->max_url = cfg->limits.max_url;
+    hs->max_body = cfg->limits.max_body;
     hs->routes = routes;
     hs->route_count = sizeof routes / sizeof routes[0];
     hs->app = srv;
@@ -479,6 +507,7 @@ int ms_serve_main(int argc, char **argv)
         goto out;
     }
     raise_fd_limit();
+    json_set_alloc_funcs(json_alloc, json_release);
     srv->started_at = (double)time(NULL);
     srv->rate = calloc(MS_SERVE_RATE_SLOTS, sizeof *srv->rate);
     if (!srv->rate || ms_loop_new(&srv->loop) < 0) {

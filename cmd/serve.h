@@ -89,6 +89,9 @@ void ms_serve_api_problems(void *app, struct ms_http_request *r);
  * *retry_after says in how many seconds it may. Trusted clients are never limited. */
 bool ms_serve_rate_take(struct ms_serve *srv, const struct sockaddr *client, double *retry_after);
 
+/* A target as the access log shows it: an e-mail address loses its user part. */
+void ms_serve_redact_target(const char *target, char *out, size_t cap);
+
 /* `mailscope serve ...` (argv[0] is "serve"): the exit code. */
 int ms_serve_main(int argc, char **argv);
 

@@ -194,7 +194,7 @@ static void url_encode(const char *in, char *out, size_t cap)
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < cap; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~@:,<>", *p)) {
+            strchr("-._~@:,<>/", *p)) {
             out[o++] = (char)*p;
         } else {
             out[o++] = '%';
@@ -385,6 +385,19 @@ static void decorate(struct ms_http_request *r, struct MHD_Response *resp)
         MHD_add_response_header(resp, "Connection", "close");
 }
 
+static void on_daemon_timer(void *arg);
+
+/* MHD without an internal thread has no way to wake itself for a resumed connection: run
+ * every daemon on the loop's next turn. */
+static void resume(struct ms_http_request *r)
+{
+    MHD_resume_connection(r->conn);
+    for (size_t i = 0; i < r->http->daemon_count; i++) {
+        struct ms_http_daemon *d = &r->http->daemons[i];
+        ms_loop_timer_set(r->http->loop, &d->timer, 0, on_daemon_timer, d);
+    }
+}
+
 /* Queue resp now (inside the access handler) or when the connection is resumed. */
 static int deliver(struct ms_http_request *r, unsigned status, struct MHD_Response *resp,
                    uint64_t bytes)
@@ -409,7 +422,7 @@ static int deliver(struct ms_http_request *r, unsigned status, struct MHD_Respon
     r->pending_status = status;
     if (r->suspended) {
         r->suspended = false;
-        MHD_resume_connection(r->conn);
+        resume(r);
     }
     return 0;
 }
@@ -538,7 +551,7 @@ int ms_http_stream_write(struct ms_http_request *r, const char *data, size_t len
     r->stream_len += len;
     if (r->suspended && !r->pending) {
         r->suspended = false;
-        MHD_resume_connection(r->conn);
+        resume(r);
     }
     return 0;
 }
@@ -550,7 +563,7 @@ void ms_http_stream_end(struct ms_http_request *r)
     r->stream_ended = true;
     if (r->suspended && !r->pending) {
         r->suspended = false;
-        MHD_resume_connection(r->conn);
+        resume(r);
     }
 }
 
@@ -668,6 +681,13 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     free_request(r);
 }
 
+static size_t route_max_body(const struct ms_http_request *r)
+{
+    if (r->route->max_body)
+        return r->route->max_body;
+    return r->route->methods & MS_HTTP_POST ? r->http->settings->max_body : 0;
+}
+
 static const struct ms_http_route *find_route(const struct ms_http *http, const char *path)
 {
     const struct ms_http_settings *s = http->settings;
@@ -724,9 +744,9 @@ static bool early_checks(struct ms_http *http, struct ms_http_request *r, const 
     if (length) {
         char *end = NULL;
         unsigned long long n = strtoull(length, &end, 10);
-        if (*end || n > r->route->max_body) {
+        if (*end || n > route_max_body(r)) {
             ms_http_problem(r, 413, "about:blank", "Content Too Large", NULL,
-                            "%s takes a body of at most %zu bytes", url, r->route->max_body);
+                            "%s takes a body of at most %zu bytes", url, route_max_body(r));
             return true;
         }
     }
@@ -735,7 +755,7 @@ static bool early_checks(struct ms_http *http, struct ms_http_request *r, const 
 
 static int take_body(struct ms_http_request *r, const char *data, size_t size)
 {
-    size_t max = r->route ? r->route->max_body : 0;
+    size_t max = r->route ? route_max_body(r) : 0;
     if (r->too_large || r->body_len + size > max) {
         r->too_large = true;
         return 0;
@@ -805,7 +825,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         ms_loop_timer_cancel(http->loop, &r->tcp->deadline);
     if (r->too_large) {
         ms_http_problem(r, 413, "about:blank", "Content Too Large", NULL,
-                        "%s takes a body of at most %zu bytes", url, r->route->max_body);
+                        "%s takes a body of at most %zu bytes", url, route_max_body(r));
         goto out;
     }
     r->dispatched = true;
@@ -943,7 +963,7 @@ void ms_http_free(struct ms_http *http)
     for (struct ms_http_request *r = http->requests; r; r = r->next) {
         if (r->suspended) {
             r->suspended = false;
-            MHD_resume_connection(r->conn);
+            resume(r);
         }
     }
     for (size_t i = 0; i < http->daemon_count; i++) {

@@ -39,7 +39,8 @@ struct ms_http_route {
     unsigned methods; /* MS_HTTP_GET | MS_HTTP_POST */
     const char *name; /* label in metrics: "check", "probe", "healthz" */
     ms_http_handler handler;
-    size_t max_body; /* bytes a request body may have; 0: none */
+    size_t max_body; /* bytes a request body may have; 0: the server's max_body when the
+                        route takes POST, else none */
     const char *csp; /* Content-Security-Policy; NULL: MS_HTTP_CSP_STRICT */
 };
 
@@ -60,6 +61,7 @@ struct ms_http_settings {
                                * keep-alive idle bound): slow senders are cut off */
     size_t max_header_bytes;  /* request line + headers (MHD's per-connection memory) */
     size_t max_url;           /* bytes of the request target, query included */
+    size_t max_body;          /* a POST body, unless the route says otherwise */
     const struct ms_http_route *routes;
     size_t route_count;
     void *app; /* handed to handlers */
