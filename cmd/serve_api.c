@@ -18,7 +18,9 @@
 
 #define BAD_PARAM "/problems/bad-parameter"
 
-enum output { OUT_JSON, OUT_TRANSCRIPT, OUT_PROMETHEUS };
+enum output { OUT_JSON, OUT_NDJSON, OUT_TRANSCRIPT, OUT_PROMETHEUS };
+
+#define MS_SERVE_HELD_MAX (4u << 20) /* endpoint events held back before the stream starts */
 
 /* One API request waiting for its probe. */
 struct call {
@@ -26,6 +28,11 @@ struct call {
     struct ms_http_request *r;
     struct ms_serve_probe *probe; /* NULL once it has answered */
     enum output out;
+    /* OUT_NDJSON: events are held until an endpoint has connected (until then the answer
+     * may still be 403: the target's addresses were all refused), then streamed. */
+    bool streaming;
+    char *held;
+    size_t held_len;
 };
 
 static void respond_refusal(struct ms_http_request *r, const struct ms_serve_refusal *why)
@@ -43,7 +50,66 @@ static void call_closed(void *arg)
 {
     struct call *c = arg;
     ms_serve_probe_cancel(c->probe);
+    free(c->held);
     free(c);
+}
+
+/* ---- streamed checks (Accept: application/x-ndjson) ---- */
+
+static bool connected(const struct ms_endpoint_result *ep)
+{
+    return ep->failure == MS_FAILURE_NONE || ep->failure_phase > MS_PHASE_CONNECT;
+}
+
+/* Start the stream with what was held back. Returns false when it cannot. */
+static bool stream_start(struct call *c)
+{
+    if (c->streaming)
+        return true;
+    if (ms_http_stream_begin(c->r, 200, "application/x-ndjson") < 0)
+        return false;
+    c->streaming = true;
+    int rc = c->held_len ? ms_http_stream_write(c->r, c->held, c->held_len) : 0;
+    free(c->held);
+    c->held = NULL;
+    c->held_len = 0;
+    return rc == 0;
+}
+
+static void emit(struct call *c, char *line, size_t len)
+{
+    if (c->streaming) {
+        if (ms_http_stream_write(c->r, line, len) < 0)
+            ms_http_stream_end(c->r); /* the client does not keep up: cut the stream */
+    } else if (c->held_len + len <= MS_SERVE_HELD_MAX) {
+        char *grown = realloc(c->held, c->held_len + len);
+        if (grown) {
+            memcpy(grown + c->held_len, line, len);
+            c->held = grown;
+            c->held_len += len;
+        }
+    }
+    free(line);
+}
+
+static void call_endpoint(void *arg, const struct ms_result *result, size_t index)
+{
+    struct call *c = arg;
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (!f)
+        return;
+    int rc = ms_report_json_endpoint_event(f, result, index);
+    if (fclose(f) != 0 || rc < 0) {
+        free(line);
+        return;
+    }
+    if (connected(&result->endpoints[index]) && !stream_start(c)) {
+        free(line);
+        return;
+    }
+    emit(c, line, len);
 }
 
 /* Render into memory through a FILE (the renderers write to streams). */
@@ -53,8 +119,9 @@ static char *render(enum output out, const struct ms_serve_outcome *o, size_t *l
     FILE *f = open_memstream(&buf, len);
     if (!f)
         return NULL;
-    int rc = out == OUT_JSON ? ms_report_json(f, o->result, o->assessment)
-                             : ms_prom_write_probe(f, o->result, o->assessment);
+    int rc = out == OUT_JSON     ? ms_report_json(f, o->result, o->assessment)
+             : out == OUT_NDJSON ? ms_report_json_report_event(f, o->result, o->assessment)
+                                 : ms_prom_write_probe(f, o->result, o->assessment);
     if (fclose(f) != 0 || rc < 0) {
         free(buf);
         return NULL;
@@ -67,6 +134,10 @@ static void call_done(void *arg, const struct ms_serve_outcome *o)
     struct call *c = arg;
     struct ms_http_request *r = c->r;
     c->probe = NULL; /* it frees itself after this */
+    if (c->streaming && (o->shutting_down || !o->assessment)) {
+        ms_http_stream_end(r); /* cut short: the client sees no report line */
+        return;
+    }
     if (o->shutting_down) {
         ms_http_add_header(r, "Retry-After", "5");
         ms_http_problem(r, 503, "/problems/shutting-down", "Service shutting down", NULL,
@@ -88,9 +159,21 @@ static void call_done(void *arg, const struct ms_serve_outcome *o)
     }
     size_t len = 0;
     char *body = render(c->out, o, &len);
+    if (!body && c->streaming) {
+        ms_http_stream_end(r);
+        return;
+    }
     if (!body) {
         ms_http_problem(r, 500, "about:blank", "Internal Server Error", NULL,
                         "the report could not be written");
+        return;
+    }
+    if (c->out == OUT_NDJSON) {
+        if (stream_start(c))
+            emit(c, body, len);
+        else
+            free(body);
+        ms_http_stream_end(r);
         return;
     }
     ms_http_respond_owned(r, 200,
@@ -112,7 +195,8 @@ static void start(struct ms_serve *srv, struct ms_http_request *r, enum output o
     c->out = out;
     params->client = ms_http_client_addr(r);
     params->transcript = out == OUT_TRANSCRIPT;
-    struct ms_serve_probe_callbacks cb = {.on_done = call_done, .arg = c};
+    struct ms_serve_probe_callbacks cb = {
+        .on_endpoint = out == OUT_NDJSON ? call_endpoint : NULL, .on_done = call_done, .arg = c};
     struct ms_serve_refusal why = {0};
     if (ms_serve_probe_start(srv, params, &cb, &c->probe, &why) < 0) {
         free(c);
@@ -286,9 +370,11 @@ static void check(struct ms_serve *srv, struct ms_http_request *r, enum output o
     start(srv, r, out, &p);
 }
 
+/* JSON, or JSON lines as endpoints finish when the client asks for them. */
 void ms_serve_api_check(void *app, struct ms_http_request *r)
 {
-    check(app, r, OUT_JSON);
+    const char *accept = ms_http_header(r, "Accept");
+    check(app, r, accept && strstr(accept, "application/x-ndjson") ? OUT_NDJSON : OUT_JSON);
 }
 
 void ms_serve_api_transcript(void *app, struct ms_http_request *r)

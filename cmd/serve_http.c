@@ -225,7 +225,7 @@ static enum MHD_Result log_query_arg(void *cls, enum MHD_ValueKind kind, const c
 
 static void access_log(struct ms_http_request *r)
 {
-    char client[64] = "-", when[64], path[256] = "-", query[1024] = "", line[2048];
+    char client[64] = "-", when[64], path[256] = "-", query[1024] = "", line[4096];
     const char *c = r->conn ? ms_http_client(r) : NULL;
     if (c)
         snprintf(client, sizeof client, "%s", c);

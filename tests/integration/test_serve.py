@@ -408,6 +408,61 @@ class ServeTest(unittest.TestCase):
         self.assertRegex(text.decode(), r'(?m)^mailscope_serve_rejections_total\{reason="request_timeout"\} [1-9]')
 
 
+class StreamTest(unittest.TestCase):
+    """Accept: application/x-ndjson: each endpoint's facts as soon as it finishes, then the
+    report; a slow endpoint does not hold back the others."""
+
+    def test_endpoints_stream_before_the_slow_one(self):
+        stall = st.Staller("127.0.0.2")
+        try:
+            ports = dict(st.dovecot_ports(), pop3s=stall.port)
+            cfg = {"modules": {"default": {"ports": ports, "timeout": 4, "deadline": 20}},
+                   "limits": {"rate_per_minute": 0}}
+            with st.Serve(PORT_C, cfg, args=["--allow-private"]) as s:
+                c = s.connection()
+                t0 = time.monotonic()
+                c.request("GET", "/api/v1/check?target=" + ms.HOST,
+                          headers={"Accept": "application/x-ndjson"})
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.getheader("Content-Type"), "application/x-ndjson")
+                self.assertEqual(r.getheader("X-Content-Type-Options"), "nosniff")
+                events = []
+                while True:
+                    line = r.readline()
+                    if not line:
+                        break
+                    events.append((time.monotonic() - t0, json.loads(line)))
+                c.close()
+        finally:
+            stall.close()
+        kinds = [e["event"] for _, e in events]
+        self.assertEqual(kinds, ["endpoint"] * 4 + ["report"], kinds)
+        report = events[-1][1]["report"]
+        ms.validate(report)
+        by_id = ms.endpoints_by_id(report)
+        for t, e in events[:4]:
+            ep = e["endpoint"]
+            self.assertNotIn("status", ep)
+            self.assertEqual(report["endpoints"][e["index"]]["id"], ep["id"])
+            full = dict(by_id[ep["id"]])
+            full.pop("status")
+            self.assertEqual(ep["id"], full["id"])
+            self.assertEqual(ep["error"], full["error"])
+        slow = [t for t, e in events[:4] if e["endpoint"]["port"] == stall.port]
+        fast = [t for t, e in events[:4] if e["endpoint"]["port"] != stall.port]
+        self.assertEqual(len(slow), 1)
+        self.assertLess(max(fast) + 2, slow[0], events)  # they came while pop3s still waited
+        slow_ep = [e for e in report["endpoints"] if e["port"] == stall.port][0]
+        self.assertEqual(slow_ep["error"]["code"], "tls.timeout")  # pop3s: TLS never began
+
+    def test_denied_target_is_still_403(self):
+        with st.Serve(PORT_C, st.default_config()) as s:
+            status, headers, body = s.request("GET", "/api/v1/check?target=" + ms.HOST,
+                                              headers={"Accept": "application/x-ndjson"})
+            problem(self, status, headers, body, 403, "target")
+
+
 class DenyTest(unittest.TestCase):
     """Without --allow-private: every private kind of address is refused with 403, as a
     literal and behind a name (checked on the address actually connected to)."""
