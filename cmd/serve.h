@@ -1,6 +1,7 @@
 /* `mailscope serve`: one long-running process, the same single event loop and probe engine,
  * serving HTTP. This header is shared by the cmd/serve*.c files:
  *
+ *   serve_main.c     main() of mailscope-serve (`mailscope serve` execs it)
  *   serve.c          options, start-up, the route table, SIGTERM drain, /healthz
  *   serve_http.c     libmicrohttpd in the loop: routes, bounds, headers, access log
  *   serve_config.c   the JSON config file and its modules
@@ -92,7 +93,7 @@ bool ms_serve_rate_take(struct ms_serve *srv, const struct sockaddr *client, dou
 /* A target as the access log shows it: an e-mail address loses its user part. */
 void ms_serve_redact_target(const char *target, char *out, size_t cap);
 
-/* `mailscope serve ...` (argv[0] is "serve"): the exit code. */
+/* `mailscope serve ...` (mailscope-serve's main): the exit code. */
 int ms_serve_main(int argc, char **argv);
 
 #endif

@@ -11,7 +11,8 @@ Loopback only. Needs root or not; Dovecot and dnsmasq from Debian (scripts/deps.
 2. Memory: RSS of the serve process with --inflight probes in flight (each probe one
    imaps endpoint, and then four endpoints), held by a server that accepts and never
    answers; RSS per in-flight endpoint above the idle RSS.
-3. Throughput: requests per second for GET /probe (four endpoints each) against a
+3. Throughput: requests per second for GET /probe (four endpoints each, then one imaps
+   endpoint each) against a
    loopback Dovecot with raised login limits (dovecot_tuned.sh), --clients keep-alive
    connections, --requests in all; CPU seconds of the serve process per probe, next to
    the CLI's CPU per target for the same number of targets (--targets-file, the same
@@ -256,20 +257,22 @@ class Bench:
         await asyncio.gather(*(worker() for _ in range(clients)))
         return statuses
 
-    def throughput(self):
+    def throughput(self, single):
+        """single: each probe one imaps endpoint; else the four endpoints of a host."""
         total, clients = self.args.requests, self.args.clients
-        conc = clients * 4
+        conc = clients * (1 if single else 4)
+        target = "imaps://%s:%d" % (HOST, self.tuned["imaps"]) if single else HOST
         self.start_serve({"default": {"ports": self.tuned, "timeout": 30, "deadline": 60}}, conc)
         try:
-            self.get("/probe?target=" + HOST)
+            self.get("/probe?target=" + target)
             cpu0, t0 = self.serve_cpu(), time.monotonic()
-            statuses = asyncio.run(self.load("/probe?target=" + HOST, total, clients))
+            statuses = asyncio.run(self.load("/probe?target=" + target, total, clients))
             wall, cpu = time.monotonic() - t0, self.serve_cpu() - cpu0
         finally:
             self.stop_serve()
         targets = os.path.join(self.work, "targets.txt")
         with open(targets, "w") as f:
-            f.write((HOST + "\n") * total)
+            f.write((target + "\n") * total)
         ports = ",".join("%s=%d" % (k, v) for k, v in self.tuned.items())
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
@@ -280,7 +283,8 @@ class Bench:
         cli_wall = time.monotonic() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cli_cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-        return {"requests": total, "clients": clients, "statuses": statuses,
+        return {"endpoints_per_probe": 1 if single else 4, "requests": total, "clients": clients,
+                "statuses": statuses,
                 "serve_rps": total / wall, "serve_cpu_ms_per_probe": cpu / total * 1000,
                 "cli_targets_per_s": total / cli_wall, "cli_cpu_ms_per_target": cli_cpu / total * 1000,
                 "engine_concurrency": conc}
@@ -311,7 +315,8 @@ def main():
             results["memory_4"] = b.memory(4)
         if args.only in (None, "throughput"):
             log("throughput: %d /probe requests, %d clients" % (args.requests, args.clients))
-            results["throughput"] = b.throughput()
+            results["throughput_4"] = b.throughput(False)
+            results["throughput_1"] = b.throughput(True)
     finally:
         b.stop_servers()
     print(json.dumps(results, indent=2))
