@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/options.h"
 #include "cmd/serve_probe.h"
 #include "probe/engine.h"
 
@@ -135,18 +136,6 @@ struct cli {
     size_t concurrency;
 };
 
-static int parse_seconds(const char *name, const char *text, double *out, struct ms_error *err)
-{
-    char *end = NULL;
-    double v = strtod(text, &end);
-    if (!*text || *end || !(v > 0) || v > 3600)
-        return ms_error_set(err, MS_EINVAL,
-                            "%s needs a number of seconds between 0 and 3600, got '%s'", name,
-                            text);
-    *out = v;
-    return 0;
-}
-
 static int parse_cli(int argc, char **argv, struct cli *cli, struct ms_error *err)
 {
     int rc = 0, c;
@@ -166,18 +155,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct ms_error *er
         case OPT_TLS_CERT: cli->tls_cert = optarg; break;
         case OPT_TLS_KEY: cli->tls_key = optarg; break;
         case OPT_CA_FILE: cli->ca_file = optarg; break;
-        case OPT_DNS_SERVER: {
-            size_t used = strlen(cli->dns_servers), len = strlen(optarg);
-            if (!len || strchr(optarg, ','))
-                return ms_error_set(err, MS_EINVAL, "--dns-server takes one IP[:PORT] each time");
-            if (used + len + 2 > sizeof cli->dns_servers)
-                return ms_error_set(err, MS_EINVAL, "too many --dns-server options");
-            snprintf(cli->dns_servers + used, sizeof cli->dns_servers - used, "%s%s",
-                     used ? "," : "", optarg);
+        case OPT_DNS_SERVER:
+            rc = ms_options_add_dns_server(cli->dns_servers, sizeof cli->dns_servers, optarg, err);
             break;
-        }
-        case OPT_TIMEOUT: rc = parse_seconds("--timeout", optarg, &cli->timeout_s, err); break;
-        case OPT_DEADLINE: rc = parse_seconds("--deadline", optarg, &cli->deadline_s, err); break;
+        case OPT_TIMEOUT: rc = ms_options_seconds("--timeout", optarg, &cli->timeout_s, err); break;
+        case OPT_DEADLINE:
+            rc = ms_options_seconds("--deadline", optarg, &cli->deadline_s, err);
+            break;
         case OPT_CONCURRENCY: {
             char *end = NULL;
             long n = strtol(optarg, &end, 10);

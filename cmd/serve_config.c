@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cmd/credentials.h"
+#include "cmd/options.h"
 #include "probe/plan.h"
 #include "probe/tls.h"
 
@@ -293,12 +294,10 @@ static int add_listen(struct loader *ld, const char *path, const char *s, void *
 static int add_dns(struct loader *ld, const char *path, const char *s, void *arg)
 {
     struct ms_serve_config *cfg = arg;
-    size_t used = strlen(cfg->dns_servers), len = strlen(s);
-    if (!len || strchr(s, ','))
-        return bad(ld, path, "one IP[:PORT] per string");
-    if (used + len + 2 > sizeof cfg->dns_servers)
-        return bad(ld, path, "too many DNS servers");
-    snprintf(cfg->dns_servers + used, sizeof cfg->dns_servers - used, "%s%s", used ? "," : "", s);
+    struct ms_error e = {0};
+    if (ms_options_add_dns_server(cfg->dns_servers, sizeof cfg->dns_servers, s, &e) < 0)
+        return bad(ld, path, "one IP[:PORT] per string, at most %zu characters in all",
+                   sizeof cfg->dns_servers - 1);
     return 0;
 }
 

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -147,6 +148,16 @@ def check_clean(text, what):
     for m in ms.SANITIZER_MARKERS:
         if m in text:
             raise AssertionError("sanitizer report in the stderr of %s:\n%s" % (what, text[-6000:]))
+
+
+def promtool_check_metrics(tc, text):
+    """promtool (Debian's prometheus package) accepts the exposition text."""
+    promtool = shutil.which("promtool") or "/usr/bin/promtool"
+    if not os.path.exists(promtool):
+        tc.skipTest("promtool is not installed (scripts/deps.sh installs prometheus)")
+    p = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tc.assertEqual(p.returncode, 0, p.stdout)
 
 
 def quote(s):

@@ -9,6 +9,7 @@ access log; HTTPS; config validation (--check-config); SIGTERM with 50 probes in
 
 Ports: MS_SERVE_PORT + 0 .. 3."""
 
+import http.client
 import json
 import os
 import re
@@ -216,11 +217,7 @@ class ServeTest(unittest.TestCase):
         self.assertRegex(text, r"(?m)^probe_duration_seconds [0-9.]+$")
         self.assertRegex(text, r'(?m)^mailscope_probe_success\{target="mail.test.example",host="mail.test.example",protocol="imap",port="%d",security="implicit"\} 1$' % ms.IMAPS_PORT)
         self.assertRegex(text, r"(?m)^mailscope_cert_not_after_timestamp_seconds\{")
-        promtool = "/usr/bin/promtool"
-        if os.path.exists(promtool):
-            p = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            self.assertEqual(p.returncode, 0, p.stdout)
+        st.promtool_check_metrics(self, text)
 
     def test_probe_failure_is_probe_success_0(self):
         status, _, text = self.serve.get("/probe?module=default&target=closed.test.example")
@@ -276,11 +273,7 @@ class ServeTest(unittest.TestCase):
             self.assertRegex(text, r"(?m)^%s [0-9.e+]+$" % name)
         rss = int(re.search(r"(?m)^process_resident_memory_bytes (\d+)$", text).group(1))
         self.assertGreater(rss, 1 << 20)
-        promtool = "/usr/bin/promtool"
-        if os.path.exists(promtool):
-            p = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            self.assertEqual(p.returncode, 0, p.stdout)
+        st.promtool_check_metrics(self, text)
 
     def test_problem_types_resolve(self):
         for name in ("bad-parameter", "target-denied", "rate-limited", "busy", "shutting-down",
@@ -767,6 +760,26 @@ class ConfigTest(unittest.TestCase):
                      "--tls-key", "--ca-file", "--dns-server", "--timeout", "--deadline",
                      "--concurrency", "Examples:", "/probe", "/api/v1/check", "/metrics"):
             self.assertIn(word, p.stdout)
+
+    def test_two_listen_addresses(self):
+        """--listen is repeatable: IPv4 and IPv6 loopback, one process, one loop."""
+        try:
+            probe = socket.socket(socket.AF_INET6)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        with st.Serve(PORT_D, st.default_config(), args=["--listen", "[::1]:%d" % PORT_D]) as s:
+            status, _, body = s.get("/healthz")
+            self.assertEqual((status, body), (200, b"ok\n"))
+            c = http.client.HTTPConnection("::1", PORT_D, timeout=30)
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            self.assertEqual((r.status, r.read()), (200, b"ok\n"))
+            c.close()
+            self.assertIn("listening on http://[::1]:%d/" % PORT_D, s.log())
+            time.sleep(0.2)
+            self.assertTrue(any(l.startswith("::1 - - [") for l in s.access_log()), s.log())
 
     def test_port_in_use(self):
         s = socket.socket()
