@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,69 +295,36 @@ static void raise_fd_limit(void)
     }
 }
 
-/* ---- SIGTERM: drain ---- */
+/* ---- SIGTERM: drain (the engine's stop does the probes' part) ---- */
 
 static void on_flush(void *arg)
 {
     struct ms_serve *srv = arg;
-    if (ms_http_active(srv->http) == 0 || ms_loop_now() >= srv->drain_deadline || srv->forced) {
+    if (ms_http_active(srv->http) == 0 || ms_loop_now() >= srv->flush_deadline) {
         ms_loop_stop(srv->loop);
         return;
     }
     ms_loop_timer_set(srv->loop, &srv->flush_timer, 0.02, on_flush, srv);
 }
 
-static void on_drain_bound(void *arg)
+/* From the engine's loop, as each SIGTERM/SIGINT comes; the engine then stops admitting
+ * and drains (first) or abandons the probes in flight (later ones). */
+static void on_signal(void *arg, int signo, bool first)
 {
     struct ms_serve *srv = arg;
-    fprintf(stderr,
-            "mailscope serve: %zu probe%s still running after %.0f s: stopping without them\n",
-            srv->running, srv->running == 1 ? "" : "s", srv->cfg.limits.drain_timeout_s);
-    srv->forced = true;
-    ms_loop_stop(srv->loop);
-}
-
-static void start_drain(struct ms_serve *srv)
-{
-    srv->draining = true;
-    srv->drain_deadline = ms_loop_now() + srv->cfg.limits.drain_timeout_s;
-    ms_http_quiesce(srv->http);
-    ms_serve_probe_drain(srv); /* queued probes are answered 503; the engine's source ends */
-    ms_loop_timer_set(srv->loop, &srv->drain_timer, srv->cfg.limits.drain_timeout_s, on_drain_bound,
-                      srv);
-    fprintf(stderr,
-            "mailscope serve: shutting down: %zu probe%s in flight, waiting at most %.0f s\n",
-            srv->running, srv->running == 1 ? "" : "s", srv->cfg.limits.drain_timeout_s);
-}
-
-static void on_signal(void *arg, unsigned events)
-{
-    (void)events;
-    struct ms_serve *srv = arg;
-    struct signalfd_siginfo si;
-    while (read(srv->signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (!srv->draining) {
-            start_drain(srv);
-        } else if (!srv->forced) {
-            fprintf(stderr, "mailscope serve: second signal: stopping now\n");
-            srv->forced = true;
-            ms_loop_stop(srv->loop);
-        }
+    if (!first) {
+        fprintf(stderr, "mailscope serve: %s again: abandoning %zu probe%s in flight\n",
+                strsignal(signo), srv->running, srv->running == 1 ? "" : "s");
+        srv->forced = true;
+        return;
     }
-}
-
-static int watch_signals(struct ms_serve *srv, struct ms_error *err)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-        (srv->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
-        ms_loop_watch(srv->loop, &srv->signal_watch, srv->signal_fd, MS_LOOP_READ, on_signal, srv) <
-            0)
-        return ms_error_set(err, MS_EIO, "cannot watch for SIGTERM: %s", strerror(errno));
-    return 0;
+    srv->draining = true;
+    ms_http_quiesce(srv->http);
+    ms_serve_probe_drain(srv); /* queued probes are answered 503 */
+    fprintf(stderr,
+            "mailscope serve: shutting down (%s): %zu probe%s in flight, waiting at most %.0f s\n",
+            strsignal(signo), srv->running, srv->running == 1 ? "" : "s",
+            srv->cfg.limits.drain_timeout_s);
 }
 
 /* What a query argument looks like in the access log: targets are logged (an e-mail
@@ -415,13 +381,8 @@ static void free_serve(struct ms_serve *srv)
     ms_http_free(srv->http);
     srv->http = NULL;
     ms_serve_probe_free_all(srv);
-    if (srv->loop) {
-        ms_loop_unwatch(srv->loop, &srv->signal_watch);
-        ms_loop_timer_cancel(srv->loop, &srv->drain_timer);
+    if (srv->loop)
         ms_loop_timer_cancel(srv->loop, &srv->flush_timer);
-    }
-    if (srv->signal_fd >= 0)
-        close(srv->signal_fd);
     if (srv->wake_fd >= 0)
         close(srv->wake_fd);
     if (srv->tls_key_pem) {
@@ -457,9 +418,7 @@ int ms_serve_main(int argc, char **argv)
         fputs("mailscope serve: out of memory\n", stderr);
         return 3;
     }
-    srv->signal_fd = srv->wake_fd = -1;
-    ms_loop_watch_init(&srv->signal_watch);
-    ms_loop_timer_init(&srv->drain_timer);
+    srv->wake_fd = -1;
     ms_loop_timer_init(&srv->flush_timer);
     if (ms_serve_config_init(&srv->cfg) < 0) {
         fputs("mailscope serve: out of memory\n", stderr);
@@ -498,22 +457,26 @@ int ms_serve_main(int argc, char **argv)
         fputs("mailscope serve: out of memory\n", stderr);
         goto out;
     }
-    if ((rc = watch_signals(srv, &err)) < 0 || (rc = setup_http(srv, &err)) < 0) {
+    if ((rc = setup_http(srv, &err)) < 0) {
         fprintf(stderr, "mailscope serve: %s\n", err.message);
         goto out;
     }
     for (size_t i = 0; i < srv->cfg.listen_count; i++)
         fprintf(stderr, "mailscope serve: listening on %s://%s/\n",
                 srv->tls_cert_pem ? "https" : "http", srv->cfg.listen[i].text);
+    srv->stop = (struct ms_engine_stop){.drain_s = srv->cfg.limits.drain_timeout_s,
+                                        .watch_signals = true,
+                                        .on_signal = on_signal,
+                                        .arg = srv};
     rc = ms_serve_probe_run(srv, &err); /* the loop runs in here until the drain is done */
     if (rc < 0) {
         fprintf(stderr, "mailscope serve: %s\n", err.message);
         goto out;
     }
-    if (!srv->forced) { /* let the last answers go out */
-        ms_loop_timer_set(srv->loop, &srv->flush_timer, 0, on_flush, srv);
-        ms_loop_run(srv->loop);
-    }
+    /* Let the last answers go out (probes the drain abandoned are answered 503 now). */
+    srv->flush_deadline = ms_loop_now() + (srv->forced ? 1.0 : 5.0);
+    ms_loop_timer_set(srv->loop, &srv->flush_timer, 0, on_flush, srv);
+    ms_loop_run(srv->loop);
     fprintf(stderr, "mailscope serve: stopped\n");
     exit_code = 0;
 out:

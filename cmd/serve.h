@@ -18,6 +18,7 @@
 
 #include "cmd/serve_config.h"
 #include "cmd/serve_http.h"
+#include "probe/engine.h"
 #include "probe/loop.h"
 #include "probe/request.h"
 
@@ -62,16 +63,18 @@ struct ms_serve {
     char *tls_cert_pem, *tls_key_pem;
     struct ms_request base; /* what the engine shares: CA file, DNS servers, timeout */
 
-    int signal_fd;
-    struct ms_loop_watch signal_watch;
+    /* SIGTERM/SIGINT: the engine's graceful stop (it watches the signals, stops admitting,
+     * abandons runs still going after limits.drain_timeout_s; a second signal at once). */
+    struct ms_engine_stop stop;
     bool draining;
-    bool forced; /* a second signal or the drain bound: stop without waiting */
-    struct ms_loop_timer drain_timer, flush_timer;
-    double drain_deadline; /* monotonic */
+    bool forced; /* a second signal: answer what is left and go */
+    struct ms_loop_timer flush_timer;
+    double flush_deadline; /* monotonic: the last answers go out until then */
 
     /* Probes: queued here until the engine takes them (its request source), then running. */
     int wake_fd; /* eventfd: the engine's source has something (or is done) */
     struct ms_serve_probe *queue_head, *queue_tail;
+    struct ms_serve_probe *running_list; /* handed to the engine, not finished */
     size_t queued, running;
 
     struct ms_serve_stats stats;

@@ -21,7 +21,7 @@ struct ms_serve_probe {
     const struct ms_serve_module *module;
     struct ms_serve_probe_callbacks cb;
     bool cancelled, running;
-    struct ms_serve_probe *prev, *next; /* the queue */
+    struct ms_serve_probe *prev, *next; /* the queue, then the running list */
     char *password, *token;             /* from the request body: wiped with the probe */
     char user[MS_MAX_HOST + 1];
     bool want_transcript;
@@ -81,6 +81,28 @@ static void unlink_queued(struct ms_serve *srv, struct ms_serve_probe *p)
     srv->queued--;
 }
 
+static void link_running(struct ms_serve *srv, struct ms_serve_probe *p)
+{
+    p->prev = NULL;
+    p->next = srv->running_list;
+    if (srv->running_list)
+        srv->running_list->prev = p;
+    srv->running_list = p;
+    srv->running++;
+}
+
+static void unlink_running(struct ms_serve *srv, struct ms_serve_probe *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        srv->running_list = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+    srv->running--;
+}
+
 static void wake(struct ms_serve *srv)
 {
     uint64_t one = 1;
@@ -103,7 +125,7 @@ static int source_next(void *arg, struct ms_request *req)
     p->req.endpoint_count = p->req.endpoint_capacity = 0;
     p->running = true;
     p->t_started = ms_loop_now();
-    srv->running++;
+    link_running(srv, p);
     srv->stats.probes_started++;
     return 1;
 }
@@ -191,7 +213,7 @@ static void on_result(void *arg, const struct ms_request *req, struct ms_result 
     struct ms_serve *srv = arg;
     struct ms_serve_probe *p = req->context;
     double now = ms_loop_now();
-    srv->running--;
+    unlink_running(srv, p);
     srv->stats.probes_finished++;
     record_duration(srv, now - p->t_started);
     if (!p->cancelled) {
@@ -477,9 +499,22 @@ int ms_serve_probe_run(struct ms_serve *srv, struct ms_error *err)
                                          .concurrency = cfg->concurrency,
                                          .loop = srv->loop,
                                          .on_endpoint = on_endpoint,
-                                         .endpoint_arg = srv};
+                                         .endpoint_arg = srv,
+                                         .stop = &srv->stop};
     struct ms_request_source source = {source_next, srv, srv->wake_fd};
-    return ms_engine_run_many(&settings, source, on_result, srv, err);
+    int rc = ms_engine_run_many(&settings, source, on_result, srv, err);
+    /* Probes the drain abandoned (freed by the engine without a result): 503. */
+    while (srv->running_list) {
+        struct ms_serve_probe *p = srv->running_list;
+        unlink_running(srv, p);
+        if (!p->cancelled) {
+            struct ms_serve_outcome o = {
+                .module = p->module, .shutting_down = true, .transcript = ""};
+            p->cb.on_done(p->cb.arg, &o);
+        }
+        free_probe(p);
+    }
+    return rc;
 }
 
 void ms_serve_probe_drain(struct ms_serve *srv)

@@ -872,8 +872,68 @@ class DrainTest(unittest.TestCase):
         self.assertGreaterEqual(len(answered), 45, [r for r in results if r[0] != 200][:3])
         for status, body in answered:
             self.assertRegex(body, r"(?m)^probe_success 0$")
-        self.assertIn("shutting down: 50 probes in flight", s.log())
+        self.assertIn("shutting down (Terminated): 50 probes in flight", s.log())
         self.assertIn("stopped", s.log())
+
+    def stalled(self, n, limits, signals, delay=0.5):
+        """n probes hang on a silent server (60 s timeout); send the signals, delay apart.
+        Returns (results, exit code, seconds from the first signal to the exit, log)."""
+        import threading
+        stall = st.Staller("127.0.0.9")
+        try:
+            cfg = {"modules": {"default": {"ports": {"imaps": stall.port}, "protocols": ["imap"],
+                                           "timeout": 60, "deadline": 90}},
+                   "limits": dict({"rate_per_minute": 0}, **limits)}
+            s = st.Serve(PORT_D, cfg, args=["--allow-private"])
+            results = [None] * n
+
+            def one(i):
+                try:
+                    status, _, body = s.get("/api/v1/check?target=" + st.quote("imaps://127.0.0.9:%d" % stall.port), timeout=120)
+                    results[i] = (status, json.loads(body))
+                except Exception as e:
+                    results[i] = ("closed", repr(e))
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                _, _, text = s.get("/metrics")
+                if re.search(r'(?m)^mailscope_serve_probes_in_flight\{state="running"\} %d$' % n, text.decode()):
+                    break
+                time.sleep(0.1)
+            t0 = time.monotonic()
+            for sig in signals:
+                s.proc.send_signal(sig)
+                time.sleep(delay)
+            for t in threads:
+                t.join(120)
+            rc = s.stop()
+            return results, rc, time.monotonic() - t0, s.log()
+        finally:
+            stall.close()
+
+    def test_drain_bound_abandons_what_is_left(self):
+        """Probes that would run 60 s more: after drain_timeout (2 s) they are abandoned
+        and answered 503; exit 0 (and under ASan: nothing leaked)."""
+        results, rc, elapsed, log = self.stalled(10, {"drain_timeout": 2}, [signal.SIGTERM])
+        self.assertEqual(rc, 0, log[-3000:])
+        self.assertLess(elapsed, 30, log[-3000:])
+        for r in results:
+            self.assertIn(r[0], (503, "closed"), results)
+        self.assertTrue(any(r[0] == 503 for r in results), results)
+        for status, doc in results:
+            if status == 503:
+                self.assertEqual(doc["type"], "/problems/shutting-down")
+
+    def test_second_signal_stops_at_once(self):
+        results, rc, elapsed, log = self.stalled(10, {}, [signal.SIGTERM, signal.SIGINT])
+        self.assertEqual(rc, 0, log[-3000:])
+        self.assertLess(elapsed, 30, log[-3000:])
+        self.assertIn("again: abandoning 10 probes in flight", log)
+        for r in results:
+            self.assertIn(r[0], (503, "closed"), results)
 
 
 if __name__ == "__main__":
