@@ -895,6 +895,8 @@ static int start_daemon(struct ms_http *http, struct ms_http_daemon *d,
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {http->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)s->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)s->tls_cert_pem},
+        /* TLS 1.2 and 1.3 only, whatever the system's GnuTLS default allows. */
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {MHD_OPTION_END, 0, NULL},
     };
     d->http = http;
