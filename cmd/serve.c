@@ -314,7 +314,7 @@ static void on_signal(void *arg, int signo, bool first)
     struct ms_serve *srv = arg;
     if (!first) {
         fprintf(stderr, "mailscope serve: %s again: abandoning %zu probe%s in flight\n",
-                strsignal(signo), srv->running, srv->running == 1 ? "" : "s");
+                strsignal(signo), srv->running.count, srv->running.count == 1 ? "" : "s");
         srv->forced = true;
         return;
     }
@@ -323,7 +323,7 @@ static void on_signal(void *arg, int signo, bool first)
     ms_serve_probe_drain(srv); /* queued probes are answered 503 */
     fprintf(stderr,
             "mailscope serve: shutting down (%s): %zu probe%s in flight, waiting at most %.0f s\n",
-            strsignal(signo), srv->running, srv->running == 1 ? "" : "s",
+            strsignal(signo), srv->running.count, srv->running.count == 1 ? "" : "s",
             srv->cfg.limits.drain_timeout_s);
 }
 

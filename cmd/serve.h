@@ -24,6 +24,12 @@
 
 struct ms_serve_probe;
 
+/* Probes in a doubly linked list, oldest first (serve_probe.c). */
+struct ms_serve_probe_list {
+    struct ms_serve_probe *head, *tail;
+    size_t count;
+};
+
 /* Counters the daemon reports on /metrics (besides the HTTP layer's own). */
 enum ms_serve_rejection {
     MS_REJECT_RATE_LIMITED, /* a client over its rate */
@@ -72,10 +78,9 @@ struct ms_serve {
     double flush_deadline; /* monotonic: the last answers go out until then */
 
     /* Probes: queued here until the engine takes them (its request source), then running. */
-    int wake_fd; /* eventfd: the engine's source has something (or is done) */
-    struct ms_serve_probe *queue_head, *queue_tail;
-    struct ms_serve_probe *running_list; /* handed to the engine, not finished */
-    size_t queued, running;
+    int wake_fd;                      /* eventfd: the engine's source has something (or is done) */
+    struct ms_serve_probe_list queue; /* waiting for the engine (its request source) */
+    struct ms_serve_probe_list running; /* handed to the engine, not finished */
 
     struct ms_serve_stats stats;
     struct ms_serve_rate_entry *rate; /* MS_SERVE_RATE_SLOTS */

@@ -490,7 +490,7 @@ static void serve_metrics(FILE *f, struct ms_serve *srv)
             "# HELP mailscope_serve_probes_total Probes started.\n"
             "# TYPE mailscope_serve_probes_total counter\n"
             "mailscope_serve_probes_total %llu\n",
-            (unsigned long long)hs->connections_open, srv->queued, srv->running,
+            (unsigned long long)hs->connections_open, srv->queue.count, srv->running.count,
             (unsigned long long)srv->stats.probes_started);
     fprintf(f, "# HELP mailscope_serve_rejections_total Requests refused, by reason.\n"
                "# TYPE mailscope_serve_rejections_total counter\n");

@@ -55,52 +55,30 @@ static void free_probe(struct ms_serve_probe *p)
 
 /* ---- the queue (the engine's request source) ---- */
 
-static void enqueue(struct ms_serve *srv, struct ms_serve_probe *p)
+static void list_push(struct ms_serve_probe_list *l, struct ms_serve_probe *p)
 {
-    p->prev = srv->queue_tail;
+    p->prev = l->tail;
     p->next = NULL;
-    if (srv->queue_tail)
-        srv->queue_tail->next = p;
+    if (l->tail)
+        l->tail->next = p;
     else
-        srv->queue_head = p;
-    srv->queue_tail = p;
-    srv->queued++;
+        l->head = p;
+    l->tail = p;
+    l->count++;
 }
 
-static void unlink_queued(struct ms_serve *srv, struct ms_serve_probe *p)
+static void list_remove(struct ms_serve_probe_list *l, struct ms_serve_probe *p)
 {
     if (p->prev)
         p->prev->next = p->next;
     else
-        srv->queue_head = p->next;
+        l->head = p->next;
     if (p->next)
         p->next->prev = p->prev;
     else
-        srv->queue_tail = p->prev;
+        l->tail = p->prev;
     p->prev = p->next = NULL;
-    srv->queued--;
-}
-
-static void link_running(struct ms_serve *srv, struct ms_serve_probe *p)
-{
-    p->prev = NULL;
-    p->next = srv->running_list;
-    if (srv->running_list)
-        srv->running_list->prev = p;
-    srv->running_list = p;
-    srv->running++;
-}
-
-static void unlink_running(struct ms_serve *srv, struct ms_serve_probe *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        srv->running_list = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    p->prev = p->next = NULL;
-    srv->running--;
+    l->count--;
 }
 
 static void wake(struct ms_serve *srv)
@@ -116,16 +94,16 @@ static int source_next(void *arg, struct ms_request *req)
     uint64_t count;
     if (read(srv->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
         return MS_EIO;
-    struct ms_serve_probe *p = srv->queue_head;
+    struct ms_serve_probe *p = srv->queue.head;
     if (!p)
         return srv->draining ? 0 : MS_EAGAIN;
-    unlink_queued(srv, p);
+    list_remove(&srv->queue, p);
     *req = p->req; /* the endpoint list moves to the engine */
     p->req.endpoints = NULL;
     p->req.endpoint_count = p->req.endpoint_capacity = 0;
     p->running = true;
     p->t_started = ms_loop_now();
-    link_running(srv, p);
+    list_push(&srv->running, p);
     srv->stats.probes_started++;
     return 1;
 }
@@ -213,7 +191,7 @@ static void on_result(void *arg, const struct ms_request *req, struct ms_result 
     struct ms_serve *srv = arg;
     struct ms_serve_probe *p = req->context;
     double now = ms_loop_now();
-    unlink_running(srv, p);
+    list_remove(&srv->running, p);
     srv->stats.probes_finished++;
     record_duration(srv, now - p->t_started);
     if (!p->cancelled) {
@@ -450,7 +428,7 @@ int ms_serve_probe_start(struct ms_serve *srv, const struct ms_serve_probe_param
         why->retry_after_s = retry;
         goto out;
     }
-    if (srv->queued + srv->running >= cfg->limits.max_probes) {
+    if (srv->queue.count + srv->running.count >= cfg->limits.max_probes) {
         srv->stats.rejections[MS_REJECT_BUSY]++;
         rc = refuse(why, 429, "/problems/busy", "Too many checks in progress", NULL,
                     "this service runs %zu checks at most and is full; try again shortly",
@@ -459,7 +437,7 @@ int ms_serve_probe_start(struct ms_serve *srv, const struct ms_serve_probe_param
         goto out;
     }
     p->t_queued = ms_loop_now();
-    enqueue(srv, p);
+    list_push(&srv->queue, p);
     wake(srv);
     *out = p;
     p = NULL;
@@ -479,7 +457,7 @@ void ms_serve_probe_cancel(struct ms_serve_probe *p)
         return;
     p->cancelled = true;
     if (!p->running) {
-        unlink_queued(p->srv, p);
+        list_remove(&p->srv->queue, p);
         free_probe(p);
     }
 }
@@ -504,9 +482,9 @@ int ms_serve_probe_run(struct ms_serve *srv, struct ms_error *err)
     struct ms_request_source source = {source_next, srv, srv->wake_fd};
     int rc = ms_engine_run_many(&settings, source, on_result, srv, err);
     /* Probes the drain abandoned (freed by the engine without a result): 503. */
-    while (srv->running_list) {
-        struct ms_serve_probe *p = srv->running_list;
-        unlink_running(srv, p);
+    while (srv->running.head) {
+        struct ms_serve_probe *p = srv->running.head;
+        list_remove(&srv->running, p);
         if (!p->cancelled) {
             struct ms_serve_outcome o = {
                 .module = p->module, .shutting_down = true, .transcript = ""};
@@ -519,9 +497,9 @@ int ms_serve_probe_run(struct ms_serve *srv, struct ms_error *err)
 
 void ms_serve_probe_drain(struct ms_serve *srv)
 {
-    while (srv->queue_head) {
-        struct ms_serve_probe *p = srv->queue_head;
-        unlink_queued(srv, p);
+    while (srv->queue.head) {
+        struct ms_serve_probe *p = srv->queue.head;
+        list_remove(&srv->queue, p);
         srv->stats.rejections[MS_REJECT_SHUTTING_DOWN]++;
         if (!p->cancelled) {
             struct ms_serve_outcome o = {
@@ -535,9 +513,9 @@ void ms_serve_probe_drain(struct ms_serve *srv)
 
 void ms_serve_probe_free_all(struct ms_serve *srv)
 {
-    while (srv->queue_head) {
-        struct ms_serve_probe *p = srv->queue_head;
-        unlink_queued(srv, p);
+    while (srv->queue.head) {
+        struct ms_serve_probe *p = srv->queue.head;
+        list_remove(&srv->queue, p);
         free_probe(p);
     }
 }
