@@ -1,5 +1,6 @@
 /* mailscope: argv -> request -> probe -> assess -> render -> exit code. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,11 +156,36 @@ static void raise_fd_limit(void)
         lim.rlim_cur /= 2;
 }
 
+/* `mailscope serve` is the program mailscope-serve next to this one (see
+ * cmd/serve_main.c); argv[1] ("serve") becomes its argv[0]. */
+static int exec_serve(char **argv)
+{
+    static const char name[] = "mailscope-serve";
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof name);
+    char *slash = n > 0 ? memchr(path, '/', (size_t)n) : NULL;
+    if (!slash) {
+        fputs("mailscope: cannot find where mailscope runs from (/proc/self/exe)\n", stderr);
+        return MS_STATUS_UNKNOWN;
+    }
+    path[n] = '\0';
+    slash = strrchr(path, '/');
+    memcpy(slash + 1, name, sizeof name);
+    argv[1] = path;
+    execv(path, argv + 1);
+    fprintf(stderr, "mailscope: cannot run %s: %s\n", path, strerror(errno));
+    return MS_STATUS_UNKNOWN;
+}
+
 int main(int argc, char **argv)
 {
     /* OpenSSL writes alerts with plain write(): a peer that reset the connection must be
      * an error to report, not a signal that kills the run. */
     signal(SIGPIPE, SIG_IGN);
+    /* `mailscope serve ...`: the long-running service (a host called "serve" is still
+     * reachable as imap://serve and friends). */
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return exec_serve(argv);
     raise_fd_limit();
     struct ms_options *opt = calloc(1, sizeof *opt);
     struct ms_result result = {0};

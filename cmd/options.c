@@ -182,7 +182,7 @@ void ms_options_usage(FILE *out)
         out);
 }
 
-static int parse_seconds(const char *name, const char *text, double *out, struct ms_error *err)
+int ms_options_seconds(const char *name, const char *text, double *out, struct ms_error *err)
 {
     char *end = NULL;
     double v = strtod(text, &end);
@@ -194,15 +194,14 @@ static int parse_seconds(const char *name, const char *text, double *out, struct
     return 0;
 }
 
-static int add_dns_server(struct ms_request *req, const char *text, struct ms_error *err)
+int ms_options_add_dns_server(char *list, size_t cap, const char *text, struct ms_error *err)
 {
-    size_t used = strlen(req->dns_servers), len = strlen(text);
+    size_t used = strlen(list), len = strlen(text);
     if (len == 0 || strchr(text, ','))
         return ms_error_set(err, MS_EINVAL, "--dns-server takes one IP[:PORT] each time");
-    if (used + len + 2 > sizeof req->dns_servers)
+    if (used + len + 2 > cap)
         return ms_error_set(err, MS_EINVAL, "too many --dns-server options");
-    snprintf(req->dns_servers + used, sizeof req->dns_servers - used, "%s%s", used ? "," : "",
-             text);
+    snprintf(list + used, cap - used, "%s%s", used ? "," : "", text);
     return 0;
 }
 
@@ -235,8 +234,10 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                 req->pin_count++;
             break;
         case OPT_CA_FILE: req->ca_file = optarg; break;
-        case OPT_TIMEOUT: rc = parse_seconds("--timeout", optarg, &req->timeout_s, err); break;
-        case OPT_DEADLINE: rc = parse_seconds("--deadline", optarg, &req->deadline_s, err); break;
+        case OPT_TIMEOUT: rc = ms_options_seconds("--timeout", optarg, &req->timeout_s, err); break;
+        case OPT_DEADLINE:
+            rc = ms_options_seconds("--deadline", optarg, &req->deadline_s, err);
+            break;
         case OPT_TRACE: req->trace = true; break;
         case OPT_JSON: opt->format = MS_FORMAT_JSON; break;
         case OPT_FORMAT:
@@ -266,7 +267,9 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
                 opt->assess.cert_warn_days = (int)days;
             break;
         }
-        case OPT_DNS_SERVER: rc = add_dns_server(req, optarg, err); break;
+        case OPT_DNS_SERVER:
+            rc = ms_options_add_dns_server(req->dns_servers, sizeof req->dns_servers, optarg, err);
+            break;
         case OPT_DISCOVER: discover = optarg; break;
         case OPT_USER:
             if (!*optarg || strlen(optarg) > MS_MAX_HOST || strpbrk(optarg, "\r\n"))
@@ -298,8 +301,12 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case 'q': opt->quiet = true; break;
         case OPT_REQUIRE: rc = ms_require_parse(optarg, false, &opt->requirements, err); break;
         case OPT_FORBID: rc = ms_require_parse(optarg, true, &opt->requirements, err); break;
-        case 'w': rc = parse_seconds("--warning", optarg, &opt->thresholds.warning_s, err); break;
-        case 'c': rc = parse_seconds("--critical", optarg, &opt->thresholds.critical_s, err); break;
+        case 'w':
+            rc = ms_options_seconds("--warning", optarg, &opt->thresholds.warning_s, err);
+            break;
+        case 'c':
+            rc = ms_options_seconds("--critical", optarg, &opt->thresholds.critical_s, err);
+            break;
         case OPT_CERT_CRIT_DAYS: {
             char *end = NULL;
             long days = strtol(optarg, &end, 10);

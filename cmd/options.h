@@ -49,4 +49,11 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
 
 void ms_options_usage(FILE *out);
 
+/* "--timeout" TEXT: seconds above 0 and at most 3600 into *out. Returns 0 or MS_EINVAL. */
+int ms_options_seconds(const char *name, const char *text, double *out, struct ms_error *err);
+
+/* Append one --dns-server IP[:PORT] to a comma-separated list of cap bytes. Returns 0 or
+ * MS_EINVAL (empty, a comma in it, no room). */
+int ms_options_add_dns_server(char *list, size_t cap, const char *text, struct ms_error *err);
+
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probe/addr.h"
+
 int ms_conn_start(const struct sockaddr *addr, socklen_t len)
 {
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -24,6 +26,48 @@ int ms_conn_start(const struct sockaddr *addr, socklen_t len)
     return -err;
 }
 
+int ms_conn_check(const struct ms_connect_policy *policy, const struct sockaddr *addr, char *why,
+                  size_t cap)
+{
+    if (!policy)
+        return 0;
+    char text[64];
+    uint16_t port =
+        ntohs(addr->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)addr)->sin6_port
+                                          : ((const struct sockaddr_in *)addr)->sin_port);
+    if (policy->port_count > 0) {
+        bool allowed = false;
+        for (size_t i = 0; i < policy->port_count && !allowed; i++)
+            allowed = policy->ports[i] == port;
+        if (!allowed) {
+            snprintf(why, cap, "port %u is not a mail port this service may connect to",
+                     (unsigned)port);
+            return MS_CONN_EPOLICY;
+        }
+    }
+    enum ms_addr_class cls = ms_addr_classify(addr);
+    if (policy->deny_private && cls != MS_ADDR_PUBLIC) {
+        ms_conn_format_address(addr, text, sizeof text);
+        snprintf(why, cap, "%s is %s, which this service does not connect to", text,
+                 ms_addr_class_words(cls));
+        return MS_CONN_EPOLICY;
+    }
+    return 0;
+}
+
+int ms_conn_open(const struct ms_connect_policy *policy, const struct sockaddr *addr, socklen_t len)
+{
+    char why[160];
+    if (ms_conn_check(policy, addr, why, sizeof why) != 0)
+        return -MS_CONN_EPOLICY;
+    return ms_conn_start(addr, len);
+}
+
+const char *ms_conn_strerror(int err)
+{
+    return err == MS_CONN_EPOLICY ? "refused by the connect policy" : strerror(err);
+}
+
 int ms_conn_result(int fd)
 {
     int err = 0;
@@ -36,6 +80,7 @@ int ms_conn_result(int fd)
 enum ms_failure ms_conn_failure(int err)
 {
     switch (err) {
+    case MS_CONN_EPOLICY: return MS_FAILURE_TCP_DENIED;
     case ECONNREFUSED: return MS_FAILURE_TCP_REFUSED;
     case ETIMEDOUT: return MS_FAILURE_TCP_TIMEOUT;
     /* At the end of a non-blocking connect: the handshake completed, then the peer reset. */
@@ -106,14 +151,19 @@ void ms_connector_cancel(struct ms_connector *c)
     c->done = true;
 }
 
-static void note_error(struct ms_connector *c, size_t index, int err)
+static void note_text(struct ms_connector *c, const char *text)
 {
-    char address[64];
-    ms_conn_format_address((struct sockaddr *)&c->addrs->addrs[index], address, sizeof address);
     size_t used = strlen(c->errors);
     if (used < sizeof c->errors - 1)
-        snprintf(c->errors + used, sizeof c->errors - used, "%s%s: %s", used ? "; " : "", address,
-                 strerror(err));
+        snprintf(c->errors + used, sizeof c->errors - used, "%s%s", used ? "; " : "", text);
+}
+
+static void note_error(struct ms_connector *c, size_t index, int err)
+{
+    char address[64], text[sizeof address + 128];
+    ms_conn_format_address((struct sockaddr *)&c->addrs->addrs[index], address, sizeof address);
+    snprintf(text, sizeof text, "%s: %s", address, strerror(err));
+    note_text(c, text);
     c->last_err = err;
 }
 
@@ -160,6 +210,13 @@ static void launch(struct ms_connector *c)
         for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS && !a; i++)
             if (c->attempts[i].fd < 0)
                 a = &c->attempts[i];
+        char why[160];
+        if (ms_conn_check(c->policy, (struct sockaddr *)&c->addrs->addrs[index], why, sizeof why) !=
+            0) {
+            note_text(c, why); /* never connected to, not even tried */
+            c->denied++;
+            continue;
+        }
         int fd =
             ms_conn_start((struct sockaddr *)&c->addrs->addrs[index], c->addrs->addr_lens[index]);
         if (fd == -EMFILE || fd == -ENFILE) {
@@ -188,7 +245,12 @@ static void launch(struct ms_connector *c)
         return;
     if (c->active == 0 && c->next >= c->addrs->count) {
         c->done = true;
-        c->on_done(c->arg, -1, 0, c->last_err ? c->last_err : EHOSTUNREACH, c->errors);
+        /* Refused by the policy only when it refused every address: an address tried and
+         * refused by the server says more. */
+        int err = c->denied == c->addrs->count ? MS_CONN_EPOLICY
+                  : c->last_err                ? c->last_err
+                                               : EHOSTUNREACH;
+        c->on_done(c->arg, -1, 0, err, c->errors);
         return;
     }
     if (c->next < c->addrs->count)
@@ -196,11 +258,15 @@ static void launch(struct ms_connector *c)
 }
 
 void ms_connector_start(struct ms_connector *c, struct ms_loop *loop, struct ms_dns_answer *addrs,
-                        uint16_t port, ms_connector_done_cb on_done,
-                        ms_connector_attempt_cb on_attempt, void *arg)
+                        uint16_t port, const struct ms_connect_policy *policy,
+                        ms_connector_done_cb on_done, ms_connector_attempt_cb on_attempt, void *arg)
 {
-    *c = (struct ms_connector){
-        .loop = loop, .addrs = addrs, .on_done = on_done, .on_attempt = on_attempt, .arg = arg};
+    *c = (struct ms_connector){.loop = loop,
+                               .addrs = addrs,
+                               .policy = policy,
+                               .on_done = on_done,
+                               .on_attempt = on_attempt,
+                               .arg = arg};
     ms_loop_timer_init(&c->delay);
     ms_loop_fd_waiter_init(&c->fd_wait);
     for (size_t i = 0; i < MS_CONN_MAX_ATTEMPTS; i++) {

@@ -181,6 +181,18 @@ static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_sp
     return (long)i;
 }
 
+static void on_session_done(struct ms_session_env *env, struct ms_session *s)
+{
+    struct ms_run *run = (struct ms_run *)env;
+    const struct ms_fleet_settings *settings = run->engine->settings;
+    /* Side connections (injection test, plaintext sign-in check) report into their
+     * endpoint, which is reported when it finishes itself. */
+    if (s->spec->injection_probe || s->spec->plaintext_check)
+        return;
+    settings->on_endpoint(settings->endpoint_arg, run->request, run->result,
+                          (size_t)(s - run->sessions));
+}
+
 static int need_dns(struct ms_session_env *env)
 {
     struct ms_engine *engine = ((struct ms_run *)env)->engine;
@@ -358,6 +370,8 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     env->plaintext_check = start_plaintext_check;
     env->sessions = run->sessions;
     env->on_idle = on_run_idle;
+    if (engine->settings->on_endpoint)
+        env->on_session_done = on_session_done;
     ms_loop_timer_init(&run->deadline);
 
     engine->inflight += run->weight;
@@ -511,7 +525,10 @@ int ms_engine_run_many(const struct ms_fleet_settings *settings, struct ms_reque
     ms_loop_timer_init(&engine.drain);
     ms_loop_watch_init(&engine.source_watch);
     ms_loop_signals_init(&engine.signals);
-    rc = ms_loop_new(&engine.loop);
+    if (settings->loop)
+        engine.loop = settings->loop;
+    else
+        rc = ms_loop_new(&engine.loop);
     if (rc < 0) {
         ms_error_set(err, rc, "cannot create the event loop");
         goto out;
@@ -573,7 +590,8 @@ out:
     if (settings->stop)
         settings->stop->engine = NULL;
     SSL_CTX_free(engine.tls_ctx);
-    ms_loop_free(engine.loop);
+    if (!settings->loop)
+        ms_loop_free(engine.loop);
     return rc;
 }
 

@@ -45,10 +45,21 @@ struct ms_engine_stop {
     struct ms_engine *engine; /* out: the running engine while ms_engine_run_many runs, else NULL */
 };
 
+/* One endpoint of a request finished (serve streams them): result->endpoints[index] holds
+ * its facts (family checks may still run). result is the request's result so far, valid
+ * only during the call and read-only; the callback must not call into the engine. */
+typedef void (*ms_endpoint_cb)(void *arg, const struct ms_request *req,
+                               const struct ms_result *result, size_t index);
+
 struct ms_fleet_settings {
     const struct ms_request *base; /* ca_file, dns_servers, timeout, family, trace shared by all */
     size_t concurrency;            /* endpoints in flight at most (a request is started whole) */
     struct ms_engine_stop *stop;   /* optional: a graceful stop (signals, ms_engine_drain) */
+    /* Optional, for a long-running service (`mailscope serve`): */
+    struct ms_loop *loop;       /* run in this loop (the caller's watchers and timers share
+                                   it; the caller frees it); NULL: a loop of the engine's own */
+    ms_endpoint_cb on_endpoint; /* NULL: no per-endpoint calls */
+    void *endpoint_arg;
 };
 
 /* Stop admitting requests (source.next is not called again) and abandon the runs still in

@@ -38,6 +38,19 @@ struct ms_ports {
     uint16_t imap, imaps, pop3, pop3s, submission, submissions;
 };
 
+#define MS_MAX_POLICY_PORTS 16
+
+/* Where the probe may connect, checked on every address actually connected to (after DNS,
+ * so a name whose answer changes between a check and the connect cannot slip through), for
+ * the main connection and every side connection (family checks, injection test). The
+ * default (all zero) allows everything; `mailscope serve` fills it. A refused connect is
+ * the fact MS_FAILURE_TCP_DENIED. */
+struct ms_connect_policy {
+    bool deny_private;                   /* refuse every class but MS_ADDR_PUBLIC (probe/addr.h) */
+    uint16_t ports[MS_MAX_POLICY_PORTS]; /* the ports allowed; port_count 0 = any port */
+    size_t port_count;
+};
+
 /* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
 struct ms_pin {
     char host[MS_MAX_HOST + 1];
@@ -86,6 +99,10 @@ struct ms_request {
     bool injection_test;                     /* --injection-test on every STARTTLS endpoint */
     bool no_plaintext_check;                 /* --no-confirm: do not confirm plaintext sign-in */
     char dns_servers[512]; /* --dns-server list "ip[:port],...", "" = system resolvers */
+
+    struct ms_connect_policy policy; /* where connects may go (serve); all zero = anywhere */
+    void *context; /* the submitter's own pointer (serve: its HTTP request); probe/ never
+                      reads it, it comes back with the request in the callbacks */
 };
 
 /* Free the request's endpoint list (the request itself stays usable, with none). */

@@ -65,6 +65,7 @@ const char *ms_failure_name(enum ms_failure f)
         [MS_FAILURE_PROTO_CLOSED] = "proto_closed",
         [MS_FAILURE_PROTO_TIMEOUT] = "proto_timeout",
         [MS_FAILURE_INTERNAL] = "internal",
+        [MS_FAILURE_TCP_DENIED] = "tcp_denied",
     };
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown";
 }

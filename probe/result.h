@@ -66,6 +66,8 @@ enum ms_failure {
     MS_FAILURE_PROTO_CLOSED,              /* the server closed the connection mid-session */
     MS_FAILURE_PROTO_TIMEOUT, /* the server stopped answering within the phase timeout */
     MS_FAILURE_INTERNAL,      /* out of memory or a local system error */
+    MS_FAILURE_TCP_DENIED,    /* the request's connect policy refused every address (serve:
+                                 private addresses, ports that are not mail ports) */
 };
 
 struct ms_cert_facts {

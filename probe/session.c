@@ -153,6 +153,8 @@ static void finish(struct ms_session *s, bool polite)
     ms_redact_endpoint(s->env->request->redactor, s->res);
     auth_poke(s->env);
     s->res->timings_ms.total = elapsed_ms(s->t_start);
+    if (s->env->on_session_done) /* serve: stream endpoints as they finish */
+        s->env->on_session_done(s->env, s);
     ms_session_env_release(s->env);
 }
 
@@ -792,7 +794,8 @@ static void family_start(struct ms_session *s, struct ms_family_probe *p,
                            sizeof out->address);
     p->active = true;
     s->env->open_sessions++;
-    int fd = ms_conn_start((struct sockaddr *)&s->addrs->addrs[index], s->addrs->addr_lens[index]);
+    int fd = ms_conn_open(&s->env->request->policy, (struct sockaddr *)&s->addrs->addrs[index],
+                          s->addrs->addr_lens[index]);
     if (fd == -ENETUNREACH || fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT) {
         /* This machine has no route for the family: that says nothing about the server. */
         family_end(p, MS_FAILURE_NONE,
@@ -801,7 +804,7 @@ static void family_start(struct ms_session *s, struct ms_family_probe *p,
         return;
     }
     if (fd < 0) {
-        family_end(p, ms_conn_failure(-fd), strerror(-fd));
+        family_end(p, ms_conn_failure(-fd), ms_conn_strerror(-fd));
         return;
     }
     p->fd = fd;
@@ -831,8 +834,8 @@ static void connect_start(struct ms_session *s)
 {
     set_transport(s, MS_TRANSPORT_CONNECTING, MS_PHASE_CONNECT);
     ms_conn_interleave(s->addrs);
-    ms_connector_start(&s->connector, s->env->loop, s->addrs, s->spec->port, on_connect_done,
-                       on_connect_attempt, s);
+    ms_connector_start(&s->connector, s->env->loop, s->addrs, s->spec->port,
+                       &s->env->request->policy, on_connect_done, on_connect_attempt, s);
     if (!s->spec->injection_probe && !s->spec->plaintext_check) /* the main session's job */
         start_family_checks(s);
 }

@@ -27,6 +27,8 @@ struct ms_session_env {
     int64_t started_at;   /* epoch seconds of the run's start */
     size_t open_sessions; /* sessions, checks and discovery not finished yet */
     void (*on_idle)(struct ms_session_env *env); /* open_sessions dropped to 0 */
+    /* Optional: session s finished; its facts are final but for family checks still open. */
+    void (*on_session_done)(struct ms_session_env *env, struct ms_session *s);
     int (*need_dns)(struct ms_session_env *env); /* creates env->dns on first use */
     /* Add and start an endpoint found at run time (discovery), its addresses already known
      * (or NULL: resolve or use --resolve). Returns its index in the result, or -1 when the

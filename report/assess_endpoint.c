@@ -68,6 +68,7 @@ int ms_assess_failure_id(enum ms_failure f)
         [MS_FAILURE_PROTO_CLOSED] = MS_F_PROTO_CLOSED,
         [MS_FAILURE_PROTO_TIMEOUT] = MS_F_PROTO_TIMEOUT,
         [MS_FAILURE_INTERNAL] = MS_F_INTERNAL_ERROR,
+        [MS_FAILURE_TCP_DENIED] = MS_F_TCP_DENIED,
     };
     return (unsigned)f < sizeof ids / sizeof ids[0] ? ids[f] : MS_F_INTERNAL_ERROR;
 }

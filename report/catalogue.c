@@ -215,6 +215,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Check the server's log at the time of this check for why it dropped this client: per-address or total connection limits ({server_setting}), TCP wrappers (hosts.deny), fail2ban or a firewall/IPS that blocks this address, and, behind a load balancer, whether its backends are healthy.",
                 },
         },
+    [MS_F_TCP_DENIED] =
+        {
+            .code = "tcp.denied",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "was not checked (its address is not allowed here)",
+            .severity_doc = "critical",
+            .when = "`mailscope serve`: the service's connect policy refused every address of the endpoint: a loopback, private, link-local, ... address (checked on the address actually connected to, after DNS), or a port that is not one of the module's mail ports. Nothing was sent there; the message names the address and its kind.",
+            .why = "A service that connects where strangers say must not reach the machine it runs on or the networks behind it.",
+            .remedy_doc = "Check the host name and its DNS records; check internal servers with the command line, or start the service with `--allow-private`.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: not checked: this service does not connect there{?evidence: ({evidence})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "This mailscope service checks public mail servers on mail ports only. Check the host name {host} and its DNS records; for a server on an internal network run mailscope on the command line, or start the service with --allow-private.",
+                },
+        },
     [MS_F_TCP_IPV6_UNREACHABLE] =
         {
             .code = "tcp.ipv6_unreachable",

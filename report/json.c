@@ -819,6 +819,39 @@ out:
     return rc;
 }
 
+static int dump_event(FILE *out, json_t *event)
+{
+    int rc = 0;
+    if (!event)
+        return MS_ENOMEM;
+    if (json_dumpf(event, out, JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0)
+        rc = ferror(out) ? MS_EIO : MS_ENOMEM;
+    else if (fputc('\n', out) == EOF || fflush(out) == EOF || ferror(out))
+        rc = MS_EIO;
+    json_decref(event);
+    return rc;
+}
+
+int ms_report_json_endpoint_event(FILE *out, const struct ms_result *result, size_t index)
+{
+    if (index >= result->endpoint_count)
+        return MS_EINVAL;
+    json_t *ep = endpoint(result, &result->endpoints[index], MS_STATUS_UNKNOWN);
+    if (ep)
+        json_object_del(ep, "status");
+    return dump_event(out, ep ? json_pack("{s:s, s:I, s:o}", "event", "endpoint", "index",
+                                          (json_int_t)index, "endpoint", ep)
+                              : NULL);
+}
+
+int ms_report_json_report_event(FILE *out, const struct ms_result *result,
+                                const struct ms_assessment *a)
+{
+    json_t *report = build(result, a);
+    return dump_event(out,
+                      report ? json_pack("{s:s, s:o}", "event", "report", "report", report) : NULL);
+}
+
 int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
 {
     return dump(out, result, a, JSON_INDENT(2));

@@ -16,4 +16,15 @@ int ms_report_json(FILE *out, const struct ms_result *result, const struct ms_as
 /* The same document on one line (JSON Lines), for one target of many. */
 int ms_report_json_line(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
 
+/* A streamed check (`mailscope serve`, Accept: application/x-ndjson), one line per event:
+ * an endpoint's facts as soon as it finishes - the report's endpoint object without
+ * "status", which is judged with the whole result:
+ *   {"event":"endpoint","index":N,"endpoint":{...}}
+ * and at the end the whole report:
+ *   {"event":"report","report":{...}}
+ * Returns 0, MS_ENOMEM or MS_EIO. */
+int ms_report_json_endpoint_event(FILE *out, const struct ms_result *result, size_t index);
+int ms_report_json_report_event(FILE *out, const struct ms_result *result,
+                                const struct ms_assessment *a);
+
 #endif

@@ -290,6 +290,25 @@ int ms_prom_add(struct ms_prom *p, const struct ms_result *result, const struct 
     return 0;
 }
 
+int ms_prom_write_probe(FILE *out, const struct ms_result *result, const struct ms_assessment *a)
+{
+    bool success = a->status == MS_STATUS_OK || a->status == MS_STATUS_WARNING;
+    fprintf(out,
+            "# HELP probe_success Whether the probe succeeded: 1 when the check's status is OK "
+            "or WARNING.\n# TYPE probe_success gauge\nprobe_success %d\n"
+            "# HELP probe_duration_seconds How long the probe took.\n"
+            "# TYPE probe_duration_seconds gauge\nprobe_duration_seconds %.6f\n",
+            success ? 1 : 0, result->duration_ms / 1000.0);
+    struct ms_prom *p = ms_prom_new();
+    if (!p)
+        return MS_ENOMEM;
+    int rc = ms_prom_add(p, result, a);
+    if (rc == 0)
+        rc = ms_prom_write(p, out);
+    ms_prom_free(p);
+    return rc;
+}
+
 int ms_prom_write(struct ms_prom *p, FILE *out)
 {
     for (int f = 0; f < F_COUNT; f++) {

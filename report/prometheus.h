@@ -26,4 +26,10 @@ int ms_prom_write(struct ms_prom *p, FILE *out);
 
 void ms_prom_free(struct ms_prom *p);
 
+/* One run as a `mailscope serve` /probe answer, in blackbox_exporter's convention (so its
+ * dashboards and alert rules carry over): probe_success (1 when the run's status is OK or
+ * WARNING, 0 when CRITICAL or UNKNOWN), probe_duration_seconds (the whole run), then the
+ * families of --format prometheus. Returns 0, MS_ENOMEM or MS_EIO. */
+int ms_prom_write_probe(FILE *out, const struct ms_result *result, const struct ms_assessment *a);
+
 #endif

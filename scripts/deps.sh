@@ -28,6 +28,7 @@ DEMO_PACKAGES=(
   libssl-dev                    # OpenSSL 3: TLS, certificate checks
   libc-ares-dev                 # c-ares: DNS inside the event loop
   libjansson-dev                # jansson: the JSON report
+  libmicrohttpd-dev             # libmicrohttpd: mailscope serve's HTTP server (built with the rest)
   scdoc                         # the man pages (docs/man/*.scd), built with the program
   openssl                       # tests/servers/certs.sh: the test CA and certificates
   dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe

@@ -43,6 +43,13 @@
 #                        mail; MX 10 mail.dedup.test.example (-> 127.0.0.2), which is also
 #                        the conventional mail.<domain>: each endpoint is listed once
 #   nosuchdomain.test.example  nothing at all (NXDOMAIN)
+# Deny-list zone (tests/integration/test_serve.py): names whose only address is one that
+# `mailscope serve` must refuse (checked before connecting, so nothing is ever sent there):
+#   loopback.deny 127.0.0.2, ten.deny 10.255.0.1, oneseventwo.deny 172.16.0.1,
+#   oneninetwo.deny 192.168.0.1, cgnat.deny 100.64.0.1, linklocal.deny 169.254.0.1,
+#   multicast.deny 224.0.0.1, unspecified.deny 0.0.0.0, ula.deny fd00::1,
+#   linklocal6.deny fe80::1, multicast6.deny ff02::1, v6loopback.deny ::1,
+#   mapped.deny ::ffff:127.0.0.2, mappedten.deny ::ffff:10.0.0.1, nat64.deny 64:ff9b::a00:1
 # Extra dnsmasq options may be appended one per line in DIR/extra.conf (or passed in
 # $MS_DNSMASQ_EXTRA, one per line), e.g. srv-host= or mx-host= records.
 # `stop` ends exactly the dnsmasq that `start` started (DIR/dnsmasq.pid).
@@ -179,6 +186,22 @@ host-record=mail.dedup.test.example,127.0.0.2
 srv-host=_imaps._tcp.nosubmission.test.example,mail.test.example,$IMAPS_PORT,0,1
 srv-host=_submissions._tcp.nosubmission.test.example,mail.test.example,$SUBMISSIONS_PORT,0,1
 srv-host=_submission._tcp.nosubmission.test.example
+# --- deny-list zone (mailscope serve)
+host-record=loopback.deny.test.example,127.0.0.2
+host-record=ten.deny.test.example,10.255.0.1
+host-record=oneseventwo.deny.test.example,172.16.0.1
+host-record=oneninetwo.deny.test.example,192.168.0.1
+host-record=cgnat.deny.test.example,100.64.0.1
+host-record=linklocal.deny.test.example,169.254.0.1
+host-record=multicast.deny.test.example,224.0.0.1
+host-record=unspecified.deny.test.example,0.0.0.0
+host-record=ula.deny.test.example,fd00::1
+host-record=linklocal6.deny.test.example,fe80::1
+host-record=multicast6.deny.test.example,ff02::1
+host-record=v6loopback.deny.test.example,::1
+host-record=mapped.deny.test.example,::ffff:127.0.0.2
+host-record=mappedten.deny.test.example,::ffff:10.0.0.1
+host-record=nat64.deny.test.example,64:ff9b::a00:1
 CONF
     for ((i = 1; i <= 15; i++)); do
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
