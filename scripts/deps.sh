@@ -27,6 +27,8 @@ DEMO_PACKAGES=(
   libssl-dev                    # OpenSSL 3: TLS, certificate checks
   libc-ares-dev                 # c-ares: DNS inside the event loop
   libjansson-dev                # jansson: the JSON report
+  libcurl4-openssl-dev          # libcurl: autoconfig/Autodiscover over HTTP(S), in the loop
+  libexpat1-dev                 # expat: the autoconfig/Autodiscover XML (no DTDs, no entities)
   openssl                       # tests/servers/certs.sh: the test CA and certificates
   dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe
 )
@@ -39,6 +41,7 @@ TEST_PACKAGES=(
   clang-format                  # style.clang_format
   prometheus                    # promtool check metrics (--format prometheus)
   prometheus-node-exporter      # serves mailscope's textfile metrics back in a test
+  nginx                         # the test web server of autoconfig/Autodiscover (nginx.sh)
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
@@ -51,6 +54,7 @@ SERVICES=(
   prometheus=prometheus
   prometheus-node-exporter=prometheus-node-exporter
   postfix=postfix
+  nginx=nginx
 )
 
 usage() {
