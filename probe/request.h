@@ -33,9 +33,11 @@ struct ms_endpoint_spec {
                              taken before TLS (never with the user's credentials) */
 };
 
-/* Port numbers for a bare host's (or a guessed host's) four endpoints. */
+/* Port numbers for a bare host's (or a guessed host's) four endpoints, and the ports the
+ * autoconfig and Autodiscover URLs without a port are fetched from (443, 80). */
 struct ms_ports {
     uint16_t imap, imaps, pop3, pop3s;
+    uint16_t https, http;
 };
 
 /* --resolve HOST:ADDRESS: use ADDRESS for HOST without asking DNS. */
@@ -87,6 +89,9 @@ struct ms_request {
     bool injection_test;                     /* --injection-test on every STARTTLS endpoint */
     bool no_plaintext_check;                 /* --no-confirm: do not confirm plaintext sign-in */
     char dns_servers[512]; /* --dns-server list "ip[:port],...", "" = system resolvers */
+    /* What mail programs fetch (issue 16): autoconfig and Autodiscover, with discovery. */
+    bool no_autoconfig;        /* --no-autoconfig */
+    const char *autoconfig_db; /* --autoconfig-db DIR|URL: an ISPDB-like source, or NULL */
 };
 
 /* Free the request's endpoint list (the request itself stays usable, with none). */

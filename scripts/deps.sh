@@ -2,8 +2,8 @@
 # scripts/deps.sh [demo|test|all] - install what mailscope needs from Debian 12's packages,
 # if missing.
 #
-#   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the three
-#          libraries, openssl (the demo's certificates) and Dovecot (IMAP + POP3)
+#   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the
+#          libraries it links, openssl (the demo's certificates) and Dovecot (IMAP + POP3)
 #   test   demo + what the test suite (ctest) needs: its build, the servers it starts, the
 #          tools its tests call
 #   all    test + the tools used by hand (the default; scripts/test.sh and .ci/run)
@@ -29,6 +29,7 @@ DEMO_PACKAGES=(
   libjansson-dev                # jansson: the JSON report
   libcurl4-openssl-dev          # libcurl: autoconfig/Autodiscover over HTTP(S), in the loop
   libexpat1-dev                 # expat: the autoconfig/Autodiscover XML (no DTDs, no entities)
+  libpsl-dev                    # libpsl: the MX host's base domain (MX-based autoconfig)
   openssl                       # tests/servers/certs.sh: the test CA and certificates
   dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe
 )
