@@ -524,7 +524,7 @@ static struct job *job_init(struct ms_autoconfig *ac, enum ms_pub_method m)
 {
     struct job *j = &ac->jobs[m];
     *j = (struct job){.ac = ac, .src = &ac->facts->sources[m], .t0 = ms_loop_now()};
-    j->src->method = m;
+    *j->src = (struct ms_pub_source){.method = m};
     cpy(j->address, sizeof j->address, ac->facts->address);
     return j;
 }

@@ -64,6 +64,13 @@ enum ms_finding_id {
     MS_F_AUTH_NOT_ATTEMPTED_INSECURE,
     MS_F_AUTH_NOT_ATTEMPTED,
     MS_F_ACCOUNT_QUOTA_NEARLY_FULL,
+    /* what mail programs are told (autoconfig, Autodiscover; issue 16) */
+    MS_F_AUTOCONFIG_POINTS_TO_BROKEN,
+    MS_F_AUTOCONFIG_INSECURE,
+    MS_F_AUTOCONFIG_DISAGREES,
+    MS_F_AUTOCONFIG_INVALID,
+    MS_F_AUTODISCOVER_REDIRECT_OTHER_DOMAIN,
+    MS_F_AUTOCONFIG_USERNAME_PATTERN,
     MS_F_PERF_RESPONSE_TIME,
     MS_F_REQUIRE_UNMET,
     MS_F_FORBID_PRESENT,
@@ -151,6 +158,8 @@ enum {
     MS_T_MECH_FIX_PRIVACY = 3,
     /* auth.plaintext_login_allowed */
     MS_T_PLAINTEXT_POP3 = 1,
+    /* autoconfig.insecure */
+    MS_T_INSECURE_HTTP_ONLY = 1,
 };
 
 /* Templates shared by every code: a failure in a context that changes its weight. */

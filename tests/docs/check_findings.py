@@ -21,6 +21,7 @@ import sys
 FAMILIES = [  # (prefix, README label), in the order the README lists them
     ("dns", "DNS"), ("tcp", "TCP"), ("tls", "TLS"), ("starttls", "STARTTLS"),
     ("proto", "protocol"), ("auth", "sign-in"), ("account", "account"),
+    ("autoconfig", "mail program setup"), ("autodiscover", "mail program setup"),
     ("require", "health checks"), ("forbid", "health checks"), ("perf", "health checks"),
     ("internal", "mailscope"),
 ]
