@@ -29,6 +29,8 @@
 #   acuser       autoconfig: IMAPS on mail.test.example, username %EMAILADDRESS%
 #   acauth       Autodiscover answers 401 (sign-in required), autoconfig 404
 #   acprovider.example  autoconfig for domains whose MX is mx.acprovider.example (acmx)
+# The Autodiscover responses' LoginName is %EMAILLOCALPART% (mailscope expands placeholders
+# there as in autoconfig files), so one file serves every test address.
 set -euo pipefail
 
 usage() {
@@ -111,7 +113,7 @@ pox() {
 proto() { # TYPE HOST PORT SSL [ENCRYPTION]
   local enc=""
   [[ -n ${5:-} ]] && enc="<Encryption>$5</Encryption>"
-  echo "      <Protocol><Type>$1</Type><Server>$2</Server><Port>$3</Port><SSL>$4</SSL>$enc<LoginName>%EMAILADDRESS%</LoginName><SPA>off</SPA></Protocol>"
+  echo "      <Protocol><Type>$1</Type><Server>$2</Server><Port>$3</Port><SSL>$4</SSL>$enc<LoginName>%EMAILLOCALPART%</LoginName><SPA>off</SPA></Protocol>"
 }
 
 write_site() {
