@@ -412,8 +412,7 @@ oom:
     return MS_ENOMEM;
 }
 
-static enum ms_http_failure classify(struct ms_http_transfer *t, CURLcode rc, long os_errno,
-                                     long verify)
+static enum ms_http_failure classify(struct ms_http_transfer *t, CURLcode rc, long os_errno)
 {
     if (t->too_large)
         return MS_HTTP_TOO_LARGE;
@@ -425,7 +424,7 @@ static enum ms_http_failure classify(struct ms_http_transfer *t, CURLcode rc, lo
                                         : MS_HTTP_UNREACHABLE;
     case CURLE_OPERATION_TIMEDOUT: return MS_HTTP_TIMEOUT;
     case CURLE_PEER_FAILED_VERIFICATION: return MS_HTTP_CERT;
-    case CURLE_SSL_CONNECT_ERROR: return verify != 0 ? MS_HTTP_CERT : MS_HTTP_TLS;
+    case CURLE_SSL_CONNECT_ERROR: return MS_HTTP_TLS; /* its verify result is stale there */
     case CURLE_FILESIZE_EXCEEDED: return MS_HTTP_TOO_LARGE;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_WRITE_ERROR: return MS_HTTP_LOCAL;
@@ -455,10 +454,12 @@ static void check_done(struct ms_http *h)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
         curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &primary);
         curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &redirect);
-        r.failure = classify(t, rc, os_errno, verify);
+        r.failure = classify(t, rc, os_errno);
         if (r.failure == MS_HTTP_CERT)
             r.cert_problem =
-                verify != 0 ? ms_cert_problem_from_openssl((int)verify) : MS_CERT_NAME_MISMATCH;
+                verify > 1 /* 1: curl's "not verified" */ ? ms_cert_problem_from_openssl(
+                                                                (int)verify)
+                                                          : MS_CERT_NAME_MISMATCH;
         if (r.failure == MS_HTTP_TOO_LARGE)
             snprintf(r.message, sizeof r.message, "the body is larger than %zu bytes", t->max_body);
         else if (r.failure != MS_HTTP_OK)

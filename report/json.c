@@ -675,6 +675,18 @@ static json_t *exchange(const struct ms_http_exchange *x)
                      "message", str_or_null(x->message), "duration_ms", ms_value(x->duration_ms));
 }
 
+/* Why a fetched certificate did not verify, in words (never NULL). */
+static const char *cert_words(enum ms_cert_problem p)
+{
+    const char *w = ms_phrase_cert_problem(p);
+    return w                             ? w
+           : p == MS_CERT_EXPIRED        ? "the certificate has expired"
+           : p == MS_CERT_NOT_YET_VALID  ? "the certificate is not valid yet"
+           : p == MS_CERT_NAME_MISMATCH  ? "the certificate does not name the host"
+           : p == MS_CERT_NO_CERTIFICATE ? "the server sent no certificate"
+                                         : "the certificate did not verify";
+}
+
 static json_t *pub_source(const struct ms_result *r, const struct ms_assessment *a,
                           const struct ms_pub_source *s)
 {
@@ -682,7 +694,7 @@ static json_t *pub_source(const struct ms_result *r, const struct ms_assessment 
     if (!o)
         return NULL;
     bool failed = s->outcome == MS_PUB_FAILED || s->failure != MS_HTTP_OK;
-    const char *cert = s->failure == MS_HTTP_CERT ? ms_phrase_cert_problem(s->cert_problem) : NULL;
+    const char *cert = s->failure == MS_HTTP_CERT ? cert_words(s->cert_problem) : NULL;
     if (set(o, "method", str(ms_pub_method_name(s->method))) ||
         set(o, "program",
             str(s->method >= MS_PUB_AUTODISCOVER_DOMAIN ? "outlook" : "thunderbird")) ||
@@ -785,7 +797,8 @@ static json_t *recommended(const struct ms_result *r, const struct ms_assessment
             pref && ms_assess_recommended(r, a, (enum ms_protocol)a->preferred)
                 ? json_string(ms_protocol_name((enum ms_protocol)a->preferred))
                 : json_null()) ||
-        set(o, "autoconfig_note", str_or_null(a->autoconfig_note))) {
+        /* only when there is something to say: the three keys above stay what they were */
+        (a->autoconfig_note[0] && set(o, "autoconfig_note", str(a->autoconfig_note)))) {
         json_decref(o);
         return NULL;
     }
