@@ -151,6 +151,53 @@ static void maybe_done(struct ms_autoconfig *ac)
         ms_loop_timer_set(ac->env->loop, &ac->kick, 0, on_kick, ac);
 }
 
+/* Where a URL points: 0, or -1 when it is not an http(s) URL mailscope can fetch. */
+struct aim {
+    char url[600];
+    char host[MS_MAX_HOST + 1];  /* IPv6 without brackets */
+    uint16_t port, connect_port; /* the URL's port; where to connect (--ports https=/http=) */
+    bool https;
+};
+
+static int parse_aim(const struct ms_autoconfig *ac, const char *url, struct aim *out)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *explicit_port = NULL;
+    bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+              (strcasecmp(scheme, "https") == 0 || strcasecmp(scheme, "http") == 0);
+    if (ok) {
+        bool has_port = curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
+        size_t hl = strlen(host);
+        if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') /* curl keeps IPv6 brackets */
+            snprintf(out->host, sizeof out->host, "%.*s", (int)(hl - 2), host + 1);
+        else
+            cpy(out->host, sizeof out->host, host);
+        cpy(out->url, sizeof out->url, url);
+        out->https = strcasecmp(scheme, "https") == 0;
+        out->port = (uint16_t)atoi(port);
+        const struct ms_ports *ports = &ac->env->request->ports;
+        out->connect_port = has_port ? out->port : out->https ? ports->https : ports->http;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(explicit_port);
+    curl_url_cleanup(u);
+    return ok ? 0 : -1;
+}
+
+static void aim_job(struct job *j, const struct aim *a)
+{
+    cpy(j->url, sizeof j->url, a->url);
+    cpy(j->host, sizeof j->host, a->host);
+    j->port = a->port;
+    j->connect_port = a->connect_port;
+    j->https = a->https;
+}
+
 /* ---- ending a source ---- */
 
 static void finish(struct job *j, enum ms_pub_outcome outcome, const char *fmt, const char *arg)
@@ -242,33 +289,14 @@ static void take_document(struct job *j, const char *body, size_t len)
             return;
         }
         /* redirectUrl: POST there (https only) */
-        CURLU *u = curl_url();
-        char *scheme = NULL, *host = NULL, *port = NULL;
-        bool ok = u && curl_url_set(u, CURLUPART_URL, target, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-                  strcasecmp(scheme, "https") == 0;
-        if (ok) {
-            cpy(j->url, sizeof j->url, target);
-            cpy(j->host, sizeof j->host, host);
-            j->port = (uint16_t)atoi(port);
-            j->https = true;
-            char *explicit_port = NULL;
-            bool has_port = curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
-            curl_free(explicit_port);
-            j->connect_port = has_port ? j->port : j->ac->env->request->ports.https;
-            if (!in_domain(j->host, j->ac->domain) && !src->redirected_to[0])
-                cpy(src->redirected_to, sizeof src->redirected_to, j->host);
-        }
-        curl_free(scheme);
-        curl_free(host);
-        curl_free(port);
-        curl_url_cleanup(u);
-        if (!ok) {
+        struct aim a;
+        if (parse_aim(j->ac, target, &a) < 0 || !a.https) {
             finish(j, MS_PUB_REDIRECT_REFUSED, "redirectUrl '%s' is not an https URL", target);
             return;
         }
+        aim_job(j, &a);
+        if (!in_domain(j->host, j->ac->domain) && !src->redirected_to[0])
+            cpy(src->redirected_to, sizeof src->redirected_to, j->host);
         job_resolve(j);
         return;
     }
@@ -316,57 +344,31 @@ static void follow(struct job *j, const char *location)
             finish(j, MS_PUB_REDIRECT_REFUSED, "a redirect loop (back to %s)", location);
             return;
         }
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *explicit_port = NULL;
-    bool parsed = u && curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-    bool has_port = parsed && curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
+    struct aim a;
     const char *why = NULL;
-    bool https = parsed && strcasecmp(scheme, "https") == 0;
-    if (!parsed)
-        why = "a redirect to '%s', which is not a URL";
-    else if (!https && strcasecmp(scheme, "http") != 0)
-        why = "a redirect to '%s', which is neither http nor https";
-    else if (j->https && !https)
+    if (parse_aim(j->ac, location, &a) < 0)
+        why = "a redirect to '%s', which is not an http or https URL";
+    else if (j->https && !a.https)
         why = "a redirect from https to plain http ('%s')";
-    else if (j->want_redirect && !https)
+    else if (j->want_redirect && !a.https)
         why = "the http redirect method must lead to https, not to '%s'";
     if (why) {
         finish(j, MS_PUB_REDIRECT_REFUSED, why, location);
-    } else {
-        j->hops++;
-        cpy(j->seen[j->hops], sizeof j->seen[j->hops], location);
-        cpy(j->url, sizeof j->url, location);
-        /* curl gives IPv6 hosts in brackets */
-        const char *h = host;
-        size_t hl = strlen(h);
-        if (hl > 2 && h[0] == '[' && h[hl - 1] == ']')
-            snprintf(j->host, sizeof j->host, "%.*s", (int)(hl - 2), h + 1);
-        else
-            cpy(j->host, sizeof j->host, h);
-        j->port = (uint16_t)atoi(port);
-        j->https = https;
-        const struct ms_ports *ports = &j->ac->env->request->ports;
-        j->connect_port = has_port ? j->port : https ? ports->https : ports->http;
-        if (!in_domain(j->host, j->ac->domain) && !src->redirected_to[0] &&
-            !(src->method == MS_PUB_MX_AUTOCONFIG && j->ac->facts->mx_domain[0] &&
-              in_domain(j->host, j->ac->facts->mx_domain)))
-            cpy(src->redirected_to, sizeof src->redirected_to, j->host);
-        if (j->want_redirect) { /* found the https URL: now ask it */
-            j->want_redirect = false;
-            j->post = true;
-        }
-        trace_event(j, "following the redirect to %s", location);
+        return;
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(explicit_port);
-    curl_url_cleanup(u);
-    if (!why)
-        job_resolve(j);
+    j->hops++;
+    cpy(j->seen[j->hops], sizeof j->seen[j->hops], location);
+    aim_job(j, &a);
+    if (!in_domain(j->host, j->ac->domain) && !src->redirected_to[0] &&
+        !(src->method == MS_PUB_MX_AUTOCONFIG && j->ac->facts->mx_domain[0] &&
+          in_domain(j->host, j->ac->facts->mx_domain)))
+        cpy(src->redirected_to, sizeof src->redirected_to, j->host);
+    if (j->want_redirect) { /* found the https URL: now ask it */
+        j->want_redirect = false;
+        j->post = true;
+    }
+    trace_event(j, "following the redirect to %s", location);
+    job_resolve(j);
 }
 
 static void on_response(void *arg, const struct ms_http_response *r)
@@ -453,14 +455,23 @@ static void job_fetch(struct job *j)
         fail_http(j, MS_HTTP_LOCAL, "out of memory");
 }
 
-static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
+/* The resolver answered ticket arg: its job, or NULL when the job is gone or the resolver is
+ * shutting down. The ticket is freed either way. */
+static struct job *claim(void *arg, bool cancelled)
 {
     struct ticket *t = arg;
     struct job *j = t->job;
     free(t);
-    if (!j || status == MS_DNS_CANCELLED)
+    if (j)
+        j->ticket = NULL;
+    return cancelled ? NULL : j;
+}
+
+static void on_resolved(void *arg, enum ms_dns_status status, const struct ms_dns_answer *answer)
+{
+    struct job *j = claim(arg, status == MS_DNS_CANCELLED);
+    if (!j)
         return;
-    j->ticket = NULL;
     if (status != MS_DNS_OK || !answer || answer->count == 0) {
         char why[300];
         snprintf(why, sizeof why, "%s: %s", j->host,
@@ -585,31 +596,14 @@ static void start_ispdb(struct ms_autoconfig *ac, enum ms_pub_method m, const ch
         char url[600];
         size_t n = strlen(db);
         snprintf(url, sizeof url, "%s%s%s", db, n && db[n - 1] == '/' ? "" : "/", domain);
-        CURLU *u = curl_url();
-        char *host = NULL, *port = NULL, *explicit_port = NULL;
-        bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-                  curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK;
-        bool has_port = ok && curl_url_get(u, CURLUPART_PORT, &explicit_port, 0) == CURLUE_OK;
-        bool https = strncasecmp(db, "https://", 8) == 0;
-        if (ok) {
-            cpy(j->url, sizeof j->url, url);
-            cpy(j->src->url, sizeof j->src->url, url);
-            cpy(j->seen[0], sizeof j->seen[0], url);
-            cpy(j->host, sizeof j->host, host);
-            j->https = https;
-            j->port = (uint16_t)atoi(port);
-            const struct ms_ports *ports = &ac->env->request->ports;
-            j->connect_port = has_port ? j->port : https ? ports->https : ports->http;
-        }
-        curl_free(host);
-        curl_free(port);
-        curl_free(explicit_port);
-        curl_url_cleanup(u);
-        if (!ok) {
+        struct aim a;
+        if (parse_aim(ac, url, &a) < 0) {
             fail_http(j, MS_HTTP_LOCAL, "--autoconfig-db is not a usable URL");
             return;
         }
+        aim_job(j, &a);
+        cpy(j->src->url, sizeof j->src->url, url);
+        cpy(j->seen[0], sizeof j->seen[0], url);
         job_resolve(j);
         return;
     }
@@ -645,12 +639,9 @@ static void start_ispdb(struct ms_autoconfig *ac, enum ms_pub_method m, const ch
 
 static void on_srv(void *arg, enum ms_dns_status status, const struct ms_dns_records *records)
 {
-    struct ticket *t = arg;
-    struct job *j = t->job;
-    free(t);
-    if (!j || status == MS_DNS_CANCELLED)
+    struct job *j = claim(arg, status == MS_DNS_CANCELLED);
+    if (!j)
         return;
-    j->ticket = NULL;
     const struct ms_dns_record *best = NULL;
     for (size_t i = 0; status == MS_DNS_OK && records && i < records->count; i++) {
         const struct ms_dns_record *r = &records->items[i];

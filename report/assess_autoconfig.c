@@ -222,25 +222,33 @@ static size_t group_settings(const struct ms_assess_ctx *c, enum ms_pub_check wa
     return n;
 }
 
+/* The variables a group's finding shares: sources, several, proto, host, port, suggest. */
+static void group_vars(const struct ms_assess_ctx *c, const struct group *g,
+                       struct ms_assess_vars *vs, char *port, size_t port_cap, char *suggest,
+                       size_t suggest_cap)
+{
+    enum ms_protocol p = MS_PROTOCOL_IMAP;
+    setting_protocol(g->ps, &p);
+    snprintf(port, port_cap, "%u", (unsigned)g->ps->port);
+    suggestion(c, p, suggest, suggest_cap);
+    ms_assess_var(vs, "sources", g->sources);
+    ms_assess_var(vs, "several", g->count > 1 ? "yes" : "");
+    ms_assess_var(vs, "proto", ms_assess_proto_upper(p));
+    ms_assess_var(vs, "host", g->ps->host);
+    ms_assess_var(vs, "port", port);
+    ms_assess_var(vs, "suggest", suggest);
+}
+
 static int judge_broken(struct ms_assess_ctx *c)
 {
     struct group g[16];
     size_t n = group_settings(c, MS_PUB_BROKEN, g, 16);
     for (size_t k = 0; k < n; k++) {
-        enum ms_protocol p = MS_PROTOCOL_IMAP;
-        setting_protocol(g[k].ps, &p);
         char port[16], suggest[320];
-        snprintf(port, sizeof port, "%u", (unsigned)g[k].ps->port);
-        suggestion(c, p, suggest, sizeof suggest);
         struct ms_assess_vars vs = {.n = 0};
-        ms_assess_var(&vs, "sources", g[k].sources);
-        ms_assess_var(&vs, "several", g[k].count > 1 ? "yes" : "");
-        ms_assess_var(&vs, "proto", ms_assess_proto_upper(p));
-        ms_assess_var(&vs, "host", g[k].ps->host);
-        ms_assess_var(&vs, "port", port);
+        group_vars(c, &g[k], &vs, port, sizeof port, suggest, sizeof suggest);
         ms_assess_var(&vs, "security", security_words(g[k].ps->security));
         ms_assess_var(&vs, "reason", g[k].v.words);
-        ms_assess_var(&vs, "suggest", suggest);
         int rc =
             ms_assess_emit(c, MS_F_AUTOCONFIG_POINTS_TO_BROKEN, MS_SEV_DEFAULT, g[k].v.endpoint,
                            MS_MSG(MS_F_AUTOCONFIG_POINTS_TO_BROKEN, MS_T_DEFAULT),
@@ -259,18 +267,11 @@ static int judge_insecure(struct ms_assess_ctx *c)
         enum ms_protocol p = MS_PROTOCOL_IMAP;
         setting_protocol(g[k].ps, &p);
         char port[16], suggest[320];
-        snprintf(port, sizeof port, "%u", (unsigned)g[k].ps->port);
-        suggestion(c, p, suggest, sizeof suggest);
         bool tls = endpoint_ok(c->r, c->f, c->n, g[k].v.endpoint);
         struct ms_assess_vars vs = {.n = 0};
-        ms_assess_var(&vs, "sources", g[k].sources);
-        ms_assess_var(&vs, "several", g[k].count > 1 ? "yes" : "");
-        ms_assess_var(&vs, "proto", ms_assess_proto_upper(p));
-        ms_assess_var(&vs, "host", g[k].ps->host);
-        ms_assess_var(&vs, "port", port);
+        group_vars(c, &g[k], &vs, port, sizeof port, suggest, sizeof suggest);
         ms_assess_var(&vs, "text", g[k].ps->security_text);
         ms_assess_var(&vs, "tls", tls ? ms_assess_starttls_cmd(p) : "");
-        ms_assess_var(&vs, "suggest", suggest);
         int rc = ms_assess_emit(c, MS_F_AUTOCONFIG_INSECURE, MS_SEV_DEFAULT, -1,
                                 MS_MSG(MS_F_AUTOCONFIG_INSECURE, MS_T_DEFAULT),
                                 MS_REM(MS_F_AUTOCONFIG_INSECURE, MS_T_DEFAULT), &vs);
