@@ -35,6 +35,8 @@ enum {
     OPT_CERT_CRIT_DAYS,
     OPT_EXPLAIN,
     OPT_NO_CONFIRM,
+    OPT_NO_AUTOCONFIG,
+    OPT_AUTOCONFIG_DB,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +68,8 @@ static const struct option long_options[] = {
     {"cert-crit-days", required_argument, NULL, OPT_CERT_CRIT_DAYS},
     {"explain", required_argument, NULL, OPT_EXPLAIN},
     {"no-confirm", no_argument, NULL, OPT_NO_CONFIRM},
+    {"no-autoconfig", no_argument, NULL, OPT_NO_AUTOCONFIG},
+    {"autoconfig-db", required_argument, NULL, OPT_AUTOCONFIG_DB},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -101,7 +105,9 @@ void ms_options_usage(FILE *out)
         "Options:\n"
         "  --discover DOMAIN        find the servers of a mail domain (like an e-mail address)\n"
         "  --ports NAME=PORT,...    ports for a bare host (names: imap, imaps, pop3, pop3s,\n"
-        "                           submission, submissions)\n"
+        "                           submission, submissions); https, http: where\n"
+        "                           autoconfig/Autodiscover URLs without a port are fetched\n"
+        "                           from (443, 80; for tests)\n"
         "  --protocols LIST         imap, pop3, submission or all (comma-separated); a bare\n"
         "                           host: imap,pop3; an e-mail address: all\n"
         "  --resolve HOST:ADDRESS   use ADDRESS for HOST without DNS; SNI and certificate\n"
@@ -123,6 +129,11 @@ void ms_options_usage(FILE *out)
         "  --no-confirm             do not check on a separate connection whether a server that\n"
         "                           advertises password sign-in before TLS really takes it\n"
         "                           (the check never sends the user's credentials)\n"
+        "  --no-autoconfig          with an e-mail address or --discover, do not fetch what\n"
+        "                           mail programs fetch (Thunderbird autoconfig, Microsoft\n"
+        "                           Autodiscover); by default it is fetched and checked\n"
+        "  --autoconfig-db DIR|URL  also ask an ISPDB-like database: DIR/DOMAIN[.xml] or\n"
+        "                           URL/DOMAIN (e.g. https://autoconfig.thunderbird.net/v1.1)\n"
         "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
         "                           connection) whether the server executes commands\n"
         "                           injected before the TLS handshake\n"
@@ -339,6 +350,13 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         case OPT_VERSION: opt->show_version = true; return 0;
         case OPT_EXPLAIN: opt->explain = optarg; break;
         case OPT_NO_CONFIRM: req->no_plaintext_check = true; break;
+        case OPT_NO_AUTOCONFIG: req->no_autoconfig = true; break;
+        case OPT_AUTOCONFIG_DB:
+            if (!*optarg || strlen(optarg) > 400)
+                return ms_error_set(err, MS_EINVAL,
+                                    "--autoconfig-db needs a directory or an http(s) URL");
+            req->autoconfig_db = optarg;
+            break;
         case ':':
             return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);

@@ -380,7 +380,7 @@ static int setup_http(struct ms_serve *srv, struct ms_error *err)
 
 static void free_serve(struct ms_serve *srv)
 {
-    ms_http_free(srv->http);
+    ms_http_destroy(srv->http);
     srv->http = NULL;
     ms_serve_probe_free_all(srv);
     if (srv->loop)

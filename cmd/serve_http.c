@@ -941,7 +941,7 @@ int ms_http_start(struct ms_loop *loop, const struct ms_http_settings *settings,
     *out = http;
     http = NULL;
 out:
-    ms_http_free(http);
+    ms_http_destroy(http);
     return rc;
 }
 
@@ -957,7 +957,7 @@ void ms_http_quiesce(struct ms_http *http)
     }
 }
 
-void ms_http_free(struct ms_http *http)
+void ms_http_destroy(struct ms_http *http)
 {
     if (!http)
         return;

@@ -86,7 +86,7 @@ void ms_http_quiesce(struct ms_http *http);
 size_t ms_http_active(const struct ms_http *http);
 
 /* Close everything (answers still waiting are dropped). */
-void ms_http_free(struct ms_http *http);
+void ms_http_destroy(struct ms_http *http);
 
 /* Whether the server uses TLS (HTTPS). */
 bool ms_http_is_tls(const struct ms_http *http);

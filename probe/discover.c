@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "probe/autoconfig.h"
 #include "probe/conn.h"
 #include "probe/dns.h"
 #include "probe/plan.h"
@@ -73,6 +74,8 @@ struct ms_discover {
     struct query_ctx *queries[MAX_QUERIES]; /* heap: an answer may outlive the run */
     size_t query_count;                     /* here too: facts may be gone at free time */
     size_t endpoints_added;
+    struct ms_autoconfig *ac; /* what mail programs fetch (issue 16), NULL with --no-autoconfig */
+    bool dns_done;            /* every DNS question answered (duration_ms recorded) */
 };
 
 /* The usual names, in the order mail programs guess them. */
@@ -284,6 +287,15 @@ static void on_mx(void *arg, enum ms_dns_status status, const struct ms_dns_reco
     struct ms_discover *d = q->d;
     if (!answer_query(q, status, records ? records->message : NULL))
         return;
+    const char *best = NULL;
+    int best_pref = 0;
+    for (size_t i = 0; status == MS_DNS_OK && records && i < records->count; i++)
+        if (strcmp(records->items[i].host, ".") != 0 &&
+            (!best || records->items[i].priority < best_pref)) {
+            best = records->items[i].host;
+            best_pref = records->items[i].priority;
+        }
+    ms_autoconfig_mx(d->ac, best);
     if (status == MS_DNS_OK && records) {
         d->mx = *records;
         for (size_t i = 0; i < records->count; i++) {
@@ -481,15 +493,75 @@ static void maybe_finish(struct ms_discover *d)
 {
     if (d->finished || !d->planned || d->pending > 0)
         return;
+    if (!d->dns_done) {
+        d->dns_done = true;
+        d->facts->duration_ms = (ms_loop_now() - d->t0) * 1000.0;
+    }
+    if (ms_autoconfig_busy(d->ac)) /* its servers may still become candidates */
+        return;
     d->finished = true;
-    d->facts->duration_ms = (ms_loop_now() - d->t0) * 1000.0;
     ms_session_env_release(d->env);
+}
+
+/* ---- what mail programs fetch (probe/autoconfig.c) ---- */
+
+static size_t kept_candidates(const struct ms_discover *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->facts->candidate_count; i++)
+        n += d->facts->candidates[i].dropped[0] == '\0';
+    return n;
+}
+
+/* A source named servers: each IMAP/POP3 one not yet a candidate becomes one (a plaintext
+ * setting is probed with STARTTLS on its port: whether the server could do better). */
+static void on_published(void *arg, const struct ms_pub_source *src)
+{
+    struct ms_discover *d = arg;
+    struct ms_discovery *f = d->facts;
+    if (d->finished)
+        return;
+    enum ms_source source =
+        src->method >= MS_PUB_AUTODISCOVER_DOMAIN ? MS_SOURCE_AUTODISCOVER : MS_SOURCE_AUTOCONFIG;
+    const char *name = src->final_url[0] ? src->final_url : src->url;
+    for (size_t i = 0; i < src->server_count; i++) {
+        const struct ms_pub_server *ps = &src->servers[i];
+        enum ms_protocol p;
+        if (strcmp(ps->type, "imap") == 0)
+            p = MS_PROTOCOL_IMAP;
+        else if (strcmp(ps->type, "pop3") == 0)
+            p = MS_PROTOCOL_POP3;
+        else
+            continue; /* submission is reported only */
+        if (!wanted(d, p) || !ps->host[0] || strlen(ps->host) > MS_MAX_HOST)
+            continue;
+        enum ms_security sec =
+            ps->security == MS_SECURITY_NONE ? MS_SECURITY_STARTTLS : ps->security;
+        size_t before = f->candidate_count, kept = kept_candidates(d);
+        add_candidate(d, ps->host, ps->port, p, sec, source, name, (int)i, -1);
+        if (f->candidate_count == before || !d->planned)
+            continue; /* probed already, or plan_candidates will take it */
+        struct ms_candidate *c = &f->candidates[before];
+        struct host_entry *h = kept < MS_DISCOVERY_MAX_ENDPOINTS ? want_host(d, c->host) : NULL;
+        if (!h) {
+            snprintf(c->dropped, sizeof c->dropped, "limit reached");
+            continue;
+        }
+        if (h->done)
+            start_candidate(d, c, h);
+    }
+}
+
+static void on_published_done(void *arg)
+{
+    maybe_finish(arg);
 }
 
 void ms_discover_abort(struct ms_discover *d)
 {
     if (!d || d->finished)
         return;
+    ms_autoconfig_abort(d->ac);
     for (size_t i = 0; i < d->facts->query_count; i++) {
         struct query_ctx *q = d->queries[i];
         if (q->answered)
@@ -530,6 +602,13 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
         ms_discover_abort(d);
         return 0;
     }
+    /* What mail programs fetch, beside the DNS questions (never with --no-autoconfig). */
+    if (!req->no_autoconfig) {
+        struct ms_autoconfig_hooks hooks = {on_published, on_published_done, d};
+        if (ms_autoconfig_start(env, &facts->published, facts->domain, facts->user, &hooks,
+                                &d->ac) < 0)
+            d->ac = NULL; /* out of memory: discovery goes on without it */
+    }
     /* Every question at once: SRV for each service, MX, and the conventional names. */
     for (int svc = 0; svc < SVC_COUNT; svc++) {
         if (!wanted(d, services[svc].protocol))
@@ -546,7 +625,10 @@ int ms_discover_start(struct ms_session_env *env, struct ms_discovery *facts,
     if (q && ms_dns_query(env->dns, facts->domain, MS_DNS_MX, on_mx, q) < 0) {
         q->returned = true;
         answer_query(q, MS_DNS_ERROR, "out of memory");
+        q = NULL;
     }
+    if (!q)
+        ms_autoconfig_mx(d->ac, NULL); /* no MX answer will come */
     for (size_t i = 0; i < sizeof conventional / sizeof conventional[0]; i++) {
         bool any = false;
         for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
@@ -567,6 +649,7 @@ void ms_discover_free(struct ms_discover *d)
 {
     if (!d)
         return;
+    ms_autoconfig_free(d->ac);
     for (size_t i = 0; i < d->query_count; i++) {
         if (d->queries[i]->returned)
             free(d->queries[i]);

@@ -12,6 +12,7 @@
 #include "probe/conn.h"
 #include "probe/discover.h"
 #include "probe/dns.h"
+#include "probe/http.h"
 #include "probe/loop.h"
 #include "probe/redact.h"
 #include "probe/session.h"
@@ -44,6 +45,7 @@ struct ms_run {
 struct ms_engine {
     struct ms_loop *loop;
     struct ms_dns *dns;
+    struct ms_http *http; /* autoconfig / Autodiscover fetches, created on first use */
     SSL_CTX *tls_ctx;
     const struct ms_fleet_settings *settings;
     struct ms_error *dns_error;
@@ -207,6 +209,18 @@ static int need_dns(struct ms_session_env *env)
     return 0;
 }
 
+static int need_http(struct ms_session_env *env)
+{
+    struct ms_engine *engine = ((struct ms_run *)env)->engine;
+    if (!engine->http) {
+        int rc = ms_http_new(engine->loop, engine->tls_ctx, &engine->http, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    env->http = engine->http;
+    return 0;
+}
+
 /* The run is out of time: everything still open ends now, charged to its phase. */
 static void on_deadline(void *arg)
 {
@@ -366,6 +380,8 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     env->t0 = ms_loop_now();
     env->started_at = out->started_at;
     env->need_dns = need_dns;
+    env->http = engine->http;
+    env->need_http = need_http;
     env->add_endpoint = add_endpoint;
     env->plaintext_check = start_plaintext_check;
     env->sessions = run->sessions;
@@ -579,7 +595,8 @@ out:
         engine.finished = run->next_done;
         free_run(run);
     }
-    ms_dns_free(engine.dns); /* last: late answers find only orphaned tickets */
+    ms_http_free(engine.http); /* its transfers ended with their runs */
+    ms_dns_free(engine.dns);   /* last: late answers find only orphaned tickets */
     if (engine.loop) {
         ms_loop_timer_cancel(engine.loop, &engine.reap);
         ms_loop_timer_cancel(engine.loop, &engine.trust);

@@ -14,7 +14,9 @@ struct ms_ports ms_plan_default_ports(void)
                              .pop3 = 110,
                              .pop3s = 995,
                              .submission = 587,
-                             .submissions = 465};
+                             .submissions = 465,
+                             .https = 443,
+                             .http = 80};
 }
 
 static bool is_ipv6(const char *s)
@@ -257,10 +259,14 @@ int ms_plan_parse_ports(const char *text, struct ms_ports *ports, struct ms_erro
             slot = &ports->pop3;
         else if (name_len == 5 && strncasecmp(p, "pop3s", 5) == 0)
             slot = &ports->pop3s;
+        else if (name_len == 5 && strncasecmp(p, "https", 5) == 0)
+            slot = &ports->https; /* autoconfig / Autodiscover (issue 16) */
+        else if (name_len == 4 && strncasecmp(p, "http", 4) == 0)
+            slot = &ports->http;
         if (!slot)
             return ms_error_set(err, MS_EINVAL,
                                 "--ports: unknown name '%.*s' (use imap, imaps, pop3, pop3s, "
-                                "submission, submissions)",
+                                "submission, submissions, https, http)",
                                 (int)name_len, p);
         *slot = value;
         p += item;

@@ -33,9 +33,11 @@ struct ms_endpoint_spec {
                              taken before TLS (never with the user's credentials) */
 };
 
-/* Port numbers for a bare host's (or a guessed host's) standard endpoints. */
+/* Port numbers for a bare host's (or a guessed host's) standard endpoints, and the ports the
+ * autoconfig and Autodiscover URLs without a port are fetched from (443, 80). */
 struct ms_ports {
     uint16_t imap, imaps, pop3, pop3s, submission, submissions;
+    uint16_t https, http;
 };
 
 #define MS_MAX_POLICY_PORTS 16
@@ -103,6 +105,9 @@ struct ms_request {
     struct ms_connect_policy policy; /* where connects may go (serve); all zero = anywhere */
     void *context; /* the submitter's own pointer (serve: its HTTP request); probe/ never
                       reads it, it comes back with the request in the callbacks */
+    /* What mail programs fetch (issue 16): autoconfig and Autodiscover, with discovery. */
+    bool no_autoconfig;        /* --no-autoconfig */
+    const char *autoconfig_db; /* --autoconfig-db DIR|URL: an ISPDB-like source, or NULL */
 };
 
 /* Free the request's endpoint list (the request itself stays usable, with none). */

@@ -76,7 +76,59 @@ const char *ms_source_name(enum ms_source s)
     case MS_SOURCE_SRV: return "srv";
     case MS_SOURCE_MX: return "mx";
     case MS_SOURCE_CONVENTIONAL: return "conventional";
+    case MS_SOURCE_AUTOCONFIG: return "autoconfig";
+    case MS_SOURCE_AUTODISCOVER: return "autodiscover";
     default: return "target";
+    }
+}
+
+const char *ms_pub_method_name(enum ms_pub_method m)
+{
+    static const char *const names[MS_PUB_METHOD_COUNT] = {
+        [MS_PUB_AUTOCONFIG] = "autoconfig",
+        [MS_PUB_WELL_KNOWN] = "well_known",
+        [MS_PUB_AUTOCONFIG_HTTP] = "autoconfig_http",
+        [MS_PUB_WELL_KNOWN_HTTP] = "well_known_http",
+        [MS_PUB_ISPDB] = "ispdb",
+        [MS_PUB_MX_AUTOCONFIG] = "mx_autoconfig",
+        [MS_PUB_MX_ISPDB] = "mx_ispdb",
+        [MS_PUB_AUTODISCOVER_DOMAIN] = "autodiscover_domain",
+        [MS_PUB_AUTODISCOVER] = "autodiscover",
+        [MS_PUB_AUTODISCOVER_REDIRECT] = "autodiscover_redirect",
+        [MS_PUB_AUTODISCOVER_SRV] = "autodiscover_srv",
+    };
+    return (unsigned)m < MS_PUB_METHOD_COUNT ? names[m] : "unknown";
+}
+
+const char *ms_pub_outcome_name(enum ms_pub_outcome o)
+{
+    switch (o) {
+    case MS_PUB_PENDING: return "unfinished";
+    case MS_PUB_SETTINGS: return "settings";
+    case MS_PUB_NOT_FOUND: return "not_found";
+    case MS_PUB_SIGN_IN_REQUIRED: return "sign_in_required";
+    case MS_PUB_INVALID: return "invalid";
+    case MS_PUB_HTTP_ERROR: return "http_error";
+    case MS_PUB_FAILED: return "failed";
+    case MS_PUB_REDIRECT_REFUSED: return "redirect_refused";
+    case MS_PUB_AD_ERROR: return "autodiscover_error";
+    default: return "skipped";
+    }
+}
+
+const char *ms_http_failure_name(enum ms_http_failure f)
+{
+    switch (f) {
+    case MS_HTTP_OK: return "ok";
+    case MS_HTTP_DNS: return "dns";
+    case MS_HTTP_REFUSED: return "refused";
+    case MS_HTTP_TIMEOUT: return "timeout";
+    case MS_HTTP_UNREACHABLE: return "unreachable";
+    case MS_HTTP_TLS: return "tls";
+    case MS_HTTP_CERT: return "certificate";
+    case MS_HTTP_TOO_LARGE: return "too_large";
+    case MS_HTTP_PROTOCOL: return "protocol";
+    default: return "local";
     }
 }
 
@@ -105,6 +157,9 @@ void ms_result_free(struct ms_result *result)
     ms_strlist_free(&d->srv_not_offered);
     ms_strlist_free(&d->srv_unresolvable);
     ms_strlist_free(&d->submission);
+    for (size_t i = 0; d->published.sources && i < MS_PUB_METHOD_COUNT; i++)
+        free(d->published.sources[i].servers);
+    free(d->published.sources);
     *d = (struct ms_discovery){0};
     for (size_t i = 0; i < result->endpoint_count; i++)
         ms_endpoint_result_free(&result->endpoints[i]);

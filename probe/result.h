@@ -144,6 +144,8 @@ enum ms_source {
     MS_SOURCE_SRV,          /* an RFC 6186 / 8314 SRV record */
     MS_SOURCE_MX,           /* a host named by an MX record, on the standard ports */
     MS_SOURCE_CONVENTIONAL, /* a guessed name: imap.<domain>, pop.<domain>, mail.<domain>, ... */
+    MS_SOURCE_AUTOCONFIG,   /* a server a Thunderbird autoconfig file names (issue 16) */
+    MS_SOURCE_AUTODISCOVER, /* a server a Microsoft Autodiscover response names */
 };
 
 /* A TCP connect to the first address of one family, made beside the main session so the
@@ -322,6 +324,119 @@ struct ms_candidate {
     char dropped[64];    /* why not probed: "does not resolve", "limit reached", "" */
 };
 
+/* ---- what mail programs fetch to set themselves up (autoconfig, Autodiscover) ---- */
+
+/* How one HTTP fetch ended below HTTP (an HTTP answer of any status is MS_HTTP_OK). */
+enum ms_http_failure {
+    MS_HTTP_OK,
+    MS_HTTP_DNS,         /* the host has no address (NXDOMAIN, no A/AAAA, no answer) */
+    MS_HTTP_REFUSED,     /* connection refused */
+    MS_HTTP_TIMEOUT,     /* no answer in time (connect, TLS, the response, the deadline) */
+    MS_HTTP_UNREACHABLE, /* network or host unreachable */
+    MS_HTTP_TLS,         /* the TLS handshake failed */
+    MS_HTTP_CERT,        /* the certificate did not verify (cert_problem says why) */
+    MS_HTTP_TOO_LARGE,   /* the body exceeded the cap */
+    MS_HTTP_PROTOCOL,    /* not HTTP, or the server closed or reset the connection */
+    MS_HTTP_LOCAL,       /* out of memory or another local error */
+};
+
+/* Where a mail program looks, in the order the program uses (Thunderbird: the provider's
+ * autoconfig over https, then http, then an ISPDB, then the MX host's domain; Outlook:
+ * Autodiscover POX at the domain, at autodiscover.<domain>, the http redirect, SRV). */
+enum ms_pub_method {
+    MS_PUB_AUTOCONFIG,      /* https://autoconfig.D/mail/config-v1.1.xml?emailaddress=A */
+    MS_PUB_WELL_KNOWN,      /* https://D/.well-known/autoconfig/mail/config-v1.1.xml */
+    MS_PUB_AUTOCONFIG_HTTP, /* the same two over plain http */
+    MS_PUB_WELL_KNOWN_HTTP,
+    MS_PUB_ISPDB,                 /* --autoconfig-db: a local ISPDB-like directory or URL */
+    MS_PUB_MX_AUTOCONFIG,         /* https://autoconfig.<MX host's base domain>/... */
+    MS_PUB_MX_ISPDB,              /* --autoconfig-db for the MX host's base domain */
+    MS_PUB_AUTODISCOVER_DOMAIN,   /* POST https://D/autodiscover/autodiscover.xml */
+    MS_PUB_AUTODISCOVER,          /* POST https://autodiscover.D/autodiscover/autodiscover.xml */
+    MS_PUB_AUTODISCOVER_REDIRECT, /* GET http://autodiscover.D/autodiscover/autodiscover.xml:
+                                     a redirect to https, then POST there */
+    MS_PUB_AUTODISCOVER_SRV,      /* SRV _autodiscover._tcp.D, then POST https://target:port */
+    MS_PUB_METHOD_COUNT
+};
+
+/* What a source said, in the end. */
+enum ms_pub_outcome {
+    MS_PUB_PENDING,          /* not finished (the run ended first: see failure) */
+    MS_PUB_SETTINGS,         /* a valid document with server settings */
+    MS_PUB_NOT_FOUND,        /* nothing published there: no such host, 404/410, no SRV */
+    MS_PUB_SIGN_IN_REQUIRED, /* 401 (or 403) without credentials: Outlook asks the user to
+                                sign in (mailscope never sends credentials there) */
+    MS_PUB_INVALID,          /* a document that does not parse or lacks required fields */
+    MS_PUB_HTTP_ERROR,       /* another HTTP status (5xx, an unexpected 2xx/3xx) */
+    MS_PUB_FAILED,           /* the fetch failed below HTTP (failure says how) */
+    MS_PUB_REDIRECT_REFUSED, /* a redirect not followed: loop, too many, https to http, or
+                                to a scheme other than http(s) */
+    MS_PUB_AD_ERROR,         /* an Autodiscover <Error> response */
+    MS_PUB_SKIPPED,          /* not asked: nothing to ask (no MX, the MX's domain is D, no
+                                --autoconfig-db) */
+};
+
+/* One server setting a mail program is told (an incomingServer/outgoingServer of an
+ * autoconfig file, a Protocol of an Autodiscover response). */
+struct ms_pub_server {
+    char type[8];   /* "imap", "pop3", "smtp" */
+    char host[256]; /* placeholders expanded */
+    uint16_t port;
+    enum ms_security security;  /* IMPLICIT (SSL), STARTTLS, NONE (plain) */
+    char security_text[32];     /* as written: "SSL", "STARTTLS", "plain", "SSL on" */
+    char authentication[256];   /* "password-cleartext, OAuth2", "SPA off", "" */
+    char username[256];         /* the user name a program will use (expanded), "" */
+    char username_pattern[256]; /* as written: "%EMAILADDRESS%", "" */
+    unsigned long line;         /* where the setting starts in the document */
+};
+
+#define MS_PUB_MAX_EXCHANGES 6 /* requests kept per source (a redirect chain) */
+
+/* One HTTP request of a source. */
+struct ms_http_exchange {
+    char method[8];   /* "GET", "POST" */
+    char url[300];    /* sanitized */
+    char address[64]; /* the address connected to, "" */
+    long status;      /* the HTTP status, 0 when none */
+    enum ms_http_failure failure;
+    char message[160];
+    double duration_ms;
+};
+
+struct ms_pub_source {
+    enum ms_pub_method method;
+    char url[300];       /* the first URL asked; for SRV, the record's name */
+    char final_url[300]; /* where the document came from after redirects, "" */
+    enum ms_pub_outcome outcome;
+    enum ms_http_failure failure;      /* FAILED: how */
+    enum ms_cert_problem cert_problem; /* failure CERT: why */
+    long status;                       /* the last HTTP status, 0 when none */
+    char message[256];                 /* why it did not give settings, in words, "" */
+    unsigned long error_line;          /* INVALID: where (0: not about a place) */
+    unsigned long error_column;
+    bool plain_http;               /* the document came over plain http */
+    char redirected_to[256];       /* a redirect to a host outside the domain: the host */
+    char redirect_address[256];    /* Autodiscover redirectAddr followed: the address */
+    char provider[128];            /* emailProvider id, Autodiscover DisplayName */
+    char error_code[16];           /* Autodiscover <ErrorCode> */
+    struct ms_pub_server *servers; /* owned; in the document's order */
+    size_t server_count;
+    bool servers_truncated;
+    size_t servers_skipped; /* settings of kinds not probed here (Exchange, EWS) */
+    struct ms_http_exchange exchanges[MS_PUB_MAX_EXCHANGES];
+    size_t exchange_count;
+    double duration_ms;
+};
+
+struct ms_published {
+    bool performed;                /* fetched (discovery, and not --no-autoconfig) */
+    char address[300];             /* the e-mail address asked about ("postmaster@D" without one) */
+    char mx_domain[256];           /* the MX host's base domain used, "" */
+    struct ms_pub_source *sources; /* owned: MS_PUB_METHOD_COUNT entries indexed by enum
+                                      ms_pub_method when performed, else NULL */
+    double duration_ms;
+};
+
 struct ms_discovery {
     bool performed;
     char domain[256];
@@ -336,6 +451,7 @@ struct ms_discovery {
     struct ms_strlist submission; /* reported only: "_submissions._tcp: 0 1 465 smtp.example.com" */
     double duration_ms;           /* from the first query to the last answer */
     char resolver[160]; /* who was asked: "127.0.0.1:53" (--dns-server), or the system's */
+    struct ms_published published; /* autoconfig / Autodiscover (issue 16) */
 };
 
 struct ms_result {
@@ -353,11 +469,15 @@ struct ms_result {
     struct ms_discovery discovery; /* performed only for e-mail / --discover targets */
 };
 
-const char *ms_protocol_name(enum ms_protocol p); /* "imap", "pop3", "submission" */
-const char *ms_security_name(enum ms_security s); /* "implicit", "starttls", "none" */
-const char *ms_phase_name(enum ms_phase p);       /* "resolve", "connect", ... */
-const char *ms_failure_name(enum ms_failure f);   /* "none", "tcp_refused", ... */
-const char *ms_source_name(enum ms_source s);     /* "target", "srv", "mx", "conventional" */
+const char *ms_protocol_name(enum ms_protocol p);         /* "imap", "pop3", "submission" */
+const char *ms_security_name(enum ms_security s);         /* "implicit", "starttls", "none" */
+const char *ms_phase_name(enum ms_phase p);               /* "resolve", "connect", ... */
+const char *ms_failure_name(enum ms_failure f);           /* "none", "tcp_refused", ... */
+const char *ms_source_name(enum ms_source s);             /* "target", "srv", "mx", "conventional",
+                                                             "autoconfig", "autodiscover" */
+const char *ms_pub_method_name(enum ms_pub_method m);     /* "autoconfig", "well_known", ... */
+const char *ms_pub_outcome_name(enum ms_pub_outcome o);   /* "settings", "not_found", ... */
+const char *ms_http_failure_name(enum ms_http_failure f); /* "ok", "refused", ... */
 
 /* OpenSSL's X509_V_ERR_* verification error as a typed problem (probe/ and test fixtures). */
 enum ms_cert_problem ms_cert_problem_from_openssl(int code);

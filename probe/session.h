@@ -16,6 +16,7 @@
 #include "probe/result.h"
 
 struct ms_session;
+struct ms_http;
 
 /* What the engine shares with every session. */
 struct ms_session_env {
@@ -38,7 +39,9 @@ struct ms_session_env {
                          double resolve_ms); /* The main session s advertised password sign-in
                                                 before TLS: start the check. */
     void (*plaintext_check)(struct ms_session_env *env, struct ms_session *s);
-    struct ms_session *sessions; /* every session, for choosing who signs in */
+    struct ms_session *sessions;                  /* every session, for choosing who signs in */
+    struct ms_http *http;                         /* autoconfig fetches; NULL until needed */
+    int (*need_http)(struct ms_session_env *env); /* creates env->http on first use */
     size_t session_count;
     bool auth_claimed[MS_PROTOCOL_COUNT]; /* per protocol: an endpoint is signing in */
 };

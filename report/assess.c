@@ -221,6 +221,7 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     memset(out, 0, sizeof *out);
     out->recommended[0] = out->recommended[1] = -1;
     out->preferred = -1;
+    out->pub_program[0] = out->pub_program[1] = -1;
     if (opt)
         c.warn_days = opt->cert_warn_days;
     for (size_t i = 1; i < result->endpoint_count; i++)
@@ -240,7 +241,7 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             (rc = ms_assess_judge_capabilities(&c, idx)))
             goto out;
     }
-    if ((rc = ms_assess_judge_discovery(&c)))
+    if ((rc = ms_assess_judge_discovery(&c)) || (rc = ms_assess_judge_autoconfig(&c)))
         goto out;
 
     /* Which protocols get a verdict: the requested ones, and any that was probed. */
@@ -353,6 +354,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     }
     ms_assess_recommend(&c, out, srv_status);
     ms_assess_make_summary(&c, out);
+    if ((rc = ms_assess_autoconfig_verdicts(&c, out)))
+        goto out;
 
 out:
     free(c.f);
@@ -363,6 +366,7 @@ out:
         memset(out, 0, sizeof *out);
         out->recommended[0] = out->recommended[1] = -1;
         out->preferred = -1;
+        out->pub_program[0] = out->pub_program[1] = -1;
     }
     return rc;
 }
@@ -373,6 +377,9 @@ void ms_assessment_free(struct ms_assessment *a)
         return;
     free(a->findings);
     free(a->endpoint_status);
+    free(a->pub_verdicts);
+    a->pub_verdicts = NULL;
+    a->pub_program[0] = a->pub_program[1] = -1;
     a->findings = NULL;
     a->endpoint_status = NULL;
     a->finding_count = 0;

@@ -180,6 +180,25 @@ struct ms_summary {
     char schedule[640];                /* the recommended send/receive schedule, in words */
 };
 
+/* ---- what mail programs are told (autoconfig, Autodiscover; issue 16) ----------------- */
+
+/* How a setting a mail program is told fares against what was probed. */
+enum ms_pub_check {
+    MS_PUB_WORKS,       /* its endpoint works securely */
+    MS_PUB_INSECURE,    /* the setting says no encryption (the endpoint may offer TLS) */
+    MS_PUB_BROKEN,      /* its endpoint failed, or is not secure */
+    MS_PUB_NOT_CHECKED, /* not probed: sending, a protocol not asked for, the endpoint limit */
+};
+
+struct ms_pub_verdict {
+    enum ms_pub_check check;
+    long endpoint;   /* index into result->endpoints of the endpoint that checked it, or -1 */
+    char words[200]; /* "works", "refused the connection", "not checked: ..." */
+};
+
+const char *ms_pub_check_name(enum ms_pub_check c); /* "works", "insecure", "broken",
+                                                       "not_checked" */
+
 struct ms_assessment {
     enum ms_status status;       /* overall */
     struct ms_finding *findings; /* sorted worst first, then by endpoint order */
@@ -203,7 +222,21 @@ struct ms_assessment {
     /* The account-feature summary and schedule: a pure function of the result, so the text
      * and JSON reports agree. */
     struct ms_summary summary;
+
+    /* What mail programs are told: one verdict per published setting (pub_first[m] is the
+     * first of source m's, in result->discovery.published.sources[m].servers order); the
+     * source Thunderbird (pub_program[0]) and Outlook (pub_program[1]) would use, -1 when
+     * none; and, when what they would configure differs from `recommended`, why, in words. */
+    struct ms_pub_verdict *pub_verdicts;
+    size_t pub_first[MS_PUB_METHOD_COUNT];
+    int pub_program[2];
+    char autoconfig_note[800];
 };
+
+/* The verdict of setting k of published source m, or NULL. */
+const struct ms_pub_verdict *ms_assess_pub_verdict(const struct ms_result *result,
+                                                   const struct ms_assessment *a,
+                                                   enum ms_pub_method m, size_t k);
 
 /* True when feature id (e.g. "push_mail") is answered yes, or with a value that is not a
  * refusal, for some protocol in play. False for unknown ids. */

@@ -149,6 +149,9 @@ bool ms_assess_protocol_not_offered(const struct ms_result *r, enum ms_protocol 
 size_t ms_assess_dns_failures(const struct ms_discovery *d, size_t *asked, size_t *timeouts);
 void ms_assess_no_server_words(const struct ms_assess_ctx *c, enum ms_protocol p, char *buf,
                                size_t cap);
+/* assess_autoconfig.c */
+int ms_assess_judge_autoconfig(struct ms_assess_ctx *c);
+int ms_assess_autoconfig_verdicts(const struct ms_assess_ctx *c, struct ms_assessment *a);
 /* assess_recommend.c */
 int ms_assess_rank_cmp(const struct ms_result *r, const enum ms_status *st, size_t i, size_t j);
 void ms_assess_recommend(const struct ms_assess_ctx *c, struct ms_assessment *a,

@@ -15,9 +15,11 @@ static int source_rank(enum ms_source s)
 {
     switch (s) {
     case MS_SOURCE_SRV: return 0;
-    case MS_SOURCE_MX: return 1;
-    case MS_SOURCE_CONVENTIONAL: return 2;
-    default: return 3;
+    case MS_SOURCE_AUTOCONFIG: /* published by the domain like SRV, for one program */
+    case MS_SOURCE_AUTODISCOVER: return 1;
+    case MS_SOURCE_MX: return 2;
+    case MS_SOURCE_CONVENTIONAL: return 3;
+    default: return 4;
     }
 }
 

@@ -1073,6 +1073,116 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Delete or archive old mail (empty Trash and Junk too), or ask the mail admin for a larger quota.",
                 },
         },
+    [MS_F_AUTOCONFIG_POINTS_TO_BROKEN] =
+        {
+            .code = "autoconfig.points_to_broken",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "A server that an autoconfig file or an Autodiscover response names (a setting mail programs configure without asking) does not work securely: it fails, or its certificate does not verify. The message quotes the endpoint's own finding.",
+            .why = "Thunderbird and Outlook set accounts up from these files: users get a server that does not work, and a helpdesk ticket (\"Thunderbird set me up with the wrong server\").",
+            .remedy_doc = "Fix that server, or change the file to name one that works (the report's `recommended` settings).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{sources} {?several:tell}{!several:tells} mail programs to use {proto} at {host}:{port} ({security}), which {reason}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Make {host}:{port} work, or change {?several:these files}{!several:the file} to name a server that does{?suggest: ({suggest} works)}.",
+                },
+        },
+    [MS_F_AUTOCONFIG_INSECURE] =
+        {
+            .code = "autoconfig.insecure",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "An autoconfig file or Autodiscover response tells mail programs to connect without encryption (socketType `plain`, SSL off, Encryption None), or the autoconfig file is only served over plain http.",
+            .why = "Without encryption, passwords and mail cross the network in clear text; a file fetched over plain http can be rewritten by anyone on the path to send users to a server of the attacker's choosing.",
+            .remedy_doc = "Publish SSL (implicit TLS) or STARTTLS settings; serve the autoconfig file over https (https://autoconfig.DOMAIN/mail/config-v1.1.xml).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{sources} {?several:tell}{!several:tells} mail programs to use {proto} at {host}:{port} without encryption ({text}): passwords and mail would cross the network in clear text.{?tls: The server offers {tls} there.}",
+                    [MS_T_INSECURE_HTTP_ONLY] = "The autoconfig file for {domain} is only served over plain http ({url}): anyone on the network path can rewrite it and send mail programs to a server of their choosing.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Change the setting to {?suggest:{suggest}}{!suggest:SSL (implicit TLS) or STARTTLS}.",
+                    [MS_T_INSECURE_HTTP_ONLY] = "Serve the file over https: https://autoconfig.{domain}/mail/config-v1.1.xml with a certificate for autoconfig.{domain}.",
+                },
+        },
+    [MS_F_AUTOCONFIG_DISAGREES] =
+        {
+            .code = "autoconfig.disagrees",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning (info when every one works)",
+            .when = "For one protocol, Thunderbird's autoconfig, Outlook's Autodiscover and the SRV records name different servers (host or port): different mail programs get different settings.",
+            .why = "Users of different programs end up on different servers; usually one of the sources is stale. When they all work it is only untidy.",
+            .remedy_doc = "Publish the same (working) server in autoconfig, Autodiscover and the SRV records.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Mail programs are told different {proto} servers: {list}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Publish the same server everywhere{?suggest: ({suggest} works)}: autoconfig, Autodiscover and the SRV records.",
+                },
+        },
+    [MS_F_AUTOCONFIG_INVALID] =
+        {
+            .code = "autoconfig.invalid",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "An autoconfig file or Autodiscover response that mail programs fetch does not parse, or lacks a required field (hostname, port, socketType; an incoming server); the message names the line.",
+            .why = "Mail programs ignore a broken file and fall back to guessing, which may pick a wrong or insecure server.",
+            .remedy_doc = "Fix the file (clientConfig 1.1 / Autodiscover POX); check it with an XML validator.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{kind} at {url} is not usable: {error}{?line: (line {line}{?column:, column {column}})}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Fix the file at {url}{?line: around line {line}}: it must be well-formed XML with every server's hostname, port and socketType (an Autodiscover response: Protocol Type, Server, Port).",
+                },
+        },
+    [MS_F_AUTODISCOVER_REDIRECT_OTHER_DOMAIN] =
+        {
+            .code = "autodiscover.redirect_other_domain",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "Autodiscover for the domain leads to a host in another domain (an HTTP redirect, the http redirect method, a redirectUrl/redirectAddr, or an SRV target).",
+            .why = "Outlook asks the user whether to let that site configure the account; a user who agrees sends the password there. It is the classic way Autodiscover leaks credentials.",
+            .remedy_doc = "Serve Autodiscover under your own domain (autodiscover.DOMAIN); if the other domain is not your provider, remove the redirect.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "Autodiscover for {domain} ({url}) leads to {target}, another domain: Outlook asks the user whether to allow it, and a user who agrees sends their password to {target}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "If {target} is your mail provider, publish Autodiscover under your own domain (https://autodiscover.{domain}/autodiscover/autodiscover.xml) so users are not asked; if it is not, remove the redirect at once.",
+                },
+        },
+    [MS_F_AUTOCONFIG_USERNAME_PATTERN] =
+        {
+            .code = "autoconfig.username_pattern",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .severity_doc = "warning",
+            .when = "With `--user`: the user name an autoconfig file or Autodiscover response tells mail programs to use differs from the one that signed in.",
+            .why = "The mail program is set up with a user name the server refuses, and the user is asked for a password that seems wrong.",
+            .remedy_doc = "Change the file's username (%EMAILADDRESS% or %EMAILLOCALPART%) to the form the server accepts.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{sources} {?several:tell}{!several:tells} mail programs to sign in to {proto} as \"{told}\"{?pattern: ({pattern})}, but \"{user}\" is the name that signed in.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Change the username to {?fix:{fix}}{!fix:\"{user}\"} so mail programs use the name the server accepts.",
+                },
+        },
     [MS_F_PERF_RESPONSE_TIME] =
         {
             .code = "perf.response_time",

@@ -71,6 +71,13 @@ enum ms_finding_id {
     MS_F_AUTH_NOT_ATTEMPTED_INSECURE,
     MS_F_AUTH_NOT_ATTEMPTED,
     MS_F_ACCOUNT_QUOTA_NEARLY_FULL,
+    /* what mail programs are told (autoconfig, Autodiscover; issue 16) */
+    MS_F_AUTOCONFIG_POINTS_TO_BROKEN,
+    MS_F_AUTOCONFIG_INSECURE,
+    MS_F_AUTOCONFIG_DISAGREES,
+    MS_F_AUTOCONFIG_INVALID,
+    MS_F_AUTODISCOVER_REDIRECT_OTHER_DOMAIN,
+    MS_F_AUTOCONFIG_USERNAME_PATTERN,
     MS_F_PERF_RESPONSE_TIME,
     MS_F_REQUIRE_UNMET,
     MS_F_FORBID_PRESENT,
@@ -182,6 +189,8 @@ enum {
     MS_T_PLAINTEXT_POP3 = 1,
     /* proto.capability_malformed: remedies */
     MS_T_MALFORMED_IGNORED = 1, /* the token was ignored (not read) */
+    /* autoconfig.insecure */
+    MS_T_INSECURE_HTTP_ONLY = 1,
 };
 
 /* The server settings a remedy names ({server_setting}), per topic: the identified

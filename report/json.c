@@ -665,6 +665,142 @@ out:
     return ret;
 }
 
+/* ---- what mail programs are told (autoconfig, Autodiscover) ---- */
+
+static json_t *pub_setting(const struct ms_result *r, const struct ms_pub_server *ps,
+                           const struct ms_pub_verdict *v)
+{
+    bool probed = v && v->endpoint >= 0 && (size_t)v->endpoint < r->endpoint_count;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (set(o, "type", str(ps->type)) || set(o, "host", str(ps->host)) ||
+        set(o, "port", json_integer(ps->port)) ||
+        set(o, "security", str(ms_security_name(ps->security))) ||
+        set(o, "security_text", str_or_null(ps->security_text)) ||
+        set(o, "authentication", str_or_null(ps->authentication)) ||
+        set(o, "username", str_or_null(ps->username)) ||
+        set(o, "username_pattern", str_or_null(ps->username_pattern)) ||
+        set(o, "line", ps->line ? json_integer((json_int_t)ps->line) : json_null()) ||
+        set(o, "check", str(v ? ms_pub_check_name(v->check) : "not_checked")) ||
+        set(o, "check_text", str(v ? v->words : "not checked")) ||
+        set(o, "endpoint", probed ? str(r->endpoints[v->endpoint].id) : json_null())) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *exchange(const struct ms_http_exchange *x)
+{
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "method", x->method, "url", x->url, "address",
+                     str_or_null(x->address), "status",
+                     x->status ? json_integer(x->status) : json_null(), "failure",
+                     x->failure != MS_HTTP_OK ? str(ms_http_failure_name(x->failure)) : json_null(),
+                     "message", str_or_null(x->message), "duration_ms", ms_value(x->duration_ms));
+}
+
+/* Why a fetched certificate did not verify, in words (never NULL). */
+static const char *cert_words(enum ms_cert_problem p)
+{
+    const char *w = ms_phrase_cert_problem(p);
+    return w                             ? w
+           : p == MS_CERT_EXPIRED        ? "the certificate has expired"
+           : p == MS_CERT_NOT_YET_VALID  ? "the certificate is not valid yet"
+           : p == MS_CERT_NAME_MISMATCH  ? "the certificate does not name the host"
+           : p == MS_CERT_NO_CERTIFICATE ? "the server sent no certificate"
+                                         : "the certificate did not verify";
+}
+
+static json_t *pub_source(const struct ms_result *r, const struct ms_assessment *a,
+                          const struct ms_pub_source *s)
+{
+    json_t *o = json_object(), *arr = NULL;
+    if (!o)
+        return NULL;
+    bool failed = s->outcome == MS_PUB_FAILED || s->failure != MS_HTTP_OK;
+    const char *cert = s->failure == MS_HTTP_CERT ? cert_words(s->cert_problem) : NULL;
+    if (set(o, "method", str(ms_pub_method_name(s->method))) ||
+        set(o, "program",
+            str(s->method >= MS_PUB_AUTODISCOVER_DOMAIN ? "outlook" : "thunderbird")) ||
+        set(o, "url", str_or_null(s->url)) || set(o, "final_url", str_or_null(s->final_url)) ||
+        set(o, "outcome", str(ms_pub_outcome_name(s->outcome))) ||
+        set(o, "failure", failed ? str(ms_http_failure_name(s->failure)) : json_null()) ||
+        set(o, "certificate_problem", str_or_null(cert)) ||
+        set(o, "http_status", s->status ? json_integer(s->status) : json_null()) ||
+        set(o, "message", str_or_null(s->message)) ||
+        set(o, "error_line",
+            s->error_line ? json_integer((json_int_t)s->error_line) : json_null()) ||
+        set(o, "error_column",
+            s->error_column ? json_integer((json_int_t)s->error_column) : json_null()) ||
+        set(o, "plain_http", json_boolean(s->plain_http)) ||
+        set(o, "redirected_to", str_or_null(s->redirected_to)) ||
+        set(o, "redirect_address", str_or_null(s->redirect_address)) ||
+        set(o, "provider", str_or_null(s->provider)) ||
+        set(o, "autodiscover_error_code", str_or_null(s->error_code)) ||
+        set(o, "duration_ms",
+            s->outcome == MS_PUB_SKIPPED ? json_null() : ms_value(s->duration_ms)) ||
+        set(o, "settings_truncated", json_boolean(s->servers_truncated)) ||
+        set(o, "settings_skipped", json_integer((json_int_t)s->servers_skipped)))
+        goto fail;
+    if (!(arr = json_array()))
+        goto fail;
+    for (size_t k = 0; s->outcome == MS_PUB_SETTINGS && k < s->server_count; k++)
+        if (json_array_append_new(
+                arr, pub_setting(r, &s->servers[k], ms_assess_pub_verdict(r, a, s->method, k))))
+            goto fail;
+    if (set(o, "settings", arr)) {
+        arr = NULL;
+        goto fail;
+    }
+    if (!(arr = json_array()))
+        goto fail;
+    for (size_t k = 0; k < s->exchange_count; k++)
+        if (json_array_append_new(arr, exchange(&s->exchanges[k])))
+            goto fail;
+    if (set(o, "exchanges", arr)) {
+        arr = NULL;
+        goto fail;
+    }
+    return o;
+fail:
+    json_decref(arr);
+    json_decref(o);
+    return NULL;
+}
+
+/* What mail programs fetch and are told; null without discovery or with --no-autoconfig. */
+static json_t *autoconfig(const struct ms_result *r, const struct ms_assessment *a)
+{
+    const struct ms_published *p = &r->discovery.published;
+    if (!p->performed || !p->sources)
+        return json_null();
+    json_t *o = json_object(), *arr = NULL;
+    if (!o)
+        return NULL;
+    int tb = a->pub_program[0], ol = a->pub_program[1];
+    if (set(o, "address", str(p->address)) || set(o, "mx_domain", str_or_null(p->mx_domain)) ||
+        set(o, "duration_ms", ms_value(p->duration_ms)) ||
+        set(o, "thunderbird",
+            tb >= 0 ? str(ms_pub_method_name((enum ms_pub_method)tb)) : json_null()) ||
+        set(o, "outlook", ol >= 0 ? str(ms_pub_method_name((enum ms_pub_method)ol)) : json_null()))
+        goto fail;
+    if (!(arr = json_array()))
+        goto fail;
+    for (int m = 0; m < MS_PUB_METHOD_COUNT; m++)
+        if (json_array_append_new(arr, pub_source(r, a, &p->sources[m])))
+            goto fail;
+    if (set(o, "sources", arr)) {
+        arr = NULL;
+        goto fail;
+    }
+    return o;
+fail:
+    json_decref(arr);
+    json_decref(o);
+    return NULL;
+}
+
 static json_t *setting(const struct ms_endpoint_result *ep)
 {
     if (!ep)
@@ -686,7 +822,9 @@ static json_t *recommended(const struct ms_result *r, const struct ms_assessment
         set(o, "preferred",
             pref && ms_assess_recommended(r, a, (enum ms_protocol)a->preferred)
                 ? json_string(ms_protocol_name((enum ms_protocol)a->preferred))
-                : json_null())) {
+                : json_null()) ||
+        /* only when there is something to say: the three keys above stay what they were */
+        (a->autoconfig_note[0] && set(o, "autoconfig_note", str(a->autoconfig_note)))) {
         json_decref(o);
         return NULL;
     }
@@ -727,7 +865,7 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
     }
     arr = NULL; /* transferred */
     if (set(root, "summary", summary(r, a)) || set(root, "recommended", recommended(r, a)) ||
-        set(root, "discovery", discovery(r)))
+        set(root, "discovery", discovery(r)) || set(root, "autoconfig", autoconfig(r, a)))
         goto out;
 
     if (!(arr = json_array()))

@@ -224,6 +224,11 @@ static void print_source(FILE *f, const struct ms_endpoint_result *ep)
         wr_fmt(&w, "MX (%s)", ep->source_name[0] ? ep->source_name : "record");
         break;
     case MS_SOURCE_CONVENTIONAL: wr_text(&w, "conventional name (a guess)"); break;
+    case MS_SOURCE_AUTOCONFIG:
+    case MS_SOURCE_AUTODISCOVER:
+        wr_fmt(&w, "%s %s", ep->source == MS_SOURCE_AUTOCONFIG ? "autoconfig" : "Autodiscover",
+               ep->source_name);
+        break;
     default: wr_text(&w, "target"); break;
     }
     wr_end(&w);
@@ -738,6 +743,105 @@ static void print_discovery(FILE *f, const struct ms_result *r)
     fputc('\n', f);
 }
 
+/* ---- what mail programs will be told (autoconfig, Autodiscover) ---- */
+
+static const char *pub_security(enum ms_security s)
+{
+    return s == MS_SECURITY_IMPLICIT   ? "SSL/TLS"
+           : s == MS_SECURITY_STARTTLS ? "STARTTLS"
+                                       : "no encryption";
+}
+
+static const char *pub_outcome_words(const struct ms_pub_source *s)
+{
+    switch (s->outcome) {
+    case MS_PUB_SETTINGS: return "settings";
+    case MS_PUB_NOT_FOUND: return "nothing there";
+    case MS_PUB_SIGN_IN_REQUIRED: return "requires sign-in";
+    case MS_PUB_INVALID: return "invalid";
+    case MS_PUB_HTTP_ERROR: return "HTTP error";
+    case MS_PUB_REDIRECT_REFUSED: return "redirect not followed";
+    case MS_PUB_AD_ERROR: return "Autodiscover error";
+    case MS_PUB_SKIPPED: return "not asked";
+    case MS_PUB_PENDING: return "unfinished";
+    default: return "failed";
+    }
+}
+
+/* Per source: where it was asked, what came back, each setting and whether it works; the
+ * SRV records beside them; then what Thunderbird and Outlook would use. */
+static void print_published(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
+{
+    const struct ms_published *p = &r->discovery.published;
+    struct wr w;
+    fputs("What mail programs will be told ", f);
+    wr_start(&w, f, 32, 2);
+    wr_fmt(&w, "(for %s, %.0f ms)", p->address, p->duration_ms < 0 ? 0.0 : p->duration_ms);
+    wr_end(&w);
+    for (int k = 0; k < 2; k++) {
+        int m = a->pub_program[k];
+        fprintf(f, "  %-12s", k == 0 ? "Thunderbird" : "Outlook");
+        wr_start(&w, f, 14, 16);
+        if (m >= 0)
+            wr_fmt(&w, "uses %s %s", ms_pub_method_name((enum ms_pub_method)m),
+                   p->sources[m].final_url[0] ? p->sources[m].final_url : p->sources[m].url);
+        else
+            wr_text(&w, k == 0 ? "finds no autoconfig file (it guesses names)"
+                               : "finds no Autodiscover settings");
+        wr_end(&w);
+    }
+    for (int m = 0; m < MS_PUB_METHOD_COUNT; m++) {
+        const struct ms_pub_source *s = &p->sources[m];
+        fprintf(f, "  %-21s ", ms_pub_method_name((enum ms_pub_method)m));
+        wr_start(&w, f, 24, 26);
+        if (s->url[0])
+            wr_text(&w, s->url);
+        wr_fmt(&w, "%s%s", s->url[0] ? "-> " : "", pub_outcome_words(s));
+        if (s->status && s->outcome != MS_PUB_SETTINGS)
+            wr_fmt(&w, "(HTTP %ld)", s->status);
+        if (s->message[0] && s->outcome != MS_PUB_SETTINGS)
+            wr_fmt(&w, "- %s", s->message);
+        if (s->redirected_to[0])
+            wr_fmt(&w, "(leads to %s, another domain)", s->redirected_to);
+        if (s->plain_http && s->outcome == MS_PUB_SETTINGS)
+            wr_text(&w, "(over plain http)");
+        wr_end(&w);
+        for (size_t k = 0; s->outcome == MS_PUB_SETTINGS && k < s->server_count; k++) {
+            const struct ms_pub_server *ps = &s->servers[k];
+            const struct ms_pub_verdict *v = ms_assess_pub_verdict(r, a, (enum ms_pub_method)m, k);
+            char type[8];
+            snprintf(type, sizeof type, "%s", ps->type);
+            for (char *c = type; *c; c++)
+                *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+            fprintf(f, "      %-5s ", type);
+            wr_start(&w, f, 12, 14);
+            wr_fmt(&w, "%s:%u %s%s%s:", ps->host, (unsigned)ps->port, pub_security(ps->security),
+                   ps->username[0] ? ", user " : "", ps->username);
+            wr_text(&w, v ? v->words : "not checked");
+            wr_end(&w);
+        }
+    }
+    const struct ms_discovery *d = &r->discovery;
+    for (size_t k = 0; k < d->candidate_count; k++) {
+        const struct ms_candidate *cd = &d->candidates[k];
+        if (cd->source != MS_SOURCE_SRV)
+            continue;
+        const enum ms_status *st = a->endpoint_status;
+        bool probed = cd->endpoint_index >= 0 && (size_t)cd->endpoint_index < r->endpoint_count;
+        fprintf(f, "  %-21s ", "srv");
+        wr_start(&w, f, 24, 26);
+        wr_fmt(&w, "%s -> %s:%u %s:", cd->source_name, cd->host, (unsigned)cd->port,
+               pub_security(cd->security));
+        wr_text(&w, !probed ? cd->dropped
+                    : ms_assess_endpoint_secure(&r->endpoints[cd->endpoint_index]) &&
+                            (!st || st[cd->endpoint_index] != MS_STATUS_CRITICAL)
+                        ? "works"
+                        : "does not work");
+        wr_end(&w);
+    }
+    fputc('\n', f);
+}
+
 static const char *setting_security(enum ms_security s)
 {
     return s == MS_SECURITY_IMPLICIT ? "SSL/TLS" : "STARTTLS";
@@ -872,6 +976,9 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
 
     if (result->discovery.performed)
         print_discovery(out, result);
+    if (result->discovery.performed && result->discovery.published.performed &&
+        result->discovery.published.sources)
+        print_published(out, result, a);
 
     for (size_t i = 0; i < result->endpoint_count; i++)
         print_endpoint(out, result, &result->endpoints[i],
@@ -903,6 +1010,12 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
         }
     }
     print_settings(out, result, a);
+    if (a->autoconfig_note[0]) {
+        fputs("  ", out);
+        wr_start(&w, out, 2, 4);
+        wr_text(&w, a->autoconfig_note);
+        wr_end(&w);
+    }
     if (fflush(out) == EOF || ferror(out))
         return MS_EIO;
     return 0;

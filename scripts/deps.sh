@@ -2,9 +2,9 @@
 # scripts/deps.sh [demo|test|all] - install what mailscope needs from Debian 12's packages,
 # if missing.
 #
-#   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the three
-#          libraries, scdoc (the man page), openssl (the demo's certificates) and Dovecot
-#          (IMAP + POP3)
+#   demo   what ./scripts/demo.sh needs: a C compiler, cmake, pkg-config, the
+#          libraries it links, scdoc (the man page), openssl (the demo's certificates) and
+#          Dovecot (IMAP + POP3)
 #   test   demo + what the test suite (ctest) needs: its build, the servers it starts, the
 #          tools its tests call
 #   all    test + the tools used by hand (the default; scripts/test.sh and .ci/run)
@@ -30,6 +30,9 @@ DEMO_PACKAGES=(
   libjansson-dev                # jansson: the JSON report
   libmicrohttpd-dev             # libmicrohttpd: mailscope serve's HTTP server (built with the rest)
   scdoc                         # the man pages (docs/man/*.scd), built with the program
+  libcurl4-openssl-dev          # libcurl: autoconfig/Autodiscover over HTTP(S), in the loop
+  libexpat1-dev                 # expat: the autoconfig/Autodiscover XML (no DTDs, no entities)
+  libpsl-dev                    # libpsl: the MX host's base domain (MX-based autoconfig)
   openssl                       # tests/servers/certs.sh: the test CA and certificates
   dovecot-imapd dovecot-pop3d   # the real IMAP and POP3 server the demo (and tests) probe
 )
@@ -45,6 +48,7 @@ TEST_PACKAGES=(
   man-db groff-base             # docs.man: man/groff render the man pages without warnings
   bash-completion zsh fish      # completion.shells: each shell runs mailscope's completion
   dpkg-dev debhelper lintian    # package.deb: dpkg-buildpackage (debian/), lintian
+  nginx                         # the test web server of autoconfig/Autodiscover (nginx.sh)
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
@@ -57,6 +61,7 @@ SERVICES=(
   prometheus=prometheus
   prometheus-node-exporter=prometheus-node-exporter
   postfix=postfix
+  nginx=nginx
 )
 
 usage() {

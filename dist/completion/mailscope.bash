@@ -58,7 +58,7 @@ _mailscope()
             return
             ;;
         --ports)
-            _mailscope_list 'imap= imaps= pop3= pop3s= submission= submissions='
+            _mailscope_list 'imap= imaps= pop3= pop3s= submission= submissions= https= http='
             compopt -o nospace
             return
             ;;
@@ -85,7 +85,8 @@ _mailscope()
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '--discover --ports --protocols --resolve --dns-server
             -4 --ipv4 -6 --ipv6 --ca-file --user --password-file --oauth2-token-file
-            --auth-mech --allow-insecure-auth --no-confirm --injection-test
+            --auth-mech --allow-insecure-auth --no-confirm --no-autoconfig --autoconfig-db
+            --injection-test
             --cert-warn-days --timeout --deadline --format --json --require --forbid
             -w --warning -c --critical --cert-crit-days --targets-file --concurrency
             -q --quiet --trace --explain -h --help --version' -- "$cur"))

@@ -26,7 +26,7 @@ set -l items imap pop3 submission imaps imap+starttls pop3s pop3+stls submission
 complete -c mailscope -f -a '(__fish_print_hostnames)'
 
 complete -c mailscope -l discover -x -a '(__fish_print_hostnames)' -d 'Find the servers of a mail domain'
-complete -c mailscope -l ports -x -a '(__mailscope_list imap= imaps= pop3= pop3s= submission= submissions=)' -d 'Ports for a bare host'
+complete -c mailscope -l ports -x -a '(__mailscope_list imap= imaps= pop3= pop3s= submission= submissions= https= http=)' -d 'Ports for a bare host'
 complete -c mailscope -l protocols -x -a '(__mailscope_list imap pop3 submission all)' -d 'Probe only these protocols'
 complete -c mailscope -l resolve -x -d 'Use ADDRESS for HOST (HOST:ADDRESS)'
 complete -c mailscope -l dns-server -x -d 'Ask this DNS server (IP[:PORT])'
@@ -39,6 +39,8 @@ complete -c mailscope -l oauth2-token-file -r -F -d 'Read an OAuth2 access token
 complete -c mailscope -l auth-mech -x -a 'PLAIN LOGIN XOAUTH2 OAUTHBEARER USER' -d 'Sign-in mechanism'
 complete -c mailscope -l allow-insecure-auth -d 'Also send credentials without verified TLS'
 complete -c mailscope -l no-confirm -d 'Do not confirm plaintext sign-in on a second connection'
+complete -c mailscope -l no-autoconfig -d 'Do not fetch autoconfig or Autodiscover'
+complete -c mailscope -l autoconfig-db -r -F -d 'Also ask an ISPDB-like database (DIR or URL)'
 complete -c mailscope -l injection-test -d 'Test STARTTLS command injection'
 complete -c mailscope -l cert-warn-days -x -d 'Warn when a certificate expires within N days'
 complete -c mailscope -l timeout -x -d 'Bound on each phase (seconds)'

@@ -22,6 +22,7 @@ FAMILIES = [  # (prefix, README label), in the order the README lists them
     ("dns", "DNS"), ("tcp", "TCP"), ("tls", "TLS"), ("starttls", "STARTTLS"),
     ("proto", "protocol"), ("auth", "sign-in"), ("submission", "sending"),
     ("account", "account"),
+    ("autoconfig", "mail program setup"), ("autodiscover", "mail program setup"),
     ("require", "health checks"), ("forbid", "health checks"), ("perf", "health checks"),
     ("internal", "mailscope"),
 ]

@@ -8,6 +8,9 @@
 #   wronghost.pem wronghost.key  CA-signed, CN/SAN other.test.example only
 #   selfsigned.pem selfsigned.key  self-signed, CN/SAN mail.test.example
 #   soon.pem soon.key          CA-signed for mail.test.example, expires 5 days from now
+#   web.pem web.key            CA-signed for the test web server (nginx.sh): autoconfig.<d>,
+#                              autodiscover.<d> and <d> of the autoconfig test domains
+#                              (ac*.test.example), autoconfig.acprovider.example
 # Each host certificate also names its own <kind>.test.example (except wronghost).
 #
 # Idempotent: when every file exists, the valid certificates are good for 30 more days
@@ -22,7 +25,8 @@ out=$1
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-FILES=(ca valid expired wronghost selfsigned soon)
+FILES=(ca valid expired wronghost selfsigned soon web)
+WEB_CHECK="autodiscover.acmx.test.example" # the last web name added: older sets lack it
 
 up_to_date() {
   local f
@@ -33,6 +37,8 @@ up_to_date() {
   openssl x509 -in "$out/valid.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/wronghost.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/selfsigned.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
+  openssl x509 -in "$out/web.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
+  openssl x509 -in "$out/web.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "$WEB_CHECK" || return 1
   # soon.pem must still have more than 4 days left (so --cert-warn-days 2 stays quiet)
   openssl x509 -in "$out/soon.pem" -noout -checkend $((4 * 86400 + 3600)) >/dev/null || return 1
   openssl x509 -in "$out/soon.pem" -noout -checkend $((6 * 86400)) >/dev/null && return 1
@@ -113,6 +119,13 @@ EXT
 }
 
 utc() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+
+web_san=""
+for d in acgood acclosed acplain achttp acredirect acother acdisagree acinvalid acuser acauth acfake acmx; do
+  web_san+="DNS:autoconfig.$d.test.example, DNS:autodiscover.$d.test.example, DNS:$d.test.example, "
+done
+web_san+="DNS:autoconfig.acprovider.example, IP:127.0.0.20"
+host web autoconfig.acgood.test.example "$web_san" -days 825
 
 host valid mail.test.example \
   "DNS:mail.test.example, DNS:localhost, IP:127.0.0.1, IP:127.0.0.2" -days 825

@@ -50,6 +50,16 @@
 #   multicast.deny 224.0.0.1, unspecified.deny 0.0.0.0, ula.deny fd00::1,
 #   linklocal6.deny fe80::1, multicast6.deny ff02::1, v6loopback.deny ::1,
 #   mapped.deny ::ffff:127.0.0.2, mappedten.deny ::ffff:10.0.0.1, nat64.deny 64:ff9b::a00:1
+# Autoconfig / Autodiscover zones (tests/integration/test_autoconfig.py; what each publishes:
+# tests/servers/nginx.sh, which listens on 127.0.0.20): autoconfig.<d> and autodiscover.<d>
+# -> 127.0.0.20 for d in acgood acclosed acplain achttp acredirect acother acdisagree
+# acinvalid acuser acauth (ac*.test.example; the domains themselves have no address), and:
+#   acgood       _imaps 0 1 mail, _pop3s 0 1 mail (agrees with its autoconfig file)
+#   acdisagree   _imaps 0 1 mail (its autoconfig names 127.0.0.2)
+#   acmx         MX 10 mx.acprovider.example (-> 127.0.0.2): Thunderbird's MX-based
+#                autoconfig asks autoconfig.acprovider.example (-> 127.0.0.20); the zone
+#                acprovider.example is answered locally too
+#   acfake       nothing (the hostile-HTTP tests pin its names with --resolve)
 # Extra dnsmasq options may be appended one per line in DIR/extra.conf (or passed in
 # $MS_DNSMASQ_EXTRA, one per line), e.g. srv-host= or mx-host= records.
 # `stop` ends exactly the dnsmasq that `start` started (DIR/dnsmasq.pid).
@@ -133,6 +143,7 @@ no-poll
 no-negcache
 cache-size=0
 local=/test.example/
+local=/acprovider.example/
 domain-needed
 log-queries
 log-facility=$dir/dnsmasq.log
@@ -207,6 +218,16 @@ CONF
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
       echo "srv-host=_pop3s._tcp.many.test.example,closed.test.example,$((2000 + i)),$i,1"
     done
+    for d in acgood acclosed acplain achttp acredirect acother acdisagree acinvalid acuser acauth; do
+      echo "host-record=autoconfig.$d.test.example,127.0.0.20"
+      echo "host-record=autodiscover.$d.test.example,127.0.0.20"
+    done
+    echo "srv-host=_imaps._tcp.acgood.test.example,mail.test.example,$IMAPS_PORT,0,1"
+    echo "srv-host=_pop3s._tcp.acgood.test.example,mail.test.example,$POP3S_PORT,0,1"
+    echo "srv-host=_imaps._tcp.acdisagree.test.example,mail.test.example,$IMAPS_PORT,0,1"
+    echo "mx-host=acmx.test.example,mx.acprovider.example,10"
+    echo "host-record=mx.acprovider.example,127.0.0.2"
+    echo "host-record=autoconfig.acprovider.example,127.0.0.20"
     [[ -f $dir/extra.conf ]] && cat "$dir/extra.conf"
     [[ -n ${MS_DNSMASQ_EXTRA:-} ]] && printf '%s\n' "$MS_DNSMASQ_EXTRA"
     true

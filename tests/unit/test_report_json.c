@@ -319,10 +319,10 @@ static void test_json_all_fine(void **state)
     char *s = render_json(&r, &a);
     json_t *doc = parse(s);
 
-    static const char *const top[] = {
-        "mailscope",   "schema_version", "target",   "user",    "status",
-        "duration_ms", "started_at",     "verdicts", "summary", "recommended",
-        "discovery",   "endpoints",      "findings", NULL};
+    static const char *const top[] = {"mailscope", "schema_version", "target",     "user",
+                                      "status",    "duration_ms",    "started_at", "verdicts",
+                                      "summary",   "recommended",    "discovery",  "autoconfig",
+                                      "endpoints", "findings",       NULL};
     assert_keys(doc, top);
     assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
@@ -332,6 +332,7 @@ static void test_json_all_fine(void **state)
     assert_true(json_real_value(json_object_get(doc, "duration_ms")) == 123.5);
     assert_int_equal(json_array_size(json_object_get(doc, "findings")), 0);
     assert_null_at(doc, "discovery");
+    assert_null_at(doc, "autoconfig");
     json_t *rec = json_object_get(doc, "recommended");
     static const char *const rkeys[] = {"imap", "pop3", "submission", "preferred", NULL};
     static const char *const skeys[] = {"host", "port", "security", "endpoint", NULL};
