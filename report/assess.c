@@ -236,7 +236,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             (rc = ms_assess_judge_plaintext_login(&c, idx)) ||
             (rc = ms_assess_judge_misc(&c, idx)) || (rc = ms_assess_judge_families(&c, idx)) ||
             (rc = ms_assess_judge_auth(&c, idx)) || (rc = ms_assess_judge_injection(&c, idx)) ||
-            (rc = ms_assess_judge_quota(&c, idx)))
+            (rc = ms_assess_judge_quota(&c, idx)) || (rc = ms_assess_judge_audit(&c, idx)) ||
+            (rc = ms_assess_judge_pool(&c, idx)))
             goto out;
     }
     if ((rc = ms_assess_judge_discovery(&c)))
