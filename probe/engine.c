@@ -195,6 +195,7 @@ static struct ms_side *start_side_at(struct ms_run *run, size_t main_index, stru
     side->spec.pool_member = probe == NULL;
     side->spec.side_label = label;
     side->for_index = main_index;
+    side->slot = addr;
     side->next = run->sides;
     run->sides = side;
     struct ms_dns_answer one = {.count = 1, .total = 1};

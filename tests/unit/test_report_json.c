@@ -386,6 +386,8 @@ static void test_json_all_fine(void **state)
                                         "account",
                                         "injection",
                                         "plaintext_check",
+                                        "tls_audit",
+                                        "pool",
                                         NULL};
     json_t *e = json_array_get(eps, 0);
     assert_keys(e, ekeys);
@@ -415,6 +417,8 @@ static void test_json_all_fine(void **state)
     assert_null_at(e, "account");
     assert_null_at(e, "injection");
     assert_null_at(e, "plaintext_check");
+    assert_null_at(e, "tls_audit"); /* --tls-audit not given */
+    assert_null_at(e, "pool");      /* the pool was not probed */
     assert_null_at(doc, "user");
 
     json_t *t = json_object_get(e, "timings_ms");
