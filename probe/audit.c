@@ -414,9 +414,11 @@ static void read_chain(struct ms_audit *a, SSL *ssl, int64_t now)
     } else {
         ch->issuer_missing = true;
     }
-    if (ch->issuer_missing)
+    if (ch->issuer_missing) {
         ms_tls_format_name(X509_get_issuer_name(end), ch->missing_issuer,
                            sizeof ch->missing_issuer);
+        ca_issuers_url(end, ch->missing_issuer_url, sizeof ch->missing_issuer_url);
+    }
     ERR_clear_error();
 
     /* DANE: the sent certificates, and the CAs of the verified path (PKIX-TA). */

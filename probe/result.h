@@ -323,18 +323,20 @@ struct ms_chain_cert {
 struct ms_chain_facts {
     bool read; /* a handshake completed and the chain was read */
     struct ms_chain_cert certs[MS_MAX_CHAIN];
-    size_t count;             /* as sent (leaf first), at most MS_MAX_CHAIN kept */
-    size_t sent;              /* how many the server sent */
-    bool verified;            /* OpenSSL verified the leaf with this machine's store */
-    size_t verified_length;   /* certificates in the verified path (0: none) */
-    bool ends_at_anchor;      /* the last one sent is self-signed or issued by a trust anchor */
-    bool issuer_missing;      /* the last one sent names an issuer that was not sent and
-                                 is not a trust anchor here */
-    char missing_issuer[256]; /* that issuer's name */
-    bool completed_by_store;  /* ... and this machine's store supplied it (a known
-                                 intermediate): the path exists, the server omits it */
-    bool wrong_order;         /* a certificate is not followed by its issuer */
-    bool unused_certs;        /* certificates that belong to no path from the leaf */
+    size_t count;                 /* as sent (leaf first), at most MS_MAX_CHAIN kept */
+    size_t sent;                  /* how many the server sent */
+    bool verified;                /* OpenSSL verified the leaf with this machine's store */
+    size_t verified_length;       /* certificates in the verified path (0: none) */
+    bool ends_at_anchor;          /* the last one sent is self-signed or issued by a trust anchor */
+    bool issuer_missing;          /* the last one sent names an issuer that was not sent and
+                                     is not a trust anchor here */
+    char missing_issuer[256];     /* that issuer's name */
+    char missing_issuer_url[200]; /* where the certificate naming it says it can be fetched
+                                     (its AIA caIssuers), "" none */
+    bool completed_by_store;      /* ... and this machine's store supplied it (a known
+                                     intermediate): the path exists, the server omits it */
+    bool wrong_order;             /* a certificate is not followed by its issuer */
+    bool unused_certs;            /* certificates that belong to no path from the leaf */
 };
 
 struct ms_sni_facts {

@@ -107,9 +107,7 @@ static int judge_chain(struct ms_assess_ctx *c, long i)
     struct ms_assess_vars vs;
     char name[256], count[24];
     int rc;
-    /* where the missing issuer can be fetched: named by the leaf, or by the last one sent */
-    const struct ms_chain_cert *last = &ch->certs[ch->count ? ch->count - 1 : 0];
-    const char *url = ch->certs[0].ca_issuers[0] ? ch->certs[0].ca_issuers : last->ca_issuers;
+    const char *url = ch->missing_issuer_url; /* named by the certificate it issued */
     if (ch->issuer_missing && (ch->completed_by_store || url[0])) {
         ms_assess_endpoint_vars(c, ep, &vs);
         ms_assess_cert_cn(ch->missing_issuer, name, sizeof name, "(no name)");

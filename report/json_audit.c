@@ -73,13 +73,14 @@ static json_t *chain(const struct ms_chain_facts *ch)
             json_decref(certs);
             return NULL;
         }
-    return json_pack("{s:o,s:i,s:b,s:i,s:b,s:b,s:o,s:b,s:b,s:b}", "certificates", certs, "sent",
+    return json_pack("{s:o,s:i,s:b,s:i,s:b,s:b,s:o,s:o,s:b,s:b,s:b}", "certificates", certs, "sent",
                      (json_int_t)ch->sent, "verified", ch->verified, "verified_length",
                      (json_int_t)ch->verified_length, "ends_at_anchor", ch->ends_at_anchor,
                      "issuer_missing", ch->issuer_missing, "missing_issuer",
                      ch->issuer_missing ? nstr(ch->missing_issuer) : json_null(),
-                     "completed_by_store", ch->completed_by_store, "wrong_order", ch->wrong_order,
-                     "unused_certificates", ch->unused_certs);
+                     "missing_issuer_url", nstr(ch->missing_issuer_url), "completed_by_store",
+                     ch->completed_by_store, "wrong_order", ch->wrong_order, "unused_certificates",
+                     ch->unused_certs);
 }
 
 static json_t *sni(const struct ms_sni_facts *s)

@@ -39,6 +39,8 @@ TEST_PACKAGES=(
   clang-format                  # style.clang_format
   prometheus                    # promtool check metrics (--format prometheus)
   prometheus-node-exporter      # serves mailscope's textfile metrics back in a test
+  stunnel4                      # TLS endpoints for the --tls-audit tests (tests/servers/stunnel.sh)
+  testssl.sh                    # the peer that cross-checks the versions --tls-audit finds
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
@@ -51,6 +53,7 @@ SERVICES=(
   prometheus=prometheus
   prometheus-node-exporter=prometheus-node-exporter
   postfix=postfix
+  stunnel4=stunnel4
 )
 
 usage() {
