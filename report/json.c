@@ -728,6 +728,8 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
         goto out;
     }
     arr = NULL; /* transferred */
+    if (set(root, "clients", ms_json_clients(r)))
+        goto out;
     ret = root;
     root = NULL; /* transferred to the caller */
 out:

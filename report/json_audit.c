@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report/assess.h"
+#include "report/clients.h"
 
 static json_t *nstr(const char *s)
 {
@@ -171,4 +172,45 @@ json_t *ms_json_pool(const struct ms_endpoint_result *ep)
     }
     return json_pack("{s:i,s:b,s:i,s:o}", "address_count", (json_int_t)p->address_count, "capped",
                      p->capped, "cap", MS_MAX_ADDRESSES, "addresses", arr);
+}
+
+/* The mail-program matrix: null unless an endpoint was audited. */
+json_t *ms_json_clients(const struct ms_result *r)
+{
+    bool audited = false;
+    for (size_t i = 0; i < r->endpoint_count; i++)
+        audited = audited || r->endpoints[i].audit;
+    if (!audited)
+        return json_null();
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && k < ms_client_count; k++) {
+        if (ms_client_filter && !ms_client_matches(k, ms_client_filter))
+            continue;
+        const struct ms_client *c = &ms_clients[k];
+        struct ms_client_verdict v;
+        ms_client_judge(r, k, &v);
+        const struct ms_endpoint_result *ep = v.endpoint >= 0 ? &r->endpoints[v.endpoint] : NULL;
+        json_t *use =
+            v.can == MS_FACT_YES && ep
+                ? json_pack("{s:s,s:s,s:i,s:s,s:s}", "endpoint", ep->id, "host", ep->host, "port",
+                            (int)ep->port, "protocol", ms_protocol_name(ep->protocol), "security",
+                            ms_security_name(ep->security))
+                : json_null();
+        json_t *o = json_pack(
+            "{s:s,s:s,s:s,s:o,s:o,s:{s:s,s:s,s:s,s:s},s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:s}", "name",
+            c->name, "versions", c->versions, "can_connect", ms_fact_name(v.can), "use", use,
+            "reason", nstr(v.reason), "tls", "1.0", ms_fact_name(c->tls[0]), "1.1",
+            ms_fact_name(c->tls[1]), "1.2", ms_fact_name(c->tls[2]), "1.3", ms_fact_name(c->tls[3]),
+            "sni", ms_fact_name(c->sni), "implicit_tls", "imap",
+            ms_fact_name(c->implicit[MS_PROTOCOL_IMAP]), "pop3",
+            ms_fact_name(c->implicit[MS_PROTOCOL_POP3]), "starttls", "imap",
+            ms_fact_name(c->starttls[MS_PROTOCOL_IMAP]), "pop3",
+            ms_fact_name(c->starttls[MS_PROTOCOL_POP3]), "oauth2", ms_fact_name(c->oauth2),
+            "source", c->source);
+        if (json_array_append_new(arr, o)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
 }

@@ -855,6 +855,7 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
             wr_end(&w);
         }
     }
+    ms_text_clients(out, result);
     print_settings(out, result, a);
     if (fflush(out) == EOF || ferror(out))
         return MS_EIO;

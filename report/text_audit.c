@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report/assess.h"
+#include "report/clients.h"
 
 #define INDENT "                " /* the value column of the endpoint block */
 
@@ -122,4 +123,29 @@ void ms_text_pool(FILE *f, const struct ms_endpoint_result *ep)
                     m->cert_fingerprint[0] ? m->cert_fingerprint : "none",
                     m->caps_digest[0] ? m->caps_digest : "none");
     }
+}
+
+void ms_text_clients(FILE *f, const struct ms_result *r)
+{
+    bool audited = false;
+    for (size_t i = 0; i < r->endpoint_count; i++)
+        audited = audited || r->endpoints[i].audit;
+    if (!audited)
+        return;
+    fputs("Mail programs (from the TLS audit; report/clients.def says what each can do):\n", f);
+    for (size_t k = 0; k < ms_client_count; k++) {
+        if (ms_client_filter && !ms_client_matches(k, ms_client_filter))
+            continue;
+        struct ms_client_verdict v;
+        ms_client_judge(r, k, &v);
+        const struct ms_endpoint_result *ep = v.endpoint >= 0 ? &r->endpoints[v.endpoint] : NULL;
+        fprintf(f, "  %-36s ", ms_clients[k].name);
+        if (v.can == MS_FACT_YES && ep)
+            fprintf(f, "can connect: %s, port %u, %s\n",
+                    ep->protocol == MS_PROTOCOL_IMAP ? "IMAP" : "POP3", (unsigned)ep->port,
+                    ep->security == MS_SECURITY_IMPLICIT ? "SSL/TLS" : "STARTTLS");
+        else
+            fprintf(f, "%s: %s\n", v.can == MS_FACT_NO ? "cannot" : "unknown", v.reason);
+    }
+    fputc('\n', f);
 }

@@ -9,5 +9,7 @@
 
 void ms_text_audit(FILE *f, const struct ms_endpoint_result *ep);
 void ms_text_pool(FILE *f, const struct ms_endpoint_result *ep);
+/* "Mail programs": which can connect, when an endpoint was audited (--client narrows it). */
+void ms_text_clients(FILE *f, const struct ms_result *r);
 
 #endif

@@ -94,6 +94,17 @@ class Legacy(unittest.TestCase):
         self.assertIn("TLS1.0 yes", t.stdout)
         self.assertIn("NULL yes", t.stdout)
 
+    def test_mail_programs(self):
+        c = {x["name"]: x for x in self.r.json["clients"]}
+        self.assertEqual(c["Outlook Express"]["can_connect"], "yes")  # TLS 1.0 is accepted
+        self.assertEqual(c["Mozilla Thunderbird"]["use"]["port"], LEGACY_PORT)
+        for x in c.values():
+            self.assertTrue(x["source"].startswith("https://"), x)
+        one = ms.probe_json(["--tls-audit", "--client", "mozilla thunderbird", "--resolve",
+                             "%s:127.0.0.1" % ms.HOST, "--ca-file", ms.CA,
+                             "imaps://%s:%d" % (ms.HOST, LEGACY_PORT)])
+        self.assertEqual([x["name"] for x in one.json["clients"]], ["Mozilla Thunderbird"])
+
     @unittest.skipUnless(shutil.which("testssl"), "testssl.sh (Debian testssl.sh) not installed")
     def test_versions_equal_testssl(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -159,6 +170,11 @@ class Sni(unittest.TestCase):
         self.assertIn("other.test.example", a["sni"]["subject"])
         f = ms.findings(r.json, "tls.sni_required")
         self.assertEqual([x["severity"] for x in f], ["warning"])
+        c = {x["name"]: x for x in r.json["clients"]}
+        self.assertEqual(c["Outlook Express"]["can_connect"], "no")
+        self.assertIn("TLS 1.0", c["Outlook Express"]["reason"])
+        self.assertEqual(c["Windows Mail"]["can_connect"], "unknown")  # TLS 1.2 not known
+        self.assertEqual(c["Mozilla Thunderbird"]["can_connect"], "yes")
 
     def test_same_certificate(self):
         r, ep, a = audit(CHAIN_FULL_PORT)

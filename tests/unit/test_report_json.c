@@ -319,10 +319,10 @@ static void test_json_all_fine(void **state)
     char *s = render_json(&r, &a);
     json_t *doc = parse(s);
 
-    static const char *const top[] = {
-        "mailscope",   "schema_version", "target",   "user",    "status",
-        "duration_ms", "started_at",     "verdicts", "summary", "recommended",
-        "discovery",   "endpoints",      "findings", NULL};
+    static const char *const top[] = {"mailscope", "schema_version", "target",     "user",
+                                      "status",    "duration_ms",    "started_at", "verdicts",
+                                      "summary",   "recommended",    "discovery",  "endpoints",
+                                      "findings",  "clients",        NULL};
     assert_keys(doc, top);
     assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
