@@ -319,13 +319,7 @@ static void describe_cert(X509 *cert, int64_t now, struct ms_chain_cert *out)
     out->sha1 = OBJ_find_sigid_algs(sig, &md, NULL) == 1 && (md == NID_sha1 || md == NID_md5);
     ca_issuers_url(cert, out->ca_issuers, sizeof out->ca_issuers);
     out->must_staple = must_staple(cert);
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (X509_digest(cert, EVP_sha256(), d, &n) == 1) {
-        char *p = out->sha256_fingerprint;
-        for (unsigned int i = 0; i < n && i < 32; i++)
-            p += sprintf(p, i ? ":%02X" : "%02X", d[i]);
-    }
+    ms_tls_fingerprint(cert, out->sha256_fingerprint, sizeof out->sha256_fingerprint);
     ERR_clear_error();
 }
 

@@ -337,14 +337,20 @@ static void collect_certificate(X509 *cert, const char *host, int64_t now, struc
     collect_key(cert, c);
     snprintf(c->signature_algorithm, sizeof c->signature_algorithm, "%s",
              OBJ_nid2ln(X509_get_signature_nid(cert)));
+    ms_tls_fingerprint(cert, c->sha256_fingerprint, sizeof c->sha256_fingerprint);
+    ERR_clear_error();
+}
+
+void ms_tls_fingerprint(X509 *cert, char *out, size_t cap)
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
-        char *p = c->sha256_fingerprint;
-        for (unsigned int i = 0; i < md_len && i < 32; i++)
-            p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
-    }
-    ERR_clear_error();
+    out[0] = '\0';
+    if (cap < 96 || X509_digest(cert, EVP_sha256(), md, &md_len) != 1)
+        return;
+    char *p = out;
+    for (unsigned int i = 0; i < md_len && i < 32; i++)
+        p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
 }
 
 void ms_tls_collect_facts(SSL *ssl, const char *host, int64_t now, struct ms_tls_facts *facts)
