@@ -15,6 +15,7 @@
 #include "cmd/version.h"
 #include "probe/engine.h"
 #include "report/assess.h"
+#include "report/clients.h"
 #include "report/explain.h"
 #include "report/json.h"
 #include "report/nagios.h"
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
         exit_code = flush_stdout(opt->show_help ? "the help" : "the version");
         goto out;
     }
+    ms_client_filter = opt->client; /* --client NAME: the mail-program report narrowed */
     if (opt->explain) {
         int rc = ms_report_explain(stdout, opt->explain, opt->format == MS_FORMAT_JSON);
         if (rc == MS_EINVAL)

@@ -37,6 +37,8 @@ enum {
     OPT_NO_CONFIRM,
     OPT_NO_AUTOCONFIG,
     OPT_AUTOCONFIG_DB,
+    OPT_TLS_AUDIT,
+    OPT_CLIENT,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +72,8 @@ static const struct option long_options[] = {
     {"no-confirm", no_argument, NULL, OPT_NO_CONFIRM},
     {"no-autoconfig", no_argument, NULL, OPT_NO_AUTOCONFIG},
     {"autoconfig-db", required_argument, NULL, OPT_AUTOCONFIG_DB},
+    {"tls-audit", no_argument, NULL, OPT_TLS_AUDIT},
+    {"client", required_argument, NULL, OPT_CLIENT},
     /* Refused on purpose, with a reason: argv is visible to every user (ps, /proc). */
     {"password", optional_argument, NULL, OPT_SECRET_ON_ARGV},
     {"pass", optional_argument, NULL, OPT_SECRET_ON_ARGV},
@@ -137,6 +141,13 @@ void ms_options_usage(FILE *out)
         "  --injection-test         on STARTTLS endpoints, also test (on a separate\n"
         "                           connection) whether the server executes commands\n"
         "                           injected before the TLS handshake\n"
+        "  --tls-audit              on every TLS endpoint, also test (one extra handshake\n"
+        "                           each, all in parallel) the TLS versions and weak cipher\n"
+        "                           suites accepted, key-exchange groups, DH size, the chain\n"
+        "                           sent, SNI, OCSP stapling and DANE (TLSA), and say which\n"
+        "                           mail programs can connect\n"
+        "  --client NAME            with --tls-audit: report on this mail program only\n"
+        "                           (e.g. \"Outlook 2010\", thunderbird; see --client list)\n"
         "  --cert-warn-days N       warn when a certificate expires within N days (14)\n"
         "  --timeout SECONDS        bound on each phase of each endpoint (10)\n"
         "  --deadline SECONDS       bound on the whole run, whatever the servers do (30)\n"
@@ -308,6 +319,8 @@ int ms_options_parse(int argc, char **argv, struct ms_options *opt, struct ms_er
         }
         case OPT_ALLOW_INSECURE: req->allow_insecure_auth = true; break;
         case OPT_INJECTION_TEST: req->injection_test = true; break;
+        case OPT_TLS_AUDIT: req->tls_audit = true; break;
+        case OPT_CLIENT: opt->client = optarg; break;
         case OPT_TARGETS_FILE: opt->targets_file = optarg; break;
         case 'q': opt->quiet = true; break;
         case OPT_REQUIRE: rc = ms_require_parse(optarg, false, &opt->requirements, err); break;

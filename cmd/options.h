@@ -36,6 +36,7 @@ struct ms_options {
     bool show_help;
     bool show_version;
     const char *explain; /* --explain CODE|all: print the catalogue row(s) and exit */
+    const char *client;  /* --client NAME: the mail-program report for this program only */
 };
 
 #define MS_DEFAULT_TIMEOUT_S 10.0

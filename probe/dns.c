@@ -135,6 +135,7 @@ out:
 
 static void add_address(struct ms_dns_answer *answer, const struct sockaddr *sa, socklen_t len)
 {
+    answer->total++;
     if (answer->count >= MS_DNS_MAX_ADDRESSES || len > sizeof answer->addrs[0])
         return;
     memcpy(&answer->addrs[answer->count], sa, len);
@@ -281,6 +282,44 @@ int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type, ms
         return MS_ENOMEM;
     *q = (struct ms_dns_record_query){.type = type, .cb = cb, .arg = arg};
     ares_query(dns->channel, name, ns_c_in, type == MS_DNS_SRV ? ns_t_srv : ns_t_mx, on_records, q);
+    rearm_timer(dns);
+    return 0;
+}
+
+struct ms_dns_raw_query {
+    ms_dns_raw_cb cb;
+    void *arg;
+};
+
+static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    struct ms_dns_raw_query *q = arg;
+    if (status == ARES_SUCCESS && abuf && alen > 0)
+        q->cb(q->arg, MS_DNS_OK, abuf, (size_t)alen, "");
+    else
+        q->cb(q->arg, status_of(status), NULL, 0, ares_strerror(status));
+    free(q);
+}
+
+int ms_dns_query_raw(struct ms_dns *dns, const char *name, int type, ms_dns_raw_cb cb, void *arg)
+{
+    struct ms_dns_raw_query *q = malloc(sizeof *q);
+    unsigned char *buf = NULL;
+    int len = 0;
+    if (!q)
+        return MS_ENOMEM;
+    *q = (struct ms_dns_raw_query){.cb = cb, .arg = arg};
+    /* EDNS (a TLSA answer outgrows 512 bytes) and the AD bit: a validating resolver then
+     * says whether it validated the answer. */
+    if (ares_create_query(name, ns_c_in, type, 0, 1, &buf, &len, 1232) != ARES_SUCCESS || len < 4) {
+        ares_free_string(buf);
+        free(q);
+        return MS_EINVAL; /* a name DNS cannot carry */
+    }
+    buf[3] |= 0x20; /* AD */
+    ares_send(dns->channel, buf, len, on_raw, q);
+    ares_free_string(buf);
     rearm_timer(dns);
     return 0;
 }

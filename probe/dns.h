@@ -24,6 +24,7 @@ struct ms_dns_answer {
     struct sockaddr_storage addrs[MS_DNS_MAX_ADDRESSES];
     socklen_t addr_lens[MS_DNS_MAX_ADDRESSES];
     size_t count;
+    size_t total;      /* addresses the name has, before the cap of MS_DNS_MAX_ADDRESSES */
     char message[128]; /* c-ares's words when status is not OK */
 };
 
@@ -68,6 +69,14 @@ typedef void (*ms_dns_records_cb)(void *arg, enum ms_dns_status status,
  * Returns 0 or MS_ENOMEM. */
 int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type, ms_dns_records_cb cb,
                  void *arg);
+
+/* A raw DNS answer (the whole message) for a question asked with the AD bit set, so a
+ * validating resolver says whether it validated the answer (RFC 6840 5.7). cb runs exactly
+ * once from the loop: status MS_DNS_OK with msg/len (parse it: probe/tlsa.h), another status
+ * with msg NULL. Returns 0 or MS_ENOMEM. */
+typedef void (*ms_dns_raw_cb)(void *arg, enum ms_dns_status status, const unsigned char *msg,
+                              size_t len, const char *message);
+int ms_dns_query_raw(struct ms_dns *dns, const char *name, int type, ms_dns_raw_cb cb, void *arg);
 
 void ms_dns_free(struct ms_dns *dns);
 

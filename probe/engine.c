@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "probe/audit.h"
 #include "probe/conn.h"
 #include "probe/discover.h"
 #include "probe/dns.h"
@@ -36,6 +37,7 @@ struct ms_run {
     struct ms_loop_timer deadline;
     struct ms_discover *discover;
     struct ms_side *sides;                    /* side connections, reported at the end */
+    struct ms_audit **audits;                 /* --tls-audit: per endpoint, or NULL */
     struct ms_redactor redactor;              /* the secret's forms, kept out of the result */
     struct ms_run *next_done;                 /* finished runs waiting to be handed back */
     struct ms_run *prev_active, *next_active; /* the engine's runs in flight */
@@ -64,6 +66,7 @@ struct ms_engine {
     struct ms_run *active;             /* runs in flight (not yet finished) */
     struct ms_loop_timer drain;        /* a stop: abandons the runs still in flight */
     struct ms_loop_signals signals;    /* SIGINT/SIGTERM when settings->stop asks */
+    SSL_CTX *audit_ctx;                /* --tls-audit's handshakes (created on first use) */
 };
 
 static void on_trust(void *arg)
@@ -80,6 +83,7 @@ struct ms_side {
     struct ms_endpoint_spec spec;
     struct ms_endpoint_result result;
     size_t for_index; /* the endpoint it reports into */
+    size_t slot;      /* a pool member: its index in the endpoint's pool.members */
     struct ms_side *next;
 };
 
@@ -159,12 +163,111 @@ static void collect_sides(struct ms_run *run)
 {
     for (struct ms_side *side = run->sides; side; side = side->next) {
         struct ms_endpoint_result *ep = &run->result->endpoints[side->for_index];
-        if (side->spec.injection_probe)
+        if (side->spec.tls_probe)
+            ms_audit_side_done(side->spec.tls_probe, &side->result, ep);
+        else if (side->spec.pool_member)
+            ms_pool_member_fill(&ep->pool.members[side->slot], &side->result);
+        else if (side->spec.injection_probe)
             collect_injection(&ep->injection, &side->result);
         else
             collect_plaintext_check(&ep->plaintext_check, &side->result);
         ms_endpoint_result_free(&side->result);
     }
+    for (size_t i = 0; i < run->env.session_count; i++) {
+        struct ms_endpoint_result *ep = &run->result->endpoints[i];
+        if (run->audits && run->audits[i])
+            ms_audit_finish(run->audits[i], ep);
+        for (size_t k = 0; k < ep->pool.member_count; k++)
+            if (ep->pool.members[k].main)
+                ms_pool_member_fill(&ep->pool.members[k], ep);
+    }
+}
+
+/* ---- issue 15: the TLS audit and the address pool, beside a main session ---- */
+
+/* A side connection to one address of the main session s (its own spec copy, labelled). */
+static struct ms_side *start_side_at(struct ms_run *run, size_t main_index, struct ms_session *s,
+                                     size_t addr, struct ms_tls_probe *probe, const char *label)
+{
+    struct ms_side *side = calloc(1, sizeof *side);
+    if (!side)
+        return NULL;
+    side->spec = run->specs[main_index];
+    side->spec.tls_probe = probe;
+    side->spec.pool_member = probe == NULL;
+    side->spec.side_label = label;
+    side->for_index = main_index;
+    side->slot = addr;
+    side->next = run->sides;
+    run->sides = side;
+    struct ms_dns_answer one = {.count = 1, .total = 1};
+    one.addrs[0] = s->addrs->addrs[addr];
+    one.addr_lens[0] = s->addrs->addr_lens[addr];
+    ms_session_start(&side->session, &run->env, &side->spec, &side->result, &one, 0);
+    return side;
+}
+
+static void start_audit(struct ms_run *run, size_t i, struct ms_session *s)
+{
+    struct ms_engine *engine = run->engine;
+    struct ms_endpoint_result *ep = &run->result->endpoints[i];
+    struct ms_error err = {0};
+    if (!engine->audit_ctx &&
+        ms_tls_audit_context_new(run->request->ca_file, &engine->audit_ctx, &err) < 0)
+        return;
+    if (!run->audits && !(run->audits = calloc(run->capacity, sizeof *run->audits)))
+        return;
+    if (!(ep->audit = calloc(1, sizeof *ep->audit)))
+        return;
+    struct ms_audit *a = ms_audit_new(ep->audit, engine->audit_ctx);
+    if (!a) {
+        free(ep->audit);
+        ep->audit = NULL;
+        return;
+    }
+    run->audits[i] = a;
+    for (size_t k = 0; k < ms_audit_probe_count(a); k++) {
+        struct ms_tls_probe *p = ms_audit_probe_at(a, k);
+        start_side_at(run, i, s, s->addr_index, p, ms_tls_probe_label(p));
+    }
+    ms_audit_dane_start(a, &run->env, s->spec->host, s->spec->port);
+}
+
+/* Every address of a host with several: one connection each besides the main session's. */
+static void start_pool(struct ms_run *run, size_t i, struct ms_session *s)
+{
+    struct ms_endpoint_result *ep = &run->result->endpoints[i];
+    size_t n = s->addrs->count;
+    ep->pool.address_count = s->addrs->total > n ? s->addrs->total : n;
+    ep->pool.capped = s->addrs->total > n;
+    if (n < 2 || ep->pool.members)
+        return;
+    if (!(ep->pool.members = calloc(n, sizeof *ep->pool.members)))
+        return;
+    ep->pool.member_count = n;
+    for (size_t k = 0; k < n; k++) {
+        struct ms_pool_member *m = &ep->pool.members[k];
+        ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[k], m->address,
+                               sizeof m->address);
+        m->family = s->addrs->addrs[k].ss_family == AF_INET6 ? 6 : 4;
+        m->main = k == s->addr_index;
+        m->timings_ms = (struct ms_timings){-1, -1, -1, -1, -1};
+        if (!m->main && !start_side_at(run, i, s, k, NULL, m->address)) {
+            m->failure = MS_FAILURE_INTERNAL;
+            snprintf(m->error, sizeof m->error, "out of memory");
+        }
+    }
+}
+
+static void on_main_connected(struct ms_session_env *env, struct ms_session *s)
+{
+    struct ms_run *run = (struct ms_run *)env;
+    size_t i = (size_t)(s - run->sessions);
+    if (i >= env->session_count)
+        return;
+    start_pool(run, i, s);
+    if (env->request->tls_audit && s->spec->security != MS_SECURITY_NONE)
+        start_audit(run, i, s);
 }
 
 static long add_endpoint(struct ms_session_env *env, const struct ms_endpoint_spec *spec,
@@ -230,6 +333,8 @@ static void on_deadline(void *arg)
         ms_session_deadline(&run->sessions[i]);
     for (struct ms_side *side = run->sides; side; side = side->next)
         ms_session_deadline(&side->session);
+    for (size_t i = 0; run->audits && i < run->env.session_count; i++)
+        ms_audit_deadline(run->audits[i]);
 }
 
 static void free_run(struct ms_run *run)
@@ -248,6 +353,9 @@ static void free_run(struct ms_run *run)
         ms_endpoint_result_free(&side->result);
         free(side);
     }
+    for (size_t i = 0; run->audits && i < run->capacity; i++)
+        ms_audit_free(run->audits[i]);
+    free(run->audits);
     ms_discover_free(run->discover);
     if (run->result) {
         ms_result_free(run->result);
@@ -384,6 +492,7 @@ static int start_run(struct ms_engine *engine, struct ms_request *req)
     env->need_http = need_http;
     env->add_endpoint = add_endpoint;
     env->plaintext_check = start_plaintext_check;
+    env->connected = on_main_connected;
     env->sessions = run->sessions;
     env->on_idle = on_run_idle;
     if (engine->settings->on_endpoint)
@@ -607,6 +716,7 @@ out:
     if (settings->stop)
         settings->stop->engine = NULL;
     SSL_CTX_free(engine.tls_ctx);
+    SSL_CTX_free(engine.audit_ctx);
     if (!settings->loop)
         ms_loop_free(engine.loop);
     return rc;

@@ -10,6 +10,7 @@
 #include "probe/result.h"
 
 struct ms_redactor;
+struct ms_tls_probe;
 
 #define MS_MAX_HOST 255
 #define MS_MAX_PINS 32
@@ -31,6 +32,12 @@ struct ms_endpoint_spec {
     bool injection_probe; /* a separate connection testing STARTTLS command injection */
     bool plaintext_check; /* a separate connection checking whether a password would be
                              taken before TLS (never with the user's credentials) */
+    /* Issue 15: side connections of the TLS audit and of the address pool. */
+    struct ms_tls_probe *tls_probe; /* an audit handshake: how to configure it, where its
+                                       facts go (probe/audit.h); stops once TLS is up */
+    bool pool_member;               /* another address of the host: TLS, greeting and
+                                       capabilities, never a sign-in */
+    const char *side_label;         /* the side's name in its id and trace ("audit-tls1.0") */
 };
 
 /* Port numbers for a bare host's (or a guessed host's) standard endpoints, and the ports the
@@ -100,6 +107,7 @@ struct ms_request {
     bool allow_insecure_auth;                /* send credentials without verified TLS too */
     bool injection_test;                     /* --injection-test on every STARTTLS endpoint */
     bool no_plaintext_check;                 /* --no-confirm: do not confirm plaintext sign-in */
+    bool tls_audit;                          /* --tls-audit: versions, suites, chain, SNI, DANE */
     char dns_servers[512]; /* --dns-server list "ip[:port],...", "" = system resolvers */
 
     struct ms_connect_policy policy; /* where connects may go (serve); all zero = anywhere */

@@ -145,6 +145,11 @@ void ms_endpoint_result_free(struct ms_endpoint_result *ep)
     free(ep->account.folders);
     ep->account.folders = NULL;
     ep->account.folder_count = 0;
+    free(ep->audit);
+    ep->audit = NULL;
+    free(ep->pool.members);
+    ep->pool.members = NULL;
+    ep->pool.member_count = 0;
 }
 
 void ms_result_free(struct ms_result *result)

@@ -257,6 +257,172 @@ struct ms_plaintext_check {
     char note[200];                  /* why there is no answer, "" otherwise */
 };
 
+/* ---- --tls-audit and the address pool (issue 15): what extra handshakes and connections
+ * beside the main session saw. Facts only; report/assess_audit.c judges them. ---- */
+
+/* How one audit handshake ended. */
+enum ms_audit_outcome {
+    MS_AUDIT_NOT_RUN,    /* not attempted (the endpoint failed first, or no TLS) */
+    MS_AUDIT_UNTESTABLE, /* this OpenSSL build cannot offer it (note says why) */
+    MS_AUDIT_ACCEPTED,   /* the handshake completed */
+    MS_AUDIT_REFUSED,    /* the server answered with an alert or ended the handshake */
+    MS_AUDIT_RESET,      /* the server reset the connection on the ClientHello */
+    MS_AUDIT_TIMEOUT,    /* no answer within the timeout or the run's deadline */
+    MS_AUDIT_ERROR,      /* no handshake: connect, greeting or STARTTLS failed (note) */
+};
+
+/* Protocol versions probed, one handshake each (SSLv3 only where OpenSSL still has it). */
+enum ms_audit_version {
+    MS_AV_SSL3,
+    MS_AV_TLS10,
+    MS_AV_TLS11,
+    MS_AV_TLS12,
+    MS_AV_TLS13,
+    MS_AV_COUNT
+};
+
+/* Weak cipher-suite classes, one handshake each offering only that class (TLS <= 1.2).
+ * CBC_TLS10 needs none of its own: it is the TLS 1.0 handshake's suite being CBC. */
+enum ms_weak_class {
+    MS_WC_NULL,       /* no encryption (eNULL) */
+    MS_WC_ANON,       /* no authentication (aNULL) */
+    MS_WC_EXPORT,     /* 40/56-bit export suites */
+    MS_WC_DES,        /* DES and 3DES */
+    MS_WC_RC4,        /* RC4 */
+    MS_WC_STATIC_RSA, /* RSA key exchange: no forward secrecy */
+    MS_WC_CBC_TLS10,  /* a CBC suite under TLS 1.0 (BEAST) */
+    MS_WC_COUNT
+};
+
+/* Key-exchange groups probed one by one (TLS 1.3 key share or TLS 1.2 ECDHE curve). */
+enum ms_audit_group { MS_AG_X25519, MS_AG_P256, MS_AG_P384, MS_AG_P521, MS_AG_X448, MS_AG_COUNT };
+
+struct ms_audit_probe {
+    enum ms_audit_outcome outcome;
+    char version[16]; /* negotiated: "TLSv1.2" */
+    char cipher[64];  /* negotiated suite, OpenSSL's name */
+    bool cbc;         /* the suite is a CBC one */
+    char group[24];   /* key exchange group or "DH" / "RSA" ("" unknown) */
+    int kx_bits;      /* bits of the server's ephemeral key, 0 unknown */
+    char alert[64];   /* the server's alert in OpenSSL's words, "" none */
+    char note[200];   /* why not accepted, or why untestable */
+    double ms;        /* connect to end of handshake, -1 when not reached */
+};
+
+#define MS_MAX_CHAIN 10 /* certificates kept from what the server sent */
+
+struct ms_chain_cert {
+    char subject[256];
+    char issuer[256];
+    bool self_signed;
+    bool is_ca;
+    bool expired; /* not_after before the probe's start */
+    char not_after[32];
+    char signature_algorithm[64];
+    bool sha1;            /* signed with SHA-1 (or MD5) */
+    char ca_issuers[200]; /* its AIA caIssuers URL, "" none */
+    bool must_staple;     /* TLS Feature status_request (RFC 7633) */
+    char sha256_fingerprint[96];
+};
+
+/* The chain as the server sent it, and what a client can make of it. */
+struct ms_chain_facts {
+    bool read; /* a handshake completed and the chain was read */
+    struct ms_chain_cert certs[MS_MAX_CHAIN];
+    size_t count;                 /* as sent (leaf first), at most MS_MAX_CHAIN kept */
+    size_t sent;                  /* how many the server sent */
+    bool verified;                /* OpenSSL verified the leaf with this machine's store */
+    size_t verified_length;       /* certificates in the verified path (0: none) */
+    bool ends_at_anchor;          /* the last one sent is self-signed or issued by a trust anchor */
+    bool issuer_missing;          /* the last one sent names an issuer that was not sent and
+                                     is not a trust anchor here */
+    char missing_issuer[256];     /* that issuer's name */
+    char missing_issuer_url[200]; /* where the certificate naming it says it can be fetched
+                                     (its AIA caIssuers), "" none */
+    bool completed_by_store;      /* ... and this machine's store supplied it (a known
+                                     intermediate): the path exists, the server omits it */
+    bool wrong_order;             /* a certificate is not followed by its issuer */
+    bool unused_certs;            /* certificates that belong to no path from the leaf */
+};
+
+struct ms_sni_facts {
+    bool tested;
+    enum ms_audit_outcome outcome; /* the handshake without SNI */
+    char note[200];
+    bool same_certificate; /* the one without SNI is the one with SNI */
+    char subject[256];     /* the certificate without SNI */
+    char sha256_fingerprint[96];
+    bool hostname_match; /* it covers the host name anyway */
+};
+
+struct ms_ocsp_facts {
+    bool tested;      /* a handshake asked for a stapled OCSP response */
+    bool stapled;     /* the server sent one */
+    char status[16];  /* the leaf's status in it: "good", "revoked", "unknown", "" */
+    bool must_staple; /* the leaf demands stapling (RFC 7633) */
+};
+
+#define MS_MAX_TLSA 8
+
+struct ms_tlsa_record {
+    int usage, selector, matching_type;
+    char data[132]; /* the association data in hex (a full certificate: its first 64 bytes) */
+    bool matched;   /* it matches the chain the server sent (per its usage) */
+};
+
+struct ms_dane_facts {
+    bool queried;      /* TLSA for _PORT._tcp.HOST was asked */
+    char name[300];    /* "_993._tcp.mail.example.com" */
+    char status[16];   /* "ok", "nxdomain", "nodata", "timeout", "error" */
+    char message[128]; /* the resolver's words when not ok */
+    bool validated;    /* the answer came with the AD bit from the resolver */
+    struct ms_tlsa_record records[MS_MAX_TLSA];
+    size_t count;
+    bool checked; /* the records were compared with a chain */
+    bool matched; /* at least one usable record matches */
+};
+
+struct ms_tls_audit {
+    struct ms_audit_probe versions[MS_AV_COUNT];
+    struct ms_audit_probe weak[MS_WC_COUNT];
+    struct ms_audit_probe groups[MS_AG_COUNT];
+    /* The server's choice among all groups, offered in two opposite orders: the same choice
+     * twice means it follows its own preference. */
+    char group_forward[24], group_reverse[24];
+    struct ms_audit_probe dhe;  /* only finite-field DHE suites offered (TLS <= 1.2) */
+    struct ms_audit_probe best; /* default versions, SNI, OCSP request: chain and stapling */
+    struct ms_chain_facts chain;
+    struct ms_sni_facts sni;
+    struct ms_ocsp_facts ocsp;
+    struct ms_dane_facts dane;
+    unsigned handshakes; /* connections the audit opened */
+};
+
+/* One address of a host with several (a pool): its own connection, TLS, greeting and
+ * capabilities, never a sign-in. */
+struct ms_pool_member {
+    char address[64];
+    int family; /* 4 or 6 */
+    bool main;  /* the address the main session used (its facts, no extra connection) */
+    enum ms_failure failure; /* MS_FAILURE_NONE: it answered like a mail server should */
+    enum ms_phase failure_phase;
+    char error[256]; /* failure_message */
+    struct ms_timings timings_ms;
+    char tls_version[16];
+    bool tls_verified;
+    char cert_fingerprint[96];
+    char cert_not_after[32];
+    long cert_days_left;
+    char caps_digest[20]; /* first 16 hex digits of SHA-256 over the sorted capabilities */
+};
+
+struct ms_pool_facts {
+    size_t address_count;           /* addresses the host has (all of them, resolved) */
+    bool capped;                    /* more than MS_MAX_ADDRESSES: only the first were probed */
+    struct ms_pool_member *members; /* owned; NULL when the host has one address */
+    size_t member_count;
+};
+
 struct ms_endpoint_result {
     char id[300]; /* stable name, a URL: "imaps://host:993" */
     enum ms_protocol protocol;
@@ -292,6 +458,8 @@ struct ms_endpoint_result {
     struct ms_account_facts account;
     struct ms_injection_facts injection;
     struct ms_plaintext_check plaintext_check;
+    struct ms_tls_audit *audit; /* --tls-audit: owned, NULL when not audited */
+    struct ms_pool_facts pool;  /* every address of the host (issue 15) */
 
     bool completed_securely;     /* TLS up, certificate verified, capabilities read over TLS */
     enum ms_failure failure;     /* MS_FAILURE_NONE when the session ran to the end */

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "probe/audit.h"
 #include "probe/conn.h"
 #include "probe/redact.h"
 #include "probe/text.h"
@@ -437,6 +438,12 @@ static void tls_step(struct ms_session *s)
     ms_tls_collect_facts(s->ssl, s->spec->host, s->env->started_at, &s->res->tls);
     trace(s, "--", "TLS up: %s %s, certificate %s", s->res->tls.version, s->res->tls.cipher,
           s->res->tls.verified ? "verified" : s->res->tls.verify_error);
+    if (s->spec->tls_probe) {
+        /* An audit handshake: what it says is all it is for. */
+        ms_tls_probe_tls_up(s->spec->tls_probe, s->ssl, s->env->started_at);
+        ms_session_finish(s);
+        return;
+    }
     s->line.ssl = s->ssl;
     s->transport = MS_TRANSPORT_OPEN;
     update_interest(s, MS_LOOP_READ);
@@ -459,8 +466,14 @@ static void tls_step(struct ms_session *s)
 
 static void start_handshake(struct ms_session *s)
 {
-    if (ms_tls_new(s->env->tls_ctx, s->fd, s->spec->host, &s->res->tls, &s->ssl) < 0) {
+    const struct ms_tls_probe *probe = s->spec->tls_probe;
+    SSL_CTX *ctx = probe ? ms_tls_probe_ctx(probe) : s->env->tls_ctx;
+    if (ms_tls_new(ctx, s->fd, s->spec->host, &s->res->tls, &s->ssl) < 0) {
         ms_session_fail(s, MS_FAILURE_INTERNAL, "cannot create a TLS session");
+        return;
+    }
+    if (probe && ms_tls_probe_setup(probe, s->ssl) < 0) {
+        ms_session_fail(s, MS_FAILURE_INTERNAL, "this OpenSSL refused the audit's settings");
         return;
     }
     trace(s, "--", "TLS handshake");
@@ -505,7 +518,7 @@ void ms_session_caps_before_tls(struct ms_session *s)
         return;
     }
     /* Password sign-in advertised before TLS: does the server really take it? */
-    if (!s->spec->injection_probe && !s->env->request->no_plaintext_check &&
+    if (!ms_session_is_side(s->spec) && !s->env->request->no_plaintext_check &&
         s->env->plaintext_check && !s->check_started && ops->signin->advertised_before_tls(s)) {
         s->check_started = true;
         s->env->plaintext_check(s->env, s);
@@ -705,6 +718,8 @@ static void on_connected(struct ms_session *s)
 {
     s->res->timings_ms.connect = elapsed_ms(s->t_phase);
     trace(s, "--", "connected to %s", s->res->address);
+    if (!ms_session_is_side(s->spec) && s->env->connected)
+        s->env->connected(s->env, s);
     ms_line_init(&s->line, s->fd, s->ops->max_response());
     if (s->spec->security == MS_SECURITY_IMPLICIT) {
         start_handshake(s);
@@ -744,6 +759,7 @@ static void on_connect_done(void *arg, int fd, size_t index, int err, const char
         return;
     }
     s->fd = fd;
+    s->addr_index = index;
     ms_conn_format_address((struct sockaddr *)&s->addrs->addrs[index], s->res->address,
                            sizeof s->res->address);
     on_connected(s);
@@ -836,7 +852,7 @@ static void connect_start(struct ms_session *s)
     ms_conn_interleave(s->addrs);
     ms_connector_start(&s->connector, s->env->loop, s->addrs, s->spec->port,
                        &s->env->request->policy, on_connect_done, on_connect_attempt, s);
-    if (!s->spec->injection_probe && !s->spec->plaintext_check) /* the main session's job */
+    if (!ms_session_is_side(s->spec)) /* the main session's job */
         start_family_checks(s);
 }
 
@@ -979,11 +995,14 @@ static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
                                     [MS_SECURITY_NONE] = "submission+plain"},
     };
     bool v6 = strchr(spec->host, ':') != NULL;
-    snprintf(id, cap, "%s://%s%s%s:%u%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
+    snprintf(id, cap, "%s://%s%s%s:%u%s%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
              spec->host, v6 ? "]" : "", (unsigned)spec->port,
              spec->injection_probe   ? "#injection-test"
              : spec->plaintext_check ? "#plaintext-check"
-                                     : "");
+             : spec->side_label      ? "#"
+                                     : "",
+             spec->side_label && !spec->injection_probe && !spec->plaintext_check ? spec->side_label
+                                                                                  : "");
 }
 
 void ms_session_start(struct ms_session *s, struct ms_session_env *env,
@@ -1073,6 +1092,11 @@ void ms_session_deadline(struct ms_session *s)
                                                        : MS_FAILURE_PROTO_TIMEOUT;
     ms_session_fail(s, f, "the run's deadline (%g s) passed during the %s phase",
                     s->env->request->deadline_s, ms_phase_name(s->phase));
+}
+
+bool ms_session_is_side(const struct ms_endpoint_spec *spec)
+{
+    return spec->injection_probe || spec->plaintext_check || spec->tls_probe || spec->pool_member;
 }
 
 void ms_session_env_release(struct ms_session_env *env)

@@ -42,6 +42,9 @@ struct ms_session_env {
     struct ms_session *sessions;                  /* every session, for choosing who signs in */
     struct ms_http *http;                         /* autoconfig fetches; NULL until needed */
     int (*need_http)(struct ms_session_env *env); /* creates env->http on first use */
+    /* A main session connected (s->addr_index is its address): start what runs beside it
+     * on that address or the others (the TLS audit, the address pool). May be NULL. */
+    void (*connected)(struct ms_session_env *env, struct ms_session *s);
     size_t session_count;
     bool auth_claimed[MS_PROTOCOL_COUNT]; /* per protocol: an endpoint is signing in */
 };
@@ -186,6 +189,7 @@ struct ms_session {
     bool starttls_pipelined; /* STARTTLS/STLS went out with CAPABILITY/CAPA, its answer is next */
     size_t scanned;          /* input bytes a parser saw without a complete reply */
     bool check_started;      /* the plaintext sign-in check was started for this endpoint */
+    size_t addr_index;       /* the address in addrs the connection went to, once connected */
 
     struct ms_command commands[MS_MAX_COMMANDS]; /* in flight, oldest first */
     size_t command_count;
@@ -209,6 +213,10 @@ void ms_session_env_release(struct ms_session_env *env);
 
 /* The run's deadline passed: end the session (charged to its phase) and its checks. */
 void ms_session_deadline(struct ms_session *s);
+
+/* A connection beside an endpoint's main session (injection test, plaintext check, TLS
+ * audit, another address of the pool), not the endpoint's own. */
+bool ms_session_is_side(const struct ms_endpoint_spec *spec);
 
 /* Free what the session still holds (after the loop ran). */
 void ms_session_cleanup(struct ms_session *s);

@@ -151,7 +151,7 @@ void ms_signin_turn(struct ms_session *s, bool chosen)
 
 void ms_signin_start(struct ms_session *s)
 {
-    if (!s->env->request->auth_user) {
+    if (!s->env->request->auth_user || s->spec->pool_member) { /* sign-in stays on one address */
         s->ops->finish(s);
         return;
     }

@@ -103,6 +103,22 @@ out:
     return rc;
 }
 
+int ms_tls_audit_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err)
+{
+    SSL_CTX *ctx = NULL;
+    int rc = ms_tls_context_new(ca_file, &ctx, err);
+    if (rc < 0)
+        return rc;
+    /* The audit's own context: every version this OpenSSL has (SSLv3 where it is built),
+     * security level 0 (a ClientHello that offers what old servers want), and servers
+     * that predate RFC 5746 are still talked to. The probe's context is left alone. */
+    SSL_CTX_set_min_proto_version(ctx, 0);
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
+    *out = ctx;
+    return 0;
+}
+
 static void record_verify_error(struct ms_tls_facts *facts, int code, enum ms_cert_problem problem)
 {
     for (size_t i = 0; i < facts->verify_error_count; i++)
@@ -242,7 +258,7 @@ static void format_time(const ASN1_TIME *t, char *iso, size_t cap, int64_t *epoc
     *epoch = (int64_t)timegm(&tm);
 }
 
-static void format_name(const X509_NAME *name, char *out, size_t cap)
+void ms_tls_format_name(const X509_NAME *name, char *out, size_t cap)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *data = NULL;
@@ -306,8 +322,8 @@ static void collect_key(X509 *cert, struct ms_cert_facts *c)
 
 static void collect_certificate(X509 *cert, const char *host, int64_t now, struct ms_cert_facts *c)
 {
-    format_name(X509_get_subject_name(cert), c->subject, sizeof c->subject);
-    format_name(X509_get_issuer_name(cert), c->issuer, sizeof c->issuer);
+    ms_tls_format_name(X509_get_subject_name(cert), c->subject, sizeof c->subject);
+    ms_tls_format_name(X509_get_issuer_name(cert), c->issuer, sizeof c->issuer);
     collect_sans(cert, &c->san);
     format_time(X509_get0_notBefore(cert), c->not_before, sizeof c->not_before,
                 &c->not_before_epoch);
@@ -321,14 +337,20 @@ static void collect_certificate(X509 *cert, const char *host, int64_t now, struc
     collect_key(cert, c);
     snprintf(c->signature_algorithm, sizeof c->signature_algorithm, "%s",
              OBJ_nid2ln(X509_get_signature_nid(cert)));
+    ms_tls_fingerprint(cert, c->sha256_fingerprint, sizeof c->sha256_fingerprint);
+    ERR_clear_error();
+}
+
+void ms_tls_fingerprint(X509 *cert, char *out, size_t cap)
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
-        char *p = c->sha256_fingerprint;
-        for (unsigned int i = 0; i < md_len && i < 32; i++)
-            p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
-    }
-    ERR_clear_error();
+    out[0] = '\0';
+    if (cap < 96 || X509_digest(cert, EVP_sha256(), md, &md_len) != 1)
+        return;
+    char *p = out;
+    for (unsigned int i = 0; i < md_len && i < 32; i++)
+        p += sprintf(p, i ? ":%02X" : "%02X", md[i]);
 }
 
 void ms_tls_collect_facts(SSL *ssl, const char *host, int64_t now, struct ms_tls_facts *facts)

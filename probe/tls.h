@@ -35,6 +35,16 @@ int ms_tls_handshake(SSL *ssl, unsigned *want, struct ms_error *err);
  * now: epoch seconds of the probe's start (for days_left). */
 void ms_tls_collect_facts(SSL *ssl, const char *host, int64_t now, struct ms_tls_facts *facts);
 
+/* The TLS audit's context (--tls-audit): like ms_tls_context_new, with every protocol
+ * version this OpenSSL has and security level 0, for the audit's handshakes only. */
+int ms_tls_audit_context_new(const char *ca_file, SSL_CTX **out, struct ms_error *err);
+
+/* The certificate's SHA-256 fingerprint, "AA:BB:..." upper-case hex (cap >= 96), "" on error. */
+void ms_tls_fingerprint(X509 *cert, char *out, size_t cap);
+
+/* name in one-line RFC 2253 form, sanitized, into out. */
+void ms_tls_format_name(const X509_NAME *name, char *out, size_t cap);
+
 /* Describe the OpenSSL error queue (and clear it) into buf. */
 void ms_tls_describe_error(char *buf, size_t cap);
 

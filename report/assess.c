@@ -238,7 +238,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
             (rc = ms_assess_judge_misc(&c, idx)) || (rc = ms_assess_judge_families(&c, idx)) ||
             (rc = ms_assess_judge_auth(&c, idx)) || (rc = ms_assess_judge_injection(&c, idx)) ||
             (rc = ms_assess_judge_quota(&c, idx)) || (rc = ms_assess_judge_submission(&c, idx)) ||
-            (rc = ms_assess_judge_capabilities(&c, idx)))
+            (rc = ms_assess_judge_capabilities(&c, idx)) || (rc = ms_assess_judge_audit(&c, idx)) ||
+            (rc = ms_assess_judge_pool(&c, idx)))
             goto out;
     }
     if ((rc = ms_assess_judge_discovery(&c)) || (rc = ms_assess_judge_autoconfig(&c)))

@@ -277,6 +277,8 @@ const char *ms_plaintext_verdict_name(enum ms_plaintext_verdict v);
 
 /* The finding code a session failure maps to ("tcp.refused"), NULL for MS_FAILURE_NONE. */
 const char *ms_assess_failure_code(enum ms_failure f);
+/* How an audit handshake ended, in a few words ("refused", "no answer"). */
+const char *ms_audit_outcome_words(enum ms_audit_outcome o);
 
 void ms_assessment_free(struct ms_assessment *a);
 

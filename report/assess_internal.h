@@ -118,6 +118,9 @@ int ms_assess_failure_id(enum ms_failure f);
 /* Why endpoint i is not usable, in a few words, from its failure or worst finding. */
 const char *ms_assess_endpoint_reason(const struct ms_assess_ctx *c, const struct ms_finding *f,
                                       size_t n, size_t i);
+/* assess_audit.c (issue 15: --tls-audit and the address pool) */
+int ms_assess_judge_audit(struct ms_assess_ctx *c, long i);
+int ms_assess_judge_pool(struct ms_assess_ctx *c, long i);
 /* assess_auth.c */
 int ms_assess_judge_auth(struct ms_assess_ctx *c, long i);
 int ms_assess_judge_quota(struct ms_assess_ctx *c, long i);

@@ -270,6 +270,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Fix IPv4 for {host}: check that its A record ({bad_address_raw}) points to the mail server, that the server listens on port {port} over IPv4, and that firewalls and routes let IPv4 through to that port.{?no_route: \"Unreachable\" can also mean this machine has no IPv4 route: check from another network.}",
                 },
         },
+    [MS_F_TCP_POOL_MEMBER_DOWN] =
+        {
+            .code = "tcp.pool_member_down",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "The host has several addresses (a pool: each user reaches one of them) and some fail (connect, TLS, greeting or capabilities) while others work. Every address of a host is probed by default (at most 16; the JSON endpoint's `pool` says which were probed and whether there were more). An address whose address family already failed its own check (`tcp.ipv6_unreachable`, `tcp.ipv4_unreachable`) is not counted again.",
+            .why = "Mail works for some users and not for others, or \"sometimes\": the classic intermittent helpdesk ticket.",
+            .remedy_doc = "Repair or remove the failing member: take it out of DNS (or the load balancer) until it works.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{failed} of {total} addresses of {host} fail on port {port}: {members} - users who reach {?plural:them}{!plural:it} cannot read mail.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Repair the failing member{?plural:s} ({addresses}) or remove {?plural:them}{!plural:it} from DNS and the load balancer until {?plural:they work}{!plural:it works}.",
+                },
+        },
     [MS_F_TLS_HANDSHAKE_FAILED] =
         {
             .code = "tls.handshake_failed",
@@ -440,13 +459,14 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .flags = 0,
             .reason = "uses an outdated TLS version",
             .severity_doc = "warning (critical for SSLv3/SSLv2)",
-            .when = "TLS 1.0 or 1.1 was negotiated.",
+            .when = "TLS 1.0 or 1.1 was negotiated; with `--tls-audit`, also when SSLv3, TLS 1.0 or 1.1 is accepted beside a newer version (the message names them).",
             .why = "Current mail programs refuse TLS 1.0 and 1.1; SSL is broken outright.",
             .remedy_doc = "Enable TLS 1.2 and 1.3 and make them the minimum, with the setting of the server identified (e.g. Dovecot: `ssl_min_protocol = TLSv1.2`; Cyrus: `tls_versions: tls1_2 tls1_3`).",
             .topic = MS_TOPIC_TLS_MIN_VERSION,
             .messages =
                 {
                     [MS_T_DEFAULT] = "{endpoint} negotiated {version}, an outdated protocol version that current mail programs refuse; TLS 1.2 or 1.3 is expected.",
+                    [MS_T_OUTDATED_ACCEPTED] = "{endpoint} still accepts {versions} (it negotiated {version} with a current client); old versions let an attacker downgrade old clients.",
                 },
             .remedies =
                 {
@@ -470,6 +490,219 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .remedies =
                 {
                     [MS_T_DEFAULT] = "Configure mail programs for port {implicit_port} (implicit TLS) or for {cmd}, never for plaintext.",
+                },
+        },
+    [MS_F_TLS_WEAK_CIPHER] =
+        {
+            .code = "tls.weak_cipher",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning (critical for NULL, anonymous or EXPORT suites)",
+            .when = "`--tls-audit`: a handshake that offered only one class of weak cipher suites (NULL, anonymous, EXPORT, DES/3DES, RC4, static-RSA key exchange; one handshake per class) completed, or TLS 1.0 was accepted with a CBC suite. The message names the classes and the suites the server chose. Classes this OpenSSL build cannot offer are reported as untestable in the JSON, never as refused.",
+            .why = "An attacker on the path can read or alter the mail of a client that ends up with such a suite; NULL and anonymous suites give no protection at all.",
+            .remedy_doc = "Restrict the server's cipher list to forward-secret AEAD suites (Dovecot: `ssl_cipher_list`, e.g. Mozilla's \"intermediate\" list).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} accepts weak cipher suites: {classes}.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Restrict the server's cipher list to forward-secret AEAD suites (Dovecot: ssl_cipher_list, e.g. Mozilla's \"intermediate\" configuration) and disable TLS 1.0/1.1.",
+                },
+        },
+    [MS_F_TLS_DH_WEAK] =
+        {
+            .code = "tls.dh_weak",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "`--tls-audit`: a handshake offering only finite-field DHE suites got a server key of fewer than 2048 bits.",
+            .why = "DH groups under 2048 bits are within reach of well-funded attackers (Logjam), and current clients refuse them.",
+            .remedy_doc = "Use 2048-bit or larger DH parameters (Dovecot: `ssl_dh`), or offer ECDHE only.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} uses {bits}-bit Diffie-Hellman parameters ({cipher}); 2048 bits is the minimum.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Generate 2048-bit (or larger) DH parameters (openssl dhparam 2048; Dovecot: ssl_dh = </etc/dovecot/dh.pem) or disable the DHE suites in favour of ECDHE.",
+                },
+        },
+    [MS_F_TLS_CHAIN_INCOMPLETE] =
+        {
+            .code = "tls.chain_incomplete",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "`--tls-audit`: the chain the server sends ends at a certificate whose issuer it does not send and which is not a trust anchor, while a complete path exists through an intermediate this machine knows, or the certificate names its issuer's download address (AIA caIssuers). An unknown root without either stays `tls.cert_untrusted`: the two cannot be told apart then.",
+            .why = "Mail programs that do not fetch missing intermediates (Thunderbird, most phones) refuse the certificate, while browsers and this machine may work: the ticket says \"works for some users\".",
+            .remedy_doc = "Configure the server with the full chain (the leaf followed by its intermediates: `fullchain.pem` from certbot).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} does not send the intermediate certificate \"{issuer}\" that issued its certificate; this machine completed the chain from its own store, mail programs without it will refuse the connection.",
+                    [MS_T_CHAIN_AIA] = "{endpoint} does not send the intermediate certificate \"{issuer}\" that issued its certificate (it is only named for download at {url}); mail programs that do not download it will refuse the connection.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Send the full chain: configure the certificate file with the leaf followed by \"{issuer}\" (certbot's fullchain.pem, not cert.pem; Dovecot: ssl_cert = </etc/letsencrypt/live/{host}/fullchain.pem).",
+                },
+        },
+    [MS_F_TLS_CHAIN_WRONG_ORDER] =
+        {
+            .code = "tls.chain_wrong_order",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "info",
+            .when = "`--tls-audit`: a certificate the server sends is not followed by its issuer, or it sends certificates that belong to no path from its own.",
+            .why = "Strict or old TLS libraries refuse a chain out of order; the others only work around it.",
+            .remedy_doc = "Order the certificate file: the server's certificate first, then each issuer in turn.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} sends its certificate chain out of order or with certificates that do not belong to it ({count} sent).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Put the server's certificate first in the certificate file, then its issuer, then that one's issuer; remove certificates that belong to no path.",
+                },
+        },
+    [MS_F_TLS_CHAIN_SHA1] =
+        {
+            .code = "tls.chain_sha1",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "`--tls-audit`: a certificate the server sends (other than a self-signed root) is signed with SHA-1 or MD5.",
+            .why = "Current TLS libraries reject SHA-1 signatures at their default security level: those clients cannot connect.",
+            .remedy_doc = "Replace the certificate (or intermediate) with one signed with SHA-256 or better.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} sends a certificate signed with SHA-1 or MD5: \"{subject}\" ({algorithm}).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Replace \"{subject}\" with a certificate signed with SHA-256 or better; ask the CA for its current intermediate.",
+                },
+        },
+    [MS_F_TLS_SNI_REQUIRED] =
+        {
+            .code = "tls.sni_required",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "info (warning when the certificate sent without SNI does not match the host)",
+            .when = "`--tls-audit`: a handshake without SNI (the server name a client sends) got another certificate than the one with SNI.",
+            .why = "Old mail programs (Outlook 2007 on Windows XP, old phones) send no SNI; they get the default certificate and fail when it does not match the host.",
+            .remedy_doc = "Make the default certificate (the one served without SNI) cover the mail host name, or keep old clients on a dedicated address.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} presents another certificate to clients that send no server name (SNI): \"{subject}\"; it still covers {host}.",
+                    [MS_T_SNI_NO_MATCH] = "{endpoint} presents another certificate to clients that send no server name (SNI): \"{subject}\", which does not cover {host}; mail programs without SNI get a certificate error.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Make the server's default certificate (served without SNI) the one for {host}, or add {host} to it.",
+                },
+        },
+    [MS_F_TLS_OCSP_NOT_STAPLED] =
+        {
+            .code = "tls.ocsp_not_stapled",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "info",
+            .when = "`--tls-audit`: the handshake asked for a stapled OCSP response and got none (and the certificate does not demand one).",
+            .why = "Without stapling each client asks the CA itself (slower, leaks who reads mail where) or skips the revocation check.",
+            .remedy_doc = "Enable OCSP stapling where the server software supports it (Dovecot does not; a TLS proxy in front of it can).",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} does not staple an OCSP response.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Enable OCSP stapling if the server (or the TLS proxy in front of it) supports it; nothing is broken without it.",
+                },
+        },
+    [MS_F_TLS_MUST_STAPLE_VIOLATED] =
+        {
+            .code = "tls.must_staple_violated",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "does not staple the OCSP response its certificate demands",
+            .severity_doc = "critical",
+            .when = "`--tls-audit`: the certificate carries the TLS Feature \"status_request\" (OCSP Must-Staple, RFC 7633) and the server sent no stapled OCSP response.",
+            .why = "Clients that honour Must-Staple refuse the connection.",
+            .remedy_doc = "Enable OCSP stapling, or use a certificate without Must-Staple.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint} has a certificate that demands OCSP stapling (Must-Staple) but sends no OCSP response; clients that honour it refuse the connection.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Enable OCSP stapling on the server (or the TLS proxy in front of it), or reissue the certificate without the Must-Staple extension.",
+                },
+        },
+    [MS_F_TLS_DANE_MISMATCH] =
+        {
+            .code = "tls.dane_mismatch",
+            .severity = MS_SEVERITY_CRITICAL,
+            .flags = 0,
+            .reason = "has TLSA records that do not match its certificate",
+            .severity_doc = "critical (warning when the resolver did not validate the records)",
+            .when = "`--tls-audit`: DNS has TLSA records for `_PORT._tcp.HOST` and none of the usable ones matches the chain the server sends (usages 0-3, selectors 0-1, matching types 0-2). Critical when the resolver validated the answer (DNSSEC, the AD bit), a warning when it did not.",
+            .why = "DANE-aware clients (and mail servers) refuse a server whose certificate does not match its validated TLSA records.",
+            .remedy_doc = "Publish TLSA records for the current certificate (or key) before switching certificates, and remove stale ones.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: none of the {count} DNSSEC-validated TLSA record{?plural:s} at {name} matches the certificate the server sends; DANE clients refuse the connection.",
+                    [MS_T_DANE_UNVALIDATED] = "{endpoint}: none of the {count} TLSA record{?plural:s} at {name} matches the certificate the server sends (the resolver did not validate them).",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Publish a TLSA record for the current certificate or its key at {name} (e.g. \"3 1 1 <SHA-256 of the public key>\") and remove the stale one; roll certificates with both records published.",
+                },
+        },
+    [MS_F_TLS_DANE_UNVALIDATED] =
+        {
+            .code = "tls.dane_unvalidated",
+            .severity = MS_SEVERITY_INFO,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "info",
+            .when = "`--tls-audit`: TLSA records were found but the resolver did not say it validated them (no AD bit): the zone is not DNSSEC-signed, or the resolver does not validate.",
+            .why = "DANE needs DNSSEC: unvalidated TLSA records protect nobody.",
+            .remedy_doc = "Sign the zone with DNSSEC, and ask a validating resolver.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the TLSA records at {name} were not validated by the resolver (no DNSSEC), so DANE does not protect this server.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Sign the zone with DNSSEC (and check with a validating resolver), or remove the TLSA records.",
+                },
+        },
+    [MS_F_TLS_POOL_INCONSISTENT] =
+        {
+            .code = "tls.pool_inconsistent",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "The addresses of a host (a pool) differ: another certificate, TLS version or capability list on some members.",
+            .why = "Users get different behaviour depending on the member they reach: one member's expired certificate makes mail \"work sometimes\".",
+            .remedy_doc = "Deploy the same certificate and configuration on every member of the pool.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "The addresses of {host} on port {port} differ: {differences}.",
+                    [MS_T_POOL_EXPIRED] = "The addresses of {host} on port {port} differ: {differences}; users who reach {bad} get a certificate error.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Deploy the same certificate and TLS configuration on every member of the pool ({addresses}).",
                 },
         },
     [MS_F_STARTTLS_NOT_OFFERED] =

@@ -31,6 +31,7 @@ enum ms_finding_id {
     MS_F_TCP_DENIED,
     MS_F_TCP_IPV6_UNREACHABLE,
     MS_F_TCP_IPV4_UNREACHABLE,
+    MS_F_TCP_POOL_MEMBER_DOWN,
     MS_F_TLS_HANDSHAKE_FAILED,
     MS_F_TLS_TIMEOUT,
     MS_F_TLS_CLIENT_CERT_REQUIRED,
@@ -41,6 +42,17 @@ enum ms_finding_id {
     MS_F_TLS_CERT_EXPIRES_SOON,
     MS_F_TLS_PROTOCOL_OUTDATED,
     MS_F_TLS_NOT_USED,
+    MS_F_TLS_WEAK_CIPHER,
+    MS_F_TLS_DH_WEAK,
+    MS_F_TLS_CHAIN_INCOMPLETE,
+    MS_F_TLS_CHAIN_WRONG_ORDER,
+    MS_F_TLS_CHAIN_SHA1,
+    MS_F_TLS_SNI_REQUIRED,
+    MS_F_TLS_OCSP_NOT_STAPLED,
+    MS_F_TLS_MUST_STAPLE_VIOLATED,
+    MS_F_TLS_DANE_MISMATCH,
+    MS_F_TLS_DANE_UNVALIDATED,
+    MS_F_TLS_POOL_INCONSISTENT,
     MS_F_STARTTLS_NOT_OFFERED,
     MS_F_STARTTLS_REFUSED,
     MS_F_STARTTLS_COMMAND_INJECTION,
@@ -152,6 +164,16 @@ enum {
     MS_T_UNTRUSTED_FIX_CHAIN = 2,
     /* tls.cert_expires_soon */
     MS_T_EXPIRES_TODAY = 1,
+    /* tls.protocol_outdated: the audit found old versions accepted beside a newer one */
+    MS_T_OUTDATED_ACCEPTED = 1,
+    /* tls.sni_required */
+    MS_T_SNI_NO_MATCH = 1,
+    /* tls.chain_incomplete */
+    MS_T_CHAIN_AIA = 1, /* the leaf names where its issuer can be fetched */
+    /* tls.dane_mismatch */
+    MS_T_DANE_UNVALIDATED = 1,
+    /* tls.pool_inconsistent */
+    MS_T_POOL_EXPIRED = 1,
     /* starttls.not_offered */
     MS_T_NOT_OFFERED_CAPS = 1,
     /* tcp.ipv*_unreachable remedies */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "probe/error.h"
+#include "report/json_audit.h"
 #include "report/server_id.h"
 
 #ifndef MS_VERSION
@@ -552,7 +553,8 @@ static json_t *endpoint(const struct ms_result *r, const struct ms_endpoint_resu
         set(o, "completed_securely", json_boolean(ep->completed_securely)) ||
         set(o, "error", error_obj(ep)) || set(o, "auth", auth_obj(r, ep)) ||
         set(o, "account", account_obj(ep)) || set(o, "injection", injection_obj(ep)) ||
-        set(o, "plaintext_check", plaintext_check_obj(ep))) {
+        set(o, "plaintext_check", plaintext_check_obj(ep)) ||
+        set(o, "tls_audit", ms_json_tls_audit(ep)) || set(o, "pool", ms_json_pool(ep))) {
         json_decref(o);
         return NULL;
     }
@@ -890,6 +892,8 @@ static json_t *build(const struct ms_result *r, const struct ms_assessment *a)
         goto out;
     }
     arr = NULL; /* transferred */
+    if (set(root, "clients", ms_json_clients(r)))
+        goto out;
     ret = root;
     root = NULL; /* transferred to the caller */
 out:

@@ -3,6 +3,7 @@
  * evidence), then the findings worst first, each with its remedy. Wrapped at 80 columns;
  * ANSI colours only when the caller asks. */
 #include "report/text.h"
+#include "report/text_audit.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -661,6 +662,8 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
     if (ep->tls.established || ep->caps_after_tls_read)
         print_caps(f, "caps over TLS", &ep->caps_after_tls, ep->caps_after_tls_read, "(not read)");
     print_account(f, r, ep);
+    ms_text_audit(f, ep);
+    ms_text_pool(f, ep);
     if (ep->failure != MS_FAILURE_NONE) {
         label(&w, f, "stopped");
         wr_fmt(&w, "%s (%s)%s%s", ms_assess_failure_code(ep->failure),
@@ -1009,6 +1012,7 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
             wr_end(&w);
         }
     }
+    ms_text_clients(out, result);
     print_settings(out, result, a);
     if (a->autoconfig_note[0]) {
         fputs("  ", out);

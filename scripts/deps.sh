@@ -49,6 +49,8 @@ TEST_PACKAGES=(
   bash-completion zsh fish      # completion.shells: each shell runs mailscope's completion
   dpkg-dev debhelper lintian    # package.deb: dpkg-buildpackage (debian/), lintian
   nginx                         # the test web server of autoconfig/Autodiscover (nginx.sh)
+  stunnel4                      # TLS endpoints for the --tls-audit tests (tests/servers/stunnel.sh)
+  testssl.sh                    # the peer that cross-checks the versions --tls-audit finds
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
@@ -62,6 +64,7 @@ SERVICES=(
   prometheus-node-exporter=prometheus-node-exporter
   postfix=postfix
   nginx=nginx
+  stunnel4=stunnel4
 )
 
 usage() {

@@ -11,6 +11,12 @@
 #   web.pem web.key            CA-signed for the test web server (nginx.sh): autoconfig.<d>,
 #                              autodiscover.<d> and <d> of the autoconfig test domains
 #                              (ac*.test.example), autoconfig.acprovider.example
+#   inter.pem inter.key        "mailscope Test Intermediate CA", signed by the CA
+#   chained.pem chained.key    signed by the intermediate, for mail.test.example, with an
+#                              AIA caIssuers URL naming the intermediate (never fetched);
+#                              chained-full.pem: the leaf followed by the intermediate
+#   legacy.pem legacy.key      CA-signed RSA 2048 for mail.test.example (static-RSA suites)
+#   dh1024.pem                 1024-bit DH parameters (a weak DHE server)
 # Each host certificate also names its own <kind>.test.example (except wronghost).
 #
 # Idempotent: when every file exists, the valid certificates are good for 30 more days
@@ -25,7 +31,7 @@ out=$1
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-FILES=(ca valid expired wronghost selfsigned soon web)
+FILES=(ca valid expired wronghost selfsigned soon web inter chained legacy)
 WEB_CHECK="autodiscover.acmx.test.example" # the last web name added: older sets lack it
 
 up_to_date() {
@@ -33,6 +39,7 @@ up_to_date() {
   for f in "${FILES[@]}"; do
     [[ -s "$out/$f.pem" && -s "$out/$f.key" ]] || return 1
   done
+  [[ -s "$out/chained-full.pem" && -s "$out/dh1024.pem" ]] || return 1
   openssl x509 -in "$out/ca.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/valid.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/wronghost.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
@@ -137,6 +144,58 @@ host soon mail.test.example \
   "DNS:mail.test.example, DNS:soon.test.example, IP:127.0.0.6" \
   -startdate "$(utc '-1 day')" -enddate "$(utc '+5 days')"
 
+# --- an intermediate CA and a leaf it signs (chain tests) ---------------------
+newkey "$work/inter.key"
+openssl req -new -key "$work/inter.key" -subj "/O=mailscope tests/CN=mailscope Test Intermediate CA" \
+  -config "$work/ca.cnf" -out "$work/inter.csr" 2>/dev/null
+cat >"$work/inter.ext" <<EXT
+[ inter ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EXT
+openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -extfile "$work/inter.ext" -extensions inter \
+  -in "$work/inter.csr" -out "$work/inter.pem" -days 1825 2>"$work/inter.err" || {
+  cat "$work/inter.err" >&2
+  exit 1
+}
+newkey "$work/chained.key"
+openssl req -new -key "$work/chained.key" -subj "/O=mailscope tests/CN=mail.test.example" \
+  -config "$work/ca.cnf" -out "$work/chained.csr" 2>/dev/null
+cat >"$work/chained.ext" <<EXT
+[ leaf ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/mailscope-test-intermediate.crt
+subjectAltName = DNS:mail.test.example, DNS:chained.test.example, IP:127.0.0.1
+EXT
+openssl x509 -req -in "$work/chained.csr" -CA "$work/inter.pem" -CAkey "$work/inter.key" \
+  -set_serial 4097 -days 825 -sha256 -extfile "$work/chained.ext" -extensions leaf \
+  -out "$work/chained.pem" 2>/dev/null
+cat "$work/chained.pem" "$work/inter.pem" >"$work/chained-full.pem"
+
+# --- RSA (static-RSA key exchange needs an RSA key) and weak DH ----------------
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/legacy.key" 2>/dev/null
+openssl req -new -key "$work/legacy.key" -subj "/O=mailscope tests/CN=mail.test.example" \
+  -config "$work/ca.cnf" -out "$work/legacy.csr" 2>/dev/null
+cat >"$work/legacy.ext" <<EXT
+[ leaf ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:mail.test.example, DNS:legacy.test.example, IP:127.0.0.1
+EXT
+openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -extfile "$work/legacy.ext" -extensions leaf \
+  -in "$work/legacy.csr" -out "$work/legacy.pem" -days 825 2>"$work/legacy.err" || {
+  cat "$work/legacy.err" >&2
+  exit 1
+}
+openssl dhparam -dsaparam -out "$work/dh1024.pem" 1024 2>/dev/null
+
 # --- self-signed ------------------------------------------------------------
 newkey "$work/selfsigned.key"
 openssl req -new -x509 -key "$work/selfsigned.key" -sha256 -days 825 \
@@ -152,3 +211,5 @@ for f in "${FILES[@]}"; do
   mv -f "$work/$f.key" "$out/$f.key"
   mv -f "$work/$f.pem" "$out/$f.pem"
 done
+chmod 644 "$work/chained-full.pem" "$work/dh1024.pem"
+mv -f "$work/chained-full.pem" "$work/dh1024.pem" "$out/"

@@ -60,6 +60,13 @@
 #                autoconfig asks autoconfig.acprovider.example (-> 127.0.0.20); the zone
 #                acprovider.example is answered locally too
 #   acfake       nothing (the hostile-HTTP tests pin its names with --resolve)
+# TLS audit zones (issue 15; stunnel.sh's ports from $MS_LEGACY_PORT $MS_CHAIN_FULL_PORT):
+#   pool.test.example    A 127.0.0.2 (valid certificate), 127.0.0.3 (expired certificate),
+#                        127.0.0.9 (closed): a pool where one member is down and one differs
+#   _$MS_CHAIN_FULL_PORT._tcp.mail.test.example  TLSA 3 1 1 of chained.pem's key (matches),
+#                        when $MS_CERTS names the test certificates
+#   _$MS_LEGACY_PORT._tcp.mail.test.example      TLSA 3 1 1 00..00 (matches nothing)
+#   dnsmasq does not sign: its answers never carry the AD bit.
 # Extra dnsmasq options may be appended one per line in DIR/extra.conf (or passed in
 # $MS_DNSMASQ_EXTRA, one per line), e.g. srv-host= or mx-host= records.
 # `stop` ends exactly the dnsmasq that `start` started (DIR/dnsmasq.pid).
@@ -80,6 +87,8 @@ POP3_PORT=${MS_POP3_PORT:-10110}
 POP3S_PORT=${MS_POP3S_PORT:-10995}
 SUBMISSION_PORT=${MS_SUBMISSION_PORT:-10587}
 SUBMISSIONS_PORT=${MS_SUBMISSIONS_PORT:-10465}
+LEGACY_PORT=${MS_LEGACY_PORT:-10990}
+CHAIN_FULL_PORT=${MS_CHAIN_FULL_PORT:-10992}
 log() { echo "dnsmasq.sh: $*" >&2; }
 
 alive() { kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]]; }
@@ -214,6 +223,14 @@ host-record=mapped.deny.test.example,::ffff:127.0.0.2
 host-record=mappedten.deny.test.example,::ffff:10.0.0.1
 host-record=nat64.deny.test.example,64:ff9b::a00:1
 CONF
+    echo "host-record=pool.test.example,127.0.0.2"
+    echo "host-record=pool.test.example,127.0.0.3"
+    echo "host-record=pool.test.example,127.0.0.9"
+    echo "dns-rr=_$LEGACY_PORT._tcp.mail.test.example,52,030101$(printf '0%.0s' {1..64})"
+    if [[ -n ${MS_CERTS:-} && -s ${MS_CERTS}/chained.pem ]]; then
+      spki=$(openssl x509 -in "$MS_CERTS/chained.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
+      echo "dns-rr=_$CHAIN_FULL_PORT._tcp.mail.test.example,52,030101$spki"
+    fi
     for ((i = 1; i <= 15; i++)); do
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
       echo "srv-host=_pop3s._tcp.many.test.example,closed.test.example,$((2000 + i)),$i,1"

@@ -322,7 +322,7 @@ static void test_json_all_fine(void **state)
     static const char *const top[] = {"mailscope", "schema_version", "target",     "user",
                                       "status",    "duration_ms",    "started_at", "verdicts",
                                       "summary",   "recommended",    "discovery",  "autoconfig",
-                                      "endpoints", "findings",       NULL};
+                                      "endpoints", "findings",       "clients",    NULL};
     assert_keys(doc, top);
     assert_string_equal(sget(json_object_get(doc, "mailscope"), "version"), MS_VERSION);
     assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), MS_SCHEMA_VERSION);
@@ -388,6 +388,8 @@ static void test_json_all_fine(void **state)
                                         "account",
                                         "injection",
                                         "plaintext_check",
+                                        "tls_audit",
+                                        "pool",
                                         NULL};
     json_t *e = json_array_get(eps, 0);
     assert_keys(e, ekeys);
@@ -426,6 +428,8 @@ static void test_json_all_fine(void **state)
     assert_null_at(e, "account");
     assert_null_at(e, "injection");
     assert_null_at(e, "plaintext_check");
+    assert_null_at(e, "tls_audit"); /* --tls-audit not given */
+    assert_null_at(e, "pool");      /* the pool was not probed */
     assert_null_at(doc, "user");
 
     json_t *t = json_object_get(e, "timings_ms");
