@@ -74,7 +74,7 @@ _mailscope()
             COMPREPLY=($(compgen -W "all $(_mailscope_codes "$cmd")" -- "$cur"))
             return
             ;;
-        --discover | --resolve | --dns-server | --user | --timeout | --deadline | \
+        --discover | --resolve | --dns-server | --user | --timeout | --deadline | --client | \
             --cert-warn-days | --cert-crit-days | --concurrency | --warning | -w | \
             --critical | -c)
             return # a value of the user's own
@@ -86,7 +86,7 @@ _mailscope()
         COMPREPLY=($(compgen -W '--discover --ports --protocols --resolve --dns-server
             -4 --ipv4 -6 --ipv6 --ca-file --user --password-file --oauth2-token-file
             --auth-mech --allow-insecure-auth --no-confirm --no-autoconfig --autoconfig-db
-            --injection-test
+            --injection-test --tls-audit --client
             --cert-warn-days --timeout --deadline --format --json --require --forbid
             -w --warning -c --critical --cert-crit-days --targets-file --concurrency
             -q --quiet --trace --explain -h --help --version' -- "$cur"))

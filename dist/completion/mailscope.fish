@@ -42,6 +42,8 @@ complete -c mailscope -l no-confirm -d 'Do not confirm plaintext sign-in on a se
 complete -c mailscope -l no-autoconfig -d 'Do not fetch autoconfig or Autodiscover'
 complete -c mailscope -l autoconfig-db -r -F -d 'Also ask an ISPDB-like database (DIR or URL)'
 complete -c mailscope -l injection-test -d 'Test STARTTLS command injection'
+complete -c mailscope -l tls-audit -d 'Test TLS versions, weak suites, chain, SNI, OCSP, DANE'
+complete -c mailscope -l client -x -d 'With --tls-audit: report on this mail program only'
 complete -c mailscope -l cert-warn-days -x -d 'Warn when a certificate expires within N days'
 complete -c mailscope -l timeout -x -d 'Bound on each phase (seconds)'
 complete -c mailscope -l deadline -x -d 'Bound on the whole run (seconds)'
