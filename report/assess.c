@@ -219,7 +219,8 @@ int ms_assess(const struct ms_result *result, const struct ms_assess_options *op
     int rc = 0;
 
     memset(out, 0, sizeof *out);
-    out->recommended[0] = out->recommended[1] = -1;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        out->recommended[p] = -1;
     out->preferred = -1;
     out->pub_program[0] = out->pub_program[1] = -1;
     if (opt)
@@ -365,7 +366,8 @@ out:
     if (rc) {
         ms_assessment_free(out);
         memset(out, 0, sizeof *out);
-        out->recommended[0] = out->recommended[1] = -1;
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+            out->recommended[p] = -1;
         out->preferred = -1;
         out->pub_program[0] = out->pub_program[1] = -1;
     }
@@ -384,6 +386,7 @@ void ms_assessment_free(struct ms_assessment *a)
     a->findings = NULL;
     a->endpoint_status = NULL;
     a->finding_count = 0;
-    a->recommended[0] = a->recommended[1] = -1;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        a->recommended[p] = -1;
     a->preferred = -1;
 }

@@ -123,7 +123,8 @@ void ms_assess_recommend(const struct ms_assess_ctx *c, struct ms_assessment *a,
                          const enum ms_status *srv)
 {
     const struct ms_result *r = c->r;
-    a->recommended[0] = a->recommended[1] = -1;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        a->recommended[p] = -1;
     a->preferred = -1;
     for (size_t i = 0; i < r->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &r->endpoints[i];
@@ -155,7 +156,7 @@ const struct ms_endpoint_result *ms_assess_recommended(const struct ms_result *r
                                                        const struct ms_assessment *a,
                                                        enum ms_protocol p)
 {
-    if ((unsigned)p > 1)
+    if ((unsigned)p >= MS_PROTOCOL_COUNT)
         return NULL;
     long i = a->recommended[p];
     if (i < 0 || (size_t)i >= result->endpoint_count)

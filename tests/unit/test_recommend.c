@@ -155,6 +155,49 @@ static void test_implicit_beats_starttls(void **state)
     fx_done(&r, &a);
 }
 
+/* Sending: the outgoing server is recommended like the incoming ones (implicit TLS first),
+ * named in the schedule, and never "preferred". */
+static void test_submission_recommended(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    static const char *const smtp_pre[] = {"PIPELINING", "STARTTLS", NULL};
+    static const char *const smtp_tls[] = {"PIPELINING", "SIZE 1048576", "AUTH PLAIN LOGIN", NULL};
+    result(&r, 4, false);
+    r.want[MS_PROTOCOL_SUBMISSION] = true;
+    good(&r.endpoints[0], "mail." DOMAIN, MS_PROTOCOL_IMAP, MS_SECURITY_IMPLICIT, 993);
+    good(&r.endpoints[1], "mail." DOMAIN, MS_PROTOCOL_POP3, MS_SECURITY_IMPLICIT, 995);
+    good(&r.endpoints[2], "smtp." DOMAIN, MS_PROTOCOL_SUBMISSION, MS_SECURITY_STARTTLS, 587);
+    good(&r.endpoints[3], "smtp." DOMAIN, MS_PROTOCOL_SUBMISSION, MS_SECURITY_IMPLICIT, 465);
+    fx_set_strs(&r.endpoints[2].caps_before_tls, smtp_pre);
+    for (int k = 2; k < 4; k++)
+        fx_set_strs(&r.endpoints[k].caps_after_tls, smtp_tls);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_SUBMISSION], 3);
+    assert_int_equal(a.preferred, MS_PROTOCOL_IMAP);
+    assert_non_null(strstr(a.summary.schedule, "Send through smtp." DOMAIN ":465"));
+    const struct ms_feature *size = &a.summary.features[MS_FEATURE_MAX_MESSAGE_SIZE];
+    assert_string_equal(size->answers[MS_PROTOCOL_SUBMISSION].text, "1.0 MB");
+    assert_int_equal(size->answers[MS_PROTOCOL_IMAP].answer, MS_ANSWER_NA);
+    /* no credentials: the server is ready, whether the account may send is not known */
+    const struct ms_feature *send = &a.summary.features[MS_FEATURE_CAN_SEND];
+    assert_int_equal(send->answers[MS_PROTOCOL_SUBMISSION].answer, MS_ANSWER_UNKNOWN);
+    ms_assessment_free(&a);
+
+    /* both submission endpoints refused: none recommended, and the reason is said */
+    refused(&r.endpoints[2]);
+    refused(&r.endpoints[3]);
+    assess(&r, &a);
+    assert_int_equal(a.recommended[MS_PROTOCOL_SUBMISSION], -1);
+    assert_true(strlen(a.not_recommended[MS_PROTOCOL_SUBMISSION]) > 10);
+    assert_int_equal(a.recommended[MS_PROTOCOL_IMAP], 0);
+    assert_string_equal(
+        a.summary.features[MS_FEATURE_CAN_SEND].answers[MS_PROTOCOL_SUBMISSION].text, "no");
+    assert_non_null(strstr(a.summary.schedule, "Sending: no submission server"));
+    fx_done(&r, &a);
+}
+
 static void test_implicit_beats_srv_starttls(void **state)
 {
     (void)state;
@@ -405,6 +448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_implicit_beats_starttls),
+        cmocka_unit_test(test_submission_recommended),
         cmocka_unit_test(test_implicit_beats_srv_starttls),
         cmocka_unit_test(test_srv_priority_then_weight),
         cmocka_unit_test(test_srv_beats_mx_beats_conventional),
