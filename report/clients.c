@@ -121,6 +121,14 @@ static int rank(const struct ms_endpoint_result *ep)
            (ep->security == MS_SECURITY_IMPLICIT ? 0 : 1);
 }
 
+bool ms_clients_apply(const struct ms_result *r)
+{
+    for (size_t i = 0; i < r->endpoint_count; i++)
+        if (r->endpoints[i].audit && r->endpoints[i].protocol != MS_PROTOCOL_SUBMISSION)
+            return true;
+    return false;
+}
+
 void ms_client_judge(const struct ms_result *r, size_t k, struct ms_client_verdict *out)
 {
     const struct ms_client *c = &ms_clients[k];

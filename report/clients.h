@@ -29,7 +29,11 @@ struct ms_client_verdict {
     char reason[240]; /* why not, or what is not known, in one line; "" for YES */
 };
 
-/* The verdict for ms_clients[k] on result r (meaningful when some endpoint was audited). */
+/* The matrix answers "can this program fetch mail here": it applies when an IMAP or POP3
+ * endpoint was audited (not for sending alone). */
+bool ms_clients_apply(const struct ms_result *r);
+
+/* The verdict for ms_clients[k] on result r (meaningful when ms_clients_apply(r)). */
 void ms_client_judge(const struct ms_result *r, size_t k, struct ms_client_verdict *out);
 /* Does NAME (case-insensitive; a part of the name is enough) name ms_clients[k]? */
 bool ms_client_matches(size_t k, const char *name);

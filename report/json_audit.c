@@ -174,13 +174,10 @@ json_t *ms_json_pool(const struct ms_endpoint_result *ep)
                      p->capped, "cap", MS_MAX_ADDRESSES, "addresses", arr);
 }
 
-/* The mail-program matrix: null unless an endpoint was audited. */
+/* The mail-program matrix: null unless an IMAP or POP3 endpoint was audited. */
 json_t *ms_json_clients(const struct ms_result *r)
 {
-    bool audited = false;
-    for (size_t i = 0; i < r->endpoint_count; i++)
-        audited = audited || r->endpoints[i].audit;
-    if (!audited)
+    if (!ms_clients_apply(r))
         return json_null();
     json_t *arr = json_array();
     for (size_t k = 0; arr && k < ms_client_count; k++) {

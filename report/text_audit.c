@@ -127,10 +127,7 @@ void ms_text_pool(FILE *f, const struct ms_endpoint_result *ep)
 
 void ms_text_clients(FILE *f, const struct ms_result *r)
 {
-    bool audited = false;
-    for (size_t i = 0; i < r->endpoint_count; i++)
-        audited = audited || r->endpoints[i].audit;
-    if (!audited)
+    if (!ms_clients_apply(r))
         return;
     fputs("Mail programs (from the TLS audit; report/clients.def says what each can do):\n", f);
     for (size_t k = 0; k < ms_client_count; k++) {
