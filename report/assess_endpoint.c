@@ -478,9 +478,9 @@ const char *ms_plaintext_verdict_name(enum ms_plaintext_verdict v)
 static void check_answer_words(const struct ms_endpoint_result *ep, char *buf, size_t cap)
 {
     const struct ms_plaintext_check *pc = &ep->plaintext_check;
-    if (ep->protocol == MS_PROTOCOL_SUBMISSION && strcmp(pc->status, "+") != 0)
-        ms_assess_put(buf, cap, "%s%s%s%s%s", pc->status, pc->code[0] ? " " : "", pc->code,
-                      pc->answer[0] ? " " : "", pc->answer);
+    if (ep->protocol == MS_PROTOCOL_SUBMISSION) /* "+" is how the probe stores a 334 */
+        ms_assess_put(buf, cap, "%s%s%s%s%s", strcmp(pc->status, "+") ? pc->status : "334",
+                      pc->code[0] ? " " : "", pc->code, pc->answer[0] ? " " : "", pc->answer);
     else if (pc->answer[0] && strcmp(pc->status, "+") != 0)
         ms_assess_put(buf, cap, "%s%s%s%s %s", pc->status, pc->code[0] ? " [" : "", pc->code,
                       pc->code[0] ? "]" : "", pc->answer);
