@@ -630,7 +630,7 @@ int ms_assess_judge_injection(struct ms_assess_ctx *c, long i)
         return 0;
     struct ms_assess_vars vs;
     ms_assess_endpoint_vars(c, ep, &vs);
-    ms_assess_var(&vs, "probe_command", ep->protocol == MS_PROTOCOL_IMAP ? "NOOP" : "CAPA");
+    ms_assess_var(&vs, "probe_command", ep->protocol == MS_PROTOCOL_POP3 ? "CAPA" : "NOOP");
     ms_assess_var(&vs, "evidence", ep->injection.evidence[0] ? ep->injection.evidence : "no text");
     return ms_assess_emit(c, MS_F_STARTTLS_COMMAND_INJECTION, MS_SEV_DEFAULT, i,
                           MS_MSG(MS_F_STARTTLS_COMMAND_INJECTION, MS_T_DEFAULT),

@@ -825,7 +825,9 @@ static json_t *recommended(const struct ms_result *r, const struct ms_assessment
             pref && ms_assess_recommended(r, a, (enum ms_protocol)a->preferred)
                 ? json_string(ms_protocol_name((enum ms_protocol)a->preferred))
                 : json_null()) ||
-        /* only when there is something to say: the three keys above stay what they were */
+        /* the name a mail program's setup asks for, for both servers: the one given */
+        set(o, "user_name", r->credentials_given && r->user[0] ? str(r->user) : json_null()) ||
+        /* only when there is something to say: the keys above stay what they were */
         (a->autoconfig_note[0] && set(o, "autoconfig_note", str(a->autoconfig_note)))) {
         json_decref(o);
         return NULL;

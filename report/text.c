@@ -943,6 +943,22 @@ static void print_settings(FILE *f, const struct ms_result *r, const struct ms_a
             incoming_shown = true;
         print_setting(f, head, rec[p], a->not_recommended[p], host_w, port_w);
     }
+    if (r->credentials_given && r->user[0]) {
+        bool worked = false;
+        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+            worked |= a->summary.signed_in[p] >= 0;
+        fprintf(f, "  %-22s", "User name:");
+        if (25 + strlen(r->user) > WIDTH) { /* a long name starts a line of its own */
+            fputs("\n   ", f);
+            wr_start(&w, f, 3, 4);
+        } else {
+            fputc(' ', f);
+            wr_start(&w, f, 25, 27);
+        }
+        wr_fmt(&w, "%s (%s)", r->user,
+               worked ? "for every server above" : "signing in with it failed: see the findings");
+        wr_end(&w);
+    }
 }
 
 int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_assessment *a,

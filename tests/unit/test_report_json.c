@@ -334,7 +334,8 @@ static void test_json_all_fine(void **state)
     assert_null_at(doc, "discovery");
     assert_null_at(doc, "autoconfig");
     json_t *rec = json_object_get(doc, "recommended");
-    static const char *const rkeys[] = {"imap", "pop3", "submission", "preferred", NULL};
+    static const char *const rkeys[] = {"imap",      "pop3",      "submission",
+                                        "preferred", "user_name", NULL};
     static const char *const skeys[] = {"host", "port", "security", "endpoint", NULL};
     assert_keys(rec, rkeys);
     assert_keys(json_object_get(rec, "imap"), skeys);
