@@ -4,11 +4,12 @@
 # latency_proxy.py in front of Postfix, then measures, at each RTT in RTTS ("50 200"), the
 # median of RUNS (5) runs of mailscope's own duration_ms for:
 #   submissions (465, implicit TLS) alone, submission (587, STARTTLS) alone, both in
-#   parallel, and both with sign-in (--user alice on 465),
+#   parallel, both with sign-in (--user alice on 465), and a bare host with --protocols all
+#   (IMAP and POP3 through the proxy too: six endpoints),
 # next to the protocol's lower bound in round trips (tests/bench/README.md, "SMTP").
 # Ports: $MS_IMAP_PORT ... for Dovecot (default 35143 35993 35110 35995), Postfix
 # $MS_SUBMISSION_PORT $MS_SUBMISSIONS_PORT $MS_SUBMISSION_WEAK_PORT (35587 35465 35588);
-# the proxy listens on 127.0.0.51 ports 587 and 465.
+# the proxy listens on 127.0.0.51 ports 587, 465, 143, 993, 110 and 995.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -44,6 +45,8 @@ printf '%-34s %6s %10s %8s %10s\n' "run" "RTT" "median ms" "bound" "x bound"
 for rtt in $RTTS; do
   python3 "$here/latency_proxy.py" --max-seconds 900 --rtt-ms "$rtt" --ready-file "$WORK/ready.$rtt" \
     --map "$A:587=127.0.0.2:$MS_SUBMISSION_PORT" --map "$A:465=127.0.0.2:$MS_SUBMISSIONS_PORT" \
+    --map "$A:143=127.0.0.2:$MS_IMAP_PORT" --map "$A:993=127.0.0.2:$MS_IMAPS_PORT" \
+    --map "$A:110=127.0.0.2:$MS_POP3_PORT" --map "$A:995=127.0.0.2:$MS_POP3S_PORT" \
     >"$WORK/proxy.log" 2>&1 &
   proxy_pid=$!
   for ((i = 0; i < 100; i++)); do [[ -s $WORK/ready.$rtt ]] && break; sleep 0.1; done
@@ -59,6 +62,7 @@ submissions 465|4|submissions://mail.test.example:465
 submission 587 (STARTTLS)|6|submission://mail.test.example:587
 both in parallel|6|submissions://mail.test.example:465 submission://mail.test.example:587
 both, signing in on 465|6|--user alice submissions://mail.test.example:465 submission://mail.test.example:587
+all six (4 receive + 2 send)|6|--protocols all mail.test.example
 EOF
   kill "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
