@@ -59,30 +59,25 @@ static size_t imap_max_response(void)
     return MS_IMAP_MAX_RESPONSE + 1024;
 }
 
-static bool tls_up(const struct ms_session *s)
-{
-    return s->line.ssl != NULL;
-}
-
 static struct ms_strlist *current_caps(struct ms_session *s)
 {
     if (s->res->auth.ok)
         return &s->res->caps_after_login;
-    return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+    return ms_session_tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
 }
 
 /* Capabilities that describe the session before sign-in (pre-TLS ones are never trusted
  * once TLS is up). */
 static const struct ms_strlist *auth_caps(struct ms_session *s)
 {
-    return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+    return ms_session_tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
 }
 
 static void mark_caps_read(struct ms_session *s)
 {
     if (s->res->auth.ok)
         s->res->caps_after_login_read = true;
-    else if (tls_up(s))
+    else if (ms_session_tls_up(s))
         s->res->caps_after_tls_read = true;
     else
         s->res->caps_before_tls_read = true;
@@ -120,7 +115,7 @@ static void start_account_queries(struct ms_session *s);
 static void caps_known(struct ms_session *s)
 {
     mark_caps_read(s);
-    if (!tls_up(s)) {
+    if (!ms_session_tls_up(s)) {
         ms_session_caps_before_tls(s);
         return;
     }
@@ -154,7 +149,7 @@ static const char *status_word(enum ms_imap_status st)
 /* Before TLS, [ALERT] texts could come from an attacker: never show them, only count. */
 static void note_alert(struct ms_session *s, const struct ms_imap_response *r)
 {
-    if (r->code && strcasecmp(r->code, "ALERT") == 0 && !tls_up(s))
+    if (r->code && strcasecmp(r->code, "ALERT") == 0 && !ms_session_tls_up(s))
         s->res->alerts_ignored_before_tls++;
 }
 
@@ -184,7 +179,7 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
         ms_session_fail(s, MS_FAILURE_PROTO_BYE, "the server said BYE instead of hello: %s", text);
         return;
     }
-    if (r->status == MS_IMAP_STATUS_PREAUTH && !tls_up(s)) {
+    if (r->status == MS_IMAP_STATUS_PREAUTH && !ms_session_tls_up(s)) {
         /* Already signed in over plaintext: STARTTLS is no longer allowed (RFC 9051). */
         ms_session_fail(s, MS_FAILURE_PROTO_PREAUTH,
                         "the server signed the connection in (PREAUTH) before TLS: %s", text);
@@ -207,8 +202,8 @@ static void on_greeting(struct ms_session *s, const struct ms_imap_response *r, 
     send_tagged(s, "CAPABILITY");
     /* STARTTLS rides with CAPABILITY (RFC 9051 5.5 allows pipelining; nothing follows
      * STARTTLS before its answer). The injection probe reads the capabilities first. */
-    if (!tls_up(s) && s->spec->security == MS_SECURITY_STARTTLS && !s->spec->injection_probe &&
-        !s->spec->plaintext_check) {
+    if (!ms_session_tls_up(s) && s->spec->security == MS_SECURITY_STARTTLS &&
+        !s->spec->injection_probe && !s->spec->plaintext_check) {
         send_tagged(s, "STARTTLS");
         s->starttls_pipelined = true;
     }

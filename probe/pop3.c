@@ -62,14 +62,9 @@ static size_t pop3_max_response(void)
     return MS_POP3_MAX_RESPONSE + 1024;
 }
 
-static bool tls_up(const struct ms_session *s)
-{
-    return s->line.ssl != NULL;
-}
-
 static const struct ms_strlist *session_caps(const struct ms_session *s)
 {
-    return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+    return ms_session_tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
 }
 
 static void response_text(const struct ms_pop3_response *r, char *buf, size_t cap)
@@ -116,7 +111,7 @@ static bool sasl_offers(const struct ms_strlist *caps, const char *mech)
 
 static bool pop3_caps_known(struct ms_session *s)
 {
-    return tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
+    return ms_session_tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
 }
 
 static bool pop3_offers(struct ms_session *s, const char *mechanism)
@@ -341,7 +336,7 @@ static void on_auth_reply(struct ms_session *s, const struct ms_pop3_response *r
 
 static void after_capa(struct ms_session *s, bool capa_worked)
 {
-    if (tls_up(s)) {
+    if (ms_session_tls_up(s)) {
         s->res->caps_after_tls_read = capa_worked;
         /* Secure means a mail program could use it: TLS up and the certificate verified. */
         s->res->completed_securely = s->res->tls.verified;
@@ -410,7 +405,8 @@ static void pop3_on_reply(struct ms_session *s, const char *raw, size_t raw_len)
             }
         }
     } else if (s->state == POP3_CAPA) {
-        struct ms_strlist *caps = tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+        struct ms_strlist *caps =
+            ms_session_tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
         if (r->status == MS_POP3_OK && ms_caps_from_pop3(r, caps) < 0)
             ms_session_fail(s, MS_FAILURE_INTERNAL, "out of memory storing capabilities");
         else

@@ -218,6 +218,12 @@ void ms_session_deadline(struct ms_session *s);
  * audit, another address of the pool), not the endpoint's own. */
 bool ms_session_is_side(const struct ms_endpoint_spec *spec);
 
+/* TLS is up on the session's connection (implicit, or after STARTTLS/STLS). */
+static inline bool ms_session_tls_up(const struct ms_session *s)
+{
+    return s->line.ssl != NULL;
+}
+
 /* Free what the session still holds (after the loop ran). */
 void ms_session_cleanup(struct ms_session *s);
 

@@ -56,14 +56,9 @@ static size_t smtp_max_response(void)
     return MS_SMTP_MAX_REPLY + 1024;
 }
 
-static bool tls_up(const struct ms_session *s)
-{
-    return s->line.ssl != NULL;
-}
-
 static struct ms_strlist *current_caps(struct ms_session *s)
 {
-    return tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
+    return ms_session_tls_up(s) ? &s->res->caps_after_tls : &s->res->caps_before_tls;
 }
 
 /* "535 5.7.8 words": the reply as quoted, sanitized. */
@@ -122,7 +117,7 @@ static bool offers_auth(const struct ms_strlist *caps)
 
 static void caps_known(struct ms_session *s)
 {
-    if (tls_up(s)) {
+    if (ms_session_tls_up(s)) {
         s->res->caps_after_tls_read = true;
         /* Secure means a mail program could use it: TLS up and the certificate verified. */
         s->res->completed_securely = s->res->tls.verified;
@@ -283,7 +278,7 @@ static void smtp_request_caps(struct ms_session *s)
 
 static bool smtp_caps_known(struct ms_session *s)
 {
-    return tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
+    return ms_session_tls_up(s) ? s->res->caps_after_tls_read : s->res->caps_before_tls_read;
 }
 
 static bool smtp_offers(struct ms_session *s, const char *mechanism)
