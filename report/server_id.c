@@ -10,7 +10,12 @@
  *   [mailutils] GNU Mailutils, pop3d/capa.c: "IMPLEMENTATION %s" with PACKAGE_STRING
  *             ("GNU Mailutils 3.15"), and "XTLSREQUIRED" before sign-in when TLS is required;
  *   [stalwart] Stalwart, crates/imap/src/lib.rs: SERVER_GREETING "Stalwart IMAP4rev2 at
- *             your service.". */
+ *             your service.";
+ *   [smtp]    the SMTP greetings' defaults: Postfix smtpd_banner "$myhostname ESMTP
+ *             $mail_name" (postconf(5)), Exim smtp_banner "$smtp_active_hostname ESMTP Exim
+ *             $version_number $tod_full" (Exim's spec, chapter 14), Sendmail "$j Sendmail $v/$Z;
+ *             $b" (cf/README), Exchange's "Microsoft ESMTP MAIL Service ready at ..." and
+ *             Gmail's "... ESMTP ... - gsmtp" (nmap-service-probes "match smtp"). */
 #include "report/server_id.h"
 
 #include <ctype.h>
@@ -87,6 +92,17 @@ static const struct rule rules[] = {
     /* [nmap] "+OK Qpopper (version 4.1.0) at HOST starting.", "+OK QPOP (version 2.53) at" */
     {MS_SERVER_QPOPPER, WORDS, "Qpopper", HIGH, NULL, false, "version"},
     {MS_SERVER_QPOPPER, WORDS, "QPOP", HIGH, NULL, false, "version"},
+    /* [smtp] "220 mail.example.com ESMTP Postfix", "... ESMTP Postfix (Debian/GNU)" */
+    {MS_SERVER_POSTFIX, WORDS, "ESMTP Postfix", HIGH, NULL, false, NULL},
+    /* [smtp] "220 mail.example.com ESMTP Exim 4.96 Fri, 04 Dec 2026 20:00:00 +0000" */
+    {MS_SERVER_EXIM, WORDS, "ESMTP Exim", HIGH, NULL, true, NULL},
+    /* [smtp] "220 mail.example.com ESMTP Sendmail 8.17.1.9/8.17.1.9; Fri, 4 Dec 2026" */
+    {MS_SERVER_SENDMAIL, WORDS, "ESMTP Sendmail", HIGH, NULL, true, NULL},
+    /* [smtp] "220 AM0PR01CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at
+     * Fri, 4 Dec 2026 ..." (Exchange and Exchange Online) */
+    {MS_SERVER_EXCHANGE, WORDS, "Microsoft ESMTP MAIL Service", HIGH, NULL, false, "Version:"},
+    /* [smtp] "220 smtp.gmail.com ESMTP a640c23a62f3a-a7a3b5a7b0cmsm1 - gsmtp" */
+    {MS_SERVER_GMAIL, WORDS, "gsmtp", HIGH, NULL, false, NULL},
 };
 
 static bool name_char(char c)
@@ -281,6 +297,9 @@ const char *ms_server_software_name(enum ms_server_software s)
         [MS_SERVER_AXIGEN] = "axigen",
         [MS_SERVER_STALWART] = "stalwart",
         [MS_SERVER_QPOPPER] = "qpopper",
+        [MS_SERVER_POSTFIX] = "postfix",
+        [MS_SERVER_EXIM] = "exim",
+        [MS_SERVER_SENDMAIL] = "sendmail",
     };
     return (unsigned)s < MS_SERVER_COUNT ? names[s] : NULL;
 }
@@ -303,6 +322,9 @@ const char *ms_server_software_label(enum ms_server_software s)
         [MS_SERVER_AXIGEN] = "Axigen",
         [MS_SERVER_STALWART] = "Stalwart",
         [MS_SERVER_QPOPPER] = "Qpopper",
+        [MS_SERVER_POSTFIX] = "Postfix",
+        [MS_SERVER_EXIM] = "Exim",
+        [MS_SERVER_SENDMAIL] = "Sendmail",
     };
     return (unsigned)s < MS_SERVER_COUNT ? labels[s] : labels[0];
 }

@@ -27,6 +27,9 @@ enum ms_server_software {
     MS_SERVER_AXIGEN,
     MS_SERVER_STALWART,
     MS_SERVER_QPOPPER,
+    MS_SERVER_POSTFIX, /* SMTP submission servers (issue 14) */
+    MS_SERVER_EXIM,
+    MS_SERVER_SENDMAIL,
     MS_SERVER_COUNT
 };
 

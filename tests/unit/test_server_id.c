@@ -34,6 +34,20 @@ struct banner {
 #define NO_SOURCE MS_SERVER_FROM_NONE
 
 static const struct banner banners[] = {
+    /* SMTP submission servers: their default greetings (report/server_id.c, [smtp]) */
+    {"220 mail.example.com ESMTP Postfix", NULL, MS_SERVER_POSTFIX, "", GREETING, HIGH},
+    {"220 mail.example.com ESMTP Postfix (Debian/GNU)", NULL, MS_SERVER_POSTFIX, "", GREETING,
+     HIGH},
+    {"220 mail.example.com ESMTP Exim 4.96 Fri, 04 Dec 2026 20:00:00 +0000", NULL, MS_SERVER_EXIM,
+     "4.96", GREETING, HIGH},
+    {"220 mail.example.com ESMTP Sendmail 8.17.1.9/8.17.1.9; Fri, 4 Dec 2026 20:00:00 GMT", NULL,
+     MS_SERVER_SENDMAIL, "8.17.1.9", GREETING, HIGH},
+    {"220 AM0PR01CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at Fri, 4 Dec "
+     "2026 20:00:00 +0000",
+     NULL, MS_SERVER_EXCHANGE, "", GREETING, HIGH},
+    {"220 smtp.gmail.com ESMTP a640c23a62f3a-a7a3b5a7b0cmsm1 - gsmtp", NULL, MS_SERVER_GMAIL, "",
+     GREETING, HIGH},
+    {"220 mail.example.com ESMTP ready", NULL, MS_SERVER_UNKNOWN, "", NO_SOURCE, NONE},
     /* Dovecot: nmap-service-probes, MailKit, Debian's package */
     {"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS "
      "LOGINDISABLED] Dovecot (Debian) ready.",
