@@ -15,6 +15,7 @@
 
 #include "cmd/options.h"
 #include "cmd/serve_probe.h"
+#include "cmd/version.h"
 #include "probe/engine.h"
 
 /* ---- the route table --------------------------------------------------------------------
@@ -56,6 +57,7 @@ enum {
     OPT_TIMEOUT,
     OPT_DEADLINE,
     OPT_CONCURRENCY,
+    OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +73,7 @@ static const struct option long_options[] = {
     {"deadline", required_argument, NULL, OPT_DEADLINE},
     {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -98,6 +101,7 @@ static void usage(FILE *out)
           "  --deadline SECONDS       bound on each probe (30)\n"
           "  --concurrency N          endpoints probed at once, over all requests (400)\n"
           "  -h, --help               show this help\n"
+          "  --version                show the version and the libraries' versions\n"
           "\n"
           "Endpoints:\n"
           "  GET  /api/v1/check?target=T[&module=M][&protocols=imap,pop3,submission]\n"
@@ -129,7 +133,7 @@ struct cli {
     const char *config, *check_config;
     struct ms_http_listen listen[MS_HTTP_MAX_LISTEN];
     size_t listen_count;
-    bool allow_private, help;
+    bool allow_private, help, version;
     const char *tls_cert, *tls_key, *ca_file;
     char dns_servers[512];
     double timeout_s, deadline_s;
@@ -172,6 +176,7 @@ static int parse_cli(int argc, char **argv, struct cli *cli, struct ms_error *er
             break;
         }
         case 'h': cli->help = true; return 0;
+        case OPT_VERSION: cli->version = true; return 0;
         case ':':
             return ms_error_set(err, MS_EINVAL, "option '%s' needs a value", argv[optind - 1]);
         default: return ms_error_set(err, MS_EINVAL, "unknown option '%s'", argv[optind - 1]);
@@ -430,9 +435,19 @@ int ms_serve_main(int argc, char **argv)
         fprintf(stderr, "mailscope serve: %s\nTry 'mailscope serve --help'.\n", err.message);
         goto out;
     }
-    if (cli.help) {
-        usage(stdout);
-        exit_code = 0;
+    if (cli.help || cli.version) {
+        errno = 0;
+        if (cli.help) {
+            usage(stdout);
+        } else {
+            struct ms_libversion libs[MS_HTTP_LIBVERSIONS];
+            ms_version_print(stdout, "mailscope-serve", libs, ms_http_libversions(libs));
+        }
+        if (fflush(stdout) == 0 && !ferror(stdout))
+            exit_code = 0;
+        else
+            fprintf(stderr, "mailscope serve: cannot write the %s: %s\n",
+                    cli.help ? "help" : "version", errno ? strerror(errno) : "write error");
         goto out;
     }
     const char *file = cli.check_config ? cli.check_config : cli.config;

@@ -1,6 +1,9 @@
 #include "cmd/serve_http.h"
 
 #include <arpa/inet.h>
+#ifdef MS_HAVE_GNUTLS
+#include <gnutls/gnutls.h>
+#endif
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -17,6 +20,32 @@
 
 #define MS_HTTP_MAX_EXTRA_HEADERS 8
 #define MS_HTTP_STREAM_MAX (4u << 20) /* bytes a streamed answer may have queued */
+
+/* ---- --version ---- */
+
+#ifdef MS_HAVE_GNUTLS
+static const char *gnutls_running(void)
+{
+    return gnutls_check_version(NULL);
+}
+#endif
+
+size_t ms_http_libversions(struct ms_libversion out[MS_HTTP_LIBVERSIONS])
+{
+    /* MHD_VERSION is 0xMMmmpp(ss): hex digits read as decimal ("0.9.75", "1.0.1-2"). */
+    static char mhd_built[32];
+    unsigned v = MHD_VERSION;
+    int n = snprintf(mhd_built, sizeof mhd_built, "%x.%x.%x", (v >> 24) & 0xffu, (v >> 16) & 0xffu,
+                     (v >> 8) & 0xffu);
+    if ((v & 0xffu) && n > 0 && (size_t)n < sizeof mhd_built)
+        snprintf(mhd_built + n, sizeof mhd_built - (size_t)n, "-%x", v & 0xffu);
+    size_t count = 0;
+    out[count++] = (struct ms_libversion){"libmicrohttpd", mhd_built, MHD_get_version};
+#ifdef MS_HAVE_GNUTLS
+    out[count++] = (struct ms_libversion){"GnuTLS", GNUTLS_VERSION, gnutls_running};
+#endif
+    return count;
+}
 
 struct ms_http_daemon {
     struct ms_http *http;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cmd/version.h"
 #include "probe/error.h"
 #include "probe/loop.h"
 
@@ -90,6 +91,11 @@ void ms_http_destroy(struct ms_http *http);
 
 /* Whether the server uses TLS (HTTPS). */
 bool ms_http_is_tls(const struct ms_http *http);
+
+/* The HTTP layer's libraries, for --version (cmd/version.h): libmicrohttpd and, when
+ * mailscope-serve links it (HTTPS), GnuTLS. Fills out[] and returns the number of rows. */
+#define MS_HTTP_LIBVERSIONS 2
+size_t ms_http_libversions(struct ms_libversion out[MS_HTTP_LIBVERSIONS]);
 
 /* Counters for /metrics. */
 struct ms_http_count {

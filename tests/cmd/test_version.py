@@ -114,6 +114,21 @@ class Version(unittest.TestCase):
                     self.assertRegex(running, r"^[0-9]+\.[0-9]+", name)
                     self.assertRegex(built, r"^[0-9]+\.[0-9]+", name)
 
+    def test_serve_subcommand(self):
+        # `mailscope serve --version` runs mailscope-serve: its version and its own libraries
+        # (the HTTP server's), not the command line tool's.
+        serve = [b for b in programs() if b.name == "mailscope-serve"]
+        if not serve:
+            self.skipTest("mailscope-serve is not built")
+        p = subprocess.run([cmdtest.MAILSCOPE, "serve", "--version"], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cmdtest.env(),
+                           timeout=30)
+        cmdtest.check_sanitizer(p.stderr)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(p.stdout.decode(), version_of(serve[0]))
+        self.assertIn("libmicrohttpd", library_rows(p.stdout.decode()))
+        self.assertNotIn("libmicrohttpd", library_rows(version_of(programs()[0])))
+
     def test_running_versions_are_the_loaded_libraries(self):
         # The openssl command loads the same libcrypto: its "Library:" version is the one
         # mailscope runs with (OpenSSL_version(), not the headers' OPENSSL_VERSION_STR).
