@@ -106,7 +106,7 @@ static void usage(FILE *out)
           "Endpoints:\n"
           "  GET  /api/v1/check?target=T[&module=M][&protocols=imap,pop3,submission]\n"
           "                           [&ports=imaps=993,...]\n"
-          "       the JSON report (as mailscope --json)\n"
+          "       the JSON report (the command line's JSON report)\n"
           "  POST /api/v1/check       the same from a JSON body, which may sign in:\n"
           "       {\"target\": T, \"user\": U, \"password\": P} (HTTPS or a loopback client only)\n"
           "  GET|POST /api/v1/transcript   the same check's redacted protocol transcript\n"
@@ -124,7 +124,7 @@ static void usage(FILE *out)
           "  mailscope serve --tls-cert /etc/mailscope/cert.pem --tls-key /etc/mailscope/key.pem\n"
           "  curl 'http://127.0.0.1:11995/api/v1/check?target=mail.example.com'\n"
           "  curl 'http://127.0.0.1:11995/probe?target=mail.example.com&module=default'\n"
-          "  curl -H 'Content-Type: application/json' --data @signin.json \\\n"
+          "  curl -H 'Content-Type: application/json' -d @signin.json \\\n"
           "       http://127.0.0.1:11995/api/v1/check   # {\"target\": ..., \"password\": ...}\n",
           out);
 }

@@ -10,6 +10,8 @@ stay in step with the programs:
   are checked against mailscope-serve(1) when that page exists, else mailscope(1);
 - every finding family (the part of each code before the dot, from
   `mailscope --explain all --format json`) is a term of the FINDINGS section.
+- the example configuration in mailscope-serve(1)'s CONFIGURATION FILE section is one the
+  program accepts (`--check-config`, with its password file made to exist).
 
     check_man.py MAN_DIR MAILSCOPE [SERVE]
 """
@@ -19,6 +21,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 LONG = re.compile(r"(?<![\w-])--[a-z0-9][a-z0-9-]*(?![\w-])")
 SHORT = re.compile(r"(?<![\w-])-[A-Za-z0-9](?![\w-])")
@@ -111,6 +114,36 @@ def check_options(what, help_text, page):
         fail("%s documents %s in OPTIONS, but %s --help does not print it" % (page.name, o, what))
 
 
+def check_serve_example(page, serve):
+    """The JSON example of PAGE's CONFIGURATION FILE section passes SERVE --check-config."""
+    lines = sections(plain_text(page)).get("CONFIGURATION FILE", [])
+    start = next((i for i, l in enumerate(lines) if l.strip() == "{"), None)
+    if start is None:
+        fail("%s: no example configuration in CONFIGURATION FILE" % page.name)
+        return
+    indent = lines[start].index("{")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() == " " * indent + "}"),
+               None)
+    if end is None:
+        fail("%s: the example configuration does not end" % page.name)
+        return
+    text = "\n".join(l[indent:] for l in lines[start:end + 1])
+    with tempfile.TemporaryDirectory(prefix="ms-man-") as d:
+        # The files it names are the administrator's; stand-ins with the same content kind.
+        for path in set(re.findall(r'"(/etc/[^"]+)"', text)):
+            stand_in = os.path.join(d, os.path.basename(path))
+            with open(stand_in, "w") as f:
+                f.write("not-a-secret\n")
+            os.chmod(stand_in, 0o600)
+            text = text.replace('"%s"' % path, json.dumps(stand_in))
+        config = os.path.join(d, "serve.json")
+        with open(config, "w") as f:
+            f.write(text)
+        p = run([serve, "--check-config", config], check=False)
+        if p.returncode != 0:
+            fail("%s: the example configuration is refused: %s" % (page.name, p.stderr.decode()))
+
+
 def main():
     man_dir = pathlib.Path(sys.argv[1])
     mailscope = sys.argv[2]
@@ -135,6 +168,8 @@ def main():
     for serve in serves:
         check_options(os.path.basename(serve), run([serve, "--help"]).stdout.decode(),
                       serve_page)
+        if serve_page.name == "mailscope-serve.1":
+            check_serve_example(serve_page, serve)
 
     codes = json.loads(run([mailscope, "--explain", "all", "--format", "json"]).stdout)
     families = {c["code"].split(".")[0] for c in codes}
