@@ -1,9 +1,10 @@
 # bash completion for mailscope(1)                                   -*- shell-script -*-
 #
 # Options and their values are listed here (tests/completion checks them against
-# `mailscope --help` and the values the program accepts). Finding codes (--forbid,
-# --explain) are asked from the mailscope being completed, at completion time
-# (`mailscope --explain all --format json`): always the codes of that very binary.
+# `mailscope --help`, `mailscope serve --help` and the values the program accepts).
+# Finding codes (--forbid, --explain) are asked from the mailscope being completed, at
+# completion time (`mailscope --explain all --format json`): always the codes of that
+# very binary.
 
 # The finding codes of mailscope binary $1, one per line.
 _mailscope_codes()
@@ -20,10 +21,34 @@ _mailscope_list()
     COMPREPLY=($(compgen -P "$prefix" -W "$1" -- "${cur##*,}"))
 }
 
+# `mailscope serve ...`: the HTTP service's options (`mailscope serve --help`); it takes no
+# targets.
+_mailscope_serve()
+{
+    case $prev in
+        --config | --check-config | --tls-cert | --tls-key | --ca-file)
+            _filedir
+            return
+            ;;
+        --listen | --dns-server | --timeout | --deadline | --concurrency)
+            return # a value of the user's own
+            ;;
+    esac
+    $split && return
+    COMPREPLY=($(compgen -W '--listen --config --check-config --allow-private --tls-cert
+        --tls-key --ca-file --dns-server --timeout --deadline --concurrency -h --help
+        --version' -- "$cur"))
+}
+
 _mailscope()
 {
     local cur prev words cword split
     _init_completion -s -n : || return
+
+    if ((cword > 1)) && [[ ${words[1]} == serve ]]; then
+        _mailscope_serve
+        return
+    fi
 
     local cmd=${words[0]}
     [[ $cmd == */* || -z $cmd ]] || cmd=$(type -P -- "$cmd") || cmd=mailscope
@@ -92,8 +117,12 @@ _mailscope()
             -q --quiet --trace --explain -h --help --version' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
     fi
-    # A target: a host name the user has connected to before (ssh's known hosts, /etc/hosts).
-    [[ $cur == -* ]] || _known_hosts_real -- "$cur"
+    # A target: a host name the user has connected to before (ssh's known hosts, /etc/hosts);
+    # first, also the subcommand.
+    if [[ $cur != -* ]]; then
+        _known_hosts_real -- "$cur"
+        ((cword == 1)) && COMPREPLY+=($(compgen -W serve -- "$cur"))
+    fi
 } &&
     complete -F _mailscope mailscope
 

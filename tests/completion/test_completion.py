@@ -10,7 +10,9 @@ pseudo-terminal (zsh_complete.zsh), fish answers `complete -C`. For each shell:
   program names in its usage error for a wrong value, and the program accepts each one;
 - --forbid offers the --require items and every finding code, --explain every code and
   `all`: the codes of the binary being completed (`--explain all --format json`);
-- lists complete after a comma, `--opt=value` completes, and file options offer files.
+- lists complete after a comma, `--opt=value` completes, and file options offer files;
+- `mailscope serve` is offered first, and after it exactly the options of
+  `mailscope serve --help` (file options offer files).
 
 Environment: MAILSCOPE (the binary), MS_SOURCE (the source tree).
 """
@@ -214,6 +216,37 @@ class Completion:
                 got = self.offered("%s %s/ca-" % (option, d))
                 # zsh's matches are the names; bash and fish give the whole path
                 self.assertEqual({os.path.basename(f) for f in got}, {"ca-one.pem", "ca-two.pem"})
+
+
+    # `mailscope serve ...`: the HTTP service's options, from its own --help.
+
+    def serve_help(self):
+        p = run([MAILSCOPE, "serve", "--help"])
+        if p.returncode != 0:
+            self.skipTest("mailscope serve is not built: %s" % p.stderr.decode().strip())
+        return p.stdout.decode()
+
+    def test_serve_subcommand(self):
+        self.assertIn("serve", self.offered("ser"))
+        self.assertNotIn("serve", self.offered("imaps://mail.example.com ser"))
+
+    def test_serve_options_are_its_help_options(self):
+        want = help_options(self.serve_help())
+        self.assertIn("--listen", want)
+        self.assertEqual(self.offered("serve -"), want)
+        self.assertEqual(self.offered("serve --listen 127.0.0.1:11995 -"), want)
+
+    def test_serve_files(self):
+        self.serve_help()
+        d = pathlib.Path(self.tmp.name) / "serve-files"
+        d.mkdir(exist_ok=True)
+        (d / "serve-a.json").write_text("{}")
+        (d / "serve-b.json").write_text("{}")
+        (d / "other").write_text("x")
+        for option in ("--config", "--check-config", "--tls-cert", "--tls-key", "--ca-file"):
+            with self.subTest(option=option):
+                got = self.offered("serve %s %s/serve-" % (option, d))
+                self.assertEqual({os.path.basename(f) for f in got}, {"serve-a.json", "serve-b.json"})
 
 
 class BashCompletion(Completion, unittest.TestCase):
