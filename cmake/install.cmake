@@ -27,7 +27,8 @@ if(MS_MAN_PAGES)
   add_custom_target(man ALL DEPENDS ${MS_MAN_PAGES_BUILT})
 endif()
 
-install(TARGETS mailscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# mailscope, and mailscope-serve next to it (`mailscope serve` runs it from its own directory).
+install(TARGETS mailscope mailscope-serve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # Shell completions (dist/completion), where each shell looks for a package's own:
 # bash-completion's completions/ (loaded on demand), zsh's vendor-completions (Debian's
@@ -51,23 +52,44 @@ install(FILES dist/completion/mailscope.fish DESTINATION ${MS_FISH_COMPLETION_DI
 
 # Documentation (share/doc/mailscope), the JSON Schema of the report (share/mailscope: data
 # a script validates against, not documentation), and examples: a targets file, cron and
-# systemd timer units for the Prometheus textfile collector.
+# systemd timer units for the Prometheus textfile collector (dist/examples); mailscope
+# serve's configuration, and Prometheus scrape configurations and alert rules for it
+# (docs/examples, which the tests check).
 install(FILES README.md CHANGELOG.md report/FINDINGS.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES report/schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/mailscope)
 install(DIRECTORY dist/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES docs/examples/serve.json DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY docs/examples/prometheus DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
-# systemd units of the programs (dist/systemd/*.service|.socket|.timer; e.g. the HTTP
-# server's), in systemd's system unit directory: /lib/systemd/system for a /usr install
-# (Debian 12), PREFIX/lib/systemd/system otherwise (systemd reads /usr/local/lib/...).
+# systemd units of the programs (dist/systemd/*.service|.socket|.timer, or the same names
+# with .in: @VARIABLE@s replaced, e.g. @CMAKE_INSTALL_FULL_BINDIR@ for ExecStart), in
+# systemd's system unit directory: for a /usr install the one pkg-config's systemd.pc names
+# (/lib/systemd/system on Debian 12), /lib/systemd/system without it; PREFIX/lib/systemd/system
+# otherwise (systemd reads /usr/local/lib/systemd/system).
+set(MS_UNIT_DIR_DEFAULT lib/systemd/system)
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
   set(MS_UNIT_DIR_DEFAULT /lib/systemd/system)
-else()
-  set(MS_UNIT_DIR_DEFAULT lib/systemd/system)
+  pkg_get_variable(MS_SYSTEMD_PC_UNIT_DIR systemd systemdsystemunitdir)
+  if(MS_SYSTEMD_PC_UNIT_DIR)
+    set(MS_UNIT_DIR_DEFAULT ${MS_SYSTEMD_PC_UNIT_DIR})
+  endif()
 endif()
 set(MS_SYSTEMD_UNIT_DIR ${MS_UNIT_DIR_DEFAULT}
   CACHE STRING "Where systemd units are installed (relative: under the prefix)")
-file(GLOB MS_SYSTEMD_UNITS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/dist/systemd/*.service
-  ${PROJECT_SOURCE_DIR}/dist/systemd/*.socket ${PROJECT_SOURCE_DIR}/dist/systemd/*.timer)
+file(GLOB MS_SYSTEMD_UNIT_SOURCES CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/dist/systemd/*.service ${PROJECT_SOURCE_DIR}/dist/systemd/*.socket
+  ${PROJECT_SOURCE_DIR}/dist/systemd/*.timer ${PROJECT_SOURCE_DIR}/dist/systemd/*.service.in
+  ${PROJECT_SOURCE_DIR}/dist/systemd/*.socket.in ${PROJECT_SOURCE_DIR}/dist/systemd/*.timer.in)
+set(MS_SYSTEMD_UNITS "")
+foreach(src ${MS_SYSTEMD_UNIT_SOURCES})
+  if(src MATCHES "\\.in$")
+    get_filename_component(unit ${src} NAME_WLE)
+    configure_file(${src} ${CMAKE_BINARY_DIR}/systemd/${unit} @ONLY)
+    list(APPEND MS_SYSTEMD_UNITS ${CMAKE_BINARY_DIR}/systemd/${unit})
+  else()
+    list(APPEND MS_SYSTEMD_UNITS ${src})
+  endif()
+endforeach()
 if(MS_SYSTEMD_UNITS)
   install(FILES ${MS_SYSTEMD_UNITS} DESTINATION ${MS_SYSTEMD_UNIT_DIR})
 endif()

@@ -29,6 +29,7 @@ DEMO_PACKAGES=(
   libc-ares-dev                 # c-ares: DNS inside the event loop
   libjansson-dev                # jansson: the JSON report
   libmicrohttpd-dev             # libmicrohttpd: mailscope serve's HTTP server (built with the rest)
+  libgnutls28-dev               # GnuTLS: libmicrohttpd's HTTPS; serve --version names its version
   scdoc                         # the man pages (docs/man/*.scd), built with the program
   libcurl4-openssl-dev          # libcurl: autoconfig/Autodiscover over HTTP(S), in the loop
   libexpat1-dev                 # expat: the autoconfig/Autodiscover XML (no DTDs, no entities)

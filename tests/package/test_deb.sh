@@ -12,10 +12,12 @@
 #   3. lintian: no error and no warning (a warning can be kept only by an override, with
 #      its reason, in debian/mailscope.lintian-overrides; none is needed today);
 #   4. dpkg -x into WORK_DIR/root: --version says VERSION (no git describe: the copy has no
-#      .git) and the libraries; man finds and renders mailscope(1) without warnings; bash,
-#      zsh and fish pick up the completion from that root;
-#   5. dpkg --root=WORK_DIR/dpkg (a dpkg database of its own) installs and purges it: the
-#      purge leaves no file behind.
+#      .git) and the libraries, and so does `mailscope serve --version` (with libmicrohttpd
+#      and GnuTLS); man finds and renders mailscope(1) and mailscope-serve(1) without
+#      warnings; the systemd unit of serve runs the packaged program; the example serve.json
+#      passes --check-config; bash, zsh and fish pick up the completion from that root;
+#   5. dpkg --root=WORK_DIR/dpkg (a dpkg database of its own) installs it (the unit is not
+#      enabled) and purges it: the purge leaves no file behind.
 # Exit 0 when all holds; the time of each step is printed.
 set -euo pipefail
 
@@ -88,12 +90,46 @@ for lib in OpenSSL c-ares jansson glibc; do
   grep -Eq "^  $lib +[0-9]" <<<"$out" || fail "--version names no $lib"
 done
 
-page=$(MANPATH=$root/usr/share/man man -w mailscope) || fail "man -w finds no mailscope(1)"
-[[ $page == "$root"/usr/share/man/man1/mailscope.1* ]] || fail "man -w: $page"
-warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null)
-[[ -z $warnings ]] || fail "man --warnings: $warnings"
-MANPATH=$root/usr/share/man MANWIDTH=80 man mailscope 2>/dev/null | grep -q 'EXIT STATUS' ||
-  fail "man mailscope does not show the page"
+# mailscope serve runs mailscope-serve from mailscope's directory: its version and its own
+# libraries (the HTTP server's).
+out=$("$root/usr/bin/mailscope" serve --version) || fail "mailscope serve --version failed"
+echo "$out"
+[[ $(head -n 1 <<<"$out") == "mailscope-serve $version" ]] ||
+  fail "mailscope serve --version's first line is not 'mailscope-serve $version'"
+for lib in OpenSSL c-ares jansson glibc libmicrohttpd GnuTLS; do
+  grep -Eq "^  $lib +[0-9]" <<<"$out" || fail "mailscope serve --version names no $lib"
+done
+
+for name in mailscope mailscope-serve; do
+  page=$(MANPATH=$root/usr/share/man man -w "$name") || fail "man -w finds no $name(1)"
+  [[ $page == "$root"/usr/share/man/man1/"$name".1* ]] || fail "man -w $name: $page"
+  warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null)
+  [[ -z $warnings ]] || fail "man --warnings $name: $warnings"
+  MANPATH=$root/usr/share/man MANWIDTH=80 man "$name" 2>/dev/null | grep -q 'EXIT STATUS' ||
+    fail "man $name does not show the page"
+done
+
+# The HTTP server's systemd unit, where Debian 12's systemd reads packages' units, running
+# the packaged program; installed, not enabled (debian/rules: dh_installsystemd --no-enable).
+unit=$root/lib/systemd/system/mailscope-serve.service
+[[ -f $unit ]] || fail "no /lib/systemd/system/mailscope-serve.service in the package"
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+[[ $exec_start == "/usr/bin/mailscope-serve --config /etc/mailscope/serve.json" ]] ||
+  fail "the unit's ExecStart is '$exec_start'"
+[[ -x $root/usr/bin/mailscope-serve ]] || fail "the unit's program is not in the package"
+! grep -q '@[A-Z_]*@' "$unit" || fail "the unit has an unreplaced @VARIABLE@"
+# The example configuration is what the unit's comments tell to copy; the service accepts
+# it once the file its login module names exists.
+examples=$root/usr/share/doc/mailscope/examples
+for f in serve.json prometheus/prometheus.yml prometheus/mailscope-alerts.yml targets.txt; do
+  [[ -f $examples/$f ]] || fail "no examples/$f in /usr/share/doc/mailscope"
+done
+mkdir -p "$work/etc"
+secret=$work/etc/monitor.password
+(umask 077 && echo not-a-password >"$secret")
+sed "s|/etc/mailscope/monitor.password|$secret|" "$examples/serve.json" >"$work/etc/serve.json"
+"$root/usr/bin/mailscope" serve --check-config "$work/etc/serve.json" >/dev/null ||
+  fail "mailscope serve --check-config rejects the packaged example serve.json"
 
 # Each shell finds the completion where it looks for a package's own, under the root's
 # /usr/share (XDG_DATA_DIRS for bash-completion and fish; fpath for zsh).
@@ -121,6 +157,10 @@ mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates" "$droot/tmp"
 dpkg_root=(dpkg --root="$droot" --log=/dev/null --force-depends --force-not-root --force-script-chrootless)
 "${dpkg_root[@]}" -i "$deb" >/dev/null
 [[ -x $droot/usr/bin/mailscope ]] || fail "dpkg --root -i installed no /usr/bin/mailscope"
+[[ -x $droot/usr/bin/mailscope-serve ]] || fail "dpkg --root -i installed no /usr/bin/mailscope-serve"
+[[ -f $droot/lib/systemd/system/mailscope-serve.service ]] || fail "dpkg --root -i installed no unit"
+[[ ! -e $droot/etc/systemd/system/multi-user.target.wants/mailscope-serve.service ]] ||
+  fail "installing the package enabled mailscope-serve.service"
 "${dpkg_root[@]}" --purge mailscope >/dev/null
 left=$(cd "$droot" && find . -path ./var/lib/dpkg -prune -o -path ./tmp -prune -o ! -type d -print)
 [[ -z $left ]] || fail "files left after the purge: $left"
