@@ -29,6 +29,7 @@ LIBRARIES = {
     "libgnutls.so": "GnuTLS",
     "libcurl.so": "libcurl", "libcurl-gnutls.so": "libcurl",
     "libexpat.so": "expat",
+    "libpsl.so": "libpsl",
 }
 # Not libraries of the program: the sanitizer runtimes of an ASan+UBSan build.
 IGNORED = ("libasan.so", "libubsan.so", "liblsan.so", "libtsan.so", "ld-linux")

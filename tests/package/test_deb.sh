@@ -86,7 +86,7 @@ out=$("$root/usr/bin/mailscope" --version) || fail "mailscope --version failed"
 echo "$out"
 [[ $(head -n 1 <<<"$out") == "mailscope $version" ]] ||
   fail "--version's first line is not 'mailscope $version' (built from a copy without .git)"
-for lib in OpenSSL c-ares jansson glibc; do
+for lib in OpenSSL c-ares jansson glibc libcurl expat libpsl; do
   grep -Eq "^  $lib +[0-9]" <<<"$out" || fail "--version names no $lib"
 done
 
@@ -96,7 +96,7 @@ out=$("$root/usr/bin/mailscope" serve --version) || fail "mailscope serve --vers
 echo "$out"
 [[ $(head -n 1 <<<"$out") == "mailscope-serve $version" ]] ||
   fail "mailscope serve --version's first line is not 'mailscope-serve $version'"
-for lib in OpenSSL c-ares jansson glibc libmicrohttpd GnuTLS; do
+for lib in OpenSSL c-ares jansson glibc libcurl expat libpsl libmicrohttpd GnuTLS; do
   grep -Eq "^  $lib +[0-9]" <<<"$out" || fail "mailscope serve --version names no $lib"
 done
 
