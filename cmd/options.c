@@ -90,6 +90,8 @@ void ms_options_usage(FILE *out)
 {
     fputs(
         "Usage: mailscope [OPTIONS] TARGET...\n"
+        "       mailscope serve [OPTIONS]   the web page, JSON API and Prometheus exporter\n"
+        "                                   (mailscope serve --help)\n"
         "\n"
         "Check whether POP3, IMAP4 and SMTP submission work securely on a mail host:\n"
         "connect to every endpoint in parallel, negotiate TLS (implicit and\n"
