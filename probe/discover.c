@@ -513,8 +513,10 @@ static size_t kept_candidates(const struct ms_discover *d)
     return n;
 }
 
-/* A source named servers: each IMAP/POP3 one not yet a candidate becomes one (a plaintext
- * setting is probed with STARTTLS on its port: whether the server could do better). */
+/* A source named servers: each IMAP, POP3 or SMTP (submission) one not yet a candidate
+ * becomes one (a plaintext setting is probed with STARTTLS on its port: whether the server
+ * could do better; SMTP on port 25 too, and the report says port 25 is not for mail
+ * programs). */
 static void on_published(void *arg, const struct ms_pub_source *src)
 {
     struct ms_discover *d = arg;
@@ -531,8 +533,10 @@ static void on_published(void *arg, const struct ms_pub_source *src)
             p = MS_PROTOCOL_IMAP;
         else if (strcmp(ps->type, "pop3") == 0)
             p = MS_PROTOCOL_POP3;
+        else if (strcmp(ps->type, "smtp") == 0)
+            p = MS_PROTOCOL_SUBMISSION;
         else
-            continue; /* submission is reported only */
+            continue;
         if (!wanted(d, p) || !ps->host[0] || strlen(ps->host) > MS_MAX_HOST)
             continue;
         enum ms_security sec =

@@ -37,13 +37,15 @@ static bool has_settings(const struct ms_pub_source *s)
     return s && s->outcome == MS_PUB_SETTINGS && s->server_count > 0;
 }
 
-/* The protocol of a setting; false for sending (SMTP). */
+/* The protocol of a setting (SMTP: submission); false for a kind mailscope does not probe. */
 static bool setting_protocol(const struct ms_pub_server *ps, enum ms_protocol *p)
 {
     if (strcmp(ps->type, "imap") == 0)
         *p = MS_PROTOCOL_IMAP;
     else if (strcmp(ps->type, "pop3") == 0)
         *p = MS_PROTOCOL_POP3;
+    else if (strcmp(ps->type, "smtp") == 0)
+        *p = MS_PROTOCOL_SUBMISSION;
     else
         return false;
     return true;
@@ -100,7 +102,7 @@ static void check_setting(const struct ms_assess_ctx *c, const struct ms_finding
     enum ms_protocol p = MS_PROTOCOL_IMAP;
     *v = (struct ms_pub_verdict){.check = MS_PUB_NOT_CHECKED, .endpoint = -1};
     if (!setting_protocol(ps, &p)) {
-        ms_assess_put(v->words, sizeof v->words, "not checked (sending is not probed)");
+        ms_assess_put(v->words, sizeof v->words, "not checked (a kind of server not probed)");
         return;
     }
     long i = setting_endpoint(r, ps);
@@ -125,13 +127,18 @@ static void check_setting(const struct ms_assess_ctx *c, const struct ms_finding
         if (ok)
             ms_assess_put(v->words, sizeof v->words,
                           "insecure: told to use no encryption, while the server offers %s",
-                          p == MS_PROTOCOL_IMAP ? "STARTTLS" : "STLS");
+                          ms_assess_starttls_cmd(p));
         else
             ms_assess_put(v->words, sizeof v->words, "insecure: no encryption, and it %s", reason);
         return;
     }
     v->check = ok ? MS_PUB_WORKS : MS_PUB_BROKEN;
-    ms_assess_put(v->words, sizeof v->words, "%s", ok ? "works" : reason);
+    if (ok && p == MS_PROTOCOL_SUBMISSION && ps->port == 25) /* the endpoint has the finding */
+        ms_assess_put(v->words, sizeof v->words,
+                      "works here, but port 25 is for mail between servers and often blocked "
+                      "for mail programs");
+    else
+        ms_assess_put(v->words, sizeof v->words, "%s", ok ? "works" : reason);
 }
 
 /* "the autoconfig file https://..." / "Autodiscover https://..." */
@@ -183,7 +190,8 @@ static bool same_setting(const struct ms_pub_server *a, const struct ms_pub_serv
            strcasecmp(a->host, b->host) == 0;
 }
 
-/* Group the incoming settings whose check is want, across sources. Returns the count. */
+/* Group the settings (incoming and outgoing) whose check is want, across sources. Returns the
+ * count. */
 static size_t group_settings(const struct ms_assess_ctx *c, enum ms_pub_check want, struct group *g,
                              size_t max)
 {
@@ -295,7 +303,8 @@ static int judge_insecure(struct ms_assess_ctx *c)
                           MS_REM(MS_F_AUTOCONFIG_INSECURE, MS_T_INSECURE_HTTP_ONLY), &vs);
 }
 
-/* The source program k (0 Thunderbird, 1 Outlook) would use, or -1. */
+/* The source program k (0 Thunderbird, 1 Outlook) would use, or -1: the first with an
+ * incoming server (a program sets an account up from one; its outgoing server comes along). */
 static int program_source(const struct ms_result *r, int k)
 {
     for (size_t i = 0; i < 7; i++) {
@@ -329,8 +338,10 @@ static const struct ms_pub_server *first_of(const struct ms_result *r, int m, en
 static int judge_disagrees(struct ms_assess_ctx *c)
 {
     const struct ms_result *r = c->r;
-    for (int pi = 0; pi < 2; pi++) {
-        enum ms_protocol p = pi == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+    for (int pi = 0; pi < MS_PROTOCOL_COUNT; pi++) {
+        enum ms_protocol p = (enum ms_protocol)pi;
+        if (!r->want[p]) /* not asked for (--protocols): its settings are not checked */
+            continue;
         struct {
             char label[400];
             const char *host;
@@ -354,17 +365,28 @@ static int judge_disagrees(struct ms_assess_ctx *c)
             said[n].works = v.check == MS_PUB_WORKS;
             n++;
         }
+        /* SRV: the record that names what a program is told, else the best one (a domain may
+         * publish both services of a protocol: _submissions and _submission) */
+        const struct ms_candidate *srv = NULL;
         for (size_t k = 0; k < r->discovery.candidate_count; k++) {
             const struct ms_candidate *cd = &r->discovery.candidates[k];
             if (cd->source != MS_SOURCE_SRV || cd->protocol != p)
                 continue;
-            ms_assess_put(said[n].label, sizeof said[n].label, "SRV (%s)", cd->source_name);
-            said[n].host = cd->host;
-            said[n].port = cd->port;
+            bool named = false;
+            for (size_t j = 0; j < n && !named; j++)
+                named = cd->port == said[j].port && strcasecmp(cd->host, said[j].host) == 0;
+            if (!srv || named)
+                srv = cd;
+            if (named)
+                break;
+        }
+        if (srv) {
+            ms_assess_put(said[n].label, sizeof said[n].label, "SRV (%s)", srv->source_name);
+            said[n].host = srv->host;
+            said[n].port = srv->port;
             said[n].works =
-                cd->endpoint_index >= 0 && endpoint_ok(r, c->f, c->n, cd->endpoint_index);
+                srv->endpoint_index >= 0 && endpoint_ok(r, c->f, c->n, srv->endpoint_index);
             n++;
-            break;
         }
         bool differ = false, all_work = true;
         for (size_t k = 0; k < n; k++) {
@@ -454,8 +476,8 @@ static int judge_username(struct ms_assess_ctx *c)
     const struct ms_result *r = c->r;
     if (!r->credentials_given || !r->user[0])
         return 0;
-    for (int pi = 0; pi < 2; pi++) {
-        enum ms_protocol p = pi == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+    for (int pi = 0; pi < MS_PROTOCOL_COUNT; pi++) {
+        enum ms_protocol p = (enum ms_protocol)pi;
         bool signed_in = false;
         for (size_t i = 0; i < r->endpoint_count; i++)
             signed_in |= r->endpoints[i].protocol == p && r->endpoints[i].auth.ok;
@@ -554,8 +576,8 @@ int ms_assess_autoconfig_verdicts(const struct ms_assess_ctx *c, struct ms_asses
     for (int k = 0; k < 2; k++)
         a->pub_program[k] = program_source(r, k);
     /* What Thunderbird and Outlook would configure, beside what mailscope recommends. */
-    for (int pi = 0; pi < 2; pi++) {
-        enum ms_protocol proto = pi == 0 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3;
+    for (int pi = 0; pi < MS_PROTOCOL_COUNT; pi++) {
+        enum ms_protocol proto = (enum ms_protocol)pi;
         const struct ms_endpoint_result *rec = ms_assess_recommended(r, a, proto);
         if (!rec)
             continue;
