@@ -54,8 +54,9 @@
 # tests/servers/nginx.sh, which listens on 127.0.0.20): autoconfig.<d> and autodiscover.<d>
 # -> 127.0.0.20 for d in acgood acclosed acplain achttp acredirect acother acdisagree
 # acinvalid acuser acauth (ac*.test.example; the domains themselves have no address), and:
-#   acgood       _imaps 0 1 mail, _pop3s 0 1 mail (agrees with its autoconfig file)
-#   acdisagree   _imaps 0 1 mail (its autoconfig names 127.0.0.2)
+#   acgood       _imaps 0 1 mail, _pop3s 0 1 mail, _submission 0 1 mail (agrees with its
+#                autoconfig file)
+#   acdisagree   _imaps 0 1 mail, _submission 0 1 mail (its autoconfig names 127.0.0.2)
 #   acmx         MX 10 mx.acprovider.example (-> 127.0.0.2): Thunderbird's MX-based
 #                autoconfig asks autoconfig.acprovider.example (-> 127.0.0.20); the zone
 #                acprovider.example is answered locally too
@@ -241,7 +242,9 @@ CONF
     done
     echo "srv-host=_imaps._tcp.acgood.test.example,mail.test.example,$IMAPS_PORT,0,1"
     echo "srv-host=_pop3s._tcp.acgood.test.example,mail.test.example,$POP3S_PORT,0,1"
+    echo "srv-host=_submission._tcp.acgood.test.example,mail.test.example,$SUBMISSION_PORT,0,1"
     echo "srv-host=_imaps._tcp.acdisagree.test.example,mail.test.example,$IMAPS_PORT,0,1"
+    echo "srv-host=_submission._tcp.acdisagree.test.example,mail.test.example,$SUBMISSION_PORT,0,1"
     echo "mx-host=acmx.test.example,mx.acprovider.example,10"
     echo "host-record=mx.acprovider.example,127.0.0.2"
     echo "host-record=autoconfig.acprovider.example,127.0.0.20"

@@ -10,25 +10,30 @@
 #
 # TLS: CERTDIR/web.pem (tests/servers/certs.sh: the test CA's certificate for every name
 # below). The files name the test Dovecot ($MS_IMAP_PORT $MS_IMAPS_PORT $MS_POP3_PORT
-# $MS_POP3S_PORT, defaults 10143 10993 10110 10995) and Postfix ($MS_SUBMISSION_PORT,
-# default 10587) on mail.test.example (127.0.0.2). What each test domain publishes
-# (tests/servers/dnsmasq.sh resolves the names to 127.0.0.20):
-#   acgood       autoconfig (https): IMAPS, POP3S, SMTP submission on mail.test.example,
-#                username %EMAILLOCALPART%; Autodiscover POX (https autodiscover.acgood):
-#                the same IMAP/POP3/SMTP; agrees with its SRV records
-#   acclosed     autoconfig: IMAPS on mail.test.example port $MS_CLOSED_PORT (nothing there)
-#   acplain      autoconfig: IMAP on mail.test.example:$MS_IMAP_PORT with socketType plain
+# $MS_POP3S_PORT, defaults 10143 10993 10110 10995) and the test Postfix ($MS_SUBMISSION_PORT
+# $MS_SUBMISSIONS_PORT, defaults 10587 10465) on mail.test.example (127.0.0.2). What each
+# test domain publishes (tests/servers/dnsmasq.sh resolves the names to 127.0.0.20):
+#   acgood       autoconfig (https): IMAPS, POP3S, SMTP submission (STARTTLS) on
+#                mail.test.example, username %EMAILLOCALPART%; Autodiscover POX (https
+#                autodiscover.acgood): the same IMAP/POP3/SMTP; agrees with its SRV records
+#   acclosed     autoconfig: IMAPS and SMTP (SSL) on mail.test.example port $MS_CLOSED_PORT
+#                (nothing there)
+#   acplain      autoconfig: IMAP on mail.test.example:$MS_IMAP_PORT and SMTP on
+#                mail.test.example:$MS_SUBMISSION_PORT, both with socketType plain
 #   achttp       autoconfig over http only (https answers 404)
 #   acredirect   Autodiscover: POST https://autodiscover.acredirect -> 302 to
 #                https://autodiscover.acother.test.example/..., and the http redirect method
 #                (http://autodiscover.acredirect -> 302 to the same): another domain
-#   acother      Autodiscover POX with IMAPS on mail.test.example (the redirect's target)
-#   acdisagree   autoconfig: IMAPS on 127.0.0.2 (verifies: the certificate names the IP),
-#                while its SRV record says mail.test.example
+#   acother      Autodiscover POX with IMAPS and SMTP (SSL) on mail.test.example (the
+#                redirect's target)
+#   acdisagree   autoconfig: IMAPS and SMTP submission (STARTTLS) on 127.0.0.2 (verifies:
+#                the certificate names the IP), while its SRV records say mail.test.example
 #   acinvalid    autoconfig: XML that is not well-formed (an unclosed element on line 6)
-#   acuser       autoconfig: IMAPS on mail.test.example, username %EMAILADDRESS%
+#   acuser       autoconfig: IMAPS and SMTP (SSL) on mail.test.example, username
+#                %EMAILADDRESS%
 #   acauth       Autodiscover answers 401 (sign-in required), autoconfig 404
-#   acprovider.example  autoconfig for domains whose MX is mx.acprovider.example (acmx)
+#   acprovider.example  autoconfig for domains whose MX is mx.acprovider.example (acmx):
+#                IMAPS and SMTP (SSL) on mail.test.example
 # The Autodiscover responses' LoginName is %EMAILLOCALPART% (mailscope expands placeholders
 # there as in autoconfig files), so one file serves every test address.
 set -euo pipefail
@@ -49,6 +54,7 @@ IMAP_PORT=${MS_IMAP_PORT:-10143}
 IMAPS_PORT=${MS_IMAPS_PORT:-10993}
 POP3S_PORT=${MS_POP3S_PORT:-10995}
 SUBMISSION_PORT=${MS_SUBMISSION_PORT:-10587}
+SUBMISSIONS_PORT=${MS_SUBMISSIONS_PORT:-10465}
 CLOSED_PORT=${MS_CLOSED_PORT:-10999}
 log() { echo "nginx.sh: $*" >&2; }
 
@@ -91,6 +97,20 @@ autoconfig() {
   </emailProvider>
 </clientConfig>
 XML
+}
+
+# outgoing FILE HOST PORT SOCKET: add an outgoing (SMTP) server to an autoconfig() file
+outgoing() {
+  local file=$1 host=$2 port=$3 socket=$4 user=${5:-%EMAILLOCALPART%} block
+  block="    <outgoingServer type=\"smtp\">
+      <hostname>$host</hostname>
+      <port>$port</port>
+      <socketType>$socket</socketType>
+      <authentication>password-cleartext</authentication>
+      <username>$user</username>
+    </outgoingServer>"
+  awk -v block="$block" '/^  <\/emailProvider>/ { print block } { print }' "$file" >"$file.new"
+  mv "$file.new" "$file"
 }
 
 # pox FILE PROTOCOL-BLOCKS...: an Autodiscover POX response
@@ -155,20 +175,32 @@ XML
   pox "$www/autodiscover.acgood.test.example/autodiscover/autodiscover.xml" \
     "$(proto IMAP $m "$IMAPS_PORT" on)" "$(proto POP3 $m "$POP3S_PORT" on)" \
     "$(proto SMTP $m "$SUBMISSION_PORT" on TLS)"
-  autoconfig "$www/autoconfig.acclosed.test.example/mail/config-v1.1.xml" $m "$CLOSED_PORT" SSL
-  autoconfig "$www/autoconfig.acplain.test.example/mail/config-v1.1.xml" $m "$IMAP_PORT" plain
-  autoconfig "$www/http/autoconfig.achttp.test.example/mail/config-v1.1.xml" $m "$IMAPS_PORT" SSL
+  f=$www/autoconfig.acclosed.test.example/mail/config-v1.1.xml
+  autoconfig "$f" $m "$CLOSED_PORT" SSL
+  outgoing "$f" $m "$CLOSED_PORT" SSL
+  f=$www/autoconfig.acplain.test.example/mail/config-v1.1.xml
+  autoconfig "$f" $m "$IMAP_PORT" plain
+  outgoing "$f" $m "$SUBMISSION_PORT" plain
+  f=$www/http/autoconfig.achttp.test.example/mail/config-v1.1.xml
+  autoconfig "$f" $m "$IMAPS_PORT" SSL
+  outgoing "$f" $m "$SUBMISSIONS_PORT" SSL
   pox "$www/autodiscover.acother.test.example/autodiscover/autodiscover.xml" \
-    "$(proto IMAP $m "$IMAPS_PORT" on)"
-  autoconfig "$www/autoconfig.acdisagree.test.example/mail/config-v1.1.xml" 127.0.0.2 "$IMAPS_PORT" SSL
+    "$(proto IMAP $m "$IMAPS_PORT" on)" "$(proto SMTP $m "$SUBMISSIONS_PORT" on)"
+  f=$www/autoconfig.acdisagree.test.example/mail/config-v1.1.xml
+  autoconfig "$f" 127.0.0.2 "$IMAPS_PORT" SSL
+  outgoing "$f" 127.0.0.2 "$SUBMISSION_PORT" STARTTLS
   f=$www/autoconfig.acinvalid.test.example/mail/config-v1.1.xml
   mkdir -p "$(dirname "$f")"
   printf '%s\n' '<?xml version="1.0"?>' '<clientConfig version="1.1">' \
     '  <emailProvider id="acinvalid.test.example">' '    <incomingServer type="imap">' \
     "      <hostname>$m</hostname>" "      <port>$IMAPS_PORT<port>" \
     '    </incomingServer>' '  </emailProvider>' '</clientConfig>' >"$f"
-  autoconfig "$www/autoconfig.acuser.test.example/mail/config-v1.1.xml" $m "$IMAPS_PORT" SSL '%EMAILADDRESS%'
-  autoconfig "$www/autoconfig.acprovider.example/mail/config-v1.1.xml" $m "$IMAPS_PORT" SSL
+  f=$www/autoconfig.acuser.test.example/mail/config-v1.1.xml
+  autoconfig "$f" $m "$IMAPS_PORT" SSL '%EMAILADDRESS%'
+  outgoing "$f" $m "$SUBMISSIONS_PORT" SSL '%EMAILADDRESS%'
+  f=$www/autoconfig.acprovider.example/mail/config-v1.1.xml
+  autoconfig "$f" $m "$IMAPS_PORT" SSL
+  outgoing "$f" $m "$SUBMISSIONS_PORT" SSL
   chmod -R a+rX "$www"
 }
 
