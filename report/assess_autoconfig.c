@@ -590,13 +590,14 @@ int ms_assess_autoconfig_verdicts(const struct ms_assess_ctx *c, struct ms_asses
                 &a->pub_verdicts[a->pub_first[m] + (size_t)(ps - p->sources[m].servers)];
             if (v->check == MS_PUB_NOT_CHECKED)
                 continue;
+            bool relay = proto == MS_PROTOCOL_SUBMISSION && ps->port == 25;
             const char *why =
                 v->check == MS_PUB_INSECURE ? "sends passwords without encryption"
-                : v->check == MS_PUB_WORKS
+                : v->check == MS_PUB_WORKS && !relay
                     ? (ps->security == MS_SECURITY_STARTTLS && rec->security == MS_SECURITY_IMPLICIT
                            ? "works too, but implicit TLS is preferred (RFC 8314)"
                            : "works too")
-                    : v->words;
+                    : v->words; /* broken: why; port 25: works here, but ... */
             ms_assess_app(a->autoconfig_note, sizeof a->autoconfig_note,
                           "%s%s (%s) would set up %s at %s:%u (%s), which %s; mailscope "
                           "recommends %s:%u (%s).",

@@ -398,6 +398,14 @@ static void test_outgoing_broken_insecure_port25(void **state)
     assert_non_null(fx_find(&a, "submission.port25", s25));
     assert_int_equal(count(&a, "autoconfig.points_to_broken"), 0);
     ms_assessment_free(&a);
+    /* ... and mailscope recommends a submission port when there is one */
+    add_submission(&r, MS_SECURITY_IMPLICIT, 465);
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    assert_non_null(strstr(a.autoconfig_note,
+                           "would set up SMTP at " HOST ":25 (STARTTLS), which works here, but "
+                           "port 25 is for mail between servers and often blocked for mail "
+                           "programs; mailscope recommends " HOST ":465 (SSL/TLS)."));
+    ms_assessment_free(&a);
     ms_result_free(&r);
 }
 
