@@ -7,6 +7,7 @@
 # local and instant: the proxy delays TCP only). Then, 5 times each:
 #   alice@acgood.test.example             SRV, autoconfig and Autodiscover name the same
 #                                         servers: the audit runs beside the probes
+#                                         (IMAP and POP3: no Postfix runs here)
 #   alice@acgood.test.example --no-autoconfig
 #   alice@acuser.test.example             only autoconfig names the server: its HTTPS
 #                                         chain comes before the probe
@@ -52,7 +53,8 @@ run() { # DOMAIN [OPTIONS...]
     --resolve "autodiscover.$d:127.0.0.30" "$@" "alice@$d" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["duration_ms"])'
 }
-for label in "acgood.test.example" "acgood.test.example --no-autoconfig" "acuser.test.example --protocols imap"; do
+# receiving only: no Postfix runs here, while acgood's SRV records and files name one
+for label in "acgood.test.example --protocols imap,pop3" "acgood.test.example --protocols imap,pop3 --no-autoconfig" "acuser.test.example --protocols imap"; do
   # shellcheck disable=SC2086 # the label holds the domain and its options
   printf '%-40s' "$label"; for _ in 1 2 3 4 5; do printf ' %7s' "$(run $label)"; done; echo " ms"
 done
