@@ -616,7 +616,7 @@ struct ms_discovery {
     struct ms_strlist srv_not_offered; /* services whose SRV target is ".": "_pop3._tcp" */
     struct ms_strlist
         srv_unresolvable; /* SRV targets without addresses: "_imaps._tcp -> x.example.com" */
-    struct ms_strlist submission; /* reported only: "_submissions._tcp: 0 1 465 smtp.example.com" */
+    struct ms_strlist submission; /* the answers, "_submissions._tcp: 0 1 465 smtp.example.com" */
     double duration_ms;           /* from the first query to the last answer */
     char resolver[160]; /* who was asked: "127.0.0.1:53" (--dns-server), or the system's */
     struct ms_published published; /* autoconfig / Autodiscover (issue 16) */

@@ -735,14 +735,6 @@ static void print_discovery(FILE *f, const struct ms_result *r)
                ports, c->dropped);
         wr_end(&w);
     }
-    if (d->submission.count) {
-        fputs("  submission ", f);
-        wr_start(&w, f, 13, 13);
-        for (size_t k = 0; k < d->submission.count; k++)
-            wr_fmt(&w, "%s%s", d->submission.items[k], k + 1 < d->submission.count ? ";" : "");
-        wr_text(&w, "(reported only)");
-        wr_end(&w);
-    }
     fputc('\n', f);
 }
 
