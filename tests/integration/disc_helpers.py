@@ -31,7 +31,7 @@ V6ONLY = "v6only.test.example"
 DUAL = "dual.test.example"
 SUBMISSIONS_PORT = ms.SUBMISSIONS_PORT  # the test Postfix (tests/servers/postfix.sh)
 SUBMISSION_PORT = ms.SUBMISSION_PORT
-MAX_ENDPOINTS = 24  # MS_DISCOVERY_MAX_ENDPOINTS (probe/discover.h)
+MAX_ENDPOINTS = 32  # MS_DISCOVERY_MAX_ENDPOINTS (probe/discover.h)
 
 _state = {"dns": ms.DNS_SERVER, "dir": None}
 
@@ -176,8 +176,9 @@ def disc_json(args, **kw):
 
 
 def guessed(args):
-    """ARGS with --ports: guessed hosts (MX, conventional names) use the standard ports."""
-    return ["--ports", ms.PORTS] + list(args)
+    """ARGS with --ports: guessed hosts (MX, conventional names) use the standard ports, the
+    test Dovecot's for receiving and the test Postfix's for sending."""
+    return ["--ports", ms.PORTS_ALL] + list(args)
 
 
 # ---- reading the `discovery` object -------------------------------------------------------
@@ -205,13 +206,21 @@ def candidate_key(c):
 
 def endpoint_id(protocol, security, host, port):
     scheme = {("imap", "implicit"): "imaps", ("imap", "starttls"): "imap",
-              ("pop3", "implicit"): "pop3s", ("pop3", "starttls"): "pop3"}[(protocol, security)]
+              ("pop3", "implicit"): "pop3s", ("pop3", "starttls"): "pop3",
+              ("submission", "implicit"): "submissions",
+              ("submission", "starttls"): "submission"}[(protocol, security)]
     return "%s://%s:%d" % (scheme, host, port)
 
 
 def setting(host, port, security, protocol):
     return {"host": host, "port": port, "security": security,
             "endpoint": endpoint_id(protocol, security, host, port)}
+
+
+def recommended(imap=None, pop3=None, submission=None, preferred=None, user_name=None):
+    """The report's `recommended` object: one setting (or None) per protocol."""
+    return {"imap": imap, "pop3": pop3, "submission": submission, "preferred": preferred,
+            "user_name": user_name}
 
 
 def use_these_settings(text):

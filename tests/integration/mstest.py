@@ -50,6 +50,9 @@ PORTS = "imap=%d,imaps=%d,pop3=%d,pop3s=%d" % (IMAP_PORT, IMAPS_PORT, POP3_PORT,
 SUBMISSION_PORT = int(os.environ.get("MS_SUBMISSION_PORT", "10587"))
 SUBMISSIONS_PORT = int(os.environ.get("MS_SUBMISSIONS_PORT", "10465"))
 SUBMISSION_WEAK_PORT = int(os.environ.get("MS_SUBMISSION_WEAK_PORT", "10588"))
+# PORTS plus the test Postfix's: for an e-mail address (or --discover), whose guessed hosts
+# are probed for sending too
+PORTS_ALL = PORTS + ",submission=%d,submissions=%d" % (SUBMISSION_PORT, SUBMISSIONS_PORT)
 
 HOST = "mail.test.example"
 # Dovecot's loopback addresses, one per certificate (tests/servers/dovecot.sh)
@@ -395,7 +398,7 @@ QUOTA_LIMIT_KB = 10240                 # quota_rule = *:storage=10M
 
 FEATURE_IDS = ("protocol_enabled", "leave_mail_on_server", "server_folders", "sent_items_on_server",
                "shared_folders", "headers_only_download", "push_mail", "min_poll_interval",
-               "secure_connection", "sign_in_methods", "quota")
+               "secure_connection", "sign_in_methods", "quota", "can_send", "max_message_size")
 ANSWER_WORDS = ("yes", "no", "unknown", "n/a")
 
 

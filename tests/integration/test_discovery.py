@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
 """Discovery from an e-mail address or a domain (issue 3): SRV, MX and conventional names
+
+# fixtures: ms_postfix
 from the test dnsmasq's zones (tests/servers/dnsmasq.sh), probed against the test Dovecot.
 
 Every run goes to the test dnsmasq (--dns-server) with the test CA (--ca-file); traffic
@@ -125,7 +127,7 @@ SRV_ANSWERS = {
     "_submission._tcp": {"0 1 %d %s" % (dh.SUBMISSION_PORT, MAIL)},
 }
 # (host, port, protocol, security, source_name service, priority, weight), in ranking order:
-# by service (imaps, imap, pop3s, pop3), then lower priority, then higher weight
+# by service (imaps, imap, pop3s, pop3, submissions, submission), then lower priority, then higher weight
 SRV_CANDIDATES = [
     (dh.CLOSED, ms.IMAPS_PORT, "imap", "implicit", "_imaps._tcp", 0, 10),
     (MAIL, ms.IMAPS_PORT, "imap", "implicit", "_imaps._tcp", 10, 5),
@@ -133,6 +135,8 @@ SRV_CANDIDATES = [
     (MAIL, ms.POP3S_PORT, "pop3", "implicit", "_pop3s._tcp", 0, 60),
     (dh.CLOSED, ms.POP3S_PORT, "pop3", "implicit", "_pop3s._tcp", 0, 10),
     (MAIL, ms.POP3_PORT, "pop3", "starttls", "_pop3._tcp", 10, 0),
+    (MAIL, dh.SUBMISSIONS_PORT, "submission", "implicit", "_submissions._tcp", 0, 1),
+    (MAIL, dh.SUBMISSION_PORT, "submission", "starttls", "_submission._tcp", 0, 1),
 ]
 
 
@@ -168,15 +172,17 @@ class SrvRecords(Checks):
         self.assertEqual(d["discovery"]["srv_not_offered"], [])
         self.assertEqual(d["discovery"]["srv_unresolvable"], [])
 
-        # submission is reported, never probed
+        # the submission SRV answers are listed, and their server is probed like the others
+        # (the test Postfix on mail.test.example)
         self.assertEqual(sorted(d["discovery"]["submission"]),
                          sorted(["_submissions._tcp: 0 1 %d %s" % (dh.SUBMISSIONS_PORT, MAIL),
                                  "_submission._tcp: 0 1 %d %s" % (dh.SUBMISSION_PORT, MAIL)]))
-        self.assertFalse([e for e in d["endpoints"]
-                          if e["port"] in (dh.SUBMISSIONS_PORT, dh.SUBMISSION_PORT)])
+        self.assertEqual(sorted((e["protocol"], e["port"]) for e in d["endpoints"]
+                                if e["port"] in (dh.SUBMISSIONS_PORT, dh.SUBMISSION_PORT)),
+                         [("submission", dh.SUBMISSIONS_PORT), ("submission", dh.SUBMISSION_PORT)])
 
         eps = ms.endpoints_by_id(d)
-        self.assertEqual(len(eps), 6)
+        self.assertEqual(len(eps), 8)
         for e in d["endpoints"]:
             with self.subTest(endpoint=e["id"]):
                 if e["host"] == MAIL:
@@ -192,7 +198,8 @@ class SrvRecords(Checks):
         self.assertEqual(d["recommended"], {
             "imap": dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
             "pop3": dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
-            "preferred": "imap"})
+            "submission": dh.setting(MAIL, dh.SUBMISSIONS_PORT, "implicit", "submission"),
+            "preferred": "imap", "user_name": None})
         # the dead records are info: another endpoint of the protocol works
         refused = ms.findings(d, "tcp.refused")
         self.assertEqual(sorted(f["endpoint"] for f in refused),
@@ -203,7 +210,8 @@ class SrvRecords(Checks):
         self.assertEqual(ms.codes(d), ["tcp.refused"])
         self.assertEqual([(v["protocol"], v["available"], v.get("offered", True), v["status"])
                           for v in d["verdicts"]],
-                         [("imap", True, True, "ok"), ("pop3", True, True, "ok")])
+                         [("imap", True, True, "ok"), ("pop3", True, True, "ok"),
+                          ("submission", True, True, "ok")])
         return d
 
     def test_email_address(self):
@@ -227,7 +235,7 @@ class SrvRecords(Checks):
                 r = dh.disc_json(target)
                 d = self.check_discovery(r, SRV, "Alice" if "@" in target[0] else None)
                 self.check_rc(r, 0, "ok")
-                self.assertEqual(len(d["endpoints"]), 6)
+                self.assertEqual(len(d["endpoints"]), 8)
                 self.assertEqual(d["recommended"]["imap"], dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"))
 
     def test_text_report_use_these_settings(self):
@@ -235,14 +243,17 @@ class SrvRecords(Checks):
         self.assertEqual(r.rc, 0, r.describe())
         self.assertIn("Discovery for %s" % SRV, r.stdout)
         block = dh.use_these_settings(r.stdout)
-        self.assertEqual(len(block), 2, block)
-        first, second = block
+        self.assertEqual(len(block), 3, block)
+        first, second, third = block
         self.assertRegex(first, r"^\s+Incoming mail \(IMAP\):")
         self.assertRegex(first, r"server\s+%s\s+port\s+%d\s+security\s+SSL/TLS\s*$"
                          % (re.escape(MAIL), ms.IMAPS_PORT))
         self.assertRegex(second, r"^\s+Alternative \(POP3\):")
         self.assertRegex(second, r"server\s+%s\s+port\s+%d\s+security\s+SSL/TLS\s*$"
                          % (re.escape(MAIL), ms.POP3S_PORT))
+        self.assertRegex(third, r"^\s+Outgoing mail \(SMTP\):")
+        self.assertRegex(third, r"server\s+%s\s+port\s+%d\s+security\s+SSL/TLS\s*$"
+                         % (re.escape(MAIL), dh.SUBMISSIONS_PORT))
         self.assertNotIn(dh.CLOSED, "\n".join(block))
         # the block ends the report
         self.assertTrue(r.stdout.rstrip().endswith(block[-1].rstrip()))
@@ -252,16 +263,15 @@ class SrvRecords(Checks):
         d = self.check_discovery(r, SRV, "alice")
         self.check_rc(r, 0, "ok")
         asked = {q["name"] for q in dh.queries(d, "SRV")}
-        self.assertEqual(asked, {"_pop3s._tcp." + SRV, "_pop3._tcp." + SRV,
-                                 "_submissions._tcp." + SRV, "_submission._tcp." + SRV})
+        # only what was requested is asked: no IMAP and no submission SRV names
+        self.assertEqual(asked, {"_pop3s._tcp." + SRV, "_pop3._tcp." + SRV})
         self.assertFalse([q for q in dh.queries(d, "A+AAAA") if q["name"] == "imap." + SRV],
                          "imap.<domain> is asked although only POP3 was requested")
         self.assertEqual({c["protocol"] for c in d["discovery"]["candidates"]}, {"pop3"})
         self.assertEqual({e["protocol"] for e in d["endpoints"]}, {"pop3"})
         self.assertEqual(len(d["endpoints"]), 3)
-        self.assertEqual(d["recommended"], {
-            "imap": None, "pop3": dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
-            "preferred": "pop3"})
+        self.assertEqual(d["recommended"], dh.recommended(
+            pop3=dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"), preferred="pop3"))
         self.assertEqual([v["protocol"] for v in d["verdicts"]], ["pop3"])
         self.no_worse_than_info(d)
 
@@ -299,7 +309,9 @@ NOPOP = "nopop.test.example"
 
 class NotOffered(Checks):
     def test_pop3_not_offered(self):
-        r = dh.disc_json(["--ports", ms.PORTS, "alice@" + NOPOP])
+        # receiving only: mail.nopop (127.0.0.2, whose certificate does not name it) would be
+        # guessed for sending, which is not what this zone is about
+        r = dh.disc_json(["--ports", ms.PORTS, "--protocols", "imap,pop3", "alice@" + NOPOP])
         d = self.check_discovery(r, NOPOP, "alice")
         self.check_rc(r, 0, "ok")
         for svc in ("_pop3s._tcp", "_pop3._tcp"):
@@ -331,9 +343,8 @@ class NotOffered(Checks):
         self.assertEqual(v["pop3"]["status"], "ok")
         self.assertIs(v["imap"]["available"], True)
         self.assertFalse(ms.findings(d, "proto.unavailable"))
-        self.assertEqual(d["recommended"], {
-            "imap": dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"), "pop3": None,
-            "preferred": "imap"})
+        self.assertEqual(d["recommended"], dh.recommended(
+            imap=dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"), preferred="imap"))
         self.no_worse_than_info(d)
 
     def test_only_pop3_requested(self):
@@ -343,7 +354,7 @@ class NotOffered(Checks):
         self.check_rc(r, 0, "ok")
         self.assertEqual(d["endpoints"], [])
         self.assertEqual(d["discovery"]["candidates"], [])
-        self.assertEqual(d["recommended"], {"imap": None, "pop3": None, "preferred": None})
+        self.assertEqual(d["recommended"], dh.recommended())
         self.assertEqual(ms.codes(d), ["dns.srv_not_offered"])
         self.assertIs(d["verdicts"][0]["offered"], False)
 
@@ -355,7 +366,9 @@ BADSRV = "badsrv.test.example"
 
 class SrvTargetUnresolvable(Checks):
     def test_unresolvable_targets(self):
-        r = dh.disc_json(["--discover", BADSRV])
+        # receiving only: this zone has no submission records, and the guessed names do not
+        # resolve either
+        r = dh.disc_json(["--protocols", "imap,pop3", "--discover", BADSRV])
         d = self.check_discovery(r, BADSRV)
         self.check_rc(r, 1, "warning")
         self.assertEqual(dh.query(d, "nowhere." + BADSRV, "A+AAAA")["status"], "nxdomain")
@@ -387,10 +400,9 @@ class SrvTargetUnresolvable(Checks):
         self.assertNotIn("NXDOMAIN", nodata[0]["message"])
 
         # the STARTTLS records work: recommended, since no implicit TLS endpoint exists
-        self.assertEqual(d["recommended"], {
-            "imap": dh.setting(MAIL, ms.IMAP_PORT, "starttls", "imap"),
-            "pop3": dh.setting(MAIL, ms.POP3_PORT, "starttls", "pop3"),
-            "preferred": "imap"})
+        self.assertEqual(d["recommended"], dh.recommended(
+            imap=dh.setting(MAIL, ms.IMAP_PORT, "starttls", "imap"),
+            pop3=dh.setting(MAIL, ms.POP3_PORT, "starttls", "pop3"), preferred="imap"))
         self.assertEqual(ms.codes(d), ["dns.srv_target_unresolvable"])
 
 
@@ -408,7 +420,8 @@ class MxOnly(Checks):
         self.check_rc(r, 0, "ok")
         mx = dh.query(d, MXONLY, "MX")
         self.assertEqual(set(mx["answers"]), {"10 " + MAIL, "20 mx2." + MXONLY})
-        for svc in ("_imaps._tcp", "_imap._tcp", "_pop3s._tcp", "_pop3._tcp"):
+        for svc in ("_imaps._tcp", "_imap._tcp", "_pop3s._tcp", "_pop3._tcp", "_submissions._tcp",
+                    "_submission._tcp"):
             self.assertEqual(dh.query(d, "%s.%s" % (svc, MXONLY), "SRV")["status"], "nxdomain")
 
         cs = d["discovery"]["candidates"]
@@ -420,21 +433,30 @@ class MxOnly(Checks):
             self.assertEqual(c["source"], "mx")
             self.assertIsNotNone(c["endpoint"])
         mx2 = dh.candidates(d, host="mx2." + MXONLY)
-        self.assertEqual(len(mx2), 4)
+        self.assertEqual(len(mx2), 6)  # IMAP and POP3 (2 each), submission (2)
         self.assertEqual({(c["source"], c["priority"], c["dropped"]) for c in mx2},
                          {("mx", 20, "does not resolve")})
-        self.assertEqual(cs[4:8], mx2, "MX preference order: 10 before 20, before conventional names")
-        conv = dh.candidates(d, source="conventional")
-        self.assertEqual(len(conv), len(cs) - 8)
+        self.assertEqual(cs[4:8], [c for c in mx2 if c["protocol"] != "submission"],
+                         "MX preference order: 10 before 20, before conventional names")
+        # sending: the conventional names first (none resolves), the MX hosts last (RFC 6186
+        # has no MX rule for submission; a provider's MX often also takes submission)
+        receive = [c for c in cs if c["protocol"] != "submission"]
+        send = [c for c in cs if c["protocol"] == "submission"]
+        conv = [c for c in receive if c["source"] == "conventional"]
+        self.assertEqual(len(conv), len(receive) - 8)
         self.assertEqual({c["dropped"] for c in conv}, {"does not resolve"})
         self.assertEqual({c["host"] for c in conv},
                          {"imap." + MXONLY, "pop." + MXONLY, "pop3." + MXONLY, "mail." + MXONLY, MXONLY})
+        self.assertEqual([(c["host"], c["port"], c["security"]) for c in send if c["endpoint"]],
+                         [(MAIL, dh.SUBMISSIONS_PORT, "implicit"), (MAIL, dh.SUBMISSION_PORT, "starttls")])
+        self.assertEqual({c["dropped"] for c in send if not c["endpoint"]}, {"does not resolve"})
 
-        self.assertEqual(len(d["endpoints"]), 4)
-        self.assertEqual(d["recommended"], {
-            "imap": dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
-            "pop3": dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
-            "preferred": "imap"})
+        self.assertEqual(len(d["endpoints"]), 6)
+        self.assertEqual(d["recommended"], dh.recommended(
+            imap=dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
+            pop3=dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
+            submission=dh.setting(MAIL, dh.SUBMISSIONS_PORT, "implicit", "submission"),
+            preferred="imap"))
         self.assertEqual(d["findings"], [], "guesses that do not resolve are dropped quietly")
 
 
@@ -451,14 +473,17 @@ class ConventionalNames(Checks):
         d = self.check_discovery(r, CONV)
         self.check_rc(r, 2, "critical")
         self.assertEqual(dh.query(d, CONV, "MX")["status"], "nodata")
-        want = {("imap." + CONV, "imap"), ("mail." + CONV, "imap"), ("mail." + CONV, "pop3")}
+        want = {("imap." + CONV, "imap"), ("mail." + CONV, "imap"), ("mail." + CONV, "pop3"),
+                ("mail." + CONV, "submission")}
         probed = set()
         for c in d["discovery"]["candidates"]:
             with self.subTest(candidate=dh.candidate_key(c)):
                 self.assertEqual(c["source"], "conventional")
                 # the standard ports, as --ports says
                 std = {("imap", "implicit"): ms.IMAPS_PORT, ("imap", "starttls"): ms.IMAP_PORT,
-                       ("pop3", "implicit"): ms.POP3S_PORT, ("pop3", "starttls"): ms.POP3_PORT}
+                       ("pop3", "implicit"): ms.POP3S_PORT, ("pop3", "starttls"): ms.POP3_PORT,
+                       ("submission", "implicit"): dh.SUBMISSIONS_PORT,
+                       ("submission", "starttls"): dh.SUBMISSION_PORT}
                 self.assertEqual(c["port"], std[(c["protocol"], c["security"])])
                 if c["host"] == "imap." + CONV:
                     self.assertEqual(c["protocol"], "imap")
@@ -469,14 +494,14 @@ class ConventionalNames(Checks):
                 else:
                     self.assertEqual(c["dropped"], "does not resolve")
         self.assertEqual(probed, want)
-        self.assertEqual(len(d["endpoints"]), 6)
+        self.assertEqual(len(d["endpoints"]), 8)
         for e in d["endpoints"]:
             f = ms.findings(d, "tls.cert_hostname_mismatch", endpoint=e["id"])
             self.assertEqual(len(f), 1, e["id"])
             self.assertEqual(f[0]["severity"], "critical")
             self.assertIn(e["host"], f[0]["message"])
             self.assertIs(e["completed_securely"], False)
-        self.assertEqual(d["recommended"], {"imap": None, "pop3": None, "preferred": None})
+        self.assertEqual(d["recommended"], dh.recommended())
         self.assertFalse([c for c in ms.codes(d) if c.startswith("dns.")],
                          "conventional names that do not resolve are dropped quietly")
 
@@ -500,12 +525,13 @@ class ConventionalNames(Checks):
         self.check_rc(r, 0, "ok")
         probed = [c for c in d["discovery"]["candidates"] if c["endpoint"]]
         self.assertEqual({c["host"] for c in probed}, {MAIL})
-        self.assertEqual(len(probed), 4)
+        self.assertEqual(len(probed), 6)
         self.assertEqual({c["source"] for c in probed}, {"conventional"})
-        self.assertEqual(d["recommended"], {
-            "imap": dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
-            "pop3": dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
-            "preferred": "imap"})
+        self.assertEqual(d["recommended"], dh.recommended(
+            imap=dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
+            pop3=dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
+            submission=dh.setting(MAIL, dh.SUBMISSIONS_PORT, "implicit", "submission"),
+            preferred="imap"))
         self.assertEqual(d["findings"], [])
 
 
@@ -538,18 +564,24 @@ class Ranking(Checks):
         self.assertEqual((imaps[0]["priority"], imaps[0]["source"]), (0, "srv"), "kept under its best record")
         dd = dh.candidates(d, host="mail.dedup.test.example")
         self.assertEqual(sorted((c["protocol"], c["security"], c["source"]) for c in dd),
-                         [("pop3", "implicit", "mx"), ("pop3", "starttls", "mx")],
-                         "listed once, under MX (the better source); IMAP is covered by SRV")
+                         [("pop3", "implicit", "mx"), ("pop3", "starttls", "mx"),
+                          ("submission", "implicit", "conventional"),
+                          ("submission", "starttls", "conventional")],
+                         "listed once per endpoint, under the better source: MX for receiving, "
+                         "the conventional name for sending (MX hosts come last there); IMAP is "
+                         "covered by SRV")
         ids = [e["id"] for e in d["endpoints"]]
-        self.assertEqual(len(ids), 4)
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertEqual(len(ids), 6)
         self.assertEqual(d["recommended"]["imap"], dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"))
         self.assertIsNone(d["recommended"]["pop3"])
         self.check_rc(r, 2, "critical")  # mail.dedup.test.example is not in the certificate
 
     def test_candidate_cap(self):
         """many.test.example: 16 _imaps and 16 _pop3s records (answers too big for 512-byte
-        UDP). At most 24 endpoints; the rest are listed as dropped, "limit reached"."""
-        r = dh.disc_json(dh.guessed(["--discover", "many.test.example"]))
+        UDP). At most 32 endpoints; the rest are listed as dropped, "limit reached"."""
+        # receiving only: the cap is about the 32 receive records here
+        r = dh.disc_json(dh.guessed(["--protocols", "imap,pop3", "--discover", "many.test.example"]))
         d = self.check_discovery(r, "many.test.example")
         self.check_rc(r, 0, "ok")
         for svc in ("_imaps._tcp", "_pop3s._tcp"):
@@ -560,10 +592,9 @@ class Ranking(Checks):
         self.assertEqual(len(d["endpoints"]), dh.MAX_ENDPOINTS)
         self.assertEqual(cs[:dh.MAX_ENDPOINTS], kept, "the best-ranked candidates are the ones kept")
         self.assertEqual({c["dropped"] for c in cs[dh.MAX_ENDPOINTS:]}, {"limit reached"})
-        self.assertEqual(d["recommended"], {
-            "imap": dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
-            "pop3": dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"),
-            "preferred": "imap"})
+        self.assertEqual(d["recommended"], dh.recommended(
+            imap=dh.setting(MAIL, ms.IMAPS_PORT, "implicit", "imap"),
+            pop3=dh.setting(MAIL, ms.POP3S_PORT, "implicit", "pop3"), preferred="imap"))
         self.no_worse_than_info(d)
 
 
@@ -642,7 +673,7 @@ class Families(Checks):
         self.assertIn("_imaps._tcp.families.test.example", mm[0]["message"])
         self.assertEqual(v6["error"]["code"], "tcp.refused")
         self.assertEqual(ms.findings(d, "tcp.refused", endpoint=v6["id"])[0]["severity"], "critical")
-        self.assertEqual(d["recommended"], {"imap": None, "pop3": None, "preferred": None})
+        self.assertEqual(d["recommended"], dh.recommended())
 
     def test_discovery_ipv6_only(self):
         r = dh.disc_json(["-6", "--discover", "families.test.example"])
@@ -671,12 +702,12 @@ class NoSuchDomain(Checks):
         self.assertEqual({c["dropped"] for c in d["discovery"]["candidates"]}, {"does not resolve"})
         self.assertEqual(d["endpoints"], [])
         f = ms.findings(d, "proto.unavailable")
-        self.assertEqual(sorted(x["message"][:4] for x in f), ["IMAP", "POP3"])
+        self.assertEqual(sorted(x["message"][:4] for x in f), ["IMAP", "POP3", "SMTP"])
         for x in f:
             self.assertEqual(x["severity"], "critical")
             self.assertIsNone(x["endpoint"])
             self.assertIn(dom, x["message"])
-        self.assertEqual(d["recommended"], {"imap": None, "pop3": None, "preferred": None})
+        self.assertEqual(d["recommended"], dh.recommended())
         self.assertEqual(d["discovery"]["srv_unresolvable"], [])
 
     def test_nxdomain_text(self):
@@ -716,7 +747,7 @@ class SilentDnsServer(Checks):
         self.assertTrue(d["discovery"]["queries"])
         self.assertEqual({q["status"] for q in d["discovery"]["queries"]}, {"timeout"})
         self.assertEqual(d["endpoints"], [])
-        self.assertEqual(d["recommended"], {"imap": None, "pop3": None, "preferred": None})
+        self.assertEqual(d["recommended"], dh.recommended())
 
 
 if __name__ == "__main__":

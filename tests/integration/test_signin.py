@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Sign-in and the account-feature summary (issue 4) against the test Dovecot.
 
+# fixtures: ms_postfix
+
 The accounts and alice's mailbox are described in tests/servers/dovecot.sh and mirrored in
 mstest.py (ALICE_*, DENY_*_TEXT). Every expected value here is either what dovecot.sh
 configured or what Python's own IMAP/POP3 client reads from the same server (the
