@@ -52,6 +52,9 @@ TEST_PACKAGES=(
   nginx                         # the test web server of autoconfig/Autodiscover (nginx.sh)
   stunnel4                      # TLS endpoints for the --tls-audit tests (tests/servers/stunnel.sh)
   testssl.sh                    # the peer that cross-checks the versions --tls-audit finds
+  nsd unbound ldnsutils         # DANE tests: a DNSSEC-signed zone (NSD, keys and signatures
+                                # from ldns-keygen/ldns-signzone) behind a validating
+                                # resolver (Unbound): tests/servers/dnssec.sh
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
@@ -66,6 +69,8 @@ SERVICES=(
   postfix=postfix
   nginx=nginx
   stunnel4=stunnel4
+  nsd=nsd
+  unbound=unbound
 )
 
 usage() {

@@ -3,7 +3,8 @@
 #
 # Writes into OUTDIR (EC P-256 keys, SHA-256 signatures):
 #   ca.pem ca.key              "mailscope Test CA" (self-signed root, trust anchor for --ca-file)
-#   valid.pem valid.key        CA-signed, CN/SAN mail.test.example (+ localhost, 127.0.0.1, 127.0.0.2)
+#   valid.pem valid.key        CA-signed, CN/SAN mail.test.example (+ localhost, 127.0.0.1, 127.0.0.2,
+#                              and *.dane.test.example: the DANE zones of dnssec.sh)
 #   expired.pem expired.key    CA-signed for mail.test.example, valid 2020-01-01 .. 2021-01-01
 #   wronghost.pem wronghost.key  CA-signed, CN/SAN other.test.example only
 #   selfsigned.pem selfsigned.key  self-signed, CN/SAN mail.test.example
@@ -33,6 +34,7 @@ out=$(cd "$out" && pwd)
 
 FILES=(ca valid expired wronghost selfsigned soon web inter chained legacy)
 WEB_CHECK="autodiscover.acmx.test.example" # the last web name added: older sets lack it
+VALID_CHECK="*.dane.test.example"          # the last name valid.pem gained: older sets lack it
 
 up_to_date() {
   local f
@@ -46,6 +48,7 @@ up_to_date() {
   openssl x509 -in "$out/selfsigned.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/web.pem" -noout -checkend $((30 * 86400)) >/dev/null || return 1
   openssl x509 -in "$out/web.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "$WEB_CHECK" || return 1
+  openssl x509 -in "$out/valid.pem" -noout -ext subjectAltName 2>/dev/null | grep -qF "$VALID_CHECK" || return 1
   # soon.pem must still have more than 4 days left (so --cert-warn-days 2 stays quiet)
   openssl x509 -in "$out/soon.pem" -noout -checkend $((4 * 86400 + 3600)) >/dev/null || return 1
   openssl x509 -in "$out/soon.pem" -noout -checkend $((6 * 86400)) >/dev/null && return 1
@@ -135,7 +138,7 @@ web_san+="DNS:autoconfig.acprovider.example, IP:127.0.0.20"
 host web autoconfig.acgood.test.example "$web_san" -days 825
 
 host valid mail.test.example \
-  "DNS:mail.test.example, DNS:localhost, IP:127.0.0.1, IP:127.0.0.2" -days 825
+  "DNS:mail.test.example, DNS:localhost, IP:127.0.0.1, IP:127.0.0.2, DNS:*.dane.test.example" -days 825
 host expired mail.test.example \
   "DNS:mail.test.example, DNS:expired.test.example, IP:127.0.0.3" \
   -startdate 20200101000000Z -enddate 20210101000000Z
