@@ -117,7 +117,7 @@ spki_sha256() { # spki_sha256 CERT: hex SHA-256 of the certificate's SubjectPubl
 }
 
 write_zones() {
-  local match stale p h serial
+  local match stale p serial
   match=$(spki_sha256 "$certs/valid.pem")
   stale=$(spki_sha256 "$certs/wronghost.pem")
   serial=$(date -u +%s)
