@@ -583,11 +583,9 @@ static void on_tlsa(void *arg, enum ms_dns_status status, const unsigned char *m
     struct ms_tlsa_answer *ans = status == MS_DNS_OK ? calloc(1, sizeof *ans) : NULL;
     if (status == MS_DNS_OK && ans && ms_tlsa_parse(msg, len, ans) == 0) {
         d->validated = ans->authenticated;
-        snprintf(d->status, sizeof d->status, "%s",
-                 ans->rcode == 3   ? "nxdomain"
-                 : ans->rcode != 0 ? "error"
-                 : ans->count      ? "ok"
-                                   : "nodata");
+        ms_tlsa_status(ans, d->status, sizeof d->status, d->message, sizeof d->message);
+        if (ans->rcode != 0)
+            ans->count = 0; /* records beside a failure are not an answer */
         a->tlsa = ans;
         ans = NULL; /* transferred */
     } else {

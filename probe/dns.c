@@ -12,15 +12,25 @@
  * memory stable while the loop may still hold events for a closed one. */
 #define MS_DNS_MAX_SOCKETS 32
 
+/* One c-ares channel. The raw one (ms_dns_query_raw: TLSA) is made with
+ * ARES_FLAG_NOCHECKRESP: c-ares 1.18 otherwise takes a SERVFAIL, REFUSED or NOTIMP answer
+ * for a broken server, asks again and finally reports "Could not contact DNS servers",
+ * losing the answer; a validating resolver's SERVFAIL is what a bogus (failed DNSSEC
+ * validation) answer looks like, so the raw channel hands every answer over as it came. */
+struct ms_dns_chan {
+    struct ms_dns *dns;
+    ares_channel channel;
+    bool ready;
+};
+
 struct ms_dns_socket {
     struct ms_loop_watch watch;
-    struct ms_dns *dns;
+    struct ms_dns_chan *chan;
 };
 
 struct ms_dns {
     struct ms_loop *loop;
-    ares_channel channel;
-    bool channel_ready;
+    struct ms_dns_chan main, raw;
     struct ms_loop_timer timer;
     struct ms_dns_socket sockets[MS_DNS_MAX_SOCKETS];
 };
@@ -38,21 +48,32 @@ static void on_socket_event(void *arg, unsigned events)
 {
     struct ms_dns_socket *s = arg;
     int fd = s->watch.fd;
-    ares_process_fd(s->dns->channel, events & MS_LOOP_READ ? fd : ARES_SOCKET_BAD,
+    struct ms_dns *dns = s->chan->dns; /* s may be unwatched (and reused) in there */
+    ares_process_fd(s->chan->channel, events & MS_LOOP_READ ? fd : ARES_SOCKET_BAD,
                     events & MS_LOOP_WRITE ? fd : ARES_SOCKET_BAD);
-    rearm_timer(s->dns);
+    rearm_timer(dns);
 }
 
 static void on_timer(void *arg)
 {
     struct ms_dns *dns = arg;
-    ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    ares_process_fd(dns->main.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    if (dns->raw.ready)
+        ares_process_fd(dns->raw.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     rearm_timer(dns);
 }
 
 static void rearm_timer(struct ms_dns *dns)
 {
-    struct timeval tv, *next = ares_timeout(dns->channel, NULL, &tv);
+    /* the sooner of the two channels' next timeouts */
+    struct timeval tv, tv2, *next = ares_timeout(dns->main.channel, NULL, &tv);
+    if (dns->raw.ready) {
+        struct timeval *raw = ares_timeout(dns->raw.channel, next, &tv2);
+        if (raw) {
+            tv = *raw;
+            next = &tv;
+        }
+    }
     if (next)
         ms_loop_timer_set(dns->loop, &dns->timer, (double)next->tv_sec + next->tv_usec / 1e6,
                           on_timer, dns);
@@ -70,7 +91,8 @@ static struct ms_dns_socket *find_socket(struct ms_dns *dns, int fd)
 
 static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-    struct ms_dns *dns = data;
+    struct ms_dns_chan *chan = data;
+    struct ms_dns *dns = chan->dns;
     struct ms_dns_socket *s = find_socket(dns, fd);
     if (!readable && !writable) {
         if (s)
@@ -81,16 +103,44 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
         s = find_socket(dns, -1);
     if (!s)
         return; /* pool exhausted: the query will time out and say so */
-    s->dns = dns;
+    s->chan = chan;
     ms_loop_watch(dns->loop, &s->watch, fd,
                   (readable ? MS_LOOP_READ : 0u) | (writable ? MS_LOOP_WRITE : 0u), on_socket_event,
                   s);
+}
+
+/* Make chan's channel with the resolver options (and flags) and the servers. */
+static int chan_init(struct ms_dns_chan *chan, struct ms_dns *dns, const char *servers_csv,
+                     double timeout_s, int flags, struct ms_error *err)
+{
+    struct ares_options opts = {0};
+    chan->dns = dns;
+    opts.sock_state_cb = on_sock_state;
+    opts.sock_state_cb_data = chan;
+    int timeout_ms = (int)(timeout_s * 1000.0 / 2.0);
+    opts.timeout = timeout_ms < 200 ? 200 : timeout_ms;
+    opts.tries = 2;
+    opts.flags = flags;
+    int status = ares_init_options(&chan->channel, &opts,
+                                   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+                                       (flags ? ARES_OPT_FLAGS : 0));
+    if (status != ARES_SUCCESS)
+        return ms_error_set(err, MS_EDNS, "c-ares: %s", ares_strerror(status));
+    chan->ready = true;
+    if (servers_csv && *servers_csv) {
+        status = ares_set_servers_ports_csv(chan->channel, servers_csv);
+        if (status != ARES_SUCCESS)
+            return ms_error_set(err, MS_EINVAL, "bad DNS server list '%s': %s", servers_csv,
+                                ares_strerror(status));
+    }
+    return 0;
 }
 
 int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s, struct ms_dns **out,
                struct ms_error *err)
 {
     int rc = 0;
+    bool library = false;
     struct ms_dns *dns = calloc(1, sizeof *dns);
     if (!dns)
         return ms_error_set(err, MS_ENOMEM, "out of memory");
@@ -104,31 +154,22 @@ int ms_dns_new(struct ms_loop *loop, const char *servers_csv, double timeout_s, 
         rc = ms_error_set(err, MS_EDNS, "c-ares: %s", ares_strerror(status));
         goto out;
     }
-    struct ares_options opts = {0};
-    opts.sock_state_cb = on_sock_state;
-    opts.sock_state_cb_data = dns;
-    int timeout_ms = (int)(timeout_s * 1000.0 / 2.0);
-    opts.timeout = timeout_ms < 200 ? 200 : timeout_ms;
-    opts.tries = 2;
-    status = ares_init_options(&dns->channel, &opts,
-                               ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-    if (status != ARES_SUCCESS) {
-        ares_library_cleanup();
-        rc = ms_error_set(err, MS_EDNS, "c-ares: %s", ares_strerror(status));
+    library = true;
+    if ((rc = chan_init(&dns->main, dns, servers_csv, timeout_s, 0, err)) < 0 ||
+        (rc = chan_init(&dns->raw, dns, servers_csv, timeout_s, ARES_FLAG_NOCHECKRESP, err)) < 0)
         goto out;
-    }
-    dns->channel_ready = true;
-    if (servers_csv && *servers_csv) {
-        status = ares_set_servers_ports_csv(dns->channel, servers_csv);
-        if (status != ARES_SUCCESS) {
-            rc = ms_error_set(err, MS_EINVAL, "bad DNS server list '%s': %s", servers_csv,
-                              ares_strerror(status));
-            goto out;
-        }
-    }
     *out = dns;
     dns = NULL; /* transferred */
 out:
+    if (dns) {
+        if (dns->raw.ready)
+            ares_destroy(dns->raw.channel);
+        if (dns->main.ready)
+            ares_destroy(dns->main.channel);
+        dns->raw.ready = dns->main.ready = false;
+        if (library)
+            ares_library_cleanup();
+    }
     ms_dns_free(dns);
     return rc;
 }
@@ -182,7 +223,7 @@ int ms_dns_resolve(struct ms_dns *dns, const char *host, enum ms_family family, 
                                                 : AF_UNSPEC,
         .ai_socktype = SOCK_STREAM,
     };
-    ares_getaddrinfo(dns->channel, host, NULL, &hints, on_addrinfo, q);
+    ares_getaddrinfo(dns->main.channel, host, NULL, &hints, on_addrinfo, q);
     rearm_timer(dns);
     return 0;
 }
@@ -281,7 +322,8 @@ int ms_dns_query(struct ms_dns *dns, const char *name, enum ms_dns_type type, ms
     if (!q)
         return MS_ENOMEM;
     *q = (struct ms_dns_record_query){.type = type, .cb = cb, .arg = arg};
-    ares_query(dns->channel, name, ns_c_in, type == MS_DNS_SRV ? ns_t_srv : ns_t_mx, on_records, q);
+    ares_query(dns->main.channel, name, ns_c_in, type == MS_DNS_SRV ? ns_t_srv : ns_t_mx,
+               on_records, q);
     rearm_timer(dns);
     return 0;
 }
@@ -318,7 +360,7 @@ int ms_dns_query_raw(struct ms_dns *dns, const char *name, int type, ms_dns_raw_
         return MS_EINVAL; /* a name DNS cannot carry */
     }
     buf[3] |= 0x20; /* AD */
-    ares_send(dns->channel, buf, len, on_raw, q);
+    ares_send(dns->raw.channel, buf, len, on_raw, q);
     ares_free_string(buf);
     rearm_timer(dns);
     return 0;
@@ -328,8 +370,11 @@ void ms_dns_free(struct ms_dns *dns)
 {
     if (!dns)
         return;
-    if (dns->channel_ready) {
-        ares_destroy(dns->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
+    if (dns->main.ready) {
+        /* runs pending callbacks with ARES_EDESTRUCTION */
+        ares_destroy(dns->main.channel);
+        if (dns->raw.ready)
+            ares_destroy(dns->raw.channel);
         ares_library_cleanup();
     }
     for (size_t i = 0; i < MS_DNS_MAX_SOCKETS; i++)

@@ -373,8 +373,9 @@ struct ms_tlsa_record {
 struct ms_dane_facts {
     bool queried;      /* TLSA for _PORT._tcp.HOST was asked */
     char name[300];    /* "_993._tcp.mail.example.com" */
-    char status[16];   /* "ok", "nxdomain", "nodata", "timeout", "error" */
-    char message[128]; /* the resolver's words when not ok */
+    char status[16];   /* "ok", "nxdomain", "nodata", "servfail" (the resolver failed: a
+                          validating one's answer to a bogus RRset), "timeout", "error" */
+    char message[128]; /* the resolver's words when not ok ("TLSA lookup failed (...)") */
     bool validated;    /* the answer came with the AD bit from the resolver */
     struct ms_tlsa_record records[MS_MAX_TLSA];
     size_t count;

@@ -76,6 +76,35 @@ int ms_tlsa_parse(const unsigned char *msg, size_t len, struct ms_tlsa_answer *o
     return 0;
 }
 
+void ms_tlsa_status(const struct ms_tlsa_answer *ans, char *status, size_t status_cap,
+                    char *message, size_t message_cap)
+{
+    /* RFC 1035 4.1.1 and RFC 6895 2.3: the response codes a header can carry */
+    static const char *const names[16] = {
+        "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+        "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
+    };
+    const char *word = "error";
+    if (message_cap)
+        message[0] = '\0';
+    switch (ans->rcode) {
+    case 0: word = ans->count ? "ok" : "nodata"; break;
+    case 3: word = "nxdomain"; break;
+    case 2:
+        word = "servfail";
+        snprintf(message, message_cap,
+                 "TLSA lookup failed (SERVFAIL: DNSSEC validation may have failed)");
+        break;
+    default:
+        if (ans->rcode >= 0 && ans->rcode < 16 && names[ans->rcode])
+            snprintf(message, message_cap, "TLSA lookup failed (%s)", names[ans->rcode]);
+        else
+            snprintf(message, message_cap, "TLSA lookup failed (response code %d)", ans->rcode);
+        break;
+    }
+    snprintf(status, status_cap, "%s", word);
+}
+
 static bool digest_equals(const struct ms_tlsa_raw *rec, const unsigned char *in, size_t in_len)
 {
     if (rec->matching_type == 0)

@@ -31,6 +31,14 @@ struct ms_tlsa_answer {
  * section. Returns 0, or MS_EPROTO for a message that is not a valid DNS response. */
 int ms_tlsa_parse(const unsigned char *msg, size_t len, struct ms_tlsa_answer *out);
 
+/* What a parsed answer says about the TLSA question, as struct ms_dane_facts keeps it:
+ * status "ok" (records), "nodata" (NOERROR, none), "nxdomain", "servfail" (the resolver
+ * failed: a validating resolver's answer to a bogus, failed-validation, RRset) or "error"
+ * (another response code); message: "" or, for a failure, words naming the response code
+ * ("TLSA lookup failed (SERVFAIL: DNSSEC validation may have failed)"). */
+void ms_tlsa_status(const struct ms_tlsa_answer *ans, char *status, size_t status_cap,
+                    char *message, size_t message_cap);
+
 /* A certificate of the chain, in DER, with its SubjectPublicKeyInfo in DER. */
 struct ms_tlsa_cert {
     const unsigned char *der;
