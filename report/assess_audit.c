@@ -175,9 +175,16 @@ static int judge_dane(struct ms_assess_ctx *c, long i)
 {
     const struct ms_endpoint_result *ep = &c->r->endpoints[i];
     const struct ms_dane_facts *d = &ep->audit->dane;
+    struct ms_assess_vars vs;
+    if (d->queried && strcmp(d->status, "servfail") == 0) {
+        ms_assess_endpoint_vars(c, ep, &vs);
+        ms_assess_var(&vs, "name", d->name);
+        return ms_assess_emit(c, MS_F_TLS_DANE_LOOKUP_FAILED, MS_SEV_DEFAULT, i,
+                              MS_MSG(MS_F_TLS_DANE_LOOKUP_FAILED, MS_T_DEFAULT),
+                              MS_REM(MS_F_TLS_DANE_LOOKUP_FAILED, MS_T_DEFAULT), &vs);
+    }
     if (!d->queried || d->count == 0)
         return 0;
-    struct ms_assess_vars vs;
     char count[24];
     snprintf(count, sizeof count, "%zu", d->count);
     ms_assess_endpoint_vars(c, ep, &vs);

@@ -685,6 +685,25 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
                     [MS_T_DEFAULT] = "Sign the zone with DNSSEC (and check with a validating resolver), or remove the TLSA records.",
                 },
         },
+    [MS_F_TLS_DANE_LOOKUP_FAILED] =
+        {
+            .code = "tls.dane_lookup_failed",
+            .severity = MS_SEVERITY_WARNING,
+            .flags = 0,
+            .reason = NULL,
+            .severity_doc = "warning",
+            .when = "`--tls-audit`: the resolver answered SERVFAIL to the TLSA question for `_PORT._tcp.HOST` (`dane.status` `servfail`). A validating resolver answers so when DNSSEC validation of the answer fails (bogus: a broken or expired signature, a DS record that matches no key); a broken authoritative server can cause it too.",
+            .why = "A client that uses DANE cannot tell whether the server has TLSA records, so it does not connect (RFC 7672 2.2: a mail server defers delivery); validating resolvers give such clients no answer at all.",
+            .remedy_doc = "Check the zone's DNSSEC with a validating tool (delv, drill -S): re-sign it, fix expired signatures or a DS record that matches no key, or remove the TLSA records.",
+            .messages =
+                {
+                    [MS_T_DEFAULT] = "{endpoint}: the TLSA lookup for {name} failed: the resolver answered SERVFAIL (DNSSEC validation may have failed); a client that uses DANE does not connect.",
+                },
+            .remedies =
+                {
+                    [MS_T_DEFAULT] = "Check the DNSSEC of {name} with a validating tool (e.g. delv or drill -S): re-sign the zone, fix expired signatures or a DS record that matches no key, or remove the TLSA records.",
+                },
+        },
     [MS_F_TLS_POOL_INCONSISTENT] =
         {
             .code = "tls.pool_inconsistent",

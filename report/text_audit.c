@@ -94,8 +94,15 @@ void ms_text_audit(FILE *f, const struct ms_endpoint_result *ep)
     fprintf(f, INDENT "%-10s", "DANE");
     if (!d->queried)
         fprintf(f, "not asked (an IP address)\n");
-    else if (d->count == 0)
-        fprintf(f, "no TLSA records at %s (%s)\n", d->name, d->status[0] ? d->status : "timeout");
+    else if (d->count == 0 &&
+             (strcmp(d->status, "nxdomain") == 0 || strcmp(d->status, "nodata") == 0))
+        fprintf(f, "no TLSA records at %s (%s%s)\n", d->name, d->status,
+                d->validated ? ", DNSSEC-validated" : "");
+    else if (d->count == 0 && strncmp(d->message, "TLSA lookup failed", 18) == 0)
+        fprintf(f, "%s: %s\n", d->message, d->name);
+    else if (d->count == 0) /* a timeout or a resolver error: never "no TLSA records" */
+        fprintf(f, "TLSA lookup failed (%s%s%s): %s\n", d->status[0] ? d->status : "timeout",
+                d->message[0] ? ": " : "", d->message, d->name);
     else
         fprintf(f, "%zu TLSA record%s at %s, %s, %s\n", d->count, d->count == 1 ? "" : "s", d->name,
                 d->validated ? "DNSSEC-validated" : "not validated",
