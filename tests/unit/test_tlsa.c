@@ -85,6 +85,78 @@ static void test_parse_hostile(void **state)
     assert_int_equal(ms_tlsa_parse(loop, sizeof loop, &a), MS_EPROTO);
 }
 
+/* A header-only response (the question, no records) with response code rcode. */
+static size_t build_rcode(unsigned char *m, int rcode)
+{
+    unsigned char d[32] = {0};
+    size_t n = build(m, 0x80, 3, 1, 1, d, sizeof d);
+    m[3] = (unsigned char)(0x80 | rcode); /* RA + the code */
+    m[7] = 0;                             /* ANCOUNT 0: the record is left unread */
+    return n;
+}
+
+static void test_status(void **state)
+{
+    (void)state;
+    unsigned char m[512], d[32] = {0};
+    struct ms_tlsa_answer a;
+    char status[16], message[128];
+    /* a validating resolver's answer to a bogus RRset: SERVFAIL, read and named */
+    size_t n = build_rcode(m, 2);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    assert_int_equal(a.rcode, 2);
+    assert_int_equal(a.count, 0);
+    assert_false(a.authenticated);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "servfail");
+    assert_string_equal(message,
+                        "TLSA lookup failed (SERVFAIL: DNSSEC validation may have failed)");
+    /* SERVFAIL stays a failure even with records beside it */
+    n = build(m, 0x82, 3, 1, 1, d, sizeof d);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    assert_int_equal(a.count, 1);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "servfail");
+    /* other failures: "error" with the code's name (or number) */
+    n = build_rcode(m, 5);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "error");
+    assert_string_equal(message, "TLSA lookup failed (REFUSED)");
+    n = build_rcode(m, 4);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(message, "TLSA lookup failed (NOTIMP)");
+    n = build_rcode(m, 14);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "error");
+    assert_string_equal(message, "TLSA lookup failed (response code 14)");
+    /* answers: records, none, no such name; no message */
+    n = build(m, 0xA0, 3, 1, 1, d, sizeof d);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "ok");
+    assert_string_equal(message, "");
+    n = build_rcode(m, 0);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "nodata");
+    assert_string_equal(message, "");
+    n = build_rcode(m, 3);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, status, sizeof status, message, sizeof message);
+    assert_string_equal(status, "nxdomain");
+    assert_string_equal(message, "");
+    /* small buffers are cut, never overrun */
+    char tiny_status[4], tiny_message[8];
+    n = build_rcode(m, 2);
+    assert_int_equal(ms_tlsa_parse(m, n, &a), 0);
+    ms_tlsa_status(&a, tiny_status, sizeof tiny_status, tiny_message, sizeof tiny_message);
+    assert_string_equal(tiny_status, "ser");
+    assert_string_equal(tiny_message, "TLSA lo");
+}
+
 static void digest(const EVP_MD *md, const unsigned char *in, size_t len, unsigned char *out,
                    unsigned *olen)
 {
@@ -130,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_parse_ad_bit),
         cmocka_unit_test(test_parse_hostile),
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
