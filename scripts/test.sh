@@ -21,6 +21,7 @@ cleanup() {
     if [[ -d $b/testenv ]]; then
       bash tests/servers/dovecot.sh stop "$b/testenv/dovecot" || true
       bash tests/servers/dnsmasq.sh stop "$b/testenv/dnsmasq" || true
+      bash tests/servers/dnssec.sh stop "$b/testenv/dnssec" || true
     fi
   done
 }
