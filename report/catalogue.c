@@ -678,7 +678,7 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .remedy_doc = "Sign the zone with DNSSEC, and ask a validating resolver.",
             .messages =
                 {
-                    [MS_T_DEFAULT] = "{endpoint}: the TLSA records at {name} were not validated by the resolver (no DNSSEC), so DANE does not protect this server.",
+                    [MS_T_DEFAULT] = "{endpoint}: the resolver did not DNSSEC-validate the TLSA records at {name}: the zone is not signed (DANE clients then ignore the records: they protect nobody), or this resolver does not validate (ask one that does with --dns-server).",
                 },
             .remedies =
                 {

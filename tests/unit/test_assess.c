@@ -236,6 +236,87 @@ static void test_all_fine(void **state)
     fx_done(&r, &a);
 }
 
+/* DANE facts of the TLS audit on endpoint 0, nothing else audited. */
+static struct ms_dane_facts *dane_on(struct ms_result *r)
+{
+    struct ms_tls_audit *au = calloc(1, sizeof *au);
+    assert_non_null(au);
+    r->endpoints[0].audit = au;
+    au->dane.queried = true;
+    snprintf(au->dane.name, sizeof au->dane.name, "_993._tcp." HOST);
+    return &au->dane;
+}
+
+static const struct ms_finding *finding(const struct ms_assessment *a, const char *code)
+{
+    for (size_t i = 0; i < a->finding_count; i++)
+        if (strcmp(a->findings[i].code, code) == 0)
+            return &a->findings[i];
+    return NULL;
+}
+
+static void test_dane(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a;
+    /* a SERVFAIL for the TLSA question: a warning, and no other DANE finding */
+    bare_host(&r);
+    struct ms_dane_facts *d = dane_on(&r);
+    snprintf(d->status, sizeof d->status, "servfail");
+    assess(&r, 14, &a);
+    const struct ms_finding *f = finding(&a, "tls.dane_lookup_failed");
+    assert_non_null(f);
+    assert_int_equal(f->severity, MS_SEVERITY_WARNING);
+    assert_int_equal(f->endpoint_index, 0);
+    assert_non_null(strstr(f->message, "_993._tcp." HOST));
+    assert_non_null(strstr(f->message, "SERVFAIL"));
+    assert_int_equal(count_code(&a, "tls.dane_lookup_failed"), 1);
+    assert_int_equal(count_code(&a, "tls.dane_mismatch") + count_code(&a, "tls.dane_unvalidated"),
+                     0);
+    fx_done(&r, &a);
+    /* a timeout or NXDOMAIN: nothing (mailscope's resolver, or simply no DANE) */
+    static const char *const quiet[] = {"timeout", "nxdomain", "nodata", "error"};
+    for (size_t k = 0; k < sizeof quiet / sizeof quiet[0]; k++) {
+        bare_host(&r);
+        d = dane_on(&r);
+        snprintf(d->status, sizeof d->status, "%s", quiet[k]);
+        d->validated = k == 1;
+        assess(&r, 14, &a);
+        assert_int_equal(count_code(&a, "tls.dane_lookup_failed") +
+                             count_code(&a, "tls.dane_mismatch") +
+                             count_code(&a, "tls.dane_unvalidated"),
+                         0);
+        fx_done(&r, &a);
+    }
+    /* validated records that match nothing: critical, nothing else */
+    bare_host(&r);
+    d = dane_on(&r);
+    snprintf(d->status, sizeof d->status, "ok");
+    d->validated = d->checked = true;
+    d->count = 1;
+    assess(&r, 14, &a);
+    f = finding(&a, "tls.dane_mismatch");
+    assert_non_null(f);
+    assert_int_equal(f->severity, MS_SEVERITY_CRITICAL);
+    assert_int_equal(
+        count_code(&a, "tls.dane_unvalidated") + count_code(&a, "tls.dane_lookup_failed"), 0);
+    fx_done(&r, &a);
+    /* unvalidated records that match: info only */
+    bare_host(&r);
+    d = dane_on(&r);
+    snprintf(d->status, sizeof d->status, "ok");
+    d->checked = d->matched = true;
+    d->count = 1;
+    assess(&r, 14, &a);
+    f = finding(&a, "tls.dane_unvalidated");
+    assert_non_null(f);
+    assert_int_equal(f->severity, MS_SEVERITY_INFO);
+    assert_int_equal(count_code(&a, "tls.dane_mismatch") + count_code(&a, "tls.dane_lookup_failed"),
+                     0);
+    fx_done(&r, &a);
+}
+
 static void test_null_options_default_warn_days(void **state)
 {
     (void)state;
@@ -1581,6 +1662,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_fine),
+        cmocka_unit_test(test_dane),
         cmocka_unit_test(test_null_options_default_warn_days),
         cmocka_unit_test(test_expired_cert),
         cmocka_unit_test(test_expired_by_date_only),
