@@ -25,7 +25,7 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt"; }
 export MAILSCOPE=$wrapper MS_TESTENV=$build/testenv MS_SCHEMA=$root/report/schema.json
 export MS_DNS_PORT=$(cache MS_TEST_DNS_PORT) MS_IMAP_PORT=$(cache MS_TEST_IMAP_PORT)
 export MS_IMAPS_PORT=$(cache MS_TEST_IMAPS_PORT) MS_POP3_PORT=$(cache MS_TEST_POP3_PORT)
-export MS_POP3S_PORT=$(cache MS_TEST_POP3S_PORT)
+export MS_POP3S_PORT=$(cache MS_TEST_POP3S_PORT) MS_DNSSEC_PORT=$(cache MS_TEST_DNSSEC_PORT)
 export MS_VERSION=$("$build/mailscope" --version | awk '{print $2}')
 export MS_RUN_TIMEOUT=300 PYTHONDONTWRITEBYTECODE=1 MS_UNDER_VALGRIND=1
 
