@@ -113,7 +113,7 @@ static void label(struct wr *w, FILE *f, const char *name)
     wr_start(w, f, LABEL_WIDTH, LABEL_WIDTH);
 }
 
-static const char *security_words(enum ms_security s)
+const char *ms_text_security_words(enum ms_security s)
 {
     switch (s) {
     case MS_SECURITY_IMPLICIT: return "implicit TLS";
@@ -319,7 +319,7 @@ static void print_row(FILE *f, const char *q, const char *const *cells, size_t n
     }
 }
 
-static const char *proto_word(enum ms_protocol p)
+const char *ms_text_protocol_word(enum ms_protocol p)
 {
     return p == MS_PROTOCOL_IMAP ? "IMAP" : p == MS_PROTOCOL_POP3 ? "POP3" : "SMTP";
 }
@@ -357,7 +357,8 @@ static void print_sign_in(FILE *f, const struct ms_result *r, const struct ms_as
         if (at < 0 || (size_t)at >= r->endpoint_count) {
             wr_start(&w, f, 0, 4);
             wr_fmt(&w, "Sign-in as %s to %s: not tried: no %s endpoint got as far as sign-in.",
-                   r->user, proto_word((enum ms_protocol)p), proto_word((enum ms_protocol)p));
+                   r->user, ms_text_protocol_word((enum ms_protocol)p),
+                   ms_text_protocol_word((enum ms_protocol)p));
             wr_end(&w);
             continue;
         }
@@ -428,7 +429,7 @@ static void print_summary(FILE *f, const struct ms_result *r, const struct ms_as
     if (any_source) {
         fprintf(f, "%-*s", Q_WIDTH + 2, "Account summary");
         for (size_t k = 0; k < n; k++) {
-            const char *head = proto_word(cols[k]);
+            const char *head = ms_text_protocol_word(cols[k]);
             if (k + 1 == n)
                 fprintf(f, " %s", head);
             else
@@ -606,7 +607,7 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
     print_tag(f, ms_status_name(st), st, color);
     /* closed while a sibling works: say why a failed endpoint is still OK */
     if (st == MS_STATUS_OK && ep->failure != MS_FAILURE_NONE && !ep->completed_securely)
-        fprintf(f, " (not usable; another %s endpoint works)", proto_word(ep->protocol));
+        fprintf(f, " (not usable; another %s endpoint works)", ms_text_protocol_word(ep->protocol));
     fputc('\n', f);
 
     label(&w, f, "address");
@@ -627,7 +628,7 @@ static void print_endpoint(FILE *f, const struct ms_result *r, const struct ms_e
         print_source(f, ep);
 
     label(&w, f, "security");
-    wr_text(&w, security_words(ep->security));
+    wr_text(&w, ms_text_security_words(ep->security));
     wr_end(&w);
     print_timings(f, &ep->timings_ms);
     if (ep->greeting[0]) {
@@ -837,7 +838,7 @@ static void print_published(FILE *f, const struct ms_result *r, const struct ms_
     fputc('\n', f);
 }
 
-static const char *setting_security(enum ms_security s)
+const char *ms_text_setting_security(enum ms_security s)
 {
     return s == MS_SECURITY_IMPLICIT ? "SSL/TLS" : "STARTTLS";
 }
@@ -851,14 +852,14 @@ static void print_setting(FILE *f, const char *head, const struct ms_endpoint_re
         char line[1024]; /* host_w <= 255: always fits */
         snprintf(line, sizeof line, "  %-22s server %-*.255s  port %-*u  security %s", head,
                  (int)(host_w > 255 ? 255 : host_w), rec->host, port_w > 5 ? 5 : port_w,
-                 (unsigned)rec->port, setting_security(rec->security));
+                 (unsigned)rec->port, ms_text_setting_security(rec->security));
         if (strlen(line) <= WIDTH) {
             fprintf(f, "%s\n", line);
         } else { /* a very long host name: let the words wrap instead */
             fprintf(f, "  %-22s ", head);
             wr_start(&w, f, 25, 27);
             wr_fmt(&w, "server %s port %u security %s", rec->host, (unsigned)rec->port,
-                   setting_security(rec->security));
+                   ms_text_setting_security(rec->security));
             wr_end(&w);
         }
         return;
@@ -869,53 +870,15 @@ static void print_setting(FILE *f, const char *head, const struct ms_endpoint_re
     wr_end(&w);
 }
 
-/* The block a helpdesk reads out on the phone: server, port and security per protocol,
- * incoming first (the preferred protocol, then the alternative), then outgoing. */
-static void print_settings(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
+/* The rows of "Use these settings": incoming first (the preferred protocol, then the
+ * alternative), then outgoing; a row per protocol recommended or asked about. */
+size_t ms_text_settings(const struct ms_result *r, const struct ms_assessment *a,
+                        struct ms_text_setting rows[MS_PROTOCOL_COUNT])
 {
-    const struct ms_endpoint_result *rec[MS_PROTOCOL_COUNT];
     bool wanted[MS_PROTOCOL_COUNT] = {false};
-    bool any = false;
-    struct wr w;
-    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
-        rec[p] = ms_assess_recommended(r, a, (enum ms_protocol)p);
-        any |= rec[p] != NULL;
-    }
+    size_t n = 0;
     for (size_t i = 0; i < a->verdict_count; i++)
         wanted[a->verdicts[i].protocol] = true;
-
-    fputs("\nUse these settings\n", f);
-    if (!any) {
-        char line[800] = "No secure setting was found:";
-        bool first = true;
-        for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
-            size_t len = strlen(line);
-            if (!wanted[p] || !a->not_recommended[p][0])
-                continue;
-            snprintf(line + len, sizeof line - len, "%s %s: %s", first ? "" : ";",
-                     proto_word((enum ms_protocol)p), a->not_recommended[p]);
-            first = false;
-        }
-        size_t len = strlen(line);
-        snprintf(line + len, sizeof line - len, "%s.", first ? " no endpoint was checked" : "");
-        fputs("  ", f);
-        wr_start(&w, f, 2, 4);
-        wr_text(&w, line);
-        wr_end(&w);
-        return;
-    }
-    size_t host_w = 0;
-    int port_w = 0;
-    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
-        if (!rec[p])
-            continue;
-        char digits[8];
-        int n = snprintf(digits, sizeof digits, "%u", (unsigned)rec[p]->port);
-        if (strlen(rec[p]->host) > host_w)
-            host_w = strlen(rec[p]->host);
-        if (n > port_w)
-            port_w = n;
-    }
     const enum ms_protocol order[MS_PROTOCOL_COUNT] = {
         a->preferred == MS_PROTOCOL_POP3 ? MS_PROTOCOL_POP3 : MS_PROTOCOL_IMAP,
         a->preferred == MS_PROTOCOL_POP3 ? MS_PROTOCOL_IMAP : MS_PROTOCOL_POP3,
@@ -923,22 +886,91 @@ static void print_settings(FILE *f, const struct ms_result *r, const struct ms_a
     bool incoming_shown = false;
     for (int k = 0; k < MS_PROTOCOL_COUNT; k++) {
         enum ms_protocol p = order[k];
-        if (!rec[p] && !wanted[p])
+        const struct ms_endpoint_result *rec = ms_assess_recommended(r, a, p);
+        if (!rec && !wanted[p])
             continue;
-        char head[32];
-        snprintf(head, sizeof head, "%s (%s):",
+        struct ms_text_setting *row = &rows[n++];
+        snprintf(row->head, sizeof row->head, "%s (%s):",
                  p == MS_PROTOCOL_SUBMISSION ? "Outgoing mail"
                  : incoming_shown            ? "Alternative"
                                              : "Incoming mail",
-                 proto_word(p));
+                 ms_text_protocol_word(p));
         if (p != MS_PROTOCOL_SUBMISSION)
             incoming_shown = true;
-        print_setting(f, head, rec[p], a->not_recommended[p], host_w, port_w);
+        row->protocol = p;
+        row->endpoint = rec;
+        row->why = a->not_recommended[p];
     }
-    if (r->credentials_given && r->user[0]) {
-        bool worked = false;
-        for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
-            worked |= a->summary.signed_in[p] >= 0;
+    return n;
+}
+
+bool ms_text_no_setting(const struct ms_result *r, const struct ms_assessment *a, char *line,
+                        size_t cap)
+{
+    bool wanted[MS_PROTOCOL_COUNT] = {false};
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        if (ms_assess_recommended(r, a, (enum ms_protocol)p))
+            return false;
+    for (size_t i = 0; i < a->verdict_count; i++)
+        wanted[a->verdicts[i].protocol] = true;
+    snprintf(line, cap, "No secure setting was found:");
+    bool first = true;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
+        size_t len = strlen(line);
+        if (!wanted[p] || !a->not_recommended[p][0])
+            continue;
+        snprintf(line + len, cap - len, "%s %s: %s", first ? "" : ";",
+                 ms_text_protocol_word((enum ms_protocol)p), a->not_recommended[p]);
+        first = false;
+    }
+    size_t len = strlen(line);
+    snprintf(line + len, cap - len, "%s.", first ? " no endpoint was checked" : "");
+    return true;
+}
+
+const char *ms_text_user_note(const struct ms_result *r, const struct ms_assessment *a)
+{
+    if (!r->credentials_given || !r->user[0])
+        return NULL;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        if (a->summary.signed_in[p] >= 0)
+            return "for every server above";
+    return "signing in with it failed: see the findings";
+}
+
+/* The block a helpdesk reads out on the phone: server, port and security per protocol,
+ * incoming first (the preferred protocol, then the alternative), then outgoing. */
+static void print_settings(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
+{
+    struct ms_text_setting rows[MS_PROTOCOL_COUNT];
+    struct wr w;
+    char line[800];
+
+    fputs("\nUse these settings\n", f);
+    if (ms_text_no_setting(r, a, line, sizeof line)) {
+        fputs("  ", f);
+        wr_start(&w, f, 2, 4);
+        wr_text(&w, line);
+        wr_end(&w);
+        return;
+    }
+    size_t n = ms_text_settings(r, a, rows);
+    size_t host_w = 0;
+    int port_w = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!rows[k].endpoint)
+            continue;
+        char digits[8];
+        int len = snprintf(digits, sizeof digits, "%u", (unsigned)rows[k].endpoint->port);
+        if (strlen(rows[k].endpoint->host) > host_w)
+            host_w = strlen(rows[k].endpoint->host);
+        if (len > port_w)
+            port_w = len;
+    }
+    for (size_t k = 0; k < n; k++)
+        print_setting(f, rows[k].head, rows[k].endpoint, rows[k].why, host_w, port_w);
+    const char *note = ms_text_user_note(r, a);
+    if (note) {
         fprintf(f, "  %-22s", "User name:");
         if (25 + strlen(r->user) > WIDTH) { /* a long name starts a line of its own */
             fputs("\n   ", f);
@@ -947,8 +979,7 @@ static void print_settings(FILE *f, const struct ms_result *r, const struct ms_a
             fputc(' ', f);
             wr_start(&w, f, 25, 27);
         }
-        wr_fmt(&w, "%s (%s)", r->user,
-               worked ? "for every server above" : "signing in with it failed: see the findings");
+        wr_fmt(&w, "%s (%s)", r->user, note);
         wr_end(&w);
     }
 }
