@@ -31,6 +31,11 @@ static const struct ms_http_route routes[] = {
     {"/probe", MS_HTTP_GET, "probe", ms_serve_api_probe, 0, NULL},
     {"/metrics", MS_HTTP_GET, "metrics", ms_serve_api_metrics, 0, NULL},
     {"/problems/", MS_HTTP_GET, "problems", ms_serve_api_problems, 0, NULL},
+    /* the helpdesk page */
+    {"/", MS_HTTP_GET, "page", ms_serve_page_form, 0, MS_SERVE_PAGE_CSP},
+    {"/check", MS_HTTP_GET | MS_HTTP_POST, "page_check", ms_serve_page_check, 0, MS_SERVE_PAGE_CSP},
+    {"/check/events", MS_HTTP_GET, "page_events", ms_serve_page_events, 0, MS_SERVE_PAGE_CSP},
+    {"/static/", MS_HTTP_GET, "static", ms_serve_page_static, 0, MS_SERVE_PAGE_CSP},
 };
 
 static void healthz(void *app, struct ms_http_request *r)

@@ -8,6 +8,7 @@
  *   serve_probe.c    probes as a service: plan, policy, queue, engine callbacks
  *   serve_limits.c   per-client rate limit
  *   serve_api.c      /api/v1/check, /api/v1/transcript, /probe, /metrics, /problems/
+ *   serve_page.c     the helpdesk page: /, /check, /check/events, /static/
  */
 #ifndef MS_SERVE_H
 #define MS_SERVE_H
@@ -93,6 +94,18 @@ void ms_serve_api_transcript(void *app, struct ms_http_request *r);
 void ms_serve_api_probe(void *app, struct ms_http_request *r);
 void ms_serve_api_metrics(void *app, struct ms_http_request *r);
 void ms_serve_api_problems(void *app, struct ms_http_request *r);
+
+/* The helpdesk page (serve_page.c). Its routes use MS_SERVE_PAGE_CSP. */
+#define MS_SERVE_PAGE_CSP                                                                          \
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "            \
+    "object-src 'none'"
+void ms_serve_page_form(void *app, struct ms_http_request *r);
+void ms_serve_page_check(void *app, struct ms_http_request *r);
+void ms_serve_page_events(void *app, struct ms_http_request *r);
+void ms_serve_page_static(void *app, struct ms_http_request *r);
+
+/* May this request carry credentials? Only over HTTPS or from a loopback client. */
+bool ms_serve_signin_allowed(struct ms_http_request *r);
 
 /* serve_limits.c: may client start a probe now? true: yes (a token is taken); false: no, and
  * *retry_after says in how many seconds it may. Trusted clients are never limited. */

@@ -319,8 +319,10 @@ static bool read_body(struct ms_serve *srv, struct ms_http_request *r, struct bo
     return true;
 }
 
-static bool loopback_client(struct ms_http_request *r)
+bool ms_serve_signin_allowed(struct ms_http_request *r)
 {
+    if (ms_http_request_tls(r))
+        return true;
     const struct sockaddr *sa = ms_http_client_addr(r);
     return sa && ms_addr_classify(sa) == MS_ADDR_LOOPBACK;
 }
@@ -337,7 +339,7 @@ static void check(struct ms_serve *srv, struct ms_http_request *r, enum output o
             char logged[300];
             ms_serve_redact_target(b.target ? b.target : "-", logged, sizeof logged);
             ms_http_log_target(r, logged, b.user != NULL);
-            if (signs_in && !ms_http_request_tls(r) && !loopback_client(r)) {
+            if (signs_in && !ms_serve_signin_allowed(r)) {
                 srv->stats.rejections[MS_REJECT_DENIED]++;
                 ms_http_problem(r, 403, "/problems/sign-in-needs-https", "Sign-in needs HTTPS",
                                 "password",

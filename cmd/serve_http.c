@@ -85,7 +85,7 @@ struct ms_http_request {
     unsigned pending_status;
     unsigned status; /* answered with, 0 when MHD answered on its own */
     uint64_t bytes;
-    char extra[MS_HTTP_MAX_EXTRA_HEADERS][2][128];
+    char *extra[MS_HTTP_MAX_EXTRA_HEADERS][2]; /* name, value (malloc'd: a Location can be long) */
     size_t extra_count;
     /* streamed answer */
     bool streaming, stream_ended;
@@ -380,8 +380,14 @@ int ms_http_add_header(struct ms_http_request *r, const char *name, const char *
 {
     if (r->extra_count >= MS_HTTP_MAX_EXTRA_HEADERS)
         return MS_ENOMEM;
-    snprintf(r->extra[r->extra_count][0], sizeof r->extra[0][0], "%s", name);
-    snprintf(r->extra[r->extra_count][1], sizeof r->extra[0][1], "%s", value);
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return MS_ENOMEM;
+    }
+    r->extra[r->extra_count][0] = n;
+    r->extra[r->extra_count][1] = v;
     r->extra_count++;
     return 0;
 }
@@ -684,6 +690,10 @@ static void free_request(struct ms_http_request *r)
     if (r->body) {
         explicit_bzero(r->body, r->body_cap);
         free(r->body);
+    }
+    for (size_t i = 0; i < r->extra_count; i++) {
+        free(r->extra[i][0]);
+        free(r->extra[i][1]);
     }
     free(r->stream);
     free(r->path);
