@@ -319,7 +319,7 @@ int ms_report_html_endpoint(FILE *out, const struct ms_result *result, size_t in
 
 /* ---- the timing picture ---- */
 
-#define SVG_W 720.0
+#define SVG_W 560.0
 #define SVG_LEFT 8.0
 #define SVG_RIGHT 8.0
 #define SVG_ROW 40.0
@@ -389,7 +389,7 @@ static void timeline(FILE *f, const struct ms_result *r)
         axis_max += step;
     double width = SVG_W - SVG_LEFT - SVG_RIGHT;
     double height = (double)r->endpoint_count * SVG_ROW + 30;
-    fputs("<section class=\"timeline\"><h2>Timing</h2>\n", f);
+    fputs("<section class=\"timeline\"><h2>Timing</h2>\n<div class=\"scroll\">\n", f);
     fprintf(f,
             "<svg class=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f "
             "%.0f\" role=\"img\" aria-label=\"Phases of each endpoint on one time axis\">\n",
@@ -400,7 +400,7 @@ static void timeline(FILE *f, const struct ms_result *r)
         fprintf(f,
                 "<line class=\"grid\" x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.1f\" "
                 "stroke=\"#c8ccd0\" stroke-width=\"1\"/>"
-                "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" font-size=\"12\" "
+                "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
                 "text-anchor=\"%s\" fill=\"#444\">%g ms</text>\n",
                 x, x, bottom, x, bottom + 16,
                 v == 0                    ? "start"
@@ -413,7 +413,7 @@ static void timeline(FILE *f, const struct ms_result *r)
         struct phase ph[6];
         size_t n = phases_of(ep, ph);
         double y = (double)i * SVG_ROW;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" fill=\"#222\">", SVG_LEFT, y + 14);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#222\">", SVG_LEFT, y + 14);
         ms_html_escape(f, ep->id);
         if (ep->failure != MS_FAILURE_NONE)
             hf(f, " (stopped: %s)", ms_assess_failure_code(ep->failure));
@@ -430,7 +430,7 @@ static void timeline(FILE *f, const struct ms_result *r)
             x += w;
         }
     }
-    fputs("</svg>\n<p class=\"legend\">", f);
+    fputs("</svg>\n</div>\n<p class=\"legend\">", f);
     static const struct {
         const char *cls, *name;
     } legend[] = {{"ph-resolve", "resolve"},
@@ -579,18 +579,27 @@ static void settings(FILE *f, const struct ms_result *r, const struct ms_assessm
     size_t n = ms_text_settings(r, a, rows);
     /* One plain-text block, easy to select and copy (and a copy button with JS). */
     fputs("<pre class=\"settings-text\" id=\"settings-text\">", f);
+    /* spans only for the layout on narrow screens: the text is the text report's rows */
     for (size_t k = 0; k < n; k++) {
         const struct ms_endpoint_result *ep = rows[k].endpoint;
+        fputs("<span class=\"setting\"><span class=\"head\">", f);
+        hf(f, "%-22s", rows[k].head);
+        fputs("</span> <span class=\"value\">", f);
         if (ep)
-            hf(f, "%-22s server %s  port %u  security %s\n", rows[k].head, ep->host,
-               (unsigned)ep->port, ms_text_setting_security(ep->security));
+            hf(f, "server %s  port %u  security %s", ep->host, (unsigned)ep->port,
+               ms_text_setting_security(ep->security));
         else
-            hf(f, "%-22s none secure: %s\n", rows[k].head,
-               rows[k].why && rows[k].why[0] ? rows[k].why : "not checked");
+            hf(f, "none secure: %s", rows[k].why && rows[k].why[0] ? rows[k].why : "not checked");
+        fputs("</span></span>\n", f);
     }
     const char *note = ms_text_user_note(r, a);
-    if (note)
-        hf(f, "%-22s %s (%s)\n", "User name:", r->user, note);
+    if (note) {
+        fputs("<span class=\"setting\"><span class=\"head\">", f);
+        hf(f, "%-22s", "User name:");
+        fputs("</span> <span class=\"value\">", f);
+        hf(f, "%s (%s)", r->user, note);
+        fputs("</span></span>\n", f);
+    }
     fputs("</pre>\n<button type=\"button\" class=\"copy\" data-copy=\"settings-text\" "
           "hidden>Copy settings</button>\n",
           f);

@@ -209,10 +209,10 @@ static void test_layout_and_words(void **state)
     const char *settings = strstr(html, "<h2>Use these settings</h2>");
     assert_non_null(settings);
     assert_true(settings > first_verdict);
-    assert_non_null(strstr(html, "Incoming mail (IMAP):  server " HOST "  port 993  security "
-                                 "SSL/TLS"));
+    assert_non_null(strstr(html, "<span class=\"head\">Incoming mail (IMAP): </span> <span "
+                                 "class=\"value\">server " HOST "  port 993  security SSL/TLS"));
     assert_non_null(strstr(text, "Incoming mail (IMAP):"));
-    assert_non_null(strstr(html, "User name:             alice ("));
+    assert_non_null(strstr(html, "User name:            </span> <span class=\"value\">alice ("));
     assert_non_null(strstr(html, "class=\"copy\" data-copy=\"settings-text\" hidden"));
 
     /* the summary table: one column per protocol, a row per question answered */
@@ -296,8 +296,8 @@ static void test_timeline(void **state)
     assert_non_null(g143);
     assert_non_null(t143);
     assert_true(g143 < t143);
-    /* 200 ms of 704 px width: the 143 rest bar (130 ms) is 457.60 wide */
-    assert_non_null(strstr(svg, "width=\"457.60\""));
+    /* 200 ms of 544 px width: the 143 rest bar (130 ms) is 353.60 wide */
+    assert_non_null(strstr(svg, "width=\"353.60\""));
     assert_non_null(strstr(svg, "pop3://" HOST ":110: resolve 5.0 ms"));
     assert_null(strstr(svg, "pop3s://" HOST ":995: "));
     /* presentation attributes and classes only: no inline style */
