@@ -55,6 +55,8 @@ TEST_PACKAGES=(
   nsd unbound ldnsutils         # DANE tests: a DNSSEC-signed zone (NSD, keys and signatures
                                 # from ldns-keygen/ldns-signzone) behind a validating
                                 # resolver (Unbound): tests/servers/dnssec.sh
+  chromium                      # test_serve_page.py: the helpdesk page in a headless browser
+  python3-websocket             # ... driven over the DevTools protocol
 )
 BY_HAND_PACKAGES=(
   valgrind                      # scripts/valgrind.sh
