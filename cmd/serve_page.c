@@ -176,7 +176,7 @@ static const char *form_parse(struct ms_http_request *r, struct form *f)
 
 /* ---- the page around the report ---- */
 
-static void page_head(FILE *f, const char *heading_target)
+static void page_head(FILE *f)
 {
     fputs("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -187,7 +187,6 @@ static void page_head(FILE *f, const char *heading_target)
           "class=\"tagline\">can this account use its mail servers, securely?</span></header>\n"
           "<main>\n",
           f);
-    (void)heading_target;
 }
 
 static void page_foot(FILE *f)
@@ -284,7 +283,7 @@ static void respond_page(struct ms_http_request *r, unsigned status, const char 
         ms_http_respond(r, 500, "text/plain", "out of memory\n", 14);
         return;
     }
-    page_head(f, target);
+    page_head(f);
     page_form(f, r, target, protocols, ports, NULL);
     if (title) {
         fprintf(f, "<section class=\"problem\" role=\"alert\"><h2>");
@@ -405,7 +404,7 @@ static bool page_start(struct page_call *c)
     FILE *f = mem(&buf, &len);
     if (!f)
         return false;
-    page_head(f, c->target);
+    page_head(f);
     page_form(f, c->r, c->target, c->protocols[0] ? c->protocols : NULL,
               c->ports[0] ? c->ports : NULL, c->user[0] ? c->user : NULL);
     fputs("<div id=\"result\" class=\"result\">\n<section class=\"progress\" id=\"progress\">"
@@ -531,6 +530,8 @@ static void page_done(void *arg, const struct ms_serve_outcome *o)
                 free(foot);
             }
         }
+    } else if (!c->streaming) {
+        ms_http_respond(r, 500, "text/plain", "out of memory\n", 14);
     }
     free(body);
     ms_http_stream_end(r);

@@ -282,9 +282,12 @@ class BrowserTest(unittest.TestCase):
         b.eval("document.querySelectorAll('details.endpoint').forEach(d => d.open = true)")
         b.screenshot(os.path.join(SCREENSHOTS, "page-result-phone.png"), width=390, mobile=True)
         self.assertEqual(b.console_errors(), [])
-        # /check/events served it, and the log names the target
-        log = self.serve.log()
-        self.assertRegex(log, r'"GET /check/events\?target=%s HTTP/1.1" 200' % re.escape(ms.HOST))
+        # /check/events served it, and the log names the target (once the stream ended)
+        line = re.compile(r'"GET /check/events\?target=%s HTTP/1.1" 200' % re.escape(ms.HOST))
+        deadline = time.monotonic() + 60
+        while not line.search(self.serve.log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertRegex(self.serve.log(), line)
 
     def test_b_without_javascript(self):
         b = self.browser
@@ -483,11 +486,16 @@ class HttpTest(unittest.TestCase):
         # the form comes back with the user, never the password
         self.assertIn('name="user" type="text" maxlength="255" autocomplete="username" '
                       'autocapitalize="none" spellcheck="false" value="alice"', text)
+        # the access log line is written once the answer is sent: wait for it
+        deadline = time.monotonic() + 60
+        post = []
+        while not post and time.monotonic() < deadline:
+            post = [l for l in self.serve.access_log() if '"POST /check ' in l and " 200 " in l]
+            time.sleep(0.05)
         log = self.serve.log()
+        self.assertTrue(post, log[-2000:])
         self.assertNotIn(st.PASSWORD, log)
         self.assertNotIn("alice", log)
-        post = [l for l in self.serve.access_log() if '"POST /check ' in l and " 200 " in l]
-        self.assertTrue(post, log[-2000:])
         self.assertIn(' <redacted> ', post[-1])
         self.assertIn('target="%s"' % ms.HOST, post[-1])
         # a wrong password: the page says so, and shows no password either
