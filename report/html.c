@@ -323,6 +323,7 @@ int ms_report_html_endpoint(FILE *out, const struct ms_result *result, size_t in
 #define SVG_LEFT 8.0
 #define SVG_RIGHT 8.0
 #define SVG_ROW 40.0
+#define PHASE_REST "capabilities, sign-in and the rest"
 
 struct phase {
     const char *name, *cls;
@@ -352,7 +353,7 @@ static size_t phases_of(const struct ms_endpoint_result *ep, struct phase out[6]
         sum += list[i].ms;
     }
     if (t->total > sum + 0.05)
-        out[n++] = (struct phase){"capabilities, sign-in and the rest", "ph-rest", t->total - sum};
+        out[n++] = (struct phase){PHASE_REST, "ph-rest", t->total - sum};
     return n;
 }
 
@@ -437,7 +438,7 @@ static void timeline(FILE *f, const struct ms_result *r)
                   {"ph-connect", "connect"},
                   {"ph-tls", "TLS handshake"},
                   {"ph-greeting", "greeting"},
-                  {"ph-rest", "capabilities, STARTTLS, sign-in and the rest"}};
+                  {"ph-rest", PHASE_REST}};
     for (size_t i = 0; i < sizeof legend / sizeof legend[0]; i++)
         fprintf(f, "<span class=\"key\"><span class=\"swatch %s\"></span>%s</span> ", legend[i].cls,
                 legend[i].name);
@@ -703,7 +704,10 @@ int ms_report_html(FILE *out, const struct ms_result *result, const struct ms_as
                   "the check again)</p>\n",
                   out);
         }
-        fputs("<pre class=\"transcript-text\">", out);
+        fputs("<button type=\"button\" class=\"copy download\" data-download=\"transcript-text\" "
+              "hidden>Save this transcript</button>\n<pre class=\"transcript-text\" "
+              "id=\"transcript-text\">",
+              out);
         ms_html_escape_n(out, opt->transcript, opt->transcript_len);
         fputs("</pre>\n</details>\n", out);
     }

@@ -23,6 +23,25 @@
     });
   }
 
+  /* "Save this transcript": the text shown, as a file (no second check) */
+  function wireDownload(root) {
+    root.querySelectorAll('button.download[data-download]').forEach(function (b) {
+      var src = document.getElementById(b.getAttribute('data-download'));
+      if (!src || !window.Blob || !window.URL) { return; }
+      b.hidden = false;
+      b.addEventListener('click', function () {
+        var url = URL.createObjectURL(new Blob([src.textContent], {type: 'text/plain'}));
+        var a = document.createElement('a');
+        a.href = url;
+        a.download = 'mailscope-transcript.txt';
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      });
+    });
+  }
+
   function select(node) {
     var range = document.createRange();
     range.selectNodeContents(node);
@@ -67,6 +86,7 @@
       es.close();
       out.innerHTML = html;
       wireCopy(out);
+      wireDownload(out);
       if (button) { button.disabled = false; }
     }
     es.addEventListener('endpoint', function (e) {
@@ -85,6 +105,7 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     wireCopy(document);
+    wireDownload(document);
     var form = document.getElementById('check-form');
     if (!form || !window.EventSource || !window.history || !window.history.pushState ||
         !window.URLSearchParams) {

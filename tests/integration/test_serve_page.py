@@ -275,8 +275,11 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(b.eval("location.pathname + location.search"),
                          "/check?target=" + ms.HOST)
         self.check_report(b)
-        # the copy button is the script's: shown
+        # the copy and save buttons are the script's: shown
         self.assertFalse(b.eval("document.querySelector('button.copy').hidden"))
+        self.assertFalse(b.eval("document.querySelector('button.download').hidden"))
+        self.assertIn("CAPABILITY", b.eval("document.getElementById('transcript-text')"
+                                           ".textContent"))
         path = b.screenshot(os.path.join(SCREENSHOTS, "page-result.png"))
         self.assertGreater(os.path.getsize(path), 10000)
         b.eval("document.querySelectorAll('details.endpoint').forEach(d => d.open = true)")
@@ -288,6 +291,33 @@ class BrowserTest(unittest.TestCase):
         while not line.search(self.serve.log()) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertRegex(self.serve.log(), line)
+
+    def test_c_sign_in_in_the_browser(self):
+        """The sign-in fields (offered: the browser is on loopback) post the form; the
+        result page says who signed in, and the password is nowhere in the page or URL."""
+        b = self.browser
+        b.call("Emulation.setScriptExecutionDisabled", value=False)
+        b.navigate(self.base() + "/")
+        b.wait("document.getElementById('f-password') !== null")
+        b.eval("document.querySelector('details.signin-fields').open = true")
+        b.eval("document.getElementById('f-target').value = %s" % json.dumps(ms.HOST))
+        b.eval("document.getElementById('f-user').value = 'alice'")
+        b.eval("document.getElementById('f-password').value = %s" % json.dumps(st.PASSWORD))
+        b.eval("document.querySelector('button.go').click()")
+        b.wait("location.pathname === '/check' && document.getElementById('report') !== null")
+        self.assertEqual(b.eval("location.search"), "")  # a POST: nothing in the URL
+        text = b.eval("document.getElementById('report').innerText")
+        self.assertIn("Signed in as alice on imaps://%s:%d" % (ms.HOST, ms.IMAPS_PORT), text)
+        self.assertIn("alice (for every server above)",
+                      b.eval("document.getElementById('settings-text').textContent"))
+        self.assertEqual(b.eval("document.getElementById('f-user').value"), "alice")
+        self.assertEqual(b.eval("document.getElementById('f-password').value"), "")
+        self.assertNotIn(st.PASSWORD, b.eval("document.documentElement.outerHTML"))
+        rows = b.eval("Object.fromEntries(Array.from(document.querySelectorAll("
+                      "'.summary-table tbody tr')).map(tr => [tr.querySelector('th').textContent,"
+                      " Array.from(tr.querySelectorAll('td')).map(td => td.textContent)]))")
+        self.assertTrue(rows["Enabled for this account?"][0].startswith("yes"), rows)
+        b.screenshot(os.path.join(SCREENSHOTS, "page-signin.png"))
 
     def test_b_without_javascript(self):
         b = self.browser
@@ -343,7 +373,8 @@ class HostileServerTest(unittest.TestCase):
         self.assertEqual(b.eval("window.__ms_flag === undefined ? 'unset' : window.__ms_flag"),
                          flag)
         self.assertEqual(b.eval("document.title"), "mailscope")
-        self.assertEqual(b.eval("document.querySelectorAll('img').length"), 0)
+        self.assertEqual(b.eval("document.querySelectorAll('img, [onerror], [onload]').length"),
+                         0)
         self.assertEqual(b.eval("Array.from(document.querySelectorAll('script'))"
                                 ".map(s => s.getAttribute('src'))"), ["/static/page.js"])
         greeting = b.eval("Array.from(document.querySelectorAll('#report dt')).filter(d => "

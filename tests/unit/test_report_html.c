@@ -170,6 +170,7 @@ static void test_hostile_server(void **state)
     assert_no_foreign_markup(html);
     assert_non_null(strstr(html, "for &lt;script&gt;x&lt;/script&gt;@example.com"));
     assert_non_null(strstr(html, "S: * OK &lt;script&gt;t()&lt;/script&gt;"));
+    assert_non_null(strstr(html, "data-download=\"transcript-text\" hidden>"));
     assert_non_null(
         strstr(html, "href=\"/api/v1/transcript?target=a&amp;b=&quot;&lt;x&gt;&quot;\""));
     free(html);
