@@ -644,6 +644,86 @@ static void findings(FILE *f, const struct ms_assessment *a)
     fputs("</ol>\n</section>\n", f);
 }
 
+/* ---- discovery and what mail programs are told ---- */
+
+static void discovery(FILE *f, const struct ms_result *r)
+{
+    const struct ms_discovery *d = &r->discovery;
+    fputs("<details class=\"discovery\"><summary>", f);
+    hf(f, "Discovery for %s (%.0f ms)", d->domain, d->duration_ms < 0 ? 0.0 : d->duration_ms);
+    fputs("</summary>\n<ul class=\"queries\">\n", f);
+    for (size_t i = 0; i < d->query_count; i++) {
+        const struct ms_dns_query_fact *q = &d->queries[i];
+        fputs("<li><code>", f);
+        ms_html_escape(f, q->type);
+        fputs("</code> <code>", f);
+        ms_html_escape(f, q->name);
+        fputs("</code> ", f);
+        hf(f, "%s", q->status[0] ? q->status : "error");
+        if (strcmp(q->status, "ok") != 0 && q->message[0])
+            hf(f, " (%s)", q->message);
+        if (q->duration_ms >= 0)
+            fprintf(f, " %.1f ms", round1(q->duration_ms));
+        for (size_t k = 0; k < q->answers.count; k++) {
+            fputs(k ? ", " : ": ", f);
+            fputs("<code>", f);
+            ms_html_escape(f, q->answers.items[k]);
+            fputs("</code>", f);
+        }
+        fputs("</li>\n", f);
+    }
+    for (size_t i = 0; i < d->candidate_count; i++) {
+        const struct ms_candidate *c = &d->candidates[i];
+        if (!c->dropped[0])
+            continue;
+        fputs("<li>dropped ", f);
+        hf(f, "%s:%u (%s): %s", c->host, (unsigned)c->port, ms_source_name(c->source), c->dropped);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n</details>\n", f);
+}
+
+static void published(FILE *f, const struct ms_result *r, const struct ms_assessment *a)
+{
+    const struct ms_published *p = &r->discovery.published;
+    fputs("<section class=\"published\"><h2>What mail programs will be told</h2>\n<ul>\n", f);
+    for (int k = 0; k < 2; k++) {
+        int m = a->pub_program[k];
+        fprintf(f, "<li><b>%s</b> ", k == 0 ? "Thunderbird" : "Outlook");
+        if (m >= 0)
+            hf(f, "uses %s %s", ms_pub_method_name((enum ms_pub_method)m),
+               p->sources[m].final_url[0] ? p->sources[m].final_url : p->sources[m].url);
+        else
+            fputs(k == 0 ? "finds no autoconfig file (it guesses names)"
+                         : "finds no Autodiscover settings",
+                  f);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n<details><summary>Every place they look</summary>\n<ul class=\"sources\">\n", f);
+    for (int m = 0; m < MS_PUB_METHOD_COUNT; m++) {
+        const struct ms_pub_source *s = &p->sources[m];
+        fputs("<li><code>", f);
+        ms_html_escape(f, ms_pub_method_name((enum ms_pub_method)m));
+        fputs("</code> ", f);
+        if (s->url[0])
+            hf(f, "%s -> ", s->url);
+        ms_html_escape(f, ms_text_pub_outcome_words(s));
+        if (s->status && s->outcome != MS_PUB_SETTINGS)
+            fprintf(f, " (HTTP %ld)", s->status);
+        if (s->message[0] && s->outcome != MS_PUB_SETTINGS)
+            hf(f, " - %s", s->message);
+        for (size_t k = 0; s->outcome == MS_PUB_SETTINGS && k < s->server_count; k++) {
+            const struct ms_pub_server *ps = &s->servers[k];
+            const struct ms_pub_verdict *v = ms_assess_pub_verdict(r, a, (enum ms_pub_method)m, k);
+            fputs(k ? "; " : ": ", f);
+            hf(f, "%s %s:%u %s: %s", ps->type, ps->host, (unsigned)ps->port,
+               ms_text_pub_security(ps->security), v ? v->words : "not checked");
+        }
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n</details>\n</section>\n", f);
+}
+
 /* ---- the whole report ---- */
 
 int ms_report_html(FILE *out, const struct ms_result *result, const struct ms_assessment *a,
@@ -675,9 +755,14 @@ int ms_report_html(FILE *out, const struct ms_result *result, const struct ms_as
     settings(out, result, a);
     summary(out, result, a);
     findings(out, a);
+    if (result->discovery.performed && result->discovery.published.performed &&
+        result->discovery.published.sources)
+        published(out, result, a);
     timeline(out, result);
 
     fputs("<section class=\"endpoints\"><h2>Endpoints</h2>\n", out);
+    if (result->discovery.performed)
+        discovery(out, result);
     for (size_t i = 0; i < result->endpoint_count; i++) {
         const struct ms_endpoint_result *ep = &result->endpoints[i];
         enum ms_status st = a->endpoint_status ? a->endpoint_status[i] : MS_STATUS_UNKNOWN;

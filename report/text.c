@@ -741,14 +741,14 @@ static void print_discovery(FILE *f, const struct ms_result *r)
 
 /* ---- what mail programs will be told (autoconfig, Autodiscover) ---- */
 
-static const char *pub_security(enum ms_security s)
+const char *ms_text_pub_security(enum ms_security s)
 {
     return s == MS_SECURITY_IMPLICIT   ? "SSL/TLS"
            : s == MS_SECURITY_STARTTLS ? "STARTTLS"
                                        : "no encryption";
 }
 
-static const char *pub_outcome_words(const struct ms_pub_source *s)
+const char *ms_text_pub_outcome_words(const struct ms_pub_source *s)
 {
     switch (s->outcome) {
     case MS_PUB_SETTINGS: return "settings";
@@ -792,7 +792,7 @@ static void print_published(FILE *f, const struct ms_result *r, const struct ms_
         wr_start(&w, f, 24, 26);
         if (s->url[0])
             wr_text(&w, s->url);
-        wr_fmt(&w, "%s%s", s->url[0] ? "-> " : "", pub_outcome_words(s));
+        wr_fmt(&w, "%s%s", s->url[0] ? "-> " : "", ms_text_pub_outcome_words(s));
         if (s->status && s->outcome != MS_PUB_SETTINGS)
             wr_fmt(&w, "(HTTP %ld)", s->status);
         if (s->message[0] && s->outcome != MS_PUB_SETTINGS)
@@ -811,8 +811,9 @@ static void print_published(FILE *f, const struct ms_result *r, const struct ms_
                 *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
             fprintf(f, "      %-5s ", type);
             wr_start(&w, f, 12, 14);
-            wr_fmt(&w, "%s:%u %s%s%s:", ps->host, (unsigned)ps->port, pub_security(ps->security),
-                   ps->username[0] ? ", user " : "", ps->username);
+            wr_fmt(&w, "%s:%u %s%s%s:", ps->host, (unsigned)ps->port,
+                   ms_text_pub_security(ps->security), ps->username[0] ? ", user " : "",
+                   ps->username);
             wr_text(&w, v ? v->words : "not checked");
             wr_end(&w);
         }
@@ -827,7 +828,7 @@ static void print_published(FILE *f, const struct ms_result *r, const struct ms_
         fprintf(f, "  %-21s ", "srv");
         wr_start(&w, f, 24, 26);
         wr_fmt(&w, "%s -> %s:%u %s:", cd->source_name, cd->host, (unsigned)cd->port,
-               pub_security(cd->security));
+               ms_text_pub_security(cd->security));
         wr_text(&w, !probed ? cd->dropped
                     : ms_assess_endpoint_secure(&r->endpoints[cd->endpoint_index]) &&
                             (!st || st[cd->endpoint_index] != MS_STATUS_CRITICAL)

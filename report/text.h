@@ -18,6 +18,9 @@ int ms_report_text(FILE *out, const struct ms_result *result, const struct ms_as
 const char *ms_text_protocol_word(enum ms_protocol p);    /* "IMAP", "POP3", "SMTP" */
 const char *ms_text_security_words(enum ms_security s);   /* "implicit TLS", ... */
 const char *ms_text_setting_security(enum ms_security s); /* "SSL/TLS", "STARTTLS" */
+const char *ms_text_pub_security(enum ms_security s);     /* "SSL/TLS", ..., "no encryption" */
+/* What a published source (autoconfig, Autodiscover) gave: "settings", "nothing there", ... */
+const char *ms_text_pub_outcome_words(const struct ms_pub_source *s);
 
 /* One row of "Use these settings". */
 struct ms_text_setting {

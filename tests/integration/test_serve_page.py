@@ -320,6 +320,16 @@ class BrowserTest(unittest.TestCase):
         self.assertTrue(rows["Enabled for this account?"][0].startswith("yes"), rows)
         b.screenshot(os.path.join(SCREENSHOTS, "page-signin.png"))
 
+    def test_d_email_address(self):
+        b = self.browser
+        b.navigate(self.base() + "/check?target=" + urllib.parse.quote("alice@srv.test.example"))
+        b.wait("document.getElementById('report') !== null")
+        text = b.eval("document.getElementById('report').textContent")
+        self.assertIn("Discovery for srv.test.example", text)
+        self.assertIn("What mail programs will be told", text)
+        b.eval("document.querySelectorAll('#report details').forEach(d => d.open = true)")
+        b.screenshot(os.path.join(SCREENSHOTS, "page-email.png"))
+
     def test_b_without_javascript(self):
         b = self.browser
         b.call("Emulation.setScriptExecutionDisabled", value=True)
@@ -450,6 +460,20 @@ class HttpTest(unittest.TestCase):
         self.assertIn(b'id="report"', body)
         self.assertIn(b"Use these settings", body)
         self.assertIn(b'<details class="endpoint live" open>', body)
+
+    def test_email_address(self):
+        """An e-mail address: discovery and what mail programs will be told are shown too;
+        the access log keeps the domain only."""
+        target = "alice@srv.test.example"
+        status, _, body = self.serve.get("/check?target=" + st.quote(target), timeout=WAIT)
+        self.assertEqual(status, 200, body[-2000:])
+        self.check_markup(body, target)
+        text = body.decode("utf-8")
+        self.assertIn("<summary>Discovery for srv.test.example (", text)
+        self.assertIn("<code>_imaps._tcp.srv.test.example</code> ok", text)
+        self.assertIn("<h2>What mail programs will be told</h2>", text)
+        self.assertIn('value="alice@srv.test.example"', text)  # the form, filled in
+        self.assertNotIn("alice@", "\n".join(self.serve.access_log()))
 
     def test_static_files(self):
         for name, ctype, needle in (("page.css", "text/css; charset=utf-8", b"@media"),

@@ -334,6 +334,42 @@ static void test_no_setting(void **state)
     fx_done(&r, &a);
 }
 
+/* Discovery: the questions asked and their answers, escaped like everything else. */
+static void test_discovery(void **state)
+{
+    (void)state;
+    struct ms_result r;
+    struct ms_assessment a = {0};
+    fx_bare_host(&r, false);
+    fx_discovery(&r);
+    struct ms_discovery *d = &r.discovery;
+    struct ms_dns_query_fact *q = &d->queries[d->query_count++];
+    snprintf(q->name, sizeof q->name, "_imaps._tcp.example.com");
+    snprintf(q->type, sizeof q->type, "SRV");
+    snprintf(q->status, sizeof q->status, "ok");
+    q->duration_ms = 1.25;
+    fx_add_str(&q->answers, "0 1 993 <img src=x onerror=alert(1)>.example.com");
+    struct ms_candidate *c = &d->candidates[d->candidate_count++];
+    snprintf(c->host, sizeof c->host, "pop.example.com");
+    c->port = 995;
+    c->source = MS_SOURCE_CONVENTIONAL;
+    c->endpoint_index = -1;
+    snprintf(c->dropped, sizeof c->dropped, "does not resolve");
+    assert_int_equal(ms_assess(&r, NULL, &a), 0);
+    char *html = render(&r, &a, NULL);
+    assert_no_foreign_markup(html);
+    assert_non_null(strstr(html, "<summary>Discovery for example.com (41 ms)</summary>"));
+    assert_non_null(strstr(html, "<li><code>SRV</code> <code>_imaps._tcp.example.com</code> ok "
+                                 "1.3 ms: <code>0 1 993 &lt;img src=x "
+                                 "onerror=alert(1)&gt;.example.com</code></li>"));
+    assert_non_null(
+        strstr(html, "<li>dropped pop.example.com:995 (conventional): does not resolve</li>"));
+    /* nothing published was fetched: no section for it */
+    assert_null(strstr(html, "What mail programs will be told"));
+    free(html);
+    fx_done(&r, &a);
+}
+
 static void test_write_error(void **state)
 {
     (void)state;
@@ -354,7 +390,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape),           cmocka_unit_test(test_hostile_server),
         cmocka_unit_test(test_layout_and_words), cmocka_unit_test(test_timeline),
-        cmocka_unit_test(test_no_setting),       cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_no_setting),       cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
