@@ -182,6 +182,7 @@ static void page_head(FILE *f)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<meta name=\"referrer\" content=\"no-referrer\">\n<title>mailscope</title>\n"
           "<link rel=\"stylesheet\" href=\"/static/page.css\">\n"
+          "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
           "<script src=\"/static/page.js\" defer></script>\n</head>\n<body>\n"
           "<header class=\"top\"><a class=\"brand\" href=\"/\">mailscope</a> <span "
           "class=\"tagline\">can this account use its mail servers, securely?</span></header>\n"
@@ -331,10 +332,12 @@ void ms_serve_page_static(void *app, struct ms_http_request *r)
         const struct ms_static_file *s = &ms_static_files[i];
         if (strcmp(s->name, name) != 0)
             continue;
-        size_t n = strlen(name);
-        const char *type = n > 4 && strcmp(name + n - 4, ".css") == 0
-                               ? "text/css; charset=utf-8"
-                               : "text/javascript; charset=utf-8";
+        const char *dot = strrchr(name, '.');
+        const char *type = !dot                       ? "application/octet-stream"
+                           : strcmp(dot, ".css") == 0 ? "text/css; charset=utf-8"
+                           : strcmp(dot, ".js") == 0  ? "text/javascript; charset=utf-8"
+                           : strcmp(dot, ".svg") == 0 ? "image/svg+xml"
+                                                      : "application/octet-stream";
         ms_http_respond(r, 200, type, (const char *)s->data, s->len);
         return;
     }

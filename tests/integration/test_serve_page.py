@@ -292,6 +292,8 @@ class BrowserTest(unittest.TestCase):
         while not line.search(self.serve.log()) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertRegex(self.serve.log(), line)
+        # everything the browser asked for was there (CSS, JS, the icon)
+        self.assertNotRegex(self.serve.log(), r'" 404 \d+')
 
     def test_c_sign_in_in_the_browser(self):
         """The sign-in fields (offered: the browser is on loopback) post the form; the
@@ -420,6 +422,38 @@ class HostileServerTest(unittest.TestCase):
         self.assertEqual(self.fake.errors, [])
 
 
+@unittest.skipIf(websocket is None, "python3-websocket is not installed (scripts/deps.sh)")
+@unittest.skipIf(not os.path.exists(CHROMIUM), "chromium is not installed (scripts/deps.sh)")
+class BrowserRefusalTest(unittest.TestCase):
+    """The script's way when the service says no: a refusal found while checking (the deny
+    list) comes as an event and shows in the page; a refusal before the check (the rate
+    limit: the event stream's status is 429) sends the browser to the result page, which
+    says why with its status."""
+
+    def test_refusals_show_in_the_page(self):
+        cfg = st.default_config()
+        cfg["limits"] = {"rate_per_minute": 1, "burst": 1}
+        with st.Serve(PORT + 2, cfg) as serve:  # no --allow-private
+            b = Chromium()
+            try:
+                base = "http://127.0.0.1:%d" % (PORT + 2)
+                for expect in ("Target not allowed", "Too many requests"):
+                    b.navigate(base + "/")
+                    b.eval("document.getElementById('f-target').value = %s" % json.dumps(ms.HOST))
+                    b.eval("document.querySelector('button.go').click()")
+                    b.wait("document.querySelector('section.problem') !== null")
+                    problem = b.eval("document.querySelector('section.problem').innerText")
+                    self.assertIn(expect, problem)
+                    if expect == "Target not allowed":
+                        self.assertIn("127.0.0.2", problem)  # the address, named
+                    self.assertEqual(b.eval("location.pathname + location.search"),
+                                     "/check?target=" + ms.HOST)
+                self.assertRegex(serve.log(), r'"GET /check\?target=%s HTTP/1.1" 429'
+                                 % re.escape(ms.HOST))
+            finally:
+                b.close()
+
+
 class HttpTest(unittest.TestCase):
     """The page over HTTP: headers, markup, CSRF, sign-in, refusals."""
 
@@ -478,7 +512,8 @@ class HttpTest(unittest.TestCase):
     def test_static_files(self):
         for name, ctype, needle in (("page.css", "text/css; charset=utf-8", b"@media"),
                                     ("page.js", "text/javascript; charset=utf-8",
-                                     b"EventSource")):
+                                     b"EventSource"),
+                                    ("favicon.svg", "image/svg+xml", b"<svg")):
             status, headers, body = self.serve.get("/static/" + name)
             self.assertEqual(status, 200, name)
             self.assertEqual(headers["content-type"], ctype)
