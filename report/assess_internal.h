@@ -44,6 +44,12 @@ static inline const char *ms_assess_proto_upper(enum ms_protocol p)
     return p == MS_PROTOCOL_IMAP ? "IMAP" : p == MS_PROTOCOL_POP3 ? "POP3" : "SMTP";
 }
 
+/* The same with its indefinite article, as it is read aloud: "an IMAP", "a POP3", "an SMTP". */
+static inline const char *ms_assess_a_proto(enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_IMAP ? "an IMAP" : p == MS_PROTOCOL_POP3 ? "a POP3" : "an SMTP";
+}
+
 /* The standard implicit-TLS port of a protocol (RFC 8314): 993, 995, 465. */
 static inline unsigned ms_assess_standard_implicit_port(enum ms_protocol p)
 {
@@ -82,7 +88,8 @@ struct ms_assess_vars {
 };
 void ms_assess_var(struct ms_assess_vars *vs, const char *name, const char *value);
 /* endpoint ("IMAP on 993"), host, port, implicit_port, cmd (STARTTLS/STLS), proto (IMAP),
- * evidence (the probe's words about its failure). */
+ * a_proto ("an IMAP", "an SMTP": the article fits the sound), evidence (the probe's words about its
+ * failure). */
 void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endpoint_result *ep,
                              struct ms_assess_vars *vs);
 

@@ -154,6 +154,7 @@ void ms_assess_endpoint_vars(const struct ms_assess_ctx *c, const struct ms_endp
     ms_assess_var(vs, "implicit_port", vs->implicit_port);
     ms_assess_var(vs, "cmd", ms_assess_starttls_cmd(ep->protocol));
     ms_assess_var(vs, "proto", ms_assess_proto_upper(ep->protocol));
+    ms_assess_var(vs, "a_proto", ms_assess_a_proto(ep->protocol));
     ms_assess_var(vs, "evidence", ep->failure_message);
 }
 

@@ -873,11 +873,11 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .remedy_doc = "Check that the port runs the right server (`--ports`), and any proxy in front of it.",
             .messages =
                 {
-                    [MS_T_DEFAULT] = "{endpoint} did not greet like a {proto} server{?greeting:: it sent \"{greeting}\"}{?evidence: ({evidence})}.",
+                    [MS_T_DEFAULT] = "{endpoint} did not greet like {a_proto} server{?greeting:: it sent \"{greeting}\"}{?evidence: ({evidence})}.",
                 },
             .remedies =
                 {
-                    [MS_T_DEFAULT] = "Check that port {port} runs a {proto} server and not another service; check the port numbers (--ports) and any proxy in front of the server.",
+                    [MS_T_DEFAULT] = "Check that port {port} runs {a_proto} server and not another service; check the port numbers (--ports) and any proxy in front of the server.",
                 },
         },
     [MS_F_PROTO_MALFORMED_RESPONSE] =
