@@ -78,6 +78,11 @@ enum ms_auth_outcome ms_assess_auth_answer(const char *code, const char *text);
  * ended while signing in, its failure). */
 enum ms_auth_outcome ms_assess_auth(const struct ms_endpoint_result *ep);
 
+/* The server's answer to the credentials as quoted to people: the status ("535", "NO",
+ * "-ERR"), SMTP's enhanced status code ("5.7.8") and the words, into buf (cap bytes);
+ * "(no words)" when there are none. */
+void ms_assess_server_words(const struct ms_auth_facts *au, char *buf, size_t cap);
+
 /* The finding code of an outcome ("auth.failed"), NULL for NONE, OK, NOT_CHOSEN, UNFINISHED. */
 const char *ms_auth_outcome_code(enum ms_auth_outcome o);
 

@@ -379,14 +379,27 @@ const char *ms_assess_outcome_words(enum ms_auth_outcome o)
     }
 }
 
+/* An RFC 3463 enhanced status code ("5.7.8", "4.7.0"): SMTP's, kept beside the reply code. */
+static bool is_enhanced_code(const char *code)
+{
+    return code[0] >= '2' && code[0] <= '5' && code[1] == '.';
+}
+
 void ms_assess_server_words(const struct ms_auth_facts *au, char *buf, size_t cap)
 {
     const char *t = au->server_response;
     size_t sl = strlen(au->status);
+    /* SMTP's enhanced status code says what the words may not ("535 5.7.8 ..."): keep it */
+    char status[32];
+    if (au->status[0] && is_enhanced_code(au->code) &&
+        strncasecmp(t, au->code, strlen(au->code)) != 0)
+        ms_assess_put(status, sizeof status, "%s %s", au->status, au->code);
+    else
+        ms_assess_put(status, sizeof status, "%s", au->status);
     if (!t[0])
-        ms_assess_put(buf, cap, "%s", au->status[0] ? au->status : "(no words)");
+        ms_assess_put(buf, cap, "%s", status[0] ? status : "(no words)");
     else if (sl && strncasecmp(t, au->status, sl) != 0)
-        ms_assess_put(buf, cap, "%s %s", au->status, t);
+        ms_assess_put(buf, cap, "%s %s", status, t);
     else
         ms_assess_put(buf, cap, "%s", t);
 }

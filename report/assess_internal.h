@@ -135,7 +135,6 @@ int ms_assess_judge_submission(struct ms_assess_ctx *c, long i);
 bool ms_assess_stopped_for_tls(const struct ms_endpoint_result *ep);
 const char *ms_assess_outcome_words(enum ms_auth_outcome o);
 enum ms_severity ms_assess_auth_severity(enum ms_auth_outcome o);
-void ms_assess_server_words(const struct ms_auth_facts *au, char *buf, size_t cap);
 enum ms_auth_outcome ms_assess_protocol_auth(const struct ms_result *r, enum ms_protocol p,
                                              long *idx, enum ms_auth_hint *hint);
 /* assess_caps.c */

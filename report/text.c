@@ -389,12 +389,7 @@ static void print_sign_in(FILE *f, const struct ms_result *r, const struct ms_as
                 wr_fmt(&w, "%s:", code);
             if (au->status[0] || au->server_response[0]) {
                 char words[400];
-                const char *t = au->server_response;
-                size_t sl = strlen(au->status);
-                if (sl && strncasecmp(t, au->status, sl) != 0)
-                    snprintf(words, sizeof words, "%s %s", au->status, t);
-                else
-                    snprintf(words, sizeof words, "%s", t);
+                ms_assess_server_words(au, words, sizeof words);
                 wr_text(&w, words);
             } else if (ep->failure_message[0]) {
                 wr_text(&w, ep->failure_message);
@@ -473,9 +468,10 @@ static void print_account(FILE *f, const struct ms_result *r, const struct ms_en
             const char *code = ms_auth_outcome_code(o);
             wr_fmt(&w, "FAILED as %s (%s)%s%s%s", r->user, au->mechanism, code ? ", " : "",
                    code ? code : "", au->server_response[0] || au->status[0] ? ":" : "");
-            if (au->status[0] && strncasecmp(au->server_response, au->status, strlen(au->status)))
-                wr_text(&w, au->status);
-            wr_text(&w, au->server_response);
+            char words[400];
+            ms_assess_server_words(au, words, sizeof words);
+            if (au->server_response[0] || au->status[0])
+                wr_text(&w, words);
         } else {
             wr_fmt(&w, "not tried: %s", au->not_attempted_reason);
         }
