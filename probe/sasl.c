@@ -68,7 +68,9 @@ static int b64_value(unsigned char c)
     return hit ? (int)(hit - b64_alphabet) : -1;
 }
 
-int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len)
+/* Decode into out (cap bytes), or only check when out is NULL. */
+static int base64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
+                         size_t *out_len)
 {
     size_t o = 0;
     unsigned acc = 0;
@@ -82,9 +84,11 @@ int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (o >= cap)
+            if (out && o >= cap)
                 return MS_ETOOBIG;
-            out[o++] = (unsigned char)(acc >> bits);
+            if (out)
+                out[o] = (unsigned char)(acc >> bits);
+            o++;
             acc &= (1u << bits) - 1;
         }
     }
@@ -96,6 +100,17 @@ int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
         return MS_EPROTO;
     *out_len = o;
     return 0;
+}
+
+int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len)
+{
+    return base64_decode(in, len, out, cap, out_len);
+}
+
+bool ms_base64_valid(const char *in, size_t len)
+{
+    size_t n;
+    return in && base64_decode(in, len, NULL, 0, &n) == 0;
 }
 
 static bool has_byte(const char *s, const char *bytes)

@@ -4,6 +4,7 @@
 #ifndef MS_SASL_H
 #define MS_SASL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ int ms_base64_encode(const unsigned char *in, size_t len, char **out);
 /* Decode base64 text (whitespace not allowed, padding optional) into out (cap bytes).
  * Returns 0 with *out_len set, MS_EPROTO on invalid input, MS_ETOOBIG when it does not fit. */
 int ms_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap, size_t *out_len);
+
+/* Is the text valid base64 (as ms_base64_decode takes it; "" is: an empty challenge)? */
+bool ms_base64_valid(const char *in, size_t len);
 
 /* The base64 initial response of mech for user and secret (password, or OAuth2 token).
  * host/port only matter for OAUTHBEARER. LOGIN has no initial response: use

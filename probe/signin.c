@@ -178,6 +178,19 @@ void ms_signin_challenge(struct ms_session *s, const char *text)
                         "the server sent more than %d sign-in challenges", MAX_CHALLENGES);
         return;
     }
+    text = text ? text : "";
+    bool secret_next = s->auth_pending || (s->auth_mech == MS_SASL_LOGIN && s->auth_step < 2);
+    if (secret_next && !ms_base64_valid(text, strlen(text))) {
+        /* RFC 4954 4, RFC 3501 7.5, RFC 5034 4: a challenge is base64. A server that sends
+         * anything else is not speaking SASL: it gets no user name and no password. */
+        ms_sasl_free_secret(s->auth_pending);
+        s->auth_pending = NULL;
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
+                        "the server's %s challenge is not base64 (\"%.80s\"): the credentials "
+                        "were not sent",
+                        ms_sasl_name(s->auth_mech), text);
+        return;
+    }
     if (s->auth_pending) {
         ms_session_send_secret(s, "", s->auth_pending);
         ms_sasl_free_secret(s->auth_pending);
@@ -197,7 +210,6 @@ void ms_signin_challenge(struct ms_session *s, const char *text)
     }
     /* An OAuth2 error challenge (RFC 7628 3.2.2 / XOAUTH2): note it and end the exchange
      * with the reply each mechanism expects. */
-    text = text ? text : "";
     ms_sasl_describe_challenge(text, strlen(text), s->res->auth.oauth_error,
                                sizeof s->res->auth.oauth_error);
     ms_session_send(s, s->auth_mech == MS_SASL_OAUTHBEARER ? "AQ==" : "");

@@ -116,6 +116,23 @@ static void test_base64_invalid(void **state)
     assert_int_equal(out[0], 'a');
 }
 
+/* A challenge that may receive the credentials must be base64 (signin.c checks it). */
+static void test_base64_valid(void **state)
+{
+    (void)state;
+    assert_true(ms_base64_valid("", 0)); /* the empty challenge PLAIN and LOGIN may get */
+    assert_true(ms_base64_valid("VXNlcm5hbWU6", 12));
+    assert_true(ms_base64_valid("UGFzc3dvcmQ6", 12));
+    assert_true(ms_base64_valid("YQ==", 4));
+    assert_true(ms_base64_valid("YQ", 2)); /* padding optional */
+    assert_false(ms_base64_valid("Enter your username please", 26));
+    assert_false(ms_base64_valid("Username:", 9));
+    assert_false(ms_base64_valid("a", 1));
+    assert_false(ms_base64_valid("YQ===", 5));
+    assert_false(ms_base64_valid("YQ==YQ", 6));
+    assert_false(ms_base64_valid(NULL, 0));
+}
+
 static void test_describe_challenge(void **state)
 {
     (void)state;
@@ -144,15 +161,11 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_rfc4616),
-        cmocka_unit_test(test_xoauth2),
-        cmocka_unit_test(test_oauthbearer_rfc7628),
-        cmocka_unit_test(test_refuses_control_bytes),
-        cmocka_unit_test(test_login_steps),
-        cmocka_unit_test(test_base64_roundtrip),
-        cmocka_unit_test(test_base64_invalid),
-        cmocka_unit_test(test_describe_challenge),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_plain_rfc4616),       cmocka_unit_test(test_xoauth2),
+        cmocka_unit_test(test_oauthbearer_rfc7628), cmocka_unit_test(test_refuses_control_bytes),
+        cmocka_unit_test(test_login_steps),         cmocka_unit_test(test_base64_roundtrip),
+        cmocka_unit_test(test_base64_invalid),      cmocka_unit_test(test_base64_valid),
+        cmocka_unit_test(test_describe_challenge),  cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
