@@ -188,11 +188,18 @@ static void on_auth_answer(struct ms_session *s, const struct ms_smtp_reply *r, 
         ms_signin_challenge(s, challenge);
         return;
     }
-    char status[8];
+    if (r->code != 235 && r->code < 400) {
+        /* RFC 4954 4: 235 (signed in), 334 (a challenge) or an error; a 250 is not success */
+        ms_session_fail(s, MS_FAILURE_PROTO_MALFORMED,
+                        "the server answered AUTH with \"%s\", which is neither 235 (signed in), "
+                        "334 (a challenge) nor an error: not signed in",
+                        text);
+        return;
+    }
+    char status[12];
     snprintf(status, sizeof status, "%d", r->code);
     char words[400];
     ms_smtp_reply_text(r, words, sizeof words);
-    (void)text;
     if (ms_signin_answer(s, r->code == 235, status, r->enhanced, words))
         quit(s); /* signed in: nothing more to read, and nothing is ever sent */
 }
