@@ -412,7 +412,14 @@ int ms_plan_add(struct ms_request *req, const struct ms_target *target,
                                 ms_protocol_name(target->protocol),
                                 ms_protocol_name(target->protocol));
         uint16_t port = target->port ? target->port : standard_port(target);
-        return add_endpoint(req, target->protocol, target->security, target->host, port, true, err);
+        rc = add_endpoint(req, target->protocol, target->security, target->host, port, true, err);
+        for (size_t i = 0; rc == 0 && target->smtp_relay && i < req->endpoint_count; i++) {
+            struct ms_endpoint_spec *e = &req->endpoints[i];
+            if (e->protocol == target->protocol && e->security == target->security &&
+                e->port == port && strcmp(e->host, target->host) == 0)
+                e->smtp_url = true; /* reported as the user wrote it (submission.port25) */
+        }
+        return rc;
     }
     req->bare_host = true;
     if (want & MS_WANT(MS_PROTOCOL_IMAP)) {

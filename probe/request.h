@@ -25,6 +25,7 @@ struct ms_endpoint_spec {
     char host[MS_MAX_HOST + 1]; /* DNS name or IP literal (IPv6 without brackets) */
     uint16_t port;
     bool required;         /* named by a URL target: its failure is critical */
+    bool smtp_url;         /* named by an smtp:// URL (the relay scheme, issue 14) */
     enum ms_source source; /* how it was found */
     char source_name[300];
     int srv_priority; /* SRV only, else -1 */

@@ -429,8 +429,12 @@ struct ms_endpoint_result {
     enum ms_protocol protocol;
     enum ms_security security;
     uint16_t port;
-    char host[256];        /* the name used for DNS, SNI and certificate checks */
-    bool required;         /* named explicitly by the user (URL target) */
+    char host[256]; /* the name used for DNS, SNI and certificate checks */
+    bool required;  /* named explicitly by the user (URL target) */
+    /* Named by an smtp:// URL: the relay scheme (port 25 unless the URL names another),
+     * which the user configured for sending; probed as STARTTLS submission, its id says
+     * "smtp://", and it always gets submission.port25. */
+    bool smtp_url;
     enum ms_source source; /* the first source that named it */
     char source_name[300]; /* e.g. "_imaps._tcp.example.com" or "example.com MX"; "" for targets */
     int srv_priority;      /* SRV only; -1 otherwise */

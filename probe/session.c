@@ -995,8 +995,9 @@ static void format_id(const struct ms_endpoint_spec *spec, char *id, size_t cap)
                                     [MS_SECURITY_NONE] = "submission+plain"},
     };
     bool v6 = strchr(spec->host, ':') != NULL;
-    snprintf(id, cap, "%s://%s%s%s:%u%s%s", schemes[spec->protocol][spec->security], v6 ? "[" : "",
-             spec->host, v6 ? "]" : "", (unsigned)spec->port,
+    const char *scheme = spec->smtp_url ? "smtp" : schemes[spec->protocol][spec->security];
+    snprintf(id, cap, "%s://%s%s%s:%u%s%s", scheme, v6 ? "[" : "", spec->host, v6 ? "]" : "",
+             (unsigned)spec->port,
              spec->injection_probe   ? "#injection-test"
              : spec->plaintext_check ? "#plaintext-check"
              : spec->side_label      ? "#"
@@ -1029,6 +1030,7 @@ void ms_session_start(struct ms_session *s, struct ms_session_env *env,
     res->security = spec->security;
     res->port = spec->port;
     res->required = spec->required;
+    res->smtp_url = spec->smtp_url;
     res->source = spec->source;
     snprintf(res->source_name, sizeof res->source_name, "%s", spec->source_name);
     res->srv_priority = spec->srv_priority;

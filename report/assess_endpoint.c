@@ -647,9 +647,11 @@ int ms_assess_judge_submission(struct ms_assess_ctx *c, long i)
     if (ep->protocol != MS_PROTOCOL_SUBMISSION)
         return 0;
     ms_assess_endpoint_vars(c, ep, &vs);
-    if (ep->port == 25 && (rc = ms_assess_emit(c, MS_F_SUBMISSION_PORT25, MS_SEV_DEFAULT, i,
-                                               MS_MSG(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT),
-                                               MS_REM(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT), &vs)))
+    ms_assess_var(&vs, "port25", ep->port == 25 ? "yes" : "");
+    if ((ep->port == 25 || ep->smtp_url) &&
+        (rc = ms_assess_emit(c, MS_F_SUBMISSION_PORT25, MS_SEV_DEFAULT, i,
+                             MS_MSG(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT),
+                             MS_REM(MS_F_SUBMISSION_PORT25, MS_T_DEFAULT), &vs)))
         return rc;
     /* judged on what the server said over TLS only: before TLS, hiding AUTH is right */
     if (!ep->caps_after_tls_read)

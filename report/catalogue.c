@@ -1078,12 +1078,12 @@ const struct ms_catalogue_entry ms_catalogue[MS_F_COUNT] = {
             .severity = MS_SEVERITY_WARNING,
             .flags = 0,
             .severity_doc = "warning",
-            .when = "A sending endpoint on port 25 (`smtp://`, or any submission URL with port 25).",
+            .when = "A sending endpoint on port 25 (`smtp://`, or any submission URL with port 25), or named by an `smtp://` URL with another port (the relay scheme the user configured).",
             .why = "Port 25 is for mail between servers (RFC 5321): many networks and providers block it for clients, servers there often take no sign-in, and mail programs set up for it fail on the next network.",
             .remedy_doc = "Set mail programs up for submission: 465 (implicit TLS, RFC 8314) or 587 (STARTTLS, RFC 6409).",
             .messages =
                 {
-                    [MS_T_DEFAULT] = "{endpoint} is port 25, the port for mail between servers: many networks block it for mail programs, and servers there often take no sign-in.",
+                    [MS_T_DEFAULT] = "{endpoint} is {?port25:port 25, the port for mail between servers}{!port25:given as an smtp:// URL, the scheme of port 25 and of mail between servers}: many networks block port 25 for mail programs, and servers there often take no sign-in.",
                 },
             .remedies =
                 {

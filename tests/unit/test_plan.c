@@ -257,6 +257,41 @@ static void test_plan_protocol_filter(void **state)
     ms_request_release(&req);
 }
 
+/* smtp:// is probed as STARTTLS submission, on port 25 unless the URL names another, and
+ * keeps the mark that makes the report say submission.port25 (even on another port). */
+static void test_plan_smtp_url(void **state)
+{
+    (void)state;
+    static struct ms_request req;
+    memset(&req, 0, sizeof req);
+    struct ms_ports ports = ms_plan_default_ports();
+    struct ms_target t;
+    struct ms_error err = {0};
+    assert_int_equal(ms_plan_parse_target("smtp://mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, 0, &err), 0);
+    assert_int_equal(ms_plan_parse_target("smtp://mail.example.com:2525", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, 0, &err), 0);
+    assert_int_equal(ms_plan_parse_target("submission://mail.example.com", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, 0, &err), 0);
+    assert_int_equal(req.endpoint_count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(req.endpoints[i].protocol, MS_PROTOCOL_SUBMISSION);
+        assert_int_equal(req.endpoints[i].security, MS_SECURITY_STARTTLS);
+    }
+    assert_int_equal(req.endpoints[0].port, 25);
+    assert_true(req.endpoints[0].smtp_url);
+    assert_int_equal(req.endpoints[1].port, 2525);
+    assert_true(req.endpoints[1].smtp_url);
+    assert_int_equal(req.endpoints[2].port, 587);
+    assert_false(req.endpoints[2].smtp_url);
+    /* the same endpoint named both ways is probed once, and keeps the smtp:// mark */
+    assert_int_equal(ms_plan_parse_target("smtp://mail.example.com:587", &t, &err), 0);
+    assert_int_equal(ms_plan_add(&req, &t, &ports, 0, &err), 0);
+    assert_int_equal(req.endpoint_count, 3);
+    assert_true(req.endpoints[2].smtp_url);
+    ms_request_release(&req);
+}
+
 static void test_plan_too_many(void **state)
 {
     (void)state;
@@ -280,11 +315,17 @@ static void test_plan_too_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bare_host),          cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_bad_targets),        cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_email_and_domain),   cmocka_unit_test(test_pins),
-        cmocka_unit_test(test_plan_bare_and_urls), cmocka_unit_test(test_plan_protocol_filter),
-        cmocka_unit_test(test_plan_too_many),      cmocka_unit_test(test_unbracketed_ipv6_url),
+        cmocka_unit_test(test_bare_host),
+        cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_bad_targets),
+        cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_email_and_domain),
+        cmocka_unit_test(test_pins),
+        cmocka_unit_test(test_plan_bare_and_urls),
+        cmocka_unit_test(test_plan_protocol_filter),
+        cmocka_unit_test(test_plan_smtp_url),
+        cmocka_unit_test(test_plan_too_many),
+        cmocka_unit_test(test_unbracketed_ipv6_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
