@@ -328,6 +328,29 @@ static uint16_t standard_port(const struct ms_discover *d, enum ms_protocol p, e
     }
 }
 
+/* The two families of candidates that share the caps fairly: 0 receiving (IMAP, POP3),
+ * 1 sending (submission). */
+static int family(enum ms_protocol p)
+{
+    return p == MS_PROTOCOL_SUBMISSION;
+}
+
+static bool wanted_family(const struct ms_discover *d, int fam)
+{
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++)
+        if (family(p) == fam && wanted(d, p))
+            return true;
+    return false;
+}
+
+static size_t count_family(const struct ms_discovery *f, int fam)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->candidate_count; i++)
+        n += family(f->candidates[i].protocol) == fam;
+    return n;
+}
+
 static void add_candidate(struct ms_discover *d, const char *host, uint16_t port,
                           enum ms_protocol protocol, enum ms_security security,
                           enum ms_source source, const char *source_name, int priority, int weight)
@@ -340,6 +363,11 @@ static void add_candidate(struct ms_discover *d, const char *host, uint16_t port
             return; /* each endpoint is probed once, under its first (best) source */
     }
     if (f->candidate_count >= MAX_CANDIDATES)
+        return;
+    /* With both families wanted, each may fill half the list: many receiving candidates
+     * (SRV records, guesses) never leave the sending side without room, nor the reverse. */
+    int fam = family(protocol);
+    if (wanted_family(d, !fam) && count_family(f, fam) >= MAX_CANDIDATES / 2)
         return;
     struct ms_candidate *c = &f->candidates[f->candidate_count++];
     *c = (struct ms_candidate){.port = port,
@@ -471,19 +499,25 @@ static void plan_candidates(struct ms_discover *d)
                         source, d->mx.items[i].priority);
     }
 
-    size_t kept = 0;
-    for (size_t i = 0; i < f->candidate_count; i++) {
-        struct ms_candidate *c = &f->candidates[i];
-        if (kept >= MS_DISCOVERY_MAX_ENDPOINTS) {
-            snprintf(c->dropped, sizeof c->dropped, "limit reached");
+    /* Keep the best of each family within its fair share of the endpoint cap, taking the
+     * families in turns so that neither fills the host table first. */
+    size_t n[2] = {count_family(f, 0), count_family(f, 1)}, quota[2], kept[2] = {0, 0};
+    size_t next[2] = {0, 0};
+    ms_plan_fair_shares(n, MS_DISCOVERY_MAX_ENDPOINTS, quota);
+    for (int turn = 0; next[0] < f->candidate_count || next[1] < f->candidate_count; turn = !turn) {
+        size_t i = next[turn];
+        while (i < f->candidate_count && family(f->candidates[i].protocol) != turn)
+            i++;
+        next[turn] = i + 1;
+        if (i >= f->candidate_count)
             continue;
-        }
-        struct host_entry *h = want_host(d, c->host);
+        struct ms_candidate *c = &f->candidates[i];
+        struct host_entry *h = kept[turn] < quota[turn] ? want_host(d, c->host) : NULL;
         if (!h) {
             snprintf(c->dropped, sizeof c->dropped, "limit reached");
             continue;
         }
-        kept++;
+        kept[turn]++;
         if (h->done)
             start_candidate(d, c, h);
     }

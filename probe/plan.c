@@ -469,3 +469,14 @@ int ms_request_copy(struct ms_request *dst, const struct ms_request *src)
     dst->endpoint_capacity = src->endpoint_count;
     return 0;
 }
+
+void ms_plan_fair_shares(const size_t n[2], size_t cap, size_t quota[2])
+{
+    size_t half[2] = {cap - cap / 2, cap / 2}; /* an odd cap: receiving gets the extra one */
+    for (int f = 0; f < 2; f++)
+        quota[f] = n[f] < half[f] ? n[f] : half[f];
+    for (int f = 0; f < 2; f++) { /* what one family leaves, the other may use */
+        size_t spare = cap - quota[0] - quota[1], more = n[f] - quota[f];
+        quota[f] += more < spare ? more : spare;
+    }
+}

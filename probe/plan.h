@@ -60,4 +60,11 @@ int ms_plan_parse_domain(const char *text, struct ms_target *out, struct ms_erro
 int ms_plan_add(struct ms_request *req, const struct ms_target *target,
                 const struct ms_ports *ports, unsigned want, struct ms_error *err);
 
+/* Fair shares of a cap between the two families of discovered candidates: receiving
+ * (IMAP and POP3, n[0] candidates) and sending (submission, n[1]). Each family gets as many
+ * as it has, up to half the cap, plus whatever the other family leaves unused; so dead
+ * receiving candidates can never starve the sending side, nor the reverse. quota[f] <= n[f]
+ * and quota[0] + quota[1] <= cap. */
+void ms_plan_fair_shares(const size_t n[2], size_t cap, size_t quota[2]);
+
 #endif

@@ -39,6 +39,10 @@
 #   families.test.example  _imaps -> dual.test.example, _pop3s -> v6only.test.example
 #   many.test.example    16 _imaps and 16 _pop3s records (prio 0 -> mail, the others ->
 #                        closed.test.example on distinct ports): more than the 24 candidates
+#   manyrecv.test.example  20 _imaps and 20 _pop3s records -> closed.test.example (distinct
+#                        ports, priorities 0-19) and one _submissions -> mail (the test
+#                        Postfix, priority 0): dead receiving candidates beyond the endpoint
+#                        cap must not starve the sending side (test_submission.py)
 #   dedup.test.example   _imaps twice to the same endpoint (priorities 0 and 5), _imap ->
 #                        mail; MX 10 mail.dedup.test.example (-> 127.0.0.2), which is also
 #                        the conventional mail.<domain>: each endpoint is listed once
@@ -232,6 +236,11 @@ CONF
       spki=$(openssl x509 -in "$MS_CERTS/chained.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)
       echo "dns-rr=_$CHAIN_FULL_PORT._tcp.mail.test.example,52,030101$spki"
     fi
+    for ((i = 0; i < 20; i++)); do
+      echo "srv-host=_imaps._tcp.manyrecv.test.example,closed.test.example,$((3000 + i)),$i,1"
+      echo "srv-host=_pop3s._tcp.manyrecv.test.example,closed.test.example,$((4000 + i)),$i,1"
+    done
+    echo "srv-host=_submissions._tcp.manyrecv.test.example,mail.test.example,$SUBMISSIONS_PORT,0,1"
     for ((i = 1; i <= 15; i++)); do
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
       echo "srv-host=_pop3s._tcp.many.test.example,closed.test.example,$((2000 + i)),$i,1"

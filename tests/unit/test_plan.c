@@ -292,6 +292,34 @@ static void test_plan_smtp_url(void **state)
     ms_request_release(&req);
 }
 
+/* Discovery's endpoint cap between receiving and sending candidates (issue 14): many dead
+ * receiving candidates leave the sending side its half, and a family that needs less leaves
+ * the rest to the other. */
+static void test_plan_fair_shares(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t n0, n1, cap, q0, q1;
+    } rows[] = {
+        {40, 1, 32, 31, 1}, /* 40 dead IMAP/POP3 SRV records and one submission SRV */
+        {40, 10, 32, 22, 10}, {40, 40, 32, 16, 16}, {5, 40, 32, 5, 27},
+        {52, 6, 32, 26, 6},   {32, 0, 32, 32, 0}, /* receiving only: the whole cap, as before */
+        {0, 50, 32, 0, 32},   {3, 4, 32, 3, 4},     {0, 0, 32, 0, 0},
+        {16, 16, 32, 16, 16}, {17, 17, 33, 17, 16}, /* an odd cap: the extra one goes to receiving
+                                                     */
+        {1, 1, 1, 1, 0},      {0, 1, 1, 0, 1},      {9, 9, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t n[2] = {rows[i].n0, rows[i].n1}, q[2] = {99, 99};
+        ms_plan_fair_shares(n, rows[i].cap, q);
+        print_message("row %zu: %zu+%zu of %zu -> %zu+%zu\n", i, n[0], n[1], rows[i].cap, q[0],
+                      q[1]);
+        assert_int_equal(q[0], rows[i].q0);
+        assert_int_equal(q[1], rows[i].q1);
+        assert_true(q[0] + q[1] <= rows[i].cap && q[0] <= n[0] && q[1] <= n[1]);
+    }
+}
+
 static void test_plan_too_many(void **state)
 {
     (void)state;
@@ -315,17 +343,12 @@ static void test_plan_too_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bare_host),
-        cmocka_unit_test(test_urls),
-        cmocka_unit_test(test_bad_targets),
-        cmocka_unit_test(test_ports),
-        cmocka_unit_test(test_email_and_domain),
-        cmocka_unit_test(test_pins),
-        cmocka_unit_test(test_plan_bare_and_urls),
-        cmocka_unit_test(test_plan_protocol_filter),
-        cmocka_unit_test(test_plan_smtp_url),
-        cmocka_unit_test(test_plan_too_many),
-        cmocka_unit_test(test_unbracketed_ipv6_url),
+        cmocka_unit_test(test_bare_host),          cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_bad_targets),        cmocka_unit_test(test_ports),
+        cmocka_unit_test(test_email_and_domain),   cmocka_unit_test(test_pins),
+        cmocka_unit_test(test_plan_bare_and_urls), cmocka_unit_test(test_plan_protocol_filter),
+        cmocka_unit_test(test_plan_smtp_url),      cmocka_unit_test(test_plan_fair_shares),
+        cmocka_unit_test(test_plan_too_many),      cmocka_unit_test(test_unbracketed_ipv6_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
