@@ -17,7 +17,7 @@ static const char *const feature_ids[] = {
 
 #define VALID_FORMS                                                                                \
     "valid items: imap, pop3, submission, imaps, imap+starttls, pop3s, pop3+stls, submissions, "   \
-    "submission+starttls, login, imap:CAP, pop3:CAP, smtp:EXT, tls>=1.2, "                         \
+    "submission+starttls, login, imap:CAP, pop3:CAP, smtp:EXT, smtp:SIZE>=BYTES, tls>=1.2, "       \
     "cert-days>=N, a feature (protocol_enabled, leave_mail_on_server, server_folders, "            \
     "sent_items_on_server, shared_folders, headers_only_download, push_mail, min_poll_interval, "  \
     "secure_connection, sign_in_methods, quota, can_send, max_message_size) or a finding code "    \
@@ -42,6 +42,17 @@ static int parse_op(const char *s, enum ms_req_op *op, const char **rest)
 }
 
 static bool compare(long have, enum ms_req_op op, long want)
+{
+    switch (op) {
+    case MS_REQ_GE: return have >= want;
+    case MS_REQ_GT: return have > want;
+    case MS_REQ_LE: return have <= want;
+    case MS_REQ_LT: return have < want;
+    default: return have == want;
+    }
+}
+
+static bool compare_u64(uint64_t have, enum ms_req_op op, uint64_t want)
 {
     switch (op) {
     case MS_REQ_GE: return have >= want;
@@ -114,11 +125,29 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
             return 0;
         }
     }
+    const char *rest = NULL;
+    if (strncasecmp(text, "smtp:SIZE", 9) == 0 && parse_op(text + 9, &r->op, &rest) == 0) {
+        /* RFC 1870: the largest message in bytes, as EHLO says it */
+        char *end = NULL;
+        long long bytes = strtoll(rest, &end, 10);
+        if (!*rest || *end || bytes < 0 || bytes > 1000000000000LL)
+            return ms_error_set(err, MS_EINVAL,
+                                "'%s': smtp:SIZE compares with a whole number of bytes", text);
+        r->kind = MS_REQ_SMTP_SIZE;
+        r->value = (long)bytes;
+        return 0;
+    }
     if (strncasecmp(text, "imap:", 5) == 0 || strncasecmp(text, "pop3:", 5) == 0 ||
         strncasecmp(text, "smtp:", 5) == 0) {
         if (!text[5] || strlen(text + 5) >= sizeof r->name || strchr(text + 5, ' '))
             return ms_error_set(err, MS_EINVAL, "'%s': a capability name must follow the colon",
                                 text);
+        /* an EHLO keyword has no '<', '>' or '=' ("AUTH=" asks for a mechanism) */
+        bool smtp = strncasecmp(text, "smtp:", 5) == 0;
+        bool auth = strncasecmp(text + 5, "AUTH=", 5) == 0;
+        if (smtp && strpbrk(auth ? text + 10 : text + 5, "<>="))
+            return ms_error_set(err, MS_EINVAL,
+                                "'%s': only smtp:SIZE compares (e.g. smtp:SIZE>=10000000)", text);
         r->kind = MS_REQ_CAPABILITY;
         r->protocol = strncasecmp(text, "imap:", 5) == 0   ? MS_PROTOCOL_IMAP
                       : strncasecmp(text, "pop3:", 5) == 0 ? MS_PROTOCOL_POP3
@@ -126,7 +155,6 @@ static int parse_item(const char *text, bool forbid, struct ms_requirement *r, s
         snprintf(r->name, sizeof r->name, "%s", text + 5);
         return 0;
     }
-    const char *rest = NULL;
     if (strncasecmp(text, "tls", 3) == 0 && parse_op(text + 3, &r->op, &rest) == 0) {
         if (!parse_tls_version(rest, &r->value))
             return ms_error_set(err, MS_EINVAL, "'%s': TLS versions are 1.0, 1.1, 1.2, 1.3", text);
@@ -297,6 +325,19 @@ bool ms_require_holds(const struct ms_requirement *item, const struct ms_result 
                 return true;
         return false;
     case MS_REQ_FEATURE: return ms_assess_feature_holds(a, item->name);
+    case MS_REQ_SMTP_SIZE:
+        for (size_t i = 0; i < result->endpoint_count; i++) {
+            const struct ms_endpoint_result *ep = &result->endpoints[i];
+            uint64_t limit = 0;
+            if (ep->protocol != MS_PROTOCOL_SUBMISSION || !ep->tls.established ||
+                !ep->caps_after_tls_read || ms_caps_smtp_size(&ep->caps_after_tls, &limit) != 1)
+                continue;
+            /* SIZE 0 or without a number: no fixed limit, larger than any number */
+            if (limit == 0 ? item->op == MS_REQ_GE || item->op == MS_REQ_GT
+                           : compare_u64(limit, item->op, (uint64_t)item->value))
+                return true;
+        }
+        return false;
     }
     return false;
 }

@@ -21,6 +21,7 @@ enum ms_req_kind {
     MS_REQ_TLS,        /* tls>=1.2: every TLS session negotiated at least that */
     MS_REQ_CERT_DAYS,  /* cert-days>=21: every certificate has that many days left */
     MS_REQ_FINDING,    /* a finding code is present (mostly with --forbid) */
+    MS_REQ_SMTP_SIZE,  /* smtp:SIZE>=N: a submission server over TLS takes N-byte messages */
 };
 
 enum ms_req_op { MS_REQ_GE, MS_REQ_GT, MS_REQ_LE, MS_REQ_LT, MS_REQ_EQ };
@@ -33,7 +34,7 @@ struct ms_requirement {
     enum ms_security security; /* ENDPOINT */
     char name[64];             /* FEATURE id, CAPABILITY name, FINDING code */
     enum ms_req_op op;         /* TLS, CERT_DAYS */
-    long value;                /* TLS: minor version x10 (12 = 1.2); CERT_DAYS: days */
+    long value; /* TLS: minor version x10 (12 = 1.2); CERT_DAYS: days; SMTP_SIZE: bytes */
 };
 
 struct ms_requirements {

@@ -20,6 +20,21 @@ const char *const fx_pop3_caps_tls[] = {
     "CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "USER", "SASL PLAIN LOGIN",
     NULL};
 
+const char *const fx_smtp_caps_pre_tls[] = {
+    "PIPELINING", "SIZE 26214400", "VRFY",     "ETRN",     "STARTTLS", "ENHANCEDSTATUSCODES",
+    "8BITMIME",   "DSN",           "SMTPUTF8", "CHUNKING", NULL};
+const char *const fx_smtp_caps_tls[] = {"PIPELINING",
+                                        "SIZE 26214400",
+                                        "VRFY",
+                                        "ETRN",
+                                        "AUTH PLAIN LOGIN",
+                                        "ENHANCEDSTATUSCODES",
+                                        "8BITMIME",
+                                        "DSN",
+                                        "SMTPUTF8",
+                                        "CHUNKING",
+                                        NULL};
+
 void fx_add_strs(struct ms_strlist *list, const char *const *items)
 {
     for (; *items; items++)
@@ -301,4 +316,44 @@ void fx_done(struct ms_result *r, struct ms_assessment *a)
     assert_int_equal(missing, 0);
     ms_assessment_free(a);
     ms_result_free(r);
+}
+
+void fx_submission_endpoint(struct ms_endpoint_result *ep, enum ms_security s, uint16_t port)
+{
+    fx_healthy_endpoint(ep, MS_PROTOCOL_SUBMISSION, s, port);
+    snprintf(ep->greeting, sizeof ep->greeting, "220 %s ESMTP Postfix", HOST);
+    ms_strlist_free(&ep->caps_before_tls);
+    ep->caps_before_tls_read = false;
+    ep->starttls_response[0] = '\0';
+    if (s == MS_SECURITY_STARTTLS) {
+        fx_add_strs(&ep->caps_before_tls, fx_smtp_caps_pre_tls);
+        ep->caps_before_tls_read = true;
+        snprintf(ep->starttls_response, sizeof ep->starttls_response,
+                 "220 2.0.0 Ready to start TLS");
+    }
+    fx_set_strs(&ep->caps_after_tls, fx_smtp_caps_tls);
+}
+
+void fx_submission_host(struct ms_result *r, bool credentials)
+{
+    fx_result(r, 2);
+    r->bare_host = r->want[MS_PROTOCOL_SUBMISSION] = true;
+    r->duration_ms = 100;
+    fx_submission_endpoint(&r->endpoints[S465], MS_SECURITY_IMPLICIT, 465);
+    fx_submission_endpoint(&r->endpoints[S587], MS_SECURITY_STARTTLS, 587);
+    if (!credentials)
+        return;
+    r->credentials_given = true;
+    snprintf(r->user, sizeof r->user, "alice");
+    r->endpoints[S465].auth.wanted = r->endpoints[S587].auth.wanted = true;
+    r->endpoints[S465].auth.chosen = true;
+    fx_not_attempted(&r->endpoints[S587], MS_AUTH_SKIP_NOT_CHOSEN,
+                     "another endpoint of this protocol was chosen to sign in");
+}
+
+void fx_answer_smtp_auth(struct ms_endpoint_result *ep, const char *mechanism, const char *reply,
+                         const char *enhanced, const char *text)
+{
+    fx_answer_auth(ep, mechanism, reply, enhanced, text);
+    ep->auth.ok = strcmp(reply, "235") == 0;
 }

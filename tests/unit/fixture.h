@@ -20,10 +20,15 @@
 #define DAY 86400
 
 enum { I143, I993, P110, P995 }; /* endpoint order of fx_bare_host() */
+enum { S465, S587 };             /* endpoint order of fx_submission_host() */
 
 /* The capabilities fx_healthy_endpoint() reads after TLS (NULL-terminated). */
 extern const char *const fx_imap_caps_tls[];
 extern const char *const fx_pop3_caps_tls[];
+/* What a Postfix submission service says to EHLO before TLS (STARTTLS, no AUTH) and after
+ * (AUTH PLAIN LOGIN, SIZE 26214400 = 25 MiB), as tests/servers/postfix.sh's listeners do. */
+extern const char *const fx_smtp_caps_pre_tls[];
+extern const char *const fx_smtp_caps_tls[];
 
 /* Append each string of the NULL-terminated items (at most MS_MAX_CAPABILITIES in all). */
 void fx_add_strs(struct ms_strlist *list, const char *const *items);
@@ -103,5 +108,19 @@ const struct ms_finding *fx_find(const struct ms_assessment *a, const char *code
 
 /* Free an assessment and its result. */
 void fx_done(struct ms_result *r, struct ms_assessment *a);
+
+/* SMTP submission on HOST as `--protocols submission` probes it (issue 14): S465 (implicit
+ * TLS) and S587 (STARTTLS), both healthy Postfix endpoints (fx_smtp_caps_*, greeting
+ * "220 HOST ESMTP Postfix"). With credentials, alice's sign-in is wanted, S465 was chosen
+ * and S587 left it to it; nothing was answered yet (fx_answer_auth with an SMTP status). */
+void fx_submission_host(struct ms_result *r, bool credentials);
+
+/* One healthy SMTP submission endpoint (as in fx_submission_host), ep filled, not cleared. */
+void fx_submission_endpoint(struct ms_endpoint_result *ep, enum ms_security s, uint16_t port);
+
+/* The SMTP server's answer to AUTH on ep: the reply code ("235" signs in), the enhanced
+ * status code ("2.7.0", "" for none) and the words after it. */
+void fx_answer_smtp_auth(struct ms_endpoint_result *ep, const char *mechanism, const char *reply,
+                         const char *enhanced, const char *text);
 
 #endif

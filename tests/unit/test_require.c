@@ -563,6 +563,68 @@ static void test_holds_capabilities(void **state)
     fx_done(&r, &a);
 }
 
+/* SMTP: smtp:EXT, smtp:AUTH=MECH (either AUTH form), smtp:SIZE with a comparison in bytes
+ * (issue 14), and the submission endpoint words. */
+static void test_smtp_items(void **state)
+{
+    (void)state;
+    struct ms_requirement it = one("smtp:SIZE>=10000000", false);
+    assert_int_equal(it.kind, MS_REQ_SMTP_SIZE);
+    assert_int_equal(it.op, MS_REQ_GE);
+    assert_int_equal(it.value, 10000000);
+    assert_int_equal(one("smtp:size<5", true).kind, MS_REQ_SMTP_SIZE);
+    assert_int_equal(one("smtp:SIZE", false).kind, MS_REQ_CAPABILITY); /* offered at all */
+    assert_int_equal(one("smtp:AUTH=PLAIN", false).kind, MS_REQ_CAPABILITY);
+    assert_int_equal(one("imap:AUTH=PLAIN", false).kind, MS_REQ_CAPABILITY);
+    assert_non_null(strstr(rejected("smtp:SIZE>=ten", false), "whole number of bytes"));
+    assert_non_null(strstr(rejected("smtp:SIZE>=-1", false), "whole number of bytes"));
+    assert_non_null(strstr(rejected("smtp:SIZE>=", false), "whole number of bytes"));
+    /* a comparison on another keyword would never hold: refused, not silently unmet */
+    assert_non_null(strstr(rejected("smtp:PIPELINING>=1", false), "only smtp:SIZE compares"));
+    assert_non_null(strstr(rejected("smtp:AUTH=PLAIN>1", false), "only smtp:SIZE compares"));
+
+    struct ms_result r;
+    struct ms_assessment a;
+    fx_submission_host(&r, false);
+    assess(&r, &a);
+    assert_true(holds("submission", false, &r, &a));
+    assert_true(holds("submissions", false, &r, &a));
+    assert_true(holds("submission+starttls", false, &r, &a));
+    assert_false(holds("imap", false, &r, &a));
+    assert_true(holds("smtp:AUTH=PLAIN", false, &r, &a));
+    assert_true(holds("smtp:auth=login", false, &r, &a));
+    assert_false(holds("smtp:AUTH=XOAUTH2", false, &r, &a));
+    assert_true(holds("smtp:PIPELINING", false, &r, &a));
+    assert_false(holds("smtp:STARTTLS", false, &r, &a)); /* only before TLS */
+    assert_true(holds("smtp:SIZE>=26214400", false, &r, &a));
+    assert_true(holds("smtp:SIZE<=26214400", false, &r, &a));
+    assert_true(holds("smtp:SIZE=26214400", false, &r, &a));
+    assert_false(holds("smtp:SIZE>26214400", false, &r, &a));
+    assert_false(holds("smtp:SIZE<1000", false, &r, &a));
+    assert_true(holds("max_message_size", false, &r, &a));
+    assert_false(holds("can_send", false, &r, &a)); /* not signed in: unknown */
+    ms_assessment_free(&a);
+
+    /* the old form "AUTH=PLAIN LOGIN" and "SIZE 0" (no fixed limit, larger than any number) */
+    static const char *const old_form[] = {"AUTH=LOGIN", "SIZE 0", NULL};
+    fx_set_strs(&r.endpoints[S465].caps_after_tls, old_form);
+    fx_set_strs(&r.endpoints[S587].caps_after_tls, old_form);
+    assess(&r, &a);
+    assert_true(holds("smtp:AUTH=LOGIN", false, &r, &a));
+    assert_false(holds("smtp:AUTH=PLAIN", false, &r, &a));
+    assert_true(holds("smtp:SIZE>=1000000000", false, &r, &a));
+    assert_false(holds("smtp:SIZE<=1000", false, &r, &a));
+    ms_assessment_free(&a);
+
+    /* without TLS nothing counts: EHLO before TLS is not what a mail program may use */
+    for (size_t i = 0; i < r.endpoint_count; i++)
+        r.endpoints[i].tls.established = false;
+    assess(&r, &a);
+    assert_false(holds("smtp:AUTH=LOGIN", false, &r, &a));
+    assert_false(holds("smtp:SIZE>=1", false, &r, &a));
+    fx_done(&r, &a);
+}
+
 static void test_holds_login(void **state)
 {
     (void)state;
@@ -1017,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_parse_unknown_item),
         cmocka_unit_test(test_holds_protocols_and_endpoints),
         cmocka_unit_test(test_holds_capabilities),
+        cmocka_unit_test(test_smtp_items),
         cmocka_unit_test(test_holds_login),
         cmocka_unit_test(test_holds_tls_versions),
         cmocka_unit_test(test_holds_cert_days),
