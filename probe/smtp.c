@@ -144,7 +144,10 @@ static void on_hello_answer(struct ms_session *s, const struct ms_smtp_reply *r,
         return;
     }
     s->res->failure_reply_code = r->code;
-    ms_session_fail(s, r->code == 421 ? MS_FAILURE_PROTO_REFUSED : MS_FAILURE_PROTO_MALFORMED,
+    /* 4xx: not now (421 closing, 450 busy); 550/554: not for this client (RFC 5321 4.2.2,
+     * 4.3.2). Anything else to a plain HELO is a server that does not speak SMTP properly. */
+    bool refused = (r->code >= 400 && r->code < 500) || r->code == 550 || r->code == 554;
+    ms_session_fail(s, refused ? MS_FAILURE_PROTO_REFUSED : MS_FAILURE_PROTO_MALFORMED,
                     "the server answered %s with \"%s\"", s->state == SMTP_EHLO ? "EHLO" : "HELO",
                     text);
 }

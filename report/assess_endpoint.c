@@ -178,7 +178,10 @@ static int failure_message(const struct ms_endpoint_result *ep, struct ms_assess
                                                : "(nothing)");
         return MS_T_DEFAULT;
     case MS_FAILURE_PROTO_REFUSED:
-        return ep->failure_reply_code == 421 ? MS_T_REFUSED_TEMPORARY : MS_T_DEFAULT;
+        /* 4xx (421 closing, 450 busy): not now; 5xx (554, 550): not for this client */
+        return ep->failure_reply_code >= 400 && ep->failure_reply_code < 500
+                   ? MS_T_REFUSED_TEMPORARY
+                   : MS_T_DEFAULT;
     default: return MS_T_DEFAULT;
     }
 }
