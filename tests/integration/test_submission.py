@@ -16,7 +16,7 @@ Every JSON report is validated against report/schema.json.
 """
 # fixtures: ms_postfix
 
-import os
+import json
 import re
 import smtplib
 import socket
@@ -447,6 +447,36 @@ class Require(unittest.TestCase):
                 r = ms.run(host_args(extra=["--require", item]))
                 self.assertEqual(r.rc, 3, r.describe())
                 self.assertIn(item, r.stderr)
+
+
+class Formats(unittest.TestCase):
+    def test_nagios(self):
+        r = ms.run(["--format", "nagios"] + host_args())
+        self.assertEqual(r.rc, 0, r.describe())
+        first = r.stdout.splitlines()[0]
+        self.assertTrue(first.startswith("MAILSCOPE OK - SMTP works securely"), first)
+        self.assertIn("'submissions_%d_time'=" % SUBS, first)
+        self.assertIn("'submission_%d_cert_days'=" % SUB, first)
+        r = ms.run(["--format", "nagios"] + url_args("smtp://%s:%d" % (HOST, SUB)))
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("WARNING submission.port25", r.stdout)
+
+    def test_prometheus(self):
+        r = ms.run(["--format", "prometheus"] + host_args())
+        self.assertEqual(r.rc, 0, r.describe())
+        for port, security in ((SUBS, "implicit"), (SUB, "starttls")):
+            line = ('mailscope_probe_success{target="%s",host="%s",protocol="submission",'
+                    'port="%d",security="%s"} 1' % (HOST, HOST, port, security))
+            self.assertIn(line, r.stdout.splitlines())
+
+    def test_jsonl(self):
+        r = ms.run(["--format", "jsonl"] + host_args())
+        self.assertEqual(r.rc, 0, r.describe())
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 1)
+        doc = json.loads(lines[0])
+        ms.validate(doc, r)
+        self.assertEqual(sorted(e["id"] for e in doc["endpoints"]), sorted([ID_465, ID_587]))
 
 
 class Discovery(unittest.TestCase):
