@@ -513,5 +513,24 @@ class Discovery(unittest.TestCase):
         self.assertLessEqual({c["protocol"] for c in dropped}, {"imap", "pop3"})
 
 
+    def test_dead_receiving_hosts_do_not_fill_the_host_table(self):
+        """manyhosts.test.example: 40 receiving SRV records, each to its own dead host (more
+        hosts than discovery looks up), and one _submission record to the test Postfix: the
+        sending side still gets its host looked up and its server probed."""
+        r = dh.disc_json(dh.guessed(["--ports", ms.PORTS + "," + SUB_PORTS, "--timeout", "5",
+                                     "--discover", "manyhosts.test.example"]))
+        d = r.json
+        eps = ms.endpoints_by_id(d)
+        self.assertIn(ID_587, eps, d["discovery"]["candidates"])
+        self.assertEqual(eps[ID_587]["source"], "srv")
+        self.assertEqual(eps[ID_587]["status"], "ok")
+        self.assertEqual(d["recommended"]["submission"]["endpoint"], ID_587)
+        cs = d["discovery"]["candidates"]
+        self.assertFalse([c for c in cs if c["protocol"] == "submission"
+                          and c["dropped"] == "limit reached"])
+        self.assertTrue([c for c in cs if c["protocol"] in ("imap", "pop3")
+                         and c["dropped"] == "limit reached"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

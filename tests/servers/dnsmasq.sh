@@ -43,6 +43,9 @@
 #                        ports, priorities 0-19) and one _submissions -> mail (the test
 #                        Postfix, priority 0): dead receiving candidates beyond the endpoint
 #                        cap must not starve the sending side (test_submission.py)
+#   manyhosts.test.example  20 _imaps and 20 _pop3s records, each to its own host
+#                        deadN.manyhosts.test.example (NXDOMAIN), and one _submission ->
+#                        mail: the dead hosts must not fill the host table (test_submission.py)
 #   dedup.test.example   _imaps twice to the same endpoint (priorities 0 and 5), _imap ->
 #                        mail; MX 10 mail.dedup.test.example (-> 127.0.0.2), which is also
 #                        the conventional mail.<domain>: each endpoint is listed once
@@ -241,6 +244,11 @@ CONF
       echo "srv-host=_pop3s._tcp.manyrecv.test.example,closed.test.example,$((4000 + i)),$i,1"
     done
     echo "srv-host=_submissions._tcp.manyrecv.test.example,mail.test.example,$SUBMISSIONS_PORT,0,1"
+    for ((i = 0; i < 20; i++)); do
+      echo "srv-host=_imaps._tcp.manyhosts.test.example,dead$i.manyhosts.test.example,993,$i,1"
+      echo "srv-host=_pop3s._tcp.manyhosts.test.example,dead$((i + 20)).manyhosts.test.example,995,$i,1"
+    done
+    echo "srv-host=_submission._tcp.manyhosts.test.example,mail.test.example,$SUBMISSION_PORT,0,1"
     for ((i = 1; i <= 15; i++)); do
       echo "srv-host=_imaps._tcp.many.test.example,closed.test.example,$((1000 + i)),$i,1"
       echo "srv-host=_pop3s._tcp.many.test.example,closed.test.example,$((2000 + i)),$i,1"
