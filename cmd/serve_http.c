@@ -217,13 +217,15 @@ struct log_query {
     size_t cap, len;
 };
 
-static void url_encode(const char *in, char *out, size_t cap)
+size_t ms_http_url_encode(const char *in, const char *keep, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
+    if (cap == 0)
+        return 0;
     for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < cap; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~@:,<>/", *p)) {
+            strchr("-._~", *p) || strchr(keep, *p)) {
             out[o++] = (char)*p;
         } else {
             out[o++] = '%';
@@ -232,6 +234,7 @@ static void url_encode(const char *in, char *out, size_t cap)
         }
     }
     out[o] = '\0';
+    return o;
 }
 
 static enum MHD_Result log_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -243,8 +246,9 @@ static enum MHD_Result log_query_arg(void *cls, enum MHD_ValueKind kind, const c
     char shown[400] = "<redacted>", name[100], enc[600];
     if (value && s->log_arg)
         s->log_arg(s->app, key, value, shown, sizeof shown);
-    url_encode(key, name, sizeof name);
-    url_encode(shown, enc, sizeof enc);
+    /* the access log keeps <redacted> and paths readable */
+    ms_http_url_encode(key, "@:,<>/", name, sizeof name);
+    ms_http_url_encode(shown, "@:,<>/", enc, sizeof enc);
     int n = snprintf(q->out + q->len, q->cap - q->len, "%c%s%s%s", q->len ? '&' : '?', name,
                      value ? "=" : "", value ? enc : "");
     if (n > 0 && (size_t)n < q->cap - q->len)

@@ -134,6 +134,11 @@ bool ms_http_request_tls(const struct ms_http_request *r);
 bool ms_http_draining(const struct ms_http_request *r);
 
 /* Extra response header for this request's answer (Retry-After, Allow, ...). */
+/* Percent-encodes IN into OUT (CAP bytes, always terminated, cut short rather than
+ * overflowing): unreserved characters and those in KEEP stay as they are. Returns the
+ * length written. */
+size_t ms_http_url_encode(const char *in, const char *keep, char *out, size_t cap);
+
 int ms_http_add_header(struct ms_http_request *r, const char *name, const char *value);
 
 /* Answer with a copy of body. Returns 0 or MS_ENOMEM (then the connection is dropped). */

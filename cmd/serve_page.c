@@ -542,22 +542,11 @@ static void page_done(void *arg, const struct ms_serve_outcome *o)
 
 static void url_arg(char *out, size_t cap, const char *name, const char *value)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t o = strlen(out);
     if (!value || !*value || o + strlen(name) + 3 >= cap)
         return;
     o += (size_t)snprintf(out + o, cap - o, "%s%s=", strchr(out, '?') ? "&" : "?", name);
-    for (const unsigned char *p = (const unsigned char *)value; *p && o + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~@:,", *p)) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
+    ms_http_url_encode(value, "@:,", out + o, cap - o);
 }
 
 /* Start a check for the page; answers the request (now or later). */

@@ -185,6 +185,11 @@ struct ms_summary {
     char schedule[640];                /* the recommended send/receive schedule, in words */
 };
 
+/* The protocols the summary has a column for (in play), in enum order, into COLS; returns
+ * their count. *ANY_SOURCE: some protocol has an endpoint whose facts answer for it. */
+size_t ms_summary_columns(const struct ms_summary *s, enum ms_protocol cols[MS_PROTOCOL_COUNT],
+                          bool *any_source);
+
 /* ---- what mail programs are told (autoconfig, Autodiscover; issue 16) ----------------- */
 
 /* How a setting a mail program is told fares against what was probed. */

@@ -921,3 +921,17 @@ bool ms_assess_feature_holds(const struct ms_assessment *a, const char *id)
     }
     return false;
 }
+
+size_t ms_summary_columns(const struct ms_summary *s, enum ms_protocol cols[MS_PROTOCOL_COUNT],
+                          bool *any_source)
+{
+    size_t n = 0;
+    *any_source = false;
+    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
+        if (s->in_play[p])
+            cols[n++] = (enum ms_protocol)p;
+        if (s->source[p] >= 0)
+            *any_source = true;
+    }
+    return n;
+}

@@ -411,14 +411,8 @@ static void print_summary(FILE *f, const struct ms_result *r, const struct ms_as
 {
     const struct ms_summary *s = &a->summary;
     enum ms_protocol cols[MS_PROTOCOL_COUNT];
-    size_t n = 0;
-    bool any_source = false;
-    for (int p = 0; p < MS_PROTOCOL_COUNT; p++) {
-        if (s->in_play[p])
-            cols[n++] = (enum ms_protocol)p;
-        if (s->source[p] >= 0)
-            any_source = true;
-    }
+    bool any_source;
+    size_t n = ms_summary_columns(s, cols, &any_source);
     if (n == 0)
         return;
     if (any_source) {
