@@ -17,7 +17,9 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
+import textwrap
 import threading
 import time
 
@@ -142,6 +144,38 @@ class Serve:
         rc = self.stop()
         if exc[0] is None and rc != 0:
             raise AssertionError("mailscope serve exited with %d:\n%s" % (rc, self.log()[-3000:]))
+
+
+# A non-loopback client over plain HTTP: in a private network namespace (unshare -n), serve
+# listens on 198.51.100.1:8080 and the client connects from that address. CLIENT is Python
+# run after this prelude, with connect() for a connection and p for the serve process.
+_OTHER_HOST_PRELUDE = """
+import http.client, json, os, re, subprocess, sys, urllib.parse
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+subprocess.run(["ip", "addr", "add", "198.51.100.1/32", "dev", "lo"], check=True)
+env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:exitcode=86")
+p = subprocess.Popen([sys.argv[1], "serve", "--listen", "198.51.100.1:8080",
+                      "--allow-private"], stderr=subprocess.PIPE, env=env)
+line = p.stderr.readline().decode()
+assert "listening" in line, line
+def connect(timeout=60):
+    return http.client.HTTPConnection("198.51.100.1", 8080, timeout=timeout,
+                                      source_address=("198.51.100.1", 0))
+"""
+
+
+def serve_for_another_host(tc, client, timeout=120):
+    """Runs CLIENT (see _OTHER_HOST_PRELUDE) against a serve that sees a non-loopback client;
+    skips TC where unshare -n is not permitted. Returns what the script printed."""
+    probe = subprocess.run(["unshare", "-n", "true"], stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        tc.skipTest("unshare -n is not permitted here (needs CAP_SYS_ADMIN)")
+    script = _OTHER_HOST_PRELUDE + textwrap.dedent(client)
+    p = subprocess.run(["unshare", "-n", sys.executable, "-c", script, ms.MAILSCOPE],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=timeout)
+    tc.assertEqual(p.returncode, 0, p.stdout)
+    return p.stdout
 
 
 def check_clean(text, what):

@@ -262,6 +262,30 @@ wait_for() {
   return 1
 }
 
+# launch NAME BIN PORT QNAME QTYPE WANT: start NAME (it daemonizes; its stdio goes away from
+# the caller, ctest waits on pipes), wait until PORT answers QNAME as wait_for says, and
+# check that what answers is the NAME this script started; on failure stop all and exit 1
+launch() {
+  local name=$1 bin=$2 port=$3 qname=$4 qtype=$5 want=$6 pid
+  if ! "$bin" -c "$dir/$name.conf" </dev/null >>"$dir/$name.out" 2>&1; then
+    log "$name failed to start:"
+    tail -n 20 "$dir/$name.out" "$dir/$name.log" >&2 || true
+    do_stop
+    exit 1
+  fi
+  if ! wait_for "$name" "$port" "$qname" "$qtype" "$want"; then
+    tail -n 20 "$dir/$name.out" "$dir/$name.log" >&2 || true
+    do_stop
+    exit 1
+  fi
+  pid=$(cat "$dir/$name.pid" 2>/dev/null || true)
+  if ! is_ours "$pid" "$dir/$name.conf"; then
+    log "127.0.0.1:$port answers, but not with the $name this script started (pid file: '$pid')"
+    do_stop
+    exit 1
+  fi
+}
+
 do_start() {
   local p pid
   mkdir -p "$dir"
@@ -286,41 +310,10 @@ do_start() {
   sign_zone
   write_configs
 
-  # both daemonize; their stdio goes away from the caller (ctest waits on pipes)
-  if ! "$NSD" -c "$dir/nsd.conf" </dev/null >>"$dir/nsd.out" 2>&1; then
-    log "nsd failed to start:"
-    tail -n 20 "$dir/nsd.out" "$dir/nsd.log" >&2 || true
-    exit 1
-  fi
-  if ! wait_for nsd "$AUTH_PORT" "$ZONE" 6 "0"; then
-    tail -n 20 "$dir/nsd.out" "$dir/nsd.log" >&2 || true
-    do_stop
-    exit 1
-  fi
-  pid=$(cat "$dir/nsd.pid" 2>/dev/null || true)
-  if ! is_ours "$pid" "$dir/nsd.conf"; then
-    log "127.0.0.1:$AUTH_PORT answers, but not with the nsd this script started (pid file: '$pid')"
-    do_stop
-    exit 1
-  fi
-  if ! "$UNBOUND" -c "$dir/unbound.conf" </dev/null >>"$dir/unbound.out" 2>&1; then
-    log "unbound failed to start:"
-    tail -n 20 "$dir/unbound.out" "$dir/unbound.log" >&2 || true
-    do_stop
-    exit 1
-  fi
+  launch nsd "$NSD" "$AUTH_PORT" "$ZONE" 6 "0"
   # ready when it validates: the signed zone's address with the AD bit
-  if ! wait_for unbound "$PORT" "match.$ZONE" 1 "0 1"; then
-    tail -n 20 "$dir/unbound.out" "$dir/unbound.log" >&2 || true
-    do_stop
-    exit 1
-  fi
-  pid=$(cat "$dir/unbound.pid" 2>/dev/null || true)
-  if ! is_ours "$pid" "$dir/unbound.conf"; then
-    log "127.0.0.1:$PORT answers, but not with the unbound this script started (pid file: '$pid')"
-    do_stop
-    exit 1
-  fi
+  launch unbound "$UNBOUND" "$PORT" "match.$ZONE" 1 "0 1"
+  pid=$(cat "$dir/unbound.pid")
   log "nsd $(cat "$dir/nsd.pid") on 127.0.0.1:$AUTH_PORT, unbound $pid on 127.0.0.1:$PORT (logs: $dir/nsd.log, $dir/unbound.log)"
 }
 
